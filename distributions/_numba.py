@@ -1,0 +1,47 @@
+"""The one place that sets numba policy for both packages.
+
+Every jitted function in ``distributions`` and ``simcore`` is decorated with :func:`jit`
+(serial) or :func:`pjit` (parallel).  The policy:
+
+- ``cache=True``: compiled machine code is cached next to the sources, so only the first run
+  after an install pays for compilation.
+- ``error_model="numpy"``: division by zero gives inf/nan like numpy instead of raising;
+  kernels never divide by user-controlled zero because the facades validate first.
+- ``fastmath=False``: we need IEEE semantics (NaN checks, reproducible bytes across
+  thread counts). No exception is currently made.
+- ``nogil=True``: lets Python threads (e.g. a Dask worker) run kernels concurrently.
+"""
+
+from __future__ import annotations
+
+import numba
+
+JIT_OPTIONS = {"cache": True, "error_model": "numpy", "fastmath": False, "nogil": True}
+
+
+def jit(fn=None, **overrides):
+    """``numba.njit`` with the project policy (serial)."""
+    options = {**JIT_OPTIONS, **overrides}
+    if fn is None:
+        return lambda f: numba.njit(**options)(f)
+    return numba.njit(**options)(fn)
+
+
+def pjit(fn=None, **overrides):
+    """``numba.njit(parallel=True)`` with the project policy.
+
+    Use only for loops whose ``prange`` iterations write disjoint slices of ``out``;
+    every parallel kernel keeps a serial twin (``.py_func`` or a ``jit`` variant) that a test
+    compares byte for byte.
+    """
+    return jit(fn, parallel=True, **overrides)
+
+
+def set_threads(n: int | None) -> int:
+    """Set numba's thread count (None: leave as is); returns the count in force."""
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"threads={n!r} must be a positive integer")
+        n = min(n, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(n)
+    return numba.get_num_threads()
