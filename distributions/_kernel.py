@@ -124,29 +124,47 @@ def table_eval(tables, offset, z):
 
 
 @jit
-def ppf_z(code, p, tables, offset, z):
-    """``ppf(Phi(z))`` for the distribution ``(code, p, tables, offset)``."""
+def _z_family(code):
+    """True for families whose inverse is cheapest from a normal score z."""
+    return code == CODE_NORMAL or code == CODE_LOGNORMAL or code == CODE_TABLE
+
+
+@jit
+def _from_z(code, p, tables, offset, z):
+    """Families defined in z (see ``_z_family``)."""
     if code == CODE_NORMAL:
         return p[0] + p[1] * z
     if code == CODE_LOGNORMAL:
         return math.exp(p[0] + p[1] * z)
-    if code == CODE_CONSTANT:
-        return p[0]
-    if code == CODE_TABLE:
-        return p[0] + p[1] * table_eval(tables, offset, z)
-    return ppf_u(code, p, tables, offset, ndtr(z))
+    return p[0] + p[1] * table_eval(tables, offset, z)  # CODE_TABLE
 
 
 @jit
-def ppf_u(code, p, tables, offset, u):
-    """``ppf(u)`` for the distribution ``(code, p, tables, offset)``; ``u`` in (0, 1)."""
-    if code == CODE_NORMAL or code == CODE_LOGNORMAL or code == CODE_TABLE:
-        return ppf_z(code, p, tables, offset, ndtri(u))
+def _from_u(code, p, tables, offset, u):
+    """Families defined in u (everything not in ``_z_family``)."""
     if code == CODE_CONSTANT:
         return p[0]
     if code == CODE_UNIFORM:
         return p[0] + u * (p[1] - p[0])
     return np.nan  # unreachable for codes produced by Distribution.kernel_args
+
+
+# ppf_z and ppf_u never call each other (numba cannot compile mutual recursion): each
+# dispatches to the non-recursive _from_z/_from_u.
+@jit
+def ppf_z(code, p, tables, offset, z):
+    """``ppf(Phi(z))`` for the distribution ``(code, p, tables, offset)``."""
+    if _z_family(code):
+        return _from_z(code, p, tables, offset, z)
+    return _from_u(code, p, tables, offset, ndtr(z))
+
+
+@jit
+def ppf_u(code, p, tables, offset, u):
+    """``ppf(u)`` for the distribution ``(code, p, tables, offset)``; ``u`` in (0, 1)."""
+    if _z_family(code):
+        return _from_z(code, p, tables, offset, ndtri(u))
+    return _from_u(code, p, tables, offset, u)
 
 
 @jit

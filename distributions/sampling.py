@@ -1,0 +1,113 @@
+"""Sampling methods over addressed streams: plain Monte Carlo, antithetic pairs, Latin hypercube
+and scrambled Sobol.
+
+Every method is a function of ``(stream key, path, year, slot)`` (plus the run's path count for
+Latin hypercube and the scrambled Sobol table for Sobol), so blocks of paths can be computed in
+any order, on any thread or machine, with identical bytes.
+
+- ``"mc"``: :func:`distributions.streams.uniform`.
+- ``"antithetic"``: paths come in pairs ``(2k, 2k+1)``; path ``2k+1`` uses ``1 - u`` of path ``2k``.
+- ``"lhs"``: for each (stream, year, slot) a keyed pseudo-random permutation ``pi`` of
+  ``[0, n_paths)`` (a Feistel network with cycle walking, keyed by Philox) assigns path ``p`` to
+  stratum ``pi(p)``; ``u = (pi(p) + v) / n_paths`` with ``v`` a uniform jitter. Each stratum is
+  hit exactly once. The prefix property does not hold (strata depend on ``n_paths``).
+- ``"sobol"``: scrambled Sobol points (``scipy.stats.qmc.Sobol``, scrambled with a generator seeded
+  from the run's seed) with point index = path and one dimension per (stream, year, slot).
+  :func:`sobol_block` yields the points of a path range whatever the blocking. Dimensions are
+  assigned by the sorted stream names, so adding a stream can move others' dimensions: factor
+  isolation holds for ``mc``, ``antithetic`` and ``lhs`` only.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._numba import jit
+from .streams import _MASK32, handle_seed, philox4x32, uniform
+
+__all__ = ["METHODS", "method_code", "sample_uniform", "lhs_permute", "SobolDesign"]
+
+METHODS = {"mc": 0, "antithetic": 1, "lhs": 2, "sobol": 3}
+_LHS_ROUNDS = 4
+
+
+def method_code(sampling: str) -> int:
+    if sampling not in METHODS:
+        raise ValueError(f"sampling={sampling!r} must be one of {sorted(METHODS)}")
+    return METHODS[sampling]
+
+
+@jit
+def lhs_permute(key, year, slot, x, n):
+    """A keyed bijection of ``[0, n)``: balanced Feistel network on 2*h bits + cycle walking."""
+    bits = 1
+    while (np.uint64(1) << np.uint64(2 * bits)) < np.uint64(n):
+        bits += 1
+    half = np.uint64(bits)
+    mask = (np.uint64(1) << half) - np.uint64(1)
+    y = np.uint64(x)
+    while True:
+        left = y >> half
+        right = y & mask
+        for r in range(_LHS_ROUNDS):
+            f0, _, _, _ = philox4x32(right, np.uint64(r), np.uint64(year),
+                                     np.uint64(0x80000000) | np.uint64(slot), key[0], key[1])
+            left, right = right, (left ^ f0) & mask
+        y = (left << half) | right
+        if y < np.uint64(n):
+            return y
+
+
+@jit
+def sample_uniform(method, key, path, year, slot, n_paths):
+    """The uniform of ``(key, path, year, slot)`` under sampling ``method`` (a ``METHODS`` code).
+
+    Sobol (code 3) is not handled here: its uniforms come precomputed per block.
+    """
+    if method == 0:
+        return uniform(key, path, year, slot)
+    if method == 1:
+        u = uniform(key, path >> 1, year, slot)
+        return 1.0 - u if path & 1 else u
+    # Latin hypercube
+    stratum = lhs_permute(key, year, slot, path, n_paths)
+    v = uniform(key, path, year, slot)
+    return (np.float64(stratum) + v) / np.float64(n_paths)
+
+
+class SobolDesign:
+    """Scrambled Sobol points addressed by path index.
+
+    ``dims`` is the number of dimensions; scrambling is seeded from the run's seed, so the same
+    seed gives the same points. ``block(start, n)`` returns float64[n, dims] in (0, 1).
+    """
+
+    def __init__(self, dims: int, seed, *, stream: str = "sobol"):
+        from scipy.stats import qmc
+
+        from .streams import stream_key
+
+        if dims < 1:
+            raise ValueError(f"Sobol: dims={dims} must be >= 1")
+        key = stream_key(handle_seed(seed), stream)
+        rng = np.random.Generator(np.random.PCG64(int(key[0]) << 32 | int(key[1])))
+        self.dims = int(dims)
+        self._engine = qmc.Sobol(self.dims, scramble=True, rng=rng)
+
+    def block(self, start: int, n: int) -> np.ndarray:
+        eng = self._engine
+        eng.reset()
+        if start:
+            eng.fast_forward(int(start))
+        with warnings.catch_warnings():
+            # qmc warns when n is not a power of two; blocks of a larger design need not be
+            warnings.simplefilter("ignore", UserWarning)
+            pts = eng.random(int(n))
+        # keep strictly inside (0, 1) for inverse CDFs (scrambled points are never exactly 0 in
+        # practice, but a 2**-53 floor costs nothing)
+        return np.clip(pts, 2.0**-53, 1.0 - 2.0**-53)
+
+
+del _MASK32

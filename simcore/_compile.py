@@ -1,0 +1,158 @@
+"""Flatten a :class:`~simcore.scenario.Scenario` into the plain arrays the kernel reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from distributions import Distribution
+from distributions._kernel import CODE_CONSTANT
+from distributions.streams import stream_key
+
+from .reference import CHI2_STREAM, driver_stream, shock_stream
+from .scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
+
+TARGET_CODES = {name: i for i, name in enumerate(SHOCK_TARGETS)}
+# rows of the schedule table
+SCHED_ROWS = ("debt", "debt_prev", "other_income", "non_operating", "minority_share",
+              "da_ratio", "capex_ratio", "net_debt")
+
+
+@dataclass
+class Packed:
+    """Distributions packed for the kernel: codes int64[k], params float64[k, 8], offsets int64[k]."""
+
+    code: np.ndarray
+    params: np.ndarray
+    offset: np.ndarray
+
+
+def pack(dists: list[Distribution], tables: list[np.ndarray], used: list[int]) -> Packed:
+    """Pack distributions, appending their tables to ``tables`` (``used[0]`` rows so far)."""
+    code = np.zeros(len(dists), np.int64)
+    params = np.zeros((len(dists), 8))
+    offset = np.full(len(dists), -1, np.int64)
+    for i, d in enumerate(dists):
+        c, p, tab = d.kernel_args()
+        code[i], params[i] = c, p
+        if tab.shape[0]:
+            offset[i] = used[0]
+            tables.append(tab)
+            used[0] += tab.shape[0]
+    return Packed(code, params, offset)
+
+
+@dataclass
+class KernelInputs:
+    n_drivers: int
+    horizon: int
+    keys: np.ndarray  # uint64[D, 2]: drivers, then shocks, then chi2
+    drv: Packed
+    drv_base: np.ndarray  # float64[F, H]
+    drv_mul: np.ndarray  # int64[F] 1 if mode == "mul"
+    drv_phi: np.ndarray  # float64[F]
+    drv_b: np.ndarray  # float64[F] sqrt(1 - phi^2)
+    drv_const: np.ndarray  # int64[F] 1 if the marginal is Constant (no draw needed)
+    corr_idx: np.ndarray  # int64[C] driver index of each copula label
+    corr_L: np.ndarray  # float64[C, C] lower-triangular factor
+    copula_t: int
+    copula_df: float
+    roles: np.ndarray  # int64[len(FIXED_DRIVERS)] driver index of each fixed role
+    growth_idx: np.ndarray  # int64[S]
+    base_rev: np.ndarray  # float64[S]
+    sh_prob: np.ndarray  # float64[K] (0 for disabled shocks)
+    sev: Packed
+    eff_shock: np.ndarray  # int64[E]
+    eff_target: np.ndarray  # int64[E]
+    eff_size: np.ndarray  # float64[E]
+    eff_cap: np.ndarray  # float64[E]
+    eff_profile: np.ndarray  # float64[E, H]
+    eff_segmask: np.ndarray  # float64[E, S]
+    sched: np.ndarray  # float64[len(SCHED_ROWS), H]
+    scalars: np.ndarray  # float64[5]: shares, terminal_roic, wc_ratio, tax_loss_cf, base revenue
+    tables: np.ndarray  # float64[M, 2]
+    copula_info: dict
+
+
+def compile_scenario(sc: Scenario, seed) -> KernelInputs:
+    H = sc.horizon
+    names = [d.name for d in sc.drivers]
+    index = {n: i for i, n in enumerate(names)}
+    tables: list[np.ndarray] = []
+    used = [0]
+    drv = pack([d.dist for d in sc.drivers], tables, used)
+    sev = pack([s.severity for s in sc.shocks], tables, used)
+    keys = [stream_key(seed, driver_stream(n)) for n in names]
+    keys += [stream_key(seed, shock_stream(s.name)) for s in sc.shocks]
+    keys += [stream_key(seed, CHI2_STREAM)]
+    phi = np.array([d.persistence for d in sc.drivers], np.float64)
+
+    labels = list(sc.correlation_labels)
+    copula_info: dict = {}
+    if labels:
+        from distributions.copula import GaussianCopula, StudentTCopula
+
+        if sc.copula == "student_t":
+            cop = StudentTCopula(labels, sc.correlation, sc.copula_df,
+                                 kind=sc.correlation_kind, repair=sc.correlation_repair)
+        else:
+            cop = GaussianCopula(labels, sc.correlation, kind=sc.correlation_kind,
+                                 repair=sc.correlation_repair)
+        L = np.ascontiguousarray(cop.factor, dtype=np.float64)
+        copula_info = dict(getattr(cop, "info", {}) or {})
+    else:
+        L = np.zeros((0, 0))
+
+    segs = sc.segment_names
+    effects = [(k, e) for k, s in enumerate(sc.shocks) for e in s.effects]
+    E = len(effects)
+    profile = np.zeros((E, H))
+    segmask = np.zeros((E, len(segs)))
+    for i, (_, e) in enumerate(effects):
+        m = min(len(e.profile), H)
+        profile[i, :m] = e.profile[:m]
+        segmask[i] = [(not e.segments) or (s in e.segments) for s in segs]
+    debt = extend(sc.debt, H)
+    sched = np.stack([
+        debt,
+        np.concatenate([[sc.debt_base], debt[:-1]]),
+        extend(sc.other_income, H),
+        extend(sc.non_operating, H),
+        extend(sc.minority_share, H),
+        extend(sc.da_ratio, H),
+        extend(sc.capex_ratio, H),
+        extend(sc.net_debt, H),
+    ])
+    base_rev = np.array([s.base_revenue for s in sc.segments], np.float64)
+    return KernelInputs(
+        n_drivers=len(names),
+        horizon=H,
+        keys=np.ascontiguousarray(np.array(keys, dtype=np.uint64).reshape(-1, 2)),
+        drv=drv,
+        drv_base=np.stack([extend(d.base, H) for d in sc.drivers]),
+        drv_mul=np.array([d.mode == "mul" for d in sc.drivers], np.int64),
+        drv_phi=phi,
+        drv_b=np.sqrt(1.0 - phi**2),
+        drv_const=(drv.code == CODE_CONSTANT).astype(np.int64),
+        corr_idx=np.array([index[k] for k in labels], np.int64),
+        corr_L=L,
+        copula_t=int(sc.copula == "student_t"),
+        copula_df=float(sc.copula_df),
+        roles=np.array([index[r] for r in FIXED_DRIVERS], np.int64),
+        growth_idx=np.array([index[f"growth.{s}"] for s in segs], np.int64),
+        base_rev=base_rev,
+        sh_prob=np.array([s.probability if s.enabled else 0.0 for s in sc.shocks], np.float64),
+        sev=sev,
+        eff_shock=np.array([k for k, _ in effects], np.int64),
+        eff_target=np.array([TARGET_CODES[e.target] for _, e in effects], np.int64),
+        eff_size=np.array([e.size for _, e in effects], np.float64),
+        eff_cap=np.array([e.cap for _, e in effects], np.float64),
+        eff_profile=profile,
+        eff_segmask=segmask,
+        sched=sched,
+        scalars=np.array([sc.shares, sc.terminal_roic, sc.wc_ratio, sc.tax_loss_carryforward,
+                          base_rev.sum()]),
+        tables=np.concatenate(tables) if tables else np.zeros((1, 2)),
+        copula_info=copula_info,
+    )

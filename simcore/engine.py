@@ -1,0 +1,194 @@
+"""``simulate``: the facade that validates, compiles the scenario, allocates and calls the kernel."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import numbers
+import os
+import platform
+import sys
+from importlib import metadata
+
+import numba
+import numpy as np
+
+from distributions._numba import set_threads
+from distributions.sampling import METHODS, SobolDesign, method_code
+from distributions.streams import handle_seed, seed_entropy
+
+from . import _kernel
+from ._compile import compile_scenario
+from .results import SimulationResult
+from .scenario import OUTPUTS, Scenario
+
+DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative int would do
+MAX_HORIZON = 30
+BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
+SOBOL_BLOCK = 1 << 14
+
+
+def _check_int(name, value, low, high=None):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}={value!r} must be an integer; got {type(value).__name__}")
+    v = int(value)
+    if v < low or (high is not None and v > high):
+        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name}={value!r} must be an integer {allowed}")
+    return v
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 << 30
+
+
+def result_bytes(n_paths: int, horizon: int, n_segments: int, n_drivers: int = 0,
+                 n_shocks: int = 0, keep_draws: bool = False) -> int:
+    """Bytes the stored result of a run needs (the kernel allocates nothing else per path)."""
+    per = horizon * (8 * (len(OUTPUTS) + n_segments) + 4)
+    if keep_draws:
+        per += horizon * 8 * (n_drivers + n_shocks)
+    return int(n_paths) * per
+
+
+def versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("simcore", "numpy", "scipy", "numba", "pandas", "matplotlib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def simulate(
+    scenario: Scenario | None = None,
+    n_paths: int = 1_000_000,
+    seed=DEFAULT_SEED,
+    horizon: int | None = None,
+    sampling: str = "mc",
+    *,
+    threads: int | None = None,
+    keep_draws: bool = False,
+    memory_limit: int | None = None,
+    progress=None,
+    start: int = 0,
+    _serial: bool = False,
+) -> SimulationResult:
+    """Simulate ``n_paths`` paths of ``scenario`` (default: the embedded Paratera scenario).
+
+    Parameters
+    ----------
+    scenario : Scenario or None
+        ``None`` uses :func:`simcore.default_scenario`.
+    n_paths : int
+        Number of paths (>= 1; >= 2 and even for ``sampling="antithetic"``).
+    seed : int, SeedSequence, Generator or None
+        ``None`` draws fresh entropy, recorded in the manifest so the run can be replayed.
+    horizon : int or None
+        Years to simulate (1 to 30); ``None`` keeps the scenario's.
+    sampling : {"mc", "antithetic", "lhs", "sobol"}
+    threads : int or None
+        numba threads (results are identical for any count).
+    keep_draws : bool
+        Also store every driver value and shock severity (for checks and attribution).
+    memory_limit : int or None
+        Bytes the stored result may take; default 70% of the memory available now.
+    progress : callable or None
+        Called as ``progress(done_paths, n_paths)`` after each block.
+    start : int
+        Global index of the first path (a block of a larger run).
+    """
+    if scenario is None:
+        from .scenario_io import default_scenario
+
+        scenario = default_scenario()
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
+    n_paths = _check_int("n_paths", n_paths, 1)
+    start = _check_int("start", start, 0)
+    if horizon is not None:
+        horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
+        scenario = scenario.with_horizon(horizon)
+    method = method_code(sampling)
+    if sampling == "antithetic" and n_paths % 2:
+        raise ValueError(f"n_paths={n_paths} must be even for sampling='antithetic'")
+    if not isinstance(keep_draws, bool):
+        raise TypeError(f"keep_draws={keep_draws!r} must be True or False")
+    seed_seq = handle_seed(seed)
+    H = scenario.horizon
+    S = len(scenario.segments)
+    K = len(scenario.shocks)
+    if K > 32:
+        raise ValueError(f"scenario has {K} shocks; at most 32 are supported")
+    need = result_bytes(n_paths, H, S, len(scenario.drivers), K, keep_draws)
+    limit = int(0.7 * _available_memory()) if memory_limit is None else int(memory_limit)
+    if need > limit:
+        raise MemoryError(
+            f"n_paths={n_paths} x horizon={H} needs {need / 2**30:.2f} GiB for the stored results, "
+            f"more than the memory budget of {limit / 2**30:.2f} GiB; use fewer paths, a shorter "
+            f"horizon, or raise memory_limit"
+        )
+    n_threads = set_threads(threads)
+
+    ki = compile_scenario(scenario, seed_seq)
+    if scenario.copula == "student_t":
+        raise NotImplementedError("Student-t copula in the kernel")
+    out = np.empty((len(OUTPUTS), H, n_paths))
+    seg_out = np.empty((S, H, n_paths))
+    hits_out = np.empty((H, n_paths), np.uint32)
+    F = ki.n_drivers
+    nd = n_paths if keep_draws else 0
+    draws_out = np.empty((F, H, nd))
+    sev_out = np.empty((K, H, nd))
+    kernel = _kernel.simulate_paths_serial if _serial else _kernel.simulate_paths
+    block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
+    sobol = SobolDesign(H * (F + 2 * K), seed_seq) if method == METHODS["sobol"] else None
+    empty_sobol = np.empty((0, H, F + 2 * K))
+    done = 0
+    while done < n_paths:
+        n = min(block, n_paths - done)
+        if sobol is not None:
+            u = sobol.block(start + done, n).reshape(n, H, F + 2 * K)
+        else:
+            u = empty_sobol
+        sl = slice(done, done + n)
+        kernel(
+            start + done, n, start + n_paths if sampling == "lhs" else 0, method, u, ki.keys,
+            ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
+            ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.roles,
+            ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sev.code, ki.sev.params, ki.sev.offset,
+            ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
+            ki.eff_segmask, ki.sched, ki.scalars,
+            out[:, :, sl], seg_out[:, :, sl], hits_out[:, sl], keep_draws,
+            draws_out[:, :, sl], sev_out[:, :, sl],
+        )
+        done += n
+        if progress is not None:
+            progress(done, n_paths)
+    manifest = {
+        "simcore_manifest": 1,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "platform": platform.platform(),
+        "seed": seed_entropy(seed_seq),
+        "scenario": {"name": scenario.name, "ticker": scenario.ticker,
+                     "sha256": scenario.digest()},
+        "sampling": sampling,
+        "n_paths": n_paths,
+        "start": start,
+        "horizon": H,
+        "threads": n_threads,
+        "numba_threading_layer": numba.config.THREADING_LAYER,
+        "copula": ki.copula_info,
+        "shocks_enabled": {s.name: s.enabled for s in scenario.shocks},
+    }
+    draws = None
+    if keep_draws:
+        draws = {
+            "drivers": {d.name: draws_out[f].T for f, d in enumerate(scenario.drivers)},
+            "severity": {s.name: sev_out[k].T for k, s in enumerate(scenario.shocks)},
+        }
+    return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)

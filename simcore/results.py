@@ -1,0 +1,237 @@
+"""``SimulationResult``: per-path outputs of a run, with quantiles, summaries and risk metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ._quantiles import quantiles as _fast_quantiles
+from .scenario import OUTPUTS, Scenario
+
+DEFAULT_Q = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
+PRICE_OUTPUTS = ("price_ps", "price_pe", "price_dcf")
+_Z95 = float(special.ndtri(0.975))
+
+
+class SimulationResult:
+    """Per-path arrays of one run and the statistics a risk table needs.
+
+    ``result[name]`` is a float64 array (n_paths, horizon) for every name in
+    :data:`simcore.scenario.OUTPUTS` and ``"revenue.<segment>"``; ``result.hits`` is a uint32
+    (n_paths, horizon) bitmask of the shocks that hit (bit k = ``scenario.shocks[k]``).
+    ``price_pe`` is NaN where EPS <= 0 (a P/E price is undefined there, not negative).
+
+    Monte Carlo standard errors assume independent paths (``sampling="mc"``); for antithetic,
+    Latin hypercube and Sobol sampling they are conservative.
+    """
+
+    def __init__(self, scenario: Scenario, out, seg_out, hits, manifest: dict, draws=None):
+        self.scenario = scenario
+        self._out = out  # (O, H, n)
+        self._seg = seg_out  # (S, H, n)
+        self._hits = hits  # (H, n)
+        self.manifest = manifest
+        self.draws = draws
+
+    # -- access ---------------------------------------------------------------------------------
+    @property
+    def n_paths(self) -> int:
+        return self._out.shape[2]
+
+    @property
+    def horizon(self) -> int:
+        return self._out.shape[1]
+
+    @property
+    def years(self) -> list[int]:
+        return [self.scenario.base_year + 1 + t for t in range(self.horizon)]
+
+    @property
+    def names(self) -> list[str]:
+        return list(OUTPUTS) + [f"revenue.{s}" for s in self.scenario.segment_names]
+
+    def _rows(self, name: str) -> np.ndarray:
+        """(H, n) view of an output."""
+        if name in OUTPUTS:
+            return self._out[OUTPUTS.index(name)]
+        if name.startswith("revenue."):
+            seg = name.split(".", 1)[1]
+            if seg in self.scenario.segment_names:
+                return self._seg[self.scenario.segment_names.index(seg)]
+        raise KeyError(f"unknown output {name!r}; available: {self.names}")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._rows(name).T
+
+    @property
+    def hits(self) -> np.ndarray:
+        return self._hits.T
+
+    def shock_hit(self, shock: str) -> np.ndarray:
+        """bool (n_paths, horizon): did ``shock`` hit that path in that year?"""
+        names = [s.name for s in self.scenario.shocks]
+        if shock not in names:
+            raise KeyError(f"unknown shock {shock!r}; available: {names}")
+        return ((self._hits >> np.uint32(names.index(shock))) & np.uint32(1)).astype(bool).T
+
+    # -- statistics ---------------------------------------------------------------------------
+    @staticmethod
+    def _check_q(q) -> np.ndarray:
+        qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        if qa.ndim != 1 or qa.size == 0 or np.isnan(qa).any() or ((qa < 0) | (qa > 1)).any():
+            raise ValueError(f"q={q!r} must be quantile levels in [0, 1]")
+        return qa
+
+    def quantiles(self, output: str, q=DEFAULT_Q) -> pd.DataFrame:
+        """Quantiles of ``output`` per year (rows) and level (columns); NaN paths excluded.
+
+        Identical to ``np.nanquantile(result[output], q, axis=0).T`` (linear method), faster.
+        """
+        qa = self._check_q(q)
+        vals = _fast_quantiles(self._rows(output), qa)
+        return pd.DataFrame(vals, index=pd.Index(self.years, name="year"),
+                            columns=pd.Index(qa, name="q"))
+
+    def summary(self, outputs=None, q=DEFAULT_Q) -> pd.DataFrame:
+        """Tidy table: output, year, statistic, value and its Monte Carlo standard error.
+
+        Mean: s/sqrt(n). Std: sqrt((m4 - s^4) / (4 s^2 n)). Quantile q: distribution-free, from
+        the order statistics at q +- 1.96 sqrt(q(1-q)/n), divided by 2 * 1.96. ``defined`` is the
+        share of paths where the output exists (P/E price needs EPS > 0).
+        """
+        qa = self._check_q(q)
+        outputs = self.names if outputs is None else list(outputs)
+        rows = []
+        for name in outputs:
+            x = self._rows(name)
+            n_def = np.count_nonzero(~np.isnan(x), axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.nanmean(x, axis=1) if n_def.all() else _nanmean(x)
+                dev = x - mean[:, None]
+                var = np.nanmean(dev**2, axis=1) if n_def.all() else _nanmean(dev**2)
+                m4 = np.nanmean(dev**4, axis=1) if n_def.all() else _nanmean(dev**4)
+                std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
+                se_mean = std / np.sqrt(n_def)
+                se_std = np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def))
+            half = _Z95 * np.sqrt(qa * (1 - qa))
+            levels = []
+            for t in range(x.shape[0]):
+                nn = max(int(n_def[t]), 1)
+                levels.append(np.concatenate([qa, np.clip(qa - half / np.sqrt(nn), 0, 1),
+                                              np.clip(qa + half / np.sqrt(nn), 0, 1)]))
+            qv = np.stack([_fast_quantiles(x[t], levels[t]) for t in range(x.shape[0])])
+            m = qa.size
+            for t, year in enumerate(self.years):
+                common = {"output": name, "year": year, "defined": n_def[t] / self.n_paths}
+                rows.append({**common, "statistic": "mean", "value": mean[t], "mcse": se_mean[t]})
+                rows.append({**common, "statistic": "std", "value": std[t], "mcse": se_std[t]})
+                for j, lev in enumerate(qa):
+                    se = (qv[t, 2 * m + j] - qv[t, m + j]) / (2 * _Z95)
+                    rows.append({**common, "statistic": f"q{lev:g}", "value": qv[t, j], "mcse": se})
+        return pd.DataFrame(rows, columns=["output", "year", "statistic", "value", "mcse",
+                                           "defined"])
+
+    def risk_metrics(self, levels=(0.95, 0.99)) -> pd.DataFrame:
+        """Per year: probability of loss, VaR and ES of net profit attributable relative to the
+        report's forecast, probability of missing the forecast, and the probability that each
+        implied price exceeds the market price (with Monte Carlo standard errors).
+
+        Shortfall ``L = forecast - net profit attributable`` (positive = below the forecast);
+        ``VaR_a`` is the a-quantile of L and ``ES_a`` the mean of L beyond it.
+        """
+        lv = np.atleast_1d(np.asarray(levels, dtype=np.float64))
+        if lv.size == 0 or np.isnan(lv).any() or ((lv <= 0) | (lv >= 1)).any():
+            raise ValueError(f"levels={levels!r} must be confidence levels in (0, 1)")
+        npa = self._rows("net_profit_attributable")
+        n = self.n_paths
+        fc = _forecast(self.scenario.forecast.net_profit_attributable, self.horizon)
+        rows = []
+        for t, year in enumerate(self.years):
+            x = npa[t]
+            p_loss = np.count_nonzero(x < 0) / n
+            row = {"year": year, "p_loss": p_loss, "p_loss_se": _binom_se(p_loss, n),
+                   "forecast": fc[t]}
+            if np.isfinite(fc[t]):
+                p_miss = np.count_nonzero(x < fc[t]) / n
+                row["p_miss_forecast"] = p_miss
+                row["p_miss_forecast_se"] = _binom_se(p_miss, n)
+                lower = _fast_quantiles(x, 1 - lv)
+                for a, qlo in zip(lv, lower, strict=True):
+                    tail = x[x <= qlo]
+                    row[f"VaR{a:g}"] = fc[t] - qlo
+                    row[f"ES{a:g}"] = fc[t] - tail.mean()
+            for name in PRICE_OUTPUTS:
+                p = self._rows(name)[t]
+                above = np.count_nonzero(p > self.scenario.market_price) / n
+                row[f"p_{name}_above_market"] = above
+                row[f"p_{name}_above_market_se"] = _binom_se(above, n)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("year")
+
+    def to_frame(self, outputs=None) -> pd.DataFrame:
+        """Long format: one row per (path, year, output)."""
+        outputs = self.names if outputs is None else list(outputs)
+        frames = []
+        for name in outputs:
+            x = self._rows(name)
+            frames.append(pd.DataFrame({
+                "path": np.tile(np.arange(self.n_paths), self.horizon),
+                "year": np.repeat(self.years, self.n_paths),
+                "output": name,
+                "value": x.ravel(),
+            }))
+        df = pd.concat(frames, ignore_index=True)
+        df["output"] = df["output"].astype("category")
+        return df
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write ``path`` (.npz: arrays; no pickle) atomically; the manifest and the scenario go
+        inside as JSON/TOML text."""
+        from .scenario_io import dumps_scenario
+
+        path = Path(path)
+        meta = json.dumps({"manifest": self.manifest}, default=str)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False) as fh:
+            tmp = fh.name
+            np.savez(fh, out=self._out, seg=self._seg, hits=self._hits,
+                     meta=np.array(meta), scenario=np.array(dumps_scenario(self.scenario)))
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path) -> SimulationResult:
+        from .scenario_io import loads_scenario
+
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            scenario = loads_scenario(str(z["scenario"]), source=f"{path}:scenario")
+            scenario = scenario.with_horizon(z["out"].shape[1])
+            return cls(scenario, z["out"], z["seg"], z["hits"], meta["manifest"])
+
+    def __repr__(self):
+        return (f"SimulationResult({self.scenario.name!r}, n_paths={self.n_paths}, "
+                f"years={self.years[0]}-{self.years[-1]}, sampling={self.manifest.get('sampling')!r})")
+
+
+def _nanmean(x):
+    with np.errstate(invalid="ignore"):
+        return np.nansum(x, axis=1) / np.count_nonzero(~np.isnan(x), axis=1)
+
+
+def _binom_se(p: float, n: int) -> float:
+    return float(np.sqrt(p * (1 - p) / n))
+
+
+def _forecast(values, horizon: int) -> np.ndarray:
+    out = np.full(horizon, np.nan)
+    v = np.asarray(values, dtype=np.float64)
+    out[: min(v.size, horizon)] = v[:horizon]
+    return out

@@ -1,0 +1,244 @@
+"""The scenario: one company's base year, drivers, correlations, shocks and valuation inputs.
+
+A :class:`Scenario` is a frozen, validated description. It is built from a TOML file by
+:mod:`simcore.scenario_io` (``load_scenario``), or in Python. Nothing here runs a simulation;
+:mod:`simcore.engine` does.
+
+Every driver and shock is *named*: names key the random streams, so adding or removing one
+leaves every other's draws unchanged.
+
+Driver roles the model reads (``DRIVER_ROLES``); a scenario must define each one
+(``growth.<segment>`` for every segment):
+
+=====================  =====  ==================================================================
+name                   unit   meaning
+=====================  =====  ==================================================================
+growth.<segment>       frac   revenue growth of the segment (AR(1) via ``persistence``)
+gross_margin           frac   gross margin on total revenue
+ratio.taxes_surcharges frac   taxes and surcharges / revenue
+ratio.selling          frac   selling expense / revenue
+ratio.admin            frac   admin expense / revenue
+ratio.rnd              frac   R&D expense / revenue
+ratio.impairment       frac   credit impairment loss / revenue (positive = loss)
+interest_rate          frac   financial expense / average interest-bearing debt
+tax_rate               frac   effective income-tax rate on positive taxable profit
+multiple.ps            x      price / sales multiple
+multiple.pe            x      price / earnings multiple
+wacc                   frac   discount rate of the DCF
+terminal_growth        frac   Gordon growth of the DCF (wacc > terminal_growth on every path)
+=====================  =====  ==================================================================
+
+A driver's value in year t is ``base[t] + X_t`` (``mode="add"``) or ``base[t] * X_t``
+(``mode="mul"``), where ``X_t`` has the marginal ``dist`` in every year and its normal score
+follows ``z_t = persistence * z_{t-1} + sqrt(1 - persistence**2) * eps_t`` (``eps`` correlated
+across drivers through the scenario's copula). ``persistence = 1`` draws once per path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from distributions import Distribution
+
+FIXED_DRIVERS = (
+    "gross_margin",
+    "ratio.taxes_surcharges",
+    "ratio.selling",
+    "ratio.admin",
+    "ratio.rnd",
+    "ratio.impairment",
+    "interest_rate",
+    "tax_rate",
+    "multiple.ps",
+    "multiple.pe",
+    "wacc",
+    "terminal_growth",
+)
+
+# What a shock effect can act on. ``value`` is the effect in a year (size * severity * profile):
+SHOCK_TARGETS = {
+    "growth": "added to the growth of the listed segments (e.g. -0.2 = 20 points lower)",
+    "churn": "fraction of the listed segments' revenue lost that year",
+    "gross_margin": "added to the gross margin",
+    "ratio.selling": "added to the selling-expense ratio",
+    "ratio.admin": "added to the admin-expense ratio",
+    "ratio.rnd": "added to the R&D ratio",
+    "one_off_loss": "one-off loss as a fraction of the previous year's total revenue",
+    "multiple": "valuation multiples (P/S, P/E) are multiplied by (1 - value)",
+    "wacc": "added to the DCF discount rate",
+}
+
+OUTPUTS = (
+    "revenue",
+    "gross_profit",
+    "operating_profit",
+    "profit_before_tax",
+    "net_profit",
+    "net_profit_attributable",
+    "eps",
+    "price_ps",
+    "price_pe",
+    "price_dcf",
+)
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    base_revenue: float
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Driver:
+    name: str
+    base: tuple[float, ...]
+    dist: Distribution
+    mode: str = "add"
+    persistence: float = 0.0
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class Effect:
+    target: str
+    size: float
+    profile: tuple[float, ...] = (1.0,)
+    segments: tuple[str, ...] = ()  # for growth/churn; empty = all segments
+    cap: float = float("inf")  # upper bound of |value| in a year
+
+
+@dataclass(frozen=True)
+class Shock:
+    name: str
+    probability: float  # annual probability of at least one event (Bernoulli)
+    severity: Distribution  # multiplier of every effect's size, drawn once per event
+    effects: tuple[Effect, ...]
+    rationale: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The sell-side report's own point forecast, per horizon year, for charts and risk tables."""
+
+    revenue: tuple[float, ...] = ()
+    net_profit_attributable: tuple[float, ...] = ()
+    eps: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A company, fully described. See the module docstring for driver semantics."""
+
+    name: str
+    ticker: str
+    currency: str
+    base_year: int
+    horizon: int
+    segments: tuple[Segment, ...]
+    drivers: tuple[Driver, ...]
+    correlation_labels: tuple[str, ...]
+    correlation: np.ndarray
+    shocks: tuple[Shock, ...]
+    # deterministic schedules, one value per forecast year (extended by their last value)
+    debt: tuple[float, ...]  # interest-bearing debt at year end
+    debt_base: float  # at the end of the base year
+    net_debt: tuple[float, ...]  # for the DCF bridge, year end
+    other_income: tuple[float, ...]  # other income + asset disposal gain
+    non_operating: tuple[float, ...]  # non-operating income (net)
+    minority_share: tuple[float, ...]  # minority interest / net profit
+    da_ratio: tuple[float, ...]  # D&A / revenue
+    capex_ratio: tuple[float, ...]  # capex / revenue
+    wc_ratio: float  # working-capital investment / revenue increase
+    terminal_roic: float  # return on new capital in the terminal value
+    tax_loss_carryforward: float  # tax losses available at the start of the forecast
+    shares: float  # millions
+    market_price: float
+    market_date: str
+    history: dict = field(default_factory=dict)  # e.g. {"net_profit_attributable": {2023: -80}}
+    forecast: Forecast = field(default_factory=Forecast)
+    correlation_kind: str = "pearson"
+    correlation_repair: str | None = None
+    copula: str = "gaussian"
+    copula_df: float = 0.0
+    description: str = ""
+    source: str = ""
+    notes: dict = field(default_factory=dict)  # rationale of schedules etc.
+
+    # -- derived ---------------------------------------------------------------------------------
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(self.base_year + 1 + t for t in range(self.horizon))
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.segments)
+
+    def driver(self, name: str) -> Driver:
+        for d in self.drivers:
+            if d.name == name:
+                return d
+        raise KeyError(f"scenario {self.name!r} has no driver {name!r}")
+
+    def shock(self, name: str) -> Shock:
+        for s in self.shocks:
+            if s.name == name:
+                return s
+        names = [s.name for s in self.shocks]
+        raise KeyError(f"scenario {self.name!r} has no shock {name!r}; it has {names}")
+
+    def with_horizon(self, horizon: int) -> Scenario:
+        return replace(self, horizon=int(horizon))
+
+    def with_shocks(self, enabled: dict[str, bool] | bool) -> Scenario:
+        """A copy with shocks switched on/off (``False`` switches every shock off)."""
+        if isinstance(enabled, bool):
+            enabled = {s.name: enabled for s in self.shocks}
+        for name in enabled:
+            self.shock(name)
+        shocks = tuple(replace(s, enabled=enabled.get(s.name, s.enabled)) for s in self.shocks)
+        return replace(self, shocks=shocks)
+
+    def to_dict(self) -> dict:
+        """A plain, JSON-able dict (distributions as ``{"family": ..., ...}``)."""
+
+        def conv(x):
+            if isinstance(x, Distribution):
+                return x.to_dict()
+            if isinstance(x, np.ndarray):
+                return x.tolist()
+            if isinstance(x, dict):
+                return {str(k): conv(v) for k, v in x.items()}
+            if isinstance(x, list | tuple):
+                return [conv(v) for v in x]
+            return x
+
+        out = {}
+        for k in self.__dataclass_fields__:
+            v = getattr(self, k)
+            if hasattr(v, "__dataclass_fields__"):
+                v = asdict(v) if not isinstance(v, Distribution) else v
+            if isinstance(v, tuple) and v and hasattr(v[0], "__dataclass_fields__"):
+                v = [
+                    {f: getattr(item, f) for f in item.__dataclass_fields__} for item in v
+                ]
+            out[k] = conv(v)
+        return out
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form: the scenario hash in every manifest."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def extend(values, horizon: int) -> np.ndarray:
+    """A per-year schedule as float64[horizon], extended by its last value."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size >= horizon:
+        return v[:horizon].copy()
+    return np.concatenate([v, np.full(horizon - v.size, v[-1])])
