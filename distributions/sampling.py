@@ -25,9 +25,9 @@ import warnings
 import numpy as np
 
 from ._numba import jit
-from .streams import _MASK32, handle_seed, philox4x32, uniform
+from .streams import handle_seed, philox4x32, uniform, uniform_pairs
 
-__all__ = ["METHODS", "method_code", "sample_uniform", "lhs_permute", "SobolDesign"]
+__all__ = ["METHODS", "method_code", "sample_uniform", "sample_pairs", "lhs_permute", "SobolDesign"]
 
 METHODS = {"mc": 0, "antithetic": 1, "lhs": 2, "sobol": 3}
 _LHS_ROUNDS = 4
@@ -40,7 +40,7 @@ def method_code(sampling: str) -> int:
 
 
 @jit
-def lhs_permute(key, year, slot, x, n):
+def lhs_permute(k0, k1, year, slot, x, n):
     """A keyed bijection of ``[0, n)``: balanced Feistel network on 2*h bits + cycle walking."""
     bits = 1
     while (np.uint64(1) << np.uint64(2 * bits)) < np.uint64(n):
@@ -53,7 +53,7 @@ def lhs_permute(key, year, slot, x, n):
         right = y & mask
         for r in range(_LHS_ROUNDS):
             f0, _, _, _ = philox4x32(right, np.uint64(r), np.uint64(year),
-                                     np.uint64(0x80000000) | np.uint64(slot), key[0], key[1])
+                                     np.uint64(0x80000000) | np.uint64(slot), k0, k1)
             left, right = right, (left ^ f0) & mask
         y = (left << half) | right
         if y < np.uint64(n):
@@ -72,9 +72,31 @@ def sample_uniform(method, key, path, year, slot, n_paths):
         u = uniform(key, path >> 1, year, slot)
         return 1.0 - u if path & 1 else u
     # Latin hypercube
-    stratum = lhs_permute(key, year, slot, path, n_paths)
+    stratum = lhs_permute(key[0], key[1], year, slot, path, n_paths)
     v = uniform(key, path, year, slot)
     return (np.float64(stratum) + v) / np.float64(n_paths)
+
+
+@jit
+def sample_pairs(method, k0s, k1s, path, year, pair, n_paths, out0, out1):
+    """Slots ``2*pair`` (``out0``) and ``2*pair+1`` (``out1``) of every stream at ``(path, year)``
+    under ``method`` (not Sobol): the vectorised form of :func:`sample_uniform`."""
+    if method == 0:
+        uniform_pairs(k0s, k1s, path, year, pair, out0, out1)
+    elif method == 1:
+        uniform_pairs(k0s, k1s, path >> 1, year, pair, out0, out1)
+        if path & 1:
+            for i in range(k0s.size):
+                out0[i] = 1.0 - out0[i]
+                out1[i] = 1.0 - out1[i]
+    else:
+        uniform_pairs(k0s, k1s, path, year, pair, out0, out1)
+        n = np.float64(n_paths)
+        for i in range(k0s.size):
+            s0 = lhs_permute(k0s[i], k1s[i], year, 2 * pair, path, n_paths)
+            s1 = lhs_permute(k0s[i], k1s[i], year, 2 * pair + 1, path, n_paths)
+            out0[i] = (np.float64(s0) + out0[i]) / n
+            out1[i] = (np.float64(s1) + out1[i]) / n
 
 
 class SobolDesign:
@@ -109,5 +131,3 @@ class SobolDesign:
         # practice, but a 2**-53 floor costs nothing)
         return np.clip(pts, 2.0**-53, 1.0 - 2.0**-53)
 
-
-del _MASK32

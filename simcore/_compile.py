@@ -47,7 +47,11 @@ def pack(dists: list[Distribution], tables: list[np.ndarray], used: list[int]) -
 class KernelInputs:
     n_drivers: int
     horizon: int
-    keys: np.ndarray  # uint64[D, 2]: drivers, then shocks, then chi2
+    drv_k0: np.ndarray  # uint64[F] Philox key words of each driver's stream
+    drv_k1: np.ndarray
+    sh_k0: np.ndarray  # uint64[K] of each shock's stream
+    sh_k1: np.ndarray
+    chi2_key: np.ndarray  # uint64[2] (Student-t copula)
     drv: Packed
     drv_base: np.ndarray  # float64[F, H]
     drv_mul: np.ndarray  # int64[F] 1 if mode == "mul"
@@ -83,9 +87,9 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
     used = [0]
     drv = pack([d.dist for d in sc.drivers], tables, used)
     sev = pack([s.severity for s in sc.shocks], tables, used)
-    keys = [stream_key(seed, driver_stream(n)) for n in names]
-    keys += [stream_key(seed, shock_stream(s.name)) for s in sc.shocks]
-    keys += [stream_key(seed, CHI2_STREAM)]
+    dk = np.array([stream_key(seed, driver_stream(n)) for n in names], np.uint64).reshape(-1, 2)
+    sk = np.array([stream_key(seed, shock_stream(s.name)) for s in sc.shocks],
+                  np.uint64).reshape(-1, 2)
     phi = np.array([d.persistence for d in sc.drivers], np.float64)
 
     labels = list(sc.correlation_labels)
@@ -128,7 +132,11 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
     return KernelInputs(
         n_drivers=len(names),
         horizon=H,
-        keys=np.ascontiguousarray(np.array(keys, dtype=np.uint64).reshape(-1, 2)),
+        drv_k0=np.ascontiguousarray(dk[:, 0]),
+        drv_k1=np.ascontiguousarray(dk[:, 1]),
+        sh_k0=np.ascontiguousarray(sk[:, 0]),
+        sh_k1=np.ascontiguousarray(sk[:, 1]),
+        chi2_key=stream_key(seed, CHI2_STREAM),
         drv=drv,
         drv_base=np.stack([extend(d.base, H) for d in sc.drivers]),
         drv_mul=np.array([d.mode == "mul" for d in sc.drivers], np.int64),

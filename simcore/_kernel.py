@@ -23,7 +23,7 @@ from numba import prange
 
 from distributions._kernel import ndtri, ppf_u, ppf_z
 from distributions._numba import jit, pjit
-from distributions.sampling import sample_uniform
+from distributions.sampling import sample_pairs
 
 # output rows (scenario.OUTPUTS order)
 O_REVENUE, O_GP, O_OP, O_PBT, O_NP, O_NPA, O_EPS, O_PS, O_PE, O_DCF = range(10)
@@ -41,14 +41,14 @@ CHUNK = 1024  # paths per parallel work item; results do not depend on it
 
 @jit
 def _path(
-    path, i, n_total, method, sobol_u, keys,
+    path, i, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars,
     out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-    eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf,
+    eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf, u0, u1, u_occ, u_sev,
 ):
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
@@ -63,13 +63,17 @@ def _path(
     carry = scalars[3]
     for t in range(H):
         # 1. independent normal scores of the drivers
+        if method == 3:
+            for f in range(F):
+                u0[f] = sobol_u[i, t, f]
+            for k in range(K):
+                u_occ[k] = sobol_u[i, t, F + 2 * k]
+                u_sev[k] = sobol_u[i, t, F + 2 * k + 1]
+        else:
+            sample_pairs(method, drv_k0, drv_k1, path, t, 0, n_total, u0, u1)
+            sample_pairs(method, sh_k0, sh_k1, path, t, 0, n_total, u_occ, u_sev)
         for f in range(F):
-            if drv_const[f]:
-                eps[f] = 0.0
-            elif method == 3:
-                eps[f] = ndtri(sobol_u[i, t, f])
-            else:
-                eps[f] = ndtri(sample_uniform(method, keys[f], path, t, 0, n_total))
+            eps[f] = 0.0 if drv_const[f] else ndtri(u0[f])
         # 2. Gaussian copula over the labelled drivers (lower-triangular factor, in place from
         #    the last row up so that each row reads only untouched entries)
         for r in range(C - 1, -1, -1):
@@ -92,14 +96,8 @@ def _path(
         # 4. shocks
         mask = np.uint32(0)
         for k in range(K):
-            if method == 3:
-                u_occ = sobol_u[i, t, F + 2 * k]
-                u_sev = sobol_u[i, t, F + 2 * k + 1]
-            else:
-                u_occ = sample_uniform(method, keys[F + k], path, t, 0, n_total)
-                u_sev = sample_uniform(method, keys[F + k], path, t, 1, n_total)
-            if u_occ < sh_prob[k]:
-                sv = ppf_u(sev_code[k], sev_p[k], tables, sev_off[k], u_sev)
+            if u_occ[k] < sh_prob[k]:
+                sv = ppf_u(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k])
                 impulse[k, t] = sv
                 mask |= np.uint32(1) << np.uint32(k)
             else:
@@ -187,7 +185,7 @@ def _path(
 
 @jit
 def _chunk(
-    c, start, n, n_total, method, sobol_u, keys,
+    c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
@@ -207,23 +205,27 @@ def _chunk(
     eff_seg = np.zeros((2, S))
     nopat = np.empty(H)
     fcf = np.empty(H)
+    u0 = np.empty(F)
+    u1 = np.empty(F)
+    u_occ = np.empty(K)
+    u_sev = np.empty(K)
     lo = c * CHUNK
     hi = min(lo + CHUNK, n)
     for i in range(lo, hi):
         _path(
-            start + i, i, n_total, method, sobol_u, keys,
+            start + i, i, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, roles, growth_idx, base_rev,
             sh_prob, sev_code, sev_p, sev_off,
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-            eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf,
+            eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf, u0, u1, u_occ, u_sev,
         )
 
 
 @pjit
 def simulate_paths(
-    start, n, n_total, method, sobol_u, keys,
+    start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
@@ -233,7 +235,7 @@ def simulate_paths(
     """Simulate paths ``start .. start+n-1`` into the output buffers, chunks in parallel."""
     for c in prange((n + CHUNK - 1) // CHUNK):
         _chunk(
-            c, start, n, n_total, method, sobol_u, keys,
+            c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, roles, growth_idx, base_rev,
             sh_prob, sev_code, sev_p, sev_off,
@@ -244,7 +246,7 @@ def simulate_paths(
 
 @jit
 def simulate_paths_serial(
-    start, n, n_total, method, sobol_u, keys,
+    start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
@@ -254,7 +256,7 @@ def simulate_paths_serial(
     """The serial twin of :func:`simulate_paths` (tests compare their bytes)."""
     for c in range((n + CHUNK - 1) // CHUNK):
         _chunk(
-            c, start, n, n_total, method, sobol_u, keys,
+            c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, roles, growth_idx, base_rev,
             sh_prob, sev_code, sev_p, sev_off,

@@ -156,7 +156,8 @@ def simulate(
             u = empty_sobol
         sl = slice(done, done + n)
         kernel(
-            start + done, n, start + n_paths if sampling == "lhs" else 0, method, u, ki.keys,
+            start + done, n, start + n_paths if sampling == "lhs" else 0, method, u,
+            ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
             ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
             ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.roles,
             ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sev.code, ki.sev.params, ki.sev.offset,
