@@ -24,10 +24,17 @@ import warnings
 
 import numpy as np
 
-from ._numba import jit
+from numba import prange
+
+from ._kernel import ndtri_many, ppf_u, ppf_z
+from ._numba import jit, pjit
+from .copula import chi2_ppf, correlate_row, t_correlate_row
 from .streams import handle_seed, philox4x32, uniform, uniform_pairs
 
-__all__ = ["METHODS", "method_code", "sample_uniform", "sample_pairs", "lhs_permute", "SobolDesign"]
+__all__ = [
+    "METHODS", "method_code", "sample_uniform", "sample_pairs", "lhs_permute", "SobolDesign",
+    "draw",
+]
 
 METHODS = {"mc": 0, "antithetic": 1, "lhs": 2, "sobol": 3}
 _LHS_ROUNDS = 4
@@ -131,3 +138,121 @@ class SobolDesign:
         # practice, but a 2**-53 floor costs nothing)
         return np.clip(pts, 2.0**-53, 1.0 - 2.0**-53)
 
+
+
+# --- drawing named factors -----------------------------------------------------------------
+@jit
+def _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k1s,
+                codes, params, offsets, tables, corr_idx, L, t_df, mix_k0, mix_k1, out):
+    F = k0s.size
+    C = corr_idx.size
+    u0 = np.empty(F)
+    u1 = np.empty(F)
+    z = np.empty(F)
+    zc = np.empty(C)
+    xc = np.empty(C)
+    mk0 = np.empty(1, np.uint64)
+    mk1 = np.empty(1, np.uint64)
+    mk0[0] = mix_k0
+    mk1[0] = mix_k1
+    m0 = np.empty(1)
+    m1 = np.empty(1)
+    lo = b * block_size
+    hi = min(lo + block_size, n)
+    for i in range(lo, hi):
+        path = start + i
+        for t in range(years):
+            if method == 3:
+                for f in range(F):
+                    u0[f] = sobol_u[i, t, f]
+                m0[0] = sobol_u[i, t, F]
+            else:
+                sample_pairs(method, k0s, k1s, path, t, 0, n_total, u0, u1)
+                if t_df > 0.0:
+                    sample_pairs(method, mk0, mk1, path, t, 0, n_total, m0, m1)
+            for f in range(F):
+                out[f, t, i] = ppf_u(codes[f], params[f], tables, offsets[f], u0[f])
+            if C:
+                ndtri_many(u0, z)
+                for c in range(C):
+                    zc[c] = z[corr_idx[c]]
+                if t_df > 0.0:
+                    t_correlate_row(L, t_df, zc, chi2_ppf(t_df, m0[0]), xc)
+                else:
+                    correlate_row(L, zc, xc)
+                for c in range(C):
+                    f = corr_idx[c]
+                    out[f, t, i] = ppf_z(codes[f], params[f], tables, offsets[f], xc[c])
+
+
+@pjit
+def _draw(block_size, start, n, n_total, years, method, sobol_u, k0s, k1s, codes, params,
+          offsets, tables, corr_idx, L, t_df, mix_k0, mix_k1, out):
+    for b in prange((n + block_size - 1) // block_size):
+        _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k1s,
+                    codes, params, offsets, tables, corr_idx, L, t_df, mix_k0, mix_k1, out)
+
+
+def draw(dists, n_paths: int, seed, *, years: int = 1, sampling: str = "mc", copula=None,
+         start: int = 0, block_size: int = 65536) -> dict:
+    """Draw named factors: ``{name: float64[n_paths, years]}``, uniform first.
+
+    ``dists`` maps factor names to distribution specs; each name keys its own stream, so
+    adding, removing or re-parametrising one factor leaves the others' draws unchanged
+    (with a copula: those of factors it is not correlated with). ``copula`` is a
+    :class:`~distributions.copula.GaussianCopula` or ``StudentTCopula`` over some of the
+    names; its labelled factors take ``ppf_z`` of the correlated normal scores. Paths are
+    ``start .. start + n_paths - 1``; the bytes do not depend on ``block_size`` or threads.
+    """
+    from ._base import Distribution
+    from .streams import stream_key
+
+    if not isinstance(dists, dict) or not dists:
+        raise TypeError("dists must be a non-empty dict {name: Distribution}")
+    for name, d in dists.items():
+        if not isinstance(d, Distribution):
+            raise TypeError(f"dists[{name!r}] must be a Distribution, got {type(d).__name__}")
+    for arg, val, low in (("n_paths", n_paths, 1), ("years", years, 1), ("start", start, 0),
+                          ("block_size", block_size, 1)):
+        if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < low:
+            raise ValueError(f"{arg}={val!r} must be an integer >= {low}")
+    method = method_code(sampling)
+    if sampling == "antithetic" and (n_paths % 2 or start % 2):
+        raise ValueError(f"n_paths={n_paths} and start={start} must be even for antithetic")
+    ss = handle_seed(seed)
+    names = list(dists)
+    keys = np.array([stream_key(ss, nm) for nm in names], np.uint64).reshape(-1, 2)
+    codes = np.zeros(len(names), np.int64)
+    params = np.zeros((len(names), 8))
+    offsets = np.full(len(names), -1, np.int64)
+    tabs, used = [], 0
+    for f, nm in enumerate(names):
+        c, p, tab = dists[nm].kernel_args()
+        codes[f], params[f] = c, p
+        if tab.shape[0]:
+            offsets[f], used = used, used + tab.shape[0]
+            tabs.append(tab)
+    tables = np.concatenate(tabs) if tabs else np.zeros((1, 2))
+    t_df, mix = 0.0, np.zeros(2, np.uint64)
+    if copula is not None:
+        missing = [lab for lab in copula.labels if lab not in dists]
+        if missing:
+            raise ValueError(f"copula labels {missing} are not among the factors {names}")
+        corr_idx = np.array([names.index(lab) for lab in copula.labels], np.int64)
+        L = np.ascontiguousarray(copula.factor)
+        if hasattr(copula, "df"):
+            t_df = float(copula.df)
+            mix = stream_key(ss, copula.mixing_stream)
+    else:
+        corr_idx, L = np.zeros(0, np.int64), np.zeros((0, 0))
+    if method == METHODS["sobol"]:
+        sobol_u = SobolDesign(years * (len(names) + 1), ss).block(start, n_paths)
+        sobol_u = sobol_u.reshape(n_paths, years, len(names) + 1)
+    else:
+        sobol_u = np.empty((0, years, len(names) + 1))
+    out = np.empty((len(names), years, n_paths))
+    n_total = start + n_paths if sampling == "lhs" else 0
+    _draw(int(block_size), int(start), int(n_paths), n_total, int(years), method, sobol_u,
+          np.ascontiguousarray(keys[:, 0]), np.ascontiguousarray(keys[:, 1]), codes, params,
+          offsets, tables, corr_idx, L, t_df, mix[0], mix[1], out)
+    return {nm: out[f].T for f, nm in enumerate(names)}

@@ -10,7 +10,7 @@ from distributions import Distribution
 from distributions._kernel import CODE_CONSTANT
 from distributions.streams import stream_key
 
-from .reference import CHI2_STREAM, driver_stream, shock_stream
+from .reference import driver_stream, shock_stream
 from .scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
 
 TARGET_CODES = {name: i for i, name in enumerate(SHOCK_TARGETS)}
@@ -51,7 +51,7 @@ class KernelInputs:
     drv_k1: np.ndarray
     sh_k0: np.ndarray  # uint64[K] of each shock's stream
     sh_k1: np.ndarray
-    chi2_key: np.ndarray  # uint64[2] (Student-t copula)
+    mix_key: np.ndarray  # uint64[2]: the Student-t copula's chi-square mixing stream
     drv: Packed
     drv_base: np.ndarray  # float64[F, H]
     drv_mul: np.ndarray  # int64[F] 1 if mode == "mul"
@@ -60,8 +60,7 @@ class KernelInputs:
     drv_const: np.ndarray  # int64[F] 1 if the marginal is Constant (no draw needed)
     corr_idx: np.ndarray  # int64[C] driver index of each copula label
     corr_L: np.ndarray  # float64[C, C] lower-triangular factor
-    copula_t: int
-    copula_df: float
+    copula_df: float  # 0 for the Gaussian copula
     roles: np.ndarray  # int64[len(FIXED_DRIVERS)] driver index of each fixed role
     growth_idx: np.ndarray  # int64[S]
     base_rev: np.ndarray  # float64[S]
@@ -104,9 +103,10 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
             cop = GaussianCopula(labels, sc.correlation, kind=sc.correlation_kind,
                                  repair=sc.correlation_repair)
         L = np.ascontiguousarray(cop.factor, dtype=np.float64)
-        copula_info = dict(getattr(cop, "info", {}) or {})
+        copula_info = dict(cop.info)
     else:
         L = np.zeros((0, 0))
+    mixing = getattr(cop, "mixing_stream", None) if labels else None
 
     segs = sc.segment_names
     effects = [(k, e) for k, s in enumerate(sc.shocks) for e in s.effects]
@@ -136,7 +136,7 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         drv_k1=np.ascontiguousarray(dk[:, 1]),
         sh_k0=np.ascontiguousarray(sk[:, 0]),
         sh_k1=np.ascontiguousarray(sk[:, 1]),
-        chi2_key=stream_key(seed, CHI2_STREAM),
+        mix_key=stream_key(seed, mixing) if mixing else np.zeros(2, np.uint64),
         drv=drv,
         drv_base=np.stack([extend(d.base, H) for d in sc.drivers]),
         drv_mul=np.array([d.mode == "mul" for d in sc.drivers], np.int64),
@@ -145,8 +145,7 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         drv_const=(drv.code == CODE_CONSTANT).astype(np.int64),
         corr_idx=np.array([index[k] for k in labels], np.int64),
         corr_L=L,
-        copula_t=int(sc.copula == "student_t"),
-        copula_df=float(sc.copula_df),
+        copula_df=float(sc.copula_df) if sc.copula == "student_t" else 0.0,
         roles=np.array([index[r] for r in FIXED_DRIVERS], np.int64),
         growth_idx=np.array([index[f"growth.{s}"] for s in segs], np.int64),
         base_rev=base_rev,

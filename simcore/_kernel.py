@@ -21,8 +21,9 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from distributions._kernel import ndtri, ppf_u, ppf_z
+from distributions._kernel import ndtri_many, ppf_u, ppf_z
 from distributions._numba import jit, pjit
+from distributions.copula import chi2_ppf, correlate_row, t_correlate_row
 from distributions.sampling import sample_pairs
 
 # output rows (scenario.OUTPUTS order)
@@ -43,12 +44,13 @@ CHUNK = 1024  # paths per parallel work item; results do not depend on it
 def _path(
     path, i, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, roles, growth_idx, base_rev,
+    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars,
     out, seg_out, hits_out, keep_draws, draws_out, sev_out,
     eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf, u0, u1, u_occ, u_sev,
+    zc, xc, m0, m1,
 ):
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
@@ -72,15 +74,24 @@ def _path(
         else:
             sample_pairs(method, drv_k0, drv_k1, path, t, 0, n_total, u0, u1)
             sample_pairs(method, sh_k0, sh_k1, path, t, 0, n_total, u_occ, u_sev)
+        ndtri_many(u0, eps)
         for f in range(F):
-            eps[f] = 0.0 if drv_const[f] else ndtri(u0[f])
-        # 2. Gaussian copula over the labelled drivers (lower-triangular factor, in place from
-        #    the last row up so that each row reads only untouched entries)
-        for r in range(C - 1, -1, -1):
-            acc = 0.0
-            for c in range(r + 1):
-                acc += corr_L[r, c] * eps[corr_idx[c]]
-            eps[corr_idx[r]] = acc
+            if drv_const[f]:
+                eps[f] = 0.0
+        # 2. copula over the labelled drivers (Student-t: one chi-square mixing draw)
+        if C:
+            for c in range(C):
+                zc[c] = eps[corr_idx[c]]
+            if t_df > 0.0:
+                if method == 3:
+                    m0[0] = sobol_u[i, t, F + 2 * K]
+                else:
+                    sample_pairs(method, mix_k[0:1], mix_k[1:2], path, t, 0, n_total, m0, m1)
+                t_correlate_row(corr_L, t_df, zc, chi2_ppf(t_df, m0[0]), xc)
+            else:
+                correlate_row(corr_L, zc, xc)
+            for c in range(C):
+                eps[corr_idx[c]] = xc[c]
         # 3. persistence and marginals
         for f in range(F):
             if t == 0:
@@ -187,7 +198,7 @@ def _path(
 def _chunk(
     c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, roles, growth_idx, base_rev,
+    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
@@ -209,17 +220,23 @@ def _chunk(
     u1 = np.empty(F)
     u_occ = np.empty(K)
     u_sev = np.empty(K)
+    C = corr_idx.shape[0]
+    zc = np.empty(C)
+    xc = np.empty(C)
+    m0 = np.empty(1)
+    m1 = np.empty(1)
     lo = c * CHUNK
     hi = min(lo + CHUNK, n)
     for i in range(lo, hi):
         _path(
             start + i, i, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-            corr_idx, corr_L, roles, growth_idx, base_rev,
+            corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
             sh_prob, sev_code, sev_p, sev_off,
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
             eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf, u0, u1, u_occ, u_sev,
+            zc, xc, m0, m1,
         )
 
 
@@ -227,7 +244,7 @@ def _chunk(
 def simulate_paths(
     start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, roles, growth_idx, base_rev,
+    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
@@ -237,7 +254,7 @@ def simulate_paths(
         _chunk(
             c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-            corr_idx, corr_L, roles, growth_idx, base_rev,
+            corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
             sh_prob, sev_code, sev_p, sev_off,
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
@@ -248,7 +265,7 @@ def simulate_paths(
 def simulate_paths_serial(
     start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, roles, growth_idx, base_rev,
+    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
@@ -258,7 +275,7 @@ def simulate_paths_serial(
         _chunk(
             c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-            corr_idx, corr_L, roles, growth_idx, base_rev,
+            corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
             sh_prob, sev_code, sev_p, sev_off,
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,

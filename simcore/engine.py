@@ -134,8 +134,6 @@ def simulate(
     n_threads = set_threads(threads)
 
     ki = compile_scenario(scenario, seed_seq)
-    if scenario.copula == "student_t":
-        raise NotImplementedError("Student-t copula in the kernel")
     out = np.empty((len(OUTPUTS), H, n_paths))
     seg_out = np.empty((S, H, n_paths))
     hits_out = np.empty((H, n_paths), np.uint32)
@@ -145,13 +143,13 @@ def simulate(
     sev_out = np.empty((K, H, nd))
     kernel = _kernel.simulate_paths_serial if _serial else _kernel.simulate_paths
     block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
-    sobol = SobolDesign(H * (F + 2 * K), seed_seq) if method == METHODS["sobol"] else None
-    empty_sobol = np.empty((0, H, F + 2 * K))
+    sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
+    empty_sobol = np.empty((0, H, F + 2 * K + 1))
     done = 0
     while done < n_paths:
         n = min(block, n_paths - done)
         if sobol is not None:
-            u = sobol.block(start + done, n).reshape(n, H, F + 2 * K)
+            u = sobol.block(start + done, n).reshape(n, H, F + 2 * K + 1)
         else:
             u = empty_sobol
         sl = slice(done, done + n)
@@ -159,7 +157,8 @@ def simulate(
             start + done, n, start + n_paths if sampling == "lhs" else 0, method, u,
             ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
             ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
-            ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.roles,
+            ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
+            ki.roles,
             ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sev.code, ki.sev.params, ki.sev.offset,
             ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
             ki.eff_segmask, ki.sched, ki.scalars,

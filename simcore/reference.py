@@ -33,11 +33,9 @@ def shock_stream(name: str) -> str:
     return f"shock.{name}"
 
 
-CHI2_STREAM = "copula.chi2"
-
 
 def shock_effects(scenario: Scenario, hits: dict, severity: dict) -> dict:
-    """Per-year effect of every shock target: ``{target: (n, H)}`` and ``{"growth"|"churn": (n, S, H)}``.
+    """Per-year effect of every shock target: ``{target: (n, H)}``; growth/churn ``(n, S, H)``.
 
     ``hits[name]`` is the number of events (n, H); ``severity[name]`` the severity draw (n, H).
     An event in year tau adds ``size * severity * profile[t - tau]`` to its target in year t;
@@ -142,7 +140,10 @@ def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> d
     # valuation: DCF as of each year end, with the final year's discount rate and growth
     ebit = operating_profit + financial
     nopat = ebit - drivers["tax_rate"] * np.maximum(ebit, 0.0)
-    fcf = nopat + revenue * (da_ratio - capex_ratio)[None, :] - sc.wc_ratio * (revenue - revenue_prev)
+    fcf = (
+        nopat + revenue * (da_ratio - capex_ratio)[None, :]
+        - sc.wc_ratio * (revenue - revenue_prev)
+    )
     w = drivers["wacc"][:, -1] + e("wacc")[:, -1]
     g = drivers["terminal_growth"][:, -1]
     value = nopat[:, -1] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (w - g)
@@ -174,7 +175,7 @@ def _ppf_numpy(dist, u):
 
 
 def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
-    """Monte Carlo draws of every driver and shock, numpy only. Returns (drivers, hits, severity)."""
+    """Monte Carlo draws of every driver and shock, numpy only: ``(drivers, hits, severity)``."""
     sc = scenario
     H = sc.horizon
     paths = np.arange(start, start + n_paths, dtype=np.uint64)
@@ -182,7 +183,9 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
     eps = {}
     for d in sc.drivers:
         key = stream_key(seed, driver_stream(d.name))
-        eps[d.name] = np.stack([special.ndtri(uniforms_numpy(key, paths, t, 0)) for t in range(H)], 1)
+        eps[d.name] = np.stack(
+            [special.ndtri(uniforms_numpy(key, paths, t, 0)) for t in range(H)], 1
+        )
     # copula over the labelled drivers
     labels = list(sc.correlation_labels)
     if labels:
@@ -197,7 +200,7 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
         Z = np.stack([eps[k] for k in labels], axis=-1)  # (n, H, d)
         X = Z @ cop.factor.T
         if sc.copula == "student_t":
-            key = stream_key(seed, CHI2_STREAM)
+            key = stream_key(seed, cop.mixing_stream)
             u = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
             w = stats.chi2(sc.copula_df).ppf(u)
             X = special.ndtri(stats.t(sc.copula_df).cdf(X / np.sqrt(w / sc.copula_df)[..., None]))
