@@ -1,0 +1,64 @@
+"""Shared fixtures: a small company built in Python (independent of the TOML loader)."""
+
+import numpy as np
+import pytest
+
+from distributions import Normal
+from simcore.scenario import Driver, Effect, Scenario, Segment, Shock
+
+
+def make_toy(horizon: int = 3, **changes) -> Scenario:
+    """Two segments, every driver a Normal, two shocks touching every kind of target."""
+
+    def n(s):
+        return Normal(0.0, s)
+
+    drivers = (
+        Driver("growth.a", (0.3, 0.25, 0.2), n(0.1), persistence=0.5),
+        Driver("growth.b", (0.1,), n(0.05), persistence=0.3),
+        Driver("gross_margin", (0.33,), n(0.02)),
+        Driver("ratio.taxes_surcharges", (0.003,), n(1e-4)),
+        Driver("ratio.selling", (0.15,), n(0.01)),
+        Driver("ratio.admin", (0.06,), n(0.005)),
+        Driver("ratio.rnd", (0.06,), n(0.005)),
+        Driver("ratio.impairment", (0.006,), n(1e-3)),
+        Driver("interest_rate", (0.04,), n(0.005)),
+        Driver("tax_rate", (0.08,), n(0.01)),
+        Driver("multiple.ps", (8.0,), Normal(1, 0.1), mode="mul"),
+        Driver("multiple.pe", (200.0,), Normal(1, 0.1), mode="mul"),
+        Driver("wacc", (0.09,), n(0.005), persistence=1.0),
+        Driver("terminal_growth", (0.03,), n(0.003), persistence=1.0),
+    )
+    shocks = (
+        Shock("tech", 0.2, Normal(1, 0.3), (
+            Effect("growth", -0.2, (1, 0.5, 0.25), ("a",)),
+            Effect("gross_margin", -0.02, (1, 1)),
+            Effect("multiple", 0.2, (1, 0.5)),
+        )),
+        Shock("leak", 0.1, Normal(1, 0.5), (
+            Effect("one_off_loss", 0.02, (1,), cap=0.05),
+            Effect("churn", 0.05, (0, 1), ("b",)),
+            Effect("ratio.admin", 0.01, (1, 1)),
+            Effect("wacc", 0.01, (1,)),
+        )),
+    )
+    sc = Scenario(
+        name="toy", ticker="TOY", currency="CNY", base_year=2024, horizon=horizon,
+        segments=(Segment("a", 100.0), Segment("b", 50.0)), drivers=drivers,
+        correlation_labels=("growth.a", "growth.b", "gross_margin"),
+        correlation=np.array([[1, 0.6, 0.3], [0.6, 1, 0.2], [0.3, 0.2, 1.0]]),
+        shocks=shocks, debt=(400, 300, 200), debt_base=500, net_debt=(100, 50, 0),
+        other_income=(5,), non_operating=(1,), minority_share=(0.01,), da_ratio=(0.2,),
+        capex_ratio=(0.15,), wc_ratio=0.1, terminal_roic=0.1, tax_loss_carryforward=10.0,
+        shares=50.0, market_price=20.0, market_date="2025-01-01",
+    )
+    if changes:
+        import dataclasses
+
+        sc = dataclasses.replace(sc, **changes)
+    return sc
+
+
+@pytest.fixture
+def toy():
+    return make_toy()

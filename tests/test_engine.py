@@ -1,0 +1,182 @@
+"""The fused kernel against the numpy reference, reproducibility and input validation."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import make_toy
+
+from simcore import engine, reference
+from simcore.engine import simulate
+from simcore.scenario import OUTPUTS
+
+
+def _hits(result):
+    return {s.name: result.shock_hit(s.name).astype(float) for s in result.scenario.shocks}
+
+
+@pytest.mark.parametrize("copula", ["gaussian", "student_t"])
+def test_kernel_matches_reference_on_the_same_draws(copula):
+    sc = make_toy(copula=copula, copula_df=5.0 if copula == "student_t" else 0.0)
+    r = simulate(sc, 3000, seed=11, keep_draws=True)
+    ref = reference.evaluate(sc, r.draws["drivers"], _hits(r), r.draws["severity"])
+    for name in OUTPUTS:
+        a, b = r[name], ref[name]
+        assert np.array_equal(np.isnan(a), np.isnan(b)), name
+        m = ~np.isnan(b)
+        # the issue asks for 1e-12 relative; the kernel uses the reference's operation order,
+        # so in practice they agree bit for bit
+        np.testing.assert_allclose(a[m], b[m], rtol=1e-12, atol=0, err_msg=name)
+    seg = np.stack([r[f"revenue.{s}"] for s in sc.segment_names], axis=1)
+    np.testing.assert_allclose(seg, ref["segment_revenue"], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("copula", ["gaussian", "student_t"])
+def test_kernel_draws_match_numpy_scipy_sampling(copula):
+    sc = make_toy(copula=copula, copula_df=4.0 if copula == "student_t" else 0.0)
+    r = simulate(sc, 2000, seed=5, keep_draws=True)
+    drivers, hits, sev = reference.sample(sc, 2000, 5)
+    for name, x in drivers.items():
+        np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+    for name, h in hits.items():
+        assert np.array_equal(h, _hits(r)[name])
+        np.testing.assert_allclose(r.draws["severity"][name][h > 0], sev[name][h > 0],
+                                   rtol=1e-9)
+
+
+@pytest.mark.parametrize("sampling", ["mc", "antithetic", "lhs", "sobol"])
+def test_serial_and_parallel_kernels_give_identical_bytes(sampling):
+    sc = make_toy()
+    a = simulate(sc, 5000, seed=1, sampling=sampling)
+    b = simulate(sc, 5000, seed=1, sampling=sampling, _serial=True)
+    assert a._out.tobytes() == b._out.tobytes()
+    assert a._hits.tobytes() == b._hits.tobytes()
+
+
+@pytest.mark.parametrize("block", [1, 997, 10_000])
+def test_block_size_does_not_change_bytes(monkeypatch, block):
+    sc = make_toy()
+    ref = simulate(sc, 3000, seed=3)
+    monkeypatch.setattr(engine, "BLOCK", block)
+    monkeypatch.setattr(engine, "SOBOL_BLOCK", block)
+    got = simulate(sc, 3000, seed=3)
+    assert ref._out.tobytes() == got._out.tobytes()
+
+
+def test_prefix_property_and_path_offsets():
+    sc = make_toy()
+    big = simulate(sc, 4000, seed=9)
+    small = simulate(sc, 2000, seed=9)
+    tail = simulate(sc, 2000, seed=9, start=2000)
+    assert big._out[:, :, :2000].tobytes() == small._out.tobytes()
+    assert big._out[:, :, 2000:].tobytes() == tail._out.tobytes()
+
+
+_THREADS_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, {tests!r})
+from conftest import make_toy
+from simcore.engine import simulate
+r = simulate(make_toy(), 20000, seed=4, sampling=sys.argv[1])
+print(hashlib.sha256(r._out.tobytes() + r._hits.tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.parametrize("sampling", ["mc", "lhs"])
+def test_thread_count_does_not_change_bytes(sampling):
+    script = _THREADS_SCRIPT.format(tests=os.path.dirname(__file__))
+    digests = set()
+    for threads in ("1", "2"):
+        env = {**os.environ, "NUMBA_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", script, sampling], env=env,
+                             capture_output=True, text=True, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_switching_a_shock_off_leaves_every_other_input_unchanged():
+    sc = make_toy()
+    on = simulate(sc, 4000, seed=8, keep_draws=True)
+    off = simulate(sc.with_shocks({"tech": False}), 4000, seed=8, keep_draws=True)
+    for name, x in on.draws["drivers"].items():
+        assert x.tobytes() == off.draws["drivers"][name].tobytes()
+    assert np.array_equal(on.shock_hit("leak"), off.shock_hit("leak"))
+    assert not off.shock_hit("tech").any() and on.shock_hit("tech").any()
+    # paths where tech never hit are identical
+    clean = ~on.shock_hit("tech").any(axis=1)
+    for name in OUTPUTS:
+        np.testing.assert_array_equal(on[name][clean], off[name][clean])
+
+
+def test_all_shocks_off_equals_zero_probability():
+    sc = make_toy()
+    off = simulate(sc.with_shocks(False), 2000, seed=8)
+    import dataclasses
+
+    zero = dataclasses.replace(
+        sc, shocks=tuple(dataclasses.replace(s, probability=0.0) for s in sc.shocks))
+    z = simulate(zero, 2000, seed=8)
+    assert off._out.tobytes() == z._out.tobytes()
+    assert not off.hits.any()
+
+
+def test_same_seed_same_bytes_different_seed_differs():
+    sc = make_toy()
+    a, b, c = (simulate(sc, 1000, seed=s) for s in (0, 0, 1))
+    assert a._out.tobytes() == b._out.tobytes()
+    assert a._out.tobytes() != c._out.tobytes()
+
+
+def test_manifest_is_enough_to_replay():
+    sc = make_toy()
+    r = simulate(sc, 1000, seed=None, sampling="lhs")
+    m = json.loads(json.dumps(r.manifest))
+    for key in ("versions", "seed", "scenario", "sampling", "n_paths", "horizon", "threads"):
+        assert key in m
+    assert m["scenario"]["sha256"] == sc.digest()
+    seed = np.random.SeedSequence(m["seed"]["entropy"], spawn_key=tuple(m["seed"]["spawn_key"]))
+    again = simulate(sc, m["n_paths"], seed=seed, sampling=m["sampling"])
+    assert hashlib.sha256(r._out.tobytes()).digest() == hashlib.sha256(again._out.tobytes()).digest()
+
+
+def test_horizon_ten_and_pe_undefined_where_eps_not_positive():
+    r = simulate(make_toy(), 2000, seed=1, horizon=10)
+    assert r["revenue"].shape == (2000, 10)
+    eps, pe = r["eps"], r["price_pe"]
+    assert np.isnan(pe[eps <= 0]).all() and not np.isnan(pe[eps > 0]).any()
+    for name in OUTPUTS:
+        if name != "price_pe":
+            assert np.isfinite(r[name]).all(), name
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_paths": 0}, "n_paths=0"),
+        ({"n_paths": -5}, "n_paths=-5"),
+        ({"n_paths": 2.5}, "n_paths=2.5"),
+        ({"n_paths": True}, "n_paths=True"),
+        ({"horizon": 0}, "horizon=0"),
+        ({"horizon": 31}, "horizon=31"),
+        ({"sampling": "quasi"}, "sampling='quasi'"),
+        ({"seed": -1}, "seed=-1"),
+        ({"seed": "42"}, "seed='42'"),
+        ({"seed": 1.0}, "seed=1.0"),
+        ({"threads": 0}, "threads=0"),
+        ({"n_paths": 3, "sampling": "antithetic"}, "even"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, match):
+    args = {"scenario": make_toy(), "n_paths": 10, **kwargs}
+    with pytest.raises((TypeError, ValueError), match=match):
+        simulate(**args)
+
+
+def test_memory_budget_checked_before_allocating():
+    with pytest.raises(MemoryError, match="memory budget"):
+        simulate(make_toy(), 10**9, seed=1, memory_limit=1 << 30)
