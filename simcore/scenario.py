@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -110,6 +110,7 @@ class Effect:
     profile: tuple[float, ...] = (1.0,)
     segments: tuple[str, ...] = ()  # for growth/churn; empty = all segments
     cap: float = float("inf")  # upper bound of |value| in a year
+    rationale: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,22 @@ class Scenario:
     description: str = ""
     source: str = ""
     notes: dict = field(default_factory=dict)  # rationale of schedules etc.
+
+    # -- identity: the generated dataclass __eq__ would call bool() on the correlation array
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                if np.shape(a) != np.shape(b) or not np.array_equal(a, b):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    def __hash__(self):
+        return hash(self.digest())
 
     # -- derived ---------------------------------------------------------------------------------
     @property
