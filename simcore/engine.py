@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import numbers
 import os
 import platform
@@ -51,6 +52,14 @@ def result_bytes(n_paths: int, horizon: int, n_segments: int, n_drivers: int = 0
     if keep_draws:
         per += horizon * 8 * (n_drivers + n_shocks)
     return int(n_paths) * per
+
+
+def _validate_scenario(scenario: Scenario) -> None:
+    """Run a scenario built in Python through the same checks as a scenario file (one code path
+    for validation: its TOML form is loaded back; about 4 ms)."""
+    from .scenario_io import dumps_scenario, loads_scenario
+
+    loads_scenario(dumps_scenario(scenario), source=f"scenario {scenario.name!r}")
 
 
 def versions() -> dict:
@@ -107,6 +116,7 @@ def simulate(
         scenario = default_scenario()
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
+    _validate_scenario(scenario)
     n_paths = _check_int("n_paths", n_paths, 1)
     start = _check_int("start", start, 0)
     if horizon is not None:
@@ -185,6 +195,7 @@ def simulate(
         "copula": ki.copula_info,
         "shocks_enabled": {s.name: s.enabled for s in scenario.shocks},
     }
+    manifest = json.loads(json.dumps(manifest, default=str))  # JSON-native: saves and loads equal
     draws = None
     if keep_draws:
         draws = {

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from distributions import Normal
+from distributions import LogNormal, Normal, TruncatedNormal
 from simcore.scenario import Driver, Effect, Scenario, Segment, Shock
 
 
@@ -24,18 +24,19 @@ def make_toy(horizon: int = 3, **changes) -> Scenario:
         Driver("ratio.impairment", (0.006,), n(1e-3)),
         Driver("interest_rate", (0.04,), n(0.005)),
         Driver("tax_rate", (0.08,), n(0.01)),
-        Driver("multiple.ps", (8.0,), Normal(1, 0.1), mode="mul"),
-        Driver("multiple.pe", (200.0,), Normal(1, 0.1), mode="mul"),
-        Driver("wacc", (0.09,), n(0.005), persistence=1.0),
-        Driver("terminal_growth", (0.03,), n(0.003), persistence=1.0),
+        Driver("multiple.ps", (8.0,), LogNormal(-0.005, 0.1), mode="mul"),
+        Driver("multiple.pe", (200.0,), LogNormal(-0.005, 0.1), mode="mul"),
+        Driver("wacc", (0.09,), TruncatedNormal(0, 0.005, -0.02, 0.02), persistence=1.0),
+        Driver("terminal_growth", (0.03,), TruncatedNormal(0, 0.003, -0.01, 0.01),
+               persistence=1.0),
     )
     shocks = (
-        Shock("tech", 0.2, Normal(1, 0.3), (
+        Shock("tech", 0.2, LogNormal(-0.045, 0.3), (  # mean severity exactly 1
             Effect("growth", -0.2, (1, 0.5, 0.25), ("a",)),
             Effect("gross_margin", -0.02, (1, 1)),
             Effect("multiple", 0.2, (1, 0.5)),
         )),
-        Shock("leak", 0.1, Normal(1, 0.5), (
+        Shock("leak", 0.1, LogNormal(-0.125, 0.5), (
             Effect("one_off_loss", 0.02, (1,), cap=0.05),
             Effect("churn", 0.05, (0, 1), ("b",)),
             Effect("ratio.admin", 0.01, (1, 1)),

@@ -1,0 +1,132 @@
+"""End-to-end speed of the default scenario: kernel + quantiles vs its random-number floor and
+the numpy reference, measured side by side in one process.
+
+Run: ``python benchmarks/bench_simulate.py [--paths 1000000] [--horizon 3] [--repeats 5]``
+
+- ``simulate``: ``simcore.simulate`` (sample + model, all stored outputs) followed by the
+  quantiles (``DEFAULT_Q``) of every stored output; warm (compiled before timing).
+- ``random numbers only``: the same run's random numbers and nothing else: every driver's and
+  shock's uniforms from the same streams and the driver normal scores (the floor of this design).
+- ``numpy reference``: ``simcore.reference.simulate_reference`` (numpy + scipy, vectorised) on
+  ``--ref-paths`` paths, scaled linearly to ``--paths``.
+Before timing, the kernel is validated against the reference on the same draws.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numba
+import numpy as np
+from numba import prange
+
+from distributions._kernel import ndtri_many
+from distributions._numba import pjit
+from distributions.sampling import sample_pairs
+from simcore import reference
+from simcore._compile import compile_scenario
+from simcore.engine import DEFAULT_SEED, simulate
+from simcore.results import DEFAULT_Q
+from simcore.scenario import OUTPUTS
+from simcore.scenario_io import default_scenario
+
+
+@pjit
+def _random_numbers(n, H, drv_k0, drv_k1, sh_k0, sh_k1, out):
+    F = drv_k0.size
+    K = sh_k0.size
+    chunk = 1024
+    for c in prange((n + chunk - 1) // chunk):
+        u0 = np.empty(F)
+        u1 = np.empty(F)
+        z = np.empty(F)
+        s0 = np.empty(K)
+        s1 = np.empty(K)
+        acc = 0.0
+        for p in range(c * chunk, min((c + 1) * chunk, n)):
+            for t in range(H):
+                sample_pairs(0, drv_k0, drv_k1, p, t, 0, 0, u0, u1)
+                sample_pairs(0, sh_k0, sh_k1, p, t, 0, 0, s0, s1)
+                ndtri_many(u0, z)
+                acc += z[0] + s0[0] + s1[0]
+        out[c] = acc
+
+
+def median_time(fn, repeats):
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def validate(sc, seed):
+    r = simulate(sc, 2000, seed=seed, keep_draws=True)
+    hits = {s.name: r.shock_hit(s.name).astype(float) for s in sc.shocks}
+    ref = reference.evaluate(sc, r.draws["drivers"], hits, r.draws["severity"])
+    for name in OUTPUTS:
+        np.testing.assert_allclose(r[name], ref[name], rtol=1e-12, equal_nan=True)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--paths", type=int, default=1_000_000)
+    ap.add_argument("--horizon", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--ref-paths", type=int, default=100_000)
+    ap.add_argument("--no-reference", action="store_true")
+    args = ap.parse_args(argv)
+    sc = default_scenario().with_horizon(args.horizon)
+    seed = DEFAULT_SEED
+    validate(sc, seed)
+    n = args.paths
+    result = {}
+
+    def full():
+        r = simulate(sc, n, seed=seed)
+        for name in r.names:
+            r.quantiles(name, DEFAULT_Q)
+        result["r"] = r
+
+    def kernel_only():
+        simulate(sc, n, seed=seed)
+
+    ki = compile_scenario(sc, np.random.SeedSequence(seed))
+    scratch = np.empty((n + 1023) // 1024)
+
+    def rng():
+        _random_numbers(n, sc.horizon, ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1, scratch)
+
+    full()  # warm-up: compiles everything
+    rng()
+    t_full = median_time(full, args.repeats)
+    t_kernel = median_time(kernel_only, args.repeats)
+    t_rng = median_time(rng, args.repeats)
+    res = {
+        "paths": n, "horizon": sc.horizon, "threads": numba.get_num_threads(),
+        "simulate_plus_quantiles_s": t_full, "simulate_s": t_kernel,
+        "quantiles_s": t_full - t_kernel, "random_numbers_s": t_rng,
+        "ratio_to_random_numbers": t_full / t_rng,
+        "ns_per_path_year": t_full / (n * sc.horizon) * 1e9,
+    }
+    if not args.no_reference:
+        m = min(args.ref_paths, n)
+        t_ref = median_time(lambda: reference.simulate_reference(sc, m, seed), 1) * n / m
+        res["numpy_reference_s_scaled"] = t_ref
+        res["speedup_vs_reference"] = t_ref / t_full
+    print(f"default scenario, {n:,} paths x {sc.horizon} years, {res['threads']} threads, "
+          f"medians of {args.repeats}")
+    print(f"  simulate + quantiles of every output : {t_full:8.3f} s "
+          f"({res['ns_per_path_year']:.0f} ns per path-year)")
+    print(f"    of which simulate (sample + model) : {t_kernel:8.3f} s")
+    print(f"  random numbers alone (the floor)     : {t_rng:8.3f} s  -> ratio {t_full / t_rng:.2f}x")
+    if "speedup_vs_reference" in res:
+        print(f"  numpy reference (scaled from {m:,})  : {res['numpy_reference_s_scaled']:8.3f} s"
+              f"  -> kernel is {res['speedup_vs_reference']:.1f}x faster")
+    return res
+
+
+if __name__ == "__main__":
+    main()
