@@ -85,6 +85,7 @@ def simulate(
     progress=None,
     start: int = 0,
     _serial: bool = False,
+    _uniforms: np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of ``scenario`` (default: the embedded Paratera scenario).
 
@@ -158,7 +159,9 @@ def simulate(
     done = 0
     while done < n_paths:
         n = min(block, n_paths - done)
-        if sobol is not None:
+        if _uniforms is not None:
+            u = _uniforms[done: done + n]
+        elif sobol is not None:
             u = sobol.block(start + done, n).reshape(n, H, F + 2 * K + 1)
         else:
             u = empty_sobol
@@ -186,7 +189,7 @@ def simulate(
         "seed": seed_entropy(seed_seq),
         "scenario": {"name": scenario.name, "ticker": scenario.ticker,
                      "sha256": scenario.digest()},
-        "sampling": sampling,
+        "sampling": "design" if _uniforms is not None else sampling,
         "n_paths": n_paths,
         "start": start,
         "horizon": H,
@@ -203,3 +206,36 @@ def simulate(
             "severity": {s.name: sev_out[k].T for k, s in enumerate(scenario.shocks)},
         }
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
+
+
+def design_columns(scenario: Scenario) -> list[tuple[str, str, int]]:
+    """What each uniform of a path means, in the order :func:`evaluate_uniforms` reads them:
+    ``(kind, name, year_index)`` with kind ``"driver"``, ``"shock.occurrence"``,
+    ``"shock.severity"`` or ``"copula.mixing"``; the array is laid out (path, year, column)."""
+    cols = [("driver", d.name) for d in scenario.drivers]
+    for s in scenario.shocks:
+        cols += [("shock.occurrence", s.name), ("shock.severity", s.name)]
+    cols.append(("copula.mixing", "copula"))
+    return [(kind, name, t) for t in range(scenario.horizon) for kind, name in cols]
+
+
+def evaluate_uniforms(scenario: Scenario | None, u, *, threads: int | None = None,
+                      keep_draws: bool = False) -> SimulationResult:
+    """Evaluate the model on given uniforms instead of the streams (a design of experiments,
+    e.g. SALib's Saltelli sample): ``u`` is float64 (n_paths, horizon, n_columns) in the open
+    interval (0, 1), columns as :func:`design_columns` lists them (per year)."""
+    if scenario is None:
+        from .scenario_io import default_scenario
+
+        scenario = default_scenario()
+    width = len(scenario.drivers) + 2 * len(scenario.shocks) + 1
+    arr = np.asarray(u, dtype=np.float64)
+    want = ("n_paths", scenario.horizon, width)
+    if arr.ndim != 3 or arr.shape[1:] != want[1:] or arr.shape[0] < 1:
+        raise ValueError(f"u has shape {arr.shape}; expected {want} (see design_columns)")
+    bad = ~((arr > 0.0) & (arr < 1.0))
+    if bad.any():
+        raise ValueError(f"u has {int(bad.sum())} values outside the open interval (0, 1) "
+                         f"(NaN included); allowed 0 < u < 1")
+    return simulate(scenario, arr.shape[0], seed=0, sampling="sobol", threads=threads,
+                    keep_draws=keep_draws, _uniforms=np.ascontiguousarray(arr))
