@@ -3,6 +3,8 @@
 The embedded default scenario is Paratera (839493.BJ): ``default_scenario()``.
 """
 
+from .engine import DEFAULT_SEED, design_columns, evaluate_uniforms, simulate
+from .results import SimulationResult
 from .scenario import Scenario
 from .scenario_io import (
     ScenarioError,
@@ -15,6 +17,11 @@ from .scenario_io import (
 )
 
 __all__ = [
+    "DEFAULT_SEED",
+    "SimulationResult",
+    "design_columns",
+    "evaluate_uniforms",
+    "simulate",
     "Scenario",
     "ScenarioError",
     "builtin_scenario",
