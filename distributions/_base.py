@@ -32,11 +32,15 @@ class Param:
     high_closed: bool = False
     integer: bool = False
     default: float | None = None
+    finite: bool = True  # False: an infinite end of the domain may be taken (truncation bounds)
 
     def interval(self) -> str:
         lo = "[" if self.low_closed else "("
         hi = "]" if self.high_closed else ")"
-        kind = "an integer" if self.integer else "a finite real number"
+        if self.integer:
+            kind = "an integer"
+        else:
+            kind = "a finite real number" if self.finite else "a real number"
         return f"{kind} in {lo}{self.low:g}, {self.high:g}{hi}"
 
     def contains(self, x: float) -> bool:
@@ -45,14 +49,18 @@ class Param:
         return above and below
 
 
-def check_real(family: str, name: str, value, what: str = "a finite real number") -> float:
-    """``value`` as a float, or a ValueError/TypeError naming family, parameter and value."""
+def check_real(family: str, name: str, value, what: str = "a finite real number",
+               allow_inf: bool = False) -> float:
+    """``value`` as a float, or a ValueError/TypeError naming family, parameter and value.
+
+    NaN is always rejected; +-inf only unless ``allow_inf`` (the caller then checks the domain).
+    """
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{family}: {name}={value!r} must be {what}; got {type(value).__name__}"
         )
     x = float(value)
-    if not math.isfinite(x):
+    if math.isnan(x) or (not allow_inf and math.isinf(x)):
         raise ValueError(f"{family}: {name}={value!r} must be {what}")
     return x
 
@@ -95,11 +103,11 @@ class Distribution:
                 if p.default is None:
                     raise TypeError(f"{self.family}: missing parameter {p.name!r}")
                 values[p.name] = p.default
-            x = check_real(self.family, p.name, values[p.name], p.interval())
-            if p.integer and x != int(x):
-                raise ValueError(f"{self.family}: {p.name}={values[p.name]!r} must be {p.interval()}")
-            if not p.contains(x):
-                raise ValueError(f"{self.family}: {p.name}={values[p.name]!r} must be {p.interval()}")
+            x = check_real(self.family, p.name, values[p.name], p.interval(), not p.finite)
+            if (p.integer and x != int(x)) or not p.contains(x):
+                raise ValueError(
+                    f"{self.family}: {p.name}={values[p.name]!r} must be {p.interval()}"
+                )
             checked[p.name] = x
         object.__setattr__(self, "_values", checked)
         object.__setattr__(self, "_cache", {})
@@ -144,17 +152,22 @@ class Distribution:
         """float64[n, 2] table slab for the kernel, or None."""
         return None
 
+    def _kernel_code(self, table: np.ndarray | None) -> int:
+        """The kernel code for this instance (tabulated families switch to ``CODE_TABLE``)."""
+        return self.code
+
     # -- kernel interface ----------------------------------------------------------------------
     def kernel_args(self) -> tuple[int, np.ndarray, np.ndarray]:
         """``(code, params float64[8], table float64[n, 2])`` for the numba kernels."""
         if "kernel" not in self._cache:
             table = self._table()
+            code = int(self._kernel_code(table))
             if table is None:
                 table = np.empty((0, 2))
             p = np.zeros(_kernel.N_PARAMS)
             kp = np.asarray(self._kernel_params(), dtype=np.float64)
             p[: kp.size] = kp
-            self._cache["kernel"] = (int(self.code), p, np.ascontiguousarray(table))
+            self._cache["kernel"] = (code, p, np.ascontiguousarray(table, dtype=np.float64))
         return self._cache["kernel"]
 
     # -- scipy.stats vocabulary ----------------------------------------------------------------

@@ -8,9 +8,11 @@ A distribution reaches the kernel as plain data (see ``Distribution.kernel_args`
   this distribution's rows start (-1 if none). A distribution's rows are its ``kernel_args()``
   table, whose length varies by family (use ``table.shape[0]``, never assume ``TABLE_N``):
 
-  * ``CODE_TABLE`` (Beta, PERT, Gamma, StudentT whenever the table passes its check): a
-    cubic-Hermite table of the standardised ``x(z) = ppf(Phi(z))`` on the fixed grid
-    ``TABLE_Z0 + k * TABLE_H``, ``k < TABLE_N``; column 0 the value, column 1 ``dx/dz``.
+  * ``CODE_TABLE`` (Beta, PERT, Gamma, StudentT whenever the table passes its check, see
+    :mod:`distributions._table`; in practice shapes ``a`` of Beta/Gamma and ``df`` of StudentT
+    from about 0.6 up): a cubic-Hermite table of the standardised ``x(z) = ppf(Phi(z))`` on
+    the fixed grid ``TABLE_Z0 + k * TABLE_H``, ``k < TABLE_N``; column 0 the value, column 1
+    ``dx/dz``.
     The grid covers u in [9.5e-18, 1 - 9.5e-18]; beyond it the end values are returned
     (every uniform from :mod:`distributions.streams` lies inside).
   * ``CODE_EMPIRICAL``: the sorted data in column 0 (column 1 unused).
@@ -78,6 +80,7 @@ TABLE_Z0 = -8.5
 TABLE_H = 17.0 / (TABLE_N - 1)
 
 _SQRT2 = math.sqrt(2.0)
+DBL_MIN = 2.2250738585072014e-308  # smallest normal double
 
 # Wichura (1988) AS241 PPND16 coefficients: |relative error| < 1e-16.
 _A = np.array([3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3,
@@ -173,7 +176,12 @@ def ppf_z(code, p, tables, offset, z):
         return min(max(p[0] + p[1] * table_eval(tables, offset, z), p[6]), p[7])
     if code == CODE_CONSTANT:
         return p[0]
-    return _ppf_uc(code, p, tables, offset, ndtr(z), ndtr(-z))
+    # one erfc: the smaller of Phi(z), Phi(-z) carries full precision, the other is 1 - it
+    if z > 0.0:
+        uc = ndtr(-z)
+        return _ppf_uc(code, p, tables, offset, 1.0 - uc, uc)
+    u = ndtr(z)
+    return _ppf_uc(code, p, tables, offset, u, 1.0 - u)
 
 
 @jit
@@ -206,15 +214,23 @@ def _ppf_uc(code, p, tables, offset, u, uc):
     if code == CODE_POISSON:
         return _poisson(p, tables, offset, u, uc)
     if code == CODE_BETA or code == CODE_PERT:
-        x = betaincinv(p[2], p[3], u) if u <= 0.5 else betainccinv(p[2], p[3], uc)
+        x = _flush(betaincinv(p[2], p[3], u)) if u <= 0.5 else betainccinv(p[2], p[3], uc)
         return min(max(p[0] + p[1] * x, p[6]), p[7])
     if code == CODE_GAMMA:
-        x = gammaincinv(p[2], u) if u <= 0.5 else gammainccinv(p[2], uc)
+        x = _flush(gammaincinv(p[2], u)) if u <= 0.5 else gammainccinv(p[2], uc)
         return min(max(p[0] + p[1] * x, p[6]), p[7])
     if code == CODE_STUDENT_T:
         x = stdtrit(p[2], u) if u <= 0.5 else -stdtrit(p[2], uc)
         return min(max(p[0] + p[1] * x, p[6]), p[7])
     return np.nan  # unreachable for codes produced by Distribution.kernel_args
+
+
+@jit
+def _flush(x):
+    """0 for results at or below the smallest normal double: where the standardised quantile
+    underflows, scipy's inverses return DBL_MIN for some u and 0 for larger ones (not
+    monotone); flushing both to 0 keeps the ppf monotone."""
+    return 0.0 if x <= DBL_MIN else x
 
 
 @jit

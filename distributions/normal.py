@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats
 
 from . import _kernel
 from ._base import Distribution, Param
+from ._elicit import Elicitable
 
 
-class Normal(Distribution):
+class Normal(Elicitable, Distribution):
     family = "Normal"
     code = _kernel.CODE_NORMAL
     params = (Param("loc"), Param("scale", low=0.0))
@@ -26,3 +29,12 @@ class Normal(Distribution):
 
     def std(self) -> float:
         return self.scale
+
+    def support(self) -> tuple[float, float]:
+        return -math.inf, math.inf
+
+    @classmethod
+    def _from_two_quantiles(cls, q1, x1, q2, x2):
+        z1, z2 = _kernel.ndtri(q1), _kernel.ndtri(q2)
+        scale = (x2 - x1) / (z2 - z1)
+        return cls(loc=x1 - scale * z1, scale=scale)

@@ -171,7 +171,8 @@ def philox4x32_numpy(c0, c1, c2, c3, k0, k1):
         for _ in range(10):
             p0 = _M0 * c0
             p1 = _M1 * c2
-            c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK32, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK32
+            c0, c1, c2, c3 = ((p1 >> _S32) ^ c1 ^ k0, p1 & _MASK32,
+                              (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK32)
             k0 = (k0 + _W0) & _MASK32
             k1 = (k1 + _W1) & _MASK32
     return c0, c1, c2, c3

@@ -1,0 +1,92 @@
+"""Uniform and Triangular families on ``[low, high]`` (closed-form inverse CDFs).
+
+- ``Uniform(low, high)``: scipy ``uniform(loc=low, scale=high - low)``; kernel ``[low, high]``.
+- ``Triangular(low, mode, high)``: scipy ``triang(c, loc=low, scale=high - low)`` with
+  ``c = (mode - low) / (high - low)``; kernel ``[low, high - low, c, high]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from . import _kernel
+from ._base import Distribution, Param
+from ._elicit import Elicitable
+
+
+def _check_bounds(dist) -> None:
+    if not dist.low < dist.high:
+        raise ValueError(f"{dist.family}: low={dist.low!r} must be below high={dist.high!r}")
+    if not math.isfinite(dist.high - dist.low):
+        raise ValueError(
+            f"{dist.family}: high - low = {dist.high!r} - {dist.low!r} overflows; "
+            f"the width must be a finite number"
+        )
+
+
+class Uniform(Elicitable, Distribution):
+    family = "Uniform"
+    code = _kernel.CODE_UNIFORM
+    params = (Param("low"), Param("high"))
+    __slots__ = ()
+
+    def _check(self) -> None:
+        _check_bounds(self)
+
+    @classmethod
+    def _from_two_quantiles(cls, q1, x1, q2, x2):
+        width = (x2 - x1) / (q2 - q1)
+        low = x1 - q1 * width
+        return cls(low=low, high=low + width)
+
+    def to_scipy(self):
+        return stats.uniform(loc=self.low, scale=self.high - self.low)
+
+    def _kernel_params(self):
+        return np.array([self.low, self.high])
+
+    def mean(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    def std(self) -> float:
+        return (self.high - self.low) / math.sqrt(12.0)
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+
+class Triangular(Distribution):
+    family = "Triangular"
+    code = _kernel.CODE_TRIANGULAR
+    params = (Param("low"), Param("mode"), Param("high"))
+    __slots__ = ()
+
+    def _check(self) -> None:
+        _check_bounds(self)
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                f"{self.family}: mode={self.mode!r} must lie in [low, high] = "
+                f"[{self.low!r}, {self.high!r}]"
+            )
+
+    def _c(self) -> float:
+        return (self.mode - self.low) / (self.high - self.low)
+
+    def to_scipy(self):
+        return stats.triang(self._c(), loc=self.low, scale=self.high - self.low)
+
+    def _kernel_params(self):
+        return np.array([self.low, self.high - self.low, self._c(), self.high])
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+    def std(self) -> float:
+        c, w = self.mode - self.low, self.high - self.low  # shifted to low = 0: no cancellation
+        return math.sqrt((w * w + c * c - w * c) / 18.0)
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
