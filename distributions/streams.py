@@ -129,7 +129,7 @@ def uniform(key, path, year, slot):
     return u1 if slot & 1 else u0
 
 
-@jit
+@jit(inline="always")
 def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
     """Both uniforms of slot pair ``pair`` at ``(path, year)`` for every stream ``i`` with key
     ``(k0s[i], k1s[i])``: ``out0[i]`` is slot ``2 * pair``, ``out1[i]`` slot ``2 * pair + 1``.

@@ -10,6 +10,9 @@ identical operation order, so both agree to rounding (tested at 1e-12 relative).
 
 Shapes: ``n`` paths in this call (global indices ``start .. start+n-1``), ``H`` years, ``F``
 drivers, ``K`` shocks, ``E`` shock effects, ``S`` segments, ``C`` copula labels.
+Shocks: ``sh_prob[k, t]`` is shock k's probability of hitting in year t (0 when switched off,
+1 in a year a stress forces it) and ``sh_sev[k, t]`` a forced severity (NaN: drawn from the
+shock's severity distribution).
 Outputs (float64 unless said): ``out[o, t, i]`` for ``o`` in ``scenario.OUTPUTS`` order,
 ``seg_out[s, t, i]``, ``hits_out[t, i]`` (uint32 bitmask of the shocks that hit). With
 ``keep_draws``: ``draws_out[f, t, i]`` driver values and ``sev_out[k, t, i]`` severities (0 where
@@ -41,165 +44,11 @@ CHUNK = 1024  # paths per parallel work item; results do not depend on it
 
 
 @jit
-def _path(
-    path, i, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-    drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sev_code, sev_p, sev_off,
-    eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-    schedules, scalars,
-    out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-    eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf, u0, u1, u_occ, u_sev,
-    zc, xc, m0, m1,
-):
-    F = drv_code.shape[0]
-    K = sh_prob.shape[0]
-    E = eff_shock.shape[0]
-    S = base_rev.shape[0]
-    H = schedules.shape[1]
-    C = corr_idx.shape[0]
-    shares = scalars[0]
-    for s in range(S):
-        seg_rev[s] = base_rev[s]
-    rev_prev = scalars[4]
-    carry = scalars[3]
-    for t in range(H):
-        # 1. independent normal scores of the drivers
-        if method == 3:
-            for f in range(F):
-                u0[f] = sobol_u[i, t, f]
-            for k in range(K):
-                u_occ[k] = sobol_u[i, t, F + 2 * k]
-                u_sev[k] = sobol_u[i, t, F + 2 * k + 1]
-        else:
-            sample_pairs(method, drv_k0, drv_k1, path, t, 0, n_total, u0, u1)
-            sample_pairs(method, sh_k0, sh_k1, path, t, 0, n_total, u_occ, u_sev)
-        ndtri_many(u0, eps)
-        for f in range(F):
-            if drv_const[f]:
-                eps[f] = 0.0
-        # 2. copula over the labelled drivers (Student-t: one chi-square mixing draw)
-        if C:
-            for c in range(C):
-                zc[c] = eps[corr_idx[c]]
-            if t_df > 0.0:
-                if method == 3:
-                    m0[0] = sobol_u[i, t, F + 2 * K]
-                else:
-                    sample_pairs(method, mix_k[0:1], mix_k[1:2], path, t, 0, n_total, m0, m1)
-                t_correlate_row(corr_L, t_df, zc, chi2_ppf(t_df, m0[0]), xc)
-            else:
-                correlate_row(corr_L, zc, xc)
-            for c in range(C):
-                eps[corr_idx[c]] = xc[c]
-        # 3. persistence and marginals
-        for f in range(F):
-            if t == 0:
-                z = eps[f]
-            else:
-                z = drv_phi[f] * zprev[f] + drv_b[f] * eps[f]
-            zprev[f] = z
-            x = ppf_z(drv_code[f], drv_p[f], tables, drv_off[f], z)
-            v = drv_base[f, t] * x if drv_mul[f] else drv_base[f, t] + x
-            val[f] = v
-            if keep_draws:
-                draws_out[f, t, i] = v
-        # 4. shocks
-        mask = np.uint32(0)
-        for k in range(K):
-            if u_occ[k] < sh_prob[k]:
-                sv = ppf_u(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k])
-                impulse[k, t] = sv
-                mask |= np.uint32(1) << np.uint32(k)
-            else:
-                sv = 0.0
-                impulse[k, t] = 0.0
-            if keep_draws:
-                sev_out[k, t, i] = sv
-        hits_out[t, i] = mask
-        # 5. shock effects in year t
-        for j in range(N_TARGETS):
-            eff_scalar[j] = 0.0
-        for s in range(S):
-            eff_seg[0, s] = 0.0
-            eff_seg[1, s] = 0.0
-        for e in range(E):
-            k = eff_shock[e]
-            v = 0.0
-            for tau in range(t + 1):
-                v += impulse[k, tau] * (eff_size[e] * eff_profile[e, t - tau])
-            if v > 0.0:
-                v = min(v, eff_cap[e])
-            elif v < 0.0:
-                v = -min(-v, eff_cap[e])
-            tg = eff_target[e]
-            if tg == T_GROWTH or tg == T_CHURN:
-                for s in range(S):
-                    eff_seg[tg, s] += eff_segmask[e, s] * v
-            else:
-                eff_scalar[tg] += v
-        # 6. income statement
-        revenue = 0.0
-        for s in range(S):
-            g = max(val[growth_idx[s]] + eff_seg[0, s], GROWTH_FLOOR)
-            churn = min(max(eff_seg[1, s], 0.0), 1.0)
-            seg_rev[s] = seg_rev[s] * (1.0 + g) * (1.0 - churn)
-            seg_out[s, t, i] = seg_rev[s]
-            revenue = revenue + seg_rev[s] if s > 0 else seg_rev[s]
-        gm = min(val[roles[R_GM]] + eff_scalar[T_GM], 1.0)
-        gross_profit = revenue * gm
-        taxes_sur = revenue * val[roles[R_TAXSUR]]
-        selling = revenue * max(val[roles[R_SELL]] + eff_scalar[T_SELL], 0.0)
-        admin = revenue * max(val[roles[R_ADMIN]] + eff_scalar[T_ADMIN], 0.0)
-        rnd = revenue * max(val[roles[R_RND]] + eff_scalar[T_RND], 0.0)
-        financial = val[roles[R_RATE]] * (0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t]))
-        impairment = revenue * val[roles[R_IMP]]
-        op = (gross_profit - taxes_sur - selling - admin - rnd - financial - impairment
-              + schedules[S_OTHER, t])
-        one_off = eff_scalar[T_LOSS] * rev_prev
-        pbt = op + schedules[S_NONOP, t] - one_off
-        tax_rate = val[roles[R_TAX]]
-        if pbt > 0.0:
-            used = min(carry, pbt)
-            taxable = pbt - used
-            carry = carry - used
-        else:
-            taxable = 0.0
-            carry = carry - pbt
-        net_profit = pbt - tax_rate * taxable
-        npa = net_profit * (1.0 - schedules[S_MINORITY, t])
-        eps_t = npa / shares
-        derate = max(1.0 - eff_scalar[T_MULT], 0.0)
-        out[O_REVENUE, t, i] = revenue
-        out[O_GP, t, i] = gross_profit
-        out[O_OP, t, i] = op
-        out[O_PBT, t, i] = pbt
-        out[O_NP, t, i] = net_profit
-        out[O_NPA, t, i] = npa
-        out[O_EPS, t, i] = eps_t
-        out[O_PS, t, i] = val[roles[R_PS]] * derate * revenue / shares
-        out[O_PE, t, i] = val[roles[R_PE]] * derate * eps_t if eps_t > 0.0 else np.nan
-        ebit = op + financial
-        nopat[t] = ebit - tax_rate * max(ebit, 0.0)
-        fcf[t] = (nopat[t] + revenue * (schedules[S_DA, t] - schedules[S_CAPEX, t])
-                  - scalars[2] * (revenue - rev_prev))
-        rev_prev = revenue
-    # 7. DCF as of each year end, with the final year's discount rate and terminal growth
-    w = val[roles[R_WACC]] + eff_scalar[T_WACC]
-    g = val[roles[R_TG]]
-    value = nopat[H - 1] * (1.0 + g) * (1.0 - g / scalars[1]) / (w - g)
-    out[O_DCF, H - 1, i] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
-    for t in range(H - 2, -1, -1):
-        value = (value + fcf[t + 1]) / (1.0 + w)
-        out[O_DCF, t, i] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
-
-
-@jit
 def _chunk(
     c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sev_code, sev_p, sev_off,
+    sh_prob, sh_sev, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
 ):
@@ -228,16 +77,149 @@ def _chunk(
     lo = c * CHUNK
     hi = min(lo + CHUNK, n)
     for i in range(lo, hi):
-        _path(
-            start + i, i, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-            drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-            corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-            sh_prob, sev_code, sev_p, sev_off,
-            eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-            schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-            eps, zprev, val, impulse, seg_rev, eff_scalar, eff_seg, nopat, fcf, u0, u1, u_occ, u_sev,
-            zc, xc, m0, m1,
-        )
+        path = start + i
+        F = drv_code.shape[0]
+        K = sh_prob.shape[0]
+        E = eff_shock.shape[0]
+        S = base_rev.shape[0]
+        H = schedules.shape[1]
+        C = corr_idx.shape[0]
+        shares = scalars[0]
+        for s in range(S):
+            seg_rev[s] = base_rev[s]
+        rev_prev = scalars[4]
+        carry = scalars[3]
+        for t in range(H):
+            # 1. independent normal scores of the drivers
+            if method == 3:
+                for f in range(F):
+                    u0[f] = sobol_u[i, t, f]
+                for k in range(K):
+                    u_occ[k] = sobol_u[i, t, F + 2 * k]
+                    u_sev[k] = sobol_u[i, t, F + 2 * k + 1]
+            else:
+                sample_pairs(method, drv_k0, drv_k1, path, t, 0, n_total, u0, u1)
+                sample_pairs(method, sh_k0, sh_k1, path, t, 0, n_total, u_occ, u_sev)
+            ndtri_many(u0, eps)
+            for f in range(F):
+                if drv_const[f]:
+                    eps[f] = 0.0
+            # 2. copula over the labelled drivers (Student-t: one chi-square mixing draw)
+            if C:
+                for c in range(C):
+                    zc[c] = eps[corr_idx[c]]
+                if t_df > 0.0:
+                    if method == 3:
+                        m0[0] = sobol_u[i, t, F + 2 * K]
+                    else:
+                        sample_pairs(method, mix_k[0:1], mix_k[1:2], path, t, 0, n_total, m0, m1)
+                    t_correlate_row(corr_L, t_df, zc, chi2_ppf(t_df, m0[0]), xc)
+                else:
+                    correlate_row(corr_L, zc, xc)
+                for c in range(C):
+                    eps[corr_idx[c]] = xc[c]
+            # 3. persistence and marginals
+            for f in range(F):
+                if t == 0:
+                    z = eps[f]
+                else:
+                    z = drv_phi[f] * zprev[f] + drv_b[f] * eps[f]
+                zprev[f] = z
+                x = ppf_z(drv_code[f], drv_p[f], tables, drv_off[f], z)
+                v = drv_base[f, t] * x if drv_mul[f] else drv_base[f, t] + x
+                val[f] = v
+                if keep_draws:
+                    draws_out[f, t, i] = v
+            # 4. shocks
+            mask = np.uint32(0)
+            for k in range(K):
+                if u_occ[k] < sh_prob[k, t]:
+                    sv = sh_sev[k, t]
+                    if np.isnan(sv):  # not forced: draw the severity
+                        sv = ppf_u(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k])
+                    impulse[k, t] = sv
+                    mask |= np.uint32(1) << np.uint32(k)
+                else:
+                    sv = 0.0
+                    impulse[k, t] = 0.0
+                if keep_draws:
+                    sev_out[k, t, i] = sv
+            hits_out[t, i] = mask
+            # 5. shock effects in year t
+            for j in range(N_TARGETS):
+                eff_scalar[j] = 0.0
+            for s in range(S):
+                eff_seg[0, s] = 0.0
+                eff_seg[1, s] = 0.0
+            for e in range(E):
+                k = eff_shock[e]
+                v = 0.0
+                for tau in range(t + 1):
+                    v += impulse[k, tau] * (eff_size[e] * eff_profile[e, t - tau])
+                if v > 0.0:
+                    v = min(v, eff_cap[e])
+                elif v < 0.0:
+                    v = -min(-v, eff_cap[e])
+                tg = eff_target[e]
+                if tg == T_GROWTH or tg == T_CHURN:
+                    for s in range(S):
+                        eff_seg[tg, s] += eff_segmask[e, s] * v
+                else:
+                    eff_scalar[tg] += v
+            # 6. income statement
+            revenue = 0.0
+            for s in range(S):
+                g = max(val[growth_idx[s]] + eff_seg[0, s], GROWTH_FLOOR)
+                churn = min(max(eff_seg[1, s], 0.0), 1.0)
+                seg_rev[s] = seg_rev[s] * (1.0 + g) * (1.0 - churn)
+                seg_out[s, t, i] = seg_rev[s]
+                revenue = revenue + seg_rev[s] if s > 0 else seg_rev[s]
+            gm = min(val[roles[R_GM]] + eff_scalar[T_GM], 1.0)
+            gross_profit = revenue * gm
+            taxes_sur = revenue * val[roles[R_TAXSUR]]
+            selling = revenue * max(val[roles[R_SELL]] + eff_scalar[T_SELL], 0.0)
+            admin = revenue * max(val[roles[R_ADMIN]] + eff_scalar[T_ADMIN], 0.0)
+            rnd = revenue * max(val[roles[R_RND]] + eff_scalar[T_RND], 0.0)
+            financial = val[roles[R_RATE]] * (0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t]))
+            impairment = revenue * val[roles[R_IMP]]
+            op = (gross_profit - taxes_sur - selling - admin - rnd - financial - impairment
+                  + schedules[S_OTHER, t])
+            one_off = eff_scalar[T_LOSS] * rev_prev
+            pbt = op + schedules[S_NONOP, t] - one_off
+            tax_rate = val[roles[R_TAX]]
+            if pbt > 0.0:
+                used = min(carry, pbt)
+                taxable = pbt - used
+                carry = carry - used
+            else:
+                taxable = 0.0
+                carry = carry - pbt
+            net_profit = pbt - tax_rate * taxable
+            npa = net_profit * (1.0 - schedules[S_MINORITY, t])
+            eps_t = npa / shares
+            derate = max(1.0 - eff_scalar[T_MULT], 0.0)
+            out[O_REVENUE, t, i] = revenue
+            out[O_GP, t, i] = gross_profit
+            out[O_OP, t, i] = op
+            out[O_PBT, t, i] = pbt
+            out[O_NP, t, i] = net_profit
+            out[O_NPA, t, i] = npa
+            out[O_EPS, t, i] = eps_t
+            out[O_PS, t, i] = val[roles[R_PS]] * derate * revenue / shares
+            out[O_PE, t, i] = val[roles[R_PE]] * derate * eps_t if eps_t > 0.0 else np.nan
+            ebit = op + financial
+            nopat[t] = ebit - tax_rate * max(ebit, 0.0)
+            fcf[t] = (nopat[t] + revenue * (schedules[S_DA, t] - schedules[S_CAPEX, t])
+                      - scalars[2] * (revenue - rev_prev))
+            rev_prev = revenue
+        # 7. DCF as of each year end, with the final year's discount rate and terminal growth
+        w = val[roles[R_WACC]] + eff_scalar[T_WACC]
+        g = val[roles[R_TG]]
+        value = nopat[H - 1] * (1.0 + g) * (1.0 - g / scalars[1]) / (w - g)
+        out[O_DCF, H - 1, i] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
+        for t in range(H - 2, -1, -1):
+            value = (value + fcf[t + 1]) / (1.0 + w)
+            out[O_DCF, t, i] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
 
 
 @pjit
@@ -245,7 +227,7 @@ def simulate_paths(
     start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sev_code, sev_p, sev_off,
+    sh_prob, sh_sev, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
 ):
@@ -255,7 +237,7 @@ def simulate_paths(
             c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-            sh_prob, sev_code, sev_p, sev_off,
+            sh_prob, sh_sev, sev_code, sev_p, sev_off,
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
         )
@@ -266,7 +248,7 @@ def simulate_paths_serial(
     start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sev_code, sev_p, sev_off,
+    sh_prob, sh_sev, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
 ):
@@ -276,7 +258,7 @@ def simulate_paths_serial(
             c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-            sh_prob, sev_code, sev_p, sev_off,
+            sh_prob, sh_sev, sev_code, sev_p, sev_off,
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
         )

@@ -21,7 +21,7 @@ SANE = sane_distributions()
 IDS = [name for name, _ in SANE]
 DISCRETE = {"Bernoulli", "Poisson", "Constant"}
 CONTINUOUS = [(n, d) for n, d in SANE if d.family not in DISCRETE]
-TABULATED = {"Beta", "PERT", "Gamma", "StudentT"}
+TABULATED = {"Beta", "PERT", "Gamma", "StudentT", "TruncatedNormal"}
 
 # probabilities from 1e-10 to 1 - 1e-10: log-spaced into both tails plus a linear middle
 Q = np.unique(np.concatenate([
