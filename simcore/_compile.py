@@ -10,7 +10,7 @@ from distributions import Distribution
 from distributions._kernel import CODE_CONSTANT
 from distributions.streams import stream_key
 
-from .reference import driver_stream, shock_stream
+from .reference import driver_stream, shock_schedule, shock_stream
 from .scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
 
 TARGET_CODES = {name: i for i, name in enumerate(SHOCK_TARGETS)}
@@ -57,14 +57,15 @@ class KernelInputs:
     drv_mul: np.ndarray  # int64[F] 1 if mode == "mul"
     drv_phi: np.ndarray  # float64[F]
     drv_b: np.ndarray  # float64[F] sqrt(1 - phi^2)
-    drv_const: np.ndarray  # int64[F] 1 if the marginal is Constant (no draw needed)
+    drv_const: np.ndarray  # int64[F] 1 if Constant and outside the copula (innovation unused)
     corr_idx: np.ndarray  # int64[C] driver index of each copula label
     corr_L: np.ndarray  # float64[C, C] lower-triangular factor
     copula_df: float  # 0 for the Gaussian copula
     roles: np.ndarray  # int64[len(FIXED_DRIVERS)] driver index of each fixed role
     growth_idx: np.ndarray  # int64[S]
     base_rev: np.ndarray  # float64[S]
-    sh_prob: np.ndarray  # float64[K] (0 for disabled shocks)
+    sh_prob: np.ndarray  # float64[K, H] probability of a hit (0 off, 1 forced by a stress)
+    sh_sev: np.ndarray  # float64[K, H] forced severity, NaN where drawn
     sev: Packed
     eff_shock: np.ndarray  # int64[E]
     eff_target: np.ndarray  # int64[E]
@@ -129,6 +130,10 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         extend(sc.net_debt, H),
     ])
     base_rev = np.array([s.base_revenue for s in sc.segments], np.float64)
+    sh_prob, sh_sev = shock_schedule(sc)
+    # A Constant driver inside the copula keeps its innovation: the other labelled drivers then
+    # keep their marginals and their draws when a driver is pinned (tornado), as in reference.
+    const = (drv.code == CODE_CONSTANT) & ~np.isin(names, labels)
     return KernelInputs(
         n_drivers=len(names),
         horizon=H,
@@ -142,14 +147,15 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         drv_mul=np.array([d.mode == "mul" for d in sc.drivers], np.int64),
         drv_phi=phi,
         drv_b=np.sqrt(1.0 - phi**2),
-        drv_const=(drv.code == CODE_CONSTANT).astype(np.int64),
+        drv_const=const.astype(np.int64),
         corr_idx=np.array([index[k] for k in labels], np.int64),
         corr_L=L,
         copula_df=float(sc.copula_df) if sc.copula == "student_t" else 0.0,
         roles=np.array([index[r] for r in FIXED_DRIVERS], np.int64),
         growth_idx=np.array([index[f"growth.{s}"] for s in segs], np.int64),
         base_rev=base_rev,
-        sh_prob=np.array([s.probability if s.enabled else 0.0 for s in sc.shocks], np.float64),
+        sh_prob=sh_prob,
+        sh_sev=sh_sev,
         sev=sev,
         eff_shock=np.array([k for k, _ in effects], np.int64),
         eff_target=np.array([TARGET_CODES[e.target] for _, e in effects], np.int64),

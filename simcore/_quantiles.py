@@ -26,38 +26,39 @@ def _bucket(x, lo, scale, nb):
 
 
 @jit
-def _select_sorted(vals, ranks, out, small):
-    """Order statistics ``ranks`` (sorted ascending, 0-based) of the finite array ``vals``."""
+def _pick_sorted(vals, ranks, out):
+    s = np.sort(vals)
+    for j in range(ranks.size):
+        out[j] = s[ranks[j]]
+
+
+@jit
+def _buckets(vals, ranks):
+    """One bucket pass over the finite ``vals`` (min < max): the values of the buckets that hold
+    a needed rank, packed into ``buf``; for rank j, its bucket's offset ``first[j]`` and size
+    ``size[j]`` in ``buf`` and the number of values in lower buckets ``below[j]``. Returns
+    ``ok=False`` (and nothing useful) when the range is too wide for equal-width buckets."""
     n = vals.size
-    if n <= small:
-        s = np.sort(vals)
-        for j in range(ranks.size):
-            out[j] = s[ranks[j]]
-        return
     lo = vals.min()
     hi = vals.max()
-    if lo == hi:
-        for j in range(ranks.size):
-            out[j] = lo
-        return
     nb = _NB
     scale = nb / (hi - lo)
+    m = ranks.size
+    first = np.zeros(m, np.int64)
+    size = np.zeros(m, np.int64)
+    below = np.zeros(m, np.int64)
     if not np.isfinite(scale):
-        s = np.sort(vals)
-        for j in range(ranks.size):
-            out[j] = s[ranks[j]]
-        return
+        return False, np.empty(0), first, size, below
     counts = np.zeros(nb + 1, np.int64)
     for i in range(n):
         counts[_bucket(vals[i], lo, scale, nb) + 1] += 1
     for b in range(nb):
         counts[b + 1] += counts[b]  # counts[b] = number of values in buckets < b
     need = np.zeros(nb, np.bool_)
-    rb = np.empty(ranks.size, np.int64)
-    for j in range(ranks.size):
-        r = ranks[j]
+    rb = np.empty(m, np.int64)
+    for j in range(m):
         # bucket b with counts[b] <= r < counts[b + 1]
-        b = np.searchsorted(counts, r, side="right") - 1
+        b = np.searchsorted(counts, ranks[j], side="right") - 1
         rb[j] = b
         need[b] = True
     dest = np.full(nb, -1, np.int64)
@@ -73,23 +74,62 @@ def _select_sorted(vals, ranks, out, small):
         if need[b]:
             buf[fill[b]] = vals[i]
             fill[b] += 1
+    for j in range(m):
+        b = rb[j]
+        first[j] = dest[b]
+        size[j] = counts[b + 1] - counts[b]
+        below[j] = counts[b]
+    return True, buf, first, size, below
+
+
+@jit
+def _select_flat(vals, ranks, out):
+    """Order statistics ``ranks`` of ``vals`` by one bucket pass, then sorting each needed
+    bucket. The second level of :func:`_select_sorted`; deliberately not recursive, because
+    numba cannot load a cached recursive function (numba issue #6061: segfault)."""
+    if vals.min() == vals.max():
+        for j in range(ranks.size):
+            out[j] = vals[0]
+        return
+    ok, buf, first, size, below = _buckets(vals, ranks)
+    if not ok:
+        _pick_sorted(vals, ranks, out)
+        return
     j = 0
     while j < ranks.size:
-        b = rb[j]
         k = j
-        while k < ranks.size and rb[k] == b:
+        while k < ranks.size and first[k] == first[j]:
             k += 1
-        seg = buf[dest[b]: dest[b] + counts[b + 1] - counts[b]]
-        local = ranks[j:k] - counts[b]
-        sub = np.empty(k - j)
+        _pick_sorted(buf[first[j]: first[j] + size[j]], ranks[j:k] - below[j], out[j:k])
+        j = k
+
+
+@jit
+def _select_sorted(vals, ranks, out, small):
+    """Order statistics ``ranks`` (sorted ascending, 0-based) of the finite array ``vals``."""
+    n = vals.size
+    if n <= small:
+        _pick_sorted(vals, ranks, out)
+        return
+    if vals.min() == vals.max():
+        for j in range(ranks.size):
+            out[j] = vals[0]
+        return
+    ok, buf, first, size, below = _buckets(vals, ranks)
+    if not ok:
+        _pick_sorted(vals, ranks, out)
+        return
+    j = 0
+    while j < ranks.size:
+        k = j
+        while k < ranks.size and first[k] == first[j]:
+            k += 1
+        seg = buf[first[j]: first[j] + size[j]]
+        local = ranks[j:k] - below[j]
         if seg.size > small and small > 0:
-            _select_sorted(seg.copy(), local, sub, 0)  # second level; then plain sort
+            _select_flat(seg.copy(), local, out[j:k])  # second level; then plain sort
         else:
-            s = np.sort(seg)
-            for m in range(k - j):
-                sub[m] = s[local[m]]
-        for m in range(k - j):
-            out[j + m] = sub[m]
+            _pick_sorted(seg, local, out[j:k])
         j = k
 
 

@@ -33,6 +33,27 @@ def shock_stream(name: str) -> str:
     return f"shock.{name}"
 
 
+def shock_schedule(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per shock and year: the probability of a hit and a forced severity (NaN: drawn),
+    both float64 (K, H). A switched-off shock has probability 0 in every year; a forced year
+    (a stress scenario) has probability 1, and with ``forced_only`` every other year 0."""
+    sc = scenario
+    H = sc.horizon
+    prob = np.zeros((len(sc.shocks), H))
+    sev = np.full((len(sc.shocks), H), np.nan)
+    for k, s in enumerate(sc.shocks):
+        if not s.enabled:
+            continue
+        prob[k] = 0.0 if s.forced_only else s.probability
+        for f in s.forced:
+            t = f.year - sc.base_year - 1
+            if 0 <= t < H:
+                prob[k, t] = 1.0
+                if f.severity is not None:
+                    sev[k, t] = f.severity
+    return prob, sev
+
+
 
 def shock_effects(scenario: Scenario, hits: dict, severity: dict) -> dict:
     """Per-year effect of every shock target: ``{target: (n, H)}``; growth/churn ``(n, S, H)``.
@@ -218,12 +239,14 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
         base = extend(d.base, H)[None, :]
         drivers[d.name] = base + x if d.mode == "add" else base * x
     hits, severity = {}, {}
-    for s in sc.shocks:
+    prob, fixed = shock_schedule(sc)
+    for k, s in enumerate(sc.shocks):
         key = stream_key(seed, shock_stream(s.name))
         u_occ = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
         u_sev = np.stack([uniforms_numpy(key, paths, t, 1) for t in range(H)], 1)
-        hits[s.name] = (u_occ < s.probability).astype(np.float64) * s.enabled
-        severity[s.name] = _ppf_numpy(s.severity, u_sev)
+        hits[s.name] = (u_occ < prob[k][None, :]).astype(np.float64)
+        drawn = _ppf_numpy(s.severity, u_sev)
+        severity[s.name] = np.where(np.isnan(fixed[k])[None, :], drawn, fixed[k][None, :])
     del names
     return drivers, hits, severity
 

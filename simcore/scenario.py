@@ -114,6 +114,14 @@ class Effect:
 
 
 @dataclass(frozen=True)
+class Forced:
+    """A shock made certain in one forecast year (what a stress scenario applies)."""
+
+    year: int  # calendar year
+    severity: float | None = None  # fixed severity multiplier; None: drawn as usual
+
+
+@dataclass(frozen=True)
 class Shock:
     name: str
     probability: float  # annual probability of at least one event (Bernoulli)
@@ -121,6 +129,41 @@ class Shock:
     effects: tuple[Effect, ...]
     rationale: str = ""
     enabled: bool = True
+    forced: tuple[Forced, ...] = ()  # years where it hits with probability 1
+    forced_only: bool = False  # True: probability 0 outside the forced years
+
+
+@dataclass(frozen=True)
+class StressForce:
+    """``[stress.<name>].force`` entry: make ``shock`` hit in ``year``."""
+
+    shock: str
+    year: int
+    severity: float | None = None  # fixed severity multiplier; None: drawn as usual
+    only: bool = False  # the shock hits only in its forced years
+
+
+@dataclass(frozen=True)
+class StressShift:
+    """``[stress.<name>].shift`` entry: the driver's base becomes ``base * scale + add``."""
+
+    driver: str
+    add: float = 0.0
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Stress:
+    """A named stress scenario (``[stress.<name>]``): forced shocks and shifted drivers.
+
+    It changes nothing by itself; :func:`simcore.stress.apply_stress` returns the stressed
+    scenario, which keeps every random stream, so it compares path by path with the base.
+    """
+
+    name: str
+    force: tuple[StressForce, ...] = ()
+    shift: tuple[StressShift, ...] = ()
+    rationale: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +213,7 @@ class Scenario:
     description: str = ""
     source: str = ""
     notes: dict = field(default_factory=dict)  # rationale of schedules etc.
+    stresses: tuple[Stress, ...] = ()  # named stress scenarios (see simcore.stress)
 
     # -- identity: the generated dataclass __eq__ would call bool() on the correlation array
     def __eq__(self, other):
@@ -208,6 +252,13 @@ class Scenario:
                 return s
         names = [s.name for s in self.shocks]
         raise KeyError(f"scenario {self.name!r} has no shock {name!r}; it has {names}")
+
+    def stress(self, name: str) -> Stress:
+        for s in self.stresses:
+            if s.name == name:
+                return s
+        names = [s.name for s in self.stresses]
+        raise KeyError(f"scenario {self.name!r} has no stress scenario {name!r}; it has {names}")
 
     def with_horizon(self, horizon: int) -> Scenario:
         return replace(self, horizon=int(horizon))

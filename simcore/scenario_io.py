@@ -23,8 +23,10 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     [segments.<name>]     revenue, rationale
     [drivers.<name>]      base, dist (omitted: deterministic), mode, persistence, rationale
     [correlation]         labels, matrix, kind, repair, copula, df, rationale
-    [shocks.<name>]       probability, severity, enabled, rationale
+    [shocks.<name>]       probability, severity, enabled, forced, forced_only, rationale
     [[shocks.<name>.effects]]  target, size, profile, segments, cap, rationale
+    [stress.<name>]       force = [{shock, year, severity, only}], shift = [{driver, add, scale}],
+                          rationale (named stress scenarios, see simcore.stress)
     [schedules.<name>]    values (per year) | value (scalar) [, base], rationale
     [forecast]            revenue, net_profit_attributable, eps, rationale
     [history]             rationale; [history.<series>] <year> = value
@@ -41,6 +43,7 @@ import numbers
 import re
 import tomllib
 import warnings
+from dataclasses import fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -54,10 +57,14 @@ from .scenario import (
     SHOCK_TARGETS,
     Driver,
     Effect,
+    Forced,
     Forecast,
     Scenario,
     Segment,
     Shock,
+    Stress,
+    StressForce,
+    StressShift,
 )
 
 __all__ = [
@@ -504,7 +511,7 @@ class _Reader:
         top_required = ("name", "currency", "base_year", "horizon", "market", "segments",
                         "drivers", "schedules")
         top_optional = ("schema_version", "ticker", "description", "source", "correlation",
-                        "shocks", "forecast", "history", "notes")
+                        "shocks", "stress", "forecast", "history", "notes")
         self.keys(doc, (), top_required, top_optional)
         version = doc.get("schema_version", SCHEMA_VERSION)
         self.integer(version, ("schema_version",), SCHEMA_VERSION, SCHEMA_VERSION)
@@ -529,13 +536,15 @@ class _Reader:
         seg_names = [s.name for s in segments]
         drivers = self.drivers(doc["drivers"], seg_names)
         labels, matrix, corr = self.correlation(doc.get("correlation", {}), drivers, notes)
-        shocks = self.shocks(doc.get("shocks", {}), seg_names)
+        shocks = self.shocks(doc.get("shocks", {}), seg_names, base_year)
         sched = self.schedules(doc["schedules"], notes)
         forecast = self.forecast(doc.get("forecast", {}), notes)
         history = self.history(doc.get("history", {}), notes)
         self.free_notes(doc.get("notes", {}), notes)
 
         self.check_discounting(drivers, shocks, sched["terminal_roic"], doc["drivers"])
+        stresses = self.stresses(doc.get("stress", {}), drivers, shocks, base_year,
+                                 sched["terminal_roic"], doc["drivers"])
         return Scenario(
             name=name,
             ticker=ticker,
@@ -555,6 +564,7 @@ class _Reader:
             description=description,
             source=source,
             notes=notes,
+            stresses=stresses,
             **corr,
             **sched,
         )
@@ -719,14 +729,15 @@ class _Reader:
                      copula_df=df)
         return tuple(labels), _frozen(m), extra
 
-    def shocks(self, table, seg_names) -> tuple[Shock, ...]:
+    def shocks(self, table, seg_names, base_year) -> tuple[Shock, ...]:
         path = ("shocks",)
         self.table(table, path)
         out = []
         for name, spec in table.items():
             p = path + (name,)
             self.name(name, p, "shock")
-            self.keys(spec, p, ("probability", "severity", "effects"), ("enabled", "rationale"))
+            self.keys(spec, p, ("probability", "severity", "effects"),
+                      ("enabled", "forced", "forced_only", "rationale"))
             prob = self.number(spec["probability"], p + ("probability",), (0.0, 1.0, True, True),
                                "an annual probability")
             severity = self.dist(spec["severity"], p + ("severity",))
@@ -739,7 +750,104 @@ class _Reader:
                           f"{allowed}", effects_raw, allowed)
             effects = tuple(self.effect(e, p + ("effects", i), seg_names)
                             for i, e in enumerate(effects_raw))
-            out.append(Shock(name, prob, severity, effects, rationale, enabled))
+            forced = self.forced(spec.get("forced", []), p + ("forced",), base_year)
+            only = self.boolean(spec.get("forced_only", False), p + ("forced_only",))
+            out.append(Shock(name, prob, severity, effects, rationale, enabled, forced, only))
+        return tuple(out)
+
+    def array(self, value, path, what: str) -> list:
+        if not isinstance(value, list):
+            self.fail(path, f"{_show(value)} is {_type_name(value)}; allowed an array of {what}",
+                      value, f"an array of {what}")
+        return value
+
+    def year(self, value, path, base_year: int) -> int:
+        return self.integer(value, path, base_year + 1, base_year + MAX_HORIZON)
+
+    def severity(self, value, path) -> float:
+        return self.number(value, path, (0.0, math.inf, True, False), "a severity multiplier")
+
+    def forced(self, value, path, base_year) -> tuple[Forced, ...]:
+        """``forced = [{ year = 2025, severity = 2.0 }]`` of a shock (a stressed scenario)."""
+        out = []
+        for i, spec in enumerate(self.array(value, path, "tables { year, severity }")):
+            q = path + (i,)
+            self.keys(spec, q, ("year",), ("severity",))
+            year = self.year(spec["year"], q + ("year",), base_year)
+            if any(f.year == year for f in out):
+                self.fail(q + ("year",), f"year {year} is forced twice", year, "each year once")
+            sev = self.severity(spec["severity"], q + ("severity",)) if "severity" in spec \
+                else None
+            out.append(Forced(year, sev))
+        return tuple(out)
+
+    def stresses(self, table, drivers, shocks, base_year, terminal_roic, raw_drivers):
+        """``[stress.<name>]`` tables: named stress scenarios (forced shocks, shifted drivers)."""
+        path = ("stress",)
+        self.table(table, path)
+        by_driver = {d.name: d for d in drivers}
+        shock_names = [s.name for s in shocks]
+        out = []
+        for name, spec in table.items():
+            p = path + (name,)
+            self.name(name, p, "stress scenario")
+            self.keys(spec, p, (), ("force", "shift", "rationale"))
+            if not spec.get("force") and not spec.get("shift"):
+                allowed = "at least one force = [...] or shift = [...] entry"
+                self.fail(p, f"stress scenario {name!r} changes nothing; allowed {allowed}",
+                          spec, allowed)
+            force = []
+            for i, f in enumerate(self.array(spec.get("force", []), p + ("force",),
+                                             "tables { shock, year, severity, only }")):
+                q = p + ("force", i)
+                self.keys(f, q, ("shock", "year"), ("severity", "only"))
+                shock = self.string(f["shock"], q + ("shock",), shock_names or ["(no shocks)"])
+                year = self.year(f["year"], q + ("year",), base_year)
+                sev = self.severity(f["severity"], q + ("severity",)) if "severity" in f else None
+                only = self.boolean(f.get("only", False), q + ("only",))
+                for g in force:
+                    if g.shock == shock and g.year == year:
+                        self.fail(q, f"shock {shock!r} is forced in {year} twice", f,
+                                  "each shock and year once")
+                    if g.shock == shock and g.only != only:
+                        self.fail(q + ("only",), f"'only' of shock {shock!r} differs between its "
+                                  "force entries", only, "the same 'only' for every entry")
+                force.append(StressForce(shock, year, sev, only))
+            shift = []
+            for i, f in enumerate(self.array(spec.get("shift", []), p + ("shift",),
+                                             "tables { driver, add, scale }")):
+                q = p + ("shift", i)
+                self.keys(f, q, ("driver",), ("add", "scale"))
+                driver = self.string(f["driver"], q + ("driver",), list(by_driver))
+                if "add" not in f and "scale" not in f:
+                    self.fail(q, "a shift needs 'add' and/or 'scale'", f,
+                              "add = <number> and/or scale = <positive number>")
+                add = self.number(f.get("add", 0.0), q + ("add",))
+                scale = self.number(f.get("scale", 1.0), q + ("scale",),
+                                    (0.0, math.inf, False, False), "a positive factor")
+                if any(g.driver == driver for g in shift):
+                    self.fail(q + ("driver",), f"driver {driver!r} is shifted twice", driver,
+                              "each driver once")
+                d = by_driver[driver]
+                role = "growth" if driver.startswith("growth.") else driver.split(".")[0]
+                rng = _BASE_RANGE[role]
+                for b in d.base:
+                    nb = b * scale + add
+                    if not _contains(nb, *rng):
+                        key = "add" if "add" in f else "scale"
+                        self.fail(q + (key,), f"moves the base of {driver!r} from {_show(b)} to "
+                                  f"{nb:.6g}, out of range; allowed a base in {_interval(*rng)}",
+                                  f[key], _interval(*rng))
+                shift.append(StressShift(driver, add, scale))
+            if any(f.driver in ("wacc", "terminal_growth") for f in shift):
+                moved = tuple(_shifted(d, shift) for d in drivers)
+                try:
+                    self.check_discounting(moved, shocks, terminal_roic, raw_drivers)
+                except ScenarioError as exc:
+                    self.fail(p + ("shift",), f"under this stress, {exc.reason}", None,
+                              exc.allowed)
+            rationale = self.string(spec.get("rationale", ""), p + ("rationale",))
+            out.append(Stress(name, tuple(force), tuple(shift), rationale))
         return tuple(out)
 
     def effect(self, spec, p, seg_names) -> Effect:
@@ -874,6 +982,14 @@ class _Reader:
                       terminal_roic, allowed)
 
 
+def _shifted(d: Driver, shift) -> Driver:
+    """``d`` with the stress shifts applied to its base (``base * scale + add``)."""
+    for f in shift:
+        if f.driver == d.name:
+            return replace(d, base=tuple(b * f.scale + f.add for b in d.base))
+    return d
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=np.float64)
     a.flags.writeable = False
@@ -983,6 +1099,16 @@ def _value(v) -> str:
     raise TypeError(f"cannot write {v!r} ({type(v).__name__}) to TOML")
 
 
+def _stress_entry(entry, defaults: dict) -> dict:
+    """A stress entry as an inline table, leaving out keys at their default."""
+    out = {}
+    for f in fields(entry):
+        v = getattr(entry, f.name)
+        if f.name not in defaults or v != defaults[f.name]:
+            out[f.name] = v
+    return out
+
+
 def dumps_scenario(scenario: Scenario) -> str:
     """TOML text of ``scenario`` in the file layout; :func:`loads_scenario` reads it back equal."""
     sc = scenario
@@ -1051,6 +1177,11 @@ def dumps_scenario(scenario: Scenario) -> str:
         kv("probability", s.probability)
         kv("enabled", s.enabled)
         kv("severity", s.severity.to_dict())
+        if s.forced:
+            kv("forced", [{"year": f.year} if f.severity is None
+                          else {"year": f.year, "severity": f.severity} for f in s.forced])
+        if s.forced_only:
+            kv("forced_only", True)
         rationale(s.rationale)
         for e in s.effects:
             header("shocks", s.name, "effects", array=True)
@@ -1062,6 +1193,14 @@ def dumps_scenario(scenario: Scenario) -> str:
             if not math.isinf(e.cap):
                 kv("cap", e.cap)
             rationale(getattr(e, "rationale", ""))
+
+    for st in sc.stresses:
+        header("stress", st.name)
+        if st.force:
+            kv("force", [_stress_entry(f, {"severity": None, "only": False}) for f in st.force])
+        if st.shift:
+            kv("shift", [_stress_entry(f, {"add": 0.0, "scale": 1.0}) for f in st.shift])
+        rationale(st.rationale)
 
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():
         header("schedules", key)

@@ -1,0 +1,335 @@
+"""Variance-based (Sobol') sensitivity with SALib's Saltelli design and estimators.
+
+Private; the public names are re-exported by :mod:`simcore.sensitivity`.
+
+- :func:`sobol_indices` is generic: any ``func`` of independent inputs given as
+  :mod:`distributions` specs (the Ishigami test in :mod:`simcore.known_models` uses it).
+- :func:`sobol_analysis` runs the company model itself: the factors are the *independent
+  uniforms* the kernel reads (:func:`simcore.engine.design_columns`): a driver's H yearly
+  innovations form one factor, a shock's occurrence and severity uniforms another. SALib's
+  scrambled Sobol' design is fed to the kernel through :func:`simcore.engine.evaluate_uniforms`.
+
+Estimators: Saltelli et al. (2010) first order and Jansen total order, as SALib implements them
+(``SALib.analyze.sobol.analyze``, ``calc_second_order=False``), with bootstrap confidence
+intervals (``n_boot`` resamples of the N base rows, normal approximation at ``conf_level``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import numbers
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import sobol as salib_analyze
+from SALib.sample import sobol as salib_sample
+
+from distributions import Distribution
+from distributions._kernel import CODE_CONSTANT
+from distributions.streams import handle_seed, seed_entropy
+
+from .engine import DEFAULT_SEED, design_columns, evaluate_uniforms
+from .reference import shock_schedule
+from .scenario import Scenario
+
+__all__ = ["sobol_indices", "sobol_analysis", "default_groups", "model_factors"]
+
+_U_MIN = 2.0**-31  # a scrambled Sobol' point can be exactly 0; the kernel needs 0 < u < 1
+INDEPENDENCE_NOTE = (
+    "Sobol' indices of the independent innovations (the uniforms before the copula). A "
+    "correlated driver's index also carries its influence on the drivers correlated with it "
+    "that come later in the copula's Cholesky order, so single-driver indices of correlated "
+    "drivers depend on that order; a group holding every copula-labelled driver is "
+    "order-free. For the association of the correlated drivers themselves see "
+    "rank_correlation (sampling-based, no variance decomposition)."
+)
+
+
+# -- validation ------------------------------------------------------------------------------------
+def _check_n(n) -> int:
+    if isinstance(n, bool | np.bool_) or not isinstance(n, numbers.Integral) or n < 1 or (
+            int(n) & (int(n) - 1)):
+        raise ValueError(f"n={n!r} must be a positive power of two (e.g. 1024 or 2**13): the "
+                         f"number of base samples of the Saltelli design, which evaluates the "
+                         f"model n * (d + 2) times for d inputs or groups")
+    return int(n)
+
+
+def _check_conf(conf_level, n_boot) -> tuple[float, int]:
+    if not isinstance(conf_level, numbers.Real) or not 0.0 < conf_level < 1.0:
+        raise ValueError(f"conf_level={conf_level!r} must be a number in (0, 1)")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 2:
+        raise ValueError(f"n_boot={n_boot!r} must be an integer >= 2 (bootstrap resamples)")
+    return float(conf_level), int(n_boot)
+
+
+def _resolve_groups(names: list[str], groups) -> tuple[list[str], dict[str, list[str]]]:
+    """Group label of every name, and each group's members (in order of first appearance).
+
+    ``groups`` maps a group name to names or ``fnmatch`` patterns (``"growth.*"``); a name in no
+    group is a group of its own; a name in two groups, or a pattern matching nothing, raises."""
+    if groups is None:
+        return list(names), {n: [n] for n in names}
+    if not isinstance(groups, dict) or not groups:
+        raise TypeError(f"groups must be None or a non-empty dict of group -> names, got "
+                        f"{groups!r}")
+    of: dict[str, str] = {}
+    for g, patterns in groups.items():
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        for pat in patterns:
+            hits = [n for n in names if fnmatch.fnmatchcase(n, pat)]
+            if not hits:
+                raise ValueError(f"groups[{g!r}]: {pat!r} matches no input; inputs are "
+                                 f"{', '.join(names)}")
+            for n in hits:
+                if of.get(n, g) != g:
+                    raise ValueError(f"input {n!r} is in two groups, {of[n]!r} and {g!r}")
+                of[n] = g
+    labels = [of.get(n, n) for n in names]
+    members: dict[str, list[str]] = {}
+    for n, g in zip(names, labels, strict=True):
+        members.setdefault(g, []).append(n)
+    if set(groups) & (set(names) - set(of)):
+        clash = sorted(set(groups) & (set(names) - set(of)))
+        raise ValueError(f"group name(s) {clash} equal an ungrouped input's name")
+    return labels, members
+
+
+def ordered_index(tuples, names) -> pd.MultiIndex:
+    """A MultiIndex whose levels keep the order of first appearance (not sorted), so that
+    ``.loc`` on it stays fast and warning-free while rows keep their natural order."""
+    tuples = list(tuples)
+    levels = [list(dict.fromkeys(col)) for col in zip(*tuples, strict=True)]
+    codes = [[lev.index(v) for v in col] for lev, col in zip(levels, zip(*tuples, strict=True),
+                                                              strict=True)]
+    return pd.MultiIndex(levels=levels, codes=codes, names=names)
+
+
+# -- the estimator ---------------------------------------------------------------------------------
+def _seeds(seed):
+    ss = handle_seed(seed)
+    # children addressed like streams (SeedSequence.spawn would mutate a caller's sequence)
+    a, b = (np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 0x50B0, i))
+            for i in (0, 1))
+    # SALib's analyze falls back to the global np.random state for a falsy seed: never 0
+    return ss, np.random.default_rng(a), int(b.generate_state(1, np.uint32)[0]) + 1
+
+
+def _design(var_groups: list[str], n: int, rng) -> tuple[np.ndarray, dict]:
+    """SALib problem over uniforms and its Saltelli design (rows n * (G + 2)), inside (0, 1)."""
+    d = len(var_groups)
+    G = len(dict.fromkeys(var_groups))
+    if G < 2:
+        raise ValueError(f"Sobol' indices need at least 2 inputs or groups; got {G}")
+    problem = {"num_vars": d, "names": [f"v{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d,
+               "groups": list(var_groups)}
+    if len(set(var_groups)) == d:
+        problem.pop("groups")  # SALib treats one-variable groups as no groups anyway
+    X = salib_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=rng)
+    np.clip(X, _U_MIN, 1.0 - _U_MIN, out=X)
+    return X, problem
+
+
+def _analyze(problem, Y: np.ndarray, n_boot: int, conf_level: float, seed: int) -> np.ndarray:
+    """(G, 4) S1, S1_conf, ST, ST_conf of one output; exactly 0 for a constant output."""
+    G = len(dict.fromkeys(problem.get("groups", problem["names"])))
+    if np.ptp(Y) == 0.0:  # no variance to apportion: SALib would divide 0 by 0
+        return np.zeros((G, 4))
+    S = salib_analyze.analyze(problem, Y, calc_second_order=False, num_resamples=n_boot,
+                         conf_level=conf_level, seed=seed)
+    return np.column_stack([S["S1"], S["S1_conf"], S["ST"], S["ST_conf"]])
+
+
+def _check_outputs(Y, rows: int) -> np.ndarray:
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != rows:
+        raise ValueError(f"func returned shape {np.shape(Y)}; expected ({rows},) or ({rows}, k) "
+                         f"(one row per row of its input)")
+    nan = int(np.isnan(Y).sum())
+    if nan:
+        raise ValueError(f"func returned {nan} NaN value(s) among {Y.size} outputs; Sobol' "
+                         f"indices need a finite output on every sample")
+    inf = int(np.isinf(Y).sum())
+    if inf:
+        raise ValueError(f"func returned {inf} infinite value(s) among {Y.size} outputs; "
+                         f"Sobol' indices need a finite output on every sample")
+    return Y
+
+
+def sobol_indices(func, inputs: dict, n: int, seed=DEFAULT_SEED, groups=None,
+                  conf_level: float = 0.95, n_boot: int = 100,
+                  output_names=None) -> pd.DataFrame:
+    """First-order and total Sobol' indices of ``func`` over independent ``inputs``.
+
+    Parameters
+    ----------
+    func : callable
+        Maps an (m, d) float array (columns in ``inputs`` order) to (m,) or (m, k) outputs.
+    inputs : dict
+        Input name -> :class:`distributions.Distribution` (independent marginals).
+    n : int
+        Base samples, a positive power of two; ``func`` is evaluated on n * (G + 2) rows, G the
+        number of inputs (or groups).
+    seed : int, SeedSequence, Generator or None
+        Scrambles the Sobol' design and drives the bootstrap.
+    groups : dict or None
+        Group name -> input names (or ``fnmatch`` patterns); inputs in no group stand alone.
+    conf_level, n_boot
+        Bootstrap confidence level and number of resamples.
+    output_names : sequence of str, optional
+        Names of the k outputs (default ``y0 .. y{k-1}``).
+
+    Returns
+    -------
+    DataFrame with columns S1, S1_conf, ST, ST_conf (``*_conf``: half-width of the interval)
+    indexed by input or group; with k > 1 outputs the index is (output, input). A constant
+    output gives exactly zero indices; NaN or infinite outputs raise ValueError with the count.
+    """
+    n = _check_n(n)
+    conf_level, n_boot = _check_conf(conf_level, n_boot)
+    if not isinstance(inputs, dict) or not inputs:
+        raise TypeError("inputs must be a non-empty dict of name -> distributions spec")
+    for name, dist in inputs.items():
+        if not isinstance(dist, Distribution):
+            raise TypeError(f"inputs[{name!r}] = {dist!r} is not a distributions spec "
+                            f"(e.g. distributions.Uniform(-3.14, 3.14))")
+    names = list(inputs)
+    labels, _members = _resolve_groups(names, groups)
+    _ss, rng, boot_seed = _seeds(seed)
+    U, problem = _design(labels, n, rng)
+    X = np.column_stack([inputs[k].ppf(U[:, i]) for i, k in enumerate(names)])
+    Y = _check_outputs(func(X), U.shape[0])
+    out_names = [f"y{j}" for j in range(Y.shape[1])] if output_names is None else [
+        str(s) for s in output_names]
+    if len(out_names) != Y.shape[1]:
+        raise ValueError(f"output_names has {len(out_names)} names for {Y.shape[1]} outputs")
+    index = list(dict.fromkeys(labels))
+    frames = [pd.DataFrame(_analyze(problem, Y[:, j], n_boot, conf_level, boot_seed),
+                           index=pd.Index(index, name="input"),
+                           columns=["S1", "S1_conf", "ST", "ST_conf"])
+              for j in range(Y.shape[1])]
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, keys=out_names, names=["output"])
+    df.attrs.update(n=n, n_evaluations=U.shape[0], conf_level=conf_level, n_boot=n_boot,
+                    method="Saltelli 2010 S1, Jansen ST (SALib), scrambled Sobol' design")
+    return df
+
+
+# -- the company model -----------------------------------------------------------------------------
+def model_factors(scenario: Scenario) -> list[str]:
+    """The model's random factors, in design-column order: drivers by name, ``shock.<name>``,
+    and ``copula.mixing`` for a Student-t copula. Constant drivers outside the copula, shocks
+    that cannot hit and an unused mixing draw are left out (their uniforms change nothing)."""
+    labels = set(scenario.correlation_labels)
+    out = [d.name for d in scenario.drivers
+           if d.dist.kernel_args()[0] != CODE_CONSTANT or d.name in labels]
+    prob, fixed = shock_schedule(scenario)
+    for k, s in enumerate(scenario.shocks):
+        random_hit = ((prob[k] > 0.0) & (prob[k] < 1.0)).any()
+        random_sev = ((prob[k] > 0.0) & np.isnan(fixed[k])).any()
+        if random_hit or random_sev:
+            out.append(f"shock.{s.name}")
+    if scenario.copula == "student_t" and labels:
+        out.append("copula.mixing")
+    return out
+
+
+def default_groups(scenario: Scenario) -> dict[str, list[str]]:
+    """Named groups from driver-name prefixes: ``<segment> growth`` per segment, ``margins``
+    (gross margin and cost ratios), ``financing and tax``, ``valuation`` (multiples, WACC,
+    terminal growth), ``<shock> shock`` per shock and ``copula mixing``."""
+    factors = model_factors(scenario)
+    spec = {f"{s} growth": [f"growth.{s}"] for s in scenario.segment_names}
+    spec.update({"margins": ["gross_margin", "ratio.*"],
+                 "financing and tax": ["interest_rate", "tax_rate"],
+                 "valuation": ["multiple.*", "wacc", "terminal_growth"]})
+    spec.update({f"{s.name} shock": [f"shock.{s.name}"] for s in scenario.shocks})
+    spec["copula mixing"] = ["copula.mixing"]
+    out = {}
+    for g, pats in spec.items():
+        hit = [f for f in factors if any(fnmatch.fnmatchcase(f, p) for p in pats)]
+        if hit:
+            out[g] = hit
+    return out
+
+
+def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
+                   outputs=("net_profit_attributable",), groups=None, seed=DEFAULT_SEED,
+                   conf_level: float = 0.95, n_boot: int = 100) -> pd.DataFrame:
+    """Sobol' indices of the company model's outputs, per year, for single factors or groups.
+
+    Parameters
+    ----------
+    scenario : Scenario or None (the default scenario)
+    n : int
+        Base samples (a power of two); the kernel runs n * (G + 2) paths.
+    outputs : sequence of str
+        Outputs (``result`` names); each is analysed in every simulated year. An output that is
+        undefined on some path (``price_pe``) raises, naming the count.
+    groups : None, "default" or dict
+        None: one factor per driver and shock (:func:`model_factors`). ``"default"``:
+        :func:`default_groups`. A dict: group -> factor names or patterns (others stand alone).
+    seed, conf_level, n_boot
+        As :func:`sobol_indices`.
+
+    Returns
+    -------
+    DataFrame indexed by (output, year, factor) with S1, S1_conf, ST, ST_conf and ``members``
+    (the factors of a group); ``attrs`` hold the note on dependence (:data:`INDEPENDENCE_NOTE`),
+    the scenario, n, the number of model evaluations and the seed.
+    """
+    if scenario is None:
+        from .scenario_io import default_scenario
+
+        scenario = default_scenario()
+    n = _check_n(n)
+    conf_level, n_boot = _check_conf(conf_level, n_boot)
+    outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+    factors = model_factors(scenario)
+    if groups == "default":
+        groups = default_groups(scenario)
+    labels, members = _resolve_groups(factors, groups)
+    group_of = dict(zip(factors, labels, strict=True))
+    cols = design_columns(scenario)
+    H = scenario.horizon
+    width = len(cols) // H
+
+    def factor(kind, name):
+        if kind == "driver":
+            return name
+        return "copula.mixing" if kind == "copula.mixing" else f"shock.{name}"
+
+    active = [i for i, (kind, name, _t) in enumerate(cols) if factor(kind, name) in group_of]
+    var_groups = [group_of[factor(*cols[i][:2])] for i in active]
+    ss, rng, boot_seed = _seeds(seed)
+    X, problem = _design(var_groups, n, rng)
+    u = np.full((X.shape[0], H * width), 0.5)
+    u[:, active] = X
+    del X
+    result = evaluate_uniforms(scenario, u.reshape(-1, H, width))
+    del u
+    index = list(dict.fromkeys(var_groups))
+    rows = []
+    for out in outputs:
+        Y = result[out]
+        nan = int(np.isnan(Y).sum())
+        if nan:
+            raise ValueError(f"output {out!r} is undefined (NaN) on {nan} of {Y.size} path-years "
+                             f"(P/E needs EPS > 0); choose an output defined on every path, e.g. "
+                             f"'eps' or 'price_ps'")
+        for t, year in enumerate(result.years):
+            S = _analyze(problem, np.ascontiguousarray(Y[:, t]), n_boot, conf_level, boot_seed)
+            for g, s in zip(index, S, strict=True):
+                rows.append((out, year, g, *s, ", ".join(members[g])))
+    df = pd.DataFrame([r[3:] for r in rows], columns=["S1", "S1_conf", "ST", "ST_conf", "members"],
+                      index=ordered_index([r[:3] for r in rows], ["output", "year", "factor"]))
+    df.attrs.update(
+        scenario=scenario.name, ticker=scenario.ticker, currency=scenario.currency,
+        source=scenario.source, n=n,
+        n_evaluations=result.n_paths, seed=seed_entropy(ss), conf_level=conf_level,
+        n_boot=n_boot, grouping="single factors" if groups is None else "groups",
+        note=INDEPENDENCE_NOTE,
+        method="Saltelli 2010 S1, Jansen ST (SALib), scrambled Sobol' design on the kernel")
+    return df

@@ -1,0 +1,262 @@
+"""Sensitivity and stress in the deliverables: the ``simcore sensitivity`` and ``simcore stress``
+subcommands and the committee pack's sensitivity pages.
+
+Glue only: the analyses live in :mod:`simcore.sensitivity` and :mod:`simcore.stress`, the charts
+in :mod:`simcore.sensitivity_charts`. :mod:`simcore.cli` registers the subcommands with
+:func:`add_subcommands`; :mod:`simcore.report` appends :func:`pack_pages`.
+
+``simcore sensitivity`` writes into ``--out`` (default ``./simcore-out/sensitivity``):
+``tornado.{csv,png,svg}`` and ``spider.{csv,png,svg}`` per ``--statistic``
+(numbered ``tornado_2`` ... from the second), ``rank_correlation.{csv,png,svg}``,
+``sobol.csv`` and ``sobol_<output>.{png,svg}`` (not with ``--no-sobol``).
+
+``simcore stress`` writes ``stress.{csv,png,svg}``, ``attribution.csv``,
+``waterfall_<metric>.{png,svg}`` and, with ``--reverse``, ``reverse_stress.{csv,png,svg}``.
+
+Every file is written atomically and, for the same arguments, byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_PATHS = 20_000
+DEFAULT_SOBOL_N = 2**13
+_FORMATS = ("png", "svg")
+
+
+# -- argument parsing ------------------------------------------------------------------------------
+def add_subcommands(sub, common) -> None:
+    """Register ``sensitivity`` and ``stress`` on the CLI's subparsers (``common`` carries the
+    shared ``--debug``)."""
+    from .cli import _positive_int, _seed
+
+    def shared(p, out):
+        p.add_argument("--scenario", metavar="FILE",
+                       help="scenario TOML file or built-in name (default: Paratera)")
+        p.add_argument("--paths", type=_positive_int, default=DEFAULT_PATHS, metavar="N",
+                       help=f"paths per run (default {DEFAULT_PATHS:,}); every run uses the "
+                            "same seed (common random numbers)")
+        p.add_argument("--seed", type=_seed, default=None, metavar="S",
+                       help="non-negative integer seed (default: the engine's fixed seed)")
+        p.add_argument("--out", default=out, metavar="DIR", help=f"output directory "
+                       f"(default ./{out})")
+        p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    sens = sub.add_parser(
+        "sensitivity", parents=[common], help="tornado, spider, rank correlations, Sobol' indices",
+        description="One-at-a-time (tornado, spider), sampling-based (rank correlation) and "
+                    "variance-based (Sobol') sensitivity of a scenario.")
+    shared(sens, "simcore-out/sensitivity")
+    sens.add_argument("--statistic", action="append", metavar="SPEC",
+                      help="what the tornado measures, e.g. 'median net_profit_attributable "
+                           "2027' (default) or 'prob_loss net_profit_attributable'; repeatable")
+    sens.add_argument("--outputs", nargs="+", default=["net_profit_attributable"],
+                      metavar="OUTPUT", help="outputs of the rank correlations and Sobol' "
+                                             "indices (default net_profit_attributable)")
+    sens.add_argument("--sobol-n", type=_positive_int, default=DEFAULT_SOBOL_N, metavar="N",
+                      help=f"Sobol' base samples, a power of two (default {DEFAULT_SOBOL_N})")
+    sens.add_argument("--groups", choices=("default", "factors"), default="default",
+                      help="Sobol' over named groups (default) or single factors")
+    sens.add_argument("--no-sobol", dest="sobol", action="store_false",
+                      help="skip the Sobol' analysis")
+    sens.set_defaults(func=cmd_sensitivity)
+
+    st = sub.add_parser(
+        "stress", parents=[common], help="stress scenarios, shock attribution, reverse stress",
+        description="Compare the scenario's stress scenarios with the base, attribute the shocks "
+                    "and optionally search for the smallest stress that breaks a target.")
+    shared(st, "simcore-out/stress")
+    st.add_argument("--stress", action="append", metavar="NAME",
+                    help="a [stress.<name>] of the scenario (default: all); repeatable")
+    st.add_argument("--reverse", metavar="TARGET",
+                    help="e.g. 'prob_loss net_profit_attributable 2027 >= 0.5' or "
+                         "'median price_ps 2027 < market_price'")
+    st.add_argument("--lever", metavar="SPEC", help="severity:SHOCK[:YEAR], "
+                    "shift:DRIVER[:add|scale] or probability:SHOCK (with --reverse)")
+    st.add_argument("--bracket", nargs=2, type=float, metavar=("FROM", "TO"),
+                    help="lever values where the target holds not / holds (with --reverse)")
+    st.set_defaults(func=cmd_stress)
+
+
+def parse_target(text: str):
+    """``"prob_loss net_profit_attributable 2027 >= 0.5"`` -> (stat spec, op, threshold)."""
+    parts = text.split()
+    ops = [i for i, p in enumerate(parts) if p in (">=", ">", "<=", "<")]
+    if len(ops) != 1 or ops[0] + 2 != len(parts):
+        raise ValueError(f"target {text!r} must read 'STAT OUTPUT [YEAR] OP THRESHOLD', e.g. "
+                         f"'prob_loss net_profit_attributable 2027 >= 0.5'")
+    i = ops[0]
+    thr = parts[i + 1]
+    if thr not in ("market_price", "forecast"):
+        try:
+            thr = float(thr)
+        except ValueError:
+            raise ValueError(f"target {text!r}: threshold {thr!r} must be a number, "
+                             f"'market_price' or 'forecast'") from None
+    return " ".join(parts[:i]), parts[i], thr
+
+
+def parse_lever(text: str):
+    """``severity:SHOCK[:YEAR]``, ``shift:DRIVER[:add|scale]`` or ``probability:SHOCK``."""
+    from .stress import Lever
+
+    kind, _, rest = text.partition(":")
+    bits = rest.split(":") if rest else []
+    if kind == "severity" and 1 <= len(bits) <= 2:
+        return Lever.severity(bits[0], int(bits[1]) if len(bits) == 2 else None)
+    if kind == "shift" and 1 <= len(bits) <= 2:
+        return Lever.shift(bits[0], bits[1] if len(bits) == 2 else "add")
+    if kind == "probability" and len(bits) == 1:
+        return Lever.probability(bits[0])
+    raise ValueError(f"lever {text!r} must be severity:SHOCK[:YEAR], shift:DRIVER[:add|scale] "
+                     f"or probability:SHOCK")
+
+
+# -- commands --------------------------------------------------------------------------------------
+class _Writer:
+    def __init__(self, out: Path, quiet: bool):
+        self.out, self.quiet, self.names = out, quiet, []
+        out.mkdir(parents=True, exist_ok=True)
+
+    def table(self, name: str, df) -> None:
+        from .cli import atomic_write
+
+        text = df.to_csv(lineterminator="\n").encode()
+        atomic_write(self.out / f"{name}.csv", lambda fh: fh.write(text))
+        self.names.append(f"{name}.csv")
+
+    def figure(self, name: str, fig) -> None:
+        from .charts import save_figure
+        from .cli import atomic_write
+
+        for ext in _FORMATS:
+            atomic_write(self.out / f"{name}.{ext}",
+                         lambda fh, ext=ext: save_figure(fig, fh, ext))
+            self.names.append(f"{name}.{ext}")
+
+    def say(self, msg: str) -> None:
+        if not self.quiet:
+            print(msg, flush=True)
+
+
+def _setup(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .cli import _load_scenario_arg
+    from .engine import DEFAULT_SEED
+
+    scenario, _label = _load_scenario_arg(args.scenario)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    return scenario, seed, _Writer(Path(args.out), args.quiet)
+
+
+def cmd_sensitivity(args) -> int:
+    from . import sensitivity as sa
+    from . import sensitivity_charts as ch
+    from .engine import simulate
+
+    sc, seed, w = _setup(args)
+    specs = args.statistic or [f"median net_profit_attributable {sc.years[-1]}"]
+    for i, spec in enumerate(specs, 1):
+        suffix = "" if i == 1 else f"_{i}"
+        w.say(f"tornado and spider of {spec!r} ({args.paths:,} paths per run)")
+        t = sa.tornado(sc, spec, n_paths=args.paths, seed=seed)
+        w.table(f"tornado{suffix}", t)
+        w.figure(f"tornado{suffix}", ch.tornado_chart(t))
+        sp = sa.spider(sc, spec, n_paths=args.paths, seed=seed)
+        w.table(f"spider{suffix}", sp)
+        w.figure(f"spider{suffix}", ch.spider_chart(sp))
+        top = ", ".join(f"{f} {s:+.3g}" for f, s in t["swing"].head(3).items())
+        w.say(f"  largest swings: {top}")
+    w.say("rank correlations (one run, stored draws)")
+    rc = sa.rank_correlation(simulate(sc, args.paths, seed=seed, keep_draws=True), args.outputs)
+    w.table("rank_correlation", rc)
+    w.figure("rank_correlation", ch.rank_correlation_chart(rc))
+    if args.sobol:
+        groups = "default" if args.groups == "default" else None
+        w.say(f"Sobol' indices (N = {args.sobol_n:,}, {args.groups})")
+        so = sa.sobol_analysis(sc, args.sobol_n, outputs=args.outputs, groups=groups, seed=seed)
+        w.table("sobol", so)
+        for out in args.outputs:
+            w.figure(f"sobol_{out}", ch.sobol_chart(so, out))
+        w.say(f"  note: {so.attrs['note']}")
+    w.say(f"wrote {len(w.names)} files to {w.out}")
+    return 0
+
+
+def cmd_stress(args) -> int:
+    from . import sensitivity_charts as ch
+    from . import stress as st
+
+    sc, seed, w = _setup(args)
+    if sc.stresses or args.stress:
+        w.say(f"stress scenarios ({args.paths:,} paths per run)")
+        table = st.compare_stresses(sc, args.stress, n_paths=args.paths, seed=seed)
+        w.table("stress", table)
+        w.figure("stress", ch.stress_chart(table))
+    else:
+        w.say(f"{sc.name} defines no [stress.<name>] tables: no comparison")
+    if any(s.enabled for s in sc.shocks):
+        w.say("shock attribution")
+        attr = st.attribution(sc, n_paths=args.paths, seed=seed)
+        w.table("attribution", attr.to_frame().set_index(["metric", "year", "component", "kind"]))
+        for metric in ("median", "prob_loss"):
+            w.figure(f"waterfall_{metric}", ch.waterfall_chart(attr, metric))
+    if args.reverse:
+        if not args.lever or not args.bracket:
+            raise ValueError("--reverse needs --lever and --bracket")
+        stat, op, thr = parse_target(args.reverse)
+        rev = st.reverse_stress(sc, stat, op, thr, parse_lever(args.lever), tuple(args.bracket),
+                                n_paths=args.paths, seed=seed)
+        w.table("reverse_stress", rev.to_frame())
+        w.figure("reverse_stress", ch.reverse_stress_chart(rev))
+        w.say(f"reverse stress: {rev.lever} = {rev.threshold:.6g} makes {rev.target} "
+              f"(value {rev.value:.6g}; {'converged' if rev.converged else 'NOT converged'})")
+    w.say(f"wrote {len(w.names)} files to {w.out}")
+    return 0
+
+
+# -- committee pack --------------------------------------------------------------------------------
+def pack_pages(result, *, figsize=(11.69, 8.27), n_paths: int = DEFAULT_PATHS,
+               sobol_n: int | None = None) -> list:
+    """Sensitivity pages for the committee pack of ``result``: tornado of median net profit
+    attributable (final year), shock waterfalls (median, probability of loss), the stress
+    scenarios (if the scenario defines any) and, with ``sobol_n``, grouped Sobol' indices.
+
+    The analyses reuse the run's seed with ``min(n_paths, result.n_paths)`` paths, so their base
+    run is the first paths of ``result`` (the prefix property of addressed streams)."""
+    import numpy as np
+
+    from . import sensitivity as sa
+    from . import sensitivity_charts as ch
+    from . import stress as st
+
+    sc = result.scenario
+    m = result.manifest.get("seed") or {}
+    seed = np.random.SeedSequence(m.get("entropy"), spawn_key=tuple(m.get("spawn_key", ())))
+    n = min(n_paths, result.n_paths)
+    pages = [ch.tornado_chart(sa.tornado(sc, ("median", "net_profit_attributable"), n_paths=n,
+                                         seed=seed), figsize=figsize)]
+    if any(s.enabled for s in sc.shocks):
+        attr = st.attribution(sc, n_paths=n, seed=seed)
+        pages += [ch.waterfall_chart(attr, "median", figsize=figsize),
+                  ch.waterfall_chart(attr, "prob_loss", figsize=figsize)]
+    if sc.stresses:
+        pages.append(ch.stress_chart(st.compare_stresses(sc, n_paths=n, seed=seed),
+                                     figsize=figsize))
+    if sobol_n:
+        so = sa.sobol_analysis(sc, sobol_n, groups="default", seed=seed)
+        pages.append(ch.sobol_chart(so, figsize=figsize))
+    return pages
+
+
+if __name__ == "__main__":  # pragma: no cover - for trying the subcommands without cli.py
+    p = argparse.ArgumentParser(prog="python -m simcore.sensitivity_report")
+    add_subcommands(p.add_subparsers(dest="command", required=True),
+                    argparse.ArgumentParser(add_help=False))
+    a = p.parse_args()
+    sys.exit(a.func(a))
