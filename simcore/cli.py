@@ -1,0 +1,772 @@
+"""``simcore``: the command line.
+
+::
+
+    simcore run [--scenario FILE] [--paths N] [--seed S] [--horizon H] [--sampling METHOD]
+                [--threads N] [--out DIR] [--no-charts] [--quiet] [--force] [--debug]
+    simcore validate FILE [FILE ...]
+    simcore scenarios
+    simcore show-default
+
+``simcore run`` simulates a scenario (default: the embedded Paratera scenario, 10^6 paths, the
+engine's fixed seed), prints a compact summary and writes into ``--out`` (default
+``./simcore-out``):
+
+==========================  ===================================================================
+``summary.csv``             :meth:`SimulationResult.summary` (every output, year, statistic)
+``results.npz``             every path (:meth:`SimulationResult.save`)
+``fan_net_profit.*``        charts, PNG and SVG (:mod:`simcore.charts`); not with --no-charts
+``fan_valuation.*``
+``distribution_net_profit.*``
+``fan_revenue_segments.*``
+``committee_pack.pdf``      the investment-committee pack (:mod:`simcore.report`); not with
+                            --no-charts
+``manifest.json``           the engine's manifest, the CLI arguments, the run id and the
+                            sha256 of every file above
+``run.json``                when the run happened and how long it took
+==========================  ===================================================================
+
+Reproducibility: with the same arguments, scenario, software and machine, every file except
+``run.json`` is byte-identical from run to run. The engine's ``created`` timestamp is moved
+from the manifest into ``run.json`` (which is the only file that carries time), charts and the PDF
+are written without timestamps and with fixed SVG ids, and the entries of ``results.npz`` get a
+fixed zip date. ``--out``, ``--quiet``, ``--force`` and ``--debug`` do not change any bytes.
+
+Safety: everything is written into a staging directory inside ``--out`` (each file atomically:
+temporary file, fsync, rename) and moved into place only once every file is complete, with
+Ctrl-C deferred during that last step; an interrupted or failed run removes its staging directory
+and leaves an earlier run's outputs untouched. Outputs of a *different* run (another run id: other
+scenario, paths, seed, horizon, sampling, threads or charts setting) are not replaced without
+``--force``; rerunning the same command may overwrite, as the bytes would be the same. Only the
+fixed file names above are ever written or removed, all inside ``--out``.
+
+Exit codes: 0 success, 1 error (or an invalid scenario for ``validate``), 2 bad arguments,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_PATHS = 1_000_000
+DEFAULT_OUT = "simcore-out"
+SAMPLING = ("mc", "lhs", "sobol", "antithetic")
+MAX_HORIZON = 30  # simcore.engine.MAX_HORIZON (not imported here: keeps --help fast)
+
+SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG = (
+    "summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json")
+CHART_NAMES = ("fan_net_profit", "fan_valuation", "distribution_net_profit",
+               "fan_revenue_segments")
+CHART_FORMATS = ("png", "svg")
+KNOWN_OUTPUTS = frozenset(
+    [SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG]
+    + [f"{c}.{ext}" for c in CHART_NAMES for ext in CHART_FORMATS])
+STAGING_PREFIX = ".simcore-staging-"
+MANIFEST_FORMAT = 1
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one line, exit code 2."""
+
+
+class RunError(Exception):
+    """A run that cannot go ahead (e.g. another run's outputs in the way): exit code 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message, and no sys.exit
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# -- argument types ---------------------------------------------------------------------------
+def _integer(text: str) -> int:
+    s = str(text).strip().replace("_", "").replace(",", "")
+    try:
+        return int(s)
+    except ValueError:
+        pass
+    try:
+        x = float(s)  # 1e6
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not x.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer")
+    return int(x)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = _integer(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return v
+
+
+def _seed(text: str) -> int:
+    try:
+        v = _integer(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
+    return v
+
+
+def _horizon(text: str) -> int:
+    try:
+        v = _integer(text)
+    except argparse.ArgumentTypeError:
+        v = None
+    if v is None or not 1 <= v <= MAX_HORIZON:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a horizon in years; allowed 1 to {MAX_HORIZON}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("simcore")
+    except metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    parser = _Parser(
+        prog="simcore",
+        description="Monte Carlo risk simulation of a listed company's forecast.",
+        epilog="Exit codes: 0 success, 1 error or invalid scenario, 2 bad arguments, "
+               "130 interrupted. 'simcore run --help' lists the run options.")
+    parser.add_argument("--version", action="version", version=f"simcore {version}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an error")
+
+    run = sub.add_parser(
+        "run", parents=[common], help="simulate a scenario and write charts, tables and a PDF",
+        description="Simulate a scenario, print a summary and write summary.csv, results.npz, "
+                    "charts (PNG, SVG), the committee pack (PDF), manifest.json and run.json "
+                    "into --out.")
+    run.add_argument("--scenario", metavar="FILE",
+                     help="scenario TOML file, or the name of a built-in scenario "
+                          "(default: the embedded Paratera scenario)")
+    run.add_argument("--paths", type=_positive_int, default=DEFAULT_PATHS, metavar="N",
+                     help=f"number of paths (default {DEFAULT_PATHS:,}; 1e5 and 100_000 work)")
+    run.add_argument("--seed", type=_seed, default=None, metavar="S",
+                     help="non-negative integer seed (default: the engine's fixed seed)")
+    run.add_argument("--horizon", type=_horizon, default=None, metavar="H",
+                     help="years to simulate, 1 to 30 (default: the scenario's)")
+    run.add_argument("--sampling", choices=SAMPLING, default="mc",
+                     help="uniform sampling: plain Monte Carlo, Latin hypercube, scrambled "
+                          "Sobol or antithetic pairs (default mc)")
+    run.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                     help="numba threads (results are identical for any count)")
+    run.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                     help=f"output directory (default ./{DEFAULT_OUT})")
+    run.add_argument("--no-charts", dest="charts", action="store_false",
+                     help="skip the charts and the PDF pack (numbers only)")
+    run.add_argument("--quiet", action="store_true",
+                     help="print nothing but errors (no summary, no progress)")
+    run.add_argument("--force", action="store_true",
+                     help="replace the outputs of a different run in --out")
+    run.set_defaults(func=_cmd_run)
+
+    val = sub.add_parser("validate", parents=[common], help="check scenario files",
+                         description="Load and check each scenario file; print OK or what is "
+                                     "wrong and where. Exit code 1 if any is invalid.")
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.set_defaults(func=_cmd_validate)
+
+    lst = sub.add_parser("scenarios", parents=[common], help="list the built-in scenarios")
+    lst.set_defaults(func=_cmd_scenarios)
+
+    show = sub.add_parser("show-default", parents=[common],
+                          help="print the default scenario as TOML (a template to edit)")
+    show.set_defaults(func=_cmd_show_default)
+    return parser
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line (its type name if it has none)."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and len(exc.args) == 1 else str(exc)
+    text = " ".join(_ANSI.sub("", text).split())  # numba colours its messages
+    return text or type(exc).__name__
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _safe_name(name: str) -> str:
+    """A plain file name (no directory part, no leading dot): all this module ever writes."""
+    if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
+        raise ValueError(f"unsafe output file name {name!r}")
+    return name
+
+
+def atomic_write(path: Path, write) -> Path:
+    """Create ``path`` atomically: ``write(fh)`` fills a temporary file in the same directory,
+    which is flushed, fsynced and renamed over ``path``; on any error it is removed."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fchmod(fh.fileno(), _file_mode())  # mkstemp makes 0600; outputs are shared
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _file_mode() -> int:
+    """0o666 less the process umask: the mode ``open()`` would give a new file."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """No Ctrl-C while cleaning up (only possible in the main thread)."""
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        old = None
+    try:
+        yield
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+
+class _DeferredSigint:
+    """Hold Ctrl-C back while the staged outputs are moved into place; ``hit`` says whether
+    one arrived."""
+
+    def __enter__(self):
+        self.hit = False
+        try:
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main thread
+            self._old = None
+        return self
+
+    def _handler(self, signum, frame):
+        self.hit = True
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
+# -- scenarios ----------------------------------------------------------------------------------
+def _load_scenario_arg(value: str | None):
+    """(scenario, label) for ``--scenario``: a file, or a built-in name. A missing file is a
+    usage error; an invalid one raises ScenarioError."""
+    from .scenario_io import builtin_scenario, default_scenario, list_scenarios, load_scenario
+
+    if value is None:
+        return default_scenario(), "builtin:default"
+    p = Path(value)
+    if p.is_file():
+        return load_scenario(p), value
+    if p.exists():
+        raise UsageError(f"argument --scenario: {value!r} is not a file")
+    names = list_scenarios()
+    if value in names:
+        return builtin_scenario(value), f"builtin:{value}"
+    raise UsageError(f"argument --scenario: file {value!r} not found and not a built-in "
+                     f"scenario (built-in: {', '.join(names)})")
+
+
+def _cmd_validate(args) -> int:
+    from distributions.streams import handle_seed
+
+    from ._compile import compile_scenario
+    from .engine import DEFAULT_SEED
+    from .scenario_io import ScenarioError, builtin_scenario, list_scenarios, load_scenario
+
+    bad = 0
+    for f in args.files:
+        try:
+            if not Path(f).exists() and f in list_scenarios():
+                sc = builtin_scenario(f)
+            else:
+                sc = load_scenario(f)
+            compile_scenario(sc, handle_seed(DEFAULT_SEED))  # what a run would build
+        except (ScenarioError, FileNotFoundError, IsADirectoryError, UnicodeDecodeError,
+                ValueError, TypeError, KeyError) as exc:
+            bad += 1
+            _err(f"simcore: invalid scenario: {_one_line(exc)}")
+            if getattr(args, "debug", False):
+                traceback.print_exc()
+            continue
+        print(f"OK: {f}: {sc.name} ({sc.ticker}), base year {sc.base_year}, horizon "
+              f"{sc.horizon}, {len(sc.segments)} segments, {len(sc.drivers)} drivers, "
+              f"{len(sc.shocks)} shocks")
+    return EXIT_ERROR if bad else EXIT_OK
+
+
+def _cmd_scenarios(args) -> int:
+    from .scenario_io import DEFAULT_SCENARIO, list_scenarios
+
+    names = list_scenarios()
+    width = max((len(n) for n in names), default=0)
+    for name, desc in names.items():
+        mark = " (default)" if name == DEFAULT_SCENARIO else ""
+        print(f"{name:<{width}}  {desc}{mark}")
+    return EXIT_OK
+
+
+def _cmd_show_default(args) -> int:
+    from .scenario_io import default_scenario, dumps_scenario
+
+    text = dumps_scenario(default_scenario())
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+# -- kernels and progress -----------------------------------------------------------------------
+def kernels_need_compiling() -> str | None:
+    """Why the next run will compile numba kernels (``"first run"``, ``"cache disabled"``), or
+    None when numba's on-disk cache already holds them.
+
+    Checks the cache index of the simulation kernel and the quantile kernel the way numba does
+    when it loads them (missing or stale index = compile). It cannot see a cache made stale by an
+    edit of a *different* module the kernel calls; numba does not track that either.
+    """
+    from . import _kernel, _quantiles
+
+    for disp in (_kernel.simulate_paths, _quantiles._rows_quantiles):
+        cache = getattr(disp, "_cache", None)
+        if cache is None:  # NUMBA_DISABLE_JIT: plain Python, nothing to compile
+            continue
+        cache_file = getattr(cache, "_cache_file", None)
+        if cache_file is None:
+            return "cache disabled"
+        try:
+            if not cache_file._load_index():
+                return "first run"
+        except Exception:  # unreadable index: numba will recompile
+            return "first run"
+    return None
+
+
+def progress_bar(total: int, stream=None, *, enabled: bool | None = None, delay: float = 1.0):
+    """``(callback, close)`` for ``simulate(progress=callback)``: a tqdm bar on ``stream``
+    (default stderr) that appears only if the run takes longer than ``delay`` seconds. Shown
+    when ``enabled``, by default when ``stream`` is a terminal."""
+    stream = sys.stderr if stream is None else stream
+    if enabled is None:
+        enabled = bool(getattr(stream, "isatty", lambda: False)())
+    if not enabled:
+        return None, _nothing
+    from tqdm import tqdm
+
+    size = shutil.get_terminal_size((80, 24))  # (80, 24) where a terminal reports 0 x 0,
+    bar = tqdm(total=total, desc="simulating", unit="path", unit_scale=True, file=stream,
+               delay=delay, leave=False, mininterval=0.2,  # where tqdm would print nothing
+               ncols=min(size.columns, 100), nrows=max(size.lines, 2))
+
+    def update(done, n_paths):
+        bar.update(done - bar.n)
+
+    return update, bar.close
+
+
+# -- outputs ------------------------------------------------------------------------------------
+def _normalise_npz(src: Path, fh) -> None:
+    """Copy the zip archive ``src`` to ``fh`` with a fixed date on every entry (np.savez stamps
+    the current time), so the same arrays give the same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(fh, "w", allowZip64=True) as zout:
+        for info in zin.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = info.compress_type
+            zi.create_system = 3
+            zi.external_attr = 0o644 << 16
+            with zin.open(info) as r, zout.open(zi, "w", force_zip64=True) as w:
+                shutil.copyfileobj(r, w, 1 << 20)
+
+
+def _run_identity(scenario, args, seed: int) -> dict:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("simcore")
+    except metadata.PackageNotFoundError:
+        version = None
+    return {
+        "format": MANIFEST_FORMAT,
+        "simcore": version,
+        "scenario_sha256": scenario.digest(),
+        "n_paths": args.paths,
+        "seed": seed,
+        "horizon": args.horizon if args.horizon is not None else scenario.horizon,
+        "sampling": args.sampling,
+        "threads": args.threads,
+        "charts": args.charts,
+    }
+
+
+def _run_id(identity: dict) -> str:
+    blob = json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _previous_run(out: Path) -> dict | None:
+    """What an earlier run left in ``out``: None if none of our files are there."""
+    if not out.is_dir():
+        return None
+    present = sorted(n for n in KNOWN_OUTPUTS if (out / n).exists())
+    if not present:
+        return None
+    info = {"files": present, "run_id": None, "describe": "unknown run (no readable manifest)"}
+    try:
+        m = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        run = m["run"]
+        info["run_id"] = run["id"]
+        ident = run.get("identity", {})
+        info["describe"] = (f"run {run['id']}: {m['scenario']['name']}, "
+                            f"{ident.get('n_paths', '?'):,} paths, seed {ident.get('seed', '?')}")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return info
+
+
+def _clean_stale_staging(out: Path) -> None:
+    """Remove staging directories of runs that died (SIGKILL, power loss); refuse to share the
+    directory with a run that is still going."""
+    for d in out.glob(STAGING_PREFIX + "*"):
+        if not d.is_dir():
+            continue
+        m = re.match(re.escape(STAGING_PREFIX) + r"(\d+)-", d.name)
+        pid = int(m.group(1)) if m else None
+        alive = False
+        if pid is not None and pid != os.getpid():
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+        if alive:
+            raise RunError(f"another simcore run (pid {pid}) is writing to {out}/; wait for it "
+                           f"or use another --out")
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str]:
+    """Write every output into ``staging`` (atomically each); returns the file names."""
+    import copy
+
+    names = []
+
+    def put(name, write):
+        atomic_write(staging / _safe_name(name), write)
+        names.append(name)
+
+    say("computing summary")
+    summary = result.summary()
+    put(SUMMARY, lambda fh: fh.write(summary.to_csv(index=False, lineterminator="\n").encode()))
+
+    say("saving paths")
+    saved = copy.copy(result)  # same arrays, the deterministic manifest inside the file
+    saved.manifest = manifest
+    raw = saved.save(staging / ".results.raw.npz")
+    try:
+        put(RESULTS, lambda fh: _normalise_npz(raw, fh))
+    finally:
+        raw.unlink(missing_ok=True)
+
+    if args.charts:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from . import charts, report
+
+        say("drawing charts")
+        makers = {
+            "fan_net_profit": charts.fan_chart_net_profit,
+            "fan_valuation": charts.fan_chart_valuation,
+            "distribution_net_profit": charts.distribution_net_profit,
+            "fan_revenue_segments": charts.fan_chart_revenue_segments,
+        }
+        for name in CHART_NAMES:
+            fig = makers[name](result)
+            for ext in CHART_FORMATS:
+                put(f"{name}.{ext}",
+                    lambda fh, fig=fig, ext=ext: charts.save_figure(fig, fh, ext))
+        say("writing the committee pack")
+        pack_manifest = {**manifest, "files": f"listed with their sha256 in {MANIFEST}"}
+        report.write_pack(result, staging / _safe_name(PACK), manifest=pack_manifest)
+        names.append(PACK)
+    return names
+
+
+def _nothing() -> None:
+    pass
+
+
+def _remove_staging(staging: Path | None) -> None:
+    if staging is not None:
+        with _sigint_ignored():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _commit(staging: Path, out: Path, names: list[str], remove: list[str]) -> bool:
+    """Move the staged files into ``out`` (manifest last) and delete ``remove`` (outputs of the
+    replaced run that this run does not produce). Ctrl-C is held back meanwhile; returns whether
+    one arrived."""
+    with _DeferredSigint() as guard:
+        for name in remove:
+            if name in KNOWN_OUTPUTS and name not in names:
+                with contextlib.suppress(FileNotFoundError):
+                    (out / _safe_name(name)).unlink()
+        order = [n for n in names if n not in (MANIFEST, RUN_LOG)] + [MANIFEST, RUN_LOG]
+        for name in order:
+            os.replace(staging / name, out / _safe_name(name))
+        _fsync_dir(out)
+    return guard.hit
+
+
+def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
+    import numpy as np
+
+    sc = result.scenario
+    cur = sc.currency or "CNY"
+    years = result.years
+    m = result.manifest
+    seed = m.get("seed", {}).get("entropy") if isinstance(m.get("seed"), dict) else m.get("seed")
+    lines = [f"{sc.name} ({sc.ticker}) · {result.n_paths:,} paths · seed {seed} · sampling "
+             f"{m.get('sampling')} · {years[0]}–{years[-1]}", ""]
+    qs = (0.05, 0.25, 0.5, 0.75, 0.95)
+    head = "".join(f"{h:>10}" for h in ("P5", "P25", "median", "P75", "P95"))
+    risk = result.risk_metrics(levels=(0.95,))
+    npa = result.quantiles("net_profit_attributable", qs)
+    lines.append(f"Net profit attributable ({cur} m)")
+    lines.append(f"  {'year':<6}{head}{'report':>10}{'P(loss)':>10}")
+    for year in years:
+        fc = risk.loc[year, "forecast"]
+        fc_s = f"{fc:,.1f}" if np.isfinite(fc) else "–"
+        vals = "".join(f"{v:>10,.1f}" for v in npa.loc[year])
+        lines.append(f"  {year:<6}{vals}{fc_s:>10}{risk.loc[year, 'p_loss']:>10.1%}")
+    lines.append("")
+    lines.append(f"Implied price per share ({cur}/share); market price {sc.market_price:,.2f} "
+                 f"on {sc.market_date}")
+    lines.append(f"  {'method':<7}{'year':<6}{head}{'P(>market)':>12}")
+    for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
+        q = result.quantiles(name, qs)
+        x = result[name]
+        defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
+        for t, year in enumerate(years):
+            vals = "".join(f"{v:>10,.2f}" for v in q.loc[year])
+            p = risk.loc[year, f"p_{name}_above_market"]
+            note = f"  (defined on {defined[t]:.0%} of paths)" if defined[t] < 1 else ""
+            lines.append(f"  {label:<7}{year:<6}{vals}{p:>12.1%}{note}")
+    lines.append("")
+    lines.append("P(loss): probability that net profit attributable < 0. P(>market): probability "
+                 "that the implied price exceeds the market price.")
+    lines.append(f"Wrote {n_files} files to {out}/ (run id {run_id}).")
+    print("\n".join(lines), flush=True)
+
+
+def _check_memory(scenario, args) -> None:
+    """--paths must fit the memory budget the engine will apply (70% of what is free now)."""
+    from . import engine
+
+    horizon = args.horizon if args.horizon is not None else scenario.horizon
+    need = engine.result_bytes(args.paths, horizon, len(scenario.segments))
+    limit = int(0.7 * engine._available_memory())
+    if need > limit:
+        raise UsageError(
+            f"argument --paths: {args.paths:,} paths x {horizon} years need "
+            f"{need / 2**30:,.1f} GiB, more than the {limit / 2**30:,.1f} GiB of memory "
+            f"available; use fewer paths or a shorter --horizon")
+
+
+def _cmd_run(args) -> int:
+    t_start = time.monotonic()
+    if args.sampling == "antithetic" and args.paths % 2:
+        raise UsageError(f"argument --paths: {args.paths} must be even for --sampling "
+                         f"antithetic")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"argument --out: {args.out!r} exists and is not a directory")
+    quiet = args.quiet
+
+    def say(msg):
+        if not quiet:
+            _err(f"simcore: {msg}...")
+
+    import datetime as _dt
+
+    from .engine import DEFAULT_SEED, simulate
+
+    scenario, scenario_label = _load_scenario_arg(args.scenario)
+    _check_memory(scenario, args)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    identity = _run_identity(scenario, args, seed)
+    run_id = _run_id(identity)
+    prev = _previous_run(out)
+    if prev is not None and prev["run_id"] != run_id and not args.force:
+        raise RunError(f"{out}/ holds the outputs of a different {prev['describe']}; use --force "
+                       f"to replace them or --out to write elsewhere")
+    made_out = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_stale_staging(out)
+    staging = None
+    close_bar = _nothing
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
+        reason = kernels_need_compiling()
+        if not quiet:
+            _err(f"simcore: {scenario.name} ({scenario.ticker}): {args.paths:,} paths, seed "
+                 f"{seed}, sampling {args.sampling}, horizon "
+                 f"{identity['horizon']} years -> {out}/")
+            if reason == "first run":
+                _err("simcore: compiling kernels (first run only; about a minute)...")
+            elif reason:
+                _err(f"simcore: compiling kernels ({reason})...")
+        update, close_bar = progress_bar(args.paths, enabled=None if not quiet else False)
+        if update is None and not quiet:
+            _err("simcore: simulating...")
+        t_sim = time.monotonic()
+        result = simulate(scenario, n_paths=args.paths, seed=seed, horizon=args.horizon,
+                          sampling=args.sampling, threads=args.threads, progress=update)
+        close_bar()
+        sim_seconds = time.monotonic() - t_sim
+        created = result.manifest.get("created")
+        manifest = {k: v for k, v in result.manifest.items() if k != "created"}
+        manifest["run"] = {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG}
+        manifest["cli"] = {
+            "command": "run", "scenario": scenario_label, "paths": args.paths,
+            "seed": args.seed, "horizon": args.horizon, "sampling": args.sampling,
+            "threads": args.threads, "no_charts": not args.charts,
+        }
+        names = _write_outputs(result, staging, manifest, args, say)
+        files = [{"name": n, "bytes": (staging / n).stat().st_size,
+                  "sha256": _sha256(staging / n)} for n in sorted(names)]
+        full = {**manifest, "files": files}
+        text = json.dumps(full, indent=2, default=str) + "\n"
+        atomic_write(staging / MANIFEST, lambda fh: fh.write(text.encode()))
+        from . import _kernel
+
+        stats = getattr(_kernel.simulate_paths, "stats", None)
+        log = {
+            "run_id": run_id,
+            "created": created,
+            "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "simulate_seconds": round(sim_seconds, 3),
+            "total_seconds": round(time.monotonic() - t_start, 3),
+            "kernels_compiled": bool(stats.cache_misses) if stats is not None else False,
+            "manifest_sha256": _sha256(staging / MANIFEST),
+            "argv": list(getattr(args, "_argv", [])),
+        }
+        atomic_write(staging / RUN_LOG,
+                     lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode()))
+        written = names + [MANIFEST, RUN_LOG]
+        interrupted = _commit(staging, out, written,
+                              remove=prev["files"] if prev is not None else [])
+    except KeyboardInterrupt:
+        close_bar()
+        _remove_staging(staging)
+        if made_out:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if still empty
+        tail = (f"; the earlier outputs in {out}/ are intact" if prev is not None else "")
+        _err(f"simcore: interrupted; no outputs written{tail}")
+        return EXIT_INTERRUPTED
+    except BaseException:
+        close_bar()
+        _remove_staging(staging)
+        if made_out:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if still empty
+        raise
+    _remove_staging(staging)
+    if interrupted:
+        _err(f"simcore: interrupted after the outputs were complete; they are in {out}/")
+        return EXIT_INTERRUPTED
+    if not quiet:
+        _print_summary(result, run_id, out, len(written))
+    return EXIT_OK
+
+
+# -- entry point --------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    """Run the ``simcore`` command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
+        args._argv = argv
+        debug = bool(getattr(args, "debug", False))
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return args.func(args)
+    except UsageError as exc:
+        _err(f"simcore: error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("simcore: interrupted; no outputs written")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the one place that turns errors into a line
+        if debug:
+            traceback.print_exc()
+        _err(f"simcore: error: {_one_line(exc)}")
+        return EXIT_ERROR

@@ -1,0 +1,478 @@
+"""The investment-committee pack: one PDF that reads without the software.
+
+:func:`write_pack` writes, in order: a cover page with the headline numbers, the four charts of
+:mod:`simcore.charts`, the risk table (:meth:`SimulationResult.risk_metrics`), the assumptions
+(every segment, driver and shock with its distribution and rationale) and the run manifest.
+Pages are matplotlib figures (text laid out on a grid, no extra dependencies); the PDF carries no
+timestamps, so the same result gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.textpath import text_to_path
+
+from . import charts
+
+__all__ = ["headline", "pack_pages", "write_pack"]
+
+PAGE = (11.69, 8.27)  # A4 landscape, inches
+_MARGIN = 0.55  # inches
+_FONT = 7.6  # table text, points
+_LINE = 1.28 * _FONT / 72  # inches per text line
+_PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": "simcore",
+                 "Producer": "simcore"}
+
+
+# -- numbers -------------------------------------------------------------------------------------
+def _pct(p, se=None) -> str:
+    if p is None or not np.isfinite(p):
+        return "n/a"
+    return f"{p:.1%}" if se is None else f"{p:.1%} ± {1.96 * se:.1%}"
+
+
+def _num(x, digits=1) -> str:
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def headline(result) -> dict:
+    """The cover page's numbers as plain data: per year the report forecast, quantiles of net
+    profit attributable, probability of loss / of missing the forecast, VaR and ES (95%), and per
+    valuation method the median implied price, the share of paths where it is defined and the
+    probability of exceeding the market price."""
+    risk = result.risk_metrics(levels=(0.95,))
+    q = result.quantiles("net_profit_attributable", (0.05, 0.25, 0.5, 0.75, 0.95))
+    years = result.years
+    out = {"years": years, "net_profit_attributable": [], "valuation": {}}
+    for year in years:
+        row = risk.loc[year]
+        out["net_profit_attributable"].append({
+            "year": year,
+            "forecast": float(row["forecast"]),
+            "q": {float(k): float(v) for k, v in q.loc[year].items()},
+            "p_loss": float(row["p_loss"]),
+            "p_miss_forecast": float(row.get("p_miss_forecast", np.nan)),
+            "VaR95": float(row.get("VaR0.95", np.nan)),
+            "ES95": float(row.get("ES0.95", np.nan)),
+        })
+    for name, label in charts.PRICE_LABELS.items():
+        x = result[name]
+        med = result.quantiles(name, (0.5,))[0.5].to_numpy()
+        defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
+        out["valuation"][label] = [
+            {"year": year, "median": float(med[t]), "defined": float(defined[t]),
+             "p_above_market": float(risk.loc[year, f"p_{name}_above_market"])}
+            for t, year in enumerate(years)
+        ]
+    return out
+
+
+# -- text layout ---------------------------------------------------------------------------------
+def _escape(s: str) -> str:
+    """Plain text for matplotlib (a pair of ``$`` would start mathtext)."""
+    return s.replace("$", r"\$")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _width(s: str, family: str, size: float) -> float:
+    """Advance width of ``s`` in points, measured with the font itself."""
+    prop = FontProperties(family=family, size=size)
+    return text_to_path.get_text_width_height_descent(s, prop, ismath=False)[0]
+
+
+def _wrap(text, width_in: float, size: float, family: str = "DejaVu Sans") -> list[str]:
+    """Greedy word wrap of ``text`` to ``width_in`` inches, with word widths measured in the
+    font (so nothing runs into the next column); over-long words are broken."""
+    limit = 0.95 * max(width_in, 0.2) * 72.0  # 5% slack: raster hinting widens text a little
+    space = _width("x x", family, size) - 2 * _width("x", family, size)
+    lines = []
+    for para in str(text).split("\n"):
+        indent = para[: len(para) - len(para.lstrip(" "))]
+        base = _width(indent, family, size) if indent else 0.0
+        cur, cur_w = [], base
+        for word in para.split():
+            w = _width(word, family, size)
+            if cur and cur_w + space + w <= limit:
+                cur.append(word)
+                cur_w += space + w
+                continue
+            if cur:
+                lines.append(indent + " ".join(cur))
+            while base + w > limit and len(word) > 1:  # break an over-long word
+                k = len(word) - 1
+                while k > 1 and base + _width(word[:k], family, size) > limit:
+                    k -= 1
+                lines.append(indent + word[:k])
+                word = word[k:]
+                w = _width(word, family, size)
+            cur, cur_w = [word], base + w
+        lines.append(indent + " ".join(cur))
+    return [_escape(line) for line in lines]
+
+
+class _Pages:
+    """Text pages on a grid: headings, paragraphs and tables with wrapped cells; a new page
+    starts whenever the next block would not fit."""
+
+    def __init__(self, result, section: str):
+        self.result = result
+        self.section = section
+        self.pages: list[Figure] = []
+        self.fig = None
+        self.y = 0.0
+
+    # geometry in inches from the top-left corner of the page
+    def _new_page(self):
+        fig = Figure(figsize=PAGE)
+        title = charts._title(self.result, self.section)
+        fig.text(_MARGIN / PAGE[0], 1 - 0.45 / PAGE[1], title, fontsize=12.5,
+                 fontweight="bold", va="top")
+        fig.text(0.01, 0.06 / PAGE[1], charts.footer_text(self.result),
+                 fontsize=charts.FOOTER_SIZE, color="0.3", va="bottom", gid="footer")
+        self.pages.append(fig)
+        self.fig = fig
+        self.y = 0.95
+
+    def _room(self, height: float) -> None:
+        if self.fig is None or self.y + height > PAGE[1] - 0.55:
+            self._new_page()
+
+    def _text(self, x_in, y_in, s, **kw):
+        self.fig.text(x_in / PAGE[0], 1 - y_in / PAGE[1], s, va="top", ha="left", **kw)
+
+    def heading(self, s: str) -> None:
+        self._room(0.35 + 3 * _LINE)
+        self.y += 0.12
+        self._text(_MARGIN, self.y, s, fontsize=10, fontweight="bold")
+        self.y += 0.27
+
+    def paragraph(self, s: str, width_in: float | None = None, size: float = 8.5) -> None:
+        width_in = width_in or PAGE[0] - 2 * _MARGIN
+        lines = _wrap(s, width_in, size)
+        line = 1.3 * size / 72
+        for chunk in range(0, len(lines), 40):
+            part = lines[chunk: chunk + 40]
+            self._room(len(part) * line)
+            self._text(_MARGIN, self.y, "\n".join(part), fontsize=size, linespacing=1.3)
+            self.y += len(part) * line + 0.08
+
+    def table(self, columns, rows, *, mono=False) -> None:
+        """``columns``: [(header, width weight, align)]; ``rows``: lists of cell strings."""
+        total_w = PAGE[0] - 2 * _MARGIN
+        weights = np.array([c[1] for c in columns], dtype=float)
+        widths = total_w * weights / weights.sum()
+        xs = _MARGIN + np.concatenate([[0.0], np.cumsum(widths)[:-1]])
+        family = "DejaVu Sans Mono" if mono else "DejaVu Sans"
+
+        def wrap(cell, w):
+            return _wrap(cell, w - 0.08, _FONT, family)
+
+        pad = [0.0] + [0.12] * (len(columns) - 1)  # gap after the previous column
+
+        # bold is wider than regular: wrap headers to 85% of the column
+        heads = [_wrap(c[0], 0.85 * (w - p) - 0.08, _FONT) for c, w, p in
+                 zip(columns, widths, pad, strict=True)]
+
+        def header():
+            n = max(len(h) for h in heads)
+            self._room((n + 2) * _LINE)
+            for head, (_name, _w, align), x, w, p in zip(heads, columns, xs, widths, pad,
+                                                         strict=True):
+                xx = x + w - 0.04 if align == "right" else x + p
+                self.fig.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(head), va="top",
+                              ha=align, fontsize=_FONT, fontweight="bold", linespacing=1.28)
+            self.y += n * _LINE + 0.05
+            self._rule(0.8)
+
+        header()
+        for row in rows:
+            cells = [wrap(c, w - p) for c, w, p in zip(row, widths, pad, strict=True)]
+            n = max(len(c) for c in cells)
+            if self.y + n * _LINE + 0.06 > PAGE[1] - 0.55:
+                self._new_page()
+                header()
+            for cell, (_name, _w, align), x, w, p in zip(cells, columns, xs, widths, pad,
+                                                       strict=True):
+                xx = x + w - 0.04 if align == "right" else x + p
+                self.fig.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(cell), va="top",
+                              ha=align, fontsize=_FONT, family=family, linespacing=1.28)
+            self.y += n * _LINE + 0.06
+            self._rule(0.3, color="0.8")
+        self.y += 0.1
+
+    def _rule(self, lw, color="0.2") -> None:
+        y = 1 - (self.y - 0.03) / PAGE[1]
+        self.fig.add_artist(Line2D([_MARGIN / PAGE[0], 1 - _MARGIN / PAGE[0]], [y, y],
+                                   transform=self.fig.transFigure, linewidth=lw, color=color))
+        self.y += 0.03
+
+
+# -- pages ---------------------------------------------------------------------------------------
+def _cover(result, manifest) -> list[Figure]:
+    sc = result.scenario
+    cur = sc.currency or "CNY"
+    h = headline(result)
+    years = h["years"]
+    pg = _Pages(result, "investment committee pack")
+    m = manifest
+    pg.paragraph(
+        f"Monte Carlo simulation of {sc.name} ({sc.ticker}) for {years[0]}–{years[-1]}: "
+        f"{result.n_paths:,} paths, seed {charts.seed_label(m)}, sampling "
+        f"{m.get('sampling', '?')}. Market price {sc.market_price:,.2f} {cur} on "
+        f"{sc.market_date}. Amounts in {cur} millions; prices in {cur} per share. "
+        f"Source: {sc.source or charts.DEFAULT_SOURCE}.", size=9.5)
+    if sc.description:
+        pg.paragraph(sc.description, size=9)
+    last = h["net_profit_attributable"][-1]
+    y = last["year"]
+    points = []
+    if np.isfinite(last["forecast"]):
+        points.append(
+            f"• {y}: median net profit attributable {_num(last['q'][0.5])} against the report's "
+            f"{_num(last['forecast'])}; a {_pct(last['p_miss_forecast'])} chance of falling "
+            f"short of it; 90% of paths between {_num(last['q'][0.05])} and "
+            f"{_num(last['q'][0.95])}.")
+    points.append("• Probability of a loss (net profit attributable < 0): " + ", ".join(
+        f"{r['year']} {_pct(r['p_loss'])}" for r in h["net_profit_attributable"]) + ".")
+    points.append(f"• Probability that the implied value exceeds the market price "
+                  f"{sc.market_price:,.2f} in {y}: " + ", ".join(
+                      f"{label} {_pct(v[-1]['p_above_market'])}"
+                      for label, v in h["valuation"].items()) + ".")
+    pg.heading("Key points")
+    pg.paragraph("\n".join(points), size=9)
+    pg.heading(f"Net profit attributable ({cur} m): simulated range against the report")
+    cols = [("year", 0.6, "left"), ("report forecast", 1.1, "right"), ("P5", 0.9, "right"),
+            ("P25", 0.9, "right"), ("median", 0.9, "right"), ("P75", 0.9, "right"),
+            ("P95", 0.9, "right"), ("P(loss)", 0.9, "right"),
+            ("P(miss forecast)", 1.2, "right"), ("VaR 95%", 1.0, "right"),
+            ("ES 95%", 1.0, "right")]
+    rows = []
+    for r in h["net_profit_attributable"]:
+        q = r["q"]
+        rows.append([str(r["year"]), _num(r["forecast"]), _num(q[0.05]), _num(q[0.25]),
+                     _num(q[0.5]), _num(q[0.75]), _num(q[0.95]), _pct(r["p_loss"]),
+                     _pct(r["p_miss_forecast"]), _num(r["VaR95"]), _num(r["ES95"])])
+    pg.table(cols, rows)
+    pg.paragraph("VaR and ES are shortfalls below the report's forecast: VaR 95% is how far the "
+                 "5% quantile lies below the forecast, ES 95% the average shortfall of the worst "
+                 "5% of paths. P(loss) is the probability of a negative net profit "
+                 "attributable.", size=8)
+    pg.heading(f"Implied price per share ({cur}/share) against the market price "
+               f"{sc.market_price:,.2f}")
+    cols = [("method", 0.8, "left")] + [
+        (f"{y} {what}", 1.0, "right") for y in years for what in ("median", "P(>market)")]
+    rows = []
+    for label, per_year in h["valuation"].items():
+        row = [label]
+        for r in per_year:
+            row += [_num(r["median"], 2), _pct(r["p_above_market"])]
+        rows.append(row)
+    pg.table(cols, rows)
+    pe = h["valuation"]["P/E"]
+    pg.paragraph(
+        "P/E is undefined where EPS <= 0; its median is over the paths where it is defined ("
+        + ", ".join(f"{r['year']}: {r['defined']:.0%}" for r in pe)
+        + " of paths) and P(>market) counts undefined paths as not exceeding the market.",
+        size=8)
+    return pg.pages
+
+
+_RISK_ROWS = [
+    ("p_loss", "P(loss): net profit attributable < 0", "pct"),
+    ("forecast", "report forecast (CNY m)", "num"),
+    ("p_miss_forecast", "P(miss forecast)", "pct"),
+    ("VaR0.95", "VaR 95% below forecast (CNY m)", "num"),
+    ("ES0.95", "ES 95% below forecast (CNY m)", "num"),
+    ("VaR0.99", "VaR 99% below forecast (CNY m)", "num"),
+    ("ES0.99", "ES 99% below forecast (CNY m)", "num"),
+    ("p_price_ps_above_market", "P(P/S price > market)", "pct"),
+    ("p_price_pe_above_market", "P(P/E price > market)", "pct"),
+    ("p_price_dcf_above_market", "P(DCF price > market)", "pct"),
+]
+
+
+def _risk_pages(result) -> list[Figure]:
+    risk = result.risk_metrics()
+    cur = result.scenario.currency or "CNY"
+    pg = _Pages(result, "risk table")
+    pg.paragraph("From SimulationResult.risk_metrics(). Probabilities are shown with their 95% "
+                 "Monte Carlo interval (± 1.96 standard errors). VaR and expected shortfall (ES) "
+                 "measure the shortfall of net profit attributable below the report's forecast "
+                 "(positive = below).", size=8.5)
+    cols = [("metric", 3.0, "left")] + [(str(y), 1.4, "right") for y in risk.index]
+    rows = []
+    for key, label, kind in _RISK_ROWS:
+        if key not in risk.columns:
+            continue
+        row = [label.replace("CNY", cur)]
+        for year in risk.index:
+            v = risk.loc[year, key]
+            se = risk.loc[year, key + "_se"] if key + "_se" in risk.columns else None
+            row.append(_pct(v, se) if kind == "pct" else _num(v))
+        rows.append(row)
+    pg.table(cols, rows)
+    outputs = [("revenue", f"revenue ({cur} m)", 1), ("net_profit_attributable",
+                f"net profit attributable ({cur} m)", 1), ("eps", f"EPS ({cur})", 2),
+               ("price_ps", f"P/S price ({cur}/share)", 2),
+               ("price_pe", f"P/E price ({cur}/share)", 2),
+               ("price_dcf", f"DCF price ({cur}/share)", 2)]
+    s = result.summary(outputs=[o[0] for o in outputs], q=(0.05, 0.5, 0.95))
+    pg.heading("Key outputs per year: mean ± Monte Carlo standard error; median [5%, 95%]")
+    years = result.years
+    cols = [("output", 1.9, "left")] + [
+        (f"{y} {what}", wt, "right") for y in years
+        for what, wt in (("mean", 1.0), ("median [5%, 95%]", 1.8))]
+    rows = []
+    for name, label, digits in outputs:
+        row = [label]
+        for year in years:
+            g = s[(s["output"] == name) & (s["year"] == year)]
+            v = dict(zip(g["statistic"], zip(g["value"], g["mcse"], strict=True), strict=True))
+            row.append(f"{_num(v['mean'][0], digits)} ± {_num(v['mean'][1], digits)}")
+            row.append(f"{_num(v['q0.5'][0], digits)} [{_num(v['q0.05'][0], digits)}, "
+                       f"{_num(v['q0.95'][0], digits)}]")
+        defined = s.loc[s["output"] == name, "defined"].min()
+        if defined < 1:
+            row[0] += f" (defined on ≥ {defined:.0%} of paths)"
+        rows.append(row)
+    pg.table(cols, rows)
+    return pg.pages
+
+
+def _fmt_base(base) -> str:
+    vals = [f"{b:g}" for b in base]
+    return vals[0] if len(vals) == 1 else " / ".join(vals)
+
+
+def _assumption_pages(result) -> list[Figure]:
+    sc = result.scenario
+    cur = sc.currency or "CNY"
+    pg = _Pages(result, "assumptions")
+    pg.paragraph(
+        "Every random input of the model with its distribution and rationale, as read from the "
+        "scenario. A driver's value in year t is base[t] + X (mode add) or base[t] × X (mode "
+        "mul), X drawn from the distribution; persistence is the AR(1) coefficient of its normal "
+        "score from year to year (1 = drawn once per path).", size=8.5)
+    pg.heading(f"Segments (base year {sc.base_year}, {cur} m)")
+    pg.table([("segment", 1.2, "left"), ("revenue", 0.8, "right"), ("rationale", 6.0, "left")],
+             [[s.name, _num(s.base_revenue), s.rationale or "–"] for s in sc.segments])
+    pg.heading("Drivers")
+    rows = []
+    for d in sc.drivers:
+        rows.append([d.name, _fmt_base(d.base), d.mode, repr(d.dist), f"{d.persistence:g}",
+                     d.rationale or "–"])
+    pg.table([("driver", 1.5, "left"), ("base (per year)", 1.2, "left"), ("mode", 0.45, "left"),
+              ("distribution", 1.9, "left"), ("persist.", 0.55, "right"),
+              ("rationale", 3.6, "left")], rows)
+    if sc.correlation_labels:
+        pg.heading(f"Correlation ({sc.correlation_kind}, {sc.copula} copula)")
+        labels = list(sc.correlation_labels)
+        corr = np.asarray(sc.correlation)
+        cols = [("", 1.6, "left")] + [(lab, 1.0, "right") for lab in labels]
+        rows = [[lab] + [f"{corr[i, j]:.2f}" for j in range(len(labels))]
+                for i, lab in enumerate(labels)]
+        if len(labels) <= 12:
+            pg.table(cols, rows)
+        else:
+            pg.paragraph(f"{len(labels)} labelled drivers: " + ", ".join(labels))
+    pg.heading("Risk shocks (events)")
+    pg.table([("shock", 1.6, "left"), ("P / year", 0.7, "right"), ("severity", 1.8, "left"),
+              ("on", 0.35, "left"), ("rationale", 5.0, "left")],
+             [[s.name, f"{s.probability:.1%}", repr(s.severity), "yes" if s.enabled else "no",
+               s.rationale or "–"] for s in sc.shocks])
+    pg.heading("Shock effects: value in a year = size × severity × profile[years since the event]")
+    rows = []
+    for s in sc.shocks:
+        for e in s.effects:
+            target = e.target + (f" [{', '.join(e.segments)}]" if e.segments else "")
+            rows.append([s.name, target, f"{e.size:+g}", ", ".join(f"{x:g}" for x in e.profile),
+                         "–" if math.isinf(e.cap) else f"{e.cap:g}",
+                         getattr(e, "rationale", "") or "–"])
+    pg.table([("shock", 1.6, "left"), ("target", 1.9, "left"), ("size", 0.75, "right"),
+              ("profile", 0.9, "left"), ("cap", 0.5, "right"), ("rationale", 3.75, "left")], rows)
+    notes = {k: v for k, v in (sc.notes or {}).items() if v}
+    if notes:
+        pg.heading("Schedules and other notes")
+        pg.table([("item", 1.4, "left"), ("note", 7.0, "left")],
+                 [[k, str(v)] for k, v in notes.items()])
+    return pg.pages
+
+
+def _compact(value) -> str:
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {_compact(v)}" if not isinstance(v, dict)
+                         else f"{k}: {json.dumps(v, default=str)}" for k, v in value.items())
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "\n".join(json.dumps(v, default=str) for v in value)
+    return json.dumps(value, default=str) if not isinstance(value, str) else value
+
+
+def _manifest_pages(result, manifest) -> list[Figure]:
+    pg = _Pages(result, "run manifest")
+    pg.paragraph("Everything needed to reproduce this run: rerunning with the same scenario "
+                 "(its sha256 below), paths, seed, horizon and sampling gives the same numbers.",
+                 size=8.5)
+    pg.table([("key", 1.3, "left"), ("value", 8.0, "left")],
+             [[k, _compact(v)] for k, v in manifest.items()], mono=True)
+    return pg.pages
+
+
+def pack_pages(result, manifest: dict | None = None) -> list[Figure]:
+    """The pack's pages as figures (cover, charts, risk table, assumptions, manifest)."""
+    manifest = result.manifest if manifest is None else manifest
+    with mpl.rc_context(charts.STYLE):
+        pages = _cover(result, manifest)
+        pages += [
+            charts.fan_chart_net_profit(result, figsize=PAGE),
+            charts.fan_chart_valuation(result, figsize=PAGE),
+            charts.distribution_net_profit(result, figsize=PAGE),
+            charts.fan_chart_revenue_segments(result, figsize=PAGE),
+        ]
+        pages += _risk_pages(result)
+        pages += _assumption_pages(result)
+        pages += _manifest_pages(result, manifest)
+    n = len(pages)
+    for i, fig in enumerate(pages, 1):
+        fig.text(1 - _MARGIN / fig.get_figwidth(), 0.06 / fig.get_figheight(),
+                 f"page {i} of {n}", ha="right", va="bottom",
+                 fontsize=charts.FOOTER_SIZE, color="0.3")
+    return pages
+
+
+def write_pack(result, path, *, manifest: dict | None = None) -> Path:
+    """Write the committee pack of ``result`` to ``path`` (PDF), atomically (a temporary file in
+    the same directory, fsynced, then renamed over ``path``). ``manifest`` (default
+    ``result.manifest``) is what the last pages print. Returns the path."""
+    path = Path(path)
+    pages = pack_pages(result, manifest)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with mpl.rc_context(charts.STYLE), \
+                    PdfPages(fh, metadata=dict(_PDF_METADATA)) as pdf:
+                for fig in pages:
+                    pdf.savefig(fig)
+            fh.flush()
+            mask = os.umask(0o022)
+            os.umask(mask)
+            os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes 0600
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,358 @@
+"""The command line, mostly as a user runs it: ``python -m simcore ...`` in a subprocess."""
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import simcore
+from simcore import cli, default_scenario, loads_scenario
+from simcore.engine import DEFAULT_SEED
+
+REPO = Path(__file__).resolve().parents[1]
+TOY = REPO / "simcore" / "scenarios" / "toy.toml"
+CHARTED = {"summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json"} | {
+    f"{c}.{e}" for c in cli.CHART_NAMES for e in ("png", "svg")}
+NUMBERS_ONLY = {"summary.csv", "results.npz", "manifest.json", "run.json"}
+
+
+def simcore_cmd(*args, cwd, timeout=300, env=None):
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "simcore", *map(str, args)], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def snapshot(d: Path) -> dict:
+    """Every entry of ``d`` (hidden ones included) with the bytes of files."""
+    return {p.name: (p.read_bytes() if p.is_file() else "<dir>") for p in sorted(d.iterdir())}
+
+
+def one_error_line(stderr: str, *needles):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("simcore: error: "), stderr
+    for n in needles:
+        assert n in lines[0], stderr
+    assert "Traceback" not in stderr
+
+
+# -- arguments ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--paths", "0"], "--paths: '0' is not a positive integer"),
+    (["--paths", "-5"], "--paths: '-5' is not a positive integer"),
+    (["--paths", "abc"], "--paths: 'abc' is not a positive integer"),
+    (["--paths", "2.5"], "--paths: '2.5' is not a positive integer"),
+    (["--seed", "-1"], "--seed: '-1' is not a non-negative integer"),
+    (["--seed", "x1"], "--seed"),
+    (["--horizon", "0"], "--horizon: '0' is not a horizon"),
+    (["--horizon", "31"], "allowed 1 to 30"),
+    (["--sampling", "halton"], "--sampling: invalid choice: 'halton'"),
+    (["--threads", "0"], "--threads: '0' is not a positive integer"),
+    (["--sampling", "antithetic", "--paths", "2001"], "must be even"),
+    (["--scenario", "no-such-file.toml"], "not found"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--paths", "1e12"], "GiB of memory available"),
+])
+def test_bad_run_flags_exit_2_with_one_line(tmp_path, monkeypatch, capsys, args, needle):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", *args]) == 2
+    out, err = capsys.readouterr()
+    one_error_line(err, needle)
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []  # no work done, nothing written
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc"])
+def test_bad_paths_in_a_real_process(tmp_path, value):
+    r = simcore_cmd("run", "--paths", value, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    one_error_line(r.stderr, f"--paths: '{value}' is not a positive integer")
+    assert r.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_must_not_be_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    r = simcore_cmd("run", "--out", "f", cwd=tmp_path)
+    assert r.returncode == 2
+    one_error_line(r.stderr, "--out", "not a directory")
+
+
+def test_main_in_process_returns_exit_codes(capsys):
+    assert cli.main(["run", "--paths", "0"]) == 2
+    err = capsys.readouterr().err
+    one_error_line(err, "--paths")
+    assert cli.main([]) == 2  # no command: usage on stderr
+    assert "COMMAND" in capsys.readouterr().err
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("run", "validate", "scenarios", "show-default"):
+        assert command in out
+    assert cli.main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    for flag in ("--scenario", "--paths", "--seed", "--horizon", "--sampling", "--threads",
+                 "--out", "--no-charts", "--quiet", "--force", "--debug"):
+        assert flag in out
+
+
+def test_integer_forms():
+    assert cli._positive_int("1e6") == 1_000_000
+    assert cli._positive_int("100_000") == 100_000
+    assert cli._seed("0") == 0
+
+
+# -- validate, scenarios, show-default ------------------------------------------------------------
+def test_validate_good_and_bad(tmp_path):
+    r = simcore_cmd("validate", TOY, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"OK: {TOY}: Toy (TOY)")
+    bad = tmp_path / "bad.toml"
+    text = TOY.read_text(encoding="utf-8")
+    assert "persistence = 0.5" in text
+    bad.write_text(text.replace("persistence = 0.5", "persistence = 1.5", 1), encoding="utf-8")
+    r = simcore_cmd("validate", bad, cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "bad.toml" in r.stderr and "persistence" in r.stderr and "1.5" in r.stderr
+    assert "line" in r.stderr and "Traceback" not in r.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = [", encoding="utf-8")
+    r = simcore_cmd("validate", TOY, broken, tmp_path / "missing.toml", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout.startswith("OK:")  # the good one still says OK
+    assert "not valid TOML" in r.stderr and "missing.toml" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 2
+
+
+def test_scenarios_lists_builtins(tmp_path):
+    r = simcore_cmd("scenarios", cwd=tmp_path)
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith("paratera ") and "(default)" in ln for ln in lines)
+    assert any(ln.startswith("toy ") for ln in lines)
+    assert set(simcore.list_scenarios()) == {ln.split()[0] for ln in lines}
+
+
+def test_show_default_round_trips(tmp_path):
+    r = simcore_cmd("show-default", cwd=tmp_path)
+    assert r.returncode == 0
+    sc = loads_scenario(r.stdout)
+    assert sc.digest() == default_scenario().digest()
+    (tmp_path / "default.toml").write_text(r.stdout, encoding="utf-8")
+    r = simcore_cmd("validate", "default.toml", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("OK: default.toml: Paratera")
+
+
+# -- runs -----------------------------------------------------------------------------------------
+def test_run_writes_everything_and_reproduces_bytes(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    runs = {}
+    for name, seed in (("a", 11), ("b", 11), ("c", 12)):  # seeds: arbitrary, fixed
+        r = simcore_cmd("run", "--paths", 3000, "--seed", seed, "--out", tmp_path / name,
+                        cwd=work)
+        assert r.returncode == 0, r.stderr
+        runs[name] = snapshot(tmp_path / name)
+    assert list(work.iterdir()) == []  # nothing written outside --out
+    a, b, c = runs["a"], runs["b"], runs["c"]
+    assert set(a) == CHARTED  # no staging directory or temporary file left
+    for f in CHARTED - {"run.json"}:
+        assert a[f] == b[f], f"{f} differs between two runs with the same seed"
+        assert a[f] != c[f], f"{f} is the same for a different seed"
+    # the manifest: engine manifest, CLI arguments, run id, a sha256 per file
+    m = json.loads(a["manifest.json"])
+    assert "created" not in m and m["run"]["timestamp_file"] == "run.json"
+    assert m["seed"]["entropy"] == 11 and m["n_paths"] == 3000
+    assert m["cli"]["seed"] == 11 and m["cli"]["paths"] == 3000
+    listed = {f["name"]: f["sha256"] for f in m["files"]}
+    assert set(listed) == CHARTED - {"manifest.json", "run.json"}
+    for f, digest in listed.items():
+        assert hashlib.sha256(a[f]).hexdigest() == digest
+    log = json.loads(a["run.json"])
+    assert log["created"] and log["manifest_sha256"] == hashlib.sha256(
+        a["manifest.json"]).hexdigest()
+    # the files load back
+    res = simcore.SimulationResult.load(tmp_path / "a" / "results.npz")
+    assert res.n_paths == 3000 and res.manifest["run"]["id"] == m["run"]["id"]
+
+
+def test_run_summary_on_stdout(tmp_path):
+    r = simcore_cmd("run", "--paths", 2000, "--no-charts", "--out", "o", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "Paratera (839493.BJ) · 2,000 paths · seed 20250605" in out
+    assert "Net profit attributable (CNY m)" in out
+    assert "market price 157.80 on 2025-06-05" in out
+    for label in ("P/S ", "P/E ", "DCF "):
+        assert sum(ln.lstrip().startswith(label) for ln in out.splitlines()) == 3
+    rows = [ln.split() for ln in out.splitlines() if ln.strip().startswith("2025 ")]
+    assert rows[0][-2] == "24.0"  # the report's forecast beside the quantiles
+    assert "P(>market)" in out and "P(loss)" in out
+    assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY
+    assert "simulating" in r.stderr
+
+
+def test_every_flag_is_wired(tmp_path):
+    r = simcore_cmd("run", "--scenario", TOY, "--paths", 2000, "--seed", 5, "--horizon", 2,
+                    "--sampling", "lhs", "--threads", 1, "--out", "o", "--no-charts",
+                    "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and r.stderr == ""  # --quiet
+    m = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert m["scenario"]["name"] == "Toy" and m["cli"]["scenario"] == str(TOY)
+    assert (m["n_paths"], m["seed"]["entropy"], m["horizon"], m["sampling"], m["threads"]) == (
+        2000, 5, 2, "lhs", 1)
+    assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY  # --no-charts
+    summary = (tmp_path / "o" / "summary.csv").read_text().splitlines()
+    assert {ln.split(",")[1] for ln in summary[1:]} == {"2025", "2026"}
+    r = simcore_cmd("run", "--scenario", "toy", "--paths", 2000, "--out", "p", "--no-charts",
+                    "--quiet", "--sampling", "sobol", cwd=tmp_path)  # a built-in by name
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert m["cli"]["scenario"] == "builtin:toy" and m["sampling"] == "sobol"
+
+
+def test_default_out_dir_is_cwd_simcore_out(tmp_path):
+    r = simcore_cmd("run", "--paths", 1000, "--no-charts", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["simcore-out"]
+    m = json.loads((tmp_path / "simcore-out" / "manifest.json").read_text())
+    assert m["seed"]["entropy"] == DEFAULT_SEED and m["scenario"]["name"] == "Paratera"
+
+
+def test_force_is_needed_to_replace_a_different_run(tmp_path):
+    base = ["run", "--scenario", TOY, "--paths", 2000, "--out", "o", "--quiet"]
+    assert simcore_cmd(*base, "--seed", 1, "--no-charts", cwd=tmp_path).returncode == 0
+    first = snapshot(tmp_path / "o")
+    (tmp_path / "o" / "notes.txt").write_text("mine")  # not ours: never touched
+    # the same command again may overwrite (same bytes except run.json)
+    r = simcore_cmd(*base, "--seed", 1, "--no-charts", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    again = snapshot(tmp_path / "o")
+    assert {k: v for k, v in again.items() if k not in ("run.json", "notes.txt")} == {
+        k: v for k, v in first.items() if k != "run.json"}
+    assert again["run.json"] != first["run.json"]  # it did run again
+    # a different seed is a different run: refused, nothing touched
+    r = simcore_cmd(*base, "--seed", 2, cwd=tmp_path)
+    assert r.returncode == 1
+    one_error_line(r.stderr, "different run", "--force", "seed 1")
+    assert snapshot(tmp_path / "o") == again
+    # --force replaces it; a later numbers-only run removes the charts it does not produce
+    r = simcore_cmd(*base, "--seed", 2, "--force", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    now = snapshot(tmp_path / "o")
+    assert set(now) == CHARTED | {"notes.txt"}
+    assert json.loads(now["manifest.json"])["seed"]["entropy"] == 2
+    assert now["summary.csv"] != first["summary.csv"]
+    r = simcore_cmd(*base, "--seed", 3, "--force", "--no-charts", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY | {"notes.txt"}
+    assert (tmp_path / "o" / "notes.txt").read_text() == "mine"
+
+
+def test_errors_are_one_line_unless_debug(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TOY.read_text(encoding="utf-8").replace("base_year = 2024", "base_year = 1"),
+                   encoding="utf-8")
+    r = simcore_cmd("run", "--scenario", bad, "--paths", 100, "--out", "o", cwd=tmp_path)
+    assert r.returncode == 1
+    one_error_line(r.stderr, "bad.toml", "base_year")
+    assert not (tmp_path / "o").exists()
+    r = simcore_cmd("run", "--scenario", bad, "--paths", 100, "--out", "o", "--debug",
+                    cwd=tmp_path)
+    assert r.returncode == 1
+    assert "Traceback" in r.stderr and r.stderr.strip().splitlines()[-1].startswith(
+        "simcore: error: ")
+    r = simcore_cmd("--debug", "validate", bad, cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" in r.stderr
+
+
+def test_sigint_leaves_no_partial_files_and_keeps_earlier_outputs(tmp_path):
+    out = tmp_path / "o"
+    r = simcore_cmd("run", "--paths", 2000, "--out", out, "--no-charts", "--quiet",
+                    cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    before = snapshot(out)
+    e = dict(os.environ)
+    e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    # a run long enough to be interrupted (several seconds of simulation on any machine)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simcore", "run", "--paths", "2000000", "--seed", "99",
+         "--out", str(out), "--force", "--no-charts"],
+        cwd=tmp_path, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(cli.STAGING_PREFIX + "*")):  # the run has started
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, "finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted; no outputs written" in stderr and "intact" in stderr
+    assert stdout == ""
+    assert snapshot(out) == before  # byte for byte, and no staging directory or temp file
+
+
+# -- progress and compile notice (in process) --------------------------------------------------
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_only():
+    stream = FakeTTY()
+    update, close = cli.progress_bar(1000, stream, delay=0)
+    for done in (250, 500, 1000):
+        update(done, 1000)
+    close()
+    text = stream.getvalue()
+    assert "simulating" in text and "path" in text
+    update, close = cli.progress_bar(1000, io.StringIO())  # not a terminal
+    assert update is None
+    close()
+    update, close = cli.progress_bar(1000, FakeTTY(), enabled=False)  # --quiet
+    assert update is None
+
+
+def test_compile_notice(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "kernels_need_compiling", lambda: "first run")
+    code = cli.main(["run", "--scenario", str(TOY), "--paths", "500", "--out",
+                     str(tmp_path / "o"), "--no-charts"])
+    assert code == 0
+    assert "compiling kernels (first run only" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "kernels_need_compiling", lambda: None)
+    code = cli.main(["run", "--scenario", str(TOY), "--paths", "500", "--out",
+                     str(tmp_path / "o"), "--no-charts"])
+    assert code == 0
+    assert "compiling" not in capsys.readouterr().err
+
+
+def test_kernels_need_compiling_reads_numba_cache(tmp_path):
+    code = "from simcore.cli import kernels_need_compiling as k; print(k())"
+    e = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    r = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "first run"
+    # this process has run the kernels (fixtures above), so the cache is there
+    from simcore.engine import simulate
+
+    simulate(default_scenario(), n_paths=10)
+    assert cli.kernels_need_compiling() is None
