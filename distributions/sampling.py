@@ -23,7 +23,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-
 from numba import prange
 
 from ._kernel import ndtri_many, ppf_u, ppf_z

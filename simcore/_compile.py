@@ -21,7 +21,8 @@ SCHED_ROWS = ("debt", "debt_prev", "other_income", "non_operating", "minority_sh
 
 @dataclass
 class Packed:
-    """Distributions packed for the kernel: codes int64[k], params float64[k, 8], offsets int64[k]."""
+    """Distributions packed for the kernel: codes int64[k], params float64[k, 8],
+    offsets int64[k]."""
 
     code: np.ndarray
     params: np.ndarray

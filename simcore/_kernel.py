@@ -180,7 +180,8 @@ def _chunk(
             selling = revenue * max(val[roles[R_SELL]] + eff_scalar[T_SELL], 0.0)
             admin = revenue * max(val[roles[R_ADMIN]] + eff_scalar[T_ADMIN], 0.0)
             rnd = revenue * max(val[roles[R_RND]] + eff_scalar[T_RND], 0.0)
-            financial = val[roles[R_RATE]] * (0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t]))
+            avg_debt = 0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t])
+            financial = val[roles[R_RATE]] * avg_debt
             impairment = revenue * val[roles[R_IMP]]
             op = (gross_profit - taxes_sur - selling - admin - rnd - financial - impairment
                   + schedules[S_OTHER, t])

@@ -185,7 +185,8 @@ def _rows_quantiles(x2d, q, out):
 
 
 def quantiles(x, q) -> np.ndarray:
-    """``np.nanquantile(x, q, axis=-1)`` (linear method) for 1-D or 2-D ``x``; shape (..., len(q))."""
+    """``np.nanquantile(x, q, axis=-1)`` (linear method) for 1-D or 2-D ``x``;
+    shape (..., len(q))."""
     x = np.asarray(x, dtype=np.float64)
     q = np.atleast_1d(np.asarray(q, dtype=np.float64))
     if np.isnan(q).any() or ((q < 0) | (q > 1)).any():

@@ -7,6 +7,11 @@
     simcore validate FILE [FILE ...]
     simcore scenarios
     simcore show-default
+    simcore sensitivity [--scenario FILE] [--paths N] [--seed S] [--statistic SPEC ...]
+                        [--outputs ...] [--sobol-n N] [--groups default|factors] [--no-sobol]
+                        [--out DIR]
+    simcore stress [--scenario FILE] [--paths N] [--seed S] [--stress NAME ...]
+                   [--reverse TARGET --lever SPEC --bracket FROM TO] [--out DIR]
 
 ``simcore run`` simulates a scenario (default: the embedded Paratera scenario, 10^6 paths, the
 engine's fixed seed), prints a compact summary and writes into ``--out`` (default
@@ -59,6 +64,8 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+
+from ._files import _file_mode, atomic_write  # noqa: F401  (re-exported for the glue)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = 1_000_000
@@ -202,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show-default", parents=[common],
                           help="print the default scenario as TOML (a template to edit)")
     show.set_defaults(func=_cmd_show_default)
+
+    from .sensitivity_report import add_subcommands  # simcore sensitivity, simcore stress
+
+    add_subcommands(sub, common)
     return parser
 
 
@@ -243,32 +254,6 @@ def _safe_name(name: str) -> str:
     if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
         raise ValueError(f"unsafe output file name {name!r}")
     return name
-
-
-def atomic_write(path: Path, write) -> Path:
-    """Create ``path`` atomically: ``write(fh)`` fills a temporary file in the same directory,
-    which is flushed, fsynced and renamed over ``path``; on any error it is removed."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fchmod(fh.fileno(), _file_mode())  # mkstemp makes 0600; outputs are shared
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _file_mode() -> int:
-    """0o666 less the process umask: the mode ``open()`` would give a new file."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -422,21 +407,6 @@ def progress_bar(total: int, stream=None, *, enabled: bool | None = None, delay:
 
 
 # -- outputs ------------------------------------------------------------------------------------
-def _normalise_npz(src: Path, fh) -> None:
-    """Copy the zip archive ``src`` to ``fh`` with a fixed date on every entry (np.savez stamps
-    the current time), so the same arrays give the same bytes."""
-    import zipfile
-
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(fh, "w", allowZip64=True) as zout:
-        for info in zin.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = info.compress_type
-            zi.create_system = 3
-            zi.external_attr = 0o644 << 16
-            with zin.open(info) as r, zout.open(zi, "w", force_zip64=True) as w:
-                shutil.copyfileobj(r, w, 1 << 20)
-
-
 def _run_identity(scenario, args, seed: int) -> dict:
     from importlib import metadata
 
@@ -522,11 +492,8 @@ def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str
     say("saving paths")
     saved = copy.copy(result)  # same arrays, the deterministic manifest inside the file
     saved.manifest = manifest
-    raw = saved.save(staging / ".results.raw.npz")
-    try:
-        put(RESULTS, lambda fh: _normalise_npz(raw, fh))
-    finally:
-        raw.unlink(missing_ok=True)
+    saved.save(staging / _safe_name(RESULTS))
+    names.append(RESULTS)
 
     if args.charts:
         import matplotlib

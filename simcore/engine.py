@@ -1,4 +1,4 @@
-"""``simulate``: the facade that validates, compiles the scenario, allocates and calls the kernel."""
+"""``simulate``: the facade that validates, compiles the scenario, allocates, calls the kernel."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ def simulate(
 
         scenario = default_scenario()
     if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
+        raise TypeError(
+            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
     _validate_scenario(scenario)
     n_paths = _check_int("n_paths", n_paths, 1)
     start = _check_int("start", start, 0)

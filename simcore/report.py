@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib as mpl
@@ -443,6 +441,9 @@ def pack_pages(result, manifest: dict | None = None) -> list[Figure]:
             charts.fan_chart_revenue_segments(result, figsize=PAGE),
         ]
         pages += _risk_pages(result)
+        from .sensitivity_report import pack_pages as sensitivity_pages
+
+        pages += sensitivity_pages(result, figsize=PAGE)
         pages += _assumption_pages(result)
         pages += _manifest_pages(result, manifest)
     n = len(pages)
@@ -459,20 +460,11 @@ def write_pack(result, path, *, manifest: dict | None = None) -> Path:
     ``result.manifest``) is what the last pages print. Returns the path."""
     path = Path(path)
     pages = pack_pages(result, manifest)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with mpl.rc_context(charts.STYLE), \
-                    PdfPages(fh, metadata=dict(_PDF_METADATA)) as pdf:
-                for fig in pages:
-                    pdf.savefig(fig)
-            fh.flush()
-            mask = os.umask(0o022)
-            os.umask(mask)
-            os.fchmod(fh.fileno(), 0o666 & ~mask)  # mkstemp makes 0600
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from ._files import atomic_write
+
+    def write(fh):
+        with mpl.rc_context(charts.STYLE), PdfPages(fh, metadata=dict(_PDF_METADATA)) as pdf:
+            for fig in pages:
+                pdf.savefig(fig)
+
+    return atomic_write(path, write)

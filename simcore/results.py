@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -192,19 +190,15 @@ class SimulationResult:
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path) -> Path:
-        """Write ``path`` (.npz: arrays; no pickle) atomically; the manifest and the scenario go
-        inside as JSON/TOML text."""
+        """Write ``path`` (.npz: arrays, no pickle) atomically and reproducibly (the same result
+        gives the same bytes); the manifest and the scenario go inside as JSON/TOML text."""
+        from ._files import atomic_write, write_npz
         from .scenario_io import dumps_scenario
 
-        path = Path(path)
-        meta = json.dumps({"manifest": self.manifest}, default=str)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as fh:
-            tmp = fh.name
-            np.savez(fh, out=self._out, seg=self._seg, hits=self._hits,
-                     meta=np.array(meta), scenario=np.array(dumps_scenario(self.scenario)))
-        os.replace(tmp, path)
-        return path
+        meta = json.dumps({"manifest": self.manifest}, default=str, sort_keys=True)
+        arrays = {"out": self._out, "seg": self._seg, "hits": self._hits, "meta": np.array(meta),
+                  "scenario": np.array(dumps_scenario(self.scenario))}
+        return atomic_write(path, lambda fh: write_npz(fh, arrays))
 
     @classmethod
     def load(cls, path) -> SimulationResult:
@@ -217,8 +211,9 @@ class SimulationResult:
             return cls(scenario, z["out"], z["seg"], z["hits"], meta["manifest"])
 
     def __repr__(self):
+        sampling = self.manifest.get("sampling")
         return (f"SimulationResult({self.scenario.name!r}, n_paths={self.n_paths}, "
-                f"years={self.years[0]}-{self.years[-1]}, sampling={self.manifest.get('sampling')!r})")
+                f"years={self.years[0]}-{self.years[-1]}, sampling={sampling!r})")
 
 
 def _nanmean(x):

@@ -48,7 +48,8 @@ def test_risk_metrics_definitions():
         assert rm.loc[year, "p_miss_forecast"] == np.mean(x < rm.loc[year, "forecast"])
         q05 = np.quantile(x, 0.05)
         assert rm.loc[year, "VaR0.95"] == pytest.approx(rm.loc[year, "forecast"] - q05)
-        assert rm.loc[year, "ES0.95"] == pytest.approx(rm.loc[year, "forecast"] - x[x <= q05].mean())
+        es = rm.loc[year, "forecast"] - x[x <= q05].mean()
+        assert rm.loc[year, "ES0.95"] == pytest.approx(es)
         assert rm.loc[year, "ES0.95"] >= rm.loc[year, "VaR0.95"]
         above = np.mean(r["price_ps"][:, t] > sc.market_price)
         assert rm.loc[year, "p_price_ps_above_market"] == above

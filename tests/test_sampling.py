@@ -19,7 +19,8 @@ COP = GaussianCopula(["growth", "margin"], np.array([[1.0, 0.5], [0.5, 1.0]]))
 
 
 def _digest(d):
-    return hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes() for v in d.values())).hexdigest()
+    blob = b"".join(np.ascontiguousarray(v).tobytes() for v in d.values())
+    return hashlib.sha256(blob).hexdigest()
 
 
 @pytest.mark.parametrize("sampling", list(METHODS))
