@@ -123,6 +123,14 @@ class Distribution:
     def __setattr__(self, name, value):
         raise AttributeError(f"{self.family} is immutable; build a new one instead")
 
+    # pickle (Dask tasks, multiprocessing): the validated values travel, the cache is rebuilt
+    def __getstate__(self):
+        return {"_values": self._values}
+
+    def __setstate__(self, state):
+        object.__setattr__(self, "_values", state["_values"])
+        object.__setattr__(self, "_cache", {})
+
     def __eq__(self, other):
         return type(self) is type(other) and self._values == other._values
 

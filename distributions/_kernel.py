@@ -144,25 +144,29 @@ def ndtr(z):
 
 
 @jit(inline="always")
-def table_eval(tables, offset, z):
-    """Cubic Hermite interpolation of a tabulated ``x(z)``; clamps beyond the grid ends.
+def table_locate(z):
+    """Grid cell ``k`` and position ``t`` in [0, 1] of ``z`` on the table grid (clamped)."""
+    s = (z - TABLE_Z0) / TABLE_H
+    if s <= 0.0:
+        return 0, 0.0
+    if s >= TABLE_N - 1:
+        return TABLE_N - 2, 1.0
+    k = int(s)
+    return k, s - k
+
+
+@jit(inline="always")
+def hermite(x0, x1, s0, s1, t):
+    """Cubic Hermite between ``x0`` and ``x1`` with slopes ``s0``, ``s1`` (per unit of z).
 
     Written as ``x0 + delta`` with ``delta`` built from the step and the slopes, and clamped
     to ``[x0, x1]``: the interpolant is then monotone and inside the support even where the
     table saturates in double precision (e.g. a Beta's upper end, where steps are 1 ulp).
+    Scalars only: numba helpers taking arrays pay ~10 ns of reference counting per call in a
+    hot loop, so callers index the table themselves (see ``table_eval``).
     """
-    s = (z - TABLE_Z0) / TABLE_H
-    if s <= 0.0:
-        return tables[offset, 0]
-    if s >= TABLE_N - 1:
-        return tables[offset + TABLE_N - 1, 0]
-    k = int(s)
-    t = s - k
-    i = offset + k
-    x0 = tables[i, 0]
-    x1 = tables[i + 1, 0]
-    d0 = tables[i, 1] * TABLE_H
-    d1 = tables[i + 1, 1] * TABLE_H
+    d0 = s0 * TABLE_H
+    d1 = s1 * TABLE_H
     t2 = t * t
     t3 = t2 * t
     x = x0 + ((3.0 * t2 - 2.0 * t3) * (x1 - x0) + ((t3 - 2.0 * t2 + t) * d0 + (t3 - t2) * d1))
@@ -170,16 +174,34 @@ def table_eval(tables, offset, z):
 
 
 @jit(inline="always")
+def table_eval(tables, offset, z):
+    """Cubic Hermite interpolation of a tabulated ``x(z)``; clamps beyond the grid ends."""
+    k, t = table_locate(z)
+    i = offset + k
+    return hermite(tables[i, 0], tables[i + 1, 0], tables[i, 1], tables[i + 1, 1], t)
+
+
+@jit(inline="always")
 def ppf_z(code, p, tables, offset, z):
-    """``ppf(Phi(z))`` for the distribution ``(code, p, tables, offset)``."""
+    """``ppf(Phi(z))`` for the distribution ``(code, p, tables, offset)``.
+
+    The hot families (Normal, LogNormal, tabulated, Constant) are inlined into the caller; the
+    others go through one out-of-line call (``_ppf_z_cold``), which keeps every caller's loop
+    small (inlining all families cost ~10 ns per Normal draw in the simulation kernel).
+    """
     if code == CODE_NORMAL:
         return p[0] + p[1] * z
-    if code == CODE_LOGNORMAL:
-        return math.exp(p[0] + p[1] * z)
     if code == CODE_TABLE:
         return min(max(p[0] + p[1] * table_eval(tables, offset, z), p[6]), p[7])
+    if code == CODE_LOGNORMAL:
+        return math.exp(p[0] + p[1] * z)
     if code == CODE_CONSTANT:
         return p[0]
+    return _ppf_z_cold(code, p, tables, offset, z)
+
+
+@jit
+def _ppf_z_cold(code, p, tables, offset, z):
     # one erfc: the smaller of Phi(z), Phi(-z) carries full precision, the other is 1 - it
     if z > 0.0:
         uc = ndtr(-z)
@@ -193,10 +215,15 @@ def ppf_u(code, p, tables, offset, u):
     """``ppf(u)`` for the distribution ``(code, p, tables, offset)``; ``u`` in (0, 1)."""
     if code == CODE_NORMAL:
         return p[0] + p[1] * ndtri(u)
-    if code == CODE_LOGNORMAL:
-        return math.exp(p[0] + p[1] * ndtri(u))
     if code == CODE_TABLE:
         return min(max(p[0] + p[1] * table_eval(tables, offset, ndtri(u)), p[6]), p[7])
+    if code == CODE_LOGNORMAL:
+        return math.exp(p[0] + p[1] * ndtri(u))
+    return _ppf_u_cold(code, p, tables, offset, u)
+
+
+@jit
+def _ppf_u_cold(code, p, tables, offset, u):
     return _ppf_uc(code, p, tables, offset, u, 1.0 - u)
 
 
@@ -332,14 +359,21 @@ def _table_eval_array(tables, offset, z, out):
 
 
 @jit(inline="always")
+def ndtri_central(u):
+    """AS241's central rational, exact for ``|u - 0.5| <= 0.425`` (85% of draws); branch-free,
+    so a loop of it vectorises. Elsewhere use :func:`ndtri`."""
+    q = u - 0.5
+    r = 0.180625 - q * q
+    return q * _poly(_A, r) / _poly(_B, r)
+
+
+@jit(inline="always")
 def ndtri_many(u, out):
     """``out[i] = ndtri(u[i])`` in two passes: the central rational for every entry (a loop
     LLVM vectorises), then the tails (|u - 0.5| > 0.425, 15% of draws) fixed up one by one.
     Same bytes as :func:`ndtri`, about a third faster on a row of draws."""
     for i in range(u.size):
-        q = u[i] - 0.5
-        r = 0.180625 - q * q
-        out[i] = q * _poly(_A, r) / _poly(_B, r)
+        out[i] = ndtri_central(u[i])
     for i in range(u.size):
         if abs(u[i] - 0.5) > 0.425:
             out[i] = ndtri(u[i])

@@ -31,6 +31,8 @@ __all__ = [
     "uniform",
     "uniforms",
     "uniform_pairs",
+    "to_unit",
+    "counter_words",
     "philox4x32_numpy",
     "uniforms_numpy",
 ]
@@ -106,7 +108,7 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 @jit(inline="always")
-def _to_unit(a, b):
+def to_unit(a, b):
     """Two 32-bit words -> a double in (0, 1) with 52 random bits."""
     x = ((a & np.uint64(0xFFFFF)) << _S32) | b
     return (np.float64(x) + 0.5) * _TWO_M52
@@ -119,7 +121,7 @@ def uniform_pair(key, path, year, pair):
     r0, r1, r2, r3 = philox4x32(
         p & _MASK32, p >> _S32, np.uint64(year), np.uint64(pair), key[0], key[1]
     )
-    return _to_unit(r0, r1), _to_unit(r2, r3)
+    return to_unit(r0, r1), to_unit(r2, r3)
 
 
 @jit
@@ -130,6 +132,13 @@ def uniform(key, path, year, slot):
 
 
 @jit(inline="always")
+def counter_words(path, year, pair):
+    """The Philox counter ``(path_lo, path_hi, year, pair)`` as four uint64 holding 32 bits."""
+    p = np.uint64(path)
+    return p & _MASK32, p >> _S32, np.uint64(year), np.uint64(pair)
+
+
+@jit(inline="always")
 def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
     """Both uniforms of slot pair ``pair`` at ``(path, year)`` for every stream ``i`` with key
     ``(k0s[i], k1s[i])``: ``out0[i]`` is slot ``2 * pair``, ``out1[i]`` slot ``2 * pair + 1``.
@@ -137,15 +146,11 @@ def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
     The loop over streams has independent iterations of pure integer arithmetic, which LLVM
     vectorises (AVX2 ``vpmuludq``): about 9x the throughput of one stream at a time.
     """
-    p = np.uint64(path)
-    c0 = p & _MASK32
-    c1 = p >> _S32
-    c2 = np.uint64(year)
-    c3 = np.uint64(pair)
+    c0, c1, c2, c3 = counter_words(path, year, pair)
     for i in range(k0s.size):
         r0, r1, r2, r3 = philox4x32(c0, c1, c2, c3, k0s[i], k1s[i])
-        out0[i] = _to_unit(r0, r1)
-        out1[i] = _to_unit(r2, r3)
+        out0[i] = to_unit(r0, r1)
+        out1[i] = to_unit(r2, r3)
 
 
 @jit

@@ -21,13 +21,26 @@ the shock did not hit).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import prange
 
-from distributions._kernel import ndtri_many, ppf_u, ppf_z
+from distributions._kernel import (
+    CODE_LOGNORMAL,
+    CODE_NORMAL,
+    CODE_TABLE,
+    hermite,
+    ndtri,
+    ndtri_central,
+    ppf_u,
+    ppf_z,
+    table_locate,
+)
 from distributions._numba import jit, pjit
 from distributions.copula import chi2_ppf, correlate_row, t_correlate_row
 from distributions.sampling import sample_pairs
+from distributions.streams import counter_words, philox4x32, to_unit
 
 # output rows (scenario.OUTPUTS order)
 O_REVENUE, O_GP, O_OP, O_PBT, O_NP, O_NPA, O_EPS, O_PS, O_PE, O_DCF = range(10)
@@ -97,13 +110,27 @@ def _chunk(
                 for k in range(K):
                     u_occ[k] = sobol_u[i, t, F + 2 * k]
                     u_sev[k] = sobol_u[i, t, F + 2 * k + 1]
+            elif method == 0:
+                # plain Monte Carlo: streams.uniform_pairs written out (a numba helper taking
+                # arrays costs ~10 ns of reference counting per call in this loop)
+                c0, c1, c2, c3 = counter_words(path, t, 0)
+                for f in range(F):
+                    r0, r1, _, _ = philox4x32(c0, c1, c2, c3, drv_k0[f], drv_k1[f])
+                    u0[f] = to_unit(r0, r1)
+                for k in range(K):
+                    r0, r1, r2, r3 = philox4x32(c0, c1, c2, c3, sh_k0[k], sh_k1[k])
+                    u_occ[k] = to_unit(r0, r1)
+                    u_sev[k] = to_unit(r2, r3)
             else:
                 sample_pairs(method, drv_k0, drv_k1, path, t, 0, n_total, u0, u1)
                 sample_pairs(method, sh_k0, sh_k1, path, t, 0, n_total, u_occ, u_sev)
-            ndtri_many(u0, eps)
+            for f in range(F):  # ndtri_many written out, same bytes
+                eps[f] = ndtri_central(u0[f])
             for f in range(F):
                 if drv_const[f]:
                     eps[f] = 0.0
+                elif abs(u0[f] - 0.5) > 0.425:
+                    eps[f] = ndtri(u0[f])
             # 2. copula over the labelled drivers (Student-t: one chi-square mixing draw)
             if C:
                 for c in range(C):
@@ -125,7 +152,21 @@ def _chunk(
                 else:
                     z = drv_phi[f] * zprev[f] + drv_b[f] * eps[f]
                 zprev[f] = z
-                x = ppf_z(drv_code[f], drv_p[f], tables, drv_off[f], z)
+                # the common marginals inline, indexing the arrays here: a helper taking arrays
+                # costs ~10 ns of reference counting per call (same arithmetic as ppf_z)
+                code = drv_code[f]
+                if code == CODE_NORMAL:
+                    x = drv_p[f, 0] + drv_p[f, 1] * z
+                elif code == CODE_TABLE:
+                    k_, t_ = table_locate(z)
+                    j_ = drv_off[f] + k_
+                    x = min(max(drv_p[f, 0] + drv_p[f, 1] * hermite(
+                        tables[j_, 0], tables[j_ + 1, 0], tables[j_, 1], tables[j_ + 1, 1], t_),
+                        drv_p[f, 6]), drv_p[f, 7])
+                elif code == CODE_LOGNORMAL:
+                    x = math.exp(drv_p[f, 0] + drv_p[f, 1] * z)
+                else:
+                    x = ppf_z(code, drv_p[f], tables, drv_off[f], z)
                 v = drv_base[f, t] * x if drv_mul[f] else drv_base[f, t] + x
                 val[f] = v
                 if keep_draws:
