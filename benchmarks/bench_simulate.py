@@ -121,7 +121,8 @@ def main(argv=None) -> dict:
     print(f"  simulate + quantiles of every output : {t_full:8.3f} s "
           f"({res['ns_per_path_year']:.0f} ns per path-year)")
     print(f"    of which simulate (sample + model) : {t_kernel:8.3f} s")
-    print(f"  random numbers alone (the floor)     : {t_rng:8.3f} s  -> ratio {t_full / t_rng:.2f}x")
+    print(f"  random numbers alone (the floor)     : {t_rng:8.3f} s  "
+          f"-> ratio {t_full / t_rng:.2f}x")
     if "speedup_vs_reference" in res:
         print(f"  numpy reference (scaled from {m:,})  : {res['numpy_reference_s_scaled']:8.3f} s"
               f"  -> kernel is {res['speedup_vs_reference']:.1f}x faster")

@@ -99,8 +99,10 @@ def main(argv=None) -> dict:
         "speedup_vs_numpy": tb / ta,
     }
     print(f"standard normals, n={args.n:,}, medians of {args.repeats}")
-    print(f"  simcore streams + AS241 ppf ({res['threads']} threads): {res['ours_M_per_s']:8.1f} M/s")
-    print(f"  numpy Generator(SFC64).standard_normal (1 thread):      {res['numpy_M_per_s']:8.1f} M/s")
+    label = f"simcore streams + AS241 ppf ({res['threads']} threads):"
+    print(f"  {label:<56}{res['ours_M_per_s']:8.1f} M/s")
+    print(f"  {'numpy Generator(SFC64).standard_normal (1 thread):':<56}"
+          f"{res['numpy_M_per_s']:8.1f} M/s")
     print(f"  ratio (ours / numpy): {res['speedup_vs_numpy']:.2f}x")
     return res
 
