@@ -58,7 +58,7 @@ CHUNK = 1024  # paths per parallel work item; results do not depend on it
 
 @jit
 def _chunk(
-    c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
+    c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sh_sev, sev_code, sev_p, sev_off,
@@ -91,6 +91,7 @@ def _chunk(
     hi = min(lo + CHUNK, n)
     for i in range(lo, hi):
         path = start + i
+        o = first + i  # column of this path in the output arrays
         F = drv_code.shape[0]
         K = sh_prob.shape[0]
         E = eff_shock.shape[0]
@@ -170,7 +171,7 @@ def _chunk(
                 v = drv_base[f, t] * x if drv_mul[f] else drv_base[f, t] + x
                 val[f] = v
                 if keep_draws:
-                    draws_out[f, t, i] = v
+                    draws_out[f, t, o] = v
             # 4. shocks
             mask = np.uint32(0)
             for k in range(K):
@@ -184,8 +185,8 @@ def _chunk(
                     sv = 0.0
                     impulse[k, t] = 0.0
                 if keep_draws:
-                    sev_out[k, t, i] = sv
-            hits_out[t, i] = mask
+                    sev_out[k, t, o] = sv
+            hits_out[t, o] = mask
             # 5. shock effects in year t
             for j in range(N_TARGETS):
                 eff_scalar[j] = 0.0
@@ -213,7 +214,7 @@ def _chunk(
                 g = max(val[growth_idx[s]] + eff_seg[0, s], GROWTH_FLOOR)
                 churn = min(max(eff_seg[1, s], 0.0), 1.0)
                 seg_rev[s] = seg_rev[s] * (1.0 + g) * (1.0 - churn)
-                seg_out[s, t, i] = seg_rev[s]
+                seg_out[s, t, o] = seg_rev[s]
                 revenue = revenue + seg_rev[s] if s > 0 else seg_rev[s]
             gm = min(val[roles[R_GM]] + eff_scalar[T_GM], 1.0)
             gross_profit = revenue * gm
@@ -240,15 +241,15 @@ def _chunk(
             npa = net_profit * (1.0 - schedules[S_MINORITY, t])
             eps_t = npa / shares
             derate = max(1.0 - eff_scalar[T_MULT], 0.0)
-            out[O_REVENUE, t, i] = revenue
-            out[O_GP, t, i] = gross_profit
-            out[O_OP, t, i] = op
-            out[O_PBT, t, i] = pbt
-            out[O_NP, t, i] = net_profit
-            out[O_NPA, t, i] = npa
-            out[O_EPS, t, i] = eps_t
-            out[O_PS, t, i] = val[roles[R_PS]] * derate * revenue / shares
-            out[O_PE, t, i] = val[roles[R_PE]] * derate * eps_t if eps_t > 0.0 else np.nan
+            out[O_REVENUE, t, o] = revenue
+            out[O_GP, t, o] = gross_profit
+            out[O_OP, t, o] = op
+            out[O_PBT, t, o] = pbt
+            out[O_NP, t, o] = net_profit
+            out[O_NPA, t, o] = npa
+            out[O_EPS, t, o] = eps_t
+            out[O_PS, t, o] = val[roles[R_PS]] * derate * revenue / shares
+            out[O_PE, t, o] = val[roles[R_PE]] * derate * eps_t if eps_t > 0.0 else np.nan
             ebit = op + financial
             nopat[t] = ebit - tax_rate * max(ebit, 0.0)
             fcf[t] = (nopat[t] + revenue * (schedules[S_DA, t] - schedules[S_CAPEX, t])
@@ -258,15 +259,15 @@ def _chunk(
         w = val[roles[R_WACC]] + eff_scalar[T_WACC]
         g = val[roles[R_TG]]
         value = nopat[H - 1] * (1.0 + g) * (1.0 - g / scalars[1]) / (w - g)
-        out[O_DCF, H - 1, i] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
+        out[O_DCF, H - 1, o] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
         for t in range(H - 2, -1, -1):
             value = (value + fcf[t + 1]) / (1.0 + w)
-            out[O_DCF, t, i] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
+            out[O_DCF, t, o] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
 
 
 @pjit
 def simulate_paths(
-    start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
+    start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sh_sev, sev_code, sev_p, sev_off,
@@ -276,7 +277,7 @@ def simulate_paths(
     """Simulate paths ``start .. start+n-1`` into the output buffers, chunks in parallel."""
     for c in prange((n + CHUNK - 1) // CHUNK):
         _chunk(
-            c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
+            c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
             sh_prob, sh_sev, sev_code, sev_p, sev_off,
@@ -287,7 +288,7 @@ def simulate_paths(
 
 @jit
 def simulate_paths_serial(
-    start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
+    start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sh_sev, sev_code, sev_p, sev_off,
@@ -297,7 +298,7 @@ def simulate_paths_serial(
     """The serial twin of :func:`simulate_paths` (tests compare their bytes)."""
     for c in range((n + CHUNK - 1) // CHUNK):
         _chunk(
-            c, start, n, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
+            c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
             drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
             corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
             sh_prob, sh_sev, sev_code, sev_p, sev_off,
