@@ -26,6 +26,8 @@ DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative
 MAX_HORIZON = 30
 BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
 SOBOL_BLOCK = 1 << 14
+BACKENDS = ("local", "dask")
+DASK_BLOCK = 1 << 18  # paths per Dask task by default (simcore.distributed.DASK_BLOCK)
 
 
 def _check_int(name, value, low, high=None):
@@ -84,6 +86,10 @@ def simulate(
     memory_limit: int | None = None,
     progress=None,
     start: int = 0,
+    n_total: int | None = None,
+    backend: str = "local",
+    client=None,
+    block: int | None = None,
     _serial: bool = False,
     _uniforms: np.ndarray | None = None,
 ) -> SimulationResult:
@@ -110,6 +116,21 @@ def simulate(
         Called as ``progress(done_paths, n_paths)`` after each block.
     start : int
         Global index of the first path (a block of a larger run).
+    n_total : int or None
+        Paths in the whole run this block belongs to (>= ``start + n_paths``); ``None`` means
+        ``start + n_paths``. Only Latin hypercube sampling reads it (its strata are fractions of
+        the run's path count); with it, any block ``start .. start+n_paths`` of an LHS run has
+        the bytes of the same rows of the whole run, as every other method has anyway.
+    backend : {"local", "dask"}
+        ``"dask"`` runs blocks of ``block`` paths as tasks on a Dask cluster (``client``, a
+        ``distributed.Client``) and assembles them here; the result is byte-identical to a
+        local run (see :mod:`simcore.distributed` and docs/dask.md).
+    client : distributed.Client or None
+        The cluster for ``backend="dask"`` (required there, not allowed otherwise).
+    block : int or None
+        Paths per Dask task (``backend="dask"`` only; default
+        :data:`simcore.distributed.DASK_BLOCK`; even for antithetic sampling). Results do not
+        depend on it.
     """
     if scenario is None:
         from .scenario_io import default_scenario
@@ -121,6 +142,25 @@ def simulate(
     _validate_scenario(scenario)
     n_paths = _check_int("n_paths", n_paths, 1)
     start = _check_int("start", start, 0)
+    n_total = start + n_paths if n_total is None else _check_int(
+        "n_total", n_total, start + n_paths)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))}")
+    if backend == "dask":
+        if client is None:
+            raise ValueError("backend='dask' needs client=distributed.Client(...) (a running "
+                             "cluster; see docs/dask.md)")
+        if _uniforms is not None or _serial:
+            raise ValueError("backend='dask' runs the streams' kernel only (no _uniforms or "
+                             "_serial); use simcore.distributed.evaluate_design for a design")
+        block = _check_int("block", DASK_BLOCK if block is None else block, 1)
+        if threads is not None:
+            _check_int("threads", threads, 1)
+        if sampling == "antithetic" and block % 2:
+            raise ValueError(f"block={block} must be even for sampling='antithetic' (every "
+                             f"block holds whole pairs)")
+    elif client is not None or block is not None:
+        raise ValueError("client= and block= are only used with backend='dask'")
     if horizon is not None:
         horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
         scenario = scenario.with_horizon(horizon)
@@ -143,7 +183,7 @@ def simulate(
             f"more than the memory budget of {limit / 2**30:.2f} GiB; use fewer paths, a shorter "
             f"horizon, or raise memory_limit"
         )
-    n_threads = set_threads(threads)
+    n_threads = set_threads(threads) if backend == "local" else None
 
     ki = compile_scenario(scenario, seed_seq)
     out = np.empty((len(OUTPUTS), H, n_paths))
@@ -153,36 +193,15 @@ def simulate(
     nd = n_paths if keep_draws else 0
     draws_out = np.empty((F, H, nd))
     sev_out = np.empty((K, H, nd))
-    kernel = _kernel.simulate_paths_serial if _serial else _kernel.simulate_paths
-    block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
-    sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
-    empty_sobol = np.empty((0, H, F + 2 * K + 1))
-    done = 0
-    while done < n_paths:
-        n = min(block, n_paths - done)
-        if _uniforms is not None:
-            u = _uniforms[done: done + n]
-        elif sobol is not None:
-            u = sobol.block(start + done, n).reshape(n, H, F + 2 * K + 1)
-        else:
-            u = empty_sobol
-        sl = slice(done, done + n)
-        kernel(
-            start + done, n, start + n_paths if sampling == "lhs" else 0, method, u,
-            ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
-            ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
-            ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
-            ki.roles,
-            ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sh_sev,
-            ki.sev.code, ki.sev.params, ki.sev.offset,
-            ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
-            ki.eff_segmask, ki.sched, ki.scalars,
-            out[:, :, sl], seg_out[:, :, sl], hits_out[:, sl], keep_draws,
-            draws_out[:, :, sl], sev_out[:, :, sl],
-        )
-        done += n
-        if progress is not None:
-            progress(done, n_paths)
+    bufs = (out, seg_out, hits_out, draws_out, sev_out)
+    if backend == "dask":
+        from .distributed import simulate_into
+
+        simulate_into(client, scenario, seed_seq, sampling, start, n_total, block, threads,
+                      keep_draws, progress, bufs)
+    else:
+        _run_kernel(ki, method, seed_seq, start, n_total if sampling == "lhs" else 0,
+                    keep_draws, progress, bufs, _serial, _uniforms)
     manifest = {
         "simcore_manifest": 1,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -194,12 +213,15 @@ def simulate(
         "sampling": "design" if _uniforms is not None else sampling,
         "n_paths": n_paths,
         "start": start,
+        "n_total": n_total,
         "horizon": H,
         "threads": n_threads,
         "numba_threading_layer": numba.config.THREADING_LAYER,
         "copula": ki.copula_info,
         "shocks_enabled": {s.name: s.enabled for s in scenario.shocks},
     }
+    if backend == "dask":  # what ran where does not change the numbers; kept for the record
+        manifest["backend"] = {"name": "dask", "block": block}
     manifest = json.loads(json.dumps(manifest, default=str))  # JSON-native: saves and loads equal
     draws = None
     if keep_draws:
@@ -208,6 +230,45 @@ def simulate(
             "severity": {s.name: sev_out[k].T for k, s in enumerate(scenario.shocks)},
         }
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
+
+
+def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs, serial,
+                uniforms) -> None:
+    """Fill ``bufs`` (out, seg_out, hits_out, draws_out, sev_out) with paths ``start ..`` in
+    blocks of :data:`BLOCK` kernel calls (``n_total``: the run's path count for LHS, else 0)."""
+    out, seg_out, hits_out, draws_out, sev_out = bufs
+    n_paths = out.shape[2]
+    H = out.shape[1]
+    F = ki.n_drivers
+    K = sev_out.shape[0]
+    kernel = _kernel.simulate_paths_serial if serial else _kernel.simulate_paths
+    block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
+    sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
+    empty_sobol = np.empty((0, H, F + 2 * K + 1))
+    done = 0
+    while done < n_paths:
+        n = min(block, n_paths - done)
+        if uniforms is not None:
+            u = uniforms[done: done + n]
+        elif sobol is not None:
+            u = sobol.block(start + done, n).reshape(n, H, F + 2 * K + 1)
+        else:
+            u = empty_sobol
+        kernel(  # whole output arrays and the column of the first path: one compiled layout
+            start + done, n, done, n_total, method, u,
+            ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
+            ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
+            ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
+            ki.roles,
+            ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sh_sev,
+            ki.sev.code, ki.sev.params, ki.sev.offset,
+            ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
+            ki.eff_segmask, ki.sched, ki.scalars,
+            out, seg_out, hits_out, keep_draws, draws_out, sev_out,
+        )
+        done += n
+        if progress is not None:
+            progress(done, n_paths)
 
 
 def design_columns(scenario: Scenario) -> list[tuple[str, str, int]]:
