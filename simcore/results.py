@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -9,12 +10,14 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ._moments import row_moments
 from ._quantiles import quantiles as _fast_quantiles
 from .scenario import OUTPUTS, Scenario
 
 DEFAULT_Q = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 PRICE_OUTPUTS = ("price_ps", "price_pe", "price_dcf")
 _Z95 = float(special.ndtri(0.975))
+_HTML_MAX_YEARS = 8  # a longer horizon shows its first and last years around an ellipsis
 
 
 class SimulationResult:
@@ -108,12 +111,8 @@ class SimulationResult:
         rows = []
         for name in outputs:
             x = self._rows(name)
-            n_def = np.count_nonzero(~np.isnan(x), axis=1)
+            n_def, mean, var, m4 = row_moments(x)
             with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.nanmean(x, axis=1) if n_def.all() else _nanmean(x)
-                dev = x - mean[:, None]
-                var = np.nanmean(dev**2, axis=1) if n_def.all() else _nanmean(dev**2)
-                m4 = np.nanmean(dev**4, axis=1) if n_def.all() else _nanmean(dev**4)
                 std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
                 se_mean = std / np.sqrt(n_def)
                 se_std = np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def))
@@ -215,10 +214,63 @@ class SimulationResult:
         return (f"SimulationResult({self.scenario.name!r}, n_paths={self.n_paths}, "
                 f"years={self.years[0]}-{self.years[-1]}, sampling={sampling!r})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: what was run (scenario, paths, seed, years) and a small table of
+        median net profit attributable, probability of loss and median implied prices per year.
 
-def _nanmean(x):
-    with np.errstate(invalid="ignore"):
-        return np.nansum(x, axis=1) / np.count_nonzero(~np.isnan(x), axis=1)
+        Every piece of text from the scenario or the manifest is escaped (``html.escape``)."""
+        sc = self.scenario
+        esc = html.escape
+        cur = esc(sc.currency or "")
+        H = self.horizon
+        if H <= _HTML_MAX_YEARS:
+            cols = list(range(H))
+        else:
+            half = _HTML_MAX_YEARS // 2
+            cols = list(range(half)) + [None] + list(range(H - half + 1, H))
+        picked = [t for t in cols if t is not None]
+
+        def medians(name):  # NaN where the output is never defined (P/E with EPS <= 0)
+            return _fast_quantiles(self._rows(name)[picked], np.array([0.5]))[:, 0]
+
+        npa = self._rows("net_profit_attributable")[picked]
+        table = [(f"median net profit attributable ({cur} m)", medians("net_profit_attributable"),
+                  "num"),
+                 ("P(loss): net profit attributable &lt; 0", np.count_nonzero(npa < 0, axis=1)
+                  / self.n_paths, "pct")]
+        for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
+            table.append((f"median {label} price ({cur}/share)", medians(name), "num"))
+
+        def cell(v, kind):
+            if not np.isfinite(v):
+                return "n/a"
+            return f"{v:.1%}" if kind == "pct" else f"{v:,.2f}"
+
+        td = '<td style="text-align:right">'
+        head = "".join("<th>…</th>" if t is None else
+                       f'<th style="text-align:right">{self.years[t]}</th>' for t in cols)
+        body = []
+        for label, values, kind in table:
+            it = iter(values)
+            cells = "".join("<td>…</td>" if t is None else f"{td}{cell(next(it), kind)}</td>"
+                            for t in cols)
+            body.append(f'<tr><th style="text-align:left">{label}</th>{cells}</tr>')
+        ticker = f" ({esc(sc.ticker)})" if sc.ticker else ""
+        seed = self.manifest.get("seed")
+        if isinstance(seed, dict):
+            key = seed.get("spawn_key") or []
+            seed = f"{seed.get('entropy')}" + (f" (spawn key {key})" if key else "")
+        sampling = self.manifest.get("sampling", "?")
+        market = (f"market price {sc.market_price:,.2f} {cur}/share"
+                  + (f" ({esc(str(sc.market_date))})" if sc.market_date else ""))
+        return (
+            '<div class="simcore-result">'
+            f"<strong>{esc(sc.name)}</strong>{ticker}: SimulationResult<br>"
+            f"{self.n_paths:,} paths · seed {esc(str(seed))} · sampling {esc(str(sampling))} · "
+            f"years {self.years[0]}–{self.years[-1]} · {market}"
+            f'<table><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+            "</table></div>"
+        )
 
 
 def _binom_se(p: float, n: int) -> float:
