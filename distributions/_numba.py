@@ -14,6 +14,8 @@ Every jitted function in ``distributions`` and ``simcore`` is decorated with :fu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 
 JIT_OPTIONS = {"cache": True, "error_model": "numpy", "fastmath": False, "nogil": True}
@@ -35,6 +37,32 @@ def pjit(fn=None, **overrides):
     compares byte for byte.
     """
     return jit(fn, parallel=True, **overrides)
+
+
+def parallel_map(fn, tasks) -> None:
+    """Run ``fn(*task)`` for every task on numba's thread count of Python threads.
+
+    ``fn`` is a serial jitted function (``nogil=True`` by the policy above), so the threads run
+    in parallel; each task writes its own slice of the outputs, so the bytes do not depend on
+    the thread count or the order tasks finish in. Used instead of ``prange`` for coarse work
+    (blocks of paths, rows of a result): no parallel-region compilation (about 10 s per kernel
+    on first run) and no dependence on numba's threading layer. One thread runs them in order.
+    Ctrl-C cancels the tasks not yet started; running ones finish their (short) slice.
+    """
+    tasks = list(tasks)
+    n = min(numba.get_num_threads(), len(tasks))
+    if n <= 1:
+        for task in tasks:
+            fn(*task)
+        return
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="simcore")
+    try:
+        for future in [pool.submit(fn, *task) for task in tasks]:
+            future.result()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def set_threads(n: int | None) -> int:

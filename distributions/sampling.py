@@ -83,7 +83,7 @@ def sample_uniform(method, key, path, year, slot, n_paths):
     return (np.float64(stratum) + v) / np.float64(n_paths)
 
 
-@jit(inline="always")
+@jit  # not inlined: the kernels write the Monte Carlo case out; the others are rare and slow
 def sample_pairs(method, k0s, k1s, path, year, pair, n_paths, out0, out1):
     """Slots ``2*pair`` (``out0``) and ``2*pair+1`` (``out1``) of every stream at ``(path, year)``
     under ``method`` (not Sobol): the vectorised form of :func:`sample_uniform`."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
 from distributions._kernel import (
     CODE_LOGNORMAL,
@@ -37,7 +36,7 @@ from distributions._kernel import (
     ppf_z,
     table_locate,
 )
-from distributions._numba import jit, pjit
+from distributions._numba import jit
 from distributions.copula import chi2_ppf, correlate_row, t_correlate_row
 from distributions.sampling import sample_pairs
 from distributions.streams import counter_words, philox4x32, to_unit
@@ -54,6 +53,12 @@ N_TARGETS = 9
 S_DEBT, S_DEBT_PREV, S_OTHER, S_NONOP, S_MINORITY, S_DA, S_CAPEX, S_NETDEBT = range(8)
 GROWTH_FLOOR = -0.95
 CHUNK = 1024  # paths per parallel work item; results do not depend on it
+
+
+@jit
+def _severity(code, p, tables, offset, u):
+    """A shock's severity (only on a hit: one out-of-line ``ppf_u`` keeps the kernel small)."""
+    return ppf_u(code, p, tables, offset, u)
 
 
 @jit
@@ -178,7 +183,7 @@ def _chunk(
                 if u_occ[k] < sh_prob[k, t]:
                     sv = sh_sev[k, t]
                     if np.isnan(sv):  # not forced: draw the severity
-                        sv = ppf_u(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k])
+                        sv = _severity(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k])
                     impulse[k, t] = sv
                     mask |= np.uint32(1) << np.uint32(k)
                 else:
@@ -265,7 +270,7 @@ def _chunk(
             out[O_DCF, t, o] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
 
 
-@pjit
+@jit
 def simulate_paths(
     start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
     drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
@@ -274,28 +279,9 @@ def simulate_paths(
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
     schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
 ):
-    """Simulate paths ``start .. start+n-1`` into the output buffers, chunks in parallel."""
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        _chunk(
-            c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-            drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-            corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-            sh_prob, sh_sev, sev_code, sev_p, sev_off,
-            eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-            schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-        )
-
-
-@jit
-def simulate_paths_serial(
-    start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-    drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sh_sev, sev_code, sev_p, sev_off,
-    eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-    schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-):
-    """The serial twin of :func:`simulate_paths` (tests compare their bytes)."""
+    """Simulate paths ``start .. start+n-1`` into columns ``first ..`` of the output buffers,
+    one chunk of :data:`CHUNK` paths after another. Serial and ``nogil``: the engine runs
+    blocks of paths on several threads (``distributions._numba.parallel_map``)."""
     for c in range((n + CHUNK - 1) // CHUNK):
         _chunk(
             c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
@@ -305,3 +291,6 @@ def simulate_paths_serial(
             eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
             schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
         )
+
+
+simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)

@@ -11,9 +11,8 @@ over its own range). The answer is then interpolated with numpy's own formula (`
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from distributions._numba import jit, pjit
+from distributions._numba import jit, parallel_map
 
 _NB = 65536
 _SMALL = 32768
@@ -201,12 +200,6 @@ def _row_quantiles(x, q, out):
         out[j] = r
 
 
-@pjit
-def _rows_quantiles(x2d, q, out):
-    for r in prange(x2d.shape[0]):
-        _row_quantiles(x2d[r], q, out[r])
-
-
 def quantiles(x, q) -> np.ndarray:
     """``np.nanquantile(x, q, axis=-1)`` (linear method) for 1-D or 2-D ``x``;
     shape (..., len(q))."""
@@ -216,5 +209,5 @@ def quantiles(x, q) -> np.ndarray:
         raise ValueError(f"quantile levels q={q.tolist()} must lie in [0, 1]")
     x2 = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
     out = np.empty((x2.shape[0], q.size))
-    _rows_quantiles(x2, q, out)
+    parallel_map(_row_quantiles, [(x2[r], q, out[r]) for r in range(x2.shape[0])])
     return out.reshape(*x.shape[:-1], q.size)

@@ -3,7 +3,8 @@
 ::
 
     simcore run [--scenario FILE] [--paths N] [--seed S] [--horizon H] [--sampling METHOD]
-                [--threads N] [--out DIR] [--no-charts] [--quiet] [--force] [--debug]
+                [--threads N] [--dask-scheduler ADDRESS | --dask-local N]
+                [--out DIR] [--no-charts] [--quiet] [--force] [--debug]
     simcore validate FILE [FILE ...]
     simcore scenarios
     simcore show-default
@@ -30,6 +31,12 @@ engine's fixed seed), prints a compact summary and writes into ``--out`` (defaul
                             sha256 of every file above
 ``run.json``                when the run happened and how long it took
 ==========================  ===================================================================
+
+Dask (docs/dask.md): ``--dask-scheduler tcp://HOST:8786`` runs the paths as blocks on that
+cluster's workers, ``--dask-local N`` on a local cluster of N single-threaded worker processes
+started for the run and closed after it. The numbers and the files are those of a run without
+Dask, byte for byte, except that ``manifest.json`` (and the manifest inside ``results.npz``)
+records the backend.
 
 Reproducibility: with the same arguments, scenario, software and machine, every file except
 ``run.json`` is byte-identical from run to run. The engine's ``created`` timestamp is moved
@@ -187,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "Sobol or antithetic pairs (default mc)")
     run.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                      help="numba threads (results are identical for any count)")
+    dask = run.add_mutually_exclusive_group()
+    dask.add_argument("--dask-scheduler", metavar="ADDRESS",
+                      help="run the paths on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs "
+                           "simcore[dask]; results are identical to a local run)")
+    dask.add_argument("--dask-local", type=_positive_int, metavar="N",
+                      help="run the paths on a local Dask cluster of N worker processes (one "
+                           "thread each), started for this run")
     run.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                      help=f"output directory (default ./{DEFAULT_OUT})")
     run.add_argument("--no-charts", dest="charts", action="store_false",
@@ -369,7 +383,7 @@ def kernels_need_compiling() -> str | None:
     """
     from . import _kernel, _quantiles
 
-    for disp in (_kernel.simulate_paths, _quantiles._rows_quantiles):
+    for disp in (_kernel.simulate_paths, _quantiles._row_quantiles):
         cache = getattr(disp, "_cache", None)
         if cache is None:  # NUMBA_DISABLE_JIT: plain Python, nothing to compile
             continue
@@ -424,7 +438,45 @@ def _run_identity(scenario, args, seed: int) -> dict:
         "sampling": args.sampling,
         "threads": args.threads,
         "charts": args.charts,
+        **({"backend": "dask"} if _uses_dask(args) else {}),  # its manifest says so
     }
+
+
+def _uses_dask(args) -> bool:
+    return (getattr(args, "dask_scheduler", None) is not None
+            or getattr(args, "dask_local", None) is not None)
+
+
+@contextlib.contextmanager
+def _dask_client(args, say):
+    """The ``distributed.Client`` that ``--dask-scheduler`` / ``--dask-local`` ask for (None
+    without them); a local cluster is closed on the way out."""
+    if args.dask_scheduler is None and args.dask_local is None:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--dask-scheduler and --dask-local need dask.distributed: pip install "
+                         "'simcore[dask]'") from None
+    import logging
+
+    cluster = None
+    if args.dask_local is not None:
+        say(f"starting a local Dask cluster of {args.dask_local} worker processes")
+        cluster = LocalCluster(n_workers=args.dask_local, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR,
+                               env={"NUMBA_NUM_THREADS": "1"})  # one core per worker
+        address = cluster
+    else:
+        say(f"connecting to the Dask scheduler at {args.dask_scheduler}")
+        address = args.dask_scheduler
+    try:
+        with Client(address) as client:
+            yield client
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def _run_id(identity: dict) -> str:
@@ -647,11 +699,14 @@ def _cmd_run(args) -> int:
         update, close_bar = progress_bar(args.paths, enabled=None if not quiet else False)
         if update is None and not quiet:
             _err("simcore: simulating...")
-        t_sim = time.monotonic()
-        result = simulate(scenario, n_paths=args.paths, seed=seed, horizon=args.horizon,
-                          sampling=args.sampling, threads=args.threads, progress=update)
+        with _dask_client(args, say) as client:
+            t_sim = time.monotonic()
+            backend = {} if client is None else {"backend": "dask", "client": client}
+            result = simulate(scenario, n_paths=args.paths, seed=seed, horizon=args.horizon,
+                              sampling=args.sampling, threads=args.threads, progress=update,
+                              **backend)
+            sim_seconds = time.monotonic() - t_sim
         close_bar()
-        sim_seconds = time.monotonic() - t_sim
         created = result.manifest.get("created")
         manifest = {k: v for k, v in result.manifest.items() if k != "created"}
         manifest["run"] = {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG}
@@ -660,6 +715,8 @@ def _cmd_run(args) -> int:
             "seed": args.seed, "horizon": args.horizon, "sampling": args.sampling,
             "threads": args.threads, "no_charts": not args.charts,
         }
+        if _uses_dask(args):
+            manifest["cli"].update(dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
         names = _write_outputs(result, staging, manifest, args, say)
         files = [{"name": n, "bytes": (staging / n).stat().st_size,
                   "sha256": _sha256(staging / n)} for n in sorted(names)]

@@ -13,7 +13,7 @@ from importlib import metadata
 import numba
 import numpy as np
 
-from distributions._numba import set_threads
+from distributions._numba import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
 from distributions.streams import handle_seed, seed_entropy
 
@@ -26,6 +26,7 @@ DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative
 MAX_HORIZON = 30
 BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
 SOBOL_BLOCK = 1 << 14
+TASK = 1 << 14  # paths per thread task (a multiple of the kernel CHUNK); bytes do not depend on it
 BACKENDS = ("local", "dask")
 DASK_BLOCK = 1 << 18  # paths per Dask task by default (simcore.distributed.DASK_BLOCK)
 
@@ -241,10 +242,19 @@ def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs
     H = out.shape[1]
     F = ki.n_drivers
     K = sev_out.shape[0]
-    kernel = _kernel.simulate_paths_serial if serial else _kernel.simulate_paths
     block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
     sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
     empty_sobol = np.empty((0, H, F + 2 * K + 1))
+    common = (
+        ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
+        ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
+        ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
+        ki.roles, ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sh_sev,
+        ki.sev.code, ki.sev.params, ki.sev.offset,
+        ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
+        ki.eff_segmask, ki.sched, ki.scalars,
+        out, seg_out, hits_out, keep_draws, draws_out, sev_out,
+    )
     done = 0
     while done < n_paths:
         n = min(block, n_paths - done)
@@ -254,18 +264,17 @@ def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs
             u = sobol.block(start + done, n).reshape(n, H, F + 2 * K + 1)
         else:
             u = empty_sobol
-        kernel(  # whole output arrays and the column of the first path: one compiled layout
-            start + done, n, done, n_total, method, u,
-            ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
-            ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
-            ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
-            ki.roles,
-            ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sh_sev,
-            ki.sev.code, ki.sev.params, ki.sev.offset,
-            ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
-            ki.eff_segmask, ki.sched, ki.scalars,
-            out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-        )
+        # tasks of TASK paths write their own columns of the whole output arrays
+        tasks = []
+        for a in range(0, n, TASK):
+            m = min(TASK, n - a)
+            ua = u if u.shape[0] == 0 else u[a: a + m]
+            tasks.append((start + done + a, m, done + a, n_total, method, ua, *common))
+        if serial:
+            for task in tasks:
+                _kernel.simulate_paths_serial(*task)
+        else:
+            parallel_map(_kernel.simulate_paths, tasks)
         done += n
         if progress is not None:
             progress(done, n_paths)
