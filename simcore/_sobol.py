@@ -257,7 +257,7 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
 
 def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
                    outputs=("net_profit_attributable",), groups=None, seed=DEFAULT_SEED,
-                   conf_level: float = 0.95, n_boot: int = 100) -> pd.DataFrame:
+                   conf_level: float = 0.95, n_boot: int = 100, client=None) -> pd.DataFrame:
     """Sobol' indices of the company model's outputs, per year, for single factors or groups.
 
     Parameters
@@ -273,6 +273,9 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
         :func:`default_groups`. A dict: group -> factor names or patterns (others stand alone).
     seed, conf_level, n_boot
         As :func:`sobol_indices`.
+    client : distributed.Client or None
+        Evaluate the design's rows in blocks on this Dask cluster
+        (:func:`simcore.distributed.evaluate_design`); the indices are identical.
 
     Returns
     -------
@@ -308,7 +311,12 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
     u = np.full((X.shape[0], H * width), 0.5)
     u[:, active] = X
     del X
-    result = evaluate_uniforms(scenario, u.reshape(-1, H, width))
+    if client is None:
+        result = evaluate_uniforms(scenario, u.reshape(-1, H, width))
+    else:
+        from .distributed import evaluate_design
+
+        result = evaluate_design(client, scenario, u.reshape(-1, H, width))
     del u
     index = list(dict.fromkeys(var_groups))
     rows = []

@@ -105,14 +105,16 @@ def _stat_columns(statistics, sc) -> dict[str, Statistic]:
 
 def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
                      statistics=STRESS_STATISTICS, n_paths: int = 20_000, seed=DEFAULT_SEED,
-                     sampling: str = "mc") -> pd.DataFrame:
+                     sampling: str = "mc", client=None) -> pd.DataFrame:
     """The base run and each stress scenario side by side.
 
     ``stresses``: names or :class:`~simcore.scenario.Stress` objects (default: every stress the
     scenario defines). ``statistics``: specs for :func:`simcore.measures.statistic` (a list,
     columns named by their labels, or a dict column -> spec); a spec without a year means the
     final year. Returns one row per scenario (``base`` first) with a column per statistic and
-    the stress's ``rationale``; ``attrs["units"]`` maps columns to units.
+    the stress's ``rationale``; ``attrs["units"]`` maps columns to units. With ``client`` (a
+    ``distributed.Client``) the runs go to that Dask cluster in one batch
+    (:func:`simcore.distributed.map_scenarios`); the table is identical.
     """
     sc = _default(scenario)
     chosen = list(sc.stresses) if stresses is None else [
@@ -122,10 +124,17 @@ def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
                          f"tables to its file or pass stresses=[Stress(...)]")
     cols = _stat_columns(statistics, sc)
     ss = handle_seed(seed)
+    runs = [("base", sc, "the scenario as it stands")] + [
+        (st.name, apply_stress(sc, st), st.rationale) for st in chosen]
+    if client is None:
+        results = (simulate(s, n_paths, seed=ss, sampling=sampling) for _n, s, _r in runs)
+    else:
+        from .distributed import map_scenarios
+
+        results = map_scenarios(client, [s for _n, s, _r in runs], n_paths, ss,
+                                sampling=sampling)
     rows, names, why = [], [], []
-    for name, s, rationale in [("base", sc, "the scenario as it stands")] + [
-            (st.name, apply_stress(sc, st), st.rationale) for st in chosen]:
-        r = simulate(s, n_paths, seed=ss, sampling=sampling)
+    for (name, _s, rationale), r in zip(runs, results, strict=True):
         rows.append([st(r) for st in cols.values()])
         names.append(name)
         why.append(rationale)

@@ -1,0 +1,463 @@
+"""Scale out on Dask: the same simulation on a cluster, byte-identical to a local run.
+
+Every uniform the kernel reads is addressed by ``(seed, stream, path, year, slot)``
+(:mod:`distributions.streams`), so a block of paths ``start .. start+n`` computed on any worker
+has the bytes of the same rows of a whole local run: a Dask task here is simply
+``simulate(scenario, n, seed, start=start, n_total=N)`` (``n_total``: Latin hypercube strata are
+fractions of the whole run's path count; the Sobol' points are addressed by path index). Tasks
+that a dying worker took with it are recomputed by the scheduler from the same addresses, so
+the result does not change either. See docs/dask.md for clusters, memory and threads.
+
+- :func:`simcore.simulate` with ``backend="dask", client=...`` (the engine validates, allocates
+  and writes the manifest; :func:`simulate_into` fills its buffers from the cluster).
+- :func:`map_scenarios`: several scenarios (stress tests) in one batch of tasks;
+  :func:`evaluate_design`: a design of uniforms (Sobol' sensitivity) in blocks of rows. Used by
+  :func:`simcore.stress.compare_stresses` and :func:`simcore.sensitivity.sobol_analysis` when
+  they are given ``client=``.
+- :func:`simulate_summary`: the summary table (mean, std, quantiles, probability of loss,
+  P(price > market)) of a run far larger than memory, streamed block by block; locally with
+  ``client=None``. Moments are merged in block order (Pébay's pairwise update: the same numbers
+  whatever order blocks finish in, and on any cluster); quantiles are exact order statistics
+  found in passes over the same blocks (:mod:`simcore._streaming`: a pilot brackets them,
+  pass 1 counts inside the brackets, pass 2 collects the few values of the located buckets),
+  so they equal ``np.nanquantile`` of the whole run byte for byte.
+
+Memory: a worker holds one block of paths (about ``block * horizon * (10 + segments) * 8``
+bytes, plus the kernel's) at a time per thread; the client holds at most a window of block
+results (twice the cluster's threads), per (output, year) the occupied sub-bucket counts of a
+few brackets, at most ``max_values`` collected values, and the moments of blocks that finished
+before an earlier one. None of it grows with ``n_paths``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+import uuid
+
+import numpy as np
+import pandas as pd
+
+from distributions.sampling import method_code
+from distributions.streams import handle_seed, seed_entropy
+
+from ._streaming import (
+    OrderStatistics,
+    block_moments,
+    lerp,
+    merge_moments,
+    pilot_brackets,
+    quantile_ranks,
+)
+from .engine import DASK_BLOCK, DEFAULT_SEED, evaluate_uniforms, simulate
+from .results import _Z95, DEFAULT_Q, PRICE_OUTPUTS, SimulationResult, _forecast
+from .scenario import OUTPUTS, Scenario
+
+__all__ = ["DASK_BLOCK", "evaluate_design", "map_scenarios", "simulate_into", "simulate_summary"]
+
+DESIGN_BLOCK_BYTES = 4 << 20  # a design block travels inside its task: keep it well below
+#                               distributed's large-graph warning (10 MB)
+MAX_VALUES = 1 << 22  # values the client collects per pass of simulate_summary (32 MiB)
+
+
+# -- running blocks on the cluster -----------------------------------------------------------------
+def _check_client(client, *, optional: bool = False):
+    if client is None and optional:
+        return None
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - the dask extra is not installed
+        raise ImportError("the Dask backend needs dask.distributed: pip install "
+                          "'simcore[dask]'") from exc
+    if not isinstance(client, Client):
+        raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
+    return client
+
+
+def _check_block(block, sampling: str, default: int = DASK_BLOCK) -> int:
+    block = default if block is None else block
+    if isinstance(block, bool | np.bool_) or not isinstance(block, numbers.Integral) or block < 1:
+        raise ValueError(f"block={block!r} must be a positive integer (paths per task)")
+    if sampling == "antithetic" and block % 2:
+        raise ValueError(f"block={block} must be even for sampling='antithetic' (every block "
+                         f"holds whole pairs)")
+    return int(block)
+
+
+def _blocks(start: int, n_paths: int, block: int) -> list[tuple[int, int]]:
+    """``(first path, paths)`` of each block of ``start .. start + n_paths``."""
+    return [(start + lo, min(block, n_paths - lo)) for lo in range(0, n_paths, block)]
+
+
+def _run_tasks(client, fn, calls, on_result, *, label: str, window: int | None = None) -> None:
+    """``on_result(i, fn(*calls[i]))`` for every call, in completion order.
+
+    ``client=None`` runs them here one after the other. On a cluster at most ``window`` tasks
+    are submitted and not yet collected at a time (default twice the cluster's threads, read
+    again every second so that a cluster that is still scaling up gets used), so neither the
+    workers nor this process hold more than that many block results. A task lost with a worker
+    is recomputed by the scheduler; an exception in a task is raised here and the outstanding
+    tasks are cancelled.
+    """
+    if client is None:
+        for i, args in enumerate(calls):
+            on_result(i, fn(*args))
+        return
+    from distributed import as_completed
+
+    def limit():
+        return window if window is not None else max(4, 2 * sum(client.nthreads().values()))
+
+    token = uuid.uuid4().hex[:12]
+    todo = iter(enumerate(calls))
+    pending = {}
+    done = as_completed()
+
+    def top_up(n_max):
+        while len(pending) < n_max:
+            nxt = next(todo, None)
+            if nxt is None:
+                return
+            i, args = nxt
+            fut = client.submit(fn, *args, key=f"simcore-{label}-{token}-{i}")
+            pending[fut.key] = i
+            done.add(fut)
+
+    try:
+        n_max, checked = limit(), time.monotonic()
+        top_up(n_max)
+        for fut in done:
+            i = pending.pop(fut.key)
+            value = fut.result()
+            fut.release()
+            on_result(i, value)
+            if time.monotonic() - checked > 1.0:
+                n_max, checked = limit(), time.monotonic()
+            top_up(n_max)
+    finally:
+        if pending:
+            client.cancel(list(done.futures))
+
+
+def _simulate_block(scenario, seed_seq, sampling, start, n, n_total, threads, keep_draws):
+    """The task: paths ``start .. start+n`` of a run of ``n_total`` paths."""
+    return simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
+                    threads=threads, keep_draws=keep_draws)
+
+
+def _put(bufs, lo: int, r: SimulationResult) -> None:
+    out, seg_out, hits_out, draws_out, sev_out = bufs
+    sl = slice(lo, lo + r.n_paths)
+    out[:, :, sl] = r._out
+    seg_out[:, :, sl] = r._seg
+    hits_out[:, sl] = r._hits
+    if r.draws is not None:
+        for f, x in enumerate(r.draws["drivers"].values()):
+            draws_out[f, :, sl] = x.T
+        for k, x in enumerate(r.draws["severity"].values()):
+            sev_out[k, :, sl] = x.T
+
+
+def simulate_into(client, scenario: Scenario, seed_seq, sampling: str, start: int, n_total: int,
+                  block: int, threads, keep_draws: bool, progress, bufs) -> None:
+    """Fill the engine's buffers ``bufs`` (out, seg_out, hits_out, draws_out, sev_out; paths
+    ``start ..``) from tasks of ``block`` paths on ``client``; called by
+    :func:`simcore.simulate` with ``backend="dask"`` after it validated everything."""
+    _check_client(client)
+    n_paths = bufs[0].shape[2]
+    parts = _blocks(start, n_paths, block)
+    calls = [(scenario, seed_seq, sampling, s, n, n_total, threads, keep_draws) for s, n in parts]
+    done = [0]
+
+    def on_result(i, r):
+        _put(bufs, parts[i][0] - start, r)
+        done[0] += parts[i][1]
+        if progress is not None:
+            progress(done[0], n_paths)
+
+    _run_tasks(client, _simulate_block, calls, on_result, label="simulate")
+
+
+def _assemble(pieces: list[SimulationResult], n_paths: int, block: int) -> SimulationResult:
+    """One result from the block results of one run (in path order); its manifest is the first
+    block's, for the whole run, with the backend as ``simulate`` records it."""
+    first = pieces[0]
+    if len(pieces) == 1:
+        cat = [first._out, first._seg, first._hits]
+        draws = first.draws
+    else:
+        cat = [np.concatenate([getattr(p, a) for p in pieces], axis=-1)
+               for a in ("_out", "_seg", "_hits")]
+        draws = None
+        if first.draws is not None:
+            draws = {kind: {name: np.concatenate([p.draws[kind][name] for p in pieces])
+                            for name in first.draws[kind]} for kind in first.draws}
+    manifest = dict(first.manifest, n_paths=n_paths, threads=None,
+                    backend={"name": "dask", "block": block})
+    return SimulationResult(first.scenario, *cat, manifest, draws)
+
+
+def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, sampling: str = "mc",
+                  horizon: int | None = None, block: int | None = None,
+                  threads: int | None = None) -> list[SimulationResult]:
+    """``[simulate(s, n_paths, seed, horizon, sampling) for s in scenarios]``, every block of
+    every scenario in one batch of tasks on ``client`` (``None``: here). Each result has the
+    bytes of the local run (the same seed for all: common random numbers)."""
+    _check_client(client, optional=True)
+    scenarios = list(scenarios)
+    for i, s in enumerate(scenarios):
+        if not isinstance(s, Scenario):
+            raise TypeError(f"scenarios[{i}] must be a simcore Scenario, got {type(s).__name__}")
+    if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral) or n_paths < 1:
+        raise ValueError(f"n_paths={n_paths!r} must be a positive integer")
+    method_code(sampling)
+    block = _check_block(block, sampling)
+    if horizon is not None:
+        scenarios = [s.with_horizon(horizon) for s in scenarios]
+    ss = handle_seed(seed)  # resolved once: every scenario and block uses the same streams
+    if client is None:
+        return [simulate(s, int(n_paths), ss, sampling=sampling, threads=threads)
+                for s in scenarios]
+    parts = _blocks(0, int(n_paths), block)
+    calls, where = [], []
+    for j, s in enumerate(scenarios):
+        for b, (st, n) in enumerate(parts):
+            calls.append((s, ss, sampling, st, n, int(n_paths), threads, False))
+            where.append((j, b))
+    got: list[list] = [[None] * len(parts) for _ in scenarios]
+
+    def on_result(i, r):
+        j, b = where[i]
+        got[j][b] = r
+
+    _run_tasks(client, _simulate_block, calls, on_result, label="scenarios")
+    return [_assemble(g, int(n_paths), block) for g in got]
+
+
+def evaluate_design(client, scenario: Scenario | None, u, block: int | None = None, *,
+                    threads: int | None = None) -> SimulationResult:
+    """:func:`simcore.evaluate_uniforms` of the design ``u`` (n, horizon, columns) in blocks of
+    ``block`` rows on ``client`` (``None``: here); byte-identical to the local evaluation.
+    ``block=None`` sizes blocks at about 4 MB of design each (they travel inside the tasks)."""
+    _check_client(client, optional=True)
+    if scenario is None:
+        from .scenario_io import default_scenario
+
+        scenario = default_scenario()
+    arr = np.ascontiguousarray(np.asarray(u, dtype=np.float64))
+    if arr.ndim != 3 or arr.shape[0] < 1:
+        raise ValueError(f"u has shape {arr.shape}; expected (n_paths, horizon, n_columns)")
+    block = _check_block(block, "mc", default=max(1, DESIGN_BLOCK_BYTES // arr[0].nbytes))
+    if client is None:
+        return evaluate_uniforms(scenario, arr, threads=threads)
+    parts = _blocks(0, arr.shape[0], block)
+    pieces: list = [None] * len(parts)
+
+    def on_result(i, r):
+        pieces[i] = r
+
+    calls = [(scenario, arr[s: s + n], threads) for s, n in parts]
+    _run_tasks(client, _evaluate_block, calls, on_result, label="design")
+    return _assemble(pieces, arr.shape[0], block)
+
+
+def _evaluate_block(scenario, u, threads):
+    return evaluate_uniforms(scenario, u, threads=threads)
+
+
+# -- streamed summary: exact moments and quantiles without holding the paths --------------------
+PILOT = 1 << 16  # paths of the pilot that brackets the quantiles before pass 1
+
+
+def _levels(qa: np.ndarray, n: int) -> np.ndarray:
+    """The quantile levels a row of ``n`` values needs: ``qa`` and its MCSE brackets, as
+    :meth:`SimulationResult.summary` computes them."""
+    half = _Z95 * np.sqrt(qa * (1 - qa))
+    nn = max(n, 1)
+    return np.concatenate([qa, np.clip(qa - half / np.sqrt(nn), 0, 1),
+                           np.clip(qa + half / np.sqrt(nn), 0, 1)])
+
+
+def _rows(scenario, seed_seq, sampling, start, n, n_total, threads, names):
+    r = simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
+                 threads=threads)
+    return r, [x for name in names for x in r._rows(name)]  # (output, year) rows
+
+
+def _pilot_block(scenario, seed_seq, sampling, n, n_total, threads, names, qa):
+    """The pass-1 brackets from the run's first ``n`` paths."""
+    _r, rows = _rows(scenario, seed_seq, sampling, 0, n, n_total, threads, names)
+    return pilot_brackets(rows, lambda m: _levels(qa, round(m * n_total / n)))
+
+
+def _pass_block(scenario, seed_seq, sampling, start, n, n_total, threads, names, plan, first):
+    """One block's share of a pass of :func:`simulate_summary`: what ``plan`` asks for
+    (:meth:`OrderStatistics.part`), and in the ``first`` pass the moments of each (output,
+    year) row and the counts behind the risk rows."""
+    r, rows = _rows(scenario, seed_seq, sampling, start, n, n_total, threads, names)
+    part = OrderStatistics.part(rows, plan)
+    if not first:
+        return part
+    H = r.horizon
+    npa = r._rows("net_profit_attributable")
+    fc = _forecast(scenario.forecast.net_profit_attributable, H)
+    risk = {"loss": np.count_nonzero(npa < 0, axis=1),
+            "miss": np.array([np.count_nonzero(npa[t] < fc[t]) for t in range(H)])}
+    for name in PRICE_OUTPUTS:
+        risk[name] = np.count_nonzero(r._rows(name) > scenario.market_price, axis=1)
+    return block_moments(rows), part, risk
+
+
+def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
+                     seed=DEFAULT_SEED, *, client=None, horizon: int | None = None,
+                     sampling: str = "mc", outputs=None, q=DEFAULT_Q, block: int | None = None,
+                     threads: int | None = None,
+                     max_values: int = MAX_VALUES) -> pd.DataFrame:
+    """The summary of an ``n_paths`` run, streamed block by block: no process ever holds more
+    than one block of paths (``block``, default :data:`DASK_BLOCK`).
+
+    Blocks run as tasks on ``client`` (a ``distributed.Client``) or, with ``client=None``, here
+    one after the other; the table is the same either way (moments are merged in block order,
+    so they depend on ``block`` by rounding only; quantiles and probabilities not at all).
+    Returns the tidy table of :meth:`SimulationResult.summary` (``output, year, statistic,
+    value, mcse, defined``; rows ``mean``, ``std``, ``q<level>`` per output and year) followed
+    by the risk rows of :meth:`SimulationResult.risk_metrics`: ``p_loss`` and
+    ``p_miss_forecast`` of net profit attributable and ``p_above_market`` of each implied
+    price (``mcse``: the binomial standard error). Quantiles and their ``mcse`` equal the
+    in-memory run's bytes; mean and std agree to rounding (merged moments: relative 1e-12).
+    ``attrs`` record the passes over the paths and their seconds.
+
+    ``max_values``: how many values the client may collect in one pass to finish the exact
+    quantiles (fewer: more passes; any value >= 1 gives the same numbers).
+    """
+    from .engine import MAX_HORIZON, _check_int, _validate_scenario
+
+    _check_client(client, optional=True)
+    if scenario is None:
+        from .scenario_io import default_scenario
+
+        scenario = default_scenario()
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
+    _validate_scenario(scenario)
+    n_paths = _check_int("n_paths", n_paths, 1)
+    if horizon is not None:
+        scenario = scenario.with_horizon(_check_int("horizon", horizon, 1, MAX_HORIZON))
+    method_code(sampling)
+    if sampling == "antithetic" and n_paths % 2:
+        raise ValueError(f"n_paths={n_paths} must be even for sampling='antithetic'")
+    block = _check_block(block, sampling)
+    max_values = _check_int("max_values", max_values, 1)
+    qa = SimulationResult._check_q(q)
+    allowed = list(OUTPUTS) + [f"revenue.{s}" for s in scenario.segment_names]
+    names = allowed if outputs is None else (
+        [outputs] if isinstance(outputs, str) else list(outputs))
+    for name in names:
+        if name not in allowed:
+            raise KeyError(f"unknown output {name!r}; available: {allowed}")
+    ss = handle_seed(seed)
+    R = len(names) * scenario.horizon
+    parts = _blocks(0, n_paths, block)
+    timing = []
+    base = (scenario, ss, sampling)
+
+    def run_pass(plan, on_result):
+        t0 = time.perf_counter()
+        first = not timing
+        calls = [(*base, s, n, n_paths, threads, names, plan, first) for s, n in parts]
+        _run_tasks(client, _pass_block, calls, on_result, label=f"summary{len(timing) + 1}")
+        timing.append(time.perf_counter() - t0)
+
+    brackets = []
+    _run_tasks(client, _pilot_block, [(*base, min(PILOT, n_paths), n_paths, threads, names, qa)],
+               lambda i, value: brackets.append(value), label="summary-pilot")
+
+    # pass 1: moments (merged in block order), counts in the brackets, risk counts
+    moments = np.zeros((R, 5))
+    early: dict[int, np.ndarray] = {}  # moments of blocks that finished before an earlier one
+    merged = [0]  # blocks merged so far
+    order = OrderStatistics(R, max_values)
+    order.start(brackets[0])
+    risk: dict[str, np.ndarray] = {}
+
+    def first(i, value):
+        mom, part, counts = value
+        early[i] = mom
+        while merged[0] in early:
+            moments[:] = merge_moments(moments, early.pop(merged[0]))
+            merged[0] += 1
+        order.add(part)
+        for key, c in counts.items():
+            risk[key] = risk.get(key, 0) + c
+
+    run_pass(brackets[0], first)
+    levels = []
+    for row in range(R):
+        n_def = int(moments[row, 0])
+        levels.append(_levels(qa, n_def))
+        if n_def:
+            prev, nxt, _gamma = quantile_ranks(n_def, levels[row])
+            order.seek(row, n_def, np.unique(np.concatenate([prev, nxt])).tolist())
+    order.pass1_done()
+
+    # later passes: collect or refine the located buckets until every rank is found
+    while (plan := order.plan()) is not None:
+        run_pass(plan, lambda i, value: order.add(value))
+        order.end_pass()
+
+    return _summary_frame(scenario, names, qa, levels, moments, order.found, risk, n_paths,
+                          dict(n_paths=n_paths, seed=seed_entropy(ss), sampling=sampling,
+                               block=block, passes=len(timing),
+                               pass_seconds=[round(t, 3) for t in timing],
+                               backend="local" if client is None else "dask"))
+
+
+def _summary_frame(scenario, names, qa, levels, moments, stats, risk, n_paths, attrs):
+    H = scenario.horizon
+    years = [scenario.base_year + 1 + t for t in range(H)]
+    n_def = moments[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = moments[:, 2] / n_def
+        m4 = moments[:, 4] / n_def
+        std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
+        se_mean = std / np.sqrt(n_def)
+        se_std = np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def))
+    mean = np.where(n_def > 0, moments[:, 1], np.nan)
+    m = qa.size
+    rows = []
+    for i, name in enumerate(names):
+        for t, year in enumerate(years):
+            row = i * H + t
+            n = int(n_def[row])
+            if n:
+                prev, nxt, gamma = quantile_ranks(n, levels[row])
+                a = np.array([stats[row][r] for r in prev])
+                b = np.array([stats[row][r] for r in nxt])
+                qv = lerp(a, b, gamma)
+            else:
+                qv = np.full(3 * m, np.nan)
+            common = {"output": name, "year": year, "defined": n / n_paths}
+            rows.append({**common, "statistic": "mean", "value": mean[row], "mcse": se_mean[row]})
+            rows.append({**common, "statistic": "std", "value": std[row], "mcse": se_std[row]})
+            for j, lev in enumerate(qa):
+                se = (qv[2 * m + j] - qv[m + j]) / (2 * _Z95)
+                rows.append({**common, "statistic": f"q{lev:g}", "value": qv[j], "mcse": se})
+    fc = _forecast(scenario.forecast.net_profit_attributable, H)
+
+    def p_row(output, year, stat, count):
+        p = count / n_paths
+        return {"output": output, "year": year, "statistic": stat, "value": p,
+                "mcse": float(np.sqrt(p * (1 - p) / n_paths)), "defined": 1.0}
+
+    for t, year in enumerate(years):
+        rows.append(p_row("net_profit_attributable", year, "p_loss", risk["loss"][t]))
+        if np.isfinite(fc[t]):
+            rows.append(p_row("net_profit_attributable", year, "p_miss_forecast",
+                              risk["miss"][t]))
+        for name in PRICE_OUTPUTS:
+            rows.append(p_row(name, year, "p_above_market", risk[name][t]))
+    df = pd.DataFrame(rows, columns=["output", "year", "statistic", "value", "mcse", "defined"])
+    df.attrs.update(scenario=scenario.name, ticker=scenario.ticker,
+                    market_price=scenario.market_price, **attrs)
+    return df
