@@ -1,7 +1,7 @@
 """End-to-end speed of the default scenario: kernel + quantiles vs its random-number floor and
 the numpy reference, measured side by side in one process.
 
-Run: ``python benchmarks/bench_simulate.py [--paths 1000000] [--horizon 3] [--repeats 5]``
+Run: ``python -m benchmarks.bench_simulate [--paths 1000000] [--horizon 3] [--repeats 5]``
 
 - ``simulate``: ``simcore.simulate`` (sample + model, all stored outputs) followed by the
   quantiles (``DEFAULT_Q``) of every stored output; warm (compiled before timing).

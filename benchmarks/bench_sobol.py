@@ -1,6 +1,6 @@
 """Sobol' analysis of the default scenario: SALib's Saltelli design evaluated by the kernel.
 
-Run: ``python benchmarks/bench_sobol.py [--n 8192] [--outputs net_profit_attributable ...]``
+Run: ``python -m benchmarks.bench_sobol [--n 8192] [--outputs net_profit_attributable ...]``
 
 Times, each warm (the kernel is compiled and SALib imported before timing):
 

@@ -1,6 +1,6 @@
 """Standard normals through simcore's addressed streams and ppf path vs numpy's SFC64.
 
-Run: ``python benchmarks/bench_streams.py [--n 20000000] [--repeats 7]``
+Run: ``python -m benchmarks.bench_streams [--n 20000000] [--repeats 7]``
 
 Our path: Philox4x32-10 uniforms addressed by (stream, path, year, slot), vectorised across
 streams, then the AS241 inverse normal, inside a parallel numba kernel (both threads).
