@@ -330,17 +330,10 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     ``max_values``: how many values the client may collect in one pass to finish the exact
     quantiles (fewer: more passes; any value >= 1 gives the same numbers).
     """
-    from .engine import MAX_HORIZON, _check_int, _validate_scenario
+    from .engine import MAX_HORIZON, _check_int, resolve_scenario
 
     _check_client(client, optional=True)
-    if scenario is None:
-        from .scenario_io import default_scenario
-
-        scenario = default_scenario()
-    if not isinstance(scenario, Scenario):
-        raise TypeError(
-            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
-    _validate_scenario(scenario)
+    scenario = resolve_scenario(scenario)
     n_paths = _check_int("n_paths", n_paths, 1)
     if horizon is not None:
         scenario = scenario.with_horizon(_check_int("horizon", horizon, 1, MAX_HORIZON))

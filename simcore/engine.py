@@ -57,6 +57,20 @@ def result_bytes(n_paths: int, horizon: int, n_segments: int, n_drivers: int = 0
     return int(n_paths) * per
 
 
+def resolve_scenario(scenario: Scenario | None) -> Scenario:
+    """``scenario``, or the default for None, checked like a scenario file (TypeError if it is
+    not a Scenario)."""
+    if scenario is None:
+        from .scenario_io import default_scenario
+
+        return default_scenario()
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
+    _validate_scenario(scenario)
+    return scenario
+
+
 def _validate_scenario(scenario: Scenario) -> None:
     """Run a scenario built in Python through the same checks as a scenario file (one code path
     for validation: its TOML form is loaded back; about 4 ms)."""
@@ -133,14 +147,7 @@ def simulate(
         :data:`simcore.distributed.DASK_BLOCK`; even for antithetic sampling). Results do not
         depend on it.
     """
-    if scenario is None:
-        from .scenario_io import default_scenario
-
-        scenario = default_scenario()
-    if not isinstance(scenario, Scenario):
-        raise TypeError(
-            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
-    _validate_scenario(scenario)
+    scenario = resolve_scenario(scenario)
     n_paths = _check_int("n_paths", n_paths, 1)
     start = _check_int("start", start, 0)
     n_total = start + n_paths if n_total is None else _check_int(
