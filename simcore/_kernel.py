@@ -13,10 +13,11 @@ drivers, ``K`` shocks, ``E`` shock effects, ``S`` segments, ``C`` copula labels.
 Shocks: ``sh_prob[k, t]`` is shock k's probability of hitting in year t (0 when switched off,
 1 in a year a stress forces it) and ``sh_sev[k, t]`` a forced severity (NaN: drawn from the
 shock's severity distribution).
-Outputs (float64 unless said): ``out[o, t, i]`` for ``o`` in ``scenario.OUTPUTS`` order,
-``seg_out[s, t, i]``, ``hits_out[t, i]`` (uint32 bitmask of the shocks that hit). With
-``keep_draws``: ``draws_out[f, t, i]`` driver values and ``sev_out[k, t, i]`` severities (0 where
-the shock did not hit).
+Outputs (float64 unless said), path ``start + i`` in column ``o = first + i``:
+``out[o_, t, o]`` for ``o_`` in ``scenario.OUTPUTS`` order, ``seg_out[s, t, o]``,
+``hits_out[t, o]`` (uint32 bitmask of the shocks that hit). With ``keep_draws``:
+``draws_out[f, t, o]`` driver values and ``sev_out[k, t, o]`` severities (0 where the shock did
+not hit). The kernel is serial and ``nogil``; the engine runs blocks of paths on several threads.
 """
 
 from __future__ import annotations

@@ -200,7 +200,6 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
     sc = scenario
     H = sc.horizon
     paths = np.arange(start, start + n_paths, dtype=np.uint64)
-    names = [d.name for d in sc.drivers]
     eps = {}
     for d in sc.drivers:
         key = stream_key(seed, driver_stream(d.name))
@@ -247,7 +246,6 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
         hits[s.name] = (u_occ < prob[k][None, :]).astype(np.float64)
         drawn = _ppf_numpy(s.severity, u_sev)
         severity[s.name] = np.where(np.isnan(fixed[k])[None, :], drawn, fixed[k][None, :])
-    del names
     return drivers, hits, severity
 
 
