@@ -13,11 +13,11 @@ is validated against scipy (1e-8 relative, 1e-10 absolute) before timing; median
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 
+from benchmarks.harness import median_time as _median_times
 from distributions import _kernel
 from distributions._numba import jit
 from distributions.testing import sane_distributions
@@ -25,19 +25,16 @@ from distributions.testing import sane_distributions
 TABULATED = {"Beta", "PERT", "Gamma", "StudentT"}
 
 
+
+def _median(fn, repeats):
+    return _median_times(fn, repeats)[0]
+
 @jit
 def _loop(code, p, tables, offset, u, out):
     for i in range(u.size):
         out[i] = _kernel.ppf_u(code, p, tables, offset, u[i])
 
 
-def median_time(fn, repeats: int) -> float:
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def validate(got: np.ndarray, ref: np.ndarray, what: str) -> None:
@@ -73,10 +70,10 @@ def main(argv=None) -> list[dict]:
         for label, a in variants.items():
             _loop(*a, u, out)  # warm-up (compiles once) and validation
             validate(out, ref, f"{name} {label}")
-            row[label] = median_time(lambda a=a: _loop(*a, u, out), args.repeats) / args.n * 1e9
+            row[label] = _median(lambda a=a: _loop(*a, u, out), args.repeats) / args.n * 1e9
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            t = median_time(lambda f=frozen: f.ppf(u), max(1, args.repeats // 2))
+            t = _median(lambda f=frozen: f.ppf(u), max(1, args.repeats // 2))
         row["scipy"] = t / args.n * 1e9
         rows.append(row)
         exact = f"{row['exact']:8.1f}" if "exact" in row else " " * 8

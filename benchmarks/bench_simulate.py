@@ -15,12 +15,12 @@ Before timing, the kernel is validated against the reference on the same draws.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numba
 import numpy as np
 from numba import prange
 
+from benchmarks.harness import median_time as _median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit
 from distributions.sampling import sample_pairs
@@ -31,6 +31,9 @@ from simcore.results import DEFAULT_Q
 from simcore.scenario import OUTPUTS
 from simcore.scenario_io import default_scenario
 
+
+def _median(fn, repeats):
+    return _median_times(fn, repeats)[0]
 
 @pjit
 def _random_numbers(n, H, drv_k0, drv_k1, sh_k0, sh_k1, out):
@@ -53,13 +56,6 @@ def _random_numbers(n, H, drv_k0, drv_k1, sh_k0, sh_k1, out):
         out[c] = acc
 
 
-def median_time(fn, repeats):
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def validate(sc, seed):
@@ -101,9 +97,9 @@ def main(argv=None) -> dict:
 
     full()  # warm-up: compiles everything
     rng()
-    t_full = median_time(full, args.repeats)
-    t_kernel = median_time(kernel_only, args.repeats)
-    t_rng = median_time(rng, args.repeats)
+    t_full = _median(full, args.repeats)
+    t_kernel = _median(kernel_only, args.repeats)
+    t_rng = _median(rng, args.repeats)
     res = {
         "paths": n, "horizon": sc.horizon, "threads": numba.get_num_threads(),
         "simulate_plus_quantiles_s": t_full, "simulate_s": t_kernel,
@@ -113,7 +109,7 @@ def main(argv=None) -> dict:
     }
     if not args.no_reference:
         m = min(args.ref_paths, n)
-        t_ref = median_time(lambda: reference.simulate_reference(sc, m, seed), 1) * n / m
+        t_ref = _median(lambda: reference.simulate_reference(sc, m, seed), 1) * n / m
         res["numpy_reference_s_scaled"] = t_ref
         res["speedup_vs_reference"] = t_ref / t_full
     print(f"default scenario, {n:,} paths x {sc.horizon} years, {res['threads']} threads, "

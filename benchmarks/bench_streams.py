@@ -13,19 +13,23 @@ timings measured side by side in one process; the JIT is warmed up and the outpu
 from __future__ import annotations
 
 import argparse
-import time
 
 import numba
 import numpy as np
 from numba import prange
 from scipy import stats
 
+from benchmarks.harness import median_time as _median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit
 from distributions.streams import stream_key, uniform_pairs
 
 N_STREAMS = 16  # one (path, year) draws this many streams at once, as the simulation kernel does
 
+
+
+def _median(fn, repeats):
+    return _median_times(fn, repeats)[0]
 
 @pjit
 def _normals(k0s, k1s, n_paths, out):
@@ -63,13 +67,6 @@ def numpy_sfc64(n: int, seed: int = 0):
     return run
 
 
-def median_time(fn, repeats: int) -> float:
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def validate(x: np.ndarray) -> None:
@@ -88,7 +85,7 @@ def main(argv=None) -> dict:
     a, b = ours(args.n), numpy_sfc64(args.n)
     validate(a())  # warm-up (compiles) and validation
     validate(b())
-    ta, tb = median_time(a, args.repeats), median_time(b, args.repeats)
+    ta, tb = _median(a, args.repeats), _median(b, args.repeats)
     res = {
         "n": args.n,
         "threads": numba.get_num_threads(),
