@@ -18,7 +18,7 @@ from scipy import special, stats
 from . import _kernel
 from ._base import Param
 from ._table import TabulatedDistribution
-from .uniform import _check_bounds
+from .uniform import _check_mode
 
 
 class PERT(TabulatedDistribution):
@@ -28,12 +28,7 @@ class PERT(TabulatedDistribution):
     __slots__ = ()
 
     def _check(self) -> None:
-        _check_bounds(self)
-        if not self.low <= self.mode <= self.high:
-            raise ValueError(
-                f"{self.family}: mode={self.mode!r} must lie in [low, high] = "
-                f"[{self.low!r}, {self.high!r}]"
-            )
+        _check_mode(self)
 
     def shapes(self) -> tuple[float, float]:
         """The Beta shapes ``(alpha, beta)``."""

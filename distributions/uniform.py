@@ -27,6 +27,16 @@ def _check_bounds(dist) -> None:
         )
 
 
+def _check_mode(dist) -> None:
+    """``low < high`` and ``low <= mode <= high`` (Triangular, PERT)."""
+    _check_bounds(dist)
+    if not dist.low <= dist.mode <= dist.high:
+        raise ValueError(
+            f"{dist.family}: mode={dist.mode!r} must lie in [low, high] = "
+            f"[{dist.low!r}, {dist.high!r}]"
+        )
+
+
 class Uniform(Elicitable, Distribution):
     family = "Uniform"
     code = _kernel.CODE_UNIFORM
@@ -65,12 +75,7 @@ class Triangular(Distribution):
     __slots__ = ()
 
     def _check(self) -> None:
-        _check_bounds(self)
-        if not self.low <= self.mode <= self.high:
-            raise ValueError(
-                f"{self.family}: mode={self.mode!r} must lie in [low, high] = "
-                f"[{self.low!r}, {self.high!r}]"
-            )
+        _check_mode(self)
 
     def _c(self) -> float:
         return (self.mode - self.low) / (self.high - self.low)

@@ -123,35 +123,27 @@ def _integer(text: str) -> int:
     return int(x)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = _integer(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return v
-
-
-def _seed(text: str) -> int:
-    try:
-        v = _integer(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative integer")
-    return v
-
-
-def _horizon(text: str) -> int:
+def _int_in(text: str, low: int, high: int | None, what: str) -> int:
+    """An argparse integer in ``[low, high]``; the error says what is allowed."""
     try:
         v = _integer(text)
     except argparse.ArgumentTypeError:
         v = None
-    if v is None or not 1 <= v <= MAX_HORIZON:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a horizon in years; allowed 1 to {MAX_HORIZON}")
+    if v is None or v < low or (high is not None and v > high):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
     return v
+
+
+def _positive_int(text: str) -> int:
+    return _int_in(text, 1, None, "a positive integer")
+
+
+def _seed(text: str) -> int:
+    return _int_in(text, 0, None, "a non-negative integer")
+
+
+def _horizon(text: str) -> int:
+    return _int_in(text, 1, MAX_HORIZON, f"a horizon in years; allowed 1 to {MAX_HORIZON}")
 
 
 def build_parser() -> argparse.ArgumentParser:
