@@ -25,11 +25,10 @@ from scipy import special
 from distributions.streams import uniforms_numpy
 from simcore import _kernel, reference
 from simcore._compile import compile_scenario
+from simcore._kernel import CHUNK  # paths per work item of _random_numbers
 from simcore.engine import simulate
 
 from .bench_simulate import _random_numbers
-
-CHUNK = 1024  # paths per work item of _random_numbers
 
 
 # -- the floor ----------------------------------------------------------------------------------

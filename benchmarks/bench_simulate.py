@@ -23,9 +23,10 @@ from numba import prange
 from benchmarks.harness import median_time as _median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit
-from distributions.sampling import sample_pairs
+from distributions.streams import uniform_run
 from simcore import reference
 from simcore._compile import compile_scenario
+from simcore._kernel import CHUNK
 from simcore.engine import DEFAULT_SEED, simulate
 from simcore.results import DEFAULT_Q
 from simcore.scenario import OUTPUTS
@@ -37,25 +38,32 @@ def _median(fn, repeats):
 
 @pjit
 def _random_numbers(n, H, drv_k0, drv_k1, sh_k0, sh_k1, out):
+    """The run's random numbers, laid out and generated as the kernel does (chunks of
+    ``CHUNK`` paths; per chunk, year and stream: ``uniform_run`` over the chunk's paths, then
+    the drivers' normal scores by ``ndtri_many``); ``out[c]`` is a checksum of chunk ``c``
+    (driver 0's normal score + shock 0's two uniforms, summed over paths and years)."""
     F = drv_k0.size
     K = sh_k0.size
-    chunk = 1024
-    for c in prange((n + chunk - 1) // chunk):
-        u0 = np.empty(F)
-        u1 = np.empty(F)
-        z = np.empty(F)
-        s0 = np.empty(K)
-        s1 = np.empty(K)
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        u = np.empty((F, CHUNK))  # scratch per chunk, as in the kernel
+        spare = np.empty(CHUNK)
+        z = np.empty((F, CHUNK))
+        s0 = np.empty((K, CHUNK))
+        s1 = np.empty((K, CHUNK))
+        tails = np.empty(CHUNK, np.int64)
+        work = np.empty((5, CHUNK))
+        lo = c * CHUNK
+        m = min(CHUNK, n - lo)
         acc = 0.0
-        for p in range(c * chunk, min((c + 1) * chunk, n)):
-            for t in range(H):
-                sample_pairs(0, drv_k0, drv_k1, p, t, 0, 0, u0, u1)
-                sample_pairs(0, sh_k0, sh_k1, p, t, 0, 0, s0, s1)
-                ndtri_many(u0, z)
-                acc += z[0] + s0[0] + s1[0]
+        for t in range(H):
+            for f in range(F):
+                uniform_run(drv_k0[f], drv_k1[f], lo, t, 0, u[f, :m], spare[:m])
+                ndtri_many(u[f, :m], z[f, :m], tails, work)
+            for k in range(K):
+                uniform_run(sh_k0[k], sh_k1[k], lo, t, 0, s0[k, :m], s1[k, :m])
+            for i in range(m):
+                acc += z[0, i] + s0[0, i] + s1[0, i]
         out[c] = acc
-
-
 
 
 def validate(sc, seed):
@@ -90,7 +98,7 @@ def main(argv=None) -> dict:
         simulate(sc, n, seed=seed)
 
     ki = compile_scenario(sc, np.random.SeedSequence(seed))
-    scratch = np.empty((n + 1023) // 1024)
+    scratch = np.empty((n + CHUNK - 1) // CHUNK)
 
     def rng():
         _random_numbers(n, sc.horizon, ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1, scratch)

@@ -3,7 +3,7 @@
 Run: ``python -m benchmarks.bench_streams [--n 20000000] [--repeats 7]``
 
 Our path: Philox4x32-10 uniforms addressed by (stream, path, year, slot), vectorised across
-streams, then the AS241 inverse normal, inside a parallel numba kernel (both threads).
+paths, then the AS241 inverse normal, inside a parallel numba kernel (both threads).
 numpy's: ``Generator(SFC64()).standard_normal(n)`` called from Python (ziggurat, one thread).
 Both produce n float64 standard normals into a preallocated array; medians of ``--repeats``
 timings measured side by side in one process; the JIT is warmed up and the output validated
@@ -22,7 +22,7 @@ from scipy import stats
 from benchmarks.harness import median_time as _median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit
-from distributions.streams import stream_key, uniform_pairs
+from distributions.streams import stream_key, uniform_run
 
 N_STREAMS = 16  # one (path, year) draws this many streams at once, as the simulation kernel does
 
@@ -33,24 +33,31 @@ def _median(fn, repeats):
 
 @pjit
 def _normals(k0s, k1s, n_paths, out):
-    """out[p, s] = standard normal of stream s, path p, year 0, slots 0 and 1 (two per Philox)."""
-    S = k0s.size
-    chunk = 1024
+    """out[2 s + j, p] = standard normal of stream s, path p, year 0, slot j (two per Philox
+    call), generated as the simulation kernel does: per chunk of paths and stream,
+    ``uniform_run`` over the chunk's paths, then ``ndtri_many``."""
+    chunk = 512
     for c in prange((n_paths + chunk - 1) // chunk):
-        u = np.empty(2 * S)  # scratch per chunk: allocation per path would dominate
-        for p in range(c * chunk, min((c + 1) * chunk, n_paths)):
-            uniform_pairs(k0s, k1s, p, 0, 0, u[:S], u[S:])
-            ndtri_many(u, out[p])
+        u0 = np.empty(chunk)  # scratch per chunk: allocation per path would dominate
+        u1 = np.empty(chunk)
+        tails = np.empty(chunk, np.int64)
+        work = np.empty((3, chunk))
+        lo = c * chunk
+        hi = min(lo + chunk, n_paths)
+        for s in range(k0s.size):
+            uniform_run(k0s[s], k1s[s], lo, 0, 0, u0[: hi - lo], u1[: hi - lo])
+            ndtri_many(u0[: hi - lo], out[2 * s, lo:hi], tails, work)
+            ndtri_many(u1[: hi - lo], out[2 * s + 1, lo:hi], tails, work)
 
 
 def ours(n: int, seed: int = 0):
     keys = np.array([stream_key(seed, f"bench.{i}") for i in range(N_STREAMS // 2)])
     k0 = np.ascontiguousarray(keys[:, 0])
     k1 = np.ascontiguousarray(keys[:, 1])
-    out = np.empty((n // N_STREAMS, N_STREAMS))
+    out = np.empty((N_STREAMS, n // N_STREAMS))
 
     def run():
-        _normals(k0, k1, out.shape[0], out)
+        _normals(k0, k1, out.shape[1], out)
         return out
 
     return run

@@ -82,6 +82,7 @@ N_PARAMS = 8
 TABLE_N = 2**13 + 1
 TABLE_Z0 = -8.5
 TABLE_H = 17.0 / (TABLE_N - 1)
+_LAST = float(TABLE_N - 1)  # the last grid point, in units of TABLE_H
 
 _SQRT2 = math.sqrt(2.0)
 DBL_MIN = 2.2250738585072014e-308  # smallest normal double
@@ -118,10 +119,15 @@ def _poly(c, x):
 @jit
 def ndtri(u):
     """Standard normal inverse CDF (AS241). ``u`` outside (0, 1) gives -inf/+inf/NaN."""
+    if abs(u - 0.5) <= 0.425:
+        return ndtri_central(u)
+    return _ndtri_tail(u)
+
+
+@jit(inline="always")
+def _ndtri_tail(u):
+    """AS241 for ``|u - 0.5| > 0.425`` (and the edge cases 0, 1 and NaN)."""
     q = u - 0.5
-    if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        return q * _poly(_A, r) / _poly(_B, r)
     r = u if q < 0.0 else 1.0 - u
     if r <= 0.0:
         if r == 0.0:
@@ -145,13 +151,10 @@ def ndtr(z):
 
 @jit(inline="always")
 def table_locate(z):
-    """Grid cell ``k`` and position ``t`` in [0, 1] of ``z`` on the table grid (clamped)."""
-    s = (z - TABLE_Z0) / TABLE_H
-    if s <= 0.0:
-        return 0, 0.0
-    if s >= TABLE_N - 1:
-        return TABLE_N - 2, 1.0
-    k = int(s)
+    """Grid cell ``k`` and position ``t`` in [0, 1] of ``z`` on the table grid (clamped to its
+    ends). Branch-free (min/max), so a loop of it vectorises."""
+    s = min(max((z - TABLE_Z0) / TABLE_H, 0.0), _LAST)
+    k = min(int(s), TABLE_N - 2)
     return k, s - k
 
 
@@ -179,6 +182,28 @@ def table_eval(tables, offset, z):
     k, t = table_locate(z)
     i = offset + k
     return hermite(tables[i, 0], tables[i + 1, 0], tables[i, 1], tables[i + 1, 1], t)
+
+
+@jit(inline="always")
+def table_eval_many(tables, offset, z, out, cells, work):
+    """``out[i] = table_eval(tables, offset, z[i])`` for ``i < z.size``, same bytes, in three
+    loops: grid cells (vectorised), the four table entries of each cell gathered into rows of
+    the scratch ``work`` (float64[5, >= z.size]; ``cells``: uint64[>= z.size]), then the
+    Hermite cubic (vectorised). About 3x faster than one loop, which LLVM does not vectorise
+    (it declines hardware gathers on this class of CPU)."""
+    flat = tables.ravel()
+    for i in range(z.size):
+        k, t = table_locate(z[i])
+        cells[i] = np.uint64(2 * (offset + k))  # unsigned: no negative-index wraparound code
+        work[4, i] = t
+    for i in range(z.size):
+        j = cells[i]
+        work[0, i] = flat[j]
+        work[1, i] = flat[j + np.uint64(2)]
+        work[2, i] = flat[j + np.uint64(1)]
+        work[3, i] = flat[j + np.uint64(3)]
+    for i in range(z.size):
+        out[i] = hermite(work[0, i], work[1, i], work[2, i], work[3, i], work[4, i])
 
 
 @jit(inline="always")
@@ -368,12 +393,32 @@ def ndtri_central(u):
 
 
 @jit(inline="always")
-def ndtri_many(u, out):
-    """``out[i] = ndtri(u[i])`` in two passes: the central rational for every entry (a loop
-    LLVM vectorises), then the tails (|u - 0.5| > 0.425, 15% of draws) fixed up one by one.
-    Same bytes as :func:`ndtri`, about a third faster on a row of draws."""
+def ndtri_many(u, out, tails, work):
+    """``out[i] = ndtri(u[i])`` for ``i < u.size``, same bytes as :func:`ndtri`, about 3x
+    faster than calling it per entry (a branch per entry mispredicts on random input).
+
+    Loops that LLVM vectorises wherever it can: the central rational for every entry; the
+    indices of the tails (|u - 0.5| > 0.425, 15% of draws) packed into the int64 scratch
+    ``tails`` (size >= u.size) without a branch; their logarithms one by one (a libm call);
+    square root and rational vectorised in the float64 scratch ``work`` (shape (3, >= u.size));
+    the far tails (r > 5, u < 1.4e-11) and 0, 1 or NaN through :func:`_ndtri_tail`.
+    """
     for i in range(u.size):
         out[i] = ndtri_central(u[i])
+    nt = 0
     for i in range(u.size):
-        if abs(u[i] - 0.5) > 0.425:
-            out[i] = ndtri(u[i])
+        tails[nt] = i
+        nt += abs(u[i] - 0.5) > 0.425
+    for j in range(nt):
+        x = u[tails[j]]
+        work[0, j] = math.log(x if x < 0.5 else 1.0 - x)
+    for j in range(nt):
+        r = math.sqrt(-work[0, j])
+        work[1, j] = r
+        work[2, j] = _poly(_C, r - 1.6) / _poly(_D, r - 1.6)
+    for j in range(nt):
+        i = tails[j]
+        if work[1, j] <= 5.0:
+            out[i] = -work[2, j] if u[i] < 0.5 else work[2, j]
+        else:
+            out[i] = _ndtri_tail(u[i])

@@ -148,6 +148,8 @@ def _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k
     u0 = np.empty(F)
     u1 = np.empty(F)
     z = np.empty(F)
+    tails = np.empty(F, np.int64)
+    work = np.empty((3, F))
     zc = np.empty(C)
     xc = np.empty(C)
     mk0 = np.empty(1, np.uint64)
@@ -172,7 +174,7 @@ def _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k
             for f in range(F):
                 out[f, t, i] = ppf_u(codes[f], params[f], tables, offsets[f], u0[f])
             if C:
-                ndtri_many(u0, z)
+                ndtri_many(u0, z, tails, work)
                 for c in range(C):
                     zc[c] = z[corr_idx[c]]
                 if t_df > 0.0:

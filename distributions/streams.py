@@ -31,6 +31,7 @@ __all__ = [
     "uniform",
     "uniforms",
     "uniform_pairs",
+    "uniform_run",
     "to_unit",
     "counter_words",
     "philox4x32_numpy",
@@ -149,6 +150,24 @@ def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
     c0, c1, c2, c3 = counter_words(path, year, pair)
     for i in range(k0s.size):
         r0, r1, r2, r3 = philox4x32(c0, c1, c2, c3, k0s[i], k1s[i])
+        out0[i] = to_unit(r0, r1)
+        out1[i] = to_unit(r2, r3)
+
+
+@jit(inline="always")
+def uniform_run(k0, k1, start, year, pair, out0, out1):
+    """Both uniforms of slot pair ``pair`` at ``year`` of the stream with key ``(k0, k1)`` for
+    the consecutive paths ``start + i``, ``i < out0.size``: ``out0[i]`` is slot ``2 * pair``,
+    ``out1[i]`` slot ``2 * pair + 1``.
+
+    One key and consecutive counters: pure integer arithmetic in independent iterations, which
+    LLVM vectorises across paths (AVX-512 ``vpmuludq``, eight Philox streams at a time).
+    """
+    y = np.uint64(year)
+    pr = np.uint64(pair)
+    for i in range(out0.size):
+        p = np.uint64(start + i)
+        r0, r1, r2, r3 = philox4x32(p & _MASK32, p >> _S32, y, pr, k0, k1)
         out0[i] = to_unit(r0, r1)
         out1[i] = to_unit(r2, r3)
 

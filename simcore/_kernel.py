@@ -5,8 +5,15 @@ Private. :func:`simcore.engine.simulate` validates, compiles the scenario to pla
 no validation, reads no global state and never seeds anything: every uniform is addressed by
 ``(stream key, path, year, slot)``.
 
-The equations are those of :mod:`simcore.reference` (the numpy oracle), written per path with
-identical operation order, so both agree to rounding (tested at 1e-12 relative).
+The equations are those of :mod:`simcore.reference` (the numpy oracle) with identical operation
+order, so both give the same bits on the same draws (tested).
+
+Layout: paths go through in chunks of :data:`CHUNK`. Within a chunk each stage loops over the
+chunk's paths for one driver, shock or output at a time (one row of a ``(rows, CHUNK)`` scratch
+array). A loop then has one stream key and consecutive counters, one distribution family, one
+output row: Philox, the central inverse normal, the Gaussian copula, the common marginals and the
+income statement vectorise (AVX2/AVX-512), and a driver's family is dispatched once per chunk
+instead of once per draw. Results do not depend on ``CHUNK``.
 
 Shapes: ``n`` paths in this call (global indices ``start .. start+n-1``), ``H`` years, ``F``
 drivers, ``K`` shocks, ``E`` shock effects, ``S`` segments, ``C`` copula labels.
@@ -30,17 +37,15 @@ from distributions._kernel import (
     CODE_LOGNORMAL,
     CODE_NORMAL,
     CODE_TABLE,
-    hermite,
-    ndtri,
-    ndtri_central,
+    ndtri_many,
     ppf_u,
     ppf_z,
-    table_locate,
+    table_eval_many,
 )
 from distributions._numba import jit
-from distributions.copula import chi2_ppf, correlate_row, t_correlate_row
+from distributions.copula import chi2_ppf, t_correlate_row
 from distributions.sampling import sample_pairs
-from distributions.streams import counter_words, philox4x32, to_unit
+from distributions.streams import uniform_run
 
 # output rows (scenario.OUTPUTS order)
 O_REVENUE, O_GP, O_OP, O_PBT, O_NP, O_NPA, O_EPS, O_PS, O_PE, O_DCF = range(10)
@@ -53,222 +58,13 @@ N_TARGETS = 9
 # schedule rows (_compile.SCHED_ROWS order)
 S_DEBT, S_DEBT_PREV, S_OTHER, S_NONOP, S_MINORITY, S_DA, S_CAPEX, S_NETDEBT = range(8)
 GROWTH_FLOOR = -0.95
-CHUNK = 1024  # paths per parallel work item; results do not depend on it
+CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 
 @jit
 def _severity(code, p, tables, offset, u):
     """A shock's severity (only on a hit: one out-of-line ``ppf_u`` keeps the kernel small)."""
     return ppf_u(code, p, tables, offset, u)
-
-
-@jit
-def _chunk(
-    c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-    drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sh_sev, sev_code, sev_p, sev_off,
-    eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-    schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-):
-    F = drv_code.shape[0]
-    K = sh_prob.shape[0]
-    S = base_rev.shape[0]
-    H = schedules.shape[1]
-    eps = np.empty(F)
-    zprev = np.empty(F)
-    val = np.empty(F)
-    impulse = np.zeros((max(K, 1), H))
-    seg_rev = np.empty(S)
-    eff_scalar = np.zeros(N_TARGETS)
-    eff_seg = np.zeros((2, S))
-    nopat = np.empty(H)
-    fcf = np.empty(H)
-    u0 = np.empty(F)
-    u1 = np.empty(F)
-    u_occ = np.empty(K)
-    u_sev = np.empty(K)
-    C = corr_idx.shape[0]
-    zc = np.empty(C)
-    xc = np.empty(C)
-    m0 = np.empty(1)
-    m1 = np.empty(1)
-    lo = c * CHUNK
-    hi = min(lo + CHUNK, n)
-    for i in range(lo, hi):
-        path = start + i
-        o = first + i  # column of this path in the output arrays
-        F = drv_code.shape[0]
-        K = sh_prob.shape[0]
-        E = eff_shock.shape[0]
-        S = base_rev.shape[0]
-        H = schedules.shape[1]
-        C = corr_idx.shape[0]
-        shares = scalars[0]
-        for s in range(S):
-            seg_rev[s] = base_rev[s]
-        rev_prev = scalars[4]
-        carry = scalars[3]
-        for t in range(H):
-            # 1. independent normal scores of the drivers
-            if method == 3:
-                for f in range(F):
-                    u0[f] = sobol_u[i, t, f]
-                for k in range(K):
-                    u_occ[k] = sobol_u[i, t, F + 2 * k]
-                    u_sev[k] = sobol_u[i, t, F + 2 * k + 1]
-            elif method == 0:
-                # plain Monte Carlo: streams.uniform_pairs written out (a numba helper taking
-                # arrays costs ~10 ns of reference counting per call in this loop)
-                c0, c1, c2, c3 = counter_words(path, t, 0)
-                for f in range(F):
-                    r0, r1, _, _ = philox4x32(c0, c1, c2, c3, drv_k0[f], drv_k1[f])
-                    u0[f] = to_unit(r0, r1)
-                for k in range(K):
-                    r0, r1, r2, r3 = philox4x32(c0, c1, c2, c3, sh_k0[k], sh_k1[k])
-                    u_occ[k] = to_unit(r0, r1)
-                    u_sev[k] = to_unit(r2, r3)
-            else:
-                sample_pairs(method, drv_k0, drv_k1, path, t, 0, n_total, u0, u1)
-                sample_pairs(method, sh_k0, sh_k1, path, t, 0, n_total, u_occ, u_sev)
-            for f in range(F):  # ndtri_many written out, same bytes
-                eps[f] = ndtri_central(u0[f])
-            for f in range(F):
-                if drv_const[f]:
-                    eps[f] = 0.0
-                elif abs(u0[f] - 0.5) > 0.425:
-                    eps[f] = ndtri(u0[f])
-            # 2. copula over the labelled drivers (Student-t: one chi-square mixing draw)
-            if C:
-                for c in range(C):
-                    zc[c] = eps[corr_idx[c]]
-                if t_df > 0.0:
-                    if method == 3:
-                        m0[0] = sobol_u[i, t, F + 2 * K]
-                    else:
-                        sample_pairs(method, mix_k[0:1], mix_k[1:2], path, t, 0, n_total, m0, m1)
-                    t_correlate_row(corr_L, t_df, zc, chi2_ppf(t_df, m0[0]), xc)
-                else:
-                    correlate_row(corr_L, zc, xc)
-                for c in range(C):
-                    eps[corr_idx[c]] = xc[c]
-            # 3. persistence and marginals
-            for f in range(F):
-                if t == 0:
-                    z = eps[f]
-                else:
-                    z = drv_phi[f] * zprev[f] + drv_b[f] * eps[f]
-                zprev[f] = z
-                # the common marginals inline, indexing the arrays here: a helper taking arrays
-                # costs ~10 ns of reference counting per call (same arithmetic as ppf_z)
-                code = drv_code[f]
-                if code == CODE_NORMAL:
-                    x = drv_p[f, 0] + drv_p[f, 1] * z
-                elif code == CODE_TABLE:
-                    k_, t_ = table_locate(z)
-                    j_ = drv_off[f] + k_
-                    x = min(max(drv_p[f, 0] + drv_p[f, 1] * hermite(
-                        tables[j_, 0], tables[j_ + 1, 0], tables[j_, 1], tables[j_ + 1, 1], t_),
-                        drv_p[f, 6]), drv_p[f, 7])
-                elif code == CODE_LOGNORMAL:
-                    x = math.exp(drv_p[f, 0] + drv_p[f, 1] * z)
-                else:
-                    x = ppf_z(code, drv_p[f], tables, drv_off[f], z)
-                v = drv_base[f, t] * x if drv_mul[f] else drv_base[f, t] + x
-                val[f] = v
-                if keep_draws:
-                    draws_out[f, t, o] = v
-            # 4. shocks
-            mask = np.uint32(0)
-            for k in range(K):
-                if u_occ[k] < sh_prob[k, t]:
-                    sv = sh_sev[k, t]
-                    if np.isnan(sv):  # not forced: draw the severity
-                        sv = _severity(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k])
-                    impulse[k, t] = sv
-                    mask |= np.uint32(1) << np.uint32(k)
-                else:
-                    sv = 0.0
-                    impulse[k, t] = 0.0
-                if keep_draws:
-                    sev_out[k, t, o] = sv
-            hits_out[t, o] = mask
-            # 5. shock effects in year t
-            for j in range(N_TARGETS):
-                eff_scalar[j] = 0.0
-            for s in range(S):
-                eff_seg[0, s] = 0.0
-                eff_seg[1, s] = 0.0
-            for e in range(E):
-                k = eff_shock[e]
-                v = 0.0
-                for tau in range(t + 1):
-                    v += impulse[k, tau] * (eff_size[e] * eff_profile[e, t - tau])
-                if v > 0.0:
-                    v = min(v, eff_cap[e])
-                elif v < 0.0:
-                    v = -min(-v, eff_cap[e])
-                tg = eff_target[e]
-                if tg == T_GROWTH or tg == T_CHURN:
-                    for s in range(S):
-                        eff_seg[tg, s] += eff_segmask[e, s] * v
-                else:
-                    eff_scalar[tg] += v
-            # 6. income statement
-            revenue = 0.0
-            for s in range(S):
-                g = max(val[growth_idx[s]] + eff_seg[0, s], GROWTH_FLOOR)
-                churn = min(max(eff_seg[1, s], 0.0), 1.0)
-                seg_rev[s] = seg_rev[s] * (1.0 + g) * (1.0 - churn)
-                seg_out[s, t, o] = seg_rev[s]
-                revenue = revenue + seg_rev[s] if s > 0 else seg_rev[s]
-            gm = min(val[roles[R_GM]] + eff_scalar[T_GM], 1.0)
-            gross_profit = revenue * gm
-            taxes_sur = revenue * val[roles[R_TAXSUR]]
-            selling = revenue * max(val[roles[R_SELL]] + eff_scalar[T_SELL], 0.0)
-            admin = revenue * max(val[roles[R_ADMIN]] + eff_scalar[T_ADMIN], 0.0)
-            rnd = revenue * max(val[roles[R_RND]] + eff_scalar[T_RND], 0.0)
-            avg_debt = 0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t])
-            financial = val[roles[R_RATE]] * avg_debt
-            impairment = revenue * val[roles[R_IMP]]
-            op = (gross_profit - taxes_sur - selling - admin - rnd - financial - impairment
-                  + schedules[S_OTHER, t])
-            one_off = eff_scalar[T_LOSS] * rev_prev
-            pbt = op + schedules[S_NONOP, t] - one_off
-            tax_rate = val[roles[R_TAX]]
-            if pbt > 0.0:
-                used = min(carry, pbt)
-                taxable = pbt - used
-                carry = carry - used
-            else:
-                taxable = 0.0
-                carry = carry - pbt
-            net_profit = pbt - tax_rate * taxable
-            npa = net_profit * (1.0 - schedules[S_MINORITY, t])
-            eps_t = npa / shares
-            derate = max(1.0 - eff_scalar[T_MULT], 0.0)
-            out[O_REVENUE, t, o] = revenue
-            out[O_GP, t, o] = gross_profit
-            out[O_OP, t, o] = op
-            out[O_PBT, t, o] = pbt
-            out[O_NP, t, o] = net_profit
-            out[O_NPA, t, o] = npa
-            out[O_EPS, t, o] = eps_t
-            out[O_PS, t, o] = val[roles[R_PS]] * derate * revenue / shares
-            out[O_PE, t, o] = val[roles[R_PE]] * derate * eps_t if eps_t > 0.0 else np.nan
-            ebit = op + financial
-            nopat[t] = ebit - tax_rate * max(ebit, 0.0)
-            fcf[t] = (nopat[t] + revenue * (schedules[S_DA, t] - schedules[S_CAPEX, t])
-                      - scalars[2] * (revenue - rev_prev))
-            rev_prev = revenue
-        # 7. DCF as of each year end, with the final year's discount rate and terminal growth
-        w = val[roles[R_WACC]] + eff_scalar[T_WACC]
-        g = val[roles[R_TG]]
-        value = nopat[H - 1] * (1.0 + g) * (1.0 - g / scalars[1]) / (w - g)
-        out[O_DCF, H - 1, o] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
-        for t in range(H - 2, -1, -1):
-            value = (value + fcf[t + 1]) / (1.0 + w)
-            out[O_DCF, t, o] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
 
 
 @jit
@@ -283,15 +79,271 @@ def simulate_paths(
     """Simulate paths ``start .. start+n-1`` into columns ``first ..`` of the output buffers,
     one chunk of :data:`CHUNK` paths after another. Serial and ``nogil``: the engine runs
     blocks of paths on several threads (``distributions._numba.parallel_map``)."""
-    for c in range((n + CHUNK - 1) // CHUNK):
-        _chunk(
-            c, start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-            drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
-            corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-            sh_prob, sh_sev, sev_code, sev_p, sev_off,
-            eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-            schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-        )
+    F = drv_code.shape[0]
+    K = sh_prob.shape[0]
+    E = eff_shock.shape[0]
+    S = base_rev.shape[0]
+    H = schedules.shape[1]
+    C = corr_idx.shape[0]
+    B = CHUNK
+    # chunk state: one row per driver / shock / year, one column per path of the chunk
+    u = np.empty((F, B))
+    u_spare = np.empty(B)
+    eps = np.empty((F, B))
+    z = np.empty((F, B))
+    val = np.empty((F, B))
+    u_occ = np.empty((K, B))
+    u_sev = np.empty((K, B))
+    impulse = np.empty((K, H, B))
+    mask = np.empty(B, np.uint32)
+    eff = np.empty((N_TARGETS, B))
+    eff_seg = np.empty((2, S, B))
+    v = np.empty(B)
+    xc = np.empty((C, B))
+    seg_rev = np.empty((S, B))
+    revenue = np.empty(B)
+    rev_prev = np.empty(B)
+    carry = np.empty(B)
+    nopat = np.empty((H, B))
+    fcf = np.empty((H, B))
+    tails = np.empty(B, np.int64)  # scratch of ndtri_many and table_eval_many
+    cells = np.empty(B, np.uint64)
+    work = np.empty((5, B))
+    # one path's uniforms (antithetic, LHS) and copula row (Student-t)
+    d0 = np.empty(F)
+    d1 = np.empty(F)
+    s0 = np.empty(K)
+    s1 = np.empty(K)
+    zc_row = np.empty(C)
+    xc_row = np.empty(C)
+    m0 = np.empty(1)
+    m1 = np.empty(1)
+    shares = scalars[0]
+    r_gm, r_taxsur, r_sell = roles[R_GM], roles[R_TAXSUR], roles[R_SELL]
+    r_admin, r_rnd, r_imp, r_rate = roles[R_ADMIN], roles[R_RND], roles[R_IMP], roles[R_RATE]
+    r_tax, r_ps, r_pe, r_wacc, r_tg = roles[R_TAX], roles[R_PS], roles[R_PE], roles[R_WACC], \
+        roles[R_TG]
+    for lo in range(0, n, B):
+        m = min(B, n - lo)
+        p0 = start + lo  # global index of the chunk's first path
+        o0 = first + lo  # its column in the output arrays
+        for s in range(S):
+            for i in range(m):
+                seg_rev[s, i] = base_rev[s]
+        for i in range(m):
+            rev_prev[i] = scalars[4]
+            carry[i] = scalars[3]
+        for t in range(H):
+            # 1. uniforms of every driver and shock
+            if method == 0:
+                for f in range(F):
+                    uniform_run(drv_k0[f], drv_k1[f], p0, t, 0, u[f, :m], u_spare[:m])
+                for k in range(K):
+                    uniform_run(sh_k0[k], sh_k1[k], p0, t, 0, u_occ[k, :m], u_sev[k, :m])
+            elif method == 3:
+                for i in range(m):
+                    for f in range(F):
+                        u[f, i] = sobol_u[lo + i, t, f]
+                    for k in range(K):
+                        u_occ[k, i] = sobol_u[lo + i, t, F + 2 * k]
+                        u_sev[k, i] = sobol_u[lo + i, t, F + 2 * k + 1]
+            else:
+                for i in range(m):
+                    sample_pairs(method, drv_k0, drv_k1, p0 + i, t, 0, n_total, d0, d1)
+                    sample_pairs(method, sh_k0, sh_k1, p0 + i, t, 0, n_total, s0, s1)
+                    for f in range(F):
+                        u[f, i] = d0[f]
+                    for k in range(K):
+                        u_occ[k, i] = s0[k]
+                        u_sev[k, i] = s1[k]
+            # 2. independent normal scores of the drivers
+            for f in range(F):
+                if drv_const[f]:
+                    for i in range(m):
+                        eps[f, i] = 0.0
+                else:
+                    ndtri_many(u[f, :m], eps[f, :m], tails, work)
+            # 3. copula over the labelled drivers: eps[labels] = L @ eps[labels], sums in the
+            # order of copula.correlate_row (Student-t: per path, one chi-square mixing draw)
+            if C and t_df > 0.0:
+                for i in range(m):
+                    for c in range(C):
+                        zc_row[c] = eps[corr_idx[c], i]
+                    if method == 3:
+                        m0[0] = sobol_u[lo + i, t, F + 2 * K]
+                    else:
+                        sample_pairs(method, mix_k[0:1], mix_k[1:2], p0 + i, t, 0, n_total,
+                                     m0, m1)
+                    t_correlate_row(corr_L, t_df, zc_row, chi2_ppf(t_df, m0[0]), xc_row)
+                    for c in range(C):
+                        eps[corr_idx[c], i] = xc_row[c]
+            elif C:
+                for c in range(C):
+                    for i in range(m):
+                        xc[c, i] = 0.0
+                    for k in range(c + 1):
+                        w = corr_L[c, k]
+                        src = corr_idx[k]
+                        for i in range(m):
+                            xc[c, i] += w * eps[src, i]
+                for c in range(C):
+                    dst = corr_idx[c]
+                    for i in range(m):
+                        eps[dst, i] = xc[c, i]
+            # 4. persistence and marginals: z_t = phi z_{t-1} + sqrt(1 - phi^2) eps_t, then
+            # x = ppf(Phi(z)); the common families inline (same arithmetic as ppf_z)
+            for f in range(F):
+                if t == 0:
+                    for i in range(m):
+                        z[f, i] = eps[f, i]
+                else:
+                    phi = drv_phi[f]
+                    b = drv_b[f]
+                    for i in range(m):
+                        z[f, i] = phi * z[f, i] + b * eps[f, i]
+                code = drv_code[f]
+                a0 = drv_p[f, 0]
+                a1 = drv_p[f, 1]
+                if code == CODE_NORMAL:
+                    for i in range(m):
+                        val[f, i] = a0 + a1 * z[f, i]
+                elif code == CODE_TABLE:
+                    low = drv_p[f, 6]
+                    high = drv_p[f, 7]
+                    table_eval_many(tables, drv_off[f], z[f, :m], val[f, :m], cells, work)
+                    for i in range(m):
+                        val[f, i] = min(max(a0 + a1 * val[f, i], low), high)
+                elif code == CODE_LOGNORMAL:
+                    for i in range(m):
+                        val[f, i] = math.exp(a0 + a1 * z[f, i])
+                else:
+                    for i in range(m):
+                        val[f, i] = ppf_z(code, drv_p[f], tables, drv_off[f], z[f, i])
+                base = drv_base[f, t]
+                if drv_mul[f]:
+                    for i in range(m):
+                        val[f, i] = base * val[f, i]
+                else:
+                    for i in range(m):
+                        val[f, i] = base + val[f, i]
+                if keep_draws:
+                    for i in range(m):
+                        draws_out[f, t, o0 + i] = val[f, i]
+            # 5. shocks: a hit when the occurrence uniform is below the year's probability
+            for i in range(m):
+                mask[i] = 0
+            for k in range(K):
+                prob = sh_prob[k, t]
+                forced = sh_sev[k, t]
+                bit = np.uint32(1) << np.uint32(k)
+                for i in range(m):
+                    if u_occ[k, i] < prob:
+                        sv = forced
+                        if np.isnan(sv):  # not forced: draw the severity
+                            sv = _severity(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k, i])
+                        impulse[k, t, i] = sv
+                        mask[i] |= bit
+                    else:
+                        impulse[k, t, i] = 0.0
+                if keep_draws:
+                    for i in range(m):
+                        sev_out[k, t, o0 + i] = impulse[k, t, i]
+            for i in range(m):
+                hits_out[t, o0 + i] = mask[i]
+            # 6. shock effects in year t: sum over event years tau of size * severity *
+            # profile[t - tau], capped in absolute value
+            eff[:, :m] = 0.0
+            eff_seg[:, :, :m] = 0.0
+            for e in range(E):
+                k = eff_shock[e]
+                for i in range(m):
+                    v[i] = 0.0
+                for tau in range(t + 1):
+                    w = eff_size[e] * eff_profile[e, t - tau]
+                    for i in range(m):
+                        v[i] += impulse[k, tau, i] * w
+                cap = eff_cap[e]
+                for i in range(m):
+                    x = v[i]
+                    if x > 0.0:
+                        x = min(x, cap)
+                    elif x < 0.0:
+                        x = -min(-x, cap)
+                    v[i] = x
+                tg = eff_target[e]
+                if tg == T_GROWTH or tg == T_CHURN:
+                    for s in range(S):
+                        w = eff_segmask[e, s]
+                        for i in range(m):
+                            eff_seg[tg, s, i] += w * v[i]
+                else:
+                    for i in range(m):
+                        eff[tg, i] += v[i]
+            # 7. income statement
+            for s in range(S):
+                gi = growth_idx[s]
+                for i in range(m):
+                    g = max(val[gi, i] + eff_seg[0, s, i], GROWTH_FLOOR)
+                    churn = min(max(eff_seg[1, s, i], 0.0), 1.0)
+                    r = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
+                    seg_rev[s, i] = r
+                    seg_out[s, t, o0 + i] = r
+                    revenue[i] = revenue[i] + r if s > 0 else r
+            avg_debt = 0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t])
+            other = schedules[S_OTHER, t]
+            nonop = schedules[S_NONOP, t]
+            keep = 1.0 - schedules[S_MINORITY, t]
+            reinvest = schedules[S_DA, t] - schedules[S_CAPEX, t]
+            for i in range(m):
+                rev = revenue[i]
+                o = o0 + i
+                gross_profit = rev * min(val[r_gm, i] + eff[T_GM, i], 1.0)
+                taxes_sur = rev * val[r_taxsur, i]
+                selling = rev * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
+                admin = rev * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
+                rnd = rev * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
+                financial = val[r_rate, i] * avg_debt
+                impairment = rev * val[r_imp, i]
+                op = (gross_profit - taxes_sur - selling - admin - rnd - financial - impairment
+                      + other)
+                pbt = op + nonop - eff[T_LOSS, i] * rev_prev[i]
+                tax_rate = val[r_tax, i]
+                c_ = carry[i]
+                if pbt > 0.0:
+                    used = min(c_, pbt)
+                    taxable = pbt - used
+                    c_ = c_ - used
+                else:
+                    taxable = 0.0
+                    c_ = c_ - pbt
+                carry[i] = c_
+                net_profit = pbt - tax_rate * taxable
+                npa = net_profit * keep
+                eps_t = npa / shares
+                derate = max(1.0 - eff[T_MULT, i], 0.0)
+                out[O_REVENUE, t, o] = rev
+                out[O_GP, t, o] = gross_profit
+                out[O_OP, t, o] = op
+                out[O_PBT, t, o] = pbt
+                out[O_NP, t, o] = net_profit
+                out[O_NPA, t, o] = npa
+                out[O_EPS, t, o] = eps_t
+                out[O_PS, t, o] = val[r_ps, i] * derate * rev / shares
+                out[O_PE, t, o] = val[r_pe, i] * derate * eps_t if eps_t > 0.0 else np.nan
+                ebit = op + financial
+                nopat[t, i] = ebit - tax_rate * max(ebit, 0.0)
+                fcf[t, i] = nopat[t, i] + rev * reinvest - scalars[2] * (rev - rev_prev[i])
+                rev_prev[i] = rev
+        # 8. DCF as of each year end, with the final year's discount rate and terminal growth
+        for i in range(m):
+            o = o0 + i
+            w = val[r_wacc, i] + eff[T_WACC, i]
+            g = val[r_tg, i]
+            value = nopat[H - 1, i] * (1.0 + g) * (1.0 - g / scalars[1]) / (w - g)
+            out[O_DCF, H - 1, o] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
+            for t in range(H - 2, -1, -1):
+                value = (value + fcf[t + 1, i]) / (1.0 + w)
+                out[O_DCF, t, o] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
 
 
 simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)
