@@ -184,7 +184,7 @@ def table_eval(tables, offset, z):
     return hermite(tables[i, 0], tables[i + 1, 0], tables[i, 1], tables[i + 1, 1], t)
 
 
-@jit(inline="always")
+@jit
 def table_eval_many(tables, offset, z, out, cells, work):
     """``out[i] = table_eval(tables, offset, z[i])`` for ``i < z.size``, same bytes, in three
     loops: grid cells (vectorised), the four table entries of each cell gathered into rows of
@@ -230,9 +230,11 @@ def _ppf_z_cold(code, p, tables, offset, z):
     # one erfc: the smaller of Phi(z), Phi(-z) carries full precision, the other is 1 - it
     if z > 0.0:
         uc = ndtr(-z)
-        return _ppf_uc(code, p, tables, offset, 1.0 - uc, uc)
-    u = ndtr(z)
-    return _ppf_uc(code, p, tables, offset, u, 1.0 - u)
+        u = 1.0 - uc
+    else:
+        u = ndtr(z)
+        uc = 1.0 - u
+    return _ppf_uc(code, p, tables, offset, u, uc)  # one inlined copy of the u-families
 
 
 @jit(inline="always")
@@ -392,7 +394,7 @@ def ndtri_central(u):
     return q * _poly(_A, r) / _poly(_B, r)
 
 
-@jit(inline="always")
+@jit
 def ndtri_many(u, out, tails, work):
     """``out[i] = ndtri(u[i])`` for ``i < u.size``, same bytes as :func:`ndtri`, about 3x
     faster than calling it per entry (a branch per entry mispredicts on random input).

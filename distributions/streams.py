@@ -154,7 +154,7 @@ def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
         out1[i] = to_unit(r2, r3)
 
 
-@jit(inline="always")
+@jit
 def uniform_run(k0, k1, start, year, pair, out0, out1):
     """Both uniforms of slot pair ``pair`` at ``year`` of the stream with key ``(k0, k1)`` for
     the consecutive paths ``start + i``, ``i < out0.size``: ``out0[i]`` is slot ``2 * pair``,
