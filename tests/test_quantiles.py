@@ -1,12 +1,17 @@
 """Fast exact quantiles equal np.nanquantile bit for bit."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from simcore._quantiles import quantiles
+from simcore import default_scenario
+from simcore._quantiles import quantiles, quantiles_rows
+from simcore.results import DEFAULT_Q, SimulationResult
+from simcore.scenario import OUTPUTS
 
 Q = np.array([0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0])
 
@@ -28,6 +33,104 @@ def test_equals_numpy(make):
     got = quantiles(x, Q)
     want = np.nanquantile(x, Q, axis=-1).T
     assert got.tobytes() == want.tobytes()
+
+
+def _edge_rows(r):
+    """Rows that stress the bucket selection: ranges too wide or too narrow for equal-width
+    buckets, point masses, infinities, NaNs, values the strided pilot never sees."""
+    n = 60_000
+    x = r.normal(size=n)
+    yield x.copy()
+    yield r.lognormal(0, 3, n)
+    yield r.lognormal(0, 5, n)  # several bucket passes
+    yield 2.0 ** r.uniform(-1000, 1000, n)  # a pass hardly splits: sorted instead
+    yield np.full(n, 3.25)
+    yield np.where(r.random(n) < 0.3, 1.0, r.random(n))  # point mass at the top
+    yield np.where(r.random(n) < 0.3, 0.5, np.round(r.random(n), 3))  # in the middle
+    yield np.where(r.random(n) < 0.999, 7.0, x)
+    yield np.where(r.random(n) < 0.5, 1e-300, 1e300) * r.random(n)  # 1e-300 and 1e300
+    yield np.where(r.random(n) < 0.5, -1.7e308, 1.7e308) * r.random(n)  # hi - lo overflows
+    yield x * 1e-310  # subnormal
+    yield np.sort(x)
+    yield np.r_[np.zeros(n - 5), x[:5]]
+    yield np.where(np.arange(n) % 4096 == 0, 1e12, x)  # outliers exactly at the pilot's points
+    y = x.copy()
+    y[:3], y[3:5] = np.inf, -np.inf
+    yield y
+    yield np.where(np.arange(n) % 2 == 0, np.inf, x)
+    yield np.where(np.arange(n) % 3 == 0, -np.inf, np.inf)
+    yield np.where(np.arange(n) % 3 == 0, np.nan, np.inf)
+    yield np.where(r.random(n) < 0.99, np.nan, x)
+    yield np.full(n, np.nan)
+    for m in (1, 2, 3, 4097):
+        yield r.normal(size=m)
+    yield np.array([np.nan, 2.0])
+    yield np.full(3, np.nan)
+
+
+@pytest.mark.parametrize("q", [Q, [0.0, 1.0, 0.5, 1e-9], [1 - 1e-9, 1 / 3], [0.0], [1.0]])
+def test_edge_cases_equal_numpy(q):
+    for i, x in enumerate(_edge_rows(np.random.default_rng(5))):  # seed 5: arbitrary, fixed
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slice
+            want = np.nanquantile(x, q)
+        assert quantiles(x, q).tobytes() == want.tobytes(), i
+
+
+def test_rows_of_several_arrays_in_one_call():
+    r = np.random.default_rng(2)  # seed 2: arbitrary, fixed
+    a = r.normal(size=(3, 50_000))
+    b = r.lognormal(size=(20_000, 2))  # columns: not contiguous, copied
+    rows = [a[0], b[:, 1], np.array([np.nan]), a[2], r.random(7)]
+    got = quantiles_rows(rows, Q)
+    assert got.shape == (5, Q.size)
+    for row, g in zip(rows, got, strict=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            assert g.tobytes() == np.nanquantile(row, Q).tobytes()
+    assert quantiles_rows([], Q).shape == (0, Q.size)
+
+
+def _synthetic_result(n=30_000, horizon=2):
+    """A SimulationResult over made-up arrays (no kernel): P/E NaN on a third of the paths."""
+    sc = default_scenario().with_horizon(horizon)
+    r = np.random.default_rng(4)  # seed 4: arbitrary, fixed
+    out = r.lognormal(3, 1, size=(len(OUTPUTS), horizon, n))
+    out[OUTPUTS.index("price_pe"), :, r.random(n) < 0.3] = np.nan
+    out[OUTPUTS.index("price_dcf")] = np.maximum(out[OUTPUTS.index("price_dcf")] - 20, 0)
+    seg = r.normal(100, 30, size=(len(sc.segment_names), horizon, n))
+    hits = np.zeros((horizon, n), np.uint32)
+    return SimulationResult(sc, out, seg, hits, {})
+
+
+def test_quantile_table_equals_numpy_per_output_and_year():
+    res = _synthetic_result()
+    table = res.quantile_table()
+    assert table.index.names == ["output", "year"]
+    assert table.columns.name == "q" and list(table.columns) == list(DEFAULT_Q)
+    assert table.shape == (len(res.names) * res.horizon, len(DEFAULT_Q))
+    assert list(table.index.get_level_values("output").unique()) == res.names
+    assert any(name.startswith("revenue.") for name in res.names)
+    for name in res.names:
+        for t, year in enumerate(res.years):
+            want = np.nanquantile(res[name][:, t], DEFAULT_Q)
+            assert table.loc[(name, year)].to_numpy().tobytes() == want.tobytes(), name
+        assert (table.loc[name].to_numpy().tobytes()
+                == res.quantiles(name).to_numpy().tobytes())
+
+
+def test_quantile_table_outputs_and_levels():
+    res = _synthetic_result(n=5_000)
+    one = res.quantile_table([0.5], outputs="price_pe")
+    assert one.shape == (res.horizon, 1)
+    want = res.quantiles("price_pe", [0.5]).to_numpy()
+    assert one.loc["price_pe"].to_numpy().tobytes() == want.tobytes()
+    two = res.quantile_table(q=(0.0, 1.0), outputs=["revenue.other", "eps"])
+    assert list(two.index.get_level_values("output").unique()) == ["revenue.other", "eps"]
+    with pytest.raises(KeyError, match="unknown output"):
+        res.quantile_table(outputs=["nope"])
+    with pytest.raises(ValueError, match="q="):
+        res.quantile_table(q=[0.5, 1.5])
 
 
 def test_all_nan_row_gives_nan_and_bad_q_raises():
