@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import numbers
 import os
@@ -71,22 +72,34 @@ def resolve_scenario(scenario: Scenario | None) -> Scenario:
     return scenario
 
 
+_VALIDATED: set[str] = set()  # digests of scenarios that passed (a Scenario is frozen)
+
+
 def _validate_scenario(scenario: Scenario) -> None:
     """Run a scenario built in Python through the same checks as a scenario file (one code path
-    for validation: its TOML form is loaded back; about 4 ms)."""
+    for validation: its TOML form is loaded back; about 4 ms, once per distinct scenario)."""
     from .scenario_io import dumps_scenario, loads_scenario
 
-    loads_scenario(dumps_scenario(scenario), source=f"scenario {scenario.name!r}")
+    digest = scenario.digest()
+    if digest not in _VALIDATED:
+        loads_scenario(dumps_scenario(scenario), source=f"scenario {scenario.name!r}")
+        _VALIDATED.add(digest)
 
 
-def versions() -> dict:
+@functools.cache
+def _versions() -> tuple:
     out = {"python": sys.version.split()[0]}
     for pkg in ("simcore", "numpy", "scipy", "numba", "pandas", "matplotlib"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = None
-    return out
+    return tuple(out.items())
+
+
+def versions() -> dict:
+    """Python's and the dependencies' versions (read once per process: about 7 ms)."""
+    return dict(_versions())
 
 
 def simulate(
