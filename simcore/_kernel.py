@@ -102,6 +102,7 @@ def simulate_paths(
     xc = np.empty((C, B))
     seg_rev = np.empty((S, B))
     revenue = np.empty(B)
+    financial = np.empty(B)
     rev_prev = np.empty(B)
     carry = np.empty(B)
     nopat = np.empty((H, B))
@@ -279,59 +280,73 @@ def simulate_paths(
                 else:
                     for i in range(m):
                         eff[tg, i] += v[i]
-            # 7. income statement
+            # 7. income statement, one row per loop: LLVM vectorises a loop only when it can
+            # check every pair of the arrays it touches for overlap, so each loop touches few
             for s in range(S):
                 gi = growth_idx[s]
                 for i in range(m):
                     g = max(val[gi, i] + eff_seg[0, s, i], GROWTH_FLOOR)
                     churn = min(max(eff_seg[1, s, i], 0.0), 1.0)
-                    r = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
-                    seg_rev[s, i] = r
-                    seg_out[s, t, o0 + i] = r
-                    revenue[i] = revenue[i] + r if s > 0 else r
+                    seg_rev[s, i] = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
+                row = seg_out[s, t, o0:o0 + m]
+                for i in range(m):
+                    row[i] = seg_rev[s, i]
+                if s == 0:
+                    for i in range(m):
+                        revenue[i] = seg_rev[0, i]
+                else:
+                    for i in range(m):
+                        revenue[i] = revenue[i] + seg_rev[s, i]
+            o_rev = out[O_REVENUE, t, o0:o0 + m]
+            o_gp = out[O_GP, t, o0:o0 + m]
+            o_op = out[O_OP, t, o0:o0 + m]
+            o_pbt = out[O_PBT, t, o0:o0 + m]
+            o_np = out[O_NP, t, o0:o0 + m]
+            o_npa = out[O_NPA, t, o0:o0 + m]
+            o_eps = out[O_EPS, t, o0:o0 + m]
+            o_ps = out[O_PS, t, o0:o0 + m]
+            o_pe = out[O_PE, t, o0:o0 + m]
             avg_debt = 0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t])
             other = schedules[S_OTHER, t]
             nonop = schedules[S_NONOP, t]
             keep = 1.0 - schedules[S_MINORITY, t]
             reinvest = schedules[S_DA, t] - schedules[S_CAPEX, t]
             for i in range(m):
-                rev = revenue[i]
-                o = o0 + i
-                gross_profit = rev * min(val[r_gm, i] + eff[T_GM, i], 1.0)
-                taxes_sur = rev * val[r_taxsur, i]
-                selling = rev * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
-                admin = rev * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
-                rnd = rev * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
-                financial = val[r_rate, i] * avg_debt
-                impairment = rev * val[r_imp, i]
-                op = (gross_profit - taxes_sur - selling - admin - rnd - financial - impairment
-                      + other)
-                pbt = op + nonop - eff[T_LOSS, i] * rev_prev[i]
-                tax_rate = val[r_tax, i]
+                o_rev[i] = revenue[i]
+            for i in range(m):
+                o_gp[i] = revenue[i] * min(val[r_gm, i] + eff[T_GM, i], 1.0)
+            for i in range(m):
+                financial[i] = val[r_rate, i] * avg_debt
+            for i in range(m):  # gross profit - taxes and surcharges - selling - admin - R&D
+                rev = revenue[i]  # - financial - impairment + other income
+                o_op[i] = (o_gp[i] - rev * val[r_taxsur, i]
+                           - rev * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
+                           - rev * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
+                           - rev * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
+                           - financial[i] - rev * val[r_imp, i] + other)
+            for i in range(m):  # + non-operating - one-off loss (a share of last year's revenue)
+                o_pbt[i] = o_op[i] + nonop - eff[T_LOSS, i] * rev_prev[i]
+            for i in range(m):  # tax on profit after the loss carry-forward
+                pbt = o_pbt[i]
                 c_ = carry[i]
-                if pbt > 0.0:
-                    used = min(c_, pbt)
-                    taxable = pbt - used
-                    c_ = c_ - used
-                else:
-                    taxable = 0.0
-                    c_ = c_ - pbt
-                carry[i] = c_
-                net_profit = pbt - tax_rate * taxable
-                npa = net_profit * keep
-                eps_t = npa / shares
+                used = min(c_, pbt) if pbt > 0.0 else 0.0
+                taxable = pbt - used if pbt > 0.0 else 0.0
+                carry[i] = c_ - used if pbt > 0.0 else c_ - pbt
+                o_np[i] = pbt - val[r_tax, i] * taxable
+            for i in range(m):
+                o_npa[i] = o_np[i] * keep
+            for i in range(m):
+                o_eps[i] = o_npa[i] / shares
+            for i in range(m):
                 derate = max(1.0 - eff[T_MULT, i], 0.0)
-                out[O_REVENUE, t, o] = rev
-                out[O_GP, t, o] = gross_profit
-                out[O_OP, t, o] = op
-                out[O_PBT, t, o] = pbt
-                out[O_NP, t, o] = net_profit
-                out[O_NPA, t, o] = npa
-                out[O_EPS, t, o] = eps_t
-                out[O_PS, t, o] = val[r_ps, i] * derate * rev / shares
-                out[O_PE, t, o] = val[r_pe, i] * derate * eps_t if eps_t > 0.0 else np.nan
-                ebit = op + financial
-                nopat[t, i] = ebit - tax_rate * max(ebit, 0.0)
+                o_ps[i] = val[r_ps, i] * derate * revenue[i] / shares
+                e_ = o_eps[i]
+                o_pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else np.nan
+            for i in range(m):
+                ebit = o_op[i] + financial[i]
+                nopat[t, i] = ebit - val[r_tax, i] * max(ebit, 0.0)
+            for i in range(m):
+                rev = revenue[i]
                 fcf[t, i] = nopat[t, i] + rev * reinvest - scalars[2] * (rev - rev_prev[i])
                 rev_prev[i] = rev
         # 8. DCF as of each year end, with the final year's discount rate and terminal growth
