@@ -189,7 +189,7 @@ class Distribution:
         code, p, table = self.kernel_args()
         flat = np.ascontiguousarray(q_arr.ravel())
         out = np.empty_like(flat)
-        _kernel._ppf_array(code, p, table, 0 if table.shape[0] else -1, flat, out)
+        _kernel.ppf_u_many(code, p, table, 0 if table.shape[0] else -1, flat, out)
         lo, hi = self.support()
         out[flat == 0.0] = lo
         out[flat == 1.0] = hi

@@ -368,7 +368,9 @@ def _poisson(p, tables, offset, u, uc):
 
 
 @jit
-def _ppf_array(code, p, tables, offset, u, out):
+def ppf_u_many(code, p, tables, offset, u, out):
+    """``out[i] = ppf_u(code, p, tables, offset, u[i])`` for ``i < u.size`` (one call per row
+    of draws instead of one per draw)."""
     for i in range(u.size):
         out[i] = ppf_u(code, p, tables, offset, u[i])
 

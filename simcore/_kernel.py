@@ -38,7 +38,7 @@ from distributions._kernel import (
     CODE_NORMAL,
     CODE_TABLE,
     ndtri_many,
-    ppf_u,
+    ppf_u_many,
     ppf_z,
     table_eval_many,
 )
@@ -59,12 +59,6 @@ N_TARGETS = 9
 S_DEBT, S_DEBT_PREV, S_OTHER, S_NONOP, S_MINORITY, S_DA, S_CAPEX, S_NETDEBT = range(8)
 GROWTH_FLOOR = -0.95
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
-
-
-@jit
-def _severity(code, p, tables, offset, u):
-    """A shock's severity (only on a hit: one out-of-line ``ppf_u`` keeps the kernel small)."""
-    return ppf_u(code, p, tables, offset, u)
 
 
 @jit
@@ -103,6 +97,8 @@ def simulate_paths(
     seg_rev = np.empty((S, B))
     revenue = np.empty(B)
     financial = np.empty(B)
+    wacc = np.empty(B)
+    value = np.empty(B)
     rev_prev = np.empty(B)
     carry = np.empty(B)
     nopat = np.empty((H, B))
@@ -230,27 +226,37 @@ def simulate_paths(
                 if keep_draws:
                     for i in range(m):
                         draws_out[f, t, o0 + i] = val[f, i]
-            # 5. shocks: a hit when the occurrence uniform is below the year's probability
+            # 5. shocks: a hit when the occurrence uniform is below the year's probability;
+            # the severities of the hits (a quarter of path-years) packed and drawn together
             for i in range(m):
                 mask[i] = 0
             for k in range(K):
                 prob = sh_prob[k, t]
                 forced = sh_sev[k, t]
                 bit = np.uint32(1) << np.uint32(k)
+                imp = impulse[k, t, :m]
                 for i in range(m):
-                    if u_occ[k, i] < prob:
-                        sv = forced
-                        if np.isnan(sv):  # not forced: draw the severity
-                            sv = _severity(sev_code[k], sev_p[k], tables, sev_off[k], u_sev[k, i])
-                        impulse[k, t, i] = sv
-                        mask[i] |= bit
-                    else:
-                        impulse[k, t, i] = 0.0
-                if keep_draws:
+                    imp[i] = forced if u_occ[k, i] < prob else 0.0
+                for i in range(m):
+                    mask[i] |= bit if u_occ[k, i] < prob else np.uint32(0)
+                if np.isnan(forced):  # not forced: draw the severity of each hit
+                    nh = 0
                     for i in range(m):
-                        sev_out[k, t, o0 + i] = impulse[k, t, i]
+                        tails[nh] = i
+                        nh += u_occ[k, i] < prob
+                    for j in range(nh):
+                        work[0, j] = u_sev[k, tails[j]]
+                    ppf_u_many(sev_code[k], sev_p[k], tables, sev_off[k], work[0, :nh],
+                               work[1, :nh])
+                    for j in range(nh):
+                        imp[tails[j]] = work[1, j]
+                if keep_draws:
+                    row = sev_out[k, t, o0:o0 + m]
+                    for i in range(m):
+                        row[i] = imp[i]
+            row_h = hits_out[t, o0:o0 + m]
             for i in range(m):
-                hits_out[t, o0 + i] = mask[i]
+                row_h[i] = mask[i]
             # 6. shock effects in year t: sum over event years tau of size * severity *
             # profile[t - tau], capped in absolute value
             eff[:, :m] = 0.0
@@ -351,14 +357,18 @@ def simulate_paths(
                 rev_prev[i] = rev
         # 8. DCF as of each year end, with the final year's discount rate and terminal growth
         for i in range(m):
-            o = o0 + i
-            w = val[r_wacc, i] + eff[T_WACC, i]
+            wacc[i] = val[r_wacc, i] + eff[T_WACC, i]
+        for i in range(m):
             g = val[r_tg, i]
-            value = nopat[H - 1, i] * (1.0 + g) * (1.0 - g / scalars[1]) / (w - g)
-            out[O_DCF, H - 1, o] = max(value - schedules[S_NETDEBT, H - 1], 0.0) / shares
-            for t in range(H - 2, -1, -1):
-                value = (value + fcf[t + 1, i]) / (1.0 + w)
-                out[O_DCF, t, o] = max(value - schedules[S_NETDEBT, t], 0.0) / shares
+            value[i] = nopat[H - 1, i] * (1.0 + g) * (1.0 - g / scalars[1]) / (wacc[i] - g)
+        for t in range(H - 1, -1, -1):
+            if t < H - 1:
+                for i in range(m):
+                    value[i] = (value[i] + fcf[t + 1, i]) / (1.0 + wacc[i])
+            net_debt = schedules[S_NETDEBT, t]
+            row = out[O_DCF, t, o0:o0 + m]
+            for i in range(m):
+                row[i] = max(value[i] - net_debt, 0.0) / shares
 
 
 simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)

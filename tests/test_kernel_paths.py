@@ -86,7 +86,7 @@ def test_kernels_are_cacheable(tmp_path):
     code = (
         "from distributions import Beta, _kernel\n"
         "Beta(0.3, 0.6).ppf(0.3); Beta(2.0, 3.0).ppf(0.3)\n"
-        "s = _kernel._ppf_array.stats\n"
+        "s = _kernel.ppf_u_many.stats\n"
         "print(len(s.cache_hits), len(s.cache_misses))\n"
     )
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
