@@ -267,6 +267,8 @@ def simulate_paths(
                     v[i] = 0.0
                 for tau in range(t + 1):
                     w = eff_size[e] * eff_profile[e, t - tau]
+                    if w == 0.0:  # adds +-0 to a sum that is never -0: skip (finite impulses)
+                        continue
                     for i in range(m):
                         v[i] += impulse[k, tau, i] * w
                 cap = eff_cap[e]
