@@ -376,7 +376,9 @@ def ppf_u_many(code, p, tables, offset, u, out):
 
 
 @jit
-def _ppf_z_array(code, p, tables, offset, z, out):
+def ppf_z_many(code, p, tables, offset, z, out):
+    """``out[i] = ppf_z(code, p, tables, offset, z[i])`` for ``i < z.size`` (one call per row
+    of draws instead of one per draw)."""
     for i in range(z.size):
         out[i] = ppf_z(code, p, tables, offset, z[i])
 

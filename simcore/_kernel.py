@@ -39,7 +39,7 @@ from distributions._kernel import (
     CODE_TABLE,
     ndtri_many,
     ppf_u_many,
-    ppf_z,
+    ppf_z_many,
     table_eval_many,
 )
 from distributions._numba import jit
@@ -213,9 +213,8 @@ def simulate_paths(
                 elif code == CODE_LOGNORMAL:
                     for i in range(m):
                         val[f, i] = math.exp(a0 + a1 * z[f, i])
-                else:
-                    for i in range(m):
-                        val[f, i] = ppf_z(code, drv_p[f], tables, drv_off[f], z[f, i])
+                else:  # the other families (out of line: they are not common here)
+                    ppf_z_many(code, drv_p[f], tables, drv_off[f], z[f, :m], val[f, :m])
                 base = drv_base[f, t]
                 if drv_mul[f]:
                     for i in range(m):

@@ -66,8 +66,8 @@ def test_py_func_twins_of_helpers():
                          (_kernel._poisson_exact, (4.2, x))):
             assert fn.py_func(*args) == pytest.approx(fn(*args), rel=1e-14), fn
     out, out_py = np.empty(Q.size), np.empty(Q.size)
-    _kernel._ppf_z_array(*beta.kernel_args()[:2], table, 0, special.ndtri(Q), out)
-    _kernel._ppf_z_array.py_func(*beta.kernel_args()[:2], table, 0, special.ndtri(Q), out_py)
+    _kernel.ppf_z_many(*beta.kernel_args()[:2], table, 0, special.ndtri(Q), out)
+    _kernel.ppf_z_many.py_func(*beta.kernel_args()[:2], table, 0, special.ndtri(Q), out_py)
     np.testing.assert_array_equal(out, out_py)
 
 
