@@ -201,3 +201,39 @@ def test_bernoulli_threshold_is_one_minus_p():
     q = np.linspace(0.001, 0.999, 999)
     far = np.abs(q - t) > 1e-12  # scipy's Boost quantile breaks ties within ~10 ulp of 1 - p
     np.testing.assert_array_equal(dist.ppf(q)[far], dist.to_scipy().ppf(q)[far])
+
+
+# -- the row forms the simulation kernel calls give the scalar forms' bytes --------------------
+def test_ndtri_many_equals_ndtri_bit_for_bit():
+    rng = np.random.default_rng(5)
+    u = np.concatenate([rng.random(5000), rng.random(200) * 1e-12, 1 - rng.random(200) * 1e-9,
+                        [1e-300, 5e-324, 0.075, 0.925, 0.5, 0.0, 1.0, np.nan, -1.0, 2.0]])
+    out = np.empty_like(u)
+    _kernel.ndtri_many(u, out, np.empty(u.size, np.int64), np.empty((3, u.size)))
+    want = np.array([_kernel.ndtri(x) for x in u])
+    assert np.array_equal(out, want, equal_nan=True)
+    np.testing.assert_allclose(out[:5400], special.ndtri(u[:5400]), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize(("name", "dist"), [(n, d) for n, d in SANE
+                                            if d.kernel_args()[0] == _kernel.CODE_TABLE],
+                         ids=[n for n, d in SANE if d.kernel_args()[0] == _kernel.CODE_TABLE])
+def test_table_eval_many_equals_table_eval(name, dist):
+    _, _, table = dist.kernel_args()
+    z = np.concatenate([np.random.default_rng(1).standard_normal(3000) * 3,
+                        [-9.0, -8.5, 8.5, 9.0, 0.0, -1e-300]])
+    out = np.empty_like(z)
+    _kernel.table_eval_many(table, 0, z, out, np.empty(z.size, np.uint64), np.empty((5, z.size)))
+    assert np.array_equal(out, [_kernel.table_eval(table, 0, x) for x in z])
+
+
+@pytest.mark.parametrize(("name", "dist"), SANE, ids=IDS)
+def test_ppf_many_equal_the_scalar_forms(name, dist):
+    code, p, table = dist.kernel_args()
+    offset = 0 if table.shape[0] else -1
+    z = special.ndtri(Q)
+    out_u, out_z = np.empty(Q.size), np.empty(Q.size)
+    _kernel.ppf_u_many(code, p, table, offset, Q, out_u)
+    _kernel.ppf_z_many(code, p, table, offset, z, out_z)
+    assert np.array_equal(out_u, [_kernel.ppf_u(code, p, table, offset, u) for u in Q])
+    assert np.array_equal(out_z, [_kernel.ppf_z(code, p, table, offset, t) for t in z])

@@ -66,3 +66,21 @@ def test_seed_zero_is_a_seed_and_none_is_recorded():
     ss = handle_seed(None)
     assert isinstance(ss.entropy, int)
     assert np.array_equal(uniforms(ss, "x", 0, 5), uniforms(ss.entropy, "x", 0, 5))
+
+
+def test_uniform_run_is_the_addressed_stream():
+    """The kernel's row form (one key, consecutive paths, both slots of a pair) gives the bytes
+    of the addressed scalar form, also across the 2**32 boundary of the path's low word."""
+    from distributions.streams import uniform_pairs, uniform_run
+
+    key = stream_key(11, "driver.wacc")
+    for start in (0, 2**32 - 300):
+        for year, pair in ((0, 0), (7, 3)):
+            out0, out1 = np.empty(600), np.empty(600)
+            uniform_run(key[0], key[1], start, year, pair, out0, out1)
+            paths = np.arange(start, start + 600, dtype=np.uint64)
+            assert np.array_equal(out0, uniforms_numpy(key, paths, year, 2 * pair))
+            assert np.array_equal(out1, uniforms_numpy(key, paths, year, 2 * pair + 1))
+            a, b = np.empty(1), np.empty(1)
+            uniform_pairs(key[:1], key[1:], start + 599, year, pair, a, b)
+            assert (a[0], b[0]) == (out0[599], out1[599])
