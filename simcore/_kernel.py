@@ -103,7 +103,9 @@ def simulate_paths(
     carry = np.empty(B)
     nopat = np.empty((H, B))
     fcf = np.empty((H, B))
-    tails = np.empty(B, np.int64)  # scratch of ndtri_many and table_eval_many
+    # scratch of the row helpers: packed indices (ndtri_many's tails, the shocks' hits), table
+    # cells (table_eval_many) and rows of intermediate values
+    tails = np.empty(B, np.int64)
     cells = np.empty(B, np.uint64)
     work = np.empty((5, B))
     # one path's uniforms (antithetic, LHS) and copula row (Student-t)
