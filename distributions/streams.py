@@ -163,11 +163,9 @@ def uniform_run(k0, k1, start, year, pair, out0, out1):
     One key and consecutive counters: pure integer arithmetic in independent iterations, which
     LLVM vectorises across paths (AVX-512 ``vpmuludq``, eight Philox streams at a time).
     """
-    y = np.uint64(year)
-    pr = np.uint64(pair)
     for i in range(out0.size):
-        p = np.uint64(start + i)
-        r0, r1, r2, r3 = philox4x32(p & _MASK32, p >> _S32, y, pr, k0, k1)
+        c0, c1, c2, c3 = counter_words(start + i, year, pair)
+        r0, r1, r2, r3 = philox4x32(c0, c1, c2, c3, k0, k1)
         out0[i] = to_unit(r0, r1)
         out1[i] = to_unit(r2, r3)
 

@@ -733,22 +733,17 @@ def _cmd_run(args) -> int:
         written = names + [MANIFEST, RUN_LOG]
         interrupted = _commit(staging, out, written,
                               remove=prev["files"] if prev is not None else [])
-    except KeyboardInterrupt:
+    except BaseException as exc:
         close_bar()
         _remove_staging(staging)
         if made_out:
             with contextlib.suppress(OSError):
                 out.rmdir()  # only if still empty
+        if not isinstance(exc, KeyboardInterrupt):
+            raise
         tail = (f"; the earlier outputs in {out}/ are intact" if prev is not None else "")
         _err(f"simcore: interrupted; no outputs written{tail}")
         return EXIT_INTERRUPTED
-    except BaseException:
-        close_bar()
-        _remove_staging(staging)
-        if made_out:
-            with contextlib.suppress(OSError):
-                out.rmdir()  # only if still empty
-        raise
     _remove_staging(staging)
     if interrupted:
         _err(f"simcore: interrupted after the outputs were complete; they are in {out}/")
