@@ -29,8 +29,12 @@ class Packed:
     offset: np.ndarray
 
 
-def pack(dists: list[Distribution], tables: list[np.ndarray], used: list[int]) -> Packed:
-    """Pack distributions, appending their tables to ``tables`` (``used[0]`` rows so far)."""
+def pack(dists: list[Distribution], tables: dict[bytes, tuple[int, np.ndarray]],
+         used: list[int]) -> Packed:
+    """Pack distributions, adding their tables to ``tables`` (bytes -> (offset, table);
+    ``used[0]`` rows so far). Identical tables are stored once: the default scenario's nine
+    truncated normals standardise to three tables, and the kernel's lookups then stay in the
+    L2 cache (1.2 MB of tables would not)."""
     code = np.zeros(len(dists), np.int64)
     params = np.zeros((len(dists), 8))
     offset = np.full(len(dists), -1, np.int64)
@@ -38,9 +42,11 @@ def pack(dists: list[Distribution], tables: list[np.ndarray], used: list[int]) -
         c, p, tab = d.kernel_args()
         code[i], params[i] = c, p
         if tab.shape[0]:
-            offset[i] = used[0]
-            tables.append(tab)
-            used[0] += tab.shape[0]
+            key = tab.tobytes()
+            if key not in tables:
+                tables[key] = (used[0], tab)
+                used[0] += tab.shape[0]
+            offset[i] = tables[key][0]
     return Packed(code, params, offset)
 
 
@@ -84,7 +90,7 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
     H = sc.horizon
     names = [d.name for d in sc.drivers]
     index = {n: i for i, n in enumerate(names)}
-    tables: list[np.ndarray] = []
+    tables: dict[bytes, tuple[int, np.ndarray]] = {}
     used = [0]
     drv = pack([d.dist for d in sc.drivers], tables, used)
     sev = pack([s.severity for s in sc.shocks], tables, used)
@@ -167,6 +173,6 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         sched=sched,
         scalars=np.array([sc.shares, sc.terminal_roic, sc.wc_ratio, sc.tax_loss_carryforward,
                           base_rev.sum()]),
-        tables=np.concatenate(tables) if tables else np.zeros((1, 2)),
+        tables=np.concatenate([t for _, t in tables.values()]) if tables else np.zeros((1, 2)),
         copula_info=copula_info,
     )

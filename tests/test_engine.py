@@ -233,3 +233,20 @@ def test_forced_shocks_match_the_reference():
     assert np.all(r.draws["severity"]["tech"][:, 0] == 1.7)
     leak_hits = r.shock_hit("leak")
     assert leak_hits[:, 1].all() and not leak_hits[:, [0, 2]].any()
+
+
+def test_identical_tables_are_stored_once():
+    """The default scenario's nine truncated normals standardise to three distinct tables; the
+    kernel gets each once (its lookups then fit the L2 cache) and every driver the right one."""
+    from simcore import default_scenario
+    from simcore._compile import compile_scenario
+
+    sc = default_scenario()
+    ki = compile_scenario(sc, np.random.SeedSequence(1))
+    tabbed = [f for f, off in enumerate(ki.drv.offset) if off >= 0]
+    assert len(tabbed) == 9
+    n = sc.drivers[tabbed[0]].dist.kernel_args()[2].shape[0]
+    assert ki.tables.shape[0] == 3 * n
+    for f in tabbed:
+        off = ki.drv.offset[f]
+        assert np.array_equal(ki.tables[off:off + n], sc.drivers[f].dist.kernel_args()[2])
