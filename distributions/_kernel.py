@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from ._exp import exp
 from ._numba import jit
 
 # Functions taking arrays are inlined at numba IR level (``inline="always"``): a numba call with
@@ -219,7 +220,7 @@ def ppf_z(code, p, tables, offset, z):
     if code == CODE_TABLE:
         return min(max(p[0] + p[1] * table_eval(tables, offset, z), p[6]), p[7])
     if code == CODE_LOGNORMAL:
-        return math.exp(p[0] + p[1] * z)
+        return exp(p[0] + p[1] * z)
     if code == CODE_CONSTANT:
         return p[0]
     return _ppf_z_cold(code, p, tables, offset, z)
@@ -245,7 +246,7 @@ def ppf_u(code, p, tables, offset, u):
     if code == CODE_TABLE:
         return min(max(p[0] + p[1] * table_eval(tables, offset, ndtri(u)), p[6]), p[7])
     if code == CODE_LOGNORMAL:
-        return math.exp(p[0] + p[1] * ndtri(u))
+        return exp(p[0] + p[1] * ndtri(u))
     return _ppf_u_cold(code, p, tables, offset, u)
 
 

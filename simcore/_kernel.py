@@ -29,10 +29,9 @@ not hit). The kernel is serial and ``nogil``; the engine runs blocks of paths on
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from distributions._exp import exp
 from distributions._kernel import (
     CODE_LOGNORMAL,
     CODE_NORMAL,
@@ -214,7 +213,7 @@ def simulate_paths(
                         val[f, i] = min(max(a0 + a1 * val[f, i], low), high)
                 elif code == CODE_LOGNORMAL:
                     for i in range(m):
-                        val[f, i] = math.exp(a0 + a1 * z[f, i])
+                        val[f, i] = exp(a0 + a1 * z[f, i])
                 else:  # the other families (out of line: they are not common here)
                     ppf_z_many(code, drv_p[f], tables, drv_off[f], z[f, :m], val[f, :m])
                 base = drv_base[f, t]
