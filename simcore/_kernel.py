@@ -102,11 +102,13 @@ def simulate_paths(
     carry = np.empty(B)
     nopat = np.empty((H, B))
     fcf = np.empty((H, B))
-    # scratch of the row helpers: packed indices (ndtri_many's tails, the shocks' hits), table
-    # cells (table_eval_many) and rows of intermediate values
+    # scratch of the row helpers: packed indices (ndtri_many's tails), table cells
+    # (table_eval_many) and rows of intermediate values
     tails = np.empty(B, np.int64)
     cells = np.empty(B, np.uint64)
     work = np.empty((5, B))
+    hit = np.empty(B, np.int64)  # the paths a shock hit, packed
+    sev = np.empty((2, B))  # their severity uniforms and severities
     # one path's uniforms (antithetic, LHS) and copula row (Student-t)
     d0 = np.empty(F)
     d1 = np.empty(F)
@@ -242,14 +244,21 @@ def simulate_paths(
                 if np.isnan(forced):  # not forced: draw the severity of each hit
                     nh = 0
                     for i in range(m):
-                        tails[nh] = i
+                        hit[nh] = i
                         nh += u_occ[k, i] < prob
                     for j in range(nh):
-                        work[0, j] = u_sev[k, tails[j]]
-                    ppf_u_many(sev_code[k], sev_p[k], tables, sev_off[k], work[0, :nh],
-                               work[1, :nh])
+                        sev[0, j] = u_sev[k, hit[j]]
+                    if sev_code[k] == CODE_LOGNORMAL:  # the common family, vectorised
+                        ndtri_many(sev[0, :nh], sev[1, :nh], tails, work)
+                        a0 = sev_p[k, 0]
+                        a1 = sev_p[k, 1]
+                        for j in range(nh):
+                            sev[1, j] = exp(a0 + a1 * sev[1, j])
+                    else:
+                        ppf_u_many(sev_code[k], sev_p[k], tables, sev_off[k], sev[0, :nh],
+                                   sev[1, :nh])
                     for j in range(nh):
-                        imp[tails[j]] = work[1, j]
+                        imp[hit[j]] = sev[1, j]
                 if keep_draws:
                     row = sev_out[k, t, o0:o0 + m]
                     for i in range(m):
