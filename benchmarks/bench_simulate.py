@@ -21,6 +21,7 @@ import numpy as np
 from numba import prange
 
 from benchmarks.harness import median_time as _median_times
+from benchmarks.harness import median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit
 from distributions.streams import uniform_run
@@ -104,9 +105,8 @@ def main(argv=None) -> dict:
 
     full()  # warm-up: compiles everything
     rng()
-    t_full = _median(full, args.repeats)
-    t_kernel = _median(kernel_only, args.repeats)
-    t_rng = _median(rng, args.repeats)
+    # in turns: a shared VM's drifting speed then biases none of the three against the others
+    (t_full, _), (t_kernel, _), (t_rng, _) = median_times([full, kernel_only, rng], args.repeats)
     res = {
         "paths": n, "horizon": sc.horizon, "threads": numba.get_num_threads(),
         "simulate_plus_quantiles_s": t_full, "simulate_s": t_kernel,

@@ -24,7 +24,9 @@ Per configuration (default scenario; 10^5 and 10^6 paths; horizon 3 and 10; defa
 
 Then whole processes: the first-ever run with a fresh numba cache (target <= 30 s), the same run
 warm, and ``simcore run --no-charts`` at 10^6 paths warm (target <= 2 s). Times are medians of
-``--repeats``; everything is validated against the numpy reference before it is timed.
+``--repeats``; e2e, simulate and the floor of a configuration are timed in turns, so that a
+shared machine's drifting speed does not bias their ratio. Everything is validated against the
+numpy reference before it is timed.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from .harness import (
     SEED,
     machine_info,
     median_time,
+    median_times,
     peak_rss,
     peak_traced,
     scenario,
@@ -134,10 +137,10 @@ def measure(args) -> dict:
     for n, h in configs:
         sc = scenario(h)
         _say(f"timing {n:,} paths x {h} years, {args.repeats} repeats")
-        e2e, e2e_all = median_time(lambda sc=sc, n=n: _e2e(sc, n), args.repeats)
-        sim, _ = median_time(lambda sc=sc, n=n: simulate(sc, n, seed=SEED), args.repeats)
         floor = RandomNumbers(sc, n, SEED)
-        rng, _ = median_time(floor, args.repeats)
+        (e2e, e2e_all), (sim, _), (rng, _) = median_times(
+            [lambda sc=sc, n=n: _e2e(sc, n), lambda sc=sc, n=n: simulate(sc, n, seed=SEED),
+             floor], args.repeats)
         ref = ref_t[h] * n / args.ref_paths
         py = py_t[h] * n / args.python_paths
         rows[(n, h)].update({

@@ -97,6 +97,18 @@ def median_time(fn, repeats: int) -> tuple[float, list[float]]:
     return float(np.median(ts)), ts
 
 
+def median_times(fns, repeats: int) -> list[tuple[float, list[float]]]:
+    """:func:`median_time` of each of ``fns``, timed in turns (``fns[0]``, ``fns[1]``, ...,
+    ``repeats`` rounds), so that a machine that slows down or speeds up during the measurement
+    (a shared VM) biases none of them against the others: ratios of these medians compare like
+    with like."""
+    ts = [[] for _ in fns]
+    for _ in range(max(1, int(repeats))):
+        for i, fn in enumerate(fns):
+            ts[i].append(time_once(fn))
+    return [(float(np.median(t)), t) for t in ts]
+
+
 # -- pytest-benchmark helpers ------------------------------------------------------------------
 ROWS: list[tuple[str, str, int, float]] = []  # (group, name, path-years, median s) for the summary
 
