@@ -9,8 +9,11 @@ reduction ``exp(x) = 2**k * exp(r)``, ``k = round(x / ln 2)``, ``|r| <= ln(2) / 
 ``ln 2`` split in two (Cody and Waite) so ``r`` is exact, ``exp(r)`` as its Taylor polynomial of
 degree 13 (truncation error below 1e-17 relative), and ``2**k`` built from its bit pattern in
 two factors so that overflow to ``inf`` and gradual underflow come out right. Only ``+``, ``*``
-and ``floor`` on doubles: the result is identical on every IEEE machine and within one ulp of
-the correctly rounded value (tested against ``math.exp`` and exact rationals).
+and ``floor`` on doubles: the result is identical on every IEEE machine. It is within one ulp
+of the exact value for every input tried (tests: mpmath at 200 bits; a review searched about
+5e8 inputs around the worst cases of the polynomial and of the reduction and found 0.99 ulp at
+worst, for ``r`` near ``-ln(2)/2``); the error terms' sum bounds it by about 1.1 ulp, so one
+ulp is measured, not proven. The result is not always correctly rounded (``exp(1)``).
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ def _pow2(k):
 
 @jit(inline="always")
 def exp(x):
-    """``e**x`` within one ulp, branch-free; ``inf`` above 709.78, 0 below -745.13, NaN kept."""
+    """``e**x`` (within one ulp, see top), branch-free; ``inf`` above 709.78, 0 below -745.13,
+    NaN kept."""
     y = min(max(x, _X_MIN), _X_MAX)
     y = 0.0 if y != y else y  # NaN: any finite stand-in, the result is x itself (below)
     kf = math.floor(y * _INV_LN2 + 0.5)
