@@ -42,8 +42,8 @@ class RandomNumbers:
 
     def __call__(self) -> None:
         ki = self.ki
-        _random_numbers(self.n, self.sc.horizon, ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
-                        self.out)
+        _random_numbers(self.n, self.sc.horizon, ki.drv_k0, ki.drv_k1, ki.drv_years, ki.sh_k0,
+                        ki.sh_k1, self.out)
 
     def check(self, chunks: int = 2) -> None:
         """Each work item's checksum (driver 0's normal score + shock 0's two uniforms, summed

@@ -6,7 +6,8 @@ Run: ``python -m benchmarks.bench_simulate [--paths 1000000] [--horizon 3] [--re
 - ``simulate``: ``simcore.simulate`` (sample + model, all stored outputs) followed by the
   quantiles (``DEFAULT_Q``) of every stored output; warm (compiled before timing).
 - ``random numbers only``: the same run's random numbers and nothing else: every driver's and
-  shock's uniforms from the same streams and the driver normal scores (the floor of this design).
+  shock's uniforms from the same streams and the driver normal scores, in the years the kernel
+  draws them (the floor of this design).
 - ``numpy reference``: ``simcore.reference.simulate_reference`` (numpy + scipy, vectorised) on
   ``--ref-paths`` paths, scaled linearly to ``--paths``.
 Before timing, the kernel is validated against the reference on the same draws.
@@ -38,11 +39,13 @@ def _median(fn, repeats):
     return _median_times(fn, repeats)[0]
 
 @pjit
-def _random_numbers(n, H, drv_k0, drv_k1, sh_k0, sh_k1, out):
+def _random_numbers(n, H, drv_k0, drv_k1, drv_years, sh_k0, sh_k1, out):
     """The run's random numbers, laid out and generated as the kernel does (chunks of
     ``CHUNK`` paths; per chunk, year and stream: ``uniform_run`` over the chunk's paths, then
-    the drivers' normal scores by ``ndtri_many``); ``out[c]`` is a checksum of chunk ``c``
-    (driver 0's normal score + shock 0's two uniforms, summed over paths and years)."""
+    the drivers' normal scores by ``ndtri_many``; a driver's in the years the model reads,
+    ``t < drv_years[f]``, as in the kernel); ``out[c]`` is a checksum of chunk ``c`` (driver
+    0's normal score + shock 0's two uniforms, summed over paths and years; driver 0 must be
+    drawn every year)."""
     F = drv_k0.size
     K = sh_k0.size
     for c in prange((n + CHUNK - 1) // CHUNK):
@@ -58,8 +61,9 @@ def _random_numbers(n, H, drv_k0, drv_k1, sh_k0, sh_k1, out):
         acc = 0.0
         for t in range(H):
             for f in range(F):
-                uniform_run(drv_k0[f], drv_k1[f], lo, t, 0, u[f, :m], spare[:m])
-                ndtri_many(u[f, :m], z[f, :m], tails, work)
+                if t < drv_years[f]:
+                    uniform_run(drv_k0[f], drv_k1[f], lo, t, 0, u[f, :m], spare[:m])
+                    ndtri_many(u[f, :m], z[f, :m], tails, work)
             for k in range(K):
                 uniform_run(sh_k0[k], sh_k1[k], lo, t, 0, s0[k, :m], s1[k, :m])
             for i in range(m):
@@ -101,7 +105,8 @@ def main(argv=None) -> dict:
     scratch = np.empty((n + CHUNK - 1) // CHUNK)
 
     def rng():
-        _random_numbers(n, sc.horizon, ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1, scratch)
+        _random_numbers(n, sc.horizon, ki.drv_k0, ki.drv_k1, ki.drv_years, ki.sh_k0, ki.sh_k1,
+                        scratch)
 
     full()  # warm-up: compiles everything
     rng()

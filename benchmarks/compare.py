@@ -10,7 +10,8 @@ Per configuration (default scenario; 10^5 and 10^6 paths; horizon 3 and 10; defa
 - ``e2e``: ``simulate`` followed by the quantiles (``DEFAULT_Q``) of every output, warm; its
   ns per path-year and paths per second. ``sim``: ``simulate`` alone.
 - ``x floor``: e2e / the time to generate the run's random numbers alone (every stream's uniforms
-  and the drivers' normal scores; ``bench_simulate._random_numbers``). Target <= 2.
+  and the drivers' normal scores that the kernel draws; ``bench_simulate._random_numbers``).
+  Target <= 2.
 - ``ref/e2e``: the numpy reference (``simcore.reference.simulate_reference``) on ``--ref-paths``
   paths, scaled linearly to the configuration's paths, / e2e. Target >= 3.
 - ``py/e2e``: the pure-Python loop (the kernel's own code run by the interpreter,

@@ -64,7 +64,7 @@ class KernelInputs:
     drv_mul: np.ndarray  # int64[F] 1 if mode == "mul"
     drv_phi: np.ndarray  # float64[F]
     drv_b: np.ndarray  # float64[F] sqrt(1 - phi^2)
-    drv_const: np.ndarray  # int64[F] 1 if Constant and outside the copula (innovation unused)
+    drv_years: np.ndarray  # int64[F] leading years whose innovations the model reads (below)
     corr_idx: np.ndarray  # int64[C] driver index of each copula label
     corr_L: np.ndarray  # float64[C, C] lower-triangular factor
     copula_df: float  # 0 for the Gaussian copula
@@ -138,9 +138,13 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
     ])
     base_rev = np.array([s.base_revenue for s in sc.segments], np.float64)
     sh_prob, sh_sev = shock_schedule(sc)
-    # A Constant driver inside the copula keeps its innovation: the other labelled drivers then
-    # keep their marginals and their draws when a driver is pinned (tornado), as in reference.
-    const = (drv.code == CODE_CONSTANT) & ~np.isin(names, labels)
+    # Innovations the model reads, per driver: none for a Constant, one (year 0) for persistence
+    # 1 (z_t = z_0: the kernel holds the year-0 marginal), every year otherwise. A driver inside
+    # the copula draws every year all the same: the other labelled drivers' scores mix its
+    # innovations (and a pinned driver, as in a tornado, keeps their draws unchanged).
+    in_copula = np.isin(names, labels)
+    years = np.where(drv.code == CODE_CONSTANT, 0, np.where(phi == 1.0, 1, H))
+    years = np.where(in_copula, H, years)
     return KernelInputs(
         n_drivers=len(names),
         horizon=H,
@@ -154,7 +158,7 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         drv_mul=np.array([d.mode == "mul" for d in sc.drivers], np.int64),
         drv_phi=phi,
         drv_b=np.sqrt(1.0 - phi**2),
-        drv_const=const.astype(np.int64),
+        drv_years=years.astype(np.int64),
         corr_idx=np.array([index[k] for k in labels], np.int64),
         corr_L=L,
         copula_df=float(sc.copula_df) if sc.copula == "student_t" else 0.0,

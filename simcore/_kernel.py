@@ -63,7 +63,7 @@ CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not d
 @jit
 def simulate_paths(
     start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-    drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_const,
+    drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_years,
     corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
     sh_prob, sh_sev, sev_code, sev_p, sev_off,
     eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
@@ -84,6 +84,7 @@ def simulate_paths(
     u_spare = np.empty(B)
     eps = np.empty((F, B))
     z = np.empty((F, B))
+    marg = np.empty((F, B))  # each driver's marginal draw, before its base
     val = np.empty((F, B))
     u_occ = np.empty((K, B))
     u_sev = np.empty((K, B))
@@ -134,10 +135,11 @@ def simulate_paths(
             rev_prev[i] = scalars[4]
             carry[i] = scalars[3]
         for t in range(H):
-            # 1. uniforms of every driver and shock
+            # 1. uniforms of every driver and shock (drivers: in the years the model reads)
             if method == 0:
                 for f in range(F):
-                    uniform_run(drv_k0[f], drv_k1[f], p0, t, 0, u[f, :m], u_spare[:m])
+                    if t < drv_years[f]:
+                        uniform_run(drv_k0[f], drv_k1[f], p0, t, 0, u[f, :m], u_spare[:m])
                 for k in range(K):
                     uniform_run(sh_k0[k], sh_k1[k], p0, t, 0, u_occ[k, :m], u_sev[k, :m])
             elif method == 3:
@@ -156,13 +158,13 @@ def simulate_paths(
                     for k in range(K):
                         u_occ[k, i] = s0[k]
                         u_sev[k, i] = s1[k]
-            # 2. independent normal scores of the drivers
+            # 2. independent normal scores of the drivers (0 where the model reads none)
             for f in range(F):
-                if drv_const[f]:
+                if t < drv_years[f]:
+                    ndtri_many(u[f, :m], eps[f, :m], tails, work)
+                else:
                     for i in range(m):
                         eps[f, i] = 0.0
-                else:
-                    ndtri_many(u[f, :m], eps[f, :m], tails, work)
             # 3. copula over the labelled drivers: eps[labels] = L @ eps[labels], sums in the
             # order of copula.correlate_row (Student-t: per path, one chi-square mixing draw)
             if C and t_df > 0.0:
@@ -191,40 +193,43 @@ def simulate_paths(
                     for i in range(m):
                         eps[dst, i] = xc[c, i]
             # 4. persistence and marginals: z_t = phi z_{t-1} + sqrt(1 - phi^2) eps_t, then
-            # x = ppf(Phi(z)); the common families inline (same arithmetic as ppf_z)
+            # x = ppf(Phi(z)); the common families inline (same arithmetic as ppf_z). With
+            # phi = 1, z_t = z_{t-1} (+ 0 * eps_t) and last year's marginal is held.
             for f in range(F):
-                if t == 0:
-                    for i in range(m):
-                        z[f, i] = eps[f, i]
-                else:
-                    phi = drv_phi[f]
-                    b = drv_b[f]
-                    for i in range(m):
-                        z[f, i] = phi * z[f, i] + b * eps[f, i]
-                code = drv_code[f]
-                a0 = drv_p[f, 0]
-                a1 = drv_p[f, 1]
-                if code == CODE_NORMAL:
-                    for i in range(m):
-                        val[f, i] = a0 + a1 * z[f, i]
-                elif code == CODE_TABLE:
-                    low = drv_p[f, 6]
-                    high = drv_p[f, 7]
-                    table_eval_many(tables, drv_off[f], z[f, :m], val[f, :m], cells, work)
-                    for i in range(m):
-                        val[f, i] = min(max(a0 + a1 * val[f, i], low), high)
-                elif code == CODE_LOGNORMAL:
-                    for i in range(m):
-                        val[f, i] = exp(a0 + a1 * z[f, i])
-                else:  # the other families (out of line: they are not common here)
-                    ppf_z_many(code, drv_p[f], tables, drv_off[f], z[f, :m], val[f, :m])
+                if t == 0 or drv_phi[f] != 1.0:
+                    if t == 0:
+                        for i in range(m):
+                            z[f, i] = eps[f, i]
+                    else:
+                        phi = drv_phi[f]
+                        b = drv_b[f]
+                        for i in range(m):
+                            z[f, i] = phi * z[f, i] + b * eps[f, i]
+                    code = drv_code[f]
+                    a0 = drv_p[f, 0]
+                    a1 = drv_p[f, 1]
+                    mg = marg[f, :m]
+                    if code == CODE_NORMAL:
+                        for i in range(m):
+                            mg[i] = a0 + a1 * z[f, i]
+                    elif code == CODE_TABLE:
+                        low = drv_p[f, 6]
+                        high = drv_p[f, 7]
+                        table_eval_many(tables, drv_off[f], z[f, :m], mg, cells, work)
+                        for i in range(m):
+                            mg[i] = min(max(a0 + a1 * mg[i], low), high)
+                    elif code == CODE_LOGNORMAL:
+                        for i in range(m):
+                            mg[i] = exp(a0 + a1 * z[f, i])
+                    else:  # the other families (out of line: they are not common here)
+                        ppf_z_many(code, drv_p[f], tables, drv_off[f], z[f, :m], mg)
                 base = drv_base[f, t]
                 if drv_mul[f]:
                     for i in range(m):
-                        val[f, i] = base * val[f, i]
+                        val[f, i] = base * marg[f, i]
                 else:
                     for i in range(m):
-                        val[f, i] = base + val[f, i]
+                        val[f, i] = base + marg[f, i]
                 if keep_draws:
                     for i in range(m):
                         draws_out[f, t, o0 + i] = val[f, i]

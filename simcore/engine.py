@@ -268,7 +268,7 @@ def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs
     common = (
         ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
         ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
-        ki.drv_phi, ki.drv_b, ki.drv_const, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
+        ki.drv_phi, ki.drv_b, ki.drv_years, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
         ki.roles, ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sh_sev,
         ki.sev.code, ki.sev.params, ki.sev.offset,
         ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,

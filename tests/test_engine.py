@@ -49,6 +49,27 @@ def test_kernel_draws_match_numpy_scipy_sampling(copula):
 
 
 @pytest.mark.parametrize("sampling", ["mc", "antithetic", "lhs", "sobol"])
+def test_persistence_one_drivers_hold_their_year_zero_draw(sampling):
+    """wacc and terminal_growth have persistence 1: the kernel draws them in year 0 only and
+    holds the marginal (outside the copula), or keeps drawing (inside it, where the other
+    labelled drivers mix their innovations) and still holds. Both give the numpy/scipy draws
+    (Monte Carlo), and the held drivers are constant over the years (their base is)."""
+    labels = ("growth.a", "growth.b", "gross_margin", "wacc")
+    corr = np.array([[1, 0.6, 0.3, 0.2], [0.6, 1, 0.2, 0.1], [0.3, 0.2, 1, 0.1],
+                     [0.2, 0.1, 0.1, 1.0]])
+    for sc in (make_toy(), make_toy(correlation_labels=labels, correlation=corr)):
+        r = simulate(sc, 2000, seed=5, sampling=sampling, keep_draws=True)
+        if sampling == "mc":
+            drivers, _, _ = reference.sample(sc, 2000, 5)
+            for name, x in drivers.items():
+                np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12,
+                                           err_msg=name)
+        for name in ("wacc", "terminal_growth"):
+            d = r.draws["drivers"][name]
+            assert np.array_equal(d, np.repeat(d[:, :1], d.shape[1], axis=1)), name
+
+
+@pytest.mark.parametrize("sampling", ["mc", "antithetic", "lhs", "sobol"])
 def test_serial_and_parallel_kernels_give_identical_bytes(sampling):
     sc = make_toy()
     a = simulate(sc, 5000, seed=1, sampling=sampling)
