@@ -60,6 +60,16 @@ GROWTH_FLOOR = -0.95
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 
+@jit(inline="always")
+def capped(x, cap):
+    """``x`` with its absolute value capped at ``cap`` (sign and zeros kept)."""
+    if x > 0.0:
+        return min(x, cap)
+    if x < 0.0:
+        return -min(-x, cap)
+    return x
+
+
 @jit
 def simulate_paths(
     start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
@@ -272,36 +282,41 @@ def simulate_paths(
             for i in range(m):
                 row_h[i] = mask[i]
             # 6. shock effects in year t: sum over event years tau of size * severity *
-            # profile[t - tau], capped in absolute value
+            # profile[t - tau], capped in absolute value. Terms with weight 0 add +-0 to sums
+            # that are never -0 (finite impulses), so they, an effect with none this year and a
+            # segment outside an effect's mask are skipped; v starts at its first term (0 + x
+            # and x differ only in the sign of a zero, which those sums absorb too).
             eff[:, :m] = 0.0
             eff_seg[:, :, :m] = 0.0
             for e in range(E):
                 k = eff_shock[e]
-                for i in range(m):
-                    v[i] = 0.0
+                terms = 0
                 for tau in range(t + 1):
                     w = eff_size[e] * eff_profile[e, t - tau]
-                    if w == 0.0:  # adds +-0 to a sum that is never -0: skip (finite impulses)
+                    if w == 0.0:
                         continue
-                    for i in range(m):
-                        v[i] += impulse[k, tau, i] * w
+                    if terms == 0:
+                        for i in range(m):
+                            v[i] = impulse[k, tau, i] * w
+                    else:
+                        for i in range(m):
+                            v[i] += impulse[k, tau, i] * w
+                    terms += 1
+                if terms == 0:
+                    continue
                 cap = eff_cap[e]
-                for i in range(m):
-                    x = v[i]
-                    if x > 0.0:
-                        x = min(x, cap)
-                    elif x < 0.0:
-                        x = -min(-x, cap)
-                    v[i] = x
                 tg = eff_target[e]
                 if tg == T_GROWTH or tg == T_CHURN:
+                    for i in range(m):
+                        v[i] = capped(v[i], cap)
                     for s in range(S):
                         w = eff_segmask[e, s]
-                        for i in range(m):
-                            eff_seg[tg, s, i] += w * v[i]
+                        if w != 0.0:
+                            for i in range(m):
+                                eff_seg[tg, s, i] += w * v[i]
                 else:
                     for i in range(m):
-                        eff[tg, i] += v[i]
+                        eff[tg, i] += capped(v[i], cap)
             # 7. income statement, one row per loop: LLVM vectorises a loop only when it can
             # check every pair of the arrays it touches for overlap, so each loop touches few
             for s in range(S):
