@@ -275,6 +275,23 @@ def test_errors_are_one_line_unless_debug(tmp_path):
     assert r.returncode == 1 and "Traceback" in r.stderr
 
 
+def _sigint_deliverable():
+    """In the child before exec: SIGINT unblocked and at its default action, whatever this
+    process inherited or set (Python then installs its KeyboardInterrupt handler)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _signal_state(pid: int) -> str:
+    """The signal masks of a Linux process (blocked, ignored, caught), '' elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            lines = [ln for ln in fh if ln.startswith(("SigBlk", "SigIgn", "SigCgt"))]
+    except OSError:
+        return ""
+    return "\nchild signal masks: " + " ".join(ln.strip() for ln in lines)
+
+
 def test_sigint_leaves_no_partial_files_and_keeps_earlier_outputs(tmp_path):
     out = tmp_path / "o"
     r = simcore_cmd("run", "--paths", 2000, "--out", out, "--no-charts", "--quiet",
@@ -286,7 +303,8 @@ def test_sigint_leaves_no_partial_files_and_keeps_earlier_outputs(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "simcore", "run", "--paths", "2000000", "--seed", "99",
          "--out", str(out), "--force", "--no-charts"],
-        cwd=tmp_path, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_sigint_deliverable)
     try:
         # Ctrl-C as soon as the simulation starts. It takes about a second here, and the whole
         # run a few, so the signal lands mid-run even on a loaded machine; a fixed delay after
@@ -297,9 +315,10 @@ def test_sigint_leaves_no_partial_files_and_keeps_earlier_outputs(tmp_path):
             assert line, "".join(seen) + proc.communicate()[1]  # the run ended before that
             seen.append(line)
         assert list(out.glob(cli.STAGING_PREFIX + "*")), "nothing staged yet"
+        state = _signal_state(proc.pid)  # for the failure message
         proc.send_signal(signal.SIGINT)
         stdout, rest = proc.communicate(timeout=120)
-        stderr = "".join(seen) + rest
+        stderr = "".join(seen) + rest + state
     finally:
         if proc.poll() is None:
             proc.kill()
