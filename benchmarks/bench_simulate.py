@@ -21,8 +21,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from benchmarks.harness import median_time as _median_times
-from benchmarks.harness import median_times
+from benchmarks.harness import median_time, median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit
 from distributions.streams import uniform_run
@@ -36,7 +35,7 @@ from simcore.scenario_io import default_scenario
 
 
 def _median(fn, repeats):
-    return _median_times(fn, repeats)[0]
+    return median_time(fn, repeats)[0]
 
 @pjit
 def _random_numbers(n, H, drv_k0, drv_k1, drv_years, sh_k0, sh_k1, out):

@@ -206,15 +206,16 @@ def simulate_paths(
             # x = ppf(Phi(z)); the common families inline (same arithmetic as ppf_z). With
             # phi = 1, z_t = z_{t-1} (+ 0 * eps_t) and last year's marginal is held.
             for f in range(F):
-                if t == 0 or drv_phi[f] != 1.0:
-                    if t == 0:
-                        for i in range(m):
-                            z[f, i] = eps[f, i]
-                    else:
-                        phi = drv_phi[f]
-                        b = drv_b[f]
-                        for i in range(m):
-                            z[f, i] = phi * z[f, i] + b * eps[f, i]
+                held = t > 0 and drv_phi[f] == 1.0
+                if t == 0:
+                    for i in range(m):
+                        z[f, i] = eps[f, i]
+                elif not held:
+                    phi = drv_phi[f]
+                    b = drv_b[f]
+                    for i in range(m):
+                        z[f, i] = phi * z[f, i] + b * eps[f, i]
+                if not held:
                     code = drv_code[f]
                     a0 = drv_p[f, 0]
                     a1 = drv_p[f, 1]
