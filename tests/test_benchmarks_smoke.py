@@ -82,6 +82,7 @@ def test_comparison_runs_saves_and_compares(tmp_path, capsys, benchmarks_importa
 @pytest.mark.parametrize("script, argv", [
     ("bench_streams.py", ["--n", "100000", "--repeats", "1"]),
     ("bench_simulate.py", ["--paths", "2000", "--repeats", "1", "--ref-paths", "500"]),
+    ("kernel_stages.py", ["--paths", "2000", "--repeats", "1"]),
 ])
 def test_standalone_scripts_run(script, argv, monkeypatch, capsys):
     """``python benchmarks/<script>`` (run as a script, in this process)."""
