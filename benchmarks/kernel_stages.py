@@ -70,6 +70,7 @@ def instrumented_source(src: str) -> str:
         src = src[: m.start()] + probe + src[m.start():]
     src = src.replace(loop, "    T0 = _cycles()\n    S_ = 7\n" + loop)
     src = src.replace(head, "def simulate_paths(\n    prof, start,")
+    src = re.sub(r"^from \.", "from simcore.", src, flags=re.M)  # the copy is not in simcore
     return src.replace("from distributions.streams import uniform_run\n",
                        "from distributions.streams import uniform_run\n"
                        "from benchmarks.kernel_stages import cycles as _cycles\n")
