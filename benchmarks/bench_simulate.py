@@ -108,7 +108,7 @@ def main(argv=None) -> dict:
     touched = (r0._out, r0._seg, r0._hits, np.empty((ki.n_drivers, sc.horizon, 0)),
                np.empty((len(sc.shocks), sc.horizon, 0)))
 
-    def kernel_into_touched_memory():
+    def kernel_into_touched_memory():  # rewrites r0's arrays with the same bytes (same seed)
         _run_kernel(ki, 0, np.random.SeedSequence(seed), 0, 0, False, None, touched, False, None)
 
     def quantiles_only():

@@ -8,8 +8,9 @@ of ``simcore/_kernel.py`` is made with ``llvm.readcyclecounter`` reads before ea
 kernel's numbered stage comments (``# 1.`` to ``# 8.``), compiled, checked to give the kernel's
 bytes, and run on one thread over the default scenario. The cycles of each stage are converted
 to ns with the run's wall time. Stages 1 and 2 are the random numbers (the floor of
-``bench_simulate``); the others are the rest of sampling and the model. The reads cost about 25
-cycles each, 17 per chunk of 512 paths and year: well under 1%.
+``bench_simulate``); the others are the rest of sampling and the model. The reads cost a few
+tens of cycles each, seven per chunk of 512 paths and year and one more per chunk: well under
+1% of the run.
 """
 
 from __future__ import annotations
