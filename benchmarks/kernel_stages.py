@@ -105,13 +105,7 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         copy = _load(instrumented_source(Path(simcore._kernel.__file__).read_text()), Path(tmp))
         bufs = buffers()
-        common = (
-            ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1, ki.drv.code, ki.drv.params, ki.drv.offset,
-            ki.tables, ki.drv_base, ki.drv_mul, ki.drv_phi, ki.drv_b, ki.drv_years, ki.corr_idx,
-            ki.corr_L, ki.copula_df, ki.mix_key, ki.roles, ki.growth_idx, ki.base_rev,
-            ki.sh_prob, ki.sh_sev, ki.sev.code, ki.sev.params, ki.sev.offset, ki.eff_shock,
-            ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile, ki.eff_segmask, ki.sched,
-            ki.scalars, *bufs[:3], False, *bufs[3:])
+        common = engine.kernel_args(ki, bufs, False)
         no_sobol = np.empty((0, H, F + 2 * K + 1))
         prof = np.zeros(8, np.int64)
 

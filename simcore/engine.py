@@ -253,19 +253,12 @@ def simulate(
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
 
 
-def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs, serial,
-                uniforms) -> None:
-    """Fill ``bufs`` (out, seg_out, hits_out, draws_out, sev_out) with paths ``start ..`` in
-    blocks of :data:`BLOCK` kernel calls (``n_total``: the run's path count for LHS, else 0)."""
+def kernel_args(ki, bufs, keep_draws) -> tuple:
+    """The arguments of ``_kernel.simulate_paths`` after its first six (the task's paths and
+    uniforms): the compiled scenario ``ki`` and the output buffers ``bufs`` (out, seg_out,
+    hits_out, draws_out, sev_out)."""
     out, seg_out, hits_out, draws_out, sev_out = bufs
-    n_paths = out.shape[2]
-    H = out.shape[1]
-    F = ki.n_drivers
-    K = sev_out.shape[0]
-    block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
-    sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
-    empty_sobol = np.empty((0, H, F + 2 * K + 1))
-    common = (
+    return (
         ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
         ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
         ki.drv_phi, ki.drv_b, ki.drv_years, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
@@ -275,6 +268,21 @@ def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs
         ki.eff_segmask, ki.sched, ki.scalars,
         out, seg_out, hits_out, keep_draws, draws_out, sev_out,
     )
+
+
+def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs, serial,
+                uniforms) -> None:
+    """Fill ``bufs`` (out, seg_out, hits_out, draws_out, sev_out) with paths ``start ..`` in
+    blocks of :data:`BLOCK` kernel calls (``n_total``: the run's path count for LHS, else 0)."""
+    out, sev_out = bufs[0], bufs[4]
+    n_paths = out.shape[2]
+    H = out.shape[1]
+    F = ki.n_drivers
+    K = sev_out.shape[0]
+    block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
+    sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
+    empty_sobol = np.empty((0, H, F + 2 * K + 1))
+    common = kernel_args(ki, bufs, keep_draws)
     done = 0
     while done < n_paths:
         n = min(block, n_paths - done)
