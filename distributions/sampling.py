@@ -11,6 +11,10 @@ any order, on any thread or machine, with identical bytes.
   ``[0, n_paths)`` (a Feistel network with cycle walking, keyed by Philox) assigns path ``p`` to
   stratum ``pi(p)``; ``u = (pi(p) + v) / n_paths`` with ``v`` a uniform jitter. Each stratum is
   hit exactly once. The prefix property does not hold (strata depend on ``n_paths``).
+
+Every method's uniforms lie in ``[U_MIN, 1 - U_MIN]`` (:data:`distributions.streams.U_MIN`,
+``2**-53``; Latin hypercube and Sobol points are clamped to it), so a normal score is at most
+8.2095 in absolute value.
 - ``"sobol"``: scrambled Sobol points (``scipy.stats.qmc.Sobol``, scrambled with a generator seeded
   from the run's seed) with point index = path and one dimension per (stream, year, slot).
   :func:`sobol_block` yields the points of a path range whatever the blocking. Dimensions are
@@ -28,7 +32,7 @@ from numba import prange
 from ._kernel import ndtri_many, ppf_u, ppf_z
 from ._numba import jit, pjit
 from .copula import chi2_ppf, correlate_row, t_correlate_row
-from .streams import handle_seed, philox4x32, uniform, uniform_pairs
+from .streams import U_MIN, handle_seed, philox4x32, uniform, uniform_pairs
 
 __all__ = [
     "METHODS", "method_code", "sample_uniform", "sample_pairs", "lhs_permute", "SobolDesign",
@@ -40,6 +44,9 @@ _LHS_ROUNDS = 4
 
 
 def method_code(sampling: str) -> int:
+    if not isinstance(sampling, str):  # a list or dict would fail the lookup with its own error
+        raise TypeError(f"sampling={sampling!r} must be one of {sorted(METHODS)}; got "
+                        f"{type(sampling).__name__}")
     if sampling not in METHODS:
         raise ValueError(f"sampling={sampling!r} must be one of {sorted(METHODS)}")
     return METHODS[sampling]
@@ -80,7 +87,9 @@ def sample_uniform(method, key, path, year, slot, n_paths):
     # Latin hypercube
     stratum = lhs_permute(key[0], key[1], year, slot, path, n_paths)
     v = uniform(key, path, year, slot)
-    return (np.float64(stratum) + v) / np.float64(n_paths)
+    # clamped like every sampler's uniforms: (n - 1 + v) / n rounds to 1.0 for v near 1, and
+    # v / n falls below U_MIN (ndtri would give an infinite or a larger normal score)
+    return min(max((np.float64(stratum) + v) / np.float64(n_paths), U_MIN), 1.0 - U_MIN)
 
 
 @jit  # not inlined: the kernels write the Monte Carlo case out; the others are rare and slow
@@ -101,8 +110,8 @@ def sample_pairs(method, k0s, k1s, path, year, pair, n_paths, out0, out1):
         for i in range(k0s.size):
             s0 = lhs_permute(k0s[i], k1s[i], year, 2 * pair, path, n_paths)
             s1 = lhs_permute(k0s[i], k1s[i], year, 2 * pair + 1, path, n_paths)
-            out0[i] = (np.float64(s0) + out0[i]) / n
-            out1[i] = (np.float64(s1) + out1[i]) / n
+            out0[i] = min(max((np.float64(s0) + out0[i]) / n, U_MIN), 1.0 - U_MIN)
+            out1[i] = min(max((np.float64(s1) + out1[i]) / n, U_MIN), 1.0 - U_MIN)
 
 
 class SobolDesign:
@@ -135,7 +144,7 @@ class SobolDesign:
             pts = eng.random(int(n))
         # keep strictly inside (0, 1) for inverse CDFs (scrambled points are never exactly 0 in
         # practice, but a 2**-53 floor costs nothing)
-        return np.clip(pts, 2.0**-53, 1.0 - 2.0**-53)
+        return np.clip(pts, U_MIN, 1.0 - U_MIN)
 
 
 

@@ -4,7 +4,7 @@ The embedded default scenario is Paratera (839493.BJ): ``default_scenario()``.
 """
 
 from .engine import DEFAULT_SEED, design_columns, evaluate_uniforms, simulate
-from .results import SimulationResult
+from .results import ResultFileError, SimulationResult
 from .scenario import Scenario
 from .scenario_io import (
     ScenarioError,
@@ -18,6 +18,7 @@ from .scenario_io import (
 
 __all__ = [
     "DEFAULT_SEED",
+    "ResultFileError",
     "SimulationResult",
     "design_columns",
     "evaluate_uniforms",

@@ -50,7 +50,7 @@ from ._streaming import (
     quantile_ranks,
 )
 from .engine import DASK_BLOCK, DEFAULT_SEED, evaluate_uniforms, simulate
-from .results import _Z95, DEFAULT_Q, PRICE_OUTPUTS, SimulationResult, _forecast
+from .results import _Z95, DEFAULT_Q, PRICE_OUTPUTS, SimulationResult, _forecast, _std_and_errors
 from .scenario import OUTPUTS, Scenario
 
 __all__ = ["DASK_BLOCK", "evaluate_design", "map_scenarios", "simulate_into", "simulate_summary"]
@@ -413,9 +413,7 @@ def _summary_frame(scenario, names, qa, levels, moments, stats, risk, n_paths, a
     with np.errstate(invalid="ignore", divide="ignore"):
         var = moments[:, 2] / n_def
         m4 = moments[:, 4] / n_def
-        std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
-        se_mean = std / np.sqrt(n_def)
-        se_std = np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def))
+    std, se_mean, se_std = _std_and_errors(n_def, var, m4)
     mean = np.where(n_def > 0, moments[:, 1], np.nan)
     m = qa.size
     rows = []

@@ -33,11 +33,12 @@ DASK_BLOCK = 1 << 18  # paths per Dask task by default (simcore.distributed.DASK
 
 
 def _check_int(name, value, low, high=None):
+    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer; got {type(value).__name__}")
+        raise TypeError(f"{name}={value!r} must be an integer {allowed}; got "
+                        f"{type(value).__name__}")
     v = int(value)
     if v < low or (high is not None and v > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
         raise ValueError(f"{name}={value!r} must be an integer {allowed}")
     return v
 
@@ -165,6 +166,11 @@ def simulate(
     start = _check_int("start", start, 0)
     n_total = start + n_paths if n_total is None else _check_int(
         "n_total", n_total, start + n_paths)
+    threads = None if threads is None else _check_int("threads", threads, 1)
+    memory_limit = None if memory_limit is None else _check_int("memory_limit", memory_limit, 1)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress={progress!r} must be a callable, progress(done_paths, "
+                        f"n_paths), or None")
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))}")
     if backend == "dask":
@@ -175,8 +181,6 @@ def simulate(
             raise ValueError("backend='dask' runs the streams' kernel only (no _uniforms or "
                              "_serial); use simcore.distributed.evaluate_design for a design")
         block = _check_int("block", DASK_BLOCK if block is None else block, 1)
-        if threads is not None:
-            _check_int("threads", threads, 1)
         if sampling == "antithetic" and block % 2:
             raise ValueError(f"block={block} must be even for sampling='antithetic' (every "
                              f"block holds whole pairs)")
@@ -197,7 +201,7 @@ def simulate(
     if K > 32:
         raise ValueError(f"scenario has {K} shocks; at most 32 are supported")
     need = result_bytes(n_paths, H, S, len(scenario.drivers), K, keep_draws)
-    limit = int(0.7 * _available_memory()) if memory_limit is None else int(memory_limit)
+    limit = int(0.7 * _available_memory()) if memory_limit is None else memory_limit
     if need > limit:
         raise MemoryError(
             f"n_paths={n_paths} x horizon={H} needs {need / 2**30:.2f} GiB for the stored results, "
@@ -324,12 +328,15 @@ def evaluate_uniforms(scenario: Scenario | None, u, *, threads: int | None = Non
     """Evaluate the model on given uniforms instead of the streams (a design of experiments,
     e.g. SALib's Saltelli sample): ``u`` is float64 (n_paths, horizon, n_columns) in the open
     interval (0, 1), columns as :func:`design_columns` lists them (per year)."""
-    if scenario is None:
-        from .scenario_io import default_scenario
-
-        scenario = default_scenario()
+    scenario = resolve_scenario(scenario)
     width = len(scenario.drivers) + 2 * len(scenario.shocks) + 1
-    arr = np.asarray(u, dtype=np.float64)
+    try:
+        arr = np.asarray(u)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise TypeError(f"u must be a float array (n_paths, horizon, n_columns): {exc}") from None
+    if arr.dtype.kind not in "fiu":  # an integer array fails the interval check below
+        raise TypeError(f"u has dtype {arr.dtype}; allowed a float64 array of uniforms in (0, 1)")
+    arr = arr.astype(np.float64, copy=False)
     want = ("n_paths", scenario.horizon, width)
     if arr.ndim != 3 or arr.shape[1:] != want[1:] or arr.shape[0] < 1:
         raise ValueError(f"u has shape {arr.shape}; expected {want} (see design_columns)")

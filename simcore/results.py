@@ -13,6 +13,7 @@ from scipy import special
 from ._moments import row_moments
 from ._quantiles import quantiles as _fast_quantiles
 from ._quantiles import quantiles_rows as _fast_quantiles_rows
+from ._result_file import ResultFileError, read_result  # noqa: F401 (ResultFileError: public here)
 from .scenario import OUTPUTS, Scenario
 
 DEFAULT_Q = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
@@ -128,7 +129,9 @@ class SimulationResult:
 
         Mean: s/sqrt(n). Std: sqrt((m4 - s^4) / (4 s^2 n)). Quantile q: distribution-free, from
         the order statistics at q +- 1.96 sqrt(q(1-q)/n), divided by 2 * 1.96. ``defined`` is the
-        share of paths where the output exists (P/E price needs EPS > 0).
+        share of paths where the output exists (P/E price needs EPS > 0). Where the defined paths
+        show no spread (one path, or all equal) the std and every standard error are 0; NaN only
+        where no path defines the output.
         """
         qa = self._check_q(q)
         outputs = self.names if outputs is None else list(outputs)
@@ -136,10 +139,7 @@ class SimulationResult:
         for name in outputs:
             x = self._rows(name)
             n_def, mean, var, m4 = row_moments(x)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
-                se_mean = std / np.sqrt(n_def)
-                se_std = np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def))
+            std, se_mean, se_std = _std_and_errors(n_def, var, m4)
             half = _Z95 * np.sqrt(qa * (1 - qa))
             levels = []
             for t in range(x.shape[0]):
@@ -225,13 +225,15 @@ class SimulationResult:
 
     @classmethod
     def load(cls, path) -> SimulationResult:
-        from .scenario_io import loads_scenario
-
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            scenario = loads_scenario(str(z["scenario"]), source=f"{path}:scenario")
-            scenario = scenario.with_horizon(z["out"].shape[1])
-            return cls(scenario, z["out"], z["seg"], z["hits"], meta["manifest"])
+        """Read a file written by :meth:`save`, checking everything in it before use: the
+        entries' dtypes and shapes against each other, the manifest's ``n_paths`` and
+        ``horizon`` and the scenario's segments and shocks; the horizon within
+        ``engine.MAX_HORIZON``; the scenario re-validated like a scenario file; values only
+        what the model produces (``price_pe`` NaN exactly where EPS <= 0, nothing else NaN,
+        inf nowhere). Never unpickles. Raises :class:`ResultFileError` (a ``ValueError``)
+        naming the file, the entry and what is wrong, or ``OSError`` if it cannot be opened."""
+        scenario, out, seg, hits, manifest = read_result(path)
+        return cls(scenario, out, seg, hits, manifest)
 
     def __repr__(self):
         sampling = self.manifest.get("sampling")
@@ -295,6 +297,22 @@ class SimulationResult:
             f'<table><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
             "</table></div>"
         )
+
+
+def _std_and_errors(n_def, var, m4):
+    """Per row: the sample std (divisor n - 1, 0 for a single path) and the Monte Carlo standard
+    errors of the mean, s / sqrt(n), and of the std, sqrt((m4 - var^2) / (4 var n)), from the
+    count ``n_def``, the variance ``var`` (divisor n) and the fourth central moment ``m4``.
+
+    Where the paths show no spread (one path, or all equal; var = 0) the std error's formula is
+    0 / 0; a sample without spread has std 0 whatever its size, so the error is 0, as the mean's
+    and the quantiles' are there. NaN only where no path is defined (n_def = 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
+        se_mean = std / np.sqrt(n_def)
+        se_std = np.where(var > 0, np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def)),
+                          np.where(n_def > 0, 0.0, np.nan))
+    return std, se_mean, se_std
 
 
 def _binom_se(p: float, n: int) -> float:

@@ -1,5 +1,6 @@
 """The fused kernel against the numpy reference, reproducibility and input validation."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -200,6 +201,128 @@ def test_bad_arguments_raise_clear_errors(kwargs, match):
 def test_memory_budget_checked_before_allocating():
     with pytest.raises(MemoryError, match="memory budget"):
         simulate(make_toy(), 10**9, seed=1, memory_limit=1 << 30)
+
+
+def _no_work(monkeypatch):
+    """Make any start of the simulation fail: the checks must all come before it."""
+    def started(*args, **kwargs):
+        raise AssertionError("the simulation started before the arguments were checked")
+
+    monkeypatch.setattr(engine, "compile_scenario", started)
+    monkeypatch.setattr(engine, "_run_kernel", started)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"memory_limit": "big"}, TypeError,
+         r"memory_limit='big' must be an integer >= 1; got str"),
+        ({"memory_limit": True}, TypeError, r"memory_limit=True must be an integer >= 1; got bool"),
+        ({"memory_limit": 2.5e9}, TypeError, r"memory_limit=2500000000.0 must be an integer >= 1"),
+        ({"memory_limit": 0}, ValueError, r"memory_limit=0 must be an integer >= 1"),
+        ({"progress": 5}, TypeError,
+         r"progress=5 must be a callable, progress\(done_paths, n_paths\), or None"),
+        ({"progress": "bar"}, TypeError, r"progress='bar' must be a callable"),
+        ({"seed": 1e30}, TypeError, r"seed=1e\+30 must be a non-negative int, a numpy "
+                                    r"SeedSequence, a numpy Generator or None; got float"),
+        ({"seed": np.float64(7.0)}, TypeError, r"seed=np.float64\(7.0\) must be a non-negative"),
+        ({"seed": True}, TypeError, r"seed=True must be a non-negative int"),
+        ({"seed": np.random.RandomState(1)}, TypeError, r"seed=RandomState.*; got RandomState"),
+        ({"sampling": ["mc"]}, TypeError,
+         r"sampling=\['mc'\] must be one of \['antithetic', 'lhs', 'mc', 'sobol'\]; got list"),
+        ({"sampling": None}, TypeError, r"sampling=None must be one of \['antithetic'"),
+        ({"sampling": "MC"}, ValueError, r"sampling='MC' must be one of \['antithetic'"),
+        ({"keep_draws": 1}, TypeError, r"keep_draws=1 must be True or False"),
+        ({"keep_draws": "yes"}, TypeError, r"keep_draws='yes' must be True or False"),
+        ({"start": -1}, ValueError, r"start=-1 must be an integer >= 0"),
+        ({"start": 2.0}, TypeError, r"start=2.0 must be an integer >= 0; got float"),
+        ({"n_total": 5}, ValueError, r"n_total=5 must be an integer >= 10"),
+        ({"start": 10, "n_total": 15}, ValueError, r"n_total=15 must be an integer >= 20"),
+        ({"n_total": "20"}, TypeError, r"n_total='20' must be an integer >= 10; got str"),
+        ({"threads": 2.0}, TypeError, r"threads=2.0 must be an integer >= 1; got float"),
+        ({"threads": "4"}, TypeError, r"threads='4' must be an integer >= 1; got str"),
+        ({"threads": -1}, ValueError, r"threads=-1 must be an integer >= 1"),
+        ({"horizon": 3.0}, TypeError, r"horizon=3.0 must be an integer in \[1, 30\]; got float"),
+        ({"backend": "spark"}, ValueError, r"backend='spark' must be one of 'local', 'dask'"),
+        ({"block": 10}, ValueError, r"client= and block= are only used with backend='dask'"),
+        ({"backend": "dask"}, ValueError, r"backend='dask' needs client=distributed.Client"),
+        ({"scenario": "toy"}, TypeError, r"scenario must be a simcore Scenario or None, got str"),
+    ],
+)
+def test_every_simulate_argument_is_checked_before_any_work(monkeypatch, kwargs, error, match):
+    """Issue 14: the message names the argument, its value and what is allowed, and comes
+    before anything is compiled or simulated (``progress=5`` used to fail after the run,
+    ``memory_limit='big'`` in ``int()``, ``sampling=['mc']`` in a dict lookup)."""
+    _no_work(monkeypatch)
+    args = {"scenario": make_toy(), "n_paths": 10, **kwargs}
+    with pytest.raises(error, match=match):
+        simulate(**args)
+
+
+def test_numpy_integers_are_integers_for_threads_and_memory_limit():
+    import numba
+
+    n = np.int64(numba.get_num_threads())  # the count in force: other tests keep their speed
+    r = simulate(make_toy(), 10, seed=1, threads=n, memory_limit=np.int64(1 << 30))
+    assert r.manifest["threads"] == int(n)
+
+
+_U = np.full((4, 3, 19), 0.5)  # the toy: 14 drivers + 2 x 2 shock columns + 1, per year
+
+
+@pytest.mark.parametrize(
+    ("scenario", "u", "kwargs", "error", "match"),
+    [
+        ("toy", _U, {}, TypeError, r"scenario must be a simcore Scenario or None, got str"),
+        (None, [[["a"]]], {}, TypeError,
+         r"u has dtype <U1; allowed a float64 array of uniforms in \(0, 1\)"),
+        (None, _U.astype(complex), {}, TypeError, r"u has dtype complex128; allowed a float64"),
+        (None, _U > 0, {}, TypeError, r"u has dtype bool; allowed a float64"),
+        (None, [[0.5], [0.5, 0.5]], {}, TypeError,
+         r"u must be a float array \(n_paths, horizon, n_columns\)"),
+        (None, _U[:, :, :-1], {}, ValueError,
+         r"u has shape \(4, 3, 18\); expected \('n_paths', 3, 19\) \(see design_columns\)"),
+        (None, np.where(np.arange(19) == 3, 0.0, _U), {}, ValueError,
+         r"u has 12 values outside the open interval \(0, 1\) \(NaN included\); allowed 0 < u"),
+        (None, _U, {"threads": 0}, ValueError, r"threads=0 must be an integer >= 1"),
+        (None, _U, {"keep_draws": "yes"}, TypeError, r"keep_draws='yes' must be True or False"),
+    ],
+)
+def test_evaluate_uniforms_checks_its_arguments_before_any_work(monkeypatch, scenario, u, kwargs,
+                                                                error, match):
+    _no_work(monkeypatch)
+    with pytest.raises(error, match=match):
+        engine.evaluate_uniforms(make_toy() if scenario is None else scenario, u, **kwargs)
+
+
+@pytest.mark.parametrize("sampling", ["mc", "antithetic", "lhs", "sobol"])
+def test_readme_stream_promises_hold_per_sampling_method(sampling):
+    """What README.md ("Distributions, dependence and random streams") says, method by method,
+    asserted both ways so the text cannot drift: the first N paths of a 2N-path run are the
+    N-path run with mc, antithetic and sobol, not with lhs; with ``n_total=2N`` any block
+    ``start=s`` is those paths of the 2N-path run with every method; removing a factor (here a
+    shock) leaves the others' draws unchanged except with sobol; switching a shock off leaves
+    them unchanged with every method."""
+    sc = make_toy()
+
+    def paths(r, lo=0, hi=None):
+        return r._out[:, :, lo:hi].tobytes() + r._hits[:, lo:hi].tobytes()
+
+    big = simulate(sc, 2000, seed=9, sampling=sampling)
+    small = simulate(sc, 1000, seed=9, sampling=sampling)
+    assert (paths(big, 0, 1000) == paths(small)) is (sampling != "lhs")
+    for s in (0, 1000):
+        block = simulate(sc, 1000, seed=9, sampling=sampling, start=s, n_total=2000)
+        assert paths(big, s, s + 1000) == paths(block)
+
+    def drivers(scenario):
+        r = simulate(scenario, 1000, seed=9, sampling=sampling, keep_draws=True)
+        return {k: v.tobytes() for k, v in r.draws["drivers"].items()}
+
+    base = drivers(sc)
+    fewer = drivers(dataclasses.replace(sc, shocks=sc.shocks[:1]))
+    assert (fewer == base) is (sampling != "sobol")
+    assert drivers(sc.with_shocks({"leak": False})) == base
 
 
 def _kernel_vs_reference(sc, n, seed):
