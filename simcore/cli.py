@@ -44,16 +44,18 @@ from the manifest into ``run.json`` (which is the only file that carries time), 
 are written without timestamps and with fixed SVG ids, and the entries of ``results.npz`` get a
 fixed zip date. ``--out``, ``--quiet``, ``--force`` and ``--debug`` do not change any bytes.
 
-Safety: everything is written into a staging directory inside ``--out`` (each file atomically:
-temporary file, fsync, rename) and moved into place only once every file is complete, with
-Ctrl-C deferred during that last step; an interrupted or failed run removes its staging directory
-and leaves an earlier run's outputs untouched. Outputs of a *different* run (another run id: other
-scenario, paths, seed, horizon, sampling, threads or charts setting) are not replaced without
-``--force``; rerunning the same command may overwrite, as the bytes would be the same. Only the
-fixed file names above are ever written or removed, all inside ``--out``.
+Safety (:mod:`simcore._publish`, :mod:`simcore._signals`): the whole output folder is written
+beside ``--out`` and swapped into its place by one atomic system call once every file is
+complete, so a signal at any moment, SIGKILL included, leaves ``--out`` holding either the
+earlier run or the new one, complete. SIGINT, SIGTERM and SIGHUP stop a run cleanly (its staging
+folder is removed; exit code 128 + the signal number: 130, 143, 129); a repeated signal is
+ignored while cleaning up. Outputs of a *different* run (another run id: other scenario, paths,
+seed, horizon, sampling, threads or charts setting), or an incomplete or altered folder, are not
+replaced without ``--force``; rerunning the same command may overwrite, as the bytes would be
+the same. ``--out`` must be new, empty, or hold only what simcore wrote there.
 
 Exit codes: 0 success, 1 error (or an invalid scenario for ``validate``), 2 bad arguments,
-130 interrupted.
+128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 """
 
 from __future__ import annotations
@@ -62,17 +64,18 @@ import argparse
 import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
-import signal
 import sys
-import tempfile
 import time
 import traceback
+import unicodedata
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ._files import _file_mode, atomic_write  # noqa: F401  (re-exported for the glue)
+from ._publish import OutputError, OutputFolder
+from ._signals import Interrupted, handled
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = 1_000_000
@@ -88,7 +91,6 @@ CHART_FORMATS = ("png", "svg")
 KNOWN_OUTPUTS = frozenset(
     [SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG]
     + [f"{c}.{ext}" for c in CHART_NAMES for ext in CHART_FORMATS])
-STAGING_PREFIX = ".simcore-staging-"
 MANIFEST_FORMAT = 1
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -98,7 +100,7 @@ class UsageError(Exception):
     """A bad command line: reported as one line, exit code 2."""
 
 
-class RunError(Exception):
+class RunError(OutputError):
     """A run that cannot go ahead (e.g. another run's outputs in the way): exit code 1."""
 
 
@@ -109,16 +111,18 @@ class _Parser(argparse.ArgumentParser):
 
 # -- argument types ---------------------------------------------------------------------------
 def _integer(text: str) -> int:
+    """An integer written plainly, with ``_`` or ``,`` separators, or in exponent form (``1e6``,
+    read exactly: ``1e30`` is 10**30, not the nearest float)."""
     s = str(text).strip().replace("_", "").replace(",", "")
     try:
         return int(s)
     except ValueError:
         pass
     try:
-        x = float(s)  # 1e6
-    except ValueError:
+        x = Decimal(s)
+    except InvalidOperation:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not x.is_integer():
+    if not x.is_finite() or x.adjusted() > 4000 or x != x.to_integral_value():
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer")
     return int(x)
 
@@ -242,19 +246,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def _safe_name(name: str) -> str:
     """A plain file name (no directory part, no leading dot): all this module ever writes."""
     if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
@@ -262,39 +253,11 @@ def _safe_name(name: str) -> str:
     return name
 
 
-@contextlib.contextmanager
-def _sigint_ignored():
-    """No Ctrl-C while cleaning up (only possible in the main thread)."""
-    try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        old = None
-    try:
-        yield
-    finally:
-        if old is not None:
-            signal.signal(signal.SIGINT, old)
-
-
-class _DeferredSigint:
-    """Hold Ctrl-C back while the staged outputs are moved into place; ``hit`` says whether
-    one arrived."""
-
-    def __enter__(self):
-        self.hit = False
-        try:
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        except ValueError:  # not the main thread
-            self._old = None
-        return self
-
-    def _handler(self, signum, frame):
-        self.hit = True
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-        return False
+def _printable(text) -> str:
+    """``text`` with control characters (ANSI escapes, newlines) shown as escapes, for the
+    terminal."""
+    return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape")
+                   .decode("ascii") for c in str(text))
 
 
 # -- scenarios ----------------------------------------------------------------------------------
@@ -332,14 +295,18 @@ def _cmd_validate(args) -> int:
             else:
                 sc = load_scenario(f)
             compile_scenario(sc, handle_seed(DEFAULT_SEED))  # what a run would build
-        except (ScenarioError, FileNotFoundError, IsADirectoryError, UnicodeDecodeError,
-                ValueError, TypeError, KeyError) as exc:
+        except (ScenarioError, OSError, ValueError, TypeError, KeyError, RecursionError,
+                MemoryError) as exc:  # each file on its own: one bad file does not stop the rest
             bad += 1
-            _err(f"simcore: invalid scenario: {_one_line(exc)}")
+            msg = _one_line(exc)
+            if not isinstance(exc, ScenarioError) and f not in msg:
+                msg = f"{f}: {msg}"
+            _err(f"simcore: invalid scenario: {_printable(msg)}")
             if getattr(args, "debug", False):
                 traceback.print_exc()
             continue
-        print(f"OK: {f}: {sc.name} ({sc.ticker}), base year {sc.base_year}, horizon "
+        print(f"OK: {_printable(f)}: {_printable(sc.name)} ({_printable(sc.ticker)}), base year "
+              f"{sc.base_year}, horizon "
               f"{sc.horizon}, {len(sc.segments)} segments, {len(sc.drivers)} drivers, "
               f"{len(sc.shocks)} shocks")
     return EXIT_ERROR if bad else EXIT_OK
@@ -476,47 +443,58 @@ def _run_id(identity: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _previous_run(out: Path) -> dict | None:
-    """What an earlier run left in ``out``: None if none of our files are there."""
+def _previous_run(out: Path, known) -> dict | None:
+    """What an earlier command left in ``out``: None if none of its files are there. A folder
+    whose files do not match its manifest (names and sizes) is reported with ``run_id`` None."""
     if not out.is_dir():
         return None
-    present = sorted(n for n in KNOWN_OUTPUTS if (out / n).exists())
+    present = sorted(p.name for p in out.iterdir() if known(p.name))
     if not present:
         return None
     info = {"files": present, "run_id": None, "describe": "unknown run (no readable manifest)"}
     try:
         m = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
         run = m["run"]
-        info["run_id"] = run["id"]
+        listed = {f["name"]: f["bytes"] for f in m["files"]}
         ident = run.get("identity", {})
-        info["describe"] = (f"run {run['id']}: {m['scenario']['name']}, "
-                            f"{ident.get('n_paths', '?'):,} paths, seed {ident.get('seed', '?')}")
+        what = m["scenario"]["name"] if "scenario" in m else run.get("command", "?")
+        describe = (f"run {run['id']}: {_printable(what)}, "
+                    f"{ident.get('n_paths', '?'):,} paths, seed {ident.get('seed', '?')}")
     except (OSError, ValueError, KeyError, TypeError):
-        pass
+        return info
+    extra = sorted(set(present) - set(listed) - {MANIFEST, RUN_LOG})
+    wrong = sorted(n for n, size in listed.items()
+                   if not (out / n).is_file() or (out / n).stat().st_size != size)
+    if extra or wrong:
+        info["describe"] = (f"incomplete or altered {describe} (" + ", ".join(
+            [f"{n} missing or changed" for n in wrong] + [f"{n} not in its manifest"
+                                                          for n in extra]) + ")")
+        return info
+    info["run_id"] = run["id"]
+    info["describe"] = describe
     return info
 
 
-def _clean_stale_staging(out: Path) -> None:
-    """Remove staging directories of runs that died (SIGKILL, power loss); refuse to share the
-    directory with a run that is still going."""
-    for d in out.glob(STAGING_PREFIX + "*"):
-        if not d.is_dir():
-            continue
-        m = re.match(re.escape(STAGING_PREFIX) + r"(\d+)-", d.name)
-        pid = int(m.group(1)) if m else None
-        alive = False
-        if pid is not None and pid != os.getpid():
-            try:
-                os.kill(pid, 0)
-                alive = True
-            except ProcessLookupError:
-                alive = False
-            except PermissionError:
-                alive = True
-        if alive:
-            raise RunError(f"another simcore run (pid {pid}) is writing to {out}/; wait for it "
-                           f"or use another --out")
-        shutil.rmtree(d, ignore_errors=True)
+def open_output(args, known, run_id: str) -> OutputFolder:
+    """``--out`` made ready before any work: leftovers of dead runs removed, a live run's or a
+    foreign folder refused, another run's outputs refused without ``--force``."""
+    sig = getattr(args, "_signals", None)
+    folder = OutputFolder(args.out, known, guard=sig.deferred if sig else contextlib.nullcontext)
+    folder.prepare()
+    prev = _previous_run(folder.out, known)
+    if prev is not None and prev["run_id"] != run_id and not getattr(args, "force", False):
+        raise RunError(f"{args.out}/ holds the outputs of a different {prev['describe']}; use "
+                       f"--force to replace them or --out to write elsewhere")
+    folder.previous = prev
+    return folder
+
+
+def write_manifest(staging: Path, manifest: dict, names) -> None:
+    """``manifest.json``: ``manifest`` plus the size and sha256 of every file in ``names``."""
+    files = [{"name": n, "bytes": (staging / n).stat().st_size, "sha256": _sha256(staging / n)}
+             for n in sorted(names)]
+    text = json.dumps({**manifest, "files": files}, indent=2, default=str) + "\n"
+    atomic_write(staging / MANIFEST, lambda fh: fh.write(text.encode()))
 
 
 def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str]:
@@ -568,28 +546,6 @@ def _nothing() -> None:
     pass
 
 
-def _remove_staging(staging: Path | None) -> None:
-    if staging is not None:
-        with _sigint_ignored():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _commit(staging: Path, out: Path, names: list[str], remove: list[str]) -> bool:
-    """Move the staged files into ``out`` (manifest last) and delete ``remove`` (outputs of the
-    replaced run that this run does not produce). Ctrl-C is held back meanwhile; returns whether
-    one arrived."""
-    with _DeferredSigint() as guard:
-        for name in remove:
-            if name in KNOWN_OUTPUTS and name not in names:
-                with contextlib.suppress(FileNotFoundError):
-                    (out / _safe_name(name)).unlink()
-        order = [n for n in names if n not in (MANIFEST, RUN_LOG)] + [MANIFEST, RUN_LOG]
-        for name in order:
-            os.replace(staging / name, out / _safe_name(name))
-        _fsync_dir(out)
-    return guard.hit
-
-
 def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
     import numpy as np
 
@@ -598,8 +554,8 @@ def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
     years = result.years
     m = result.manifest
     seed = m.get("seed", {}).get("entropy") if isinstance(m.get("seed"), dict) else m.get("seed")
-    lines = [f"{sc.name} ({sc.ticker}) · {result.n_paths:,} paths · seed {seed} · sampling "
-             f"{m.get('sampling')} · {years[0]}–{years[-1]}", ""]
+    lines = [f"{_printable(sc.name)} ({_printable(sc.ticker)}) · {result.n_paths:,} paths · "
+             f"seed {seed} · sampling {m.get('sampling')} · {years[0]}–{years[-1]}", ""]
     qs = (0.05, 0.25, 0.5, 0.75, 0.95)
     head = "".join(f"{h:>10}" for h in ("P5", "P25", "median", "P75", "P95"))
     risk = result.risk_metrics(levels=(0.95,))
@@ -668,94 +624,84 @@ def _cmd_run(args) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     identity = _run_identity(scenario, args, seed)
     run_id = _run_id(identity)
-    prev = _previous_run(out)
-    if prev is not None and prev["run_id"] != run_id and not args.force:
-        raise RunError(f"{out}/ holds the outputs of a different {prev['describe']}; use --force "
-                       f"to replace them or --out to write elsewhere")
-    made_out = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    _clean_stale_staging(out)
-    staging = None
+    folder = open_output(args, KNOWN_OUTPUTS.__contains__, run_id)
     close_bar = _nothing
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
-        reason = kernels_need_compiling()
-        if not quiet:
-            _err(f"simcore: {scenario.name} ({scenario.ticker}): {args.paths:,} paths, seed "
-                 f"{seed}, sampling {args.sampling}, horizon "
-                 f"{identity['horizon']} years -> {out}/")
-            if reason == "first run":
-                _err("simcore: compiling kernels (first run only; about a minute)...")
-            elif reason:
-                _err(f"simcore: compiling kernels ({reason})...")
-        update, close_bar = progress_bar(args.paths, enabled=None if not quiet else False)
-        if update is None and not quiet:
-            _err("simcore: simulating...")
-        with _dask_client(args, say) as client:
-            t_sim = time.monotonic()
-            backend = {} if client is None else {"backend": "dask", "client": client}
-            result = simulate(scenario, n_paths=args.paths, seed=seed, horizon=args.horizon,
-                              sampling=args.sampling, threads=args.threads, progress=update,
-                              **backend)
-            sim_seconds = time.monotonic() - t_sim
-        close_bar()
-        created = result.manifest.get("created")
-        manifest = {k: v for k, v in result.manifest.items() if k != "created"}
-        manifest["run"] = {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG}
-        manifest["cli"] = {
-            "command": "run", "scenario": scenario_label, "paths": args.paths,
-            "seed": args.seed, "horizon": args.horizon, "sampling": args.sampling,
-            "threads": args.threads, "no_charts": not args.charts,
-        }
-        if _uses_dask(args):
-            manifest["cli"].update(dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
-        names = _write_outputs(result, staging, manifest, args, say)
-        files = [{"name": n, "bytes": (staging / n).stat().st_size,
-                  "sha256": _sha256(staging / n)} for n in sorted(names)]
-        full = {**manifest, "files": files}
-        text = json.dumps(full, indent=2, default=str) + "\n"
-        atomic_write(staging / MANIFEST, lambda fh: fh.write(text.encode()))
-        from . import _kernel
+        with folder.staging() as staging:
+            reason = kernels_need_compiling()
+            if not quiet:
+                _err(f"simcore: {_printable(scenario.name)} ({_printable(scenario.ticker)}): "
+                     f"{args.paths:,} paths, seed {seed}, sampling {args.sampling}, horizon "
+                     f"{identity['horizon']} years -> {out}/")
+                if reason == "first run":
+                    _err("simcore: compiling kernels (first run only; about a minute)...")
+                elif reason:
+                    _err(f"simcore: compiling kernels ({reason})...")
+            update, close_bar = progress_bar(args.paths, enabled=None if not quiet else False)
+            if update is None and not quiet:
+                _err("simcore: simulating...")
+            with _dask_client(args, say) as client:
+                t_sim = time.monotonic()
+                backend = {} if client is None else {"backend": "dask", "client": client}
+                result = simulate(scenario, n_paths=args.paths, seed=seed, horizon=args.horizon,
+                                  sampling=args.sampling, threads=args.threads, progress=update,
+                                  **backend)
+                sim_seconds = time.monotonic() - t_sim
+            close_bar()
+            created = result.manifest.get("created")
+            manifest = {k: v for k, v in result.manifest.items() if k != "created"}
+            manifest["run"] = {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG}
+            manifest["cli"] = {
+                "command": "run", "scenario": scenario_label, "paths": args.paths,
+                "seed": args.seed, "horizon": args.horizon, "sampling": args.sampling,
+                "threads": args.threads, "no_charts": not args.charts,
+            }
+            if _uses_dask(args):
+                manifest["cli"].update(dask_scheduler=args.dask_scheduler,
+                                       dask_local=args.dask_local)
+            names = _write_outputs(result, staging, manifest, args, say)
+            write_manifest(staging, manifest, names)
+            from . import _kernel
 
-        stats = getattr(_kernel.simulate_paths, "stats", None)
-        log = {
-            "run_id": run_id,
-            "created": created,
-            "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "simulate_seconds": round(sim_seconds, 3),
-            "total_seconds": round(time.monotonic() - t_start, 3),
-            "kernels_compiled": bool(stats.cache_misses) if stats is not None else False,
-            "manifest_sha256": _sha256(staging / MANIFEST),
-            "argv": list(getattr(args, "_argv", [])),
-        }
-        atomic_write(staging / RUN_LOG,
-                     lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode()))
-        written = names + [MANIFEST, RUN_LOG]
-        interrupted = _commit(staging, out, written,
-                              remove=prev["files"] if prev is not None else [])
-    except BaseException as exc:
+            stats = getattr(_kernel.simulate_paths, "stats", None)
+            log = {
+                "run_id": run_id,
+                "created": created,
+                "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "simulate_seconds": round(sim_seconds, 3),
+                "total_seconds": round(time.monotonic() - t_start, 3),
+                "kernels_compiled": bool(stats.cache_misses) if stats is not None else False,
+                "manifest_sha256": _sha256(staging / MANIFEST),
+                "argv": list(getattr(args, "_argv", [])),
+            }
+            atomic_write(staging / RUN_LOG,
+                         lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode()))
+            folder.publish()
+    except KeyboardInterrupt:
         close_bar()
-        _remove_staging(staging)
-        if made_out:
-            with contextlib.suppress(OSError):
-                out.rmdir()  # only if still empty
-        if not isinstance(exc, KeyboardInterrupt):
-            raise
-        tail = (f"; the earlier outputs in {out}/ are intact" if prev is not None else "")
-        _err(f"simcore: interrupted; no outputs written{tail}")
-        return EXIT_INTERRUPTED
-    _remove_staging(staging)
-    if interrupted:
-        _err(f"simcore: interrupted after the outputs were complete; they are in {out}/")
-        return EXIT_INTERRUPTED
+        raise
+    n_written = len(names) + 2
+    late = _late_signal(args)
+    if late:
+        _err(f"simcore: {late} arrived after the outputs were complete; they are in {out}/")
+        return 128 + args._signals.received
     if not quiet:
-        _print_summary(result, run_id, out, len(written))
+        _print_summary(result, run_id, out, n_written)
     return EXIT_OK
+
+
+def _late_signal(args) -> str | None:
+    """The name of a signal that was held back during the publish, if one arrived."""
+    import signal
+
+    sig = getattr(args, "_signals", None)
+    return signal.Signals(sig.received).name if sig and sig.received else None
 
 
 # -- entry point --------------------------------------------------------------------------------
 def main(argv=None) -> int:
     """Run the ``simcore`` command line; returns the exit code."""
+    program = argv is None  # the process itself, not a call from Python
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     debug = "--debug" in argv
     try:
@@ -769,7 +715,17 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        return args.func(args)
+        with handled(program=program) as args._signals:
+            try:
+                return args.func(args)
+            except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: cleanup has run
+                code = exc.exit_code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
+                what = "interrupted" if code == EXIT_INTERRUPTED else f"stopped by {exc}"
+                out = getattr(args, "out", None)
+                tail = (f"; the earlier outputs in {out}/ are intact"
+                        if out and Path(out).is_dir() and any(Path(out).iterdir()) else "")
+                _err(f"simcore: {what}; no outputs written{tail}")
+                return code
     except UsageError as exc:
         _err(f"simcore: error: {exc}")
         return EXIT_USAGE

@@ -5,7 +5,7 @@ Glue only: the analyses live in :mod:`simcore.sensitivity` and :mod:`simcore.str
 in :mod:`simcore.sensitivity_charts`. :mod:`simcore.cli` registers the subcommands with
 :func:`add_subcommands`; :mod:`simcore.report` appends :func:`pack_pages`.
 
-``simcore sensitivity`` writes into ``--out`` (default ``./simcore-out/sensitivity``):
+``simcore sensitivity`` writes into ``--out`` (default ``./simcore-sensitivity``):
 ``tornado.{csv,png,svg}`` and ``spider.{csv,png,svg}`` per ``--statistic``
 (numbered ``tornado_2`` ... from the second), ``rank_correlation.{csv,png,svg}``,
 ``sobol.csv`` and ``sobol_<output>.{png,svg}`` (not with ``--no-sobol``).
@@ -13,14 +13,19 @@ in :mod:`simcore.sensitivity_charts`. :mod:`simcore.cli` registers the subcomman
 ``simcore stress`` writes ``stress.{csv,png,svg}``, ``attribution.csv``,
 ``waterfall_<metric>.{png,svg}`` and, with ``--reverse``, ``reverse_stress.{csv,png,svg}``.
 
-Every file is written atomically and, for the same arguments, byte for byte the same.
+Both also write ``manifest.json`` (the command, its arguments, the scenario's SHA-256, the seed,
+the versions and the sha256 of every file). As for ``simcore run``, the folder is written whole
+beside ``--out`` and swapped into place in one atomic step (:mod:`simcore._publish`); the outputs
+of a different command or arguments are not replaced without ``--force``; for the same
+arguments every file is byte for byte the same.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
-from pathlib import Path
 
 DEFAULT_PATHS = 20_000
 DEFAULT_SOBOL_N = 2**13
@@ -44,12 +49,14 @@ def add_subcommands(sub, common) -> None:
         p.add_argument("--out", default=out, metavar="DIR", help=f"output directory "
                        f"(default ./{out})")
         p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        p.add_argument("--force", action="store_true",
+                       help="replace the outputs of a different run in --out")
 
     sens = sub.add_parser(
         "sensitivity", parents=[common], help="tornado, spider, rank correlations, Sobol' indices",
         description="One-at-a-time (tornado, spider), sampling-based (rank correlation) and "
                     "variance-based (Sobol') sensitivity of a scenario.")
-    shared(sens, "simcore-out/sensitivity")
+    shared(sens, "simcore-sensitivity")
     sens.add_argument("--statistic", action="append", metavar="SPEC",
                       help="what the tornado measures, e.g. 'median net_profit_attributable "
                            "2027' (default) or 'prob_loss net_profit_attributable'; repeatable")
@@ -68,7 +75,7 @@ def add_subcommands(sub, common) -> None:
         "stress", parents=[common], help="stress scenarios, shock attribution, reverse stress",
         description="Compare the scenario's stress scenarios with the base, attribute the shocks "
                     "and optionally search for the smallest stress that breaks a target.")
-    shared(st, "simcore-out/stress")
+    shared(st, "simcore-stress")
     st.add_argument("--stress", action="append", metavar="NAME",
                     help="a [stress.<name>] of the scenario (default: all); repeatable")
     st.add_argument("--reverse", metavar="TARGET",
@@ -116,10 +123,19 @@ def parse_lever(text: str):
 
 
 # -- commands --------------------------------------------------------------------------------------
+_KNOWN = {
+    "sensitivity": re.compile(r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
+                              r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|manifest\.json"),
+    "stress": re.compile(r"(stress|reverse_stress)\.(csv|png|svg)|attribution\.csv"
+                         r"|waterfall_[a-z_]+\.(png|svg)|manifest\.json"),
+}
+
+
 class _Writer:
-    def __init__(self, out: Path, quiet: bool):
+    """Writes a command's tables and figures into its staging folder ``self.out``."""
+
+    def __init__(self, out, quiet: bool):
         self.out, self.quiet, self.names = out, quiet, []
-        out.mkdir(parents=True, exist_ok=True)
 
     def table(self, name: str, df) -> None:
         from .cli import atomic_write
@@ -151,16 +167,54 @@ def _setup(args):
 
     scenario, _label = _load_scenario_arg(args.scenario)
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    return scenario, seed, _Writer(Path(args.out), args.quiet)
+    return scenario, seed
+
+
+@contextlib.contextmanager
+def _outputs(args, scenario, seed, **options):
+    """A :class:`_Writer` on a staging folder for ``args.command``; on success the manifest is
+    written and the folder published in place of ``--out`` (see :mod:`simcore._publish`)."""
+    from importlib import metadata
+
+    from .cli import _run_id, open_output, write_manifest
+    from .engine import versions
+
+    try:
+        version = metadata.version("simcore")
+    except metadata.PackageNotFoundError:
+        version = None
+    identity = {"command": args.command, "simcore": version,
+                "scenario_sha256": scenario.digest(), "n_paths": args.paths, "seed": seed,
+                **options}
+    run_id = _run_id(identity)
+    folder = open_output(args, _KNOWN[args.command].fullmatch, run_id)
+    with folder.staging() as stage:
+        w = _Writer(stage, args.quiet)
+        yield w
+        manifest = {"simcore_manifest": 1,
+                    "run": {"id": run_id, "command": args.command, "identity": identity},
+                    "scenario": {"name": scenario.name, "ticker": scenario.ticker,
+                                 "sha256": scenario.digest()},
+                    "versions": versions()}
+        write_manifest(stage, manifest, w.names)
+        folder.publish()
+    w.say(f"wrote {len(w.names) + 1} files to {args.out}")
 
 
 def cmd_sensitivity(args) -> int:
+    sc, seed = _setup(args)
+    specs = args.statistic or [f"median net_profit_attributable {sc.years[-1]}"]
+    with _outputs(args, sc, seed, statistic=specs, outputs=args.outputs, sobol=args.sobol,
+                  sobol_n=args.sobol_n, groups=args.groups) as w:
+        _sensitivity(args, sc, seed, specs, w)
+    return 0
+
+
+def _sensitivity(args, sc, seed, specs, w) -> None:
     from . import sensitivity as sa
     from . import sensitivity_charts as ch
     from .engine import simulate
 
-    sc, seed, w = _setup(args)
-    specs = args.statistic or [f"median net_profit_attributable {sc.years[-1]}"]
     for i, spec in enumerate(specs, 1):
         suffix = "" if i == 1 else f"_{i}"
         w.say(f"tornado and spider of {spec!r} ({args.paths:,} paths per run)")
@@ -184,15 +238,22 @@ def cmd_sensitivity(args) -> int:
         for out in args.outputs:
             w.figure(f"sobol_{out}", ch.sobol_chart(so, out))
         w.say(f"  note: {so.attrs['note']}")
-    w.say(f"wrote {len(w.names)} files to {w.out}")
-    return 0
 
 
 def cmd_stress(args) -> int:
+    sc, seed = _setup(args)
+    if args.reverse and (not args.lever or not args.bracket):
+        raise ValueError("--reverse needs --lever and --bracket")
+    with _outputs(args, sc, seed, stress=args.stress, reverse=args.reverse, lever=args.lever,
+                  bracket=args.bracket) as w:
+        _stress(args, sc, seed, w)
+    return 0
+
+
+def _stress(args, sc, seed, w) -> None:
     from . import sensitivity_charts as ch
     from . import stress as st
 
-    sc, seed, w = _setup(args)
     if sc.stresses or args.stress:
         w.say(f"stress scenarios ({args.paths:,} paths per run)")
         table = st.compare_stresses(sc, args.stress, n_paths=args.paths, seed=seed)
@@ -207,8 +268,6 @@ def cmd_stress(args) -> int:
         for metric in ("median", "prob_loss"):
             w.figure(f"waterfall_{metric}", ch.waterfall_chart(attr, metric))
     if args.reverse:
-        if not args.lever or not args.bracket:
-            raise ValueError("--reverse needs --lever and --bracket")
         stat, op, thr = parse_target(args.reverse)
         rev = st.reverse_stress(sc, stat, op, thr, parse_lever(args.lever), tuple(args.bracket),
                                 n_paths=args.paths, seed=seed)
@@ -216,8 +275,6 @@ def cmd_stress(args) -> int:
         w.figure("reverse_stress", ch.reverse_stress_chart(rev))
         w.say(f"reverse stress: {rev.lever} = {rev.threshold:.6g} makes {rev.target} "
               f"(value {rev.value:.6g}; {'converged' if rev.converged else 'NOT converged'})")
-    w.say(f"wrote {len(w.names)} files to {w.out}")
-    return 0
 
 
 # -- committee pack --------------------------------------------------------------------------------

@@ -232,12 +232,11 @@ def test_force_is_needed_to_replace_a_different_run(tmp_path):
     base = ["run", "--scenario", TOY, "--paths", 2000, "--out", "o", "--quiet"]
     assert simcore_cmd(*base, "--seed", 1, "--no-charts", cwd=tmp_path).returncode == 0
     first = snapshot(tmp_path / "o")
-    (tmp_path / "o" / "notes.txt").write_text("mine")  # not ours: never touched
     # the same command again may overwrite (same bytes except run.json)
     r = simcore_cmd(*base, "--seed", 1, "--no-charts", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     again = snapshot(tmp_path / "o")
-    assert {k: v for k, v in again.items() if k not in ("run.json", "notes.txt")} == {
+    assert {k: v for k, v in again.items() if k != "run.json"} == {
         k: v for k, v in first.items() if k != "run.json"}
     assert again["run.json"] != first["run.json"]  # it did run again
     # a different seed is a different run: refused, nothing touched
@@ -249,13 +248,13 @@ def test_force_is_needed_to_replace_a_different_run(tmp_path):
     r = simcore_cmd(*base, "--seed", 2, "--force", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     now = snapshot(tmp_path / "o")
-    assert set(now) == CHARTED | {"notes.txt"}
+    assert set(now) == CHARTED
     assert json.loads(now["manifest.json"])["seed"]["entropy"] == 2
     assert now["summary.csv"] != first["summary.csv"]
     r = simcore_cmd(*base, "--seed", 3, "--force", "--no-charts", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY | {"notes.txt"}
-    assert (tmp_path / "o" / "notes.txt").read_text() == "mine"
+    assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]  # no staging folder or lock
 
 
 def test_errors_are_one_line_unless_debug(tmp_path):
@@ -314,7 +313,7 @@ def test_sigint_leaves_no_partial_files_and_keeps_earlier_outputs(tmp_path):
             line = proc.stderr.readline()
             assert line, "".join(seen) + proc.communicate()[1]  # the run ended before that
             seen.append(line)
-        assert list(out.glob(cli.STAGING_PREFIX + "*")), "nothing staged yet"
+        assert list(tmp_path.glob(".o.simcore-staging-*")), "nothing staged yet"
         state = _signal_state(proc.pid)  # for the failure message
         proc.send_signal(signal.SIGINT)
         stdout, rest = proc.communicate(timeout=120)
