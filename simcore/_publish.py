@@ -30,7 +30,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
-import fcntl
 import os
 import re
 import secrets
@@ -38,6 +37,11 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock, so a live run cannot be detected
+    fcntl = None
 
 STAGING = ".simcore-staging-"
 OLD = ".simcore-old-"
@@ -111,6 +115,8 @@ def _fsync_dir(path: Path) -> None:
 # -- locks and leftovers --------------------------------------------------------------------------
 def _lock_held(lock: Path) -> bool:
     """Whether a live process holds ``lock`` (a missing file is not held)."""
+    if fcntl is None:  # pragma: no cover
+        return False
     try:
         fd = os.open(lock, os.O_RDWR)
     except FileNotFoundError:
@@ -227,7 +233,15 @@ class OutputFolder:
         lock = stage.with_name(stage.name + LOCK_SUFFIX)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:  # a run cleaning up at this very moment may have taken the new file for stale
+                ours = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                ours = False
+            if not ours:
+                raise OutputError(f"another simcore run is starting in {self.out}; wait for it "
+                                  f"or use another --out")
             os.write(fd, f"{os.getpid()}\n".encode())
             stage.mkdir()
             os.chmod(stage, 0o777 & ~_umask())
