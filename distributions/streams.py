@@ -36,6 +36,7 @@ __all__ = [
     "counter_words",
     "philox4x32_numpy",
     "uniforms_numpy",
+    "U_MIN",
 ]
 
 _M0 = np.uint64(0xD2511F53)
@@ -45,6 +46,10 @@ _W1 = np.uint64(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _TWO_M52 = 2.0**-52
+# The smallest uniform :func:`to_unit` gives (x = 0); the largest is 1 - U_MIN (exactly the
+# double below 1). Every sampler keeps its uniforms in [U_MIN, 1 - U_MIN], so these bound the
+# normal scores a run can draw (+-8.2095) and the scenario checks rely on it.
+U_MIN = 2.0**-53
 
 
 def handle_seed(seed) -> np.random.SeedSequence:

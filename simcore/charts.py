@@ -7,7 +7,9 @@ state, so the functions work under any backend (the CLI uses Agg).
 One style for all charts (:data:`STYLE`, :data:`BAND_COLORS`, ...), chosen to stay readable when
 printed in grey: the fan bands are one hue in three clearly different lightness steps, the median
 is a near-black solid line, actuals are black with filled circles and the report's forecast is a
-white diamond with a black edge, so no element relies on colour alone.
+white diamond with a black edge, so no element relies on colour alone. :data:`STYLE` also turns
+mathtext off: every figure is built (and saved by :func:`save_figure`) under it, so user text
+such as a scenario name with ``$`` in it is drawn as written.
 
 :func:`save_figure` writes PNG, SVG or PDF byte-for-byte reproducibly (no timestamps, fixed SVG
 ids), which the CLI's reproducibility guarantee relies on.
@@ -63,6 +65,10 @@ STYLE = {
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "svg.hashsalt": "simcore",  # fixed ids in SVG output (reproducible bytes)
+    # every string is drawn literally: a scenario's name, ticker, currency, source, labels and
+    # rationales are user text, and a pair of "$" would start mathtext (an unknown macro such
+    # as $\x$ then fails when the figure is drawn). No chart uses mathtext.
+    "text.parse_math": False,
     "svg.fonttype": "path",
     "pdf.fonttype": 42,
 }

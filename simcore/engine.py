@@ -20,6 +20,7 @@ from distributions.streams import handle_seed, seed_entropy
 
 from . import _kernel
 from ._compile import compile_scenario
+from .limits import MAX_SHOCKS
 from .results import SimulationResult
 from .scenario import OUTPUTS, Scenario
 
@@ -198,8 +199,8 @@ def simulate(
     H = scenario.horizon
     S = len(scenario.segments)
     K = len(scenario.shocks)
-    if K > 32:
-        raise ValueError(f"scenario has {K} shocks; at most 32 are supported")
+    if K > MAX_SHOCKS:  # the scenario checks refuse these first (one rule: simcore.limits)
+        raise ValueError(f"scenario has {K} shocks; at most {MAX_SHOCKS} are supported")
     need = result_bytes(n_paths, H, S, len(scenario.drivers), K, keep_draws)
     limit = int(0.7 * _available_memory()) if memory_limit is None else memory_limit
     if need > limit:

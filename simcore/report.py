@@ -80,11 +80,6 @@ def headline(result) -> dict:
 
 
 # -- text layout ---------------------------------------------------------------------------------
-def _escape(s: str) -> str:
-    """Plain text for matplotlib (a pair of ``$`` would start mathtext)."""
-    return s.replace("$", r"\$")
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def _width(s: str, family: str, size: float) -> float:
     """Advance width of ``s`` in points, measured with the font itself."""
@@ -119,7 +114,7 @@ def _wrap(text, width_in: float, size: float, family: str = "DejaVu Sans") -> li
                 w = _width(word, family, size)
             cur, cur_w = [word], base + w
         lines.append(indent + " ".join(cur))
-    return [_escape(line) for line in lines]
+    return lines  # drawn literally: charts.STYLE turns mathtext off
 
 
 class _Pages:

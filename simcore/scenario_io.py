@@ -12,6 +12,11 @@ naming the file, the key path, the line, the value and what is allowed, e.g.::
     paratera.toml: drivers."growth.ai_cloud".persistence (line 57): 1.5 is out of range;
     allowed [0, 1]
 
+Beyond each value's own domain, every size and magnitude limit of :mod:`simcore.limits` is
+checked here, before any work starts: the file's size (before it is read), text lengths and
+characters, counts, and the reach of every driver and shock effect (see ``check_reach``). A
+leading UTF-8 byte-order mark is accepted and ignored.
+
 ``tomllib`` gives no line numbers for keys, so :class:`_LineIndex` finds them by scanning the
 text for table headers and ``key =`` lines (best effort: a key inside an inline table or an
 array points at the line where that value starts).
@@ -40,8 +45,11 @@ import difflib
 import json
 import math
 import numbers
+import os
 import re
+import stat
 import tomllib
+import unicodedata
 import warnings
 from dataclasses import fields, replace
 from importlib import resources
@@ -52,6 +60,30 @@ import numpy as np
 import distributions
 from distributions import Distribution
 
+from . import limits
+from .limits import (
+    MAX_EFFECTS,
+    MAX_EMPIRICAL_POINTS,
+    MAX_FILE_BYTES,
+    MAX_HISTORY_SERIES,
+    MAX_HORIZON,
+    MAX_LINE_CHARS,
+    MAX_MONEY,
+    MAX_MULTIPLE,
+    MAX_NAME_CHARS,
+    MAX_NOTES,
+    MAX_RATE,
+    MAX_SEGMENTS,
+    MAX_SEVERITY,
+    MAX_SHARES,
+    MAX_SHOCKS,
+    MAX_STRESSES,
+    MAX_TERMINAL_ROIC,
+    MAX_TEXT_CHARS,
+    MIN_DISCOUNT_SPREAD,
+    MIN_SHARES,
+    MIN_TERMINAL_ROIC,
+)
 from .scenario import (
     FIXED_DRIVERS,
     SHOCK_TARGETS,
@@ -79,12 +111,13 @@ __all__ = [
     "loads_scenario",
 ]
 
-MAX_HORIZON = 30
 SCHEMA_VERSION = 1
 DEFAULT_SCENARIO = "paratera"
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_YEAR = re.compile(r"[0-9]{4}")
+_MAX_DEPTH = 32  # where tomllib runs out of recursion, the first line nesting deeper is named
 _MISSING = object()
 
 # Allowed range of a driver's ``base`` by role: (low, high, low_closed, high_closed).
@@ -94,25 +127,31 @@ _BASE_RANGE = {
     "ratio": (0.0, 1.0, True, True),
     "interest_rate": (0.0, 1.0, True, True),
     "tax_rate": (0.0, 1.0, True, True),
-    "multiple": (0.0, math.inf, False, False),
+    "multiple": (0.0, MAX_MULTIPLE, False, True),
     "wacc": (0.0, 1.0, False, True),
     "terminal_growth": (-1.0, 1.0, False, False),
 }
 
 # Schedules: toml key -> (Scenario field, kind, (low, high, low_closed, high_closed), required).
 _REAL = (-math.inf, math.inf, False, False)
-_NONNEG = (0.0, math.inf, True, False)
+# the magnitude limits of simcore.limits: money, rates
+_MONEY = (-MAX_MONEY, MAX_MONEY, True, True)
+_MONEY_NONNEG = (0.0, MAX_MONEY, True, True)
+_MONEY_POS = (0.0, MAX_MONEY, False, True)
+_RATE = (-MAX_RATE, MAX_RATE, True, True)
+_RATE_NONNEG = (0.0, MAX_RATE, True, True)
 _SCHEDULES = {
-    "debt": ("debt", "per_year", _NONNEG, True),
-    "net_debt": ("net_debt", "per_year", _REAL, True),
-    "other_income": ("other_income", "per_year", _REAL, False),
-    "non_operating": ("non_operating", "per_year", _REAL, False),
+    "debt": ("debt", "per_year", _MONEY_NONNEG, True),
+    "net_debt": ("net_debt", "per_year", _MONEY, True),
+    "other_income": ("other_income", "per_year", _MONEY, False),
+    "non_operating": ("non_operating", "per_year", _MONEY, False),
     "minority_share": ("minority_share", "per_year", (0.0, 1.0, True, True), False),
-    "da_ratio": ("da_ratio", "per_year", _NONNEG, True),
-    "capex_ratio": ("capex_ratio", "per_year", _NONNEG, True),
-    "wc_ratio": ("wc_ratio", "scalar", _REAL, False),
-    "terminal_roic": ("terminal_roic", "scalar", (0.0, math.inf, False, False), True),
-    "tax_loss_carryforward": ("tax_loss_carryforward", "scalar", _NONNEG, False),
+    "da_ratio": ("da_ratio", "per_year", _RATE_NONNEG, True),
+    "capex_ratio": ("capex_ratio", "per_year", _RATE_NONNEG, True),
+    "wc_ratio": ("wc_ratio", "scalar", _RATE, False),
+    "terminal_roic": ("terminal_roic", "scalar",
+                      (MIN_TERMINAL_ROIC, MAX_TERMINAL_ROIC, True, True), True),
+    "tax_loss_carryforward": ("tax_loss_carryforward", "scalar", _MONEY_NONNEG, False),
 }
 # Tables whose ``rationale`` is kept in ``Scenario.notes`` under this name.
 _NOTE_TABLES = ("market", "correlation", "forecast", "history")
@@ -140,8 +179,27 @@ class ScenarioError(ValueError):
 
 
 # -- key paths and their lines ----------------------------------------------------------------
+def _toml_string(s: str) -> str:
+    """``s`` as a TOML basic string: JSON's escapes, and ``\\uXXXX`` (``\\UXXXXXXXX``) for any
+    other character that is not printable (DEL, format characters, separators), so the text
+    loads back equal and no message prints such a character raw. Lone surrogates stay (TOML
+    has no escape for them; the text checks refuse them with a message)."""
+    out = json.dumps(s, ensure_ascii=False)
+    if out.isprintable():
+        return out
+    return "".join(
+        c if c.isprintable() or unicodedata.category(c) == "Cs"
+        else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
+        for c in out)
+
+
 def _fmt_key(part: str) -> str:
-    return part if _BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+    return part if _BARE_KEY.fullmatch(part) else _toml_string(part)
+
+
+def _brief(s: str, n: int = 60) -> str:
+    """``s`` cut to about ``n`` characters for a message, saying how long it was."""
+    return s if len(s) <= n else f"{s[: n - 10]}...({len(s):,} characters)"
 
 
 def format_key_path(path) -> str:
@@ -210,6 +268,7 @@ class _LineIndex:
         self.index = 0  # its current element
         self.expect = False  # whether the next token starts an element
         self.in_array = False  # whether the value being scanned is an array (not a table)
+        self.deep_line: int | None = None  # the first line nesting deeper than _MAX_DEPTH
         for no, line in enumerate(text.splitlines(), 1):
             pos = 0
             if not self.ml and self.depth == 0:
@@ -296,6 +355,8 @@ class _LineIndex:
                         self.in_array = c == "["
                         self.index, self.expect = 0, self.in_array
                     self.depth += 1
+                    if self.depth > _MAX_DEPTH and self.deep_line is None:
+                        self.deep_line = no
                 pos += 1
 
     def line_of(self, path: tuple) -> int | None:
@@ -312,14 +373,17 @@ def _show(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _toml_string(_brief(value))
     if isinstance(value, float):
         return _fmt_float(value)
     if isinstance(value, dict):
-        inner = ", ".join(f"{_fmt_key(str(k))} = {_show(v)}" for k, v in value.items())
-        return "{ " + inner + " }"
+        inner = ", ".join(f"{_fmt_key(_brief(str(k)))} = {_show(v)}"
+                          for k, v in list(value.items())[:8])
+        text = "{ " + inner + (" ..." if len(value) > 8 else "") + " }"
+        return text if len(text) <= 120 else text[:114] + " ... }"
     if isinstance(value, list | tuple):
-        text = "[" + ", ".join(_show(v) for v in value) + "]"
+        text = "[" + ", ".join(_show(v) for v in value[:20]) + (", ..." if len(value) > 20
+                                                               else "") + "]"
         return text if len(text) <= 80 else text[:76] + " ...]"
     return str(value)
 
@@ -343,7 +407,13 @@ def _type_name(value) -> str:
 def _interval(low, high, low_closed, high_closed) -> str:
     lo = "[" if low_closed else "("
     hi = "]" if high_closed else ")"
-    return f"{lo}{_fmt_float(float(low))}, {_fmt_float(float(high))}{hi}"
+    return f"{lo}{_fmt_bound(float(low))}, {_fmt_bound(float(high))}{hi}"
+
+
+def _fmt_bound(x: float) -> str:
+    """A bound for a message: ``1e+15`` rather than ``1000000000000000.0`` where exact."""
+    short = f"{x:g}"
+    return short if float(short) == x else _fmt_float(x)
 
 
 def _contains(x, low, high, low_closed, high_closed) -> bool:
@@ -368,6 +438,7 @@ class _Reader:
         self.text = text
         self.source = source
         self._index: _LineIndex | None = None
+        self.copula = None  # set by correlation()
 
     # errors
     def line_of(self, path: tuple) -> int | None:
@@ -379,7 +450,8 @@ class _Reader:
         raise ScenarioError(
             message,
             source=self.source,
-            key_path=format_key_path(path),
+            key_path=format_key_path(tuple(_brief(k, 80) if isinstance(k, str) else k
+                                           for k in path)),
             line=self.line_of(path),
             value=None if value is _MISSING else value,
             allowed=allowed,
@@ -397,8 +469,8 @@ class _Reader:
         allowed = [*required, *optional]
         for key in table:
             if key not in allowed:
-                tip = _did_you_mean(key, allowed)
-                self.fail(path + (key,), f"unknown key {key!r}{tip}; allowed keys: "
+                tip = _did_you_mean(_brief(key), allowed)
+                self.fail(path + (key,), f"unknown key {_brief(key)!r}{tip}; allowed keys: "
                           f"{', '.join(allowed)}", key, ", ".join(allowed))
         for key in required:
             if key not in table:
@@ -430,16 +502,36 @@ class _Reader:
                       f"[{low}, {high}]")
         return int(value)
 
-    def string(self, value, path, choices=None) -> str:
+    def string(self, value, path, choices=None, kind: str | None = None) -> str:
+        """A string: one of ``choices``, or free text of ``kind`` ``"line"`` (one line, at
+        most MAX_LINE_CHARS) or ``"text"`` (newlines and tabs allowed, MAX_TEXT_CHARS)."""
         allowed = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
         if not isinstance(value, str):
             self.fail(path, f"{_show(value)} is {_type_name(value)}; allowed {allowed}", value,
                       allowed)
         if choices and value not in choices:
-            tip = _did_you_mean(value, choices)
+            tip = _did_you_mean(_brief(value), choices)
             self.fail(path, f"{_show(value)} is not allowed{tip}; allowed {allowed}", value,
                       allowed)
+        if kind is not None:
+            self.free_text(value, path, kind == "text",
+                           MAX_TEXT_CHARS if kind == "text" else MAX_LINE_CHARS)
         return value
+
+    def free_text(self, value: str, path, multiline: bool, limit: int) -> None:
+        """Free text that reaches terminals, charts and the PDF: at most ``limit`` characters,
+        no control or format characters (newlines and tabs in ``multiline`` text)."""
+        if len(value) > limit:
+            allowed = f"at most {limit:,} characters"
+            self.fail(path, f"{_show(value)} is too long ({len(value):,} characters); allowed "
+                      f"{allowed}", value, allowed)
+        problem = limits.text_problem(value, multiline)
+        if problem:
+            allowed = ("text without control or format characters (newlines and tabs are "
+                       "allowed)" if multiline else "one line of text without control or format "
+                       "characters (no ANSI escapes, line breaks or tabs)")
+            self.fail(path, f"{_show(value)} contains {problem}; allowed {allowed}", value,
+                      allowed)
 
     def boolean(self, value, path) -> bool:
         if not isinstance(value, bool):
@@ -448,11 +540,21 @@ class _Reader:
         return value
 
     def name(self, value: str, path, what: str) -> str:
-        if not _NAME.fullmatch(value):
-            allowed = "a letter followed by letters, digits, '_' or '-'"
-            self.fail(path, f"{what} name {value!r} is not allowed; allowed {allowed}", value,
-                      allowed)
+        allowed = (f"a letter followed by letters, digits, '_' or '-', at most {MAX_NAME_CHARS} "
+                   f"characters")
+        if not _NAME.fullmatch(value) or len(value) > MAX_NAME_CHARS:
+            self.fail(path, f"{what} name {_brief(value)!r} is not allowed; allowed {allowed}",
+                      value, allowed)
         return value
+
+    def count(self, items, path, limit: int, what: str) -> None:
+        """At most ``limit`` entries in the table or array ``items`` (the first one beyond it
+        is named)."""
+        if len(items) > limit:
+            extra = list(items)[limit] if isinstance(items, dict) else limit
+            allowed = f"at most {limit} {what}"
+            self.fail(path + (extra,), f"{len(items)} {what} are too many; allowed {allowed}",
+                      len(items), allowed)
 
     def per_year(self, value, path, rng=_REAL, scalar_ok: bool = True,
                  min_len: int = 1) -> tuple[float, ...]:
@@ -485,6 +587,11 @@ class _Reader:
             self.fail(path + ("family",), f"unknown distribution family {_show(family)}{tip}; "
                       f"allowed one of {', '.join(families)}", family, ", ".join(families))
         cls = distributions.FAMILIES[family]
+        data = spec.get("data")
+        if family == "Empirical" and isinstance(data, list) and len(data) > MAX_EMPIRICAL_POINTS:
+            allowed = f"at most {MAX_EMPIRICAL_POINTS:,} data points"
+            self.fail(path + ("data",), f"{len(data):,} data points are too many; allowed "
+                      f"{allowed}", len(data), allowed)
         declared = {p.name: p for p in cls.params}
         for key, value in spec.items():
             if key == "family" or cls.__init__ is not Distribution.__init__:
@@ -515,20 +622,20 @@ class _Reader:
         self.keys(doc, (), top_required, top_optional)
         version = doc.get("schema_version", SCHEMA_VERSION)
         self.integer(version, ("schema_version",), SCHEMA_VERSION, SCHEMA_VERSION)
-        name = self.string(doc["name"], ("name",))
-        currency = self.string(doc["currency"], ("currency",))
-        ticker = self.string(doc.get("ticker", ""), ("ticker",))
-        description = self.string(doc.get("description", ""), ("description",))
-        source = self.string(doc.get("source", ""), ("source",))
+        name = self.string(doc["name"], ("name",), kind="line")
+        currency = self.string(doc["currency"], ("currency",), kind="line")
+        ticker = self.string(doc.get("ticker", ""), ("ticker",), kind="line")
+        description = self.string(doc.get("description", ""), ("description",), kind="text")
+        source = self.string(doc.get("source", ""), ("source",), kind="line")
         base_year = self.integer(doc["base_year"], ("base_year",), 1900, 2200)
         horizon = self.integer(doc["horizon"], ("horizon",), 1, MAX_HORIZON)
         notes: dict[str, str] = {}
 
         market = doc["market"]
         self.keys(market, ("market",), ("price", "date", "shares"), ("rationale",))
-        price = self.number(market["price"], ("market", "price"), (0.0, math.inf, False, False))
+        price = self.number(market["price"], ("market", "price"), _MONEY_POS)
         shares = self.number(market["shares"], ("market", "shares"),
-                             (0.0, math.inf, False, False))
+                             (MIN_SHARES, MAX_SHARES, True, True), "a number of shares (millions)")
         date = self.date(market["date"], ("market", "date"))
         self.note(notes, "market", market, ("market",))
 
@@ -543,6 +650,7 @@ class _Reader:
         self.free_notes(doc.get("notes", {}), notes)
 
         self.check_discounting(drivers, shocks, sched["terminal_roic"], doc["drivers"])
+        self.check_reach(drivers, shocks, doc["drivers"])
         stresses = self.stresses(doc.get("stress", {}), drivers, shocks, base_year,
                                  sched["terminal_roic"], doc["drivers"])
         return Scenario(
@@ -571,7 +679,7 @@ class _Reader:
 
     def note(self, notes: dict, key: str, table: dict, path: tuple) -> None:
         if "rationale" in table:
-            text = self.string(table["rationale"], path + ("rationale",))
+            text = self.string(table["rationale"], path + ("rationale",), kind="text")
             if text:
                 notes[key] = text
 
@@ -595,15 +703,15 @@ class _Reader:
         if not table:
             self.fail(path, "no segments; allowed at least one [segments.<name>] table", {},
                       "at least one segment")
+        self.count(table, path, MAX_SEGMENTS, "segments")
         out = []
         for name, spec in table.items():
             p = path + (name,)
             self.name(name, p, "segment")
             self.keys(spec, p, ("revenue",), ("rationale",))
-            revenue = self.number(spec["revenue"], p + ("revenue",),
-                                  (0.0, math.inf, False, False),
+            revenue = self.number(spec["revenue"], p + ("revenue",), _MONEY_POS,
                                   "a positive number (base-year revenue)")
-            rationale = self.string(spec.get("rationale", ""), p + ("rationale",))
+            rationale = self.string(spec.get("rationale", ""), p + ("rationale",), kind="text")
             out.append(Segment(name, revenue, rationale))
         return tuple(out)
 
@@ -617,11 +725,12 @@ class _Reader:
             if name not in roles:
                 if name.startswith("growth."):
                     seg = name.split(".", 1)[1]
-                    msg = (f"driver {name!r} names no segment{_did_you_mean(seg, seg_names)}; "
-                           f"allowed segments {', '.join(seg_names)}")
+                    msg = (f"driver {_brief(name)!r} names no segment"
+                           f"{_did_you_mean(_brief(seg), seg_names)}; allowed segments "
+                           f"{', '.join(seg_names)}")
                 else:
-                    msg = (f"unknown driver role {name!r}{_did_you_mean(name, roles)}; allowed "
-                           f"{', '.join(roles)}")
+                    msg = (f"unknown driver role {_brief(name)!r}"
+                           f"{_did_you_mean(_brief(name), roles)}; allowed {', '.join(roles)}")
                 self.fail(p, msg, name, ", ".join(roles))
             self.keys(spec, p, ("base",), ("dist", "mode", "persistence", "rationale"))
             role = "growth" if name.startswith("growth.") else name.split(".")[0]
@@ -632,7 +741,7 @@ class _Reader:
             dist = self.dist(dist_spec, p + ("dist",))
             persistence = self.number(spec.get("persistence", 0.0), p + ("persistence",),
                                       (0.0, 1.0, True, True))
-            rationale = self.string(spec.get("rationale", ""), p + ("rationale",))
+            rationale = self.string(spec.get("rationale", ""), p + ("rationale",), kind="text")
             if mode == "mul" and dist.support()[0] < 0.0:
                 allowed = "a non-negative distribution (e.g. LogNormal, Gamma) for mode 'mul'"
                 self.fail(p + ("dist",), f"{dist!r} can be negative; allowed {allowed}",
@@ -653,6 +762,7 @@ class _Reader:
                   ("kind", "repair", "copula", "df", "rationale"))
         extra = {"correlation_kind": "pearson", "correlation_repair": None,
                  "copula": "gaussian", "copula_df": 0.0}
+        self.copula = None  # the copula object (its factor bounds the drivers' scores)
         if not table:
             return (), _frozen(np.zeros((0, 0))), extra
         kind = self.string(table.get("kind", "pearson"), path + ("kind",), ("pearson", "spearman"))
@@ -718,9 +828,9 @@ class _Reader:
                 # its copula, not on every load
                 warnings.simplefilter("ignore")
                 if copula == "student_t":
-                    StudentTCopula(labels, m, df, kind=kind, repair=repair)
+                    self.copula = StudentTCopula(labels, m, df, kind=kind, repair=repair)
                 else:
-                    GaussianCopula(labels, m, kind=kind, repair=repair)
+                    self.copula = GaussianCopula(labels, m, kind=kind, repair=repair)
         except ValueError as exc:
             allowed = ("a positive semi-definite matrix (or repair = \"nearest\" to use the "
                        "nearest one, recorded in the run's metadata)")
@@ -732,6 +842,7 @@ class _Reader:
     def shocks(self, table, seg_names, base_year) -> tuple[Shock, ...]:
         path = ("shocks",)
         self.table(table, path)
+        self.count(table, path, MAX_SHOCKS, "shocks")
         out = []
         for name, spec in table.items():
             p = path + (name,)
@@ -742,12 +853,13 @@ class _Reader:
                                "an annual probability")
             severity = self.dist(spec["severity"], p + ("severity",))
             enabled = self.boolean(spec.get("enabled", True), p + ("enabled",))
-            rationale = self.string(spec.get("rationale", ""), p + ("rationale",))
+            rationale = self.string(spec.get("rationale", ""), p + ("rationale",), kind="text")
             effects_raw = spec["effects"]
             if not isinstance(effects_raw, list) or not effects_raw:
                 allowed = "one or more [[shocks.<name>.effects]] tables"
                 self.fail(p + ("effects",), f"{_show(effects_raw)} is not allowed; allowed "
                           f"{allowed}", effects_raw, allowed)
+            self.count(effects_raw, p + ("effects",), MAX_EFFECTS, "effects")
             effects = tuple(self.effect(e, p + ("effects", i), seg_names)
                             for i, e in enumerate(effects_raw))
             forced = self.forced(spec.get("forced", []), p + ("forced",), base_year)
@@ -765,7 +877,7 @@ class _Reader:
         return self.integer(value, path, base_year + 1, base_year + MAX_HORIZON)
 
     def severity(self, value, path) -> float:
-        return self.number(value, path, (0.0, math.inf, True, False), "a severity multiplier")
+        return self.number(value, path, (0.0, MAX_SEVERITY, True, True), "a severity multiplier")
 
     def forced(self, value, path, base_year) -> tuple[Forced, ...]:
         """``forced = [{ year = 2025, severity = 2.0 }]`` of a shock (a stressed scenario)."""
@@ -785,6 +897,7 @@ class _Reader:
         """``[stress.<name>]`` tables: named stress scenarios (forced shocks, shifted drivers)."""
         path = ("stress",)
         self.table(table, path)
+        self.count(table, path, MAX_STRESSES, "stress scenarios")
         by_driver = {d.name: d for d in drivers}
         shock_names = [s.name for s in shocks]
         out = []
@@ -846,7 +959,19 @@ class _Reader:
                 except ScenarioError as exc:
                     self.fail(p + ("shift",), f"under this stress, {exc.reason}", None,
                               exc.allowed)
-            rationale = self.string(spec.get("rationale", ""), p + ("rationale",))
+            if shift or any(f.severity is not None for f in force):
+                moved = tuple(_shifted(d, shift) for d in drivers)
+                forced = {}
+                for f in force:
+                    if f.severity is not None:
+                        forced.setdefault(f.shock, []).append(f.severity)
+                try:
+                    self.check_reach(moved, shocks, raw_drivers, forced)
+                except ScenarioError as exc:
+                    where = "shift" if shift and exc.key_path.startswith("drivers") else "force"
+                    self.fail(p + (where if where in spec else "shift",),
+                              f"under this stress, {exc.reason}", None, exc.allowed)
+            rationale = self.string(spec.get("rationale", ""), p + ("rationale",), kind="text")
             out.append(Stress(name, tuple(force), tuple(shift), rationale))
         return tuple(out)
 
@@ -858,8 +983,9 @@ class _Reader:
             self.fail(p + ("target",), f"{_show(target)} is not a shock target"
                       f"{_did_you_mean(target, targets)}; allowed {', '.join(targets)}", target,
                       ", ".join(targets))
-        size = self.number(spec["size"], p + ("size",))
-        profile = self.per_year(spec.get("profile", [1.0]), p + ("profile",), scalar_ok=False)
+        size = self.number(spec["size"], p + ("size",), _RATE)
+        profile = self.per_year(spec.get("profile", [1.0]), p + ("profile",), _RATE,
+                                scalar_ok=False)
         segs_raw = spec.get("segments", [])
         if not isinstance(segs_raw, list):
             self.fail(p + ("segments",), f"{_show(segs_raw)} is {_type_name(segs_raw)}; allowed "
@@ -874,10 +1000,13 @@ class _Reader:
                 self.fail(p + ("segments", i), f"{_show(s)} is not a segment"
                           f"{_did_you_mean(s, seg_names)}; allowed {', '.join(seg_names)}", s,
                           ", ".join(seg_names))
+            if s in segs:
+                self.fail(p + ("segments", i), f"{_show(s)} is listed twice", s,
+                          "each segment once")
             segs.append(s)
         cap = self.number(spec.get("cap", math.inf), p + ("cap",),
                           (0.0, math.inf, False, True), "a positive number")
-        rationale = self.string(spec.get("rationale", ""), p + ("rationale",))
+        rationale = self.string(spec.get("rationale", ""), p + ("rationale",), kind="text")
         return Effect(target, size, profile, tuple(segs), cap, rationale)
 
     def schedules(self, table, notes) -> dict:
@@ -909,7 +1038,7 @@ class _Reader:
         values = {}
         for key in series:
             if key in table:
-                values[key] = self.per_year(table[key], path + (key,), scalar_ok=False)
+                values[key] = self.per_year(table[key], path + (key,), _MONEY, scalar_ok=False)
         lengths = {len(v) for v in values.values()}
         if len(lengths) > 1:
             first = next(iter(values))
@@ -924,28 +1053,32 @@ class _Reader:
         path = ("history",)
         self.table(table, path)
         self.note(notes, "history", table, path)
+        self.count(table, path, MAX_HISTORY_SERIES + ("rationale" in table), "history series")
         out = {}
         for series, years in table.items():
             if series == "rationale":
                 continue
             p = path + (series,)
+            self.free_text(series, p, False, MAX_LINE_CHARS)
             self.table(years, p)
             out[series] = {}
             for year, value in years.items():
-                if not year.isdigit():
-                    self.fail(p + (year,), f"{year!r} is not a year; allowed a year like 2024",
-                              year, "a year")
-                out[series][int(year)] = self.number(value, p + (year,))
+                if not _YEAR.fullmatch(year):  # not str.isdigit: it accepts "²"
+                    self.fail(p + (year,), f"{_brief(year)!r} is not a year; allowed a year "
+                              "like 2024", year, "a year")
+                out[series][int(year)] = self.number(value, p + (year,), _MONEY)
         return out
 
     def free_notes(self, table, notes) -> None:
         path = ("notes",)
         self.table(table, path)
+        self.count(table, path, MAX_NOTES, "notes")
         for key, value in table.items():
+            self.free_text(key, path + (key,), False, MAX_LINE_CHARS)
             if key in notes:
                 self.fail(path + (key,), f"note {key!r} clashes with the rationale of "
                           f"[{key}] or [schedules.{key}]", value, "a different name")
-            notes[key] = self.string(value, path + (key,))
+            notes[key] = self.string(value, path + (key,), kind="text")
 
     # -- cross checks -------------------------------------------------------------------------
     def check_discounting(self, drivers, shocks, terminal_roic, raw) -> None:
@@ -961,7 +1094,7 @@ class _Reader:
                     if sev_lo < 0.0 or any(e.size * x < 0.0 for x in e.profile):
                         shock_lo -= e.cap
         lowest = w_lo + shock_lo
-        if not lowest > g_hi:
+        if not lowest - g_hi >= MIN_DISCOUNT_SPREAD:
             d_w, d_g = by_name["wacc"], by_name["terminal_growth"]
             path = ("drivers", "wacc", "dist")
             if math.isinf(w_lo) or math.isinf(g_hi) or math.isinf(shock_lo):
@@ -970,16 +1103,88 @@ class _Reader:
                 self.fail(path, f"WACC ({d_w.dist!r}, {d_w.mode}) can fall to or below "
                           f"terminal growth ({d_g.dist!r}, {d_g.mode}) on some path; allowed "
                           f"{allowed}", raw["wacc"].get("dist"), allowed)
-            allowed = "lowest possible WACC > highest possible terminal growth"
+            allowed = (f"lowest possible WACC >= highest possible terminal growth + "
+                       f"{MIN_DISCOUNT_SPREAD:g}")
             self.fail(path, f"lowest possible WACC {lowest:.6g} (base {min(d_w.base):g} with "
                       f"{d_w.dist!r}) is not above the highest possible terminal growth "
-                      f"{g_hi:.6g} (base {max(d_g.base):g} with {d_g.dist!r}); allowed {allowed}",
-                      lowest, allowed)
+                      f"{g_hi:.6g} (base {max(d_g.base):g} with {d_g.dist!r}) by at least "
+                      f"{MIN_DISCOUNT_SPREAD:g}; allowed {allowed}", lowest, allowed)
         if not terminal_roic > g_hi:
             allowed = f"terminal_roic > highest possible terminal growth {g_hi:.6g}"
             self.fail(("schedules", "terminal_roic", "value"), f"{_show(terminal_roic)} would "
                       f"reinvest g / ROIC >= 100% of terminal profit; allowed {allowed}",
                       terminal_roic, allowed)
+
+    def check_reach(self, drivers, shocks, raw, forced=None) -> None:
+        """Every driver, with the shock effects on its target, and every effect-only target
+        stays within the limits of :mod:`simcore.limits` at the most extreme draws a run can
+        make, so no path can overflow (``forced``: a stress's forced severities by shock)."""
+        forced = forced or {}
+        names = [d.name for d in drivers]
+        cop = self.copula
+        labels = [names.index(lab) for lab in cop.labels] if cop is not None else []
+        df = float(getattr(cop, "df", 0.0)) if cop is not None else 0.0
+        zs = limits.score_bounds([d.persistence for d in drivers], labels,
+                                 None if cop is None else cop.factor, df)
+        if not np.isfinite(zs).all():
+            allowed = "a larger df, fewer or less correlated labels, or the gaussian copula"
+            self.fail(("correlation", "df"), f"with df = {df:g} the Student-t copula can turn "
+                      f"an extreme draw into an infinite normal score; allowed {allowed}", df,
+                      allowed)
+        effects: dict = {}  # target (growth/churn: (target, segment)) -> [(path, lo, hi)]
+        segs = [n.split(".", 1)[1] for n in names if n.startswith("growth.")]
+        for s in shocks:
+            extra = [f.severity for f in s.forced if f.severity is not None]
+            s_lo, s_hi = limits.severity_range(s.severity, extra + forced.get(s.name, []))
+            if not max(-s_lo, s_hi) <= MAX_SEVERITY:
+                allowed = f"severities within [-{MAX_SEVERITY:g}, {MAX_SEVERITY:g}]"
+                self.fail(("shocks", s.name, "severity"), f"{s.severity!r} reaches "
+                          f"{s_lo:.6g} .. {s_hi:.6g} at the most extreme draws of a run; allowed "
+                          f"{allowed}", s.severity.to_dict(), allowed)
+            for i, e in enumerate(s.effects):
+                part = (("shocks", s.name, "effects", i),
+                        *limits.effect_range(e.size, e.profile, e.cap, s_lo, s_hi))
+                keys = ([(e.target, g) for g in (e.segments or segs)]
+                        if e.target in ("growth", "churn") else [e.target])
+                for key in keys:
+                    effects.setdefault(key, []).append(part)
+        for d, z in zip(drivers, zs, strict=True):
+            spec = raw.get(d.name, {})
+            path = ("drivers", d.name, "dist" if "dist" in spec else "base")
+            lo, hi = limits.ppf_z_range(d.dist, float(z))
+            parts = [(path, *limits.driver_range(d.base, d.mode, lo, hi))]
+            role = "growth" if d.name.startswith("growth.") else d.name.split(".")[0]
+            target = ("growth", d.name[7:]) if role == "growth" else d.name
+            self.within(d.name, parts + effects.pop(target, []), limits.role_range(role),
+                        f"{d.dist!r} ({d.mode}) at a normal score of +-{z:.4g}, the most its "
+                        f"copula and persistence allow")
+        for target, parts in effects.items():  # effects on churn, one-off loss, multiples
+            name = target if isinstance(target, str) else f"{target[0]} of {target[1]}"
+            self.within(name, parts, limits.RATE_RANGE, "")
+
+    def within(self, what: str, parts, allowed_range, how: str) -> None:
+        """``parts`` ((path, low, high) ranges of a driver and the effects on it) add up to a
+        range inside ``allowed_range``, else fail at the part that takes it outside."""
+        low, high = allowed_range
+        lo = sum(p[1] for p in parts)
+        hi = sum(p[2] for p in parts)
+        if low <= lo and hi <= high:
+            return
+        # blame a part that is out of range by itself, else the effect that adds the most
+        effects = [p for p in parts if p[0][0] != "drivers"] or parts
+        if not hi <= high:
+            bad = [p for p in parts if not p[2] <= high] or [max(effects, key=lambda p: p[2])]
+        else:
+            bad = [p for p in parts if not p[1] >= low] or [min(effects, key=lambda p: p[1])]
+        path = bad[0][0]
+        if path[0] == "drivers":
+            by = f" ({how})" if how else ""
+        else:
+            by = f" (this effect alone {bad[0][1]:.6g} .. {bad[0][2]:.6g})"
+        with_effects = " with shock effects" if len(parts) > 1 else ""
+        allowed = f"{what} within [{low:g}, {high:g}] (docs/model.md, Input limits)"
+        self.fail(path, f"{what}{with_effects} can reach {lo:.6g} .. {hi:.6g} at the most "
+                  f"extreme draws of a run{by}; allowed {allowed}", [lo, hi], allowed)
 
 
 def _shifted(d: Driver, shift) -> Driver:
@@ -1013,30 +1218,76 @@ def loads_scenario(text: str, source: str = "<string>") -> Scenario:
     """A validated :class:`Scenario` from TOML text; ``source`` names it in error messages."""
     if not isinstance(text, str):
         raise TypeError(f"{source}: text must be a str, got {type(text).__name__}")
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark (some editors write one)
+        text = text[1:]
+    size = len(text) if len(text) > MAX_FILE_BYTES else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise _too_large(size, source)
     try:
         doc = tomllib.loads(text)
+        return _Reader(text, source).read(doc)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise ScenarioError(f"not valid TOML: {exc}", source=source,
                             line=int(m.group(1)) if m else None,
                             allowed="TOML 1.0 syntax") from None
-    return _Reader(text, source).read(doc)
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        allowed = "arrays and inline tables nested a few levels deep, as the layout needs"
+        raise ScenarioError(f"arrays or inline tables are nested too deeply to read; allowed "
+                            f"{allowed}", source=source, line=_LineIndex(text).deep_line,
+                            allowed=allowed) from None
+
+
+def _too_large(size: int, source: str) -> ScenarioError:
+    allowed = f"at most {MAX_FILE_BYTES:,} bytes"
+    return ScenarioError(f"the scenario is {size:,} bytes, too large; allowed {allowed}",
+                         source=source, value=size, allowed=allowed)
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
 
 
 def load_scenario(path) -> Scenario:
-    """A validated :class:`Scenario` from a TOML file (UTF-8)."""
+    """A validated :class:`Scenario` from a TOML file (UTF-8, a leading byte-order mark is
+    ignored). Only a regular file of at most ``MAX_FILE_BYTES`` is read: a FIFO, a device (a
+    link to ``/dev/zero``), a directory or a larger file is refused before reading it."""
     p = Path(path)
+    source = str(path)
+    allowed = "a regular TOML file"
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
+        | getattr(os, "O_BINARY", 0)  # non-blocking: opening a FIFO must not wait for a writer
     try:
-        text = p.read_text(encoding="utf-8")
+        fd = os.open(p, flags)
     except FileNotFoundError:
         hint = ""
         if p.stem in _builtin_names():
             hint = f"; for the built-in scenario use builtin_scenario({p.stem!r})"
         raise FileNotFoundError(f"scenario file {str(p)!r} not found{hint}") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"is a directory, not a file; allowed {allowed}", source=source,
+                            allowed=allowed) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((k for test, k in _FILE_KINDS if test(info.st_mode)), "a special file")
+            raise ScenarioError(f"is {kind}, not a regular file; allowed {allowed}",
+                                source=source, allowed=allowed)
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(info.st_size, source)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # at most one byte more (a file that grew)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(len(data), source)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                            source=str(path), allowed="a UTF-8 TOML file") from None
-    return loads_scenario(text, source=str(path))
+                            source=source, allowed="a UTF-8 TOML file") from None
+    return loads_scenario(text, source=source)
 
 
 def _scenario_dir():
@@ -1087,7 +1338,7 @@ def _value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return _toml_string(v)
     if isinstance(v, numbers.Integral):
         return str(int(v))
     if isinstance(v, numbers.Real):

@@ -66,7 +66,7 @@ def _edit(old: str, new: str) -> str:
         ('shock = "data_leak", year = 2025', 'shock = "data_leak", year = 2024',
          "stress.data_leak_2025.force[0].year", ["2024 is out of range", "[2025, 2054]"]),
         ("severity = 2.2", "severity = -1",
-         "stress.data_leak_2025.force[0].severity", ["-1 is out of range", "[0, inf)"]),
+         "stress.data_leak_2025.force[0].severity", ["-1 is out of range", "[0, 1e+10]"]),
         ('{ driver = "interest_rate", add = 0.02 }', '{ driver = "interest_rate" }',
          "stress.rates_up_200bp.shift[0]", ["needs 'add' and/or 'scale'"]),
         ('{ driver = "interest_rate", add = 0.02 }', '{ driver = "interest_rate", add = 2 }',
