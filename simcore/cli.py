@@ -76,12 +76,12 @@ from pathlib import Path
 from ._files import _file_mode, atomic_write  # noqa: F401  (re-exported for the glue)
 from ._publish import OutputError, OutputFolder
 from ._signals import Interrupted, handled
+from .limits import MAX_HORIZON
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = 1_000_000
 DEFAULT_OUT = "simcore-out"
 SAMPLING = ("mc", "lhs", "sobol", "antithetic")
-MAX_HORIZON = 30  # simcore.engine.MAX_HORIZON (not imported here: keeps --help fast)
 
 SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG = (
     "summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json")

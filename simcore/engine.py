@@ -16,16 +16,15 @@ import numpy as np
 
 from distributions._numba import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
-from distributions.streams import handle_seed, seed_entropy
+from distributions.streams import U_MIN, handle_seed, seed_entropy
 
 from . import _kernel
 from ._compile import compile_scenario
-from .limits import MAX_SHOCKS
+from .limits import MAX_HORIZON, MAX_SHOCKS
 from .results import SimulationResult
 from .scenario import OUTPUTS, Scenario
 
 DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative int would do
-MAX_HORIZON = 30
 BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
 SOBOL_BLOCK = 1 << 14
 TASK = 1 << 14  # paths per thread task (a multiple of the kernel CHUNK); bytes do not depend on it
@@ -327,8 +326,9 @@ def design_columns(scenario: Scenario) -> list[tuple[str, str, int]]:
 def evaluate_uniforms(scenario: Scenario | None, u, *, threads: int | None = None,
                       keep_draws: bool = False) -> SimulationResult:
     """Evaluate the model on given uniforms instead of the streams (a design of experiments,
-    e.g. SALib's Saltelli sample): ``u`` is float64 (n_paths, horizon, n_columns) in the open
-    interval (0, 1), columns as :func:`design_columns` lists them (per year)."""
+    e.g. SALib's Saltelli sample): ``u`` is float64 (n_paths, horizon, n_columns) in
+    ``[2**-53, 1)`` (:data:`distributions.streams.U_MIN`), columns as :func:`design_columns`
+    lists them (per year)."""
     scenario = resolve_scenario(scenario)
     width = len(scenario.drivers) + 2 * len(scenario.shocks) + 1
     try:
@@ -341,9 +341,9 @@ def evaluate_uniforms(scenario: Scenario | None, u, *, threads: int | None = Non
     want = ("n_paths", scenario.horizon, width)
     if arr.ndim != 3 or arr.shape[1:] != want[1:] or arr.shape[0] < 1:
         raise ValueError(f"u has shape {arr.shape}; expected {want} (see design_columns)")
-    bad = ~((arr > 0.0) & (arr < 1.0))
+    bad = ~((arr >= U_MIN) & (arr < 1.0))  # the samplers' range, which validation bounds over
     if bad.any():
-        raise ValueError(f"u has {int(bad.sum())} values outside the open interval (0, 1) "
-                         f"(NaN included); allowed 0 < u < 1")
+        raise ValueError(f"u has {int(bad.sum())} values outside [2**-53, 1) (NaN included); "
+                         f"allowed 2**-53 <= u < 1, the range every sampler draws from")
     return simulate(scenario, arr.shape[0], seed=0, sampling="sobol", threads=threads,
                     keep_draws=keep_draws, _uniforms=np.ascontiguousarray(arr))
