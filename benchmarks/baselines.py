@@ -3,7 +3,7 @@
 - **Floor**: the run's random numbers and nothing else (``bench_simulate._random_numbers``): every
   driver's and shock's uniforms from the same addressed streams, and the drivers' normal scores.
   A fused design cannot be faster than drawing its inputs; the issue's target is <= 2x this.
-- **numpy reference**: :func:`simcore.reference.simulate_reference` (numpy + scipy, vectorised
+- **numpy reference**: :func:`simcore.model.equations.simulate_reference` (numpy + scipy, vectorised
   over paths), the readable statement of the model.
 - **Pure Python**: the kernel's own per-path source run by the CPython interpreter: the
   ``py_func`` of ``simulate_paths_serial`` with every jitted function it calls (transitively)
@@ -23,10 +23,11 @@ from numba.core.dispatcher import Dispatcher
 from scipy import special
 
 from distributions.streams import uniforms_numpy
-from simcore import _kernel, reference
-from simcore._compile import compile_scenario
-from simcore._kernel import CHUNK  # paths per work item of _random_numbers
-from simcore.engine import simulate
+from simcore.engine.core import _simulate
+from simcore.model import _kernel
+from simcore.model import equations as reference
+from simcore.model._kernel import CHUNK  # paths per work item of _random_numbers
+from simcore.model.compile import compile_scenario
 
 from .bench_simulate import _random_numbers
 
@@ -115,4 +116,5 @@ def python_simulate(sc, n: int, seed, **kwargs):
     path-year). The facade's serial path calls ``_kernel.simulate_paths_serial``; it is swapped for
     the interpreted twin for the duration of the call only."""
     with _serial_kernel(_python_kernel()):
-        return simulate(sc, n, seed=seed, _serial=True, **kwargs)
+        return _simulate(sc, n, seed, kwargs.pop("horizon", None), kwargs.pop("sampling", "mc"),
+                         serial=True, **kwargs)

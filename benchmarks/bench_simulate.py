@@ -11,7 +11,7 @@ Run: ``python -m benchmarks.bench_simulate [--paths 1000000] [--horizon 3] [--re
 - ``random numbers only``: the same run's random numbers and nothing else: every driver's and
   shock's uniforms from the same streams and the driver normal scores, in the years the kernel
   draws them (the floor of this design).
-- ``numpy reference``: ``simcore.reference.simulate_reference`` (numpy + scipy, vectorised) on
+- ``numpy reference``: ``simcore.model.equations.simulate_reference`` (numpy + scipy, vectorised) on
   ``--ref-paths`` paths, scaled linearly to ``--paths``.
 Before timing, the kernel is validated against the reference on the same draws.
 """
@@ -28,13 +28,13 @@ from benchmarks.harness import median_time, median_times
 from distributions._kernel import ndtri_many
 from distributions._numba import pjit, set_threads
 from distributions.streams import uniform_run
-from simcore import reference
-from simcore._compile import compile_scenario
-from simcore._kernel import CHUNK
-from simcore.engine import DEFAULT_SEED, _run_kernel, simulate
-from simcore.results import DEFAULT_Q
-from simcore.scenario import OUTPUTS
-from simcore.scenario_io import default_scenario
+from simcore.engine.core import DEFAULT_SEED, _run_kernel, simulate
+from simcore.io.scenario_file import default_scenario
+from simcore.model import equations as reference
+from simcore.model._kernel import CHUNK
+from simcore.model.compile import compile_scenario
+from simcore.model.scenario import OUTPUTS
+from simcore.results.result import DEFAULT_Q
 
 
 def _median(fn, repeats):

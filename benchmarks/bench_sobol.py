@@ -4,9 +4,10 @@ Run: ``python -m benchmarks.bench_sobol [--n 8192] [--outputs net_profit_attribu
 
 Times, each warm (the kernel is compiled and SALib imported before timing):
 
-- ``single factors``: :func:`simcore.sensitivity.sobol_analysis` with one factor per driver and
+- ``single factors``: :func:`simcore.analysis.sensitivity.sobol_analysis` with one factor per
+driver and
   shock (19 for the default scenario), n base samples, every output and year;
-- ``default groups``: the same with :func:`simcore.sensitivity.default_groups` (10 groups);
+- ``default groups``: the same with :func:`simcore.analysis.sensitivity.default_groups` (10 groups);
 - the split of the first into design (SALib's sampler), kernel and estimators.
 
 Before timing, the pipeline is validated: the generic estimator recovers the Ishigami indices
@@ -22,11 +23,16 @@ import time
 
 import numpy as np
 
-from simcore import _sobol
-from simcore.engine import evaluate_uniforms
-from simcore.known_models import ishigami, ishigami_indices, ishigami_inputs
-from simcore.scenario_io import default_scenario
-from simcore.sensitivity import default_groups, model_factors, sobol_analysis, sobol_indices
+from simcore.analysis import sobol as _sobol
+from simcore.analysis.known_models import ishigami, ishigami_indices, ishigami_inputs
+from simcore.analysis.sensitivity import (
+    default_groups,
+    model_factors,
+    sobol_analysis,
+    sobol_indices,
+)
+from simcore.engine.core import evaluate_uniforms
+from simcore.io.scenario_file import default_scenario
 
 
 def validate(sc) -> None:

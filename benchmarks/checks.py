@@ -3,7 +3,8 @@
 - Simulation runs: the last ``CHECK_PATHS`` paths of the timed configuration are recomputed as a
   block of their own with ``keep_draws=True`` (draws are addressed, so a block equals the same
   paths of the full run, for every sampling method) and must equal the full run bit for bit; the
-  numpy reference (:func:`simcore.reference.evaluate`) on that block's draws must reproduce its
+  numpy reference (:func:`simcore.model.equations.evaluate`) on that block's draws must reproduce
+  its
   outputs to 1e-12 relative (the tests' tolerance).
 - Quantiles: identical to ``np.nanquantile`` (linear method).
 - The numpy reference and the pure-Python loop sample for themselves and are compared with the
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcore import reference
-from simcore.engine import simulate
-from simcore.scenario import OUTPUTS
+from simcore.engine.core import simulate
+from simcore.model import equations as reference
+from simcore.model.scenario import OUTPUTS
 
 from .harness import CHECK_PATHS, output_names
 

@@ -12,7 +12,8 @@ Per configuration (default scenario; 10^5 and 10^6 paths; horizon 3 and 10; defa
 - ``x floor``: e2e / the time to generate the run's random numbers alone (every stream's uniforms
   and the drivers' normal scores that the kernel draws; ``bench_simulate._random_numbers``).
   Target <= 2.
-- ``ref/e2e``: the numpy reference (``simcore.reference.simulate_reference``) on ``--ref-paths``
+- ``ref/e2e``: the numpy reference (``simcore.model.equations.simulate_reference``) on
+``--ref-paths``
   paths, scaled linearly to the configuration's paths, / e2e. Target >= 3.
 - ``py/e2e``: the pure-Python loop (the kernel's own code run by the interpreter,
   :func:`benchmarks.baselines.python_simulate`) on ``--python-paths`` paths, scaled, / e2e.
@@ -42,8 +43,8 @@ import numba
 import numpy as np
 
 from distributions._numba import set_threads
-from simcore.engine import BLOCK, simulate
-from simcore.results import DEFAULT_Q
+from simcore.engine.core import BLOCK, simulate
+from simcore.results.result import DEFAULT_Q
 
 from .baselines import RandomNumbers, numpy_reference, python_simulate
 from .checks import assert_close_to_kernel, check_quantiles, check_simulation

@@ -1,4 +1,4 @@
-"""Memory and time of the streamed summary (``simcore.distributed.simulate_summary``) at sizes
+"""Memory and time of the streamed summary (``simcore.engine.dask.simulate_summary``) at sizes
 whose paths could not be held in memory.
 
 Run: ``python benchmarks/dask_scale.py [--paths 1e8] [--block 262144] [--dask-local N]``
@@ -44,7 +44,7 @@ def _peak_rss() -> int:
 
 def validate(n_paths: int, block: int) -> None:
     from simcore import default_scenario, simulate
-    from simcore.distributed import simulate_summary
+    from simcore.engine.dask import simulate_summary
 
     sc = default_scenario()
     ref = simulate(sc, n_paths, seed=1).summary()
@@ -63,8 +63,9 @@ def validate(n_paths: int, block: int) -> None:
 
 def measure(n_paths: int, block: int, dask_local: int | None) -> dict:
     """The measured run (in the child process)."""
-    from simcore import default_scenario, engine
-    from simcore.distributed import simulate_summary
+    from simcore import default_scenario
+    from simcore.engine import core as engine
+    from simcore.engine.dask import simulate_summary
 
     sc = default_scenario()
     simulate_summary(sc, 1000, seed=1, block=500)  # load the compiled kernels

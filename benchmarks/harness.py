@@ -32,8 +32,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from simcore.engine import DEFAULT_SEED, result_bytes
-from simcore.scenario import OUTPUTS
+from simcore.engine.core import DEFAULT_SEED, result_bytes
+from simcore.model.scenario import OUTPUTS
 
 
 def _flag(name: str) -> bool:
@@ -69,7 +69,7 @@ def thread_counts() -> tuple[int, ...]:
 # -- the scenario and stored runs ---------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def scenario(horizon: int = DEFAULT_HORIZON):
-    from simcore.scenario_io import default_scenario
+    from simcore.io.scenario_file import default_scenario
 
     return default_scenario().with_horizon(horizon)
 

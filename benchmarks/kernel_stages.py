@@ -4,7 +4,7 @@ Run: ``python -m benchmarks.kernel_stages [--paths 1000000] [--horizon 3] [--rep
 
 Taking a stage out of the kernel and timing the rest (an ablation) measures a few percent at a
 time on a shared VM, inside its noise. Here every stage is timed in the same run instead: a copy
-of ``simcore/_kernel.py`` is made with ``llvm.readcyclecounter`` reads before each of the
+of ``simcore/model/_kernel.py`` is made with ``llvm.readcyclecounter`` reads before each of the
 kernel's numbered stage comments (``# 1.`` to ``# 8.``), compiled, checked to give the kernel's
 bytes, and run on one thread over the default scenario. The cycles of each stage are converted
 to ns with the run's wall time. Stages 1 and 2 are the random numbers (the floor of
@@ -28,11 +28,11 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-import simcore._kernel
-from simcore import engine
-from simcore._compile import compile_scenario
-from simcore.scenario import OUTPUTS
-from simcore.scenario_io import default_scenario
+import simcore.model._kernel
+from simcore.engine import core as engine
+from simcore.io.scenario_file import default_scenario
+from simcore.model.compile import compile_scenario
+from simcore.model.scenario import OUTPUTS
 
 STAGES = ("1 uniforms", "2 normal scores", "3 copula", "4 persistence + marginals",
           "5 shock draws", "6 shock effects", "7 income statement", "8 DCF (+ chunk set-up)")
@@ -56,13 +56,14 @@ def cycles():
 
 
 def instrumented_source(src: str) -> str:
-    """``simcore/_kernel.py`` with ``prof`` (int64[8], cycles per stage) as the first argument
+    """``simcore/model/_kernel.py`` with ``prof`` (int64[8], cycles per stage) as the first argument
     of ``simulate_paths`` and a cycle-counter read before each stage comment."""
     head = "def simulate_paths(\n    start,"
     loop = "    for lo in range(0, n, B):\n"
     marks = list(_MARK.finditer(src))
     if src.count(head) != 1 or src.count(loop) != 1 or [m["k"] for m in marks] != list("12345678"):
-        raise RuntimeError("simcore/_kernel.py no longer has the layout this tool instruments "
+        raise RuntimeError("simcore/model/_kernel.py no longer has the layout this tool "
+                           "instruments "
                            f"(one {head!r}, one {loop.strip()!r}, stage comments '# 1.' to "
                            f"'# 8.' in order; found {[m['k'] for m in marks]})")
     for m in reversed(marks):  # from the end: earlier offsets stay valid
@@ -103,7 +104,8 @@ def main(argv=None) -> dict:
                 np.zeros((H, n), np.uint32), np.empty((F, H, 0)), np.empty((K, H, 0)))
 
     with tempfile.TemporaryDirectory() as tmp:
-        copy = _load(instrumented_source(Path(simcore._kernel.__file__).read_text()), Path(tmp))
+        source = Path(simcore.model._kernel.__file__).read_text()
+        copy = _load(instrumented_source(source), Path(tmp))
         bufs = buffers()
         common = engine.kernel_args(ki, bufs, False)
         no_sobol = np.empty((0, H, F + 2 * K + 1))

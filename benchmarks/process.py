@@ -108,7 +108,7 @@ def check_cli_output(out_dir, n_paths: int) -> None:
     quantiles identical to ``np.nanquantile``; no chart was written (``--no-charts``)."""
     import numpy as np
 
-    from simcore.results import DEFAULT_Q, SimulationResult
+    from simcore.results.result import DEFAULT_Q, SimulationResult
 
     from .checks import check_quantiles
 

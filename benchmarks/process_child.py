@@ -26,9 +26,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     t = time.perf_counter()
-    from simcore.engine import DEFAULT_SEED, simulate
-    from simcore.results import DEFAULT_Q
-    from simcore.scenario_io import default_scenario
+    from simcore.engine.core import DEFAULT_SEED, simulate
+    from simcore.io.scenario_file import default_scenario
+    from simcore.results.result import DEFAULT_Q
 
     import_s = time.perf_counter() - t
 

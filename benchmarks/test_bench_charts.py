@@ -1,5 +1,6 @@
-"""Chart rendering: each chart of :mod:`simcore.charts` built from a default-scenario run (10^6 x 3)
-and written to PNG in memory. Skipped while ``simcore.charts`` does not exist.
+"""Chart rendering: each chart of :mod:`simcore.report.charts` built from a default-scenario run
+(10^6 x 3)
+and written to PNG in memory. Skipped while ``simcore.report.charts`` does not exist.
 
 Validation before timing: numpy's median of every charted output is among the values the chart
 draws, and the PNG is a PNG.
@@ -15,14 +16,14 @@ import io
 import numpy as np
 import pytest
 
-from simcore.engine import simulate
+from simcore.engine.core import simulate
 
 from .checks import check_chart_medians
 from .harness import DEFAULT_HORIZON, DEFAULT_PATHS, SEED, record, scenario, timed
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("simcore.charts") is None,
-    reason="simcore.charts does not exist yet (charts being written)",
+    importlib.util.find_spec("simcore.report.charts") is None,
+    reason="simcore.report.charts does not exist yet (charts being written)",
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -57,10 +58,10 @@ CHARTS = ("fan_chart_net_profit", "fan_chart_valuation", "distribution_net_profi
 
 @pytest.mark.parametrize("chart", CHARTS)
 def test_chart(benchmark, chart):
-    charts = importlib.import_module("simcore.charts")
+    charts = importlib.import_module("simcore.report.charts")
     fn = getattr(charts, chart, None)
     if fn is None:
-        pytest.fail(f"simcore.charts has no {chart}; update benchmarks/test_bench_charts.py")
+        pytest.fail(f"simcore.report.charts has no {chart}; update benchmarks/test_bench_charts.py")
     save = getattr(charts, "save_figure", None)
     r = _run()
     record(benchmark, f"charts ({r.n_paths:,} paths x {r.horizon} years, PNG)",

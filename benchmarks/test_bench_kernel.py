@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcore.engine import simulate
-from simcore.results import DEFAULT_Q
+from simcore.engine.core import simulate
+from simcore.results.result import DEFAULT_Q
 
 from .baselines import RandomNumbers, numpy_reference, python_simulate
 from .checks import assert_close_to_kernel, check_quantiles, check_simulation
@@ -99,7 +99,7 @@ def test_random_numbers_floor(benchmark, n_paths, horizon):
 @pytest.mark.parametrize("horizon", HORIZONS, ids=lambda h: f"H={h}")
 @pytest.mark.parametrize("n_paths", PATHS[:1], ids=lambda n: f"paths={n:.0e}")
 def test_numpy_reference(benchmark, n_paths, horizon):
-    """``simcore.reference.simulate_reference`` (numpy + scipy, vectorised over paths)."""
+    """``simcore.model.equations.simulate_reference`` (numpy + scipy, vectorised over paths)."""
     sc = scenario(horizon)
     record(benchmark, _group(n_paths, horizon), path_years=path_years(n_paths, horizon),
            n_paths=n_paths, horizon=horizon)

@@ -1,4 +1,4 @@
-"""Quantiles of stored outputs: simcore's bucket selection (``simcore._quantiles.quantiles``,
+"""Quantiles of stored outputs: simcore's bucket selection (``simcore.results.quantiles.quantiles``,
 rows in parallel) against ``np.quantile`` (``np.nanquantile`` where the output has NaN paths: P/E
 is undefined where EPS <= 0). Nine levels (``DEFAULT_Q``) of each of the 3 years of one output of
 a default-scenario run."""
@@ -10,9 +10,9 @@ import functools
 import numpy as np
 import pytest
 
-from simcore._quantiles import quantiles
-from simcore.engine import simulate
-from simcore.results import DEFAULT_Q
+from simcore.engine.core import simulate
+from simcore.results.quantiles import quantiles
+from simcore.results.result import DEFAULT_Q
 
 from .checks import check_quantiles
 from .harness import DEFAULT_HORIZON, PATHS, SEED, record, scenario, timed

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from simcore.engine import simulate
+from simcore.engine.core import simulate
 
 from .checks import check_simulation
 from .harness import DEFAULT_HORIZON, PATHS, SAMPLINGS, SEED, path_years, record, scenario, timed

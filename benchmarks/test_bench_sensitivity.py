@@ -4,7 +4,8 @@
   design (matrices A, B and the D matrices A with column i from B; N * (D + 2) rows over the
   D = horizon * len(design_columns) uniforms of a path) evaluated by
   :func:`simcore.engine.evaluate_uniforms`.
-- ``test_sobol_analysis``: the whole analysis, :func:`simcore.sensitivity.sobol_analysis` (design,
+- ``test_sobol_analysis``: the whole analysis, :func:`simcore.analysis.sensitivity.sobol_analysis`
+(design,
   kernel, SALib's estimators and bootstrap); skipped while that module does not exist.
 """
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy.stats import qmc
 
-from simcore.engine import design_columns, evaluate_uniforms
+from simcore.engine.core import design_columns, evaluate_uniforms
 
 from .checks import assert_matches_reference
 from .harness import CHECK_PATHS, DEFAULT_HORIZON, SEED, TINY, record, scenario, timed
@@ -58,13 +59,14 @@ def test_sobol_design(benchmark):
     timed(benchmark, run)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("simcore.sensitivity") is None,
-                    reason="simcore.sensitivity does not exist yet (Sobol analysis API being "
+@pytest.mark.skipif(importlib.util.find_spec("simcore.analysis.sensitivity") is None,
+                    reason="simcore.analysis.sensitivity does not exist yet (Sobol analysis API "
+                           "being "
                            "written); test_sobol_design covers the kernel's part meanwhile")
 def test_sobol_analysis(benchmark):
-    """``simcore.sensitivity.sobol_analysis`` on the default scenario (single factors, net
+    """``simcore.analysis.sensitivity.sobol_analysis`` on the default scenario (single factors, net
     profit attributable, every year; SALib estimators with bootstrap intervals)."""
-    from simcore.sensitivity import sobol_analysis
+    from simcore.analysis.sensitivity import sobol_analysis
 
     sc = scenario(DEFAULT_HORIZON)
     record(benchmark, "sobol analysis", n_base=N_ANALYSIS, horizon=sc.horizon)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from distributions import LogNormal, Normal, TruncatedNormal
-from simcore.scenario import Driver, Effect, Scenario, Segment, Shock
+from simcore.model.scenario import Driver, Effect, Scenario, Segment, Shock
 
 
 def make_toy(horizon: int = 3, **changes) -> Scenario:

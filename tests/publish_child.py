@@ -1,5 +1,5 @@
 """The child process of tests/test_publish.py's fault tests: publishes a folder with
-simcore._publish, loaded from its file (not the package, so the child starts in milliseconds),
+simcore.io.publish, loaded from its file (not the package, so the child starts in milliseconds),
 and SIGKILLs itself before the k-th filesystem call of the publish.
 
     python publish_child.py OUT TAG K NAMES USE_EXCHANGE
@@ -32,7 +32,7 @@ def write_folder(d: Path, tag: str, names=("a.csv", "b.csv", "c.npz")) -> None:
 
 
 def main(out, tag, kill_at, names, use_exchange) -> None:
-    path = Path(__file__).resolve().parents[1] / "simcore" / "_publish.py"
+    path = Path(__file__).resolve().parents[1] / "simcore" / "io" / "publish.py"
     spec = importlib.util.spec_from_file_location("_publish", path)
     pub = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pub)

@@ -9,8 +9,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from simcore import builtin_scenario, charts, default_scenario, report
-from simcore.engine import DEFAULT_SEED, simulate
+from simcore import builtin_scenario, default_scenario
+from simcore.engine.core import DEFAULT_SEED, simulate
+from simcore.report import charts
+from simcore.report import pack as report
 
 N = 4000  # paths: enough for stable quantiles, fast to draw
 

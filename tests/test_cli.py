@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import simcore
-from simcore import cli, default_scenario, loads_scenario
-from simcore.engine import DEFAULT_SEED
+from simcore import default_scenario, loads_scenario
+from simcore.cli import commands as cli
+from simcore.engine.core import DEFAULT_SEED
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
@@ -363,7 +364,7 @@ def test_compile_notice(tmp_path, monkeypatch, capsys):
 
 
 def test_kernels_need_compiling_reads_numba_cache(tmp_path):
-    code = "from simcore.cli import kernels_need_compiling as k; print(k())"
+    code = "from simcore.cli.commands import kernels_need_compiling as k; print(k())"
     e = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
     e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     r = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
@@ -371,7 +372,7 @@ def test_kernels_need_compiling_reads_numba_cache(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "first run"
     # this process has run the kernels (fixtures above), so the cache is there
-    from simcore.engine import simulate
+    from simcore.engine.core import simulate
 
     simulate(default_scenario(), n_paths=10)
     assert cli.kernels_need_compiling() is None

@@ -15,12 +15,14 @@ import pandas as pd
 import pytest
 from conftest import make_toy
 
-from simcore import _streaming, cli, evaluate_uniforms, simulate
-from simcore import distributed as sd
-from simcore._streaming import key_value, keys, lerp, quantile_ranks
-from simcore.scenario import Stress, StressForce, StressShift
-from simcore.sensitivity import sobol_analysis
-from simcore.stress import compare_stresses
+from simcore import evaluate_uniforms, simulate
+from simcore.analysis.sensitivity import sobol_analysis
+from simcore.analysis.stress import compare_stresses
+from simcore.cli import commands as cli
+from simcore.engine import dask as sd
+from simcore.model.scenario import Stress, StressForce, StressShift
+from simcore.results import streaming as _streaming
+from simcore.results.streaming import key_value, keys, lerp, quantile_ranks
 
 distributed = pytest.importorskip("distributed")  # the "dask" extra (in the "test" extra too)
 
@@ -229,7 +231,7 @@ def test_quantile_arithmetic_is_numpys():
 
 
 def test_bucket_kernel_matches_plain_python():
-    from simcore._streaming import _bucket_counts
+    from simcore.results.streaming import _bucket_counts
 
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.normal(size=500) * 10.0 ** rng.integers(-5, 5, 500), [np.nan, -0.0]])

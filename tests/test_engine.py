@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from conftest import make_toy
 
-from simcore import engine, reference
-from simcore.engine import simulate
-from simcore.scenario import OUTPUTS
+from simcore.engine import core as engine
+from simcore.engine.core import simulate
+from simcore.model import equations as reference
+from simcore.model.scenario import OUTPUTS
 
 
 def _hits(result):
@@ -74,7 +75,7 @@ def test_persistence_one_drivers_hold_their_year_zero_draw(sampling):
 def test_serial_and_parallel_kernels_give_identical_bytes(sampling):
     sc = make_toy()
     a = simulate(sc, 5000, seed=1, sampling=sampling)
-    b = simulate(sc, 5000, seed=1, sampling=sampling, _serial=True)
+    b = engine._simulate(sc, 5000, 1, None, sampling, serial=True)
     assert a._out.tobytes() == b._out.tobytes()
     assert a._hits.tobytes() == b._hits.tobytes()
 
@@ -102,7 +103,7 @@ _THREADS_SCRIPT = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 from conftest import make_toy
-from simcore.engine import simulate
+from simcore.engine.core import simulate
 r = simulate(make_toy(), 20000, seed=4, sampling=sys.argv[1])
 print(hashlib.sha256(r._out.tobytes() + r._hits.tobytes()).hexdigest())
 """
@@ -366,7 +367,7 @@ def test_constant_driver_inside_the_copula_keeps_its_innovation():
 def test_forced_shocks_match_the_reference():
     import dataclasses
 
-    from simcore.scenario import Forced
+    from simcore.model.scenario import Forced
 
     sc = make_toy()
     tech, leak = sc.shocks
@@ -385,7 +386,7 @@ def test_identical_tables_are_stored_once():
     """The default scenario's nine truncated normals standardise to three distinct tables; the
     kernel gets each once (its lookups then fit the L2 cache) and every driver the right one."""
     from simcore import default_scenario
-    from simcore._compile import compile_scenario
+    from simcore.model.compile import compile_scenario
 
     sc = default_scenario()
     ki = compile_scenario(sc, np.random.SeedSequence(1))

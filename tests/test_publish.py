@@ -1,5 +1,5 @@
-"""Nothing lost under any signal: the atomic publish of an output folder (simcore._publish), the
-signal handling of the command line (simcore._signals), and their use by ``simcore run``,
+"""Nothing lost under any signal: the atomic publish of an output folder (simcore.io.publish), the
+signal handling of the command line (simcore.cli.signals), and their use by ``simcore run``,
 ``simcore sensitivity`` and ``simcore stress``.
 
 The publish is faulted at every filesystem call it makes: a forked child counts the calls
@@ -24,7 +24,9 @@ from pathlib import Path
 import pytest
 from publish_child import KNOWN_NAMES, write_folder
 
-from simcore import _publish, _signals, cli
+from simcore.cli import commands as cli
+from simcore.cli import signals as _signals
+from simcore.io import publish as _publish
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"

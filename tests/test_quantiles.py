@@ -14,10 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from simcore import _quantiles, default_scenario
-from simcore._quantiles import quantiles, quantiles_rows
-from simcore.results import DEFAULT_Q, SimulationResult
-from simcore.scenario import OUTPUTS
+from simcore import default_scenario
+from simcore.model.scenario import OUTPUTS
+from simcore.results import quantiles as _quantiles
+from simcore.results.quantiles import quantiles, quantiles_rows
+from simcore.results.result import DEFAULT_Q, SimulationResult
 
 REPO = Path(__file__).resolve().parents[1]
 Q = np.array([0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0])
@@ -153,7 +154,7 @@ def test_large_rows_of_ties_and_sorted_runs_equal_numpy_and_stay_fast():
 _COMPILE_SCRIPT = """
 import json, sys, time
 import numpy as np
-from simcore import _quantiles as m
+from simcore.results import quantiles as m
 x = np.random.default_rng(9).lognormal(0, 5, size=(2, 100_000))  # re-bucketing as well
 t = time.perf_counter()
 m.quantiles(x, [0.01, 0.5, 1.0])
@@ -253,7 +254,7 @@ def test_property_equals_numpy(x, q):
 
 
 def test_row_moments_match_numpy_with_nan():
-    from simcore._moments import row_moments
+    from simcore.results.moments import row_moments
 
     x = np.random.default_rng(3).lognormal(0, 1, size=(3, 50_001))  # seed 3: arbitrary, fixed
     x[1, ::5] = np.nan

@@ -11,9 +11,9 @@ import pytest
 from conftest import make_toy
 
 from simcore import ResultFileError, default_scenario, dumps_scenario, loads_scenario
-from simcore.engine import simulate
-from simcore.results import DEFAULT_Q, SimulationResult
-from simcore.scenario import OUTPUTS
+from simcore.engine.core import simulate
+from simcore.model.scenario import OUTPUTS
+from simcore.results.result import DEFAULT_Q, SimulationResult
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import numpy as np
 from conftest import make_toy
 
-from simcore.engine import simulate
+from simcore.engine.core import simulate
 
 _VOID = {"br", "hr", "img", "input", "meta", "link", "wbr"}  # elements without an end tag
 

@@ -11,15 +11,13 @@ import pytest
 
 import distributions
 import simcore
-from simcore import reference
-from simcore.scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
-from simcore.scenario_doc import (
+from simcore.io.assumptions import (
     STATEMENT_LINES,
     assumptions_markdown,
     deterministic_statement,
     statement_markdown,
 )
-from simcore.scenario_io import (
+from simcore.io.scenario_file import (
     _SCHEDULES,
     MAX_HORIZON,
     ScenarioError,
@@ -30,6 +28,8 @@ from simcore.scenario_io import (
     load_scenario,
     loads_scenario,
 )
+from simcore.model import equations as reference
+from simcore.model.scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
 
 
 def builtin_scenario_text(name: str) -> str:
@@ -458,7 +458,7 @@ def test_not_a_table_and_empty_sections():
 
 
 def test_line_index_handles_quoted_keys_arrays_and_inline_tables():
-    from simcore.scenario_io import _LineIndex
+    from simcore.io.scenario_file import _LineIndex
 
     text = ('a = 1\n[t."x.y"]\nb = [\n  1,\n  "]",\n]\nc = { d = 1 }  # [not] a table\n'
             "[[arr]]\ne = 1\n[[arr]]\ne = 2\n[arr.sub]\nf = '''\n[fake]\n'''\ng = 1\n")
@@ -552,7 +552,8 @@ def block(name: str) -> str:
 def test_docs_list_every_default_assumption():
     sc = default_scenario()
     assert block("assumptions") == assumptions_markdown(sc), (
-        "docs/model.md is stale: paste `python -m simcore.scenario_doc` into the assumptions block")
+        "docs/model.md is stale: paste `python -m simcore.io.assumptions` into the assumptions "
+        "block")
     doc = DOC.read_text(encoding="utf-8")
     for name in [d.name for d in sc.drivers] + [s.name for s in sc.shocks]:
         assert f"`{name}`" in doc

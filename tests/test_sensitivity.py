@@ -9,11 +9,9 @@ import pytest
 from conftest import make_toy
 
 from distributions import Normal, Uniform
-from simcore import sensitivity_charts as charts
-from simcore.engine import simulate
-from simcore.known_models import ishigami, ishigami_indices, ishigami_inputs
-from simcore.measures import statistic
-from simcore.sensitivity import (
+from simcore.analysis.known_models import ishigami, ishigami_indices, ishigami_inputs
+from simcore.analysis.measures import statistic
+from simcore.analysis.sensitivity import (
     INDEPENDENCE_NOTE,
     default_groups,
     model_factors,
@@ -24,6 +22,8 @@ from simcore.sensitivity import (
     spider,
     tornado,
 )
+from simcore.engine.core import simulate
+from simcore.report import sensitivity_charts as charts
 
 NPA_2027 = ("median", "net_profit_attributable", 2027)
 

@@ -10,17 +10,17 @@ import pytest
 from conftest import make_toy
 
 from simcore import ScenarioError, default_scenario, dumps_scenario, loads_scenario
-from simcore import sensitivity_charts as charts
-from simcore.engine import simulate
-from simcore.measures import statistic
-from simcore.scenario import Stress, StressForce, StressShift
-from simcore.stress import (
+from simcore.analysis.measures import statistic
+from simcore.analysis.stress import (
     Lever,
     apply_stress,
     attribution,
     compare_stresses,
     reverse_stress,
 )
+from simcore.engine.core import simulate
+from simcore.model.scenario import Stress, StressForce, StressShift
+from simcore.report import sensitivity_charts as charts
 
 TOY_STRESSES = (
     Stress("leak_2026", force=(StressForce("leak", 2026, 2.0, only=True),),
@@ -264,7 +264,7 @@ def test_reverse_stress_errors_when_there_is_no_root_in_the_bracket():
 
 # -- CLI and pack glue --------------------------------------------------------------------------
 def test_cli_target_and_lever_specs():
-    from simcore.sensitivity_report import parse_lever, parse_target
+    from simcore.cli.analyses import parse_lever, parse_target
 
     assert parse_target("prob_loss net_profit_attributable 2027 >= 0.5") == (
         "prob_loss net_profit_attributable 2027", ">=", 0.5)
@@ -280,7 +280,7 @@ def test_cli_target_and_lever_specs():
 
 
 def test_pack_pages_reuse_the_run_seed():
-    from simcore.sensitivity_report import pack_pages
+    from simcore.report.sensitivity_pages import pack_pages
 
     r = simulate(toy(), 1500, seed=21)
     pages = pack_pages(r, n_paths=1000, figsize=(11.69, 8.27))

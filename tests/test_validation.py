@@ -28,9 +28,16 @@ from distributions import FAMILIES, Param, sampling
 from distributions.copula import GaussianCopula, StudentTCopula
 from distributions.streams import U_MIN
 from distributions.testing import SANE_PARAMS, sane_distributions
-from simcore import charts, limits, report
-from simcore.engine import design_columns
-from simcore.scenario import (
+from simcore.engine.core import design_columns
+from simcore.io.scenario_file import (
+    ScenarioError,
+    default_scenario,
+    dumps_scenario,
+    load_scenario,
+    loads_scenario,
+)
+from simcore.model import limits
+from simcore.model.scenario import (
     FIXED_DRIVERS,
     Driver,
     Effect,
@@ -40,13 +47,8 @@ from simcore.scenario import (
     Stress,
     StressForce,
 )
-from simcore.scenario_io import (
-    ScenarioError,
-    default_scenario,
-    dumps_scenario,
-    load_scenario,
-    loads_scenario,
-)
+from simcore.report import charts
+from simcore.report import pack as report
 
 PARAM_FAMILIES = sorted(f for f, cls in FAMILIES.items() if cls.params)
 SANE = sane_distributions()
@@ -589,7 +591,8 @@ def test_special_files_are_refused_without_reading(tmp_path):
     os.mkfifo(fifo)
     zero.symlink_to("/dev/zero")
     # in a child with a time and memory limit: reading either would block or never end
-    script = ("import json, sys\nfrom simcore.scenario_io import ScenarioError, load_scenario\n"
+    script = ("import json, sys\n"
+              "from simcore.io.scenario_file import ScenarioError, load_scenario\n"
               "out = []\nfor p in sys.argv[1:]:\n    try:\n        load_scenario(p)\n"
               "        out.append('loaded')\n    except ScenarioError as exc:\n"
               "        out.append(str(exc))\nprint(json.dumps(out))\n")

@@ -20,7 +20,7 @@ import zipfile
 
 import numpy as np
 
-from .scenario import OUTPUTS
+from simcore.model.scenario import OUTPUTS
 
 # entry -> the dtype it must have (byte order aside); "str": a 0-d unicode array
 _ENTRIES = {"out": np.dtype(np.float64), "seg": np.dtype(np.float64),
@@ -119,14 +119,15 @@ def _header(zf, entry, fail):
 
 def _check_shapes(heads, fail):
     """``(n_paths, horizon, n_segments)`` from the arrays' shapes, which must agree."""
-    from .engine import MAX_HORIZON
+    from simcore.model.limits import MAX_HORIZON
 
     shape = heads["out"][0]
     if len(shape) != 3 or shape[0] != len(OUTPUTS) or shape[2] < 1:
         fail(f"shape {shape}; allowed ({len(OUTPUTS)} outputs, horizon, n_paths >= 1)", "out")
     _, H, n = shape
     if not 1 <= H <= MAX_HORIZON:
-        fail(f"horizon {H} years (shape {shape}); allowed 1 to {MAX_HORIZON} (engine.MAX_HORIZON)",
+        fail(f"horizon {H} years (shape {shape}); allowed 1 to {MAX_HORIZON} "
+             f"(simcore.model.limits.MAX_HORIZON)",
              "out")
     seg = heads["seg"][0]
     if len(seg) != 3 or seg[1:] != (H, n):
@@ -183,7 +184,7 @@ def _manifest(text, n, H, fail) -> dict:
 
 def _scenario(text, path, H, S, manifest, fail):
     """The scenario, re-validated like a scenario file and checked against the arrays."""
-    from .scenario_io import ScenarioError, loads_scenario
+    from simcore.io.scenario_file import ScenarioError, loads_scenario
 
     try:
         sc = loads_scenario(text, source=f"{path}:scenario")

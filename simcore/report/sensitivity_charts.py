@@ -1,7 +1,9 @@
-"""Charts of sensitivity and stress analyses (:mod:`simcore.sensitivity`, :mod:`simcore.stress`).
+"""Charts of sensitivity and stress analyses (:mod:`simcore.analysis.sensitivity`,
+:mod:`simcore.analysis.stress`).
 
 Each function takes the analysis' result and returns a :class:`matplotlib.figure.Figure` (object
-API, no pyplot state, no ``plt.show()``), in the style of :mod:`simcore.charts`: titled with the
+API, no pyplot state, no ``plt.show()``), in the style of :mod:`simcore.report.charts`: titled with
+the
 scenario, labelled with units, and footed with the path count, seed and sampling. Elements
 differ by lightness, hatching or marker as well as hue, so the charts read in grey.
 """
@@ -17,7 +19,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from .charts import DEFAULT_SOURCE, STYLE
+from simcore.report.charts import DEFAULT_SOURCE, STYLE
 
 __all__ = [
     "rank_correlation_chart",

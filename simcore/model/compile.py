@@ -1,4 +1,4 @@
-"""Flatten a :class:`~simcore.scenario.Scenario` into the plain arrays the kernel reads."""
+"""Flatten a :class:`~simcore.model.scenario.Scenario` into the plain arrays the kernel reads."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import numpy as np
 from distributions import Distribution
 from distributions._kernel import CODE_CONSTANT
 from distributions.streams import stream_key
-
-from .reference import driver_stream, shock_schedule, shock_stream
-from .scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
+from simcore.model.equations import driver_stream, shock_schedule, shock_stream
+from simcore.model.scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
 
 TARGET_CODES = {name: i for i, name in enumerate(SHOCK_TARGETS)}
 # rows of the schedule table

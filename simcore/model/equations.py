@@ -19,8 +19,7 @@ import numpy as np
 from scipy import special, stats
 
 from distributions.streams import stream_key, uniforms_numpy
-
-from .scenario import Scenario, extend
+from simcore.model.scenario import Scenario, extend
 
 GROWTH_FLOOR = -0.95  # revenue never falls more than 95% in a year
 

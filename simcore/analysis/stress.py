@@ -29,11 +29,10 @@ import pandas as pd
 from scipy import optimize
 
 from distributions.streams import handle_seed
-
-from .engine import DEFAULT_SEED, simulate
-from .measures import Statistic, statistic
-from .scenario import Forced, Scenario, Stress, StressForce, StressShift
-from .sensitivity import _default, run_meta
+from simcore.analysis.measures import Statistic, statistic
+from simcore.analysis.sensitivity import _default, run_meta
+from simcore.engine.core import DEFAULT_SEED, simulate
+from simcore.model.scenario import Forced, Scenario, Stress, StressForce, StressShift
 
 __all__ = [
     "ATTRIBUTION_METRICS",
@@ -65,7 +64,7 @@ def apply_stress(scenario: Scenario, stress: str | Stress) -> Scenario:
     with the same seed compares path by path with the base run."""
     st = scenario.stress(stress) if isinstance(stress, str) else stress
     if not isinstance(st, Stress):
-        raise TypeError(f"stress must be a name or a simcore.scenario.Stress, got {stress!r}")
+        raise TypeError(f"stress must be a name or a simcore.model.scenario.Stress, got {stress!r}")
     years = scenario.years
     shocks = {s.name: s for s in scenario.shocks}
     for f in st.force:
@@ -108,13 +107,15 @@ def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
                      sampling: str = "mc", client=None) -> pd.DataFrame:
     """The base run and each stress scenario side by side.
 
-    ``stresses``: names or :class:`~simcore.scenario.Stress` objects (default: every stress the
-    scenario defines). ``statistics``: specs for :func:`simcore.measures.statistic` (a list,
+    ``stresses``: names or :class:`~simcore.model.scenario.Stress` objects (default: every stress
+    the
+    scenario defines). ``statistics``: specs for :func:`simcore.analysis.measures.statistic` (a
+    list,
     columns named by their labels, or a dict column -> spec); a spec without a year means the
     final year. Returns one row per scenario (``base`` first) with a column per statistic and
     the stress's ``rationale``; ``attrs["units"]`` maps columns to units. With ``client`` (a
     ``distributed.Client``) the runs go to that Dask cluster in one batch
-    (:func:`simcore.distributed.map_scenarios`); the table is identical.
+    (:func:`simcore.engine.dask.map_scenarios`); the table is identical.
     """
     sc = _default(scenario)
     chosen = list(sc.stresses) if stresses is None else [
@@ -129,7 +130,7 @@ def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
     if client is None:
         results = (simulate(s, n_paths, seed=ss, sampling=sampling) for _n, s, _r in runs)
     else:
-        from .distributed import map_scenarios
+        from simcore.engine.dask import map_scenarios
 
         results = map_scenarios(client, [s for _n, s, _r in runs], n_paths, ss,
                                 sampling=sampling)
@@ -180,7 +181,8 @@ def attribution(scenario: Scenario | None = None, *, metrics=ATTRIBUTION_METRICS
                 seed=DEFAULT_SEED, sampling: str = "mc") -> Attribution:
     """Attribute the shocks' effect on ``output`` to each enabled shock, per year.
 
-    ``metrics``: stat names of :mod:`simcore.measures` (default median, P5, probability of loss
+    ``metrics``: stat names of :mod:`simcore.analysis.measures` (default median, P5, probability of
+    loss
     and ES5, the mean of the worst 5%). Runs all 2^K on/off combinations of the K enabled
     shocks (K <= 10) with the same seed; the combination with every shock off is bit for bit
     the shock-free run.
@@ -309,7 +311,8 @@ def reverse_stress(scenario: Scenario | None, stat, op: str, threshold, lever: L
     """The smallest move of ``lever`` from ``bracket[0]`` towards ``bracket[1]`` at which the
     target ``stat op threshold`` holds (the target "fails": e.g. P(loss) >= 50%).
 
-    ``stat`` is a :func:`simcore.measures.statistic` spec, ``op`` one of ``>=``, ``>``, ``<=``,
+    ``stat`` is a :func:`simcore.analysis.measures.statistic` spec, ``op`` one of ``>=``, ``>``,
+    ``<=``,
     ``<``, ``threshold`` a number, ``"market_price"`` or ``"forecast"`` (the report's forecast
     of the statistic's output in its year). The condition must not hold at ``bracket[0]`` and
     must hold at ``bracket[1]`` (else ValueError with both values); in between it is assumed

@@ -1,6 +1,6 @@
 """Exact statistics of a run streamed in blocks: mergeable moments and order statistics.
 
-Private; :func:`simcore.distributed.simulate_summary` uses it. Blocks may finish in any order
+Private; :func:`simcore.engine.dask.simulate_summary` uses it. Blocks may finish in any order
 and in any process; everything merged here is either an integer count (order-free) or merged
 in block order (moments), so the result does not depend on scheduling.
 
@@ -27,7 +27,7 @@ Order statistics (:class:`OrderStatistics`), exact, in passes over the same bloc
   answer exact (and memory bounded) when a bracket missed or a bucket is too full.
 
 Values are then interpolated as numpy does (``np.quantile(..., method="linear")``): the bytes
-equal ``np.nanquantile`` of the whole data and :func:`simcore._quantiles.quantiles`.
+equal ``np.nanquantile`` of the whole data and :func:`simcore.results.quantiles.quantiles`.
 """
 
 from __future__ import annotations
@@ -159,7 +159,8 @@ def merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # -- quantile arithmetic (numpy's linear method) -------------------------------------------------
 def quantile_ranks(n: int, levels: np.ndarray):
     """``(prev, nxt, gamma)``: the 0-based order statistics and weights of each level for ``n``
-    values, as ``numpy.quantile(method="linear")`` and :mod:`simcore._quantiles` compute them."""
+    values, as ``numpy.quantile(method="linear")`` and :mod:`simcore.results.quantiles` compute
+    them."""
     v = (n - 1) * levels
     p = np.floor(v)
     top = v >= n - 1

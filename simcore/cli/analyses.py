@@ -1,9 +1,8 @@
-"""Sensitivity and stress in the deliverables: the ``simcore sensitivity`` and ``simcore stress``
-subcommands and the committee pack's sensitivity pages.
+"""The ``simcore sensitivity`` and ``simcore stress`` subcommands.
 
-Glue only: the analyses live in :mod:`simcore.sensitivity` and :mod:`simcore.stress`, the charts
-in :mod:`simcore.sensitivity_charts`. :mod:`simcore.cli` registers the subcommands with
-:func:`add_subcommands`; :mod:`simcore.report` appends :func:`pack_pages`.
+Glue only: the analyses live in :mod:`simcore.analysis.sensitivity` and
+:mod:`simcore.analysis.stress`, the charts in :mod:`simcore.report.sensitivity_charts`;
+:mod:`simcore.cli.commands` registers the subcommands with :func:`add_subcommands`.
 
 ``simcore sensitivity`` writes into ``--out`` (default ``./simcore-sensitivity``):
 ``tornado.{csv,png,svg}`` and ``spider.{csv,png,svg}`` per ``--statistic``
@@ -15,7 +14,7 @@ in :mod:`simcore.sensitivity_charts`. :mod:`simcore.cli` registers the subcomman
 
 Both also write ``manifest.json`` (the command, its arguments, the scenario's SHA-256, the seed,
 the versions and the sha256 of every file). As for ``simcore run``, the folder is written whole
-beside ``--out`` and swapped into place in one atomic step (:mod:`simcore._publish`); the outputs
+beside ``--out`` and swapped into place in one atomic step (:mod:`simcore.io.publish`); the outputs
 of a different command or arguments are not replaced without ``--force``; for the same
 arguments every file is byte for byte the same.
 """
@@ -27,7 +26,8 @@ import contextlib
 import re
 import sys
 
-DEFAULT_PATHS = 20_000
+from simcore.analysis import ANALYSIS_PATHS
+
 DEFAULT_SOBOL_N = 2**13
 _FORMATS = ("png", "svg")
 
@@ -36,13 +36,13 @@ _FORMATS = ("png", "svg")
 def add_subcommands(sub, common) -> None:
     """Register ``sensitivity`` and ``stress`` on the CLI's subparsers (``common`` carries the
     shared ``--debug``)."""
-    from .cli import _positive_int, _seed
+    from simcore.cli.common import _positive_int, _seed
 
     def shared(p, out):
         p.add_argument("--scenario", metavar="FILE",
                        help="scenario TOML file or built-in name (default: Paratera)")
-        p.add_argument("--paths", type=_positive_int, default=DEFAULT_PATHS, metavar="N",
-                       help=f"paths per run (default {DEFAULT_PATHS:,}); every run uses the "
+        p.add_argument("--paths", type=_positive_int, default=ANALYSIS_PATHS, metavar="N",
+                       help=f"paths per run (default {ANALYSIS_PATHS:,}); every run uses the "
                             "same seed (common random numbers)")
         p.add_argument("--seed", type=_seed, default=None, metavar="S",
                        help="non-negative integer seed (default: the engine's fixed seed)")
@@ -108,7 +108,7 @@ def parse_target(text: str):
 
 def parse_lever(text: str):
     """``severity:SHOCK[:YEAR]``, ``shift:DRIVER[:add|scale]`` or ``probability:SHOCK``."""
-    from .stress import Lever
+    from simcore.analysis.stress import Lever
 
     kind, _, rest = text.partition(":")
     bits = rest.split(":") if rest else []
@@ -138,15 +138,15 @@ class _Writer:
         self.out, self.quiet, self.names = out, quiet, []
 
     def table(self, name: str, df) -> None:
-        from .cli import atomic_write
+        from simcore.io.files import atomic_write
 
         text = df.to_csv(lineterminator="\n").encode()
         atomic_write(self.out / f"{name}.csv", lambda fh: fh.write(text))
         self.names.append(f"{name}.csv")
 
     def figure(self, name: str, fig) -> None:
-        from .charts import save_figure
-        from .cli import atomic_write
+        from simcore.io.files import atomic_write
+        from simcore.report.charts import save_figure
 
         for ext in _FORMATS:
             atomic_write(self.out / f"{name}.{ext}",
@@ -162,8 +162,8 @@ def _setup(args):
     import matplotlib
 
     matplotlib.use("Agg")
-    from .cli import _load_scenario_arg
-    from .engine import DEFAULT_SEED
+    from simcore.cli.common import _load_scenario_arg
+    from simcore.engine.core import DEFAULT_SEED
 
     scenario, _label = _load_scenario_arg(args.scenario)
     seed = DEFAULT_SEED if args.seed is None else args.seed
@@ -173,11 +173,11 @@ def _setup(args):
 @contextlib.contextmanager
 def _outputs(args, scenario, seed, **options):
     """A :class:`_Writer` on a staging folder for ``args.command``; on success the manifest is
-    written and the folder published in place of ``--out`` (see :mod:`simcore._publish`)."""
+    written and the folder published in place of ``--out`` (see :mod:`simcore.io.publish`)."""
     from importlib import metadata
 
-    from .cli import _run_id, open_output, write_manifest
-    from .engine import versions
+    from simcore.cli.common import _run_id, open_output, write_manifest
+    from simcore.engine.core import versions
 
     try:
         version = metadata.version("simcore")
@@ -211,9 +211,9 @@ def cmd_sensitivity(args) -> int:
 
 
 def _sensitivity(args, sc, seed, specs, w) -> None:
-    from . import sensitivity as sa
-    from . import sensitivity_charts as ch
-    from .engine import simulate
+    from simcore.analysis import sensitivity as sa
+    from simcore.engine.core import simulate
+    from simcore.report import sensitivity_charts as ch
 
     for i, spec in enumerate(specs, 1):
         suffix = "" if i == 1 else f"_{i}"
@@ -251,8 +251,8 @@ def cmd_stress(args) -> int:
 
 
 def _stress(args, sc, seed, w) -> None:
-    from . import sensitivity_charts as ch
-    from . import stress as st
+    from simcore.analysis import stress as st
+    from simcore.report import sensitivity_charts as ch
 
     if sc.stresses or args.stress:
         w.say(f"stress scenarios ({args.paths:,} paths per run)")
@@ -277,42 +277,8 @@ def _stress(args, sc, seed, w) -> None:
               f"(value {rev.value:.6g}; {'converged' if rev.converged else 'NOT converged'})")
 
 
-# -- committee pack --------------------------------------------------------------------------------
-def pack_pages(result, *, figsize=(11.69, 8.27), n_paths: int = DEFAULT_PATHS,
-               sobol_n: int | None = None) -> list:
-    """Sensitivity pages for the committee pack of ``result``: tornado of median net profit
-    attributable (final year), shock waterfalls (median, probability of loss), the stress
-    scenarios (if the scenario defines any) and, with ``sobol_n``, grouped Sobol' indices.
-
-    The analyses reuse the run's seed with ``min(n_paths, result.n_paths)`` paths, so their base
-    run is the first paths of ``result`` (the prefix property of addressed streams)."""
-    import numpy as np
-
-    from . import sensitivity as sa
-    from . import sensitivity_charts as ch
-    from . import stress as st
-
-    sc = result.scenario
-    m = result.manifest.get("seed") or {}
-    seed = np.random.SeedSequence(m.get("entropy"), spawn_key=tuple(m.get("spawn_key", ())))
-    n = min(n_paths, result.n_paths)
-    pages = [ch.tornado_chart(sa.tornado(sc, ("median", "net_profit_attributable"), n_paths=n,
-                                         seed=seed), figsize=figsize)]
-    if any(s.enabled for s in sc.shocks):
-        attr = st.attribution(sc, n_paths=n, seed=seed)
-        pages += [ch.waterfall_chart(attr, "median", figsize=figsize),
-                  ch.waterfall_chart(attr, "prob_loss", figsize=figsize)]
-    if sc.stresses:
-        pages.append(ch.stress_chart(st.compare_stresses(sc, n_paths=n, seed=seed),
-                                     figsize=figsize))
-    if sobol_n:
-        so = sa.sobol_analysis(sc, sobol_n, groups="default", seed=seed)
-        pages.append(ch.sobol_chart(so, figsize=figsize))
-    return pages
-
-
 if __name__ == "__main__":  # pragma: no cover - for trying the subcommands without cli.py
-    p = argparse.ArgumentParser(prog="python -m simcore.sensitivity_report")
+    p = argparse.ArgumentParser(prog="python -m simcore.cli.analyses")
     add_subcommands(p.add_subparsers(dest="command", required=True),
                     argparse.ArgumentParser(add_help=False))
     a = p.parse_args()

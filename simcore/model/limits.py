@@ -1,8 +1,8 @@
 """Input limits: every bound a scenario must satisfy, in one place.
 
-:mod:`simcore.scenario_io` checks a scenario against these before any work starts (a scenario
+:mod:`simcore.io.scenario_file` checks a scenario against these before any work starts (a scenario
 built in Python goes through the same checks when it is run), and refuses one outside them with
-a :class:`~simcore.scenario_io.ScenarioError` naming the key. docs/model.md ("Input limits")
+a :class:`~simcore.io.scenario_file.ScenarioError` naming the key. docs/model.md ("Input limits")
 gives the reasons; the values are far beyond any real company, so they only stop input that
 would otherwise hang a run, or end it in infinities and NaN.
 

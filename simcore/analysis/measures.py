@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scenario import OUTPUTS
+from simcore.model.scenario import OUTPUTS
 
 __all__ = ["Statistic", "statistic", "output_unit"]
 

@@ -1,11 +1,13 @@
 """The fused numba kernel: sample every driver and shock, then evaluate the company model.
 
 Private. :func:`simcore.engine.simulate` validates, compiles the scenario to plain arrays
-(:mod:`simcore._compile`), allocates the outputs and calls :func:`simulate_paths`. The kernel does
+(:mod:`simcore.model.compile`), allocates the outputs and calls :func:`simulate_paths`. The kernel
+does
 no validation, reads no global state and never seeds anything: every uniform is addressed by
 ``(stream key, path, year, slot)``.
 
-The equations are those of :mod:`simcore.reference` (the numpy oracle) with identical operation
+The equations are those of :mod:`simcore.model.equations` (the numpy oracle) with identical
+operation
 order, so both give the same bits on the same draws (tested).
 
 Layout: paths go through in chunks of :data:`CHUNK`. Within a chunk each stage loops over the
@@ -45,6 +47,7 @@ from distributions._numba import jit
 from distributions.copula import chi2_ppf, t_correlate_row
 from distributions.sampling import sample_pairs
 from distributions.streams import uniform_run
+from simcore.model.equations import GROWTH_FLOOR  # a compile-time constant of the kernel
 
 # output rows (scenario.OUTPUTS order)
 O_REVENUE, O_GP, O_OP, O_PBT, O_NP, O_NPA, O_EPS, O_PS, O_PE, O_DCF = range(10)
@@ -56,7 +59,6 @@ T_GROWTH, T_CHURN, T_GM, T_SELL, T_ADMIN, T_RND, T_LOSS, T_MULT, T_WACC = range(
 N_TARGETS = 9
 # schedule rows (_compile.SCHED_ROWS order)
 S_DEBT, S_DEBT_PREV, S_OTHER, S_NONOP, S_MINORITY, S_DA, S_CAPEX, S_NETDEBT = range(8)
-GROWTH_FLOOR = -0.95
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 

@@ -3,17 +3,18 @@
 - :func:`tornado` and :func:`spider`: one factor at a time. Each driver is pinned at quantiles
   of its own distribution (``Constant(dist.ppf(q))``) while every other input keeps its draws
   (same seed; streams are keyed by name, and a pinned driver inside the copula keeps its
-  innovation), and a chosen statistic (:mod:`simcore.measures`) is recomputed.
+  innovation), and a chosen statistic (:mod:`simcore.analysis.measures`) is recomputed.
 - :func:`rank_correlation`: from one ordinary run with ``keep_draws=True``, no extra model
   evaluations: Spearman rank correlation of every input with every output per year, and the
   contribution to variance (squared rank correlations normalised to 1, as @RISK shows them).
 - :func:`sobol_analysis` (the company model, single factors or named groups) and
   :func:`sobol_indices` (any function of independent inputs): Sobol' first-order and total
-  indices with bootstrap confidence intervals, by SALib's estimators. See :mod:`simcore._sobol`
+  indices with bootstrap confidence intervals, by SALib's estimators. See
+  :mod:`simcore.analysis.sobol`
   for what the indices mean when inputs are correlated.
 
 Every function returns a pandas DataFrame whose ``attrs`` carry what a chart needs to label it
-(scenario, paths, seed, statistic and unit); :mod:`simcore.sensitivity_charts` draws them.
+(scenario, paths, seed, statistic and unit); :mod:`simcore.report.sensitivity_charts` draws them.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from scipy import stats
 
 from distributions import Constant
 from distributions.streams import handle_seed, seed_entropy
-
-from ._sobol import (
+from simcore.analysis.measures import statistic
+from simcore.analysis.sobol import (
     INDEPENDENCE_NOTE,
     default_groups,
     model_factors,
@@ -35,9 +36,8 @@ from ._sobol import (
     sobol_analysis,
     sobol_indices,
 )
-from .engine import DEFAULT_SEED, simulate
-from .measures import statistic
-from .scenario import Scenario
+from simcore.engine.core import DEFAULT_SEED, simulate
+from simcore.model.scenario import Scenario
 
 __all__ = [
     "INDEPENDENCE_NOTE",
@@ -57,7 +57,7 @@ SPIDER_LEVELS = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 def _default(scenario):
     if scenario is None:
-        from .scenario_io import default_scenario
+        from simcore.io.scenario_file import default_scenario
 
         return default_scenario()
     if not isinstance(scenario, Scenario):
@@ -138,7 +138,7 @@ def tornado(scenario: Scenario | None, stat, *, factors=None, low: float = 0.10,
             sampling: str = "mc") -> pd.DataFrame:
     """Swing of a statistic as each driver moves from its ``low`` to its ``high`` quantile.
 
-    ``stat`` is anything :func:`simcore.measures.statistic` accepts, e.g.
+    ``stat`` is anything :func:`simcore.analysis.measures.statistic` accepts, e.g.
     ``("median", "net_profit_attributable", 2027)``, ``("prob_loss", "net_profit")`` or a
     callable ``f(result) -> float``. Returns one row per driver, sorted by the size of the swing
     (largest first): ``low_input``/``high_input`` (the pinned quantiles), ``low``/``high`` (the

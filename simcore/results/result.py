@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._moments import row_moments
-from ._quantiles import quantiles as _fast_quantiles
-from ._quantiles import quantiles_rows as _fast_quantiles_rows
-from ._result_file import ResultFileError, read_result  # noqa: F401 (ResultFileError: public here)
-from .scenario import OUTPUTS, Scenario
+from simcore.model.scenario import OUTPUTS, Scenario
+from simcore.results.file import ResultFileError, read_result  # noqa: F401 (ResultFileError: public here)
+from simcore.results.moments import row_moments
+from simcore.results.quantiles import quantiles as _fast_quantiles
+from simcore.results.quantiles import quantiles_rows as _fast_quantiles_rows
 
 DEFAULT_Q = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 PRICE_OUTPUTS = ("price_ps", "price_pe", "price_dcf")
@@ -26,7 +26,7 @@ class SimulationResult:
     """Per-path arrays of one run and the statistics a risk table needs.
 
     ``result[name]`` is a float64 array (n_paths, horizon) for every name in
-    :data:`simcore.scenario.OUTPUTS` and ``"revenue.<segment>"``; ``result.hits`` is a uint32
+    :data:`simcore.model.scenario.OUTPUTS` and ``"revenue.<segment>"``; ``result.hits`` is a uint32
     (n_paths, horizon) bitmask of the shocks that hit (bit k = ``scenario.shocks[k]``).
     ``price_pe`` is NaN where EPS <= 0 (a P/E price is undefined there, not negative).
 
@@ -105,7 +105,8 @@ class SimulationResult:
         """Quantiles of many outputs at once: one row per (output, year), one column per level.
 
         ``outputs``: names as in :attr:`names` (a single name is allowed); None means all of
-        them, every output of :data:`simcore.scenario.OUTPUTS` and then ``"revenue.<segment>"``
+        them, every output of :data:`simcore.model.scenario.OUTPUTS` and then
+        ``"revenue.<segment>"``
         for each segment. The index has levels ``output`` and ``year``, the columns are ``q``.
         Row ``(name, year)`` equals ``self.quantiles(name, q).loc[year]``, i.e. the linear-method
         ``np.nanquantile`` of that year's paths (NaN paths excluded), bit for bit. Faster than
@@ -215,8 +216,8 @@ class SimulationResult:
     def save(self, path) -> Path:
         """Write ``path`` (.npz: arrays, no pickle) atomically and reproducibly (the same result
         gives the same bytes); the manifest and the scenario go inside as JSON/TOML text."""
-        from ._files import atomic_write, write_npz
-        from .scenario_io import dumps_scenario
+        from simcore.io.files import atomic_write, write_npz
+        from simcore.io.scenario_file import dumps_scenario
 
         meta = json.dumps({"manifest": self.manifest}, default=str, sort_keys=True)
         arrays = {"out": self._out, "seg": self._seg, "hits": self._hits, "meta": np.array(meta),

@@ -21,7 +21,7 @@ engine's fixed seed), prints a compact summary and writes into ``--out`` (defaul
 ==========================  ===================================================================
 ``summary.csv``             :meth:`SimulationResult.summary` (every output, year, statistic)
 ``results.npz``             every path (:meth:`SimulationResult.save`)
-``fan_net_profit.*``        charts, PNG and SVG (:mod:`simcore.charts`); not with --no-charts
+``fan_net_profit.*``        charts, PNG and SVG (:mod:`simcore.report.charts`); not with --no-charts
 ``fan_valuation.*``
 ``distribution_net_profit.*``
 ``fan_revenue_segments.*``
@@ -44,7 +44,7 @@ from the manifest into ``run.json`` (which is the only file that carries time), 
 are written without timestamps and with fixed SVG ids, and the entries of ``results.npz`` get a
 fixed zip date. ``--out``, ``--quiet``, ``--force`` and ``--debug`` do not change any bytes.
 
-Safety (:mod:`simcore._publish`, :mod:`simcore._signals`): the whole output folder is written
+Safety (:mod:`simcore.io.publish`, :mod:`simcore.cli.signals`): the whole output folder is written
 beside ``--out`` and swapped into its place by one atomic system call once every file is
 complete, so a signal at any moment, SIGKILL included, leaves ``--out`` holding either the
 earlier run or the new one, complete. SIGINT, SIGTERM and SIGHUP stop a run cleanly (its staging
@@ -62,29 +62,42 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
-import re
 import shutil
 import sys
 import time
 import traceback
-import unicodedata
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from ._files import _file_mode, atomic_write  # noqa: F401  (re-exported for the glue)
-from ._publish import OutputError, OutputFolder
-from ._signals import Interrupted, handled
-from .limits import MAX_HORIZON
+from simcore.cli.common import (  # noqa: F401  (the names tests and the glue reach through here)
+    MANIFEST,
+    RUN_LOG,
+    RunError,
+    UsageError,
+    _err,
+    _horizon,
+    _integer,
+    _load_scenario_arg,
+    _one_line,
+    _Parser,
+    _positive_int,
+    _printable,
+    _run_id,
+    _safe_name,
+    _seed,
+    _sha256,
+    open_output,
+    write_manifest,
+)
+from simcore.cli.signals import Interrupted, handled
+from simcore.io.files import _file_mode, atomic_write  # noqa: F401  (re-exported for the glue)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = 1_000_000
 DEFAULT_OUT = "simcore-out"
 SAMPLING = ("mc", "lhs", "sobol", "antithetic")
 
-SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG = (
-    "summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json")
+SUMMARY, RESULTS, PACK = "summary.csv", "results.npz", "committee_pack.pdf"
 CHART_NAMES = ("fan_net_profit", "fan_valuation", "distribution_net_profit",
                "fan_revenue_segments")
 CHART_FORMATS = ("png", "svg")
@@ -92,62 +105,6 @@ KNOWN_OUTPUTS = frozenset(
     [SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG]
     + [f"{c}.{ext}" for c in CHART_NAMES for ext in CHART_FORMATS])
 MANIFEST_FORMAT = 1
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-class UsageError(Exception):
-    """A bad command line: reported as one line, exit code 2."""
-
-
-class RunError(OutputError):
-    """A run that cannot go ahead (e.g. another run's outputs in the way): exit code 1."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line instead of usage + message, and no sys.exit
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-# -- argument types ---------------------------------------------------------------------------
-def _integer(text: str) -> int:
-    """An integer written plainly, with ``_`` or ``,`` separators, or in exponent form (``1e6``,
-    read exactly: ``1e30`` is 10**30, not the nearest float)."""
-    s = str(text).strip().replace("_", "").replace(",", "")
-    try:
-        return int(s)
-    except ValueError:
-        pass
-    try:
-        x = Decimal(s)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if not x.is_finite() or x.adjusted() > 4000 or x != x.to_integral_value():
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer")
-    return int(x)
-
-
-def _int_in(text: str, low: int, high: int | None, what: str) -> int:
-    """An argparse integer in ``[low, high]``; the error says what is allowed."""
-    try:
-        v = _integer(text)
-    except argparse.ArgumentTypeError:
-        v = None
-    if v is None or v < low or (high is not None and v > high):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    return _int_in(text, 1, None, "a positive integer")
-
-
-def _seed(text: str) -> int:
-    return _int_in(text, 0, None, "a non-negative integer")
-
-
-def _horizon(text: str) -> int:
-    return _int_in(text, 1, MAX_HORIZON, f"a horizon in years; allowed 1 to {MAX_HORIZON}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,72 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
                           help="print the default scenario as TOML (a template to edit)")
     show.set_defaults(func=_cmd_show_default)
 
-    from .sensitivity_report import add_subcommands  # simcore sensitivity, simcore stress
+    from simcore.cli.analyses import add_subcommands  # simcore sensitivity, simcore stress
 
     add_subcommands(sub, common)
     return parser
 
 
 # -- small helpers ------------------------------------------------------------------------------
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    """The exception's message on one line (its type name if it has none)."""
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and len(exc.args) == 1 else str(exc)
-    text = " ".join(_ANSI.sub("", text).split())  # numba colours its messages
-    return text or type(exc).__name__
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _safe_name(name: str) -> str:
-    """A plain file name (no directory part, no leading dot): all this module ever writes."""
-    if not _SAFE_NAME.fullmatch(name) or name in (".", ".."):
-        raise ValueError(f"unsafe output file name {name!r}")
-    return name
-
-
-def _printable(text) -> str:
-    """``text`` with control characters (ANSI escapes, newlines) shown as escapes, for the
-    terminal."""
-    return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape")
-                   .decode("ascii") for c in str(text))
-
-
-# -- scenarios ----------------------------------------------------------------------------------
-def _load_scenario_arg(value: str | None):
-    """(scenario, label) for ``--scenario``: a file, or a built-in name. A missing file is a
-    usage error; an invalid one raises ScenarioError."""
-    from .scenario_io import builtin_scenario, default_scenario, list_scenarios, load_scenario
-
-    if value is None:
-        return default_scenario(), "builtin:default"
-    p = Path(value)
-    if p.is_file():
-        return load_scenario(p), value
-    if p.exists():
-        raise UsageError(f"argument --scenario: {value!r} is not a file")
-    names = list_scenarios()
-    if value in names:
-        return builtin_scenario(value), f"builtin:{value}"
-    raise UsageError(f"argument --scenario: file {value!r} not found and not a built-in "
-                     f"scenario (built-in: {', '.join(names)})")
-
-
 def _cmd_validate(args) -> int:
     from distributions.streams import handle_seed
-
-    from ._compile import compile_scenario
-    from .engine import DEFAULT_SEED
-    from .scenario_io import ScenarioError, builtin_scenario, list_scenarios, load_scenario
+    from simcore.engine.core import DEFAULT_SEED
+    from simcore.io.scenario_file import (
+        ScenarioError,
+        builtin_scenario,
+        list_scenarios,
+        load_scenario,
+    )
+    from simcore.model.compile import compile_scenario
 
     bad = 0
     for f in args.files:
@@ -313,7 +221,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_scenarios(args) -> int:
-    from .scenario_io import DEFAULT_SCENARIO, list_scenarios
+    from simcore.io.scenario_file import DEFAULT_SCENARIO, list_scenarios
 
     names = list_scenarios()
     width = max((len(n) for n in names), default=0)
@@ -324,7 +232,7 @@ def _cmd_scenarios(args) -> int:
 
 
 def _cmd_show_default(args) -> int:
-    from .scenario_io import default_scenario, dumps_scenario
+    from simcore.io.scenario_file import default_scenario, dumps_scenario
 
     text = dumps_scenario(default_scenario())
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -340,7 +248,8 @@ def kernels_need_compiling() -> str | None:
     when it loads them (missing or stale index = compile). It cannot see a cache made stale by an
     edit of a *different* module the kernel calls; numba does not track that either.
     """
-    from . import _kernel, _quantiles
+    from simcore.model import _kernel
+    from simcore.results import quantiles as _quantiles
 
     for disp in (_kernel.simulate_paths, _quantiles._row_quantiles):
         cache = getattr(disp, "_cache", None)
@@ -438,65 +347,6 @@ def _dask_client(args, say):
             cluster.close()
 
 
-def _run_id(identity: dict) -> str:
-    blob = json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _previous_run(out: Path, known) -> dict | None:
-    """What an earlier command left in ``out``: None if none of its files are there. A folder
-    whose files do not match its manifest (names and sizes) is reported with ``run_id`` None."""
-    if not out.is_dir():
-        return None
-    present = sorted(p.name for p in out.iterdir() if known(p.name))
-    if not present:
-        return None
-    info = {"files": present, "run_id": None, "describe": "unknown run (no readable manifest)"}
-    try:
-        m = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        run = m["run"]
-        listed = {f["name"]: f["bytes"] for f in m["files"]}
-        ident = run.get("identity", {})
-        what = m["scenario"]["name"] if "scenario" in m else run.get("command", "?")
-        describe = (f"run {run['id']}: {_printable(what)}, "
-                    f"{ident.get('n_paths', '?'):,} paths, seed {ident.get('seed', '?')}")
-    except (OSError, ValueError, KeyError, TypeError):
-        return info
-    extra = sorted(set(present) - set(listed) - {MANIFEST, RUN_LOG})
-    wrong = sorted(n for n, size in listed.items()
-                   if not (out / n).is_file() or (out / n).stat().st_size != size)
-    if extra or wrong:
-        info["describe"] = (f"incomplete or altered {describe} (" + ", ".join(
-            [f"{n} missing or changed" for n in wrong] + [f"{n} not in its manifest"
-                                                          for n in extra]) + ")")
-        return info
-    info["run_id"] = run["id"]
-    info["describe"] = describe
-    return info
-
-
-def open_output(args, known, run_id: str) -> OutputFolder:
-    """``--out`` made ready before any work: leftovers of dead runs removed, a live run's or a
-    foreign folder refused, another run's outputs refused without ``--force``."""
-    sig = getattr(args, "_signals", None)
-    folder = OutputFolder(args.out, known, guard=sig.deferred if sig else contextlib.nullcontext)
-    folder.prepare()
-    prev = _previous_run(folder.out, known)
-    if prev is not None and prev["run_id"] != run_id and not getattr(args, "force", False):
-        raise RunError(f"{args.out}/ holds the outputs of a different {prev['describe']}; use "
-                       f"--force to replace them or --out to write elsewhere")
-    folder.previous = prev
-    return folder
-
-
-def write_manifest(staging: Path, manifest: dict, names) -> None:
-    """``manifest.json``: ``manifest`` plus the size and sha256 of every file in ``names``."""
-    files = [{"name": n, "bytes": (staging / n).stat().st_size, "sha256": _sha256(staging / n)}
-             for n in sorted(names)]
-    text = json.dumps({**manifest, "files": files}, indent=2, default=str) + "\n"
-    atomic_write(staging / MANIFEST, lambda fh: fh.write(text.encode()))
-
-
 def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str]:
     """Write every output into ``staging`` (atomically each); returns the file names."""
     import copy
@@ -521,7 +371,8 @@ def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str
         import matplotlib
 
         matplotlib.use("Agg")
-        from . import charts, report
+        from simcore.report import charts
+        from simcore.report import pack as report
 
         say("drawing charts")
         makers = {
@@ -589,7 +440,7 @@ def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
 
 def _check_memory(scenario, args) -> None:
     """--paths must fit the memory budget the engine will apply (70% of what is free now)."""
-    from . import engine
+    from simcore.engine import core as engine
 
     horizon = args.horizon if args.horizon is not None else scenario.horizon
     need = engine.result_bytes(args.paths, horizon, len(scenario.segments))
@@ -617,7 +468,7 @@ def _cmd_run(args) -> int:
 
     import datetime as _dt
 
-    from .engine import DEFAULT_SEED, simulate
+    from simcore.engine.core import DEFAULT_SEED, simulate
 
     scenario, scenario_label = _load_scenario_arg(args.scenario)
     _check_memory(scenario, args)
@@ -661,7 +512,7 @@ def _cmd_run(args) -> int:
                                        dask_local=args.dask_local)
             names = _write_outputs(result, staging, manifest, args, say)
             write_manifest(staging, manifest, names)
-            from . import _kernel
+            from simcore.model import _kernel
 
             stats = getattr(_kernel.simulate_paths, "stats", None)
             log = {

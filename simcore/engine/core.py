@@ -17,19 +17,18 @@ import numpy as np
 from distributions._numba import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
 from distributions.streams import U_MIN, handle_seed, seed_entropy
-
-from . import _kernel
-from ._compile import compile_scenario
-from .limits import MAX_HORIZON, MAX_SHOCKS
-from .results import SimulationResult
-from .scenario import OUTPUTS, Scenario
+from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend
+from simcore.model import _kernel
+from simcore.model.compile import compile_scenario
+from simcore.model.limits import MAX_HORIZON, MAX_SHOCKS
+from simcore.model.scenario import OUTPUTS, Scenario
+from simcore.results.result import SimulationResult
 
 DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative int would do
 BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
 SOBOL_BLOCK = 1 << 14
 TASK = 1 << 14  # paths per thread task (a multiple of the kernel CHUNK); bytes do not depend on it
 BACKENDS = ("local", "dask")
-DASK_BLOCK = 1 << 18  # paths per Dask task by default (simcore.distributed.DASK_BLOCK)
 
 
 def _check_int(name, value, low, high=None):
@@ -63,7 +62,7 @@ def resolve_scenario(scenario: Scenario | None) -> Scenario:
     """``scenario``, or the default for None, checked like a scenario file (TypeError if it is
     not a Scenario)."""
     if scenario is None:
-        from .scenario_io import default_scenario
+        from simcore.io.scenario_file import default_scenario
 
         return default_scenario()
     if not isinstance(scenario, Scenario):
@@ -79,7 +78,7 @@ _VALIDATED: set[str] = set()  # digests of scenarios that passed (a Scenario is 
 def _validate_scenario(scenario: Scenario) -> None:
     """Run a scenario built in Python through the same checks as a scenario file (one code path
     for validation: its TOML form is loaded back; about 4 ms, once per distinct scenario)."""
-    from .scenario_io import dumps_scenario, loads_scenario
+    from simcore.io.scenario_file import dumps_scenario, loads_scenario
 
     digest = scenario.digest()
     if digest not in _VALIDATED:
@@ -116,11 +115,9 @@ def simulate(
     progress=None,
     start: int = 0,
     n_total: int | None = None,
-    backend: str = "local",
+    backend="local",
     client=None,
     block: int | None = None,
-    _serial: bool = False,
-    _uniforms: np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of ``scenario`` (default: the embedded Paratera scenario).
 
@@ -150,16 +147,28 @@ def simulate(
         ``start + n_paths``. Only Latin hypercube sampling reads it (its strata are fractions of
         the run's path count); with it, any block ``start .. start+n_paths`` of an LHS run has
         the bytes of the same rows of the whole run, as every other method has anyway.
-    backend : {"local", "dask"}
-        ``"dask"`` runs blocks of ``block`` paths as tasks on a Dask cluster (``client``, a
-        ``distributed.Client``) and assembles them here; the result is byte-identical to a
-        local run (see :mod:`simcore.distributed` and docs/dask.md).
+    backend : "local", "dask" or a backend object
+        ``"local"``: this process's threads. ``DaskBackend(client, block)``
+        (:mod:`simcore.engine.dask_backend`) runs blocks of ``block`` paths as tasks on a Dask
+        cluster and assembles them here; the result is byte-identical to a local run (see
+        docs/dask.md). ``backend="dask", client=..., block=...`` is the same.
     client : distributed.Client or None
         The cluster for ``backend="dask"`` (required there, not allowed otherwise).
     block : int or None
         Paths per Dask task (``backend="dask"`` only; default
-        :data:`simcore.distributed.DASK_BLOCK`; even for antithetic sampling). Results do not
-        depend on it.
+        :data:`simcore.engine.dask_backend.DASK_BLOCK`; even for antithetic sampling). Results
+        do not depend on it.
+    """
+    return _simulate(scenario, n_paths, seed, horizon, sampling, threads=threads,
+                     keep_draws=keep_draws, memory_limit=memory_limit, progress=progress,
+                     start=start, n_total=n_total, backend=backend, client=client, block=block)
+
+
+def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_draws=False,
+              memory_limit=None, progress=None, start=0, n_total=None, backend="local",
+              client=None, block=None, serial: bool = False, uniforms=None) -> SimulationResult:
+    """:func:`simulate`, and for the engine's own use ``serial`` (one thread, the kernel's
+    serial twin) and ``uniforms`` (a design instead of the streams: :func:`evaluate_uniforms`).
     """
     scenario = resolve_scenario(scenario)
     n_paths = _check_int("n_paths", n_paths, 1)
@@ -171,21 +180,12 @@ def simulate(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress={progress!r} must be a callable, progress(done_paths, "
                         f"n_paths), or None")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))}")
-    if backend == "dask":
-        if client is None:
-            raise ValueError("backend='dask' needs client=distributed.Client(...) (a running "
-                             "cluster; see docs/dask.md)")
-        if _uniforms is not None or _serial:
-            raise ValueError("backend='dask' runs the streams' kernel only (no _uniforms or "
-                             "_serial); use simcore.distributed.evaluate_design for a design")
-        block = _check_int("block", DASK_BLOCK if block is None else block, 1)
-        if sampling == "antithetic" and block % 2:
-            raise ValueError(f"block={block} must be even for sampling='antithetic' (every "
-                             f"block holds whole pairs)")
-    elif client is not None or block is not None:
-        raise ValueError("client= and block= are only used with backend='dask'")
+    backend = _backend(backend, client, block)
+    if backend is not None:
+        if uniforms is not None or serial:
+            raise ValueError("the Dask backend runs the streams' kernel only; use "
+                             "simcore.engine.dask.evaluate_design for a design")
+        backend.check(sampling)
     if horizon is not None:
         horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
         scenario = scenario.with_horizon(horizon)
@@ -198,7 +198,7 @@ def simulate(
     H = scenario.horizon
     S = len(scenario.segments)
     K = len(scenario.shocks)
-    if K > MAX_SHOCKS:  # the scenario checks refuse these first (one rule: simcore.limits)
+    if K > MAX_SHOCKS:  # the scenario checks refuse these first (one rule: simcore.model.limits)
         raise ValueError(f"scenario has {K} shocks; at most {MAX_SHOCKS} are supported")
     need = result_bytes(n_paths, H, S, len(scenario.drivers), K, keep_draws)
     limit = int(0.7 * _available_memory()) if memory_limit is None else memory_limit
@@ -208,7 +208,7 @@ def simulate(
             f"more than the memory budget of {limit / 2**30:.2f} GiB; use fewer paths, a shorter "
             f"horizon, or raise memory_limit"
         )
-    n_threads = set_threads(threads) if backend == "local" else None
+    n_threads = set_threads(threads) if backend is None else None
 
     ki = compile_scenario(scenario, seed_seq)
     out = np.empty((len(OUTPUTS), H, n_paths))
@@ -219,14 +219,12 @@ def simulate(
     draws_out = np.empty((F, H, nd))
     sev_out = np.empty((K, H, nd))
     bufs = (out, seg_out, hits_out, draws_out, sev_out)
-    if backend == "dask":
-        from .distributed import simulate_into
-
-        simulate_into(client, scenario, seed_seq, sampling, start, n_total, block, threads,
-                      keep_draws, progress, bufs)
+    if backend is not None:
+        backend.fill(_block, scenario, seed_seq, sampling, start, n_total, threads, keep_draws,
+                     progress, bufs)
     else:
         _run_kernel(ki, method, seed_seq, start, n_total if sampling == "lhs" else 0,
-                    keep_draws, progress, bufs, _serial, _uniforms)
+                    keep_draws, progress, bufs, serial, uniforms)
     manifest = {
         "simcore_manifest": 1,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -235,7 +233,7 @@ def simulate(
         "seed": seed_entropy(seed_seq),
         "scenario": {"name": scenario.name, "ticker": scenario.ticker,
                      "sha256": scenario.digest()},
-        "sampling": "design" if _uniforms is not None else sampling,
+        "sampling": "design" if uniforms is not None else sampling,
         "n_paths": n_paths,
         "start": start,
         "n_total": n_total,
@@ -245,8 +243,8 @@ def simulate(
         "copula": ki.copula_info,
         "shocks_enabled": {s.name: s.enabled for s in scenario.shocks},
     }
-    if backend == "dask":  # what ran where does not change the numbers; kept for the record
-        manifest["backend"] = {"name": "dask", "block": block}
+    if backend is not None:  # what ran where does not change the numbers; kept for the record
+        manifest["backend"] = backend.record()
     manifest = json.loads(json.dumps(manifest, default=str))  # JSON-native: saves and loads equal
     draws = None
     if keep_draws:
@@ -255,6 +253,33 @@ def simulate(
             "severity": {s.name: sev_out[k].T for k, s in enumerate(scenario.shocks)},
         }
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
+
+
+def _backend(backend, client, block):
+    """The backend object for ``simulate(backend=..., client=..., block=...)``; None is local."""
+    if isinstance(backend, DaskBackend):
+        if client is not None or block is not None:
+            raise ValueError("client= and block= belong to DaskBackend(client, block) when "
+                             "backend is a DaskBackend")
+        return backend
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))} "
+                         f"or a DaskBackend")
+    if backend == "local":
+        if client is not None or block is not None:
+            raise ValueError("client= and block= are only used with backend='dask'")
+        return None
+    if client is None:
+        raise ValueError("backend='dask' needs client=distributed.Client(...) (a running "
+                         "cluster; see docs/dask.md)")
+    block = _check_int("block", DASK_BLOCK if block is None else block, 1)
+    return DaskBackend(client, block)
+
+
+def _block(scenario, seed_seq, sampling, start, n, n_total, threads, keep_draws):
+    """A Dask task: paths ``start .. start+n`` of a run of ``n_total`` paths, run locally."""
+    return simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
+                    threads=threads, keep_draws=keep_draws)
 
 
 def kernel_args(ki, bufs, keep_draws) -> tuple:
@@ -345,5 +370,5 @@ def evaluate_uniforms(scenario: Scenario | None, u, *, threads: int | None = Non
     if bad.any():
         raise ValueError(f"u has {int(bad.sum())} values outside [2**-53, 1) (NaN included); "
                          f"allowed 2**-53 <= u < 1, the range every sampler draws from")
-    return simulate(scenario, arr.shape[0], seed=0, sampling="sobol", threads=threads,
-                    keep_draws=keep_draws, _uniforms=np.ascontiguousarray(arr))
+    return _simulate(scenario, arr.shape[0], 0, None, "sobol", threads=threads,
+                     keep_draws=keep_draws, uniforms=np.ascontiguousarray(arr))

@@ -4,11 +4,11 @@
 scenario with its rationale; ``docs/model.md`` embeds the default's tables and a test checks
 they are current, so the documentation cannot drift from the file.
 
-:func:`deterministic_statement` runs :func:`simcore.reference.evaluate` with every variance
+:func:`deterministic_statement` runs :func:`simcore.model.equations.evaluate` with every variance
 set to zero (add-mode deviations 0, mul-mode multipliers 1) and every shock off: the
 scenario's central path, which for the default reproduces the sell-side report's forecast.
 
-``python -m simcore.scenario_doc [scenario.toml]`` prints both (the default scenario if no file).
+``python -m simcore.io.assumptions [scenario.toml]`` prints both (the default scenario if no file).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import sys
 
 import numpy as np
 
-from .reference import evaluate
-from .scenario import Scenario, extend
-from .scenario_io import _SCHEDULES, default_scenario, load_scenario
+from simcore.io.scenario_file import _SCHEDULES, default_scenario, load_scenario
+from simcore.model.equations import evaluate
+from simcore.model.scenario import Scenario, extend
 
 __all__ = ["STATEMENT_LINES", "assumptions_markdown", "deterministic_statement",
            "statement_markdown"]

@@ -8,17 +8,19 @@ fractions of the whole run's path count; the Sobol' points are addressed by path
 that a dying worker took with it are recomputed by the scheduler from the same addresses, so
 the result does not change either. See docs/dask.md for clusters, memory and threads.
 
-- :func:`simcore.simulate` with ``backend="dask", client=...`` (the engine validates, allocates
-  and writes the manifest; :func:`simulate_into` fills its buffers from the cluster).
+- :func:`simcore.simulate` with ``backend=DaskBackend(client)`` (or ``backend="dask",
+  client=...``): the engine validates, allocates and writes the manifest; the backend
+  (:mod:`simcore.engine.dask_backend`) fills its buffers from the cluster.
 - :func:`map_scenarios`: several scenarios (stress tests) in one batch of tasks;
   :func:`evaluate_design`: a design of uniforms (Sobol' sensitivity) in blocks of rows. Used by
-  :func:`simcore.stress.compare_stresses` and :func:`simcore.sensitivity.sobol_analysis` when
+  :func:`simcore.analysis.stress.compare_stresses` and
+  :func:`simcore.analysis.sensitivity.sobol_analysis` when
   they are given ``client=``.
 - :func:`simulate_summary`: the summary table (mean, std, quantiles, probability of loss,
   P(price > market)) of a run far larger than memory, streamed block by block; locally with
   ``client=None``. Moments are merged in block order (Pébay's pairwise update: the same numbers
   whatever order blocks finish in, and on any cluster); quantiles are exact order statistics
-  found in passes over the same blocks (:mod:`simcore._streaming`: a pilot brackets them,
+  found in passes over the same blocks (:mod:`simcore.results.streaming`: a pilot brackets them,
   pass 1 counts inside the brackets, pass 2 collects the few values of the located buckets),
   so they equal ``np.nanquantile`` of the whole run byte for byte.
 
@@ -33,15 +35,32 @@ from __future__ import annotations
 
 import numbers
 import time
-import uuid
 
 import numpy as np
 import pandas as pd
 
 from distributions.sampling import method_code
 from distributions.streams import handle_seed, seed_entropy
-
-from ._streaming import (
+from simcore.engine.core import DEFAULT_SEED, _block, evaluate_uniforms, simulate
+from simcore.engine.dask_backend import (
+    DASK_BLOCK,
+    DaskBackend,
+    _assemble,
+    _blocks,
+    _check_block,
+    _check_client,
+    _run_tasks,
+)
+from simcore.model.scenario import OUTPUTS, Scenario
+from simcore.results.result import (
+    _Z95,
+    DEFAULT_Q,
+    PRICE_OUTPUTS,
+    SimulationResult,
+    _forecast,
+    _std_and_errors,
+)
+from simcore.results.streaming import (
     OrderStatistics,
     block_moments,
     lerp,
@@ -49,152 +68,12 @@ from ._streaming import (
     pilot_brackets,
     quantile_ranks,
 )
-from .engine import DASK_BLOCK, DEFAULT_SEED, evaluate_uniforms, simulate
-from .results import _Z95, DEFAULT_Q, PRICE_OUTPUTS, SimulationResult, _forecast, _std_and_errors
-from .scenario import OUTPUTS, Scenario
 
-__all__ = ["DASK_BLOCK", "evaluate_design", "map_scenarios", "simulate_into", "simulate_summary"]
+__all__ = ["DASK_BLOCK", "DaskBackend", "evaluate_design", "map_scenarios", "simulate_summary"]
 
 DESIGN_BLOCK_BYTES = 4 << 20  # a design block travels inside its task: keep it well below
 #                               distributed's large-graph warning (10 MB)
 MAX_VALUES = 1 << 22  # values the client collects per pass of simulate_summary (32 MiB)
-
-
-# -- running blocks on the cluster -----------------------------------------------------------------
-def _check_client(client, *, optional: bool = False):
-    if client is None and optional:
-        return None
-    try:
-        from distributed import Client
-    except ImportError as exc:  # pragma: no cover - the dask extra is not installed
-        raise ImportError("the Dask backend needs dask.distributed: pip install "
-                          "'simcore[dask]'") from exc
-    if not isinstance(client, Client):
-        raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
-    return client
-
-
-def _check_block(block, sampling: str, default: int = DASK_BLOCK) -> int:
-    block = default if block is None else block
-    if isinstance(block, bool | np.bool_) or not isinstance(block, numbers.Integral) or block < 1:
-        raise ValueError(f"block={block!r} must be a positive integer (paths per task)")
-    if sampling == "antithetic" and block % 2:
-        raise ValueError(f"block={block} must be even for sampling='antithetic' (every block "
-                         f"holds whole pairs)")
-    return int(block)
-
-
-def _blocks(start: int, n_paths: int, block: int) -> list[tuple[int, int]]:
-    """``(first path, paths)`` of each block of ``start .. start + n_paths``."""
-    return [(start + lo, min(block, n_paths - lo)) for lo in range(0, n_paths, block)]
-
-
-def _run_tasks(client, fn, calls, on_result, *, label: str, window: int | None = None) -> None:
-    """``on_result(i, fn(*calls[i]))`` for every call, in completion order.
-
-    ``client=None`` runs them here one after the other. On a cluster at most ``window`` tasks
-    are submitted and not yet collected at a time (default twice the cluster's threads, read
-    again every second so that a cluster that is still scaling up gets used), so neither the
-    workers nor this process hold more than that many block results. A task lost with a worker
-    is recomputed by the scheduler; an exception in a task is raised here and the outstanding
-    tasks are cancelled.
-    """
-    if client is None:
-        for i, args in enumerate(calls):
-            on_result(i, fn(*args))
-        return
-    from distributed import as_completed
-
-    def limit():
-        return window if window is not None else max(4, 2 * sum(client.nthreads().values()))
-
-    token = uuid.uuid4().hex[:12]
-    todo = iter(enumerate(calls))
-    pending = {}
-    done = as_completed()
-
-    def top_up(n_max):
-        while len(pending) < n_max:
-            nxt = next(todo, None)
-            if nxt is None:
-                return
-            i, args = nxt
-            fut = client.submit(fn, *args, key=f"simcore-{label}-{token}-{i}")
-            pending[fut.key] = i
-            done.add(fut)
-
-    try:
-        n_max, checked = limit(), time.monotonic()
-        top_up(n_max)
-        for fut in done:
-            i = pending.pop(fut.key)
-            value = fut.result()
-            fut.release()
-            on_result(i, value)
-            if time.monotonic() - checked > 1.0:
-                n_max, checked = limit(), time.monotonic()
-            top_up(n_max)
-    finally:
-        if pending:
-            client.cancel(list(done.futures))
-
-
-def _simulate_block(scenario, seed_seq, sampling, start, n, n_total, threads, keep_draws):
-    """The task: paths ``start .. start+n`` of a run of ``n_total`` paths."""
-    return simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
-                    threads=threads, keep_draws=keep_draws)
-
-
-def _put(bufs, lo: int, r: SimulationResult) -> None:
-    out, seg_out, hits_out, draws_out, sev_out = bufs
-    sl = slice(lo, lo + r.n_paths)
-    out[:, :, sl] = r._out
-    seg_out[:, :, sl] = r._seg
-    hits_out[:, sl] = r._hits
-    if r.draws is not None:
-        for f, x in enumerate(r.draws["drivers"].values()):
-            draws_out[f, :, sl] = x.T
-        for k, x in enumerate(r.draws["severity"].values()):
-            sev_out[k, :, sl] = x.T
-
-
-def simulate_into(client, scenario: Scenario, seed_seq, sampling: str, start: int, n_total: int,
-                  block: int, threads, keep_draws: bool, progress, bufs) -> None:
-    """Fill the engine's buffers ``bufs`` (out, seg_out, hits_out, draws_out, sev_out; paths
-    ``start ..``) from tasks of ``block`` paths on ``client``; called by
-    :func:`simcore.simulate` with ``backend="dask"`` after it validated everything."""
-    _check_client(client)
-    n_paths = bufs[0].shape[2]
-    parts = _blocks(start, n_paths, block)
-    calls = [(scenario, seed_seq, sampling, s, n, n_total, threads, keep_draws) for s, n in parts]
-    done = [0]
-
-    def on_result(i, r):
-        _put(bufs, parts[i][0] - start, r)
-        done[0] += parts[i][1]
-        if progress is not None:
-            progress(done[0], n_paths)
-
-    _run_tasks(client, _simulate_block, calls, on_result, label="simulate")
-
-
-def _assemble(pieces: list[SimulationResult], n_paths: int, block: int) -> SimulationResult:
-    """One result from the block results of one run (in path order); its manifest is the first
-    block's, for the whole run, with the backend as ``simulate`` records it."""
-    first = pieces[0]
-    if len(pieces) == 1:
-        cat = [first._out, first._seg, first._hits]
-        draws = first.draws
-    else:
-        cat = [np.concatenate([getattr(p, a) for p in pieces], axis=-1)
-               for a in ("_out", "_seg", "_hits")]
-        draws = None
-        if first.draws is not None:
-            draws = {kind: {name: np.concatenate([p.draws[kind][name] for p in pieces])
-                            for name in first.draws[kind]} for kind in first.draws}
-    manifest = dict(first.manifest, n_paths=n_paths, threads=None,
-                    backend={"name": "dask", "block": block})
-    return SimulationResult(first.scenario, *cat, manifest, draws)
 
 
 def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, sampling: str = "mc",
@@ -230,7 +109,7 @@ def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, samplin
         j, b = where[i]
         got[j][b] = r
 
-    _run_tasks(client, _simulate_block, calls, on_result, label="scenarios")
+    _run_tasks(client, _block, calls, on_result, label="scenarios")
     return [_assemble(g, int(n_paths), block) for g in got]
 
 
@@ -241,7 +120,7 @@ def evaluate_design(client, scenario: Scenario | None, u, block: int | None = No
     ``block=None`` sizes blocks at about 4 MB of design each (they travel inside the tasks)."""
     _check_client(client, optional=True)
     if scenario is None:
-        from .scenario_io import default_scenario
+        from simcore.io.scenario_file import default_scenario
 
         scenario = default_scenario()
     arr = np.ascontiguousarray(np.asarray(u, dtype=np.float64))
@@ -330,7 +209,7 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     ``max_values``: how many values the client may collect in one pass to finish the exact
     quantiles (fewer: more passes; any value >= 1 gives the same numbers).
     """
-    from .engine import MAX_HORIZON, _check_int, resolve_scenario
+    from simcore.engine.core import MAX_HORIZON, _check_int, resolve_scenario
 
     _check_client(client, optional=True)
     scenario = resolve_scenario(scenario)

@@ -1,7 +1,7 @@
 """The scenario: one company's base year, drivers, correlations, shocks and valuation inputs.
 
 A :class:`Scenario` is a frozen, validated description. It is built from a TOML file by
-:mod:`simcore.scenario_io` (``load_scenario``), or in Python. Nothing here runs a simulation;
+:mod:`simcore.io.scenario_file` (``load_scenario``), or in Python. Nothing here runs a simulation;
 :mod:`simcore.engine` does.
 
 Every driver and shock is *named*: names key the random streams, so adding or removing one
@@ -156,7 +156,7 @@ class StressShift:
 class Stress:
     """A named stress scenario (``[stress.<name>]``): forced shocks and shifted drivers.
 
-    It changes nothing by itself; :func:`simcore.stress.apply_stress` returns the stressed
+    It changes nothing by itself; :func:`simcore.analysis.stress.apply_stress` returns the stressed
     scenario, which keeps every random stream, so it compares path by path with the base.
     """
 
@@ -213,7 +213,7 @@ class Scenario:
     description: str = ""
     source: str = ""
     notes: dict = field(default_factory=dict)  # rationale of schedules etc.
-    stresses: tuple[Stress, ...] = ()  # named stress scenarios (see simcore.stress)
+    stresses: tuple[Stress, ...] = ()  # named stress scenarios (see simcore.analysis.stress)
 
     # -- identity: the generated dataclass __eq__ would call bool() on the correlation array
     def __eq__(self, other):

@@ -1,4 +1,4 @@
-"""Scenario files: TOML in, :class:`~simcore.scenario.Scenario` out, and back.
+"""Scenario files: TOML in, :class:`~simcore.model.scenario.Scenario` out, and back.
 
 - :func:`load_scenario` / :func:`loads_scenario` read a file / a string with the standard
   library's ``tomllib`` (data only: nothing in a file is ever evaluated as code) and validate it.
@@ -12,7 +12,7 @@ naming the file, the key path, the line, the value and what is allowed, e.g.::
     paratera.toml: drivers."growth.ai_cloud".persistence (line 57): 1.5 is out of range;
     allowed [0, 1]
 
-Beyond each value's own domain, every size and magnitude limit of :mod:`simcore.limits` is
+Beyond each value's own domain, every size and magnitude limit of :mod:`simcore.model.limits` is
 checked here, before any work starts: the file's size (before it is read), text lengths and
 characters, counts, and the reach of every driver and shock effect (see ``check_reach``). A
 leading UTF-8 byte-order mark is accepted and ignored.
@@ -31,7 +31,7 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     [shocks.<name>]       probability, severity, enabled, forced, forced_only, rationale
     [[shocks.<name>.effects]]  target, size, profile, segments, cap, rationale
     [stress.<name>]       force = [{shock, year, severity, only}], shift = [{driver, add, scale}],
-                          rationale (named stress scenarios, see simcore.stress)
+                          rationale (named stress scenarios, see simcore.analysis.stress)
     [schedules.<name>]    values (per year) | value (scalar) [, base], rationale
     [forecast]            revenue, net_profit_attributable, eps, rationale
     [history]             rationale; [history.<series>] <year> = value
@@ -59,9 +59,8 @@ import numpy as np
 
 import distributions
 from distributions import Distribution
-
-from . import limits
-from .limits import (
+from simcore.model import limits
+from simcore.model.limits import (
     MAX_EFFECTS,
     MAX_EMPIRICAL_POINTS,
     MAX_FILE_BYTES,
@@ -84,7 +83,7 @@ from .limits import (
     MIN_SHARES,
     MIN_TERMINAL_ROIC,
 )
-from .scenario import (
+from simcore.model.scenario import (
     FIXED_DRIVERS,
     SHOCK_TARGETS,
     Driver,
@@ -134,7 +133,7 @@ _BASE_RANGE = {
 
 # Schedules: toml key -> (Scenario field, kind, (low, high, low_closed, high_closed), required).
 _REAL = (-math.inf, math.inf, False, False)
-# the magnitude limits of simcore.limits: money, rates
+# the magnitude limits of simcore.model.limits: money, rates
 _MONEY = (-MAX_MONEY, MAX_MONEY, True, True)
 _MONEY_NONNEG = (0.0, MAX_MONEY, True, True)
 _MONEY_POS = (0.0, MAX_MONEY, False, True)
@@ -1117,7 +1116,7 @@ class _Reader:
 
     def check_reach(self, drivers, shocks, raw, forced=None) -> None:
         """Every driver, with the shock effects on its target, and every effect-only target
-        stays within the limits of :mod:`simcore.limits` at the most extreme draws a run can
+        stays within the limits of :mod:`simcore.model.limits` at the most extreme draws a run can
         make, so no path can overflow (``forced``: a stress's forced severities by shock)."""
         forced = forced or {}
         names = [d.name for d in drivers]

@@ -1,7 +1,8 @@
 """The investment-committee pack: one PDF that reads without the software.
 
 :func:`write_pack` writes, in order: a cover page with the headline numbers, the four charts of
-:mod:`simcore.charts`, the risk table (:meth:`SimulationResult.risk_metrics`), the assumptions
+:mod:`simcore.report.charts`, the risk table (:meth:`SimulationResult.risk_metrics`), the
+assumptions
 (every segment, driver and shock with its distribution and rationale) and the run manifest.
 Pages are matplotlib figures (text laid out on a grid, no extra dependencies); the PDF carries no
 timestamps, so the same result gives the same bytes.
@@ -22,7 +23,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.textpath import text_to_path
 
-from . import charts
+from simcore.report import charts
 
 __all__ = ["headline", "pack_pages", "write_pack"]
 
@@ -436,7 +437,7 @@ def pack_pages(result, manifest: dict | None = None) -> list[Figure]:
             charts.fan_chart_revenue_segments(result, figsize=PAGE),
         ]
         pages += _risk_pages(result)
-        from .sensitivity_report import pack_pages as sensitivity_pages
+        from simcore.report.sensitivity_pages import pack_pages as sensitivity_pages
 
         pages += sensitivity_pages(result, figsize=PAGE)
         pages += _assumption_pages(result)
@@ -455,7 +456,7 @@ def write_pack(result, path, *, manifest: dict | None = None) -> Path:
     ``result.manifest``) is what the last pages print. Returns the path."""
     path = Path(path)
     pages = pack_pages(result, manifest)
-    from ._files import atomic_write
+    from simcore.io.files import atomic_write
 
     def write(fh):
         with mpl.rc_context(charts.STYLE), PdfPages(fh, metadata=dict(_PDF_METADATA)) as pdf:

@@ -1,9 +1,9 @@
 """Variance-based (Sobol') sensitivity with SALib's Saltelli design and estimators.
 
-Private; the public names are re-exported by :mod:`simcore.sensitivity`.
+Private; the public names are re-exported by :mod:`simcore.analysis.sensitivity`.
 
 - :func:`sobol_indices` is generic: any ``func`` of independent inputs given as
-  :mod:`distributions` specs (the Ishigami test in :mod:`simcore.known_models` uses it).
+  :mod:`distributions` specs (the Ishigami test in :mod:`simcore.analysis.known_models` uses it).
 - :func:`sobol_analysis` runs the company model itself: the factors are the *independent
   uniforms* the kernel reads (:func:`simcore.engine.design_columns`): a driver's H yearly
   innovations form one factor, a shock's occurrence and severity uniforms another. SALib's
@@ -27,10 +27,9 @@ from SALib.sample import sobol as salib_sample
 from distributions import Distribution
 from distributions._kernel import CODE_CONSTANT
 from distributions.streams import handle_seed, seed_entropy
-
-from .engine import DEFAULT_SEED, design_columns, evaluate_uniforms
-from .reference import shock_schedule
-from .scenario import Scenario
+from simcore.engine.core import DEFAULT_SEED, design_columns, evaluate_uniforms
+from simcore.model.equations import shock_schedule
+from simcore.model.scenario import Scenario
 
 __all__ = ["sobol_indices", "sobol_analysis", "default_groups", "model_factors"]
 
@@ -275,7 +274,7 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
         As :func:`sobol_indices`.
     client : distributed.Client or None
         Evaluate the design's rows in blocks on this Dask cluster
-        (:func:`simcore.distributed.evaluate_design`); the indices are identical.
+        (:func:`simcore.engine.dask.evaluate_design`); the indices are identical.
 
     Returns
     -------
@@ -284,7 +283,7 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
     the scenario, n, the number of model evaluations and the seed.
     """
     if scenario is None:
-        from .scenario_io import default_scenario
+        from simcore.io.scenario_file import default_scenario
 
         scenario = default_scenario()
     n = _check_n(n)
@@ -314,7 +313,7 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
     if client is None:
         result = evaluate_uniforms(scenario, u.reshape(-1, H, width))
     else:
-        from .distributed import evaluate_design
+        from simcore.engine.dask import evaluate_design
 
         result = evaluate_design(client, scenario, u.reshape(-1, H, width))
     del u
