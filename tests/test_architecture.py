@@ -140,3 +140,25 @@ def test_every_constant_is_defined_once():
 ])
 def test_a_newcomer_finds_it_by_file_name(question, module):
     assert module in ALL, question
+
+
+def test_version_has_one_source(capsys):
+    from importlib import metadata
+
+    import simcore
+    from simcore.cli import commands
+    from simcore.engine.core import versions
+
+    assert commands.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"simcore {simcore.__version__}"
+    assert versions()["simcore"] == simcore.__version__ == metadata.version("simcore")
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_lint_is_clean():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "simcore", "distributions",
+                        "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -174,15 +174,10 @@ def _setup(args):
 def _outputs(args, scenario, seed, **options):
     """A :class:`_Writer` on a staging folder for ``args.command``; on success the manifest is
     written and the folder published in place of ``--out`` (see :mod:`simcore.io.publish`)."""
-    from importlib import metadata
-
+    from simcore._version import __version__ as version
     from simcore.cli.common import _run_id, open_output, write_manifest
     from simcore.engine.core import versions
 
-    try:
-        version = metadata.version("simcore")
-    except metadata.PackageNotFoundError:
-        version = None
     identity = {"command": args.command, "simcore": version,
                 "scenario_sha256": scenario.digest(), "n_paths": args.paths, "seed": seed,
                 **options}

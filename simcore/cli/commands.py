@@ -108,12 +108,8 @@ MANIFEST_FORMAT = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from importlib import metadata
+    from simcore._version import __version__ as version
 
-    try:
-        version = metadata.version("simcore")
-    except metadata.PackageNotFoundError:
-        version = "unknown (not installed)"
     parser = _Parser(
         prog="simcore",
         description="Monte Carlo risk simulation of a listed company's forecast.",
@@ -290,12 +286,8 @@ def progress_bar(total: int, stream=None, *, enabled: bool | None = None, delay:
 
 # -- outputs ------------------------------------------------------------------------------------
 def _run_identity(scenario, args, seed: int) -> dict:
-    from importlib import metadata
+    from simcore._version import __version__ as version
 
-    try:
-        version = metadata.version("simcore")
-    except metadata.PackageNotFoundError:
-        version = None
     return {
         "format": MANIFEST_FORMAT,
         "simcore": version,

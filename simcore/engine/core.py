@@ -17,6 +17,7 @@ import numpy as np
 from distributions._numba import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
 from distributions.streams import U_MIN, handle_seed, seed_entropy
+from simcore._version import __version__
 from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend
 from simcore.model import _kernel
 from simcore.model.compile import compile_scenario
@@ -88,8 +89,8 @@ def _validate_scenario(scenario: Scenario) -> None:
 
 @functools.cache
 def _versions() -> tuple:
-    out = {"python": sys.version.split()[0]}
-    for pkg in ("simcore", "numpy", "scipy", "numba", "pandas", "matplotlib"):
+    out = {"python": sys.version.split()[0], "simcore": __version__}
+    for pkg in ("numpy", "scipy", "numba", "pandas", "matplotlib"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
