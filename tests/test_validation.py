@@ -571,7 +571,7 @@ def extra_shocks(n: int) -> str:
 
 
 def test_shock_count_is_one_rule():
-    assert simcore.engine.MAX_SHOCKS is limits.MAX_SHOCKS == 32
+    assert simcore.engine.core.MAX_SHOCKS is limits.MAX_SHOCKS == 32
     assert len(loads_scenario(PARATERA.replace("[stress.", extra_shocks(29) + "[stress.", 1)
                               ).shocks) == 32
     err = refused(PARATERA.replace("[stress.", extra_shocks(30) + "[stress.", 1))
