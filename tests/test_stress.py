@@ -279,11 +279,36 @@ def test_cli_target_and_lever_specs():
         parse_lever("size:tech")
 
 
-def test_pack_pages_reuse_the_run_seed():
+def test_pack_pages_reuse_the_run_seed(monkeypatch):
+    """Every analysis behind the pack's pages runs with the run's own seed and the first
+    ``n_paths`` of its paths (so its base run is a prefix of the run)."""
+    from simcore.analysis import sensitivity, stress
     from simcore.report.sensitivity_pages import pack_pages
 
-    r = simulate(toy(), 1500, seed=21)
+    calls = []
+
+    def spy(module, name):
+        real = getattr(module, name)
+
+        def wrapped(*args, seed, n_paths, **kwargs):
+            calls.append((name, seed.entropy, tuple(seed.spawn_key), n_paths))
+            return real(*args, seed=seed, n_paths=n_paths, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    for module, name in ((sensitivity, "tornado"), (stress, "attribution"),
+                         (stress, "compare_stresses")):
+        spy(module, name)
+    r = simulate(toy(), 1500, seed=21)  # 21: arbitrary, fixed
     pages = pack_pages(r, n_paths=1000, figsize=(11.69, 8.27))
+    assert sorted(c[0] for c in calls) == ["attribution", "compare_stresses", "tornado"]
+    assert all(c[1:] == (21, (), 1000) for c in calls), calls
     titles = [p.get_suptitle() for p in pages]
     assert len(pages) == 4 and "tornado" in titles[0] and "stress" in titles[-1]
     assert all(tuple(p.get_size_inches()) == (11.69, 8.27) for p in pages)
+    # the tornado's base is the median of the run's first 1000 paths, final year
+    t = sensitivity.tornado(toy(), ("median", "net_profit_attributable"), n_paths=1000,
+                            seed=np.random.SeedSequence(21))
+    head = simulate(toy(), 1000, seed=21)
+    assert t.attrs["base"] == pytest.approx(
+        np.median(head["net_profit_attributable"][:, -1]), rel=0, abs=0)
