@@ -160,5 +160,6 @@ def test_lint_is_clean():
     import sys
 
     r = subprocess.run([sys.executable, "-m", "ruff", "check", "simcore", "distributions",
-                        "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+                        "tests", "benchmarks", "notebooks"],
+                       cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -64,19 +64,18 @@ import argparse
 import contextlib
 import json
 import shutil
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from simcore.cli.common import (  # noqa: F401  (the names tests and the glue reach through here)
+from simcore.cli.common import (
     MANIFEST,
     RUN_LOG,
-    RunError,
     UsageError,
     _err,
     _horizon,
-    _integer,
     _load_scenario_arg,
     _one_line,
     _Parser,
@@ -90,7 +89,7 @@ from simcore.cli.common import (  # noqa: F401  (the names tests and the glue re
     write_manifest,
 )
 from simcore.cli.signals import Interrupted, handled
-from simcore.io.files import _file_mode, atomic_write  # noqa: F401  (re-exported for the glue)
+from simcore.io.files import atomic_write
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = 1_000_000
@@ -524,21 +523,9 @@ def _cmd_run(args) -> int:
         close_bar()
         raise
     n_written = len(names) + 2
-    late = _late_signal(args)
-    if late:
-        _err(f"simcore: {late} arrived after the outputs were complete; they are in {out}/")
-        return 128 + args._signals.received
     if not quiet:
         _print_summary(result, run_id, out, n_written)
     return EXIT_OK
-
-
-def _late_signal(args) -> str | None:
-    """The name of a signal that was held back during the publish, if one arrived."""
-    import signal
-
-    sig = getattr(args, "_signals", None)
-    return signal.Signals(sig.received).name if sig and sig.received else None
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -560,7 +547,13 @@ def main(argv=None) -> int:
             return EXIT_USAGE
         with handled(program=program) as args._signals:
             try:
-                return args.func(args)
+                code = args.func(args)
+                late = args._signals.received  # held back while the outputs were published
+                if late and code == EXIT_OK:
+                    _err(f"simcore: {signal.Signals(late).name} arrived after the outputs were "
+                         f"complete; they are in {args.out}/")
+                    return 128 + late
+                return code
             except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: cleanup has run
                 code = exc.exit_code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
                 what = "interrupted" if code == EXIT_INTERRUPTED else f"stopped by {exc}"

@@ -161,8 +161,11 @@ class OutputFolder:
         self.guard = guard  # a context manager that holds signals back (publish, cleanup)
         self.parent = self.out.parent
         self.prefix = f".{self.out.name}"
-        self._stage: Path | None = None
+        self._stage: Path | None = None  # while staging(): the staging folder, its lock
+        self._lock: Path | None = None
         self._lock_fd: int | None = None
+        self._old: Path | None = None  # the two-rename fallback's name for the earlier folder
+        self._published = False
         self._made_parents: list[Path] = []
 
     # -- before any work
@@ -243,8 +246,7 @@ class OutputFolder:
                 raise OutputError(f"another simcore run is starting in {self.out}; wait for it "
                                   f"or use another --out")
             os.write(fd, f"{os.getpid()}\n".encode())
-            stage.mkdir()
-            os.chmod(stage, 0o777 & ~_umask())
+            stage.mkdir()  # mode 0o777 less the umask, as any new folder
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
@@ -255,10 +257,8 @@ class OutputFolder:
         try:
             yield stage
         finally:
-            self._finish(self._published)
-
-    _published = False
-    _old: Path | None = None
+            with self.guard():
+                self._finish()
 
     def publish(self) -> None:
         """Put the staging folder in ``out``'s place in one step and delete the earlier folder.
@@ -295,29 +295,19 @@ class OutputFolder:
         _fs_hook("rename staging in")
         os.rename(stage, out)
 
-    def _finish(self, published: bool) -> None:
-        with self.guard():
-            self._remove(published)
-
-    def _remove(self, published: bool) -> None:
-        stage, fd, lock = self._stage, self._lock_fd, self._lock
-        if stage is not None:
-            for p in (stage, self._old):
-                if p is not None and p.exists() and not p.is_symlink():
-                    _fs_hook("remove earlier folder" if published else "remove staging")
-                    shutil.rmtree(p, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                lock.unlink()
-            if fd is not None:
-                os.close(fd)
-        self._stage = self._lock_fd = self._old = None
+    def _finish(self) -> None:
+        """Delete the staging folder (after a publish: the earlier folder under its name) and
+        the lock; without a publish, also the parents this run made, if still empty."""
+        published = self._published
+        for p in (self._stage, self._old):
+            if p is not None and p.exists() and not p.is_symlink():
+                _fs_hook("remove earlier folder" if published else "remove staging")
+                shutil.rmtree(p, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self._lock.unlink()
+        os.close(self._lock_fd)
+        self._stage = self._lock = self._lock_fd = self._old = None
         if not published:
-            for p in self._made_parents:  # folders this run made, if still empty
+            for p in self._made_parents:  # innermost first
                 with contextlib.suppress(OSError):
                     p.rmdir()
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

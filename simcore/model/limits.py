@@ -68,8 +68,20 @@ ROLE_RANGE = {
 }
 RATE_RANGE = (-MAX_RATE, MAX_RATE)  # every other role and target
 
-# The largest normal score of an independent draw: ndtri(1 - U_MIN) = -ndtri(U_MIN).
-Z_EDGE = float(-_kernel.ndtri(U_MIN))
+
+
+@functools.cache
+def _z_edge() -> float:
+    """The largest normal score of an independent draw, -ndtri(U_MIN), by the kernel's own
+    ndtri (read on first use: calling a numba function at import would cost 0.14 s)."""
+    return float(-_kernel.ndtri(U_MIN))
+
+
+def __getattr__(name):  # Z_EDGE, computed on first use
+    if name == "Z_EDGE":
+        return _z_edge()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 # Bounds are widened by this relative margin to cover the rounding of the kernel's sums.
 _MARGIN = 1.0 + 1e-9
 
@@ -127,9 +139,9 @@ def score_bounds(persistence, labels=(), factor=None, copula_df: float = 0.0) ->
     ``sqrt(w / df)`` with ``w`` at least the chi-square's :data:`U_MIN` quantile and maps back
     to a normal score (infinite if the t tail underflows). Then :func:`ar_gain`.
     """
-    x = np.full(len(persistence), Z_EDGE)
+    x = np.full(len(persistence), _z_edge())
     if len(labels):
-        rows = np.abs(np.asarray(factor, dtype=np.float64)).sum(axis=1) * Z_EDGE * _MARGIN
+        rows = np.abs(np.asarray(factor, dtype=np.float64)).sum(axis=1) * _z_edge() * _MARGIN
         if copula_df > 0.0:
             scale = math.sqrt(chi2_ppf(copula_df, U_MIN) / copula_df)
             rows = np.array([abs(t_to_z(copula_df, -r / scale)) if scale > 0.0 else math.inf
