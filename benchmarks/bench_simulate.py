@@ -32,7 +32,7 @@ from simcore.engine.core import DEFAULT_SEED, _run_kernel, simulate
 from simcore.io.scenario_file import default_scenario
 from simcore.model import equations as reference
 from simcore.model._kernel import CHUNK
-from simcore.model.compile import compile_scenario
+from simcore.model.compile import Buffers, compile_scenario
 from simcore.model.scenario import OUTPUTS
 from simcore.results.result import DEFAULT_Q
 
@@ -105,8 +105,8 @@ def main(argv=None) -> dict:
 
     ki = compile_scenario(sc, np.random.SeedSequence(seed))
     r0 = simulate(sc, n, seed=seed)
-    touched = (r0._out, r0._seg, r0._hits, np.empty((ki.n_drivers, sc.horizon, 0)),
-               np.empty((len(sc.shocks), sc.horizon, 0)))
+    touched = Buffers(r0._out, r0._seg, r0._hits, np.empty((len(sc.drivers), sc.horizon, 0)),
+                      np.empty((len(sc.shocks), sc.horizon, 0)))
 
     def kernel_into_touched_memory():  # rewrites r0's arrays with the same bytes (same seed)
         _run_kernel(ki, 0, np.random.SeedSequence(seed), 0, 0, False, None, touched, False, None)

@@ -31,8 +31,7 @@ from numba.extending import intrinsic
 import simcore.model._kernel
 from simcore.engine import core as engine
 from simcore.io.scenario_file import default_scenario
-from simcore.model.compile import compile_scenario
-from simcore.model.scenario import OUTPUTS
+from simcore.model.compile import Buffers, allocate, compile_scenario
 
 STAGES = ("1 uniforms", "2 normal scores", "3 copula", "4 persistence + marginals",
           "5 shock draws", "6 shock effects", "7 income statement", "8 DCF (+ chunk set-up)")
@@ -58,7 +57,7 @@ def cycles():
 def instrumented_source(src: str) -> str:
     """``simcore/model/_kernel.py`` with ``prof`` (int64[8], cycles per stage) as the first argument
     of ``simulate_paths`` and a cycle-counter read before each stage comment."""
-    head = "def simulate_paths(\n    start,"
+    head = "def simulate_paths(start,"
     loop = "    for lo in range(0, n, B):\n"
     marks = list(_MARK.finditer(src))
     if src.count(head) != 1 or src.count(loop) != 1 or [m["k"] for m in marks] != list("12345678"):
@@ -71,7 +70,7 @@ def instrumented_source(src: str) -> str:
         probe = f"{m['ind']}T1 = _cycles(); prof[S_] += T1 - T0; T0 = T1; S_ = {k}\n"
         src = src[: m.start()] + probe + src[m.start():]
     src = src.replace(loop, "    T0 = _cycles()\n    S_ = 7\n" + loop)
-    src = src.replace(head, "def simulate_paths(\n    prof, start,")
+    src = src.replace(head, "def simulate_paths(prof, start,")
     src = re.sub(r"^from \.", "from simcore.", src, flags=re.M)  # the copy is not in simcore
     return src.replace("from distributions.streams import uniform_run\n",
                        "from distributions.streams import uniform_run\n"
@@ -97,17 +96,15 @@ def main(argv=None) -> dict:
     sc = default_scenario().with_horizon(H)
     seed = np.random.SeedSequence(engine.DEFAULT_SEED)
     ki = compile_scenario(sc, seed)
-    S, K, F = len(sc.segments), len(sc.shocks), ki.n_drivers
+    K, F = len(sc.shocks), len(sc.drivers)
 
     def buffers():
-        return (np.zeros((len(OUTPUTS), H, n)), np.zeros((S, H, n)),
-                np.zeros((H, n), np.uint32), np.empty((F, H, 0)), np.empty((K, H, 0)))
+        return Buffers(*(np.zeros_like(a) for a in allocate(ki, n, False)))
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(simcore.model._kernel.__file__).read_text()
         copy = _load(instrumented_source(source), Path(tmp))
         bufs = buffers()
-        common = engine.kernel_args(ki, bufs, False)
         no_sobol = np.empty((0, H, F + 2 * K + 1))
         prof = np.zeros(8, np.int64)
 
@@ -116,7 +113,8 @@ def main(argv=None) -> dict:
             prof[:] = 0
             t, c = time.perf_counter(), cycles()
             for a in range(0, n, engine.TASK):
-                copy.simulate_paths(prof, a, min(engine.TASK, n - a), a, 0, 0, no_sobol, *common)
+                copy.simulate_paths(prof, a, min(engine.TASK, n - a), a, 0, 0, no_sobol, ki, bufs,
+                                    False)
             c, t = cycles() - c, time.perf_counter() - t
             prof[7] += c - prof.sum()  # after the last probe: the last DCF and the calls
             return t, c

@@ -20,7 +20,7 @@ from distributions.streams import U_MIN, handle_seed, seed_entropy
 from simcore._version import __version__
 from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend
 from simcore.model import _kernel
-from simcore.model.compile import compile_scenario
+from simcore.model.compile import allocate, compile_scenario
 from simcore.model.limits import MAX_HORIZON, MAX_SHOCKS
 from simcore.model.scenario import OUTPUTS, Scenario
 from simcore.results.result import SimulationResult
@@ -211,21 +211,16 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
         )
     n_threads = set_threads(threads) if backend is None else None
 
-    ki = compile_scenario(scenario, seed_seq)
-    out = np.empty((len(OUTPUTS), H, n_paths))
-    seg_out = np.empty((S, H, n_paths))
-    hits_out = np.empty((H, n_paths), np.uint32)
-    F = ki.n_drivers
-    nd = n_paths if keep_draws else 0
-    draws_out = np.empty((F, H, nd))
-    sev_out = np.empty((K, H, nd))
-    bufs = (out, seg_out, hits_out, draws_out, sev_out)
+    rec = compile_scenario(scenario, seed_seq)
+    bufs = allocate(rec, n_paths, keep_draws)
     if backend is not None:
         backend.fill(_block, scenario, seed_seq, sampling, start, n_total, threads, keep_draws,
                      progress, bufs)
     else:
-        _run_kernel(ki, method, seed_seq, start, n_total if sampling == "lhs" else 0,
+        _run_kernel(rec, method, seed_seq, start, n_total if sampling == "lhs" else 0,
                     keep_draws, progress, bufs, serial, uniforms)
+    out, seg_out, hits_out, draws_out, sev_out = bufs
+    cop = scenario.copula_model(warn=False)
     manifest = {
         "simcore_manifest": 1,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -241,7 +236,7 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
         "horizon": H,
         "threads": n_threads,
         "numba_threading_layer": numba.config.THREADING_LAYER,
-        "copula": ki.copula_info,
+        "copula": dict(cop.info) if cop is not None else {},
         "shocks_enabled": {s.name: s.enabled for s in scenario.shocks},
     }
     if backend is not None:  # what ran where does not change the numbers; kept for the record
@@ -283,43 +278,24 @@ def _block(scenario, seed_seq, sampling, start, n, n_total, threads, keep_draws)
                     threads=threads, keep_draws=keep_draws)
 
 
-def kernel_args(ki, bufs, keep_draws) -> tuple:
-    """The arguments of ``_kernel.simulate_paths`` after its first six (the task's paths and
-    uniforms): the compiled scenario ``ki`` and the output buffers ``bufs`` (out, seg_out,
-    hits_out, draws_out, sev_out)."""
-    out, seg_out, hits_out, draws_out, sev_out = bufs
-    return (
-        ki.drv_k0, ki.drv_k1, ki.sh_k0, ki.sh_k1,
-        ki.drv.code, ki.drv.params, ki.drv.offset, ki.tables, ki.drv_base, ki.drv_mul,
-        ki.drv_phi, ki.drv_b, ki.drv_years, ki.corr_idx, ki.corr_L, ki.copula_df, ki.mix_key,
-        ki.roles, ki.growth_idx, ki.base_rev, ki.sh_prob, ki.sh_sev,
-        ki.sev.code, ki.sev.params, ki.sev.offset,
-        ki.eff_shock, ki.eff_target, ki.eff_size, ki.eff_cap, ki.eff_profile,
-        ki.eff_segmask, ki.sched, ki.scalars,
-        out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-    )
-
-
-def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs, serial,
+def _run_kernel(rec, method, seed_seq, start, n_total, keep_draws, progress, bufs, serial,
                 uniforms) -> None:
-    """Fill ``bufs`` (out, seg_out, hits_out, draws_out, sev_out) with paths ``start ..`` in
-    blocks of :data:`BLOCK` kernel calls (``n_total``: the run's path count for LHS, else 0)."""
-    out, sev_out = bufs[0], bufs[4]
-    n_paths = out.shape[2]
-    H = out.shape[1]
-    F = ki.n_drivers
-    K = sev_out.shape[0]
+    """Fill ``bufs`` (:class:`~simcore.model.compile.Buffers`) with paths ``start ..`` of the
+    compiled scenario ``rec``, in blocks of :data:`BLOCK` paths (``n_total``: the run's path
+    count for LHS, else 0)."""
+    F, H = rec.drv_base.shape
+    n_paths = bufs.out.shape[2]
+    width = F + 2 * rec.sh_prob.shape[0] + 1  # uniforms per path-year (design_columns)
     block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
-    sobol = SobolDesign(H * (F + 2 * K + 1), seed_seq) if method == METHODS["sobol"] else None
-    empty_sobol = np.empty((0, H, F + 2 * K + 1))
-    common = kernel_args(ki, bufs, keep_draws)
+    sobol = SobolDesign(H * width, seed_seq) if method == METHODS["sobol"] else None
+    empty_sobol = np.empty((0, H, width))
     done = 0
     while done < n_paths:
         n = min(block, n_paths - done)
         if uniforms is not None:
             u = uniforms[done: done + n]
         elif sobol is not None:
-            u = sobol.block(start + done, n).reshape(n, H, F + 2 * K + 1)
+            u = sobol.block(start + done, n).reshape(n, H, width)
         else:
             u = empty_sobol
         # tasks of TASK paths write their own columns of the whole output arrays
@@ -327,7 +303,8 @@ def _run_kernel(ki, method, seed_seq, start, n_total, keep_draws, progress, bufs
         for a in range(0, n, TASK):
             m = min(TASK, n - a)
             ua = u if u.shape[0] == 0 else u[a: a + m]
-            tasks.append((start + done + a, m, done + a, n_total, method, ua, *common))
+            tasks.append((start + done + a, m, done + a, n_total, method, ua, rec, bufs,
+                          keep_draws))
         if serial:
             for task in tasks:
                 _kernel.simulate_paths_serial(*task)

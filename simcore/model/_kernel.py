@@ -48,17 +48,24 @@ from distributions.copula import chi2_ppf, t_correlate_row
 from distributions.sampling import sample_pairs
 from distributions.streams import uniform_run
 from simcore.model.equations import GROWTH_FLOOR  # a compile-time constant of the kernel
+from simcore.model.layout import OUT, ROLE, SCHED, TARGET
 
-# output rows (scenario.OUTPUTS order)
-O_REVENUE, O_GP, O_OP, O_PBT, O_NP, O_NPA, O_EPS, O_PS, O_PE, O_DCF = range(10)
-N_OUT = 10
-# fixed driver roles (scenario.FIXED_DRIVERS order)
-R_GM, R_TAXSUR, R_SELL, R_ADMIN, R_RND, R_IMP, R_RATE, R_TAX, R_PS, R_PE, R_WACC, R_TG = range(12)
-# shock targets (scenario.SHOCK_TARGETS order)
-T_GROWTH, T_CHURN, T_GM, T_SELL, T_ADMIN, T_RND, T_LOSS, T_MULT, T_WACC = range(9)
-N_TARGETS = 9
-# schedule rows (_compile.SCHED_ROWS order)
-S_DEBT, S_DEBT_PREV, S_OTHER, S_NONOP, S_MINORITY, S_DA, S_CAPEX, S_NETDEBT = range(8)
+# rows, roles, targets and schedules by name (simcore.model.layout; numba reads these module
+# globals as compile-time constants)
+O_REVENUE, O_GP, O_OP = OUT["revenue"], OUT["gross_profit"], OUT["operating_profit"]
+O_PBT, O_NP, O_NPA = OUT["profit_before_tax"], OUT["net_profit"], OUT["net_profit_attributable"]
+O_EPS, O_PS, O_PE, O_DCF = OUT["eps"], OUT["price_ps"], OUT["price_pe"], OUT["price_dcf"]
+R_GM, R_TAXSUR, R_SELL = ROLE["gross_margin"], ROLE["ratio.taxes_surcharges"], ROLE["ratio.selling"]
+R_ADMIN, R_RND, R_IMP = ROLE["ratio.admin"], ROLE["ratio.rnd"], ROLE["ratio.impairment"]
+R_RATE, R_TAX, R_PS = ROLE["interest_rate"], ROLE["tax_rate"], ROLE["multiple.ps"]
+R_PE, R_WACC, R_TG = ROLE["multiple.pe"], ROLE["wacc"], ROLE["terminal_growth"]
+T_GROWTH, T_CHURN, T_GM = TARGET["growth"], TARGET["churn"], TARGET["gross_margin"]
+T_SELL, T_ADMIN, T_RND = TARGET["ratio.selling"], TARGET["ratio.admin"], TARGET["ratio.rnd"]
+T_LOSS, T_MULT, T_WACC = TARGET["one_off_loss"], TARGET["multiple"], TARGET["wacc"]
+N_TARGETS = len(TARGET)
+S_DEBT, S_DEBT_PREV, S_OTHER = SCHED["debt"], SCHED["debt_prev"], SCHED["other_income"]
+S_NONOP, S_MINORITY, S_DA = SCHED["non_operating"], SCHED["minority_share"], SCHED["da_ratio"]
+S_CAPEX, S_NETDEBT = SCHED["capex_ratio"], SCHED["net_debt"]
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 
@@ -73,17 +80,26 @@ def capped(x, cap):
 
 
 @jit
-def simulate_paths(
-    start, n, first, n_total, method, sobol_u, drv_k0, drv_k1, sh_k0, sh_k1,
-    drv_code, drv_p, drv_off, tables, drv_base, drv_mul, drv_phi, drv_b, drv_years,
-    corr_idx, corr_L, t_df, mix_k, roles, growth_idx, base_rev,
-    sh_prob, sh_sev, sev_code, sev_p, sev_off,
-    eff_shock, eff_target, eff_size, eff_cap, eff_profile, eff_segmask,
-    schedules, scalars, out, seg_out, hits_out, keep_draws, draws_out, sev_out,
-):
-    """Simulate paths ``start .. start+n-1`` into columns ``first ..`` of the output buffers,
-    one chunk of :data:`CHUNK` paths after another. Serial and ``nogil``: the engine runs
-    blocks of paths on several threads (``distributions._numba.parallel_map``)."""
+def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws):
+    """Simulate paths ``start .. start+n-1`` of the compiled scenario ``sc``
+    (:class:`~simcore.model.compile.CompiledScenario`) into columns ``first ..`` of ``bufs``
+    (:class:`~simcore.model.compile.Buffers`), one chunk of :data:`CHUNK` paths after another.
+    ``method`` is the sampling code (``distributions.sampling.METHODS``), ``sobol_u`` the design
+    rows of these paths for Sobol' sampling and designs (else empty), ``n_total`` the run's path
+    count for Latin hypercube sampling (else 0). Serial and ``nogil``: the engine runs blocks of
+    paths on several threads (``distributions._numba.parallel_map``)."""
+    drv_k0, drv_k1, sh_k0, sh_k1, mix_k = sc.drv_k0, sc.drv_k1, sc.sh_k0, sc.sh_k1, sc.mix_key
+    drv_code, drv_p, drv_off = sc.drv.code, sc.drv.params, sc.drv.offset
+    sev_code, sev_p, sev_off = sc.sev.code, sc.sev.params, sc.sev.offset
+    tables, drv_base, drv_mul, drv_phi, drv_b = sc.tables, sc.drv_base, sc.drv_mul, sc.drv_phi, \
+        sc.drv_b
+    drv_years, corr_idx, corr_L, t_df = sc.drv_years, sc.corr_idx, sc.corr_L, sc.copula_df
+    roles, growth_idx, base_rev = sc.roles, sc.growth_idx, sc.base_rev
+    sh_prob, sh_sev = sc.sh_prob, sc.sh_sev
+    eff_shock, eff_target, eff_size, eff_cap = sc.eff_shock, sc.eff_target, sc.eff_size, \
+        sc.eff_cap
+    eff_profile, eff_segmask, schedules = sc.eff_profile, sc.eff_segmask, sc.sched
+    out, seg_out, hits_out, draws_out, sev_out = bufs
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
     E = eff_shock.shape[0]
@@ -131,7 +147,7 @@ def simulate_paths(
     xc_row = np.empty(C)
     m0 = np.empty(1)
     m1 = np.empty(1)
-    shares = scalars[0]
+    shares = sc.shares
     r_gm, r_taxsur, r_sell = roles[R_GM], roles[R_TAXSUR], roles[R_SELL]
     r_admin, r_rnd, r_imp, r_rate = roles[R_ADMIN], roles[R_RND], roles[R_IMP], roles[R_RATE]
     r_tax, r_ps, r_pe, r_wacc, r_tg = roles[R_TAX], roles[R_PS], roles[R_PE], roles[R_WACC], \
@@ -144,8 +160,8 @@ def simulate_paths(
             for i in range(m):
                 seg_rev[s, i] = base_rev[s]
         for i in range(m):
-            rev_prev[i] = scalars[4]
-            carry[i] = scalars[3]
+            rev_prev[i] = sc.base_revenue
+            carry[i] = sc.tax_loss_cf
         for t in range(H):
             # 1. uniforms of every driver and shock (drivers: in the years the model reads)
             if method == 0:
@@ -387,14 +403,14 @@ def simulate_paths(
                 nopat[t, i] = ebit - val[r_tax, i] * max(ebit, 0.0)
             for i in range(m):
                 rev = revenue[i]
-                fcf[t, i] = nopat[t, i] + rev * reinvest - scalars[2] * (rev - rev_prev[i])
+                fcf[t, i] = nopat[t, i] + rev * reinvest - sc.wc_ratio * (rev - rev_prev[i])
                 rev_prev[i] = rev
         # 8. DCF as of each year end, with the final year's discount rate and terminal growth
         for i in range(m):
             wacc[i] = val[r_wacc, i] + eff[T_WACC, i]
         for i in range(m):
             g = val[r_tg, i]
-            value[i] = nopat[H - 1, i] * (1.0 + g) * (1.0 - g / scalars[1]) / (wacc[i] - g)
+            value[i] = nopat[H - 1, i] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (wacc[i] - g)
         for t in range(H - 1, -1, -1):
             if t < H - 1:
                 for i in range(m):

@@ -1,8 +1,12 @@
-"""Flatten a :class:`~simcore.model.scenario.Scenario` into the plain arrays the kernel reads."""
+"""Compile a :class:`~simcore.model.scenario.Scenario` into the one record the kernel reads.
+
+:class:`CompiledScenario` is a ``typing.NamedTuple`` of arrays and numbers (numba passes it as one
+argument, types it by its fields and caches the kernel compiled for it like any other
+signature). Its row orders come from :mod:`simcore.model.layout`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -10,16 +14,11 @@ from distributions import Distribution
 from distributions._kernel import CODE_CONSTANT
 from distributions.streams import stream_key
 from simcore.model.equations import driver_stream, shock_schedule, shock_stream
-from simcore.model.scenario import FIXED_DRIVERS, SHOCK_TARGETS, Scenario, extend
-
-TARGET_CODES = {name: i for i, name in enumerate(SHOCK_TARGETS)}
-# rows of the schedule table
-SCHED_ROWS = ("debt", "debt_prev", "other_income", "non_operating", "minority_share",
-              "da_ratio", "capex_ratio", "net_debt")
+from simcore.model.layout import FIXED_DRIVERS, OUTPUTS, SCHED_ROWS, TARGET
+from simcore.model.scenario import Scenario, extend
 
 
-@dataclass
-class Packed:
+class Packed(NamedTuple):
     """Distributions packed for the kernel: codes int64[k], params float64[k, 8],
     offsets int64[k]."""
 
@@ -49,10 +48,11 @@ def pack(dists: list[Distribution], tables: dict[bytes, tuple[int, np.ndarray]],
     return Packed(code, params, offset)
 
 
-@dataclass
-class KernelInputs:
-    n_drivers: int
-    horizon: int
+class CompiledScenario(NamedTuple):
+    """Everything the kernel reads about a scenario and a seed (shapes: ``F`` drivers, ``H``
+    years, ``K`` shocks, ``E`` shock effects, ``S`` segments, ``C`` copula labels, ``M`` table
+    rows)."""
+
     drv_k0: np.ndarray  # uint64[F] Philox key words of each driver's stream
     drv_k1: np.ndarray
     sh_k0: np.ndarray  # uint64[K] of each shock's stream
@@ -79,13 +79,17 @@ class KernelInputs:
     eff_cap: np.ndarray  # float64[E]
     eff_profile: np.ndarray  # float64[E, H]
     eff_segmask: np.ndarray  # float64[E, S]
-    sched: np.ndarray  # float64[len(SCHED_ROWS), H]
-    scalars: np.ndarray  # float64[5]: shares, terminal_roic, wc_ratio, tax_loss_cf, base revenue
-    tables: np.ndarray  # float64[M, 2]
-    copula_info: dict
+    sched: np.ndarray  # float64[len(SCHED_ROWS), H], rows in layout.SCHED_ROWS order
+    tables: np.ndarray  # float64[M, 2]: every tabulated ppf, identical tables stored once
+    shares: float  # millions
+    terminal_roic: float
+    wc_ratio: float  # working-capital investment / revenue increase
+    tax_loss_cf: float  # tax losses carried into the first forecast year
+    base_revenue: float  # total revenue of the base year
 
 
-def compile_scenario(sc: Scenario, seed) -> KernelInputs:
+def compile_scenario(sc: Scenario, seed) -> CompiledScenario:
+    """The kernel's record of ``sc`` with the stream keys of ``seed`` (a SeedSequence)."""
     H = sc.horizon
     names = [d.name for d in sc.drivers]
     index = {n: i for i, n in enumerate(names)}
@@ -99,21 +103,9 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
     phi = np.array([d.persistence for d in sc.drivers], np.float64)
 
     labels = list(sc.correlation_labels)
-    copula_info: dict = {}
-    if labels:
-        from distributions.copula import GaussianCopula, StudentTCopula
-
-        if sc.copula == "student_t":
-            cop = StudentTCopula(labels, sc.correlation, sc.copula_df,
-                                 kind=sc.correlation_kind, repair=sc.correlation_repair)
-        else:
-            cop = GaussianCopula(labels, sc.correlation, kind=sc.correlation_kind,
-                                 repair=sc.correlation_repair)
-        L = np.ascontiguousarray(cop.factor, dtype=np.float64)
-        copula_info = dict(cop.info)
-    else:
-        L = np.zeros((0, 0))
-    mixing = getattr(cop, "mixing_stream", None) if labels else None
+    cop = sc.copula_model()
+    L = np.ascontiguousarray(cop.factor, np.float64) if cop is not None else np.zeros((0, 0))
+    mixing = getattr(cop, "mixing_stream", None)
 
     segs = sc.segment_names
     effects = [(k, e) for k, s in enumerate(sc.shocks) for e in s.effects]
@@ -125,16 +117,8 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         profile[i, :m] = e.profile[:m]
         segmask[i] = [(not e.segments) or (s in e.segments) for s in segs]
     debt = extend(sc.debt, H)
-    sched = np.stack([
-        debt,
-        np.concatenate([[sc.debt_base], debt[:-1]]),
-        extend(sc.other_income, H),
-        extend(sc.non_operating, H),
-        extend(sc.minority_share, H),
-        extend(sc.da_ratio, H),
-        extend(sc.capex_ratio, H),
-        extend(sc.net_debt, H),
-    ])
+    rows = {"debt": debt, "debt_prev": np.concatenate([[sc.debt_base], debt[:-1]])}
+    sched = np.stack([rows[r] if r in rows else extend(getattr(sc, r), H) for r in SCHED_ROWS])
     base_rev = np.array([s.base_revenue for s in sc.segments], np.float64)
     sh_prob, sh_sev = shock_schedule(sc)
     # Innovations the model reads, per driver: none for a Constant, one (year 0) for persistence
@@ -144,9 +128,7 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
     in_copula = np.isin(names, labels)
     years = np.where(drv.code == CODE_CONSTANT, 0, np.where(phi == 1.0, 1, H))
     years = np.where(in_copula, H, years)
-    return KernelInputs(
-        n_drivers=len(names),
-        horizon=H,
+    return CompiledScenario(
         drv_k0=np.ascontiguousarray(dk[:, 0]),
         drv_k1=np.ascontiguousarray(dk[:, 1]),
         sh_k0=np.ascontiguousarray(sk[:, 0]),
@@ -168,14 +150,36 @@ def compile_scenario(sc: Scenario, seed) -> KernelInputs:
         sh_sev=sh_sev,
         sev=sev,
         eff_shock=np.array([k for k, _ in effects], np.int64),
-        eff_target=np.array([TARGET_CODES[e.target] for _, e in effects], np.int64),
+        eff_target=np.array([TARGET[e.target] for _, e in effects], np.int64),
         eff_size=np.array([e.size for _, e in effects], np.float64),
         eff_cap=np.array([e.cap for _, e in effects], np.float64),
         eff_profile=profile,
         eff_segmask=segmask,
         sched=sched,
-        scalars=np.array([sc.shares, sc.terminal_roic, sc.wc_ratio, sc.tax_loss_carryforward,
-                          base_rev.sum()]),
         tables=np.concatenate([t for _, t in tables.values()]) if tables else np.zeros((1, 2)),
-        copula_info=copula_info,
+        shares=float(sc.shares),
+        terminal_roic=float(sc.terminal_roic),
+        wc_ratio=float(sc.wc_ratio),
+        tax_loss_cf=float(sc.tax_loss_carryforward),
+        base_revenue=float(base_rev.sum()),
     )
+
+
+class Buffers(NamedTuple):
+    """The kernel's outputs for ``N`` paths (``N`` is 0 for the draws unless they are kept)."""
+
+    out: np.ndarray  # float64[len(OUTPUTS), H, N], rows in layout.OUTPUTS order
+    seg_out: np.ndarray  # float64[S, H, N] segment revenue
+    hits_out: np.ndarray  # uint32[H, N] bitmask of the shocks that hit
+    draws_out: np.ndarray  # float64[F, H, N] driver values (keep_draws)
+    sev_out: np.ndarray  # float64[K, H, N] severities, 0 where no hit (keep_draws)
+
+
+def allocate(rec: CompiledScenario, n_paths: int, keep_draws: bool) -> Buffers:
+    """Uninitialised buffers for ``n_paths`` paths of ``rec`` (the kernel writes every cell)."""
+    F, H = rec.drv_base.shape
+    nd = n_paths if keep_draws else 0
+    return Buffers(np.empty((len(OUTPUTS), H, n_paths)), np.empty((rec.base_rev.size, H, n_paths)),
+                   np.empty((H, n_paths), np.uint32), np.empty((F, H, nd)),
+                   np.empty((rec.sh_prob.shape[0], H, nd)))
+

@@ -38,52 +38,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
 from distributions import Distribution
-
-FIXED_DRIVERS = (
-    "gross_margin",
-    "ratio.taxes_surcharges",
-    "ratio.selling",
-    "ratio.admin",
-    "ratio.rnd",
-    "ratio.impairment",
-    "interest_rate",
-    "tax_rate",
-    "multiple.ps",
-    "multiple.pe",
-    "wacc",
-    "terminal_growth",
-)
-
-# What a shock effect can act on. ``value`` is the effect in a year (size * severity * profile):
-SHOCK_TARGETS = {
-    "growth": "added to the growth of the listed segments (e.g. -0.2 = 20 points lower)",
-    "churn": "fraction of the listed segments' revenue lost that year",
-    "gross_margin": "added to the gross margin",
-    "ratio.selling": "added to the selling-expense ratio",
-    "ratio.admin": "added to the admin-expense ratio",
-    "ratio.rnd": "added to the R&D ratio",
-    "one_off_loss": "one-off loss as a fraction of the previous year's total revenue",
-    "multiple": "valuation multiples (P/S, P/E) are multiplied by (1 - value)",
-    "wacc": "added to the DCF discount rate",
-}
-
-OUTPUTS = (
-    "revenue",
-    "gross_profit",
-    "operating_profit",
-    "profit_before_tax",
-    "net_profit",
-    "net_profit_attributable",
-    "eps",
-    "price_ps",
-    "price_pe",
-    "price_dcf",
-)
+from simcore.model.layout import FIXED_DRIVERS, OUTPUTS, SHOCK_TARGETS  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -173,6 +134,9 @@ class Forecast:
     revenue: tuple[float, ...] = ()
     net_profit_attributable: tuple[float, ...] = ()
     eps: tuple[float, ...] = ()
+
+
+_COPULAS: dict = {}  # (labels, matrix bytes, kind, repair, copula, df) -> (copula, warnings)
 
 
 @dataclass(frozen=True)
@@ -297,6 +261,36 @@ class Scenario:
                 ]
             out[k] = conv(v)
         return out
+
+    def copula_model(self, *, warn: bool = True):
+        """The copula object of the correlation block (None without labels), built once per
+        distinct block and kept for the process (validation, compilation and every analysis of
+        a run share it). A repair's warning is issued again on each call with ``warn``."""
+        if not self.correlation_labels:
+            return None
+        key = (self.correlation_labels, self.correlation.tobytes(), self.correlation_kind,
+               self.correlation_repair, self.copula, float(self.copula_df))
+        if key not in _COPULAS:
+            from distributions.copula import GaussianCopula, StudentTCopula
+
+            labels = list(self.correlation_labels)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if self.copula == "student_t":
+                    cop = StudentTCopula(labels, self.correlation, self.copula_df,
+                                         kind=self.correlation_kind,
+                                         repair=self.correlation_repair)
+                else:
+                    cop = GaussianCopula(labels, self.correlation, kind=self.correlation_kind,
+                                         repair=self.correlation_repair)
+            if len(_COPULAS) >= 64:  # a few blocks per process in practice; bound the memory
+                _COPULAS.pop(next(iter(_COPULAS)))
+            _COPULAS[key] = (cop, [(str(w.message), w.category) for w in caught])
+        cop, caught = _COPULAS[key]
+        if warn:
+            for message, category in caught:
+                warnings.warn(message, category, stacklevel=2)
+        return cop
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON form: the scenario hash in every manifest."""
