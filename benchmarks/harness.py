@@ -32,7 +32,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from simcore.engine.core import DEFAULT_SEED, result_bytes
+from simcore.engine.core import DEFAULT_SEED
+from simcore.engine.run_options import result_bytes
 from simcore.model.scenario import OUTPUTS
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from distributions import Constant
-from distributions.streams import handle_seed, seed_entropy
+from distributions.streams import seed_entropy
 from simcore.analysis.measures import statistic
 from simcore.analysis.sobol import (
     INDEPENDENCE_NOTE,
@@ -37,6 +37,7 @@ from simcore.analysis.sobol import (
     sobol_indices,
 )
 from simcore.engine.core import DEFAULT_SEED, simulate
+from simcore.engine.run_options import RunOptions
 from simcore.model.scenario import Scenario
 
 __all__ = [
@@ -64,6 +65,14 @@ def _default(scenario):
         raise TypeError(f"scenario must be a simcore Scenario or None, got "
                         f"{type(scenario).__name__}")
     return scenario
+
+
+def run_seed(scenario: Scenario, n_paths, seed, sampling: str):
+    """Check an analysis's run arguments once (:class:`RunOptions`, memory included) and
+    resolve the seed that every run of the analysis reuses, before any run starts."""
+    opts = RunOptions.checked(n_paths, seed, sampling=sampling)
+    opts.check_memory(scenario)
+    return opts.seed_sequence()
 
 
 def run_meta(scenario: Scenario, n_paths: int, ss, sampling: str, **extra) -> dict:
@@ -113,7 +122,7 @@ def one_at_a_time(scenario: Scenario | None, stat, *, factors=None, levels=SPIDE
         if not 0.0 < q < 1.0:
             raise ValueError(f"levels={levels!r}: each level must be in (0, 1)")
     names = _factors(sc, factors)
-    ss = handle_seed(seed)  # resolved once: every run below uses the same streams
+    ss = run_seed(sc, n_paths, seed, sampling)  # every run below uses the same streams
 
     def run(s):
         return st(simulate(s, n_paths, seed=ss, sampling=sampling))

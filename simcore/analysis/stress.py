@@ -28,9 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from distributions.streams import handle_seed
 from simcore.analysis.measures import Statistic, statistic
-from simcore.analysis.sensitivity import _default, run_meta
+from simcore.analysis.sensitivity import _default, run_meta, run_seed
 from simcore.engine.core import DEFAULT_SEED, simulate
 from simcore.model.scenario import Forced, Scenario, Stress, StressForce, StressShift
 
@@ -124,7 +123,7 @@ def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
         raise ValueError(f"scenario {sc.name!r} defines no stress scenarios; add [stress.<name>] "
                          f"tables to its file or pass stresses=[Stress(...)]")
     cols = _stat_columns(statistics, sc)
-    ss = handle_seed(seed)
+    ss = run_seed(sc, n_paths, seed, sampling)
     runs = [("base", sc, "the scenario as it stands")] + [
         (st.name, apply_stress(sc, st), st.rationale) for st in chosen]
     if client is None:
@@ -195,7 +194,7 @@ def attribution(scenario: Scenario | None = None, *, metrics=ATTRIBUTION_METRICS
         raise ValueError(f"{len(names)} enabled shocks need 2^{len(names)} runs; at most "
                          f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)")
     stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
-    ss = handle_seed(seed)
+    ss = run_seed(sc, n_paths, seed, sampling)
     K = len(names)
     value = {}  # frozenset of shocks on -> array of the stats
     for on in itertools.product((False, True), repeat=K):
@@ -327,7 +326,7 @@ def reverse_stress(scenario: Scenario | None, stat, op: str, threshold, lever: L
     x0, x1 = (float(b) for b in bracket)
     if not (math.isfinite(x0) and math.isfinite(x1)) or x0 == x1:
         raise ValueError(f"bracket={bracket!r} must be two different finite numbers")
-    ss = handle_seed(seed)
+    ss = run_seed(sc, n_paths, seed, sampling)
     seen: dict[float, float] = {}
 
     def value(x: float) -> float:

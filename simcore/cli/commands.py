@@ -429,25 +429,32 @@ def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _check_memory(scenario, args) -> None:
-    """--paths must fit the memory budget the engine will apply (70% of what is free now)."""
-    from simcore.engine import core as engine
+def _run_options(scenario, args):
+    """The run's arguments checked by the engine's own rules (:class:`RunOptions`), before the
+    output folder is touched; a refusal names the command-line option."""
+    from simcore.engine.core import DEFAULT_SEED
+    from simcore.engine.run_options import RunOptions
 
-    horizon = args.horizon if args.horizon is not None else scenario.horizon
-    need = engine.result_bytes(args.paths, horizon, len(scenario.segments))
-    limit = int(0.7 * engine._available_memory())
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    try:
+        opts = RunOptions.checked(args.paths, seed, args.horizon, args.sampling,
+                                  threads=args.threads)
+    except (TypeError, ValueError) as exc:  # argparse checked each alone; these are joint rules
+        name = str(exc).split("=", 1)[0]
+        option = {"n_paths": "--paths", "seed": "--seed", "horizon": "--horizon",
+                  "sampling": "--sampling", "threads": "--threads"}.get(name, "--paths")
+        raise UsageError(f"argument {option}: {exc}") from None
+    need, limit = opts.memory_needed(scenario)
     if need > limit:
         raise UsageError(
-            f"argument --paths: {args.paths:,} paths x {horizon} years need "
-            f"{need / 2**30:,.1f} GiB, more than the {limit / 2**30:,.1f} GiB of memory "
+            f"argument --paths: {args.paths:,} paths x {opts.scenario(scenario).horizon} years "
+            f"need {need / 2**30:,.1f} GiB, more than the {limit / 2**30:,.1f} GiB of memory "
             f"available; use fewer paths or a shorter --horizon")
+    return opts
 
 
 def _cmd_run(args) -> int:
     t_start = time.monotonic()
-    if args.sampling == "antithetic" and args.paths % 2:
-        raise UsageError(f"argument --paths: {args.paths} must be even for --sampling "
-                         f"antithetic")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"argument --out: {args.out!r} exists and is not a directory")
@@ -459,11 +466,11 @@ def _cmd_run(args) -> int:
 
     import datetime as _dt
 
-    from simcore.engine.core import DEFAULT_SEED, simulate
+    from simcore.engine.core import simulate
 
     scenario, scenario_label = _load_scenario_arg(args.scenario)
-    _check_memory(scenario, args)
-    seed = DEFAULT_SEED if args.seed is None else args.seed
+    opts = _run_options(scenario, args)
+    seed = opts.seed
     identity = _run_identity(scenario, args, seed)
     run_id = _run_id(identity)
     folder = open_output(args, KNOWN_OUTPUTS.__contains__, run_id)
@@ -485,9 +492,9 @@ def _cmd_run(args) -> int:
             with _dask_client(args, say) as client:
                 t_sim = time.monotonic()
                 backend = {} if client is None else {"backend": "dask", "client": client}
-                result = simulate(scenario, n_paths=args.paths, seed=seed, horizon=args.horizon,
-                                  sampling=args.sampling, threads=args.threads, progress=update,
-                                  **backend)
+                result = simulate(scenario, n_paths=opts.n_paths, seed=opts.seed,
+                                  horizon=opts.horizon, sampling=opts.sampling,
+                                  threads=opts.threads, progress=update, **backend)
                 sim_seconds = time.monotonic() - t_sim
             close_bar()
             created = result.manifest.get("created")

@@ -7,13 +7,14 @@ Imports :mod:`simcore.model`, :mod:`simcore.io` and :mod:`simcore.results`.
 
 from simcore.engine.core import (
     DEFAULT_SEED,
-    MAX_HORIZON,
     design_columns,
     evaluate_uniforms,
-    result_bytes,
     simulate,
     versions,
 )
+from simcore.engine.run_options import RunOptions, result_bytes
+from simcore.model.limits import MAX_HORIZON
 
-__all__ = ["DEFAULT_SEED", "MAX_HORIZON", "design_columns", "evaluate_uniforms", "result_bytes",
+__all__ = ["DEFAULT_SEED", "MAX_HORIZON", "RunOptions", "design_columns", "evaluate_uniforms",
+           "result_bytes",
            "simulate", "versions"]

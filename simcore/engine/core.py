@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
-import numbers
-import os
 import platform
 import sys
 from importlib import metadata
@@ -16,13 +14,14 @@ import numpy as np
 
 from distributions._numba import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
-from distributions.streams import U_MIN, handle_seed, seed_entropy
+from distributions.streams import U_MIN, seed_entropy
 from simcore._version import __version__
 from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend
+from simcore.engine.run_options import RunOptions, check_int
 from simcore.model import _kernel
 from simcore.model.compile import allocate, compile_scenario
-from simcore.model.limits import MAX_HORIZON, MAX_SHOCKS
-from simcore.model.scenario import OUTPUTS, Scenario
+from simcore.model.limits import MAX_SHOCKS
+from simcore.model.scenario import Scenario
 from simcore.results.result import SimulationResult
 
 DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative int would do
@@ -30,33 +29,6 @@ BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not 
 SOBOL_BLOCK = 1 << 14
 TASK = 1 << 14  # paths per thread task (a multiple of the kernel CHUNK); bytes do not depend on it
 BACKENDS = ("local", "dask")
-
-
-def _check_int(name, value, low, high=None):
-    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer {allowed}; got "
-                        f"{type(value).__name__}")
-    v = int(value)
-    if v < low or (high is not None and v > high):
-        raise ValueError(f"{name}={value!r} must be an integer {allowed}")
-    return v
-
-
-def _available_memory() -> int:
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 << 30
-
-
-def result_bytes(n_paths: int, horizon: int, n_segments: int, n_drivers: int = 0,
-                 n_shocks: int = 0, keep_draws: bool = False) -> int:
-    """Bytes the stored result of a run needs (the kernel allocates nothing else per path)."""
-    per = horizon * (8 * (len(OUTPUTS) + n_segments) + 4)
-    if keep_draws:
-        per += horizon * 8 * (n_drivers + n_shocks)
-    return int(n_paths) * per
 
 
 def resolve_scenario(scenario: Scenario | None) -> Scenario:
@@ -172,12 +144,9 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
     serial twin) and ``uniforms`` (a design instead of the streams: :func:`evaluate_uniforms`).
     """
     scenario = resolve_scenario(scenario)
-    n_paths = _check_int("n_paths", n_paths, 1)
-    start = _check_int("start", start, 0)
-    n_total = start + n_paths if n_total is None else _check_int(
-        "n_total", n_total, start + n_paths)
-    threads = None if threads is None else _check_int("threads", threads, 1)
-    memory_limit = None if memory_limit is None else _check_int("memory_limit", memory_limit, 1)
+    opts = RunOptions.checked(n_paths, seed, horizon, sampling, threads=threads,
+                              keep_draws=keep_draws, memory_limit=memory_limit, start=start,
+                              n_total=n_total)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress={progress!r} must be a callable, progress(done_paths, "
                         f"n_paths), or None")
@@ -187,34 +156,20 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
             raise ValueError("the Dask backend runs the streams' kernel only; use "
                              "simcore.engine.dask.evaluate_design for a design")
         backend.check(sampling)
-    if horizon is not None:
-        horizon = _check_int("horizon", horizon, 1, MAX_HORIZON)
-        scenario = scenario.with_horizon(horizon)
-    method = method_code(sampling)
-    if sampling == "antithetic" and n_paths % 2:
-        raise ValueError(f"n_paths={n_paths} must be even for sampling='antithetic'")
-    if not isinstance(keep_draws, bool):
-        raise TypeError(f"keep_draws={keep_draws!r} must be True or False")
-    seed_seq = handle_seed(seed)
-    H = scenario.horizon
-    S = len(scenario.segments)
+    scenario = opts.scenario(scenario)
     K = len(scenario.shocks)
     if K > MAX_SHOCKS:  # the scenario checks refuse these first (one rule: simcore.model.limits)
         raise ValueError(f"scenario has {K} shocks; at most {MAX_SHOCKS} are supported")
-    need = result_bytes(n_paths, H, S, len(scenario.drivers), K, keep_draws)
-    limit = int(0.7 * _available_memory()) if memory_limit is None else memory_limit
-    if need > limit:
-        raise MemoryError(
-            f"n_paths={n_paths} x horizon={H} needs {need / 2**30:.2f} GiB for the stored results, "
-            f"more than the memory budget of {limit / 2**30:.2f} GiB; use fewer paths, a shorter "
-            f"horizon, or raise memory_limit"
-        )
-    n_threads = set_threads(threads) if backend is None else None
+    opts.check_memory(scenario)
+    seed_seq = opts.seed_sequence()
+    n_paths, start, n_total, H = opts.n_paths, opts.start, opts.n_total, scenario.horizon
+    method = method_code(sampling)
+    n_threads = set_threads(opts.threads) if backend is None else None
 
     rec = compile_scenario(scenario, seed_seq)
     bufs = allocate(rec, n_paths, keep_draws)
     if backend is not None:
-        backend.fill(_block, scenario, seed_seq, sampling, start, n_total, threads, keep_draws,
+        backend.fill(_block, scenario, seed_seq, sampling, start, n_total, opts.threads, keep_draws,
                      progress, bufs)
     else:
         _run_kernel(rec, method, seed_seq, start, n_total if sampling == "lhs" else 0,
@@ -268,7 +223,7 @@ def _backend(backend, client, block):
     if client is None:
         raise ValueError("backend='dask' needs client=distributed.Client(...) (a running "
                          "cluster; see docs/dask.md)")
-    block = _check_int("block", DASK_BLOCK if block is None else block, 1)
+    block = check_int("block", DASK_BLOCK if block is None else block, 1)
     return DaskBackend(client, block)
 
 

@@ -33,14 +33,12 @@ before an earlier one. None of it grows with ``n_paths``.
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 import pandas as pd
 
-from distributions.sampling import method_code
-from distributions.streams import handle_seed, seed_entropy
+from distributions.streams import seed_entropy
 from simcore.engine.core import DEFAULT_SEED, _block, evaluate_uniforms, simulate
 from simcore.engine.dask_backend import (
     DASK_BLOCK,
@@ -51,6 +49,7 @@ from simcore.engine.dask_backend import (
     _check_client,
     _run_tasks,
 )
+from simcore.engine.run_options import RunOptions, check_int
 from simcore.model.scenario import OUTPUTS, Scenario
 from simcore.results.result import (
     _Z95,
@@ -87,13 +86,11 @@ def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, samplin
     for i, s in enumerate(scenarios):
         if not isinstance(s, Scenario):
             raise TypeError(f"scenarios[{i}] must be a simcore Scenario, got {type(s).__name__}")
-    if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral) or n_paths < 1:
-        raise ValueError(f"n_paths={n_paths!r} must be a positive integer")
-    method_code(sampling)
+    opts = RunOptions.checked(n_paths, seed, horizon, sampling, threads=threads)
+    n_paths = opts.n_paths
     block = _check_block(block, sampling)
-    if horizon is not None:
-        scenarios = [s.with_horizon(horizon) for s in scenarios]
-    ss = handle_seed(seed)  # resolved once: every scenario and block uses the same streams
+    scenarios = [opts.scenario(s) for s in scenarios]
+    ss = opts.seed_sequence()  # resolved once: every scenario and block uses the same streams
     if client is None:
         return [simulate(s, int(n_paths), ss, sampling=sampling, threads=threads)
                 for s in scenarios]
@@ -209,18 +206,15 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     ``max_values``: how many values the client may collect in one pass to finish the exact
     quantiles (fewer: more passes; any value >= 1 gives the same numbers).
     """
-    from simcore.engine.core import MAX_HORIZON, _check_int, resolve_scenario
+    from simcore.engine.core import resolve_scenario
 
     _check_client(client, optional=True)
     scenario = resolve_scenario(scenario)
-    n_paths = _check_int("n_paths", n_paths, 1)
-    if horizon is not None:
-        scenario = scenario.with_horizon(_check_int("horizon", horizon, 1, MAX_HORIZON))
-    method_code(sampling)
-    if sampling == "antithetic" and n_paths % 2:
-        raise ValueError(f"n_paths={n_paths} must be even for sampling='antithetic'")
+    opts = RunOptions.checked(n_paths, seed, horizon, sampling, threads=threads)
+    scenario = opts.scenario(scenario)
+    n_paths = opts.n_paths
     block = _check_block(block, sampling)
-    max_values = _check_int("max_values", max_values, 1)
+    max_values = check_int("max_values", max_values, 1)
     qa = SimulationResult._check_q(q)
     allowed = list(OUTPUTS) + [f"revenue.{s}" for s in scenario.segment_names]
     names = allowed if outputs is None else (
@@ -228,7 +222,7 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     for name in names:
         if name not in allowed:
             raise KeyError(f"unknown output {name!r}; available: {allowed}")
-    ss = handle_seed(seed)
+    ss = opts.seed_sequence()
     R = len(names) * scenario.horizon
     parts = _blocks(0, n_paths, block)
     timing = []
