@@ -18,21 +18,20 @@ import warnings
 import numpy as np
 
 from benchmarks.harness import median_time as _median_times
-from distributions import _kernel
-from distributions._numba import jit
+from distributions.kernels import jit, ppf_u
 from distributions.testing import sane_distributions
 
 TABULATED = {"Beta", "PERT", "Gamma", "StudentT"}
 
 
-
 def _median(fn, repeats):
     return _median_times(fn, repeats)[0]
+
 
 @jit
 def _loop(code, p, tables, offset, u, out):
     for i in range(u.size):
-        out[i] = _kernel.ppf_u(code, p, tables, offset, u[i])
+        out[i] = ppf_u(code, p, tables, offset, u[i])
 
 
 

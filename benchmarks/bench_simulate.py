@@ -25,8 +25,7 @@ import numpy as np
 from numba import prange
 
 from benchmarks.harness import median_time, median_times
-from distributions._kernel import ndtri_many
-from distributions._numba import pjit, set_threads
+from distributions.kernels import ndtri_many, pjit, set_threads
 from distributions.streams import uniform_run
 from simcore.engine.core import DEFAULT_SEED, _run_kernel, simulate
 from simcore.io.scenario_file import default_scenario

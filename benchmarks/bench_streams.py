@@ -20,8 +20,7 @@ from numba import prange
 from scipy import stats
 
 from benchmarks.harness import median_time as _median_times
-from distributions._kernel import ndtri_many
-from distributions._numba import pjit
+from distributions.kernels import ndtri_many, pjit
 from distributions.streams import stream_key, uniform_run
 
 N_STREAMS = 16  # one (path, year) draws this many streams at once, as the simulation kernel does

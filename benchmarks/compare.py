@@ -42,7 +42,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from distributions._numba import set_threads
+from distributions.kernels import set_threads
 from simcore.engine.core import BLOCK, simulate
 from simcore.results.result import DEFAULT_Q
 

@@ -116,6 +116,23 @@ def test_distributions_knows_nothing_of_simcore():
             assert not [d for d in deps if d.startswith("simcore")], name
 
 
+def test_simcore_uses_only_the_public_face_of_distributions():
+    """simcore and the benchmarks reach numba policy, ppf kernels, codes and table layout
+    through ``distributions.kernels``, never a private ``distributions._*`` module."""
+    users = {**modules("simcore"), **modules("benchmarks")}
+    private = {name: bad for name, p in users.items()
+               if (bad := sorted(d for d in imports(p, name) if d.startswith("distributions._")))}
+    assert not private, private
+
+
+def test_the_public_kernel_face_exports_what_it_documents():
+    import distributions.kernels as k
+
+    for name in k.__all__:
+        assert hasattr(k, name), name
+        assert name in k.__doc__ or name.startswith("CODE_"), name
+
+
 def test_every_constant_is_defined_once():
     seen: dict[str, list[str]] = {}
     for name, p in ALL.items():

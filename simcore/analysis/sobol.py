@@ -25,7 +25,7 @@ from SALib.analyze import sobol as salib_analyze
 from SALib.sample import sobol as salib_sample
 
 from distributions import Distribution
-from distributions._kernel import CODE_CONSTANT
+from distributions.kernels import CODE_CONSTANT
 from distributions.streams import handle_seed, seed_entropy
 from simcore.engine.core import DEFAULT_SEED, design_columns, evaluate_uniforms
 from simcore.model.equations import shock_schedule

@@ -12,7 +12,7 @@ from importlib import metadata
 import numba
 import numpy as np
 
-from distributions._numba import parallel_map, set_threads
+from distributions.kernels import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
 from distributions.streams import U_MIN, seed_entropy
 from simcore._version import __version__

@@ -33,18 +33,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from distributions._exp import exp
-from distributions._kernel import (
+from distributions.copula import chi2_ppf, t_correlate_row
+from distributions.kernels import (
     CODE_LOGNORMAL,
     CODE_NORMAL,
     CODE_TABLE,
+    exp,
+    jit,
     ndtri_many,
     ppf_u_many,
     ppf_z_many,
     table_eval_many,
 )
-from distributions._numba import jit
-from distributions.copula import chi2_ppf, t_correlate_row
 from distributions.sampling import sample_pairs
 from distributions.streams import uniform_run
 from simcore.model.equations import GROWTH_FLOOR  # a compile-time constant of the kernel
@@ -87,7 +87,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     ``method`` is the sampling code (``distributions.sampling.METHODS``), ``sobol_u`` the design
     rows of these paths for Sobol' sampling and designs (else empty), ``n_total`` the run's path
     count for Latin hypercube sampling (else 0). Serial and ``nogil``: the engine runs blocks of
-    paths on several threads (``distributions._numba.parallel_map``)."""
+    paths on several threads (``distributions.kernels.parallel_map``)."""
     drv_k0, drv_k1, sh_k0, sh_k1, mix_k = sc.drv_k0, sc.drv_k1, sc.sh_k0, sc.sh_k1, sc.mix_key
     drv_code, drv_p, drv_off = sc.drv.code, sc.drv.params, sc.drv.offset
     sev_code, sev_p, sev_off = sc.sev.code, sc.sev.params, sc.sev.offset

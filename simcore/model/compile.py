@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from distributions import Distribution
-from distributions._kernel import CODE_CONSTANT
+from distributions.kernels import CODE_CONSTANT
 from distributions.streams import stream_key
 from simcore.model.equations import driver_stream, shock_schedule, shock_stream
 from simcore.model.layout import FIXED_DRIVERS, OUTPUTS, SCHED_ROWS, TARGET

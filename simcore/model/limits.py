@@ -28,7 +28,7 @@ import unicodedata
 
 import numpy as np
 
-from distributions import _kernel
+from distributions import kernels
 from distributions.copula import chi2_ppf, t_to_z
 from distributions.streams import U_MIN
 
@@ -74,7 +74,7 @@ RATE_RANGE = (-MAX_RATE, MAX_RATE)  # every other role and target
 def _z_edge() -> float:
     """The largest normal score of an independent draw, -ndtri(U_MIN), by the kernel's own
     ndtri (read on first use: calling a numba function at import would cost 0.14 s)."""
-    return float(-_kernel.ndtri(U_MIN))
+    return float(-kernels.ndtri(U_MIN))
 
 
 def __getattr__(name):  # Z_EDGE, computed on first use
@@ -164,7 +164,7 @@ def ppf_z_range(dist, z: float) -> tuple[float, float]:
 def _ppf_z_range(dist, z: float) -> tuple[float, float]:
     code, p, table = dist.kernel_args()
     out = np.empty(2)
-    _kernel.ppf_z_many(code, p, table, 0 if table.shape[0] else -1, np.array([-z, z]), out)
+    kernels.ppf_z_many(code, p, table, 0 if table.shape[0] else -1, np.array([-z, z]), out)
     return float(out[0]), float(out[1])
 
 

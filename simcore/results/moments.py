@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from distributions._numba import jit, parallel_map
+from distributions.kernels import jit, parallel_map
 
 
 @jit

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from distributions._numba import jit, parallel_map
+from distributions.kernels import jit, parallel_map
 
 _NB = 16384  # most buckets a pass uses (< 65535: uint16 ids): 2 x 64 KB of int32 counts
 _CHUNK = 16384  # values bucketed per vectorised step

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from distributions._numba import jit
+from distributions.kernels import jit
 
 SUB_BITS = 12
 _SIGN = np.uint64(1 << 63)
