@@ -281,8 +281,10 @@ def test_cli_target_and_lever_specs():
 
 def test_pack_pages_reuse_the_run_seed(monkeypatch):
     """Every analysis behind the pack's pages runs with the run's own seed and the first
-    ``n_paths`` of its paths (so its base run is a prefix of the run)."""
+    ``n_paths`` of its paths (so its base run is a prefix of the run); the pages only draw."""
+    from simcore.analysis import pack_analyses as pa
     from simcore.analysis import sensitivity, stress
+    from simcore.engine import core
     from simcore.report.sensitivity_pages import pack_pages
 
     calls = []
@@ -300,15 +302,18 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
                          (stress, "compare_stresses")):
         spy(module, name)
     r = simulate(toy(), 1500, seed=21)  # 21: arbitrary, fixed
-    pages = pack_pages(r, n_paths=1000, figsize=(11.69, 8.27))
+    told = []
+    analyses = pa.pack_analyses(r, n_paths=1000, say=told.append)
     assert sorted(c[0] for c in calls) == ["attribution", "compare_stresses", "tornado"]
     assert all(c[1:] == (21, (), 1000) for c in calls), calls
-    titles = [p.get_suptitle() for p in pages]
-    assert len(pages) == 4 and "tornado" in titles[0] and "stress" in titles[-1]
-    assert all(tuple(p.get_size_inches()) == (11.69, 8.27) for p in pages)
+    assert len(told) == 3 and analyses.n_paths == 1000 and analyses.sobol is None
     # the tornado's base is the median of the run's first 1000 paths, final year
-    t = sensitivity.tornado(toy(), ("median", "net_profit_attributable"), n_paths=1000,
-                            seed=np.random.SeedSequence(21))
+    t = analyses.tornado
     head = simulate(toy(), 1000, seed=21)
     assert t.attrs["base"] == pytest.approx(
         np.median(head["net_profit_attributable"][:, -1]), rel=0, abs=0)
+    monkeypatch.setattr(core, "_simulate", None)  # drawing the pages runs nothing
+    pages = pack_pages(analyses, figsize=(11.69, 8.27))
+    titles = [p.get_suptitle() for p in pages]
+    assert len(pages) == 4 and "tornado" in titles[0] and "stress" in titles[-1]
+    assert all(tuple(p.get_size_inches()) == (11.69, 8.27) for p in pages)

@@ -297,7 +297,10 @@ def test_user_text_is_drawn_literally(tmp_path):
         charts.save_figure(fig, io.BytesIO(), "png")  # drawing parses every text
         assert fig._suptitle.get_text().startswith(f"{ODD} ({ODD}): ")
         assert any(t.get_text().endswith(f"source: {ODD}") for t in fig.texts)
-    pdf = report.write_pack(result, tmp_path / "pack.pdf")  # every page, sensitivity included
+    from simcore.analysis.pack_analyses import pack_analyses
+
+    pdf = report.write_pack(result, tmp_path / "pack.pdf",  # every page, sensitivity included
+                            analyses=pack_analyses(result))
     assert pdf.read_bytes().startswith(b"%PDF")
 
 

@@ -377,9 +377,14 @@ def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str
             for ext in CHART_FORMATS:
                 put(f"{name}.{ext}",
                     lambda fh, fig=fig, ext=ext: charts.save_figure(fig, fh, ext))
+        from simcore.analysis.pack_analyses import pack_analyses
+
+        say("running the sensitivity analyses for the committee pack")
+        analyses = pack_analyses(result, say=lambda m: say(f"  {m}"))
         say("writing the committee pack")
         pack_manifest = {**manifest, "files": f"listed with their sha256 in {MANIFEST}"}
-        report.write_pack(result, staging / _safe_name(PACK), manifest=pack_manifest)
+        report.write_pack(result, staging / _safe_name(PACK), manifest=pack_manifest,
+                          analyses=analyses)
         names.append(PACK)
     return names
 

@@ -2,8 +2,10 @@
 
 :func:`write_pack` writes, in order: a cover page with the headline numbers, the four charts of
 :mod:`simcore.report.charts`, the risk table (:meth:`SimulationResult.risk_metrics`), the
-assumptions
-(every segment, driver and shock with its distribution and rationale) and the run manifest.
+sensitivity pages of the analyses it is given (the caller computes them with
+:func:`simcore.analysis.pack_analyses.pack_analyses`; the report runs no simulation), the
+assumptions (every segment, driver and shock with its distribution and rationale) and the run
+manifest.
 Pages are matplotlib figures (text laid out on a grid, no extra dependencies); the PDF carries no
 timestamps, so the same result gives the same bytes.
 """
@@ -425,8 +427,9 @@ def _manifest_pages(result, manifest) -> list[Figure]:
     return pg.pages
 
 
-def pack_pages(result, manifest: dict | None = None) -> list[Figure]:
-    """The pack's pages as figures (cover, charts, risk table, assumptions, manifest)."""
+def pack_pages(result, manifest: dict | None = None, analyses=None) -> list[Figure]:
+    """The pack's pages as figures (cover, charts, risk table, the sensitivity pages of
+    ``analyses`` when given, assumptions, manifest)."""
     manifest = result.manifest if manifest is None else manifest
     with mpl.rc_context(charts.STYLE):
         pages = _cover(result, manifest)
@@ -437,9 +440,10 @@ def pack_pages(result, manifest: dict | None = None) -> list[Figure]:
             charts.fan_chart_revenue_segments(result, figsize=PAGE),
         ]
         pages += _risk_pages(result)
-        from simcore.report.sensitivity_pages import pack_pages as sensitivity_pages
+        if analyses is not None:
+            from simcore.report.sensitivity_pages import pack_pages as sensitivity_pages
 
-        pages += sensitivity_pages(result, figsize=PAGE)
+            pages += sensitivity_pages(analyses, figsize=PAGE)
         pages += _assumption_pages(result)
         pages += _manifest_pages(result, manifest)
     n = len(pages)
@@ -450,12 +454,15 @@ def pack_pages(result, manifest: dict | None = None) -> list[Figure]:
     return pages
 
 
-def write_pack(result, path, *, manifest: dict | None = None) -> Path:
+def write_pack(result, path, *, manifest: dict | None = None, analyses=None) -> Path:
     """Write the committee pack of ``result`` to ``path`` (PDF), atomically (a temporary file in
     the same directory, fsynced, then renamed over ``path``). ``manifest`` (default
-    ``result.manifest``) is what the last pages print. Returns the path."""
+    ``result.manifest``) is what the last pages print. ``analyses``: a
+    :class:`~simcore.analysis.pack_analyses.PackAnalyses` for the sensitivity pages (computed
+    by the caller: ``pack_analyses(result)``); without it the pack has none. Returns the
+    path."""
     path = Path(path)
-    pages = pack_pages(result, manifest)
+    pages = pack_pages(result, manifest, analyses)
     from simcore.io.files import atomic_write
 
     def write(fh):

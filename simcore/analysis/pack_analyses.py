@@ -1,0 +1,66 @@
+"""The analyses behind the committee pack's sensitivity pages, computed by the caller.
+
+:func:`pack_analyses` runs them for a finished run: the tornado of median net profit
+attributable (final year), the attribution of the named risks (if any is enabled), the stress
+scenarios (if the scenario defines any) and, on request, grouped Sobol' indices. The report only
+draws what it is given (``simcore.report.write_pack(result, path, analyses=...)``).
+
+Every analysis reuses the run's seed with ``min(n_paths, result.n_paths)`` paths, so its base
+run is the first paths of the run (the prefix property of addressed streams).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from distributions import Constant
+from simcore.analysis import ANALYSIS_PATHS
+from simcore.analysis import sensitivity as sa
+from simcore.analysis import stress as st
+
+
+@dataclass(frozen=True)
+class PackAnalyses:
+    """What the pack's sensitivity pages show; ``None`` where the scenario has nothing to show
+    (no enabled risk, no stress scenario) or Sobol' indices were not asked for."""
+
+    tornado: pd.DataFrame
+    attribution: st.Attribution | None = None
+    stresses: pd.DataFrame | None = None
+    sobol: pd.DataFrame | None = None
+    n_paths: int = ANALYSIS_PATHS  # paths per run of each analysis
+
+
+def run_seed(result) -> np.random.SeedSequence:
+    """The seed of ``result``'s run, from its manifest, as a SeedSequence."""
+    m = result.manifest.get("seed") or {}
+    return np.random.SeedSequence(m.get("entropy"), spawn_key=tuple(m.get("spawn_key", ())))
+
+
+def pack_analyses(result, *, n_paths: int = ANALYSIS_PATHS, sobol_n: int | None = None,
+                  say: Callable[[str], None] | None = None) -> PackAnalyses:
+    """Run the analyses of the pack's sensitivity pages for ``result`` (with its scenario and
+    seed, ``min(n_paths, result.n_paths)`` paths per run); ``say(message)`` is told what runs
+    (the tornado alone is 2 runs per random driver, the attribution 2^K for K enabled risks)."""
+    say = say or (lambda _message: None)
+    sc, seed = result.scenario, run_seed(result)
+    n = min(n_paths, result.n_paths)
+    n_random = sum(not isinstance(d.dist, Constant) for d in sc.drivers)
+    enabled = [s for s in sc.shocks if s.enabled]
+    say(f"tornado of median net profit: {2 * n_random + 1} runs of {n:,} paths")
+    tornado = sa.tornado(sc, ("median", "net_profit_attributable"), n_paths=n, seed=seed)
+    attribution = stresses = sobol = None
+    if enabled:
+        say(f"attribution of {len(enabled)} named risks: {2 ** len(enabled)} runs of {n:,} paths")
+        attribution = st.attribution(sc, n_paths=n, seed=seed)
+    if sc.stresses:
+        say(f"{len(sc.stresses)} stress scenarios: {len(sc.stresses) + 1} runs of {n:,} paths")
+        stresses = st.compare_stresses(sc, n_paths=n, seed=seed)
+    if sobol_n:
+        say(f"grouped Sobol' indices, N = {sobol_n:,}")
+        sobol = sa.sobol_analysis(sc, sobol_n, groups="default", seed=seed)
+    return PackAnalyses(tornado, attribution, stresses, sobol, n)
