@@ -1,4 +1,11 @@
-"""Shared fixtures: a small company built in Python (independent of the TOML loader)."""
+"""Shared fixtures: a small company built in Python (independent of the TOML loader); the two
+tiers of the suite.
+
+``python -m pytest`` runs the fast tier (well under two minutes on two cores): everything but
+the tests marked ``integration`` (real processes: the CLI, signals, notebooks, Dask clusters,
+the benchmark smoke run, numba's cache across processes, mypy) and ``slow`` (statistical tests
+on 1e6 draws). ``python -m pytest --all`` runs every test; CI and the README do.
+"""
 
 import numpy as np
 import pytest
@@ -63,3 +70,29 @@ def make_toy(horizon: int = 3, **changes) -> Scenario:
 @pytest.fixture
 def toy():
     return make_toy()
+
+
+TIERS = ("integration", "slow")  # markers left out of the fast default tier
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all", action="store_true", default=False,
+                     help="run every test: the fast tier and the tests marked "
+                          f"{' or '.join(TIERS)} (what CI runs)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--all") or config.getoption("markexpr"):
+        return  # --all, or an explicit -m expression, chooses for itself
+    keep, left = [], []
+    for item in items:
+        (left if any(item.get_closest_marker(m) for m in TIERS) else keep).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = keep
+
+
+def pytest_report_header(config):
+    if config.getoption("--all"):
+        return "tiers: every test (--all)"
+    return f"tiers: the fast tier ({' and '.join(TIERS)} tests deselected; --all runs them)"

@@ -180,3 +180,13 @@ def test_lint_is_clean():
                         "tests", "benchmarks", "notebooks"],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ci_runs_the_readmes_test_command_which_runs_every_tier():
+    """README.md opens with two commands; .ci/run runs the second, and it runs every tier."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2 and "simcore run" in block[0]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == block[1]
+    assert block[1].endswith("python -m pytest --all")

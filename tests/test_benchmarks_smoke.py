@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration  # the benchmark suite at tiny sizes
+
 ROOT = Path(__file__).resolve().parent.parent
 # every benchmark function of the suite: each must pass, or be skipped because the module it
 # measures does not exist yet

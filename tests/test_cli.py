@@ -16,6 +16,8 @@ from simcore import default_scenario, loads_scenario
 from simcore.cli import commands as cli
 from simcore.engine.core import DEFAULT_SEED
 
+pytestmark = pytest.mark.integration  # the CLI in real processes
+
 REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
 CHARTED = {"summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json"} | {

@@ -24,6 +24,8 @@ from simcore.model.scenario import Stress, StressForce, StressShift
 from simcore.results import streaming as _streaming
 from simcore.results.streaming import key_value, keys, lerp, quantile_ranks
 
+pytestmark = pytest.mark.integration  # real Dask LocalClusters
+
 distributed = pytest.importorskip("distributed")  # the "dask" extra (in the "test" extra too)
 
 N, BLOCK = 50_000, 8_192  # 7 blocks, the last one short

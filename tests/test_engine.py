@@ -109,6 +109,7 @@ print(hashlib.sha256(r._out.tobytes() + r._hits.tobytes()).hexdigest())
 """
 
 
+@pytest.mark.integration  # a second Python process
 @pytest.mark.parametrize("sampling", ["mc", "lhs"])
 def test_thread_count_does_not_change_bytes(sampling):
     script = _THREADS_SCRIPT.format(tests=os.path.dirname(__file__))

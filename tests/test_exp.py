@@ -92,6 +92,7 @@ def test_scalar_and_loop_give_the_same_bits(x):
     assert struct.pack("<d", out[0]) == struct.pack("<d", _exp_one(x))
 
 
+@pytest.mark.integration  # a second Python process
 def test_pure_python_form_gives_the_same_bits():
     """With NUMBA_DISABLE_JIT=1 (the nojit check, coverage) exp runs as Python, bit for bit."""
     x = _grid()[::40]

@@ -71,6 +71,7 @@ def test_py_func_twins_of_helpers():
     np.testing.assert_array_equal(out, out_py)
 
 
+@pytest.mark.integration  # a second Python process
 def test_kernels_run_with_the_jit_disabled():
     """The whole family table through the plain-Python kernels (and the ctypes bindings)."""
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
@@ -80,6 +81,7 @@ def test_kernels_run_with_the_jit_disabled():
     assert "DISABLE_JIT=1" in run.stdout and "all agree" in run.stdout
 
 
+@pytest.mark.integration  # a second Python process
 def test_kernels_are_cacheable(tmp_path):
     """scipy.special is bound by symbol name, not by address, so the kernels (and anything that
     calls them) stay cacheable: a second process loads them without compiling."""

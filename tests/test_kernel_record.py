@@ -7,6 +7,7 @@ import sys
 import typing
 
 import numpy as np
+import pytest
 
 from simcore import default_scenario, simulate
 from simcore.model import _kernel, layout
@@ -89,6 +90,7 @@ print(json.dumps({"hits": sum(st.cache_hits.values()), "misses": sum(st.cache_mi
 """
 
 
+@pytest.mark.integration  # a second Python process
 def test_a_second_process_loads_the_kernel_from_numbas_cache():
     """The record type pickles into numba's cache index by name, so a new process finds the
     compiled kernel instead of compiling it again."""

@@ -20,7 +20,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-pytestmark = pytest.mark.notebooks
+pytestmark = [pytest.mark.notebooks, pytest.mark.integration]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = 4000  # small: the notebooks must run, not be precise

@@ -28,6 +28,8 @@ from simcore.cli import commands as cli
 from simcore.cli import signals as _signals
 from simcore.io import publish as _publish
 
+pytestmark = pytest.mark.integration  # signals and kills of real processes
+
 REPO = Path(__file__).resolve().parents[1]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
 

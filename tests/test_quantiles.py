@@ -165,6 +165,7 @@ json.dump({"seconds": seconds, "signatures": sigs}, sys.stdout)
 """
 
 
+@pytest.mark.integration  # a second Python process
 def test_each_function_compiles_once_on_first_run(tmp_path):
     """First-run compile time (see the module docstring): in a fresh process with an empty
     numba cache, every jitted function is compiled for one set of argument types. A constant

@@ -43,6 +43,7 @@ print(hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes() for v in d.value
 """
 
 
+@pytest.mark.integration  # a second Python process
 @pytest.mark.parametrize("sampling", ["mc", "lhs"])
 def test_thread_count_1_vs_2_identical_in_subprocesses(sampling):
     digests = set()
