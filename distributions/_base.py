@@ -6,11 +6,15 @@ import difflib
 import math
 import numbers
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _kernel
+
+if TYPE_CHECKING:
+    from .streams import SeedLike
 
 __all__ = ["Param", "Distribution", "FAMILIES", "from_dict"]
 
@@ -49,7 +53,7 @@ class Param:
         return above and below
 
 
-def check_real(family: str, name: str, value, what: str = "a finite real number",
+def check_real(family: str, name: str, value: object, what: str = "a finite real number",
                allow_inf: bool = False) -> float:
     """``value`` as a float, or a ValueError/TypeError naming family, parameter and value.
 
@@ -78,13 +82,15 @@ class Distribution:
     code: ClassVar[int]
     params: ClassVar[tuple[Param, ...]] = ()
     __slots__ = ("_values", "_cache")
+    _values: dict[str, Any]  # the validated parameters, read as attributes (__getattr__)
+    _cache: dict[str, Any]  # kernel arguments and tables, built on first use
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "family" in cls.__dict__:
             FAMILIES[cls.family] = cls
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: float, **kwargs: float) -> None:
         names = [p.name for p in self.params]
         if len(args) > len(names):
             raise TypeError(f"{self.family} takes at most {len(names)} parameters {names}")
@@ -97,7 +103,7 @@ class Distribution:
             if k in values:
                 raise TypeError(f"{self.family}: parameter {k!r} given twice")
             values[k] = v
-        checked = {}
+        checked: dict[str, float] = {}
         for p in self.params:
             if p.name not in values:
                 if p.default is None:
@@ -114,34 +120,34 @@ class Distribution:
         self._check()
 
     # -- immutability and identity ---------------------------------------------------------
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{self.family} is immutable; build a new one instead")
 
     # pickle (Dask tasks, multiprocessing): the validated values travel, the cache is rebuilt
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {"_values": self._values}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         object.__setattr__(self, "_values", state["_values"])
         object.__setattr__(self, "_cache", {})
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self._values == other._values
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.family, tuple(self._values.items())))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v:g}" for k, v in self._values.items())
         return f"{self.family}({inner})"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """``{"family": name, **parameters}``: what a scenario file holds."""
         return {"family": self.family, **self._values}
 
@@ -149,7 +155,7 @@ class Distribution:
     def _check(self) -> None:
         """Cross-parameter constraints (raise ValueError naming the parameters)."""
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:  # a frozen scipy.stats distribution (scipy has no types)
         """The equivalent frozen ``scipy.stats`` distribution."""
         raise NotImplementedError
 
@@ -179,7 +185,11 @@ class Distribution:
         return self._cache["kernel"]
 
     # -- scipy.stats vocabulary ----------------------------------------------------------------
-    def ppf(self, q):
+    @overload
+    def ppf(self, q: float) -> float: ...
+    @overload
+    def ppf(self, q: ArrayLike) -> np.ndarray: ...
+    def ppf(self, q: ArrayLike) -> np.ndarray | float:
         """Inverse CDF on an array of probabilities in [0, 1] (NaN raises)."""
         q_arr = np.asarray(q, dtype=np.float64)
         if np.isnan(q_arr).any():
@@ -196,10 +206,18 @@ class Distribution:
         out = out.reshape(q_arr.shape)
         return out[()] if out.ndim == 0 else out
 
-    def cdf(self, x):
+    @overload
+    def cdf(self, x: float) -> float: ...
+    @overload
+    def cdf(self, x: ArrayLike) -> np.ndarray: ...
+    def cdf(self, x: ArrayLike) -> np.ndarray | float:
         return self.to_scipy().cdf(x)
 
-    def pdf(self, x):
+    @overload
+    def pdf(self, x: float) -> float: ...
+    @overload
+    def pdf(self, x: ArrayLike) -> np.ndarray: ...
+    def pdf(self, x: ArrayLike) -> np.ndarray | float:
         return self.to_scipy().pdf(x)
 
     def mean(self) -> float:
@@ -215,7 +233,8 @@ class Distribution:
         lo, hi = self.to_scipy().support()
         return float(lo), float(hi)
 
-    def rvs(self, size, seed=None, stream: str = "rvs"):
+    def rvs(self, size: int | tuple[int, ...], seed: SeedLike = None,
+            stream: str = "rvs") -> np.ndarray:
         """Draws, uniform first: addressed uniforms from :mod:`distributions.streams`, then ppf."""
         from .streams import uniforms
 
@@ -223,7 +242,7 @@ class Distribution:
         return self.ppf(uniforms(seed, stream, 0, n)).reshape(size)
 
 
-def from_dict(spec: dict, where: str = "distribution") -> Distribution:
+def from_dict(spec: dict[str, Any], where: str = "distribution") -> Distribution:
     """Build a distribution from ``{"family": name, **parameters}`` (a scenario file entry)."""
     if not isinstance(spec, dict):
         raise TypeError(f"{where}: expected a table with a 'family' key, got {spec!r}")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Self
 
 from scipy import optimize
 
@@ -26,7 +28,7 @@ __all__ = ["Elicitable", "parse_quantiles", "interval_quantiles", "solve_increas
 _QUANTILE_KEY = re.compile(r"p([1-9][0-9]?)")
 
 
-def parse_quantiles(family: str, given: dict) -> tuple[float, float, float, float]:
+def parse_quantiles(family: str, given: dict[str, Any]) -> tuple[float, float, float, float]:
     """``(q1, x1, q2, x2)`` from exactly two keywords ``pNN=value`` (NN in 1..99), q1 < q2."""
     picks = []
     for key, value in given.items():
@@ -52,7 +54,8 @@ def parse_quantiles(family: str, given: dict) -> tuple[float, float, float, floa
     return q1, x1, q2, x2
 
 
-def interval_quantiles(family: str, low, high, confidence) -> tuple[float, float, float, float]:
+def interval_quantiles(family: str, low: float, high: float,
+                       confidence: float) -> tuple[float, float, float, float]:
     """``(q1, low, q2, high)`` for a central interval holding ``confidence`` of the mass."""
     c = check_real(family, "confidence", confidence)
     if not 0.0 < c < 1.0:
@@ -64,7 +67,8 @@ def interval_quantiles(family: str, low, high, confidence) -> tuple[float, float
     return 0.5 * (1.0 - c), lo, 0.5 * (1.0 + c), hi
 
 
-def solve_increasing(fn, target: float, lo: float, hi: float, what: str) -> float:
+def solve_increasing(fn: Callable[[float], float], target: float, lo: float, hi: float,
+                     what: str) -> float:
     """Root of ``fn(t) = target`` for ``fn`` increasing on ``[lo, hi]``, else ValueError(what)."""
     f_lo, f_hi = fn(lo) - target, fn(hi) - target
     if not (math.isfinite(f_lo) and math.isfinite(f_hi)) or f_lo > 0.0 or f_hi < 0.0:
@@ -72,7 +76,8 @@ def solve_increasing(fn, target: float, lo: float, hi: float, what: str) -> floa
     return optimize.brentq(lambda t: fn(t) - target, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
 
 
-def solve_on_grid(fn, target: float, grid, what: str) -> float:
+def solve_on_grid(fn: Callable[[float], float], target: float, grid: Iterable[float],
+                  what: str) -> float:
     """A root of ``fn(t) = target`` bracketed by a sign change between neighbours of ``grid``.
 
     For functions that are monotone where defined but undefined (NaN) near the grid's ends,
@@ -99,20 +104,22 @@ class Elicitable:
 
     __slots__ = ()
     _elicit_extra: tuple[str, ...] = ()
+    family: ClassVar[str]  # from the Distribution it is mixed into
 
     @classmethod
-    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float, **extra):
+    def _from_two_quantiles(cls, *args: Any, **kwargs: Any) -> Self:
+        """``(q1, x1, q2, x2, **extra)`` -> the member of the family (each family's own)."""
         raise NotImplementedError
 
     @classmethod
-    def from_quantiles(cls, **quantiles):
+    def from_quantiles(cls, **quantiles: float) -> Self:
         """The member of the family with the two given quantiles, e.g. ``p10=4.0, p90=12.0``."""
         extra = {k: quantiles.pop(k) for k in cls._elicit_extra if k in quantiles}
         q1, x1, q2, x2 = parse_quantiles(cls.family, quantiles)
         return cls._from_two_quantiles(q1, x1, q2, x2, **extra)
 
     @classmethod
-    def from_interval(cls, *interval, confidence=0.9, **extra):
+    def from_interval(cls, *interval: float, confidence: float = 0.9, **extra: float) -> Self:
         """The member with ``P(low <= X <= high) = confidence``, equal tails either side.
 
         ``from_interval(low, high, confidence=0.9)``; families whose own parameters are called

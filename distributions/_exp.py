@@ -56,7 +56,8 @@ def _bitcast_to_double(typingctx, bits):
 @overload(_double_from_bits, inline="always")
 def _double_from_bits_jit(bits):
     if bits == types.int64:
-        return lambda bits: _bitcast_to_double(bits)
+        # numba passes typingctx itself: jitted code calls an intrinsic without it
+        return lambda bits: _bitcast_to_double(bits)  # type: ignore[call-arg]
     return None
 
 

@@ -14,14 +14,16 @@ Every jitted function in ``distributions`` and ``simcore`` is decorated with :fu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numba
 
 JIT_OPTIONS = {"cache": True, "error_model": "numpy", "fastmath": False, "nogil": True}
 
 
-def jit(fn=None, **overrides):
+def jit(fn: Callable[..., Any] | None = None, **overrides: Any) -> Any:
     """``numba.njit`` with the project policy (serial)."""
     options = {**JIT_OPTIONS, **overrides}
     if fn is None:
@@ -29,7 +31,7 @@ def jit(fn=None, **overrides):
     return numba.njit(**options)(fn)
 
 
-def pjit(fn=None, **overrides):
+def pjit(fn: Callable[..., Any] | None = None, **overrides: Any) -> Any:
     """``numba.njit(parallel=True)`` with the project policy.
 
     Use only for loops whose ``prange`` iterations write disjoint slices of ``out``;
@@ -39,7 +41,7 @@ def pjit(fn=None, **overrides):
     return jit(fn, parallel=True, **overrides)
 
 
-def parallel_map(fn, tasks) -> None:
+def parallel_map(fn: Callable[..., object], tasks: Iterable[tuple[Any, ...]]) -> None:
     """Run ``fn(*task)`` for every task on numba's thread count of Python threads.
 
     ``fn`` is a serial jitted function (``nogil=True`` by the policy above), so the threads run

@@ -8,6 +8,8 @@ scipy: ``beta(a, b, loc=low, scale=high - low)``. Kernel: a verified inverse-CDF
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, Self
 
 import numpy as np
 from scipy import special, stats
@@ -35,7 +37,7 @@ class Beta(Elicitable, TabulatedDistribution):
         _check_bounds(self)
 
     @classmethod
-    def from_mean_sd(cls, mean, sd, low=0.0, high=1.0) -> Beta:
+    def from_mean_sd(cls, mean: float, sd: float, low: float = 0.0, high: float = 1.0) -> Beta:
         """The Beta on ``[low, high]`` with the given mean and standard deviation."""
         m = check_real(cls.family, "mean", mean)
         s = check_real(cls.family, "sd", sd)
@@ -59,7 +61,8 @@ class Beta(Elicitable, TabulatedDistribution):
         return cls(a=mu * k, b=(1.0 - mu) * k, low=lo, high=hi)
 
     @classmethod
-    def _from_two_quantiles(cls, q1, x1, q2, x2, low=0.0, high=1.0):
+    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float, low: float = 0.0,
+                            high: float = 1.0) -> Self:
         lo = check_real(cls.family, "low", low)
         hi = check_real(cls.family, "high", high)
         if not (lo < x1 and x2 < hi):
@@ -71,15 +74,15 @@ class Beta(Elicitable, TabulatedDistribution):
         a, b = _beta_from_quantiles(q1, y1, q2, y2, cls.family)
         return cls(a=a, b=b, low=lo, high=hi)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
-    def _standard(self):
+    def _standard(self) -> tuple[Callable, Callable, Callable]:
         a, b = self.a, self.b
         return (lambda u: special.betaincinv(a, b, u), lambda q: special.betainccinv(a, b, q),
                 lambda x: stats.beta.logpdf(x, a, b))
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.low, self.high - self.low, self.a, self.b, 0.0, 0.0,
                          self.low, self.high])
 
@@ -94,7 +97,8 @@ class Beta(Elicitable, TabulatedDistribution):
         return self.low, self.high
 
 
-def _beta_from_quantiles(q1, y1, q2, y2, family):
+def _beta_from_quantiles(q1: float, y1: float, q2: float, y2: float,
+                         family: str) -> tuple[float, float]:
     """Shapes ``(a, b)`` of the standard Beta with quantiles ``y1`` at ``q1`` and ``y2`` at ``q2``.
 
     Nested 1-d root finding in log-shape: for a given ``log a``, ``b`` is fixed by the first
@@ -104,14 +108,14 @@ def _beta_from_quantiles(q1, y1, q2, y2, family):
     """
     lo_log, hi_log = math.log(1e-3), math.log(1e7)
 
-    def b_for(log_a):
+    def b_for(log_a: float) -> float:
         a = math.exp(log_a)
         return math.exp(solve_increasing(
             lambda t: -special.betaincinv(a, math.exp(t), q1), -y1, lo_log, hi_log,
             f"{family}: no b for a={a:g}",
         ))
 
-    def q2_quantile(log_a):
+    def q2_quantile(log_a: float) -> float:
         try:
             return special.betaincinv(math.exp(log_a), b_for(log_a), q2)
         except ValueError:

@@ -6,7 +6,10 @@ scipy has no degenerate continuous distribution; ``to_scipy()`` is the one-point
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from . import _kernel
@@ -19,22 +22,28 @@ class Constant(Distribution):
     params = (Param("value"),)
     __slots__ = ()
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.rv_discrete(name="constant", values=([self.value], [1.0]))()
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.value])
 
-    def cdf(self, x):
+    @overload
+    def cdf(self, x: float) -> float: ...
+    @overload
+    def cdf(self, x: ArrayLike) -> np.ndarray: ...
+    def cdf(self, x: ArrayLike) -> np.ndarray | float:
         """Step function: 0 below ``value``, 1 from ``value`` on."""
-        x = np.asarray(x, dtype=np.float64)
-        out = (x >= self.value).astype(np.float64)
+        out = (np.asarray(x, dtype=np.float64) >= self.value).astype(np.float64)
         return out[()] if out.ndim == 0 else out
 
-    def pmf(self, x):
+    @overload
+    def pmf(self, x: float) -> float: ...
+    @overload
+    def pmf(self, x: ArrayLike) -> np.ndarray: ...
+    def pmf(self, x: ArrayLike) -> np.ndarray | float:
         """1 at ``value``, 0 elsewhere (a point mass has no density)."""
-        x = np.asarray(x, dtype=np.float64)
-        out = (x == self.value).astype(np.float64)
+        out = (np.asarray(x, dtype=np.float64) == self.value).astype(np.float64)
         return out[()] if out.ndim == 0 else out
 
     pdf = pmf

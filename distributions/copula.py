@@ -42,15 +42,20 @@ import functools
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import interpolate, special
 
 from . import _special, streams
 from ._kernel import ndtr, ndtri
 from ._nearest import nearest_correlation
 from ._numba import jit
+
+if TYPE_CHECKING:
+    from .streams import SeedLike
 
 __all__ = [
     "validate_correlation",
@@ -86,13 +91,13 @@ _c_stdtr = _special._bind("stdtr", 2)
 
 
 @jit
-def stdtr(df, t):
+def stdtr(df: float, t: float) -> float:
     """Student-t CDF ``t_df.cdf(t)`` (scipy's ``stdtr``), callable from numba code."""
     return _c_stdtr(df, t, 0)
 
 
 @jit
-def chi2_ppf(df, u):
+def chi2_ppf(df: float, u: float) -> float:
     """``chi2(df).ppf(u)`` for ``u`` in (0, 1), accurate in both tails, callable from numba.
 
     Lower half via the inverse regularised lower incomplete gamma, upper half via the upper one
@@ -105,7 +110,7 @@ def chi2_ppf(df, u):
 
 # --- kernels -----------------------------------------------------------------------------------
 @jit
-def correlate_row(L, z_in, z_out):
+def correlate_row(L: np.ndarray, z_in: np.ndarray, z_out: np.ndarray) -> None:
     """Gaussian copula on one path: ``z_out = L @ z_in``.
 
     ``L``: float64[d, d] lower-triangular factor; ``z_in``: float64[d] independent standard
@@ -122,7 +127,7 @@ def correlate_row(L, z_in, z_out):
 
 
 @jit
-def t_to_z(df, t):
+def t_to_z(df: float, t: float) -> float:
     """``ndtri(t_df.cdf(t))``: a Student-t variate as a z-space (standard normal) score.
 
     Computed on the tail side: ``v = ndtri(t_df.cdf(-|t|))``, then ``-v`` for ``t > 0``.
@@ -132,7 +137,8 @@ def t_to_z(df, t):
 
 
 @jit
-def t_correlate_row(L, df, z_in, w, x_out):
+def t_correlate_row(L: np.ndarray, df: float, z_in: np.ndarray, w: float,
+                    x_out: np.ndarray) -> None:
     """Student-t copula on one path, in z-space.
 
     ``L``: float64[d, d] lower-triangular factor; ``df``: float64 degrees of freedom;
@@ -147,39 +153,40 @@ def t_correlate_row(L, df, z_in, w, x_out):
 
 
 @jit
-def _correlate_rows(L, z, out):
+def _correlate_rows(L: np.ndarray, z: np.ndarray, out: np.ndarray) -> None:
     """``out[r] = L @ z[r]`` for float64[n, d] ``z`` and ``out``."""
     for r in range(z.shape[0]):
         correlate_row(L, z[r], out[r])
 
 
 @jit
-def _t_correlate_rows(L, df, z, w, out):
+def _t_correlate_rows(L: np.ndarray, df: float, z: np.ndarray, w: np.ndarray,
+                      out: np.ndarray) -> None:
     """``t_correlate_row`` for each row of float64[n, d] ``z`` with float64[n] ``w``."""
     for r in range(z.shape[0]):
         t_correlate_row(L, df, z[r], w[r], out[r])
 
 
 @jit
-def _ndtri_array(u, out):
+def _ndtri_array(u: np.ndarray, out: np.ndarray) -> None:
     for i in range(u.size):
         out[i] = ndtri(u[i])
 
 
 @jit
-def _ndtr_array(x, out):
+def _ndtr_array(x: np.ndarray, out: np.ndarray) -> None:
     for i in range(x.size):
         out[i] = ndtr(x[i])
 
 
 @jit
-def _chi2_ppf_array(df, u, out):
+def _chi2_ppf_array(df: float, u: np.ndarray, out: np.ndarray) -> None:
     for i in range(u.size):
         out[i] = chi2_ppf(df, u[i])
 
 
 @jit
-def _semidefinite_cholesky(a, pivot_tol, L):
+def _semidefinite_cholesky(a: np.ndarray, pivot_tol: float, L: np.ndarray) -> None:
     """Lower-triangular ``L`` with ``L L^T = a`` for a PSD float64[d, d] ``a``, no pivoting.
 
     A pivot (residual variance) ``<= pivot_tol`` means the factor is a linear combination of
@@ -206,7 +213,7 @@ def _semidefinite_cholesky(a, pivot_tol, L):
                 L[i, j] = t / ljj
 
 
-def semidefinite_cholesky(matrix: np.ndarray) -> np.ndarray:
+def semidefinite_cholesky(matrix: ArrayLike) -> np.ndarray:
     """The lower-triangular factor used by the copulas (see ``_semidefinite_cholesky``)."""
     a = np.ascontiguousarray(matrix, dtype=np.float64)
     L = np.zeros_like(a)
@@ -252,12 +259,13 @@ def _t_spearman_table(df: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=32)
-def _t_spearman_maps(df: float):
+def _t_spearman_maps(df: float) -> tuple[Callable[[np.ndarray], np.ndarray],
+                                        Callable[[np.ndarray], np.ndarray]]:
     r, rho = _t_spearman_table(df)
     return interpolate.PchipInterpolator(r, rho), interpolate.PchipInterpolator(rho, r)
 
 
-def _check_df(df) -> float:
+def _check_df(df: object) -> float:
     if isinstance(df, bool | np.bool_) or not isinstance(df, numbers.Real):
         raise TypeError(f"df={df!r} must be a real number >= 1; got {type(df).__name__}")
     x = float(df)
@@ -268,7 +276,7 @@ def _check_df(df) -> float:
     return x
 
 
-def spearman_to_pearson(rho_s, df=None):
+def spearman_to_pearson(rho_s: ArrayLike, df: float | None = None) -> np.ndarray:
     """The copula parameter r giving Spearman's rho ``rho_s`` (array-like in [-1, 1]).
 
     ``df=None``: Gaussian copula, ``r = 2 sin(pi rho_s / 6)`` (exact). ``df`` a number >= 1:
@@ -283,7 +291,7 @@ def spearman_to_pearson(rho_s, df=None):
     return np.clip(out, -1.0, 1.0)
 
 
-def pearson_to_spearman(r, df=None):
+def pearson_to_spearman(r: ArrayLike, df: float | None = None) -> np.ndarray:
     """Spearman's rho of the copula with parameter ``r``: the inverse of
     :func:`spearman_to_pearson` (Gaussian: ``(6/pi) arcsin(r/2)``)."""
     r = np.asarray(r, dtype=np.float64)
@@ -296,16 +304,17 @@ def pearson_to_spearman(r, df=None):
 
 
 # --- validation ----------------------------------------------------------------------------------
-def _pair(labels, i, j) -> str:
-    return f"({labels[i]}, {labels[j]})"
+def _pair(labels: Sequence[str], i: int | np.integer[Any], j: int | np.integer[Any]) -> str:
+    return f"({labels[int(i)]}, {labels[int(j)]})"
 
 
-def _num(x) -> str:
+def _num(x: float) -> str:
     """A matrix entry as the user would type it (shortest repr of the Python float)."""
     return repr(float(x))
 
 
-def _check_labels(labels, d: int | None, factors) -> tuple[str, ...]:
+def _check_labels(labels: object, d: int | None,
+                  factors: Sequence[str] | None) -> tuple[str, ...]:
     if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray):
         raise TypeError(f"labels={labels!r} must be a sequence of factor names (str)")
     labels = tuple(labels)
@@ -363,7 +372,8 @@ def _worst_triple(p: np.ndarray) -> tuple[float, tuple[int, int, int] | None]:
     return best, where
 
 
-def _non_psd_message(p, user, labels, kind, df, lam, vec) -> str:
+def _non_psd_message(p: np.ndarray, user: np.ndarray, labels: Sequence[str], kind: str,
+                     df: float | None, lam: float, vec: np.ndarray) -> str:
     sym = "r" if kind == "pearson" else "rho_s"
     space = (
         "" if kind == "pearson"
@@ -408,7 +418,9 @@ def _non_psd_message(p, user, labels, kind, df, lam, vec) -> str:
     )
 
 
-def _validate(matrix, labels, kind, repair, df, factors, stacklevel):
+def _validate(matrix: ArrayLike, labels: Sequence[str], kind: str, repair: str | None,
+              df: float | None, factors: Sequence[str] | None,
+              stacklevel: int) -> tuple[np.ndarray, dict[str, Any]]:
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} must be one of {KINDS}")
     if repair not in REPAIRS:
@@ -501,9 +513,9 @@ def _validate(matrix, labels, kind, repair, df, factors, stacklevel):
 
 
 def validate_correlation(
-    matrix, labels, *, kind: str = "pearson", repair: str | None = None,
+    matrix: ArrayLike, labels: Sequence[str], *, kind: str = "pearson", repair: str | None = None,
     df: float | None = None, factors: Sequence[str] | None = None,
-) -> tuple[np.ndarray, dict]:
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Check a correlation matrix and return ``(pearson_parameter float64[d, d], info)``.
 
     ``matrix``: d x d, in the order of ``labels`` (d unique non-empty names). Required:
@@ -526,7 +538,7 @@ def validate_correlation(
 
 
 # --- copulas -----------------------------------------------------------------------------------
-def _readonly(a: np.ndarray) -> np.ndarray:
+def _readonly(a: ArrayLike) -> np.ndarray:
     a = np.ascontiguousarray(a, dtype=np.float64)
     a.flags.writeable = False
     return a
@@ -536,8 +548,13 @@ class _Copula:
     """Shared frozen state: ``labels``, ``matrix`` (Pearson parameter), ``factor``, ``info``."""
 
     __slots__ = ("labels", "matrix", "factor", "info")
+    labels: tuple[str, ...]
+    matrix: np.ndarray
+    factor: np.ndarray
+    info: dict[str, Any]
 
-    def _setup(self, labels, matrix, kind, repair, df, factors):
+    def _setup(self, labels: Sequence[str], matrix: ArrayLike, kind: str, repair: str | None,
+               df: float | None, factors: Sequence[str] | None) -> None:
         p, info = _validate(matrix, labels, kind, repair, df, factors, stacklevel=4)
         L = semidefinite_cholesky(p)
         err = float(np.max(np.abs(L @ L.T - p)))
@@ -551,14 +568,14 @@ class _Copula:
         object.__setattr__(self, "factor", _readonly(L))
         object.__setattr__(self, "info", info)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead")
 
     @property
     def d(self) -> int:
         return len(self.labels)
 
-    def _check_z(self, z) -> np.ndarray:
+    def _check_z(self, z: ArrayLike) -> np.ndarray:
         z = np.asarray(z, dtype=np.float64)
         if z.ndim < 1 or z.shape[-1] != self.d:
             raise ValueError(
@@ -569,13 +586,15 @@ class _Copula:
             raise ValueError("z must be finite standard normal draws; it contains NaN or inf")
         return z
 
-    def _normals(self, ss, name, start, n_paths, year, slot) -> np.ndarray:
+    def _normals(self, ss: np.random.SeedSequence, name: str, start: int, n_paths: int,
+                 year: int, slot: int) -> np.ndarray:
         u = streams.uniforms(ss, name, start, n_paths, year, slot)
         z = np.empty_like(u)
         _ndtri_array(u, z)
         return z
 
-    def _independent(self, n_paths, seed, start, year, slot):
+    def _independent(self, n_paths: int, seed: SeedLike, start: int, year: int,
+                     slot: int) -> tuple[np.random.SeedSequence, np.ndarray]:
         if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral) or n_paths < 0:
             raise ValueError(f"n_paths={n_paths!r} must be a non-negative integer")
         ss = streams.handle_seed(seed)
@@ -584,7 +603,13 @@ class _Copula:
             z[:, i] = self._normals(ss, label, start, n_paths, year, slot)
         return ss, z
 
-    def sample(self, n_paths: int, seed, *, start: int = 0, year: int = 0, slot: int = 0):
+    def sample_z(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
+                 slot: int = 0) -> np.ndarray:
+        """z-space values float64[n_paths, d] (each copula's own)."""
+        raise NotImplementedError
+
+    def sample(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
+               slot: int = 0) -> np.ndarray:
         """Correlated uniforms, float64[n_paths, d] in the open (0, 1), columns in label order.
 
         Column ``i`` is ``Phi(x_i)`` where ``x`` is :meth:`sample_z`; paths ``start ..
@@ -595,7 +620,7 @@ class _Copula:
         _ndtr_array(x.ravel(), u.ravel())
         return np.clip(u, _U_LO, _U_HI, out=u)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(labels={list(self.labels)}, kind={self.info['kind']!r})"
 
 
@@ -611,15 +636,15 @@ class GaussianCopula(_Copula):
 
     __slots__ = ()
 
-    def __init__(self, labels, matrix, kind: str = "pearson", repair: str | None = None,
-                 factors: Sequence[str] | None = None):
+    def __init__(self, labels: Sequence[str], matrix: ArrayLike, kind: str = "pearson",
+                 repair: str | None = None, factors: Sequence[str] | None = None) -> None:
         self._setup(labels, matrix, kind, repair, None, factors)
         self.info["copula"] = "gaussian"
 
     def kernel_args(self) -> tuple[np.ndarray]:
         return (self.factor,)
 
-    def correlate(self, z) -> np.ndarray:
+    def correlate(self, z: ArrayLike) -> np.ndarray:
         """Independent standard normals ``z`` (..., d) -> correlated ones ``L z`` (..., d)."""
         z = self._check_z(z)
         flat = np.ascontiguousarray(z.reshape(-1, self.d))
@@ -627,7 +652,8 @@ class GaussianCopula(_Copula):
         _correlate_rows(self.factor, flat, out)
         return out.reshape(z.shape)
 
-    def sample_z(self, n_paths: int, seed, *, start: int = 0, year: int = 0, slot: int = 0):
+    def sample_z(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
+                 slot: int = 0) -> np.ndarray:
         """Correlated standard normals float64[n_paths, d]: ``L z`` with
         ``z[:, i] = ndtri(streams.uniforms(seed, labels[i], start, n_paths, year, slot))``."""
         _, z = self._independent(n_paths, seed, start, year, slot)
@@ -646,9 +672,12 @@ class StudentTCopula(_Copula):
     """
 
     __slots__ = ("df", "mixing_stream")
+    df: float
+    mixing_stream: str
 
-    def __init__(self, labels, matrix, df, kind: str = "pearson", repair: str | None = None,
-                 factors: Sequence[str] | None = None, mixing_stream: str = "copula.t.mixing"):
+    def __init__(self, labels: Sequence[str], matrix: ArrayLike, df: float, kind: str = "pearson",
+                 repair: str | None = None, factors: Sequence[str] | None = None,
+                 mixing_stream: str = "copula.t.mixing") -> None:
         df = _check_df(df)
         self._setup(labels, matrix, kind, repair, df, factors)
         if not isinstance(mixing_stream, str) or not mixing_stream:
@@ -664,7 +693,7 @@ class StudentTCopula(_Copula):
     def kernel_args(self) -> tuple[np.ndarray, float]:
         return (self.factor, self.df)
 
-    def chi2(self, u) -> np.ndarray:
+    def chi2(self, u: ArrayLike) -> np.ndarray:
         """``chi2(df).ppf(u)`` for uniforms ``u`` in (0, 1) (the per-path mixing draw)."""
         u = np.asarray(u, dtype=np.float64)
         if not ((u > 0.0) & (u < 1.0)).all():
@@ -674,7 +703,7 @@ class StudentTCopula(_Copula):
         _chi2_ppf_array(self.df, flat, out)
         return out.reshape(u.shape)
 
-    def correlate(self, z, w) -> np.ndarray:
+    def correlate(self, z: ArrayLike, w: ArrayLike) -> np.ndarray:
         """Independent standard normals ``z`` (..., d) and chi-square draws ``w`` (...) ->
         z-space values ``x = ndtri(t_df.cdf((L z) / sqrt(w / df)))`` (..., d)."""
         z = self._check_z(z)
@@ -690,7 +719,8 @@ class StudentTCopula(_Copula):
         _t_correlate_rows(self.factor, self.df, flat, np.ascontiguousarray(w.ravel()), out)
         return out.reshape(z.shape)
 
-    def sample_z(self, n_paths: int, seed, *, start: int = 0, year: int = 0, slot: int = 0):
+    def sample_z(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
+                 slot: int = 0) -> np.ndarray:
         """z-space values float64[n_paths, d]: :meth:`correlate` of the labels' normals and
         ``w = chi2_ppf(df, streams.uniforms(seed, mixing_stream, start, n_paths, year, slot))``."""
         ss, z = self._independent(n_paths, seed, start, year, slot)

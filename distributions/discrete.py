@@ -14,8 +14,10 @@ measure), also available as ``pmf``.
 from __future__ import annotations
 
 import math
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from . import _kernel
@@ -30,13 +32,17 @@ class Bernoulli(Distribution):
     params = (Param("p", low=0.0, high=1.0, low_closed=True, high_closed=True),)
     __slots__ = ()
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.bernoulli(self.p)
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.p, 1.0 - self.p])
 
-    def pmf(self, x):
+    @overload
+    def pmf(self, x: float) -> float: ...
+    @overload
+    def pmf(self, x: ArrayLike) -> np.ndarray: ...
+    def pmf(self, x: ArrayLike) -> np.ndarray | float:
         return self.to_scipy().pmf(x)
 
     pdf = pmf
@@ -57,7 +63,7 @@ class Poisson(Distribution):
     params = (Param("mu", low=0.0),)
     __slots__ = ()
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.poisson(self.mu)
 
     def _table(self) -> np.ndarray | None:
@@ -65,13 +71,17 @@ class Poisson(Distribution):
             self._cache["table"] = _poisson_cdf_table(self.mu)
         return None if self._cache["table"] is None else self._cache["table"][1]
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         if self._table() is None:
             return np.array([self.mu, 0.0, 0.0])
         k_lo, table = self._cache["table"]
         return np.array([self.mu, k_lo, table.shape[0]])
 
-    def pmf(self, x):
+    @overload
+    def pmf(self, x: float) -> float: ...
+    @overload
+    def pmf(self, x: ArrayLike) -> np.ndarray: ...
+    def pmf(self, x: ArrayLike) -> np.ndarray | float:
         return self.to_scipy().pmf(x)
 
     pdf = pmf

@@ -8,7 +8,10 @@ become atoms. Kernel params ``[n]``; the sorted data are the kernel table's colu
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from . import _kernel
@@ -21,31 +24,31 @@ class Empirical(Distribution):
     params = ()
     __slots__ = ()
 
-    def __init__(self, data):
+    def __init__(self, data: ArrayLike) -> None:
         object.__setattr__(self, "_values", {"data": _check_data(self.family, data)})
         object.__setattr__(self, "_cache", {})
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and np.array_equal(self.data, other.data)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.family, self.data.tobytes()))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         d = self.data
         return (f"{self.family}(n={d.size}, min={d[0]:g}, median={np.median(d):g}, "
                 f"max={d[-1]:g})")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"family": self.family, "data": self.data.tolist()}
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return EmpiricalGen(self.data)()
 
     def _table(self) -> np.ndarray:
         return np.column_stack([self.data, np.zeros(self.data.size)])
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([float(self.data.size)])
 
     def mean(self) -> float:
@@ -61,7 +64,7 @@ class Empirical(Distribution):
         return float(self.data[0]), float(self.data[-1])
 
 
-def _check_data(family: str, data) -> np.ndarray:
+def _check_data(family: str, data: ArrayLike) -> np.ndarray:
     if isinstance(data, str | bytes):
         raise TypeError(f"{family}: data={data!r} must be a 1-d sequence of real numbers")
     arr = np.asarray(data)
@@ -96,17 +99,17 @@ def _mean_var(d: np.ndarray) -> tuple[float, float]:
 class EmpiricalGen(stats.rv_continuous):
     """scipy distribution whose ppf is ``np.quantile(data, q, method="linear")``."""
 
-    def __init__(self, data, *args, **kwargs):
+    def __init__(self, data: ArrayLike, *args: Any, **kwargs: Any) -> None:
         self._data = np.sort(np.asarray(data, dtype=np.float64))
         kwargs["a"] = self.a = self._data[0]
         kwargs["b"] = self.b = self._data[-1]
         kwargs.setdefault("name", "empirical")
         super().__init__(*args, **kwargs)
 
-    def _ppf(self, q):
+    def _ppf(self, q: np.ndarray) -> np.ndarray:
         return np.quantile(self._data, q, method="linear")
 
-    def _cdf(self, x):
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
         d = self._data
         n = d.size
         # last data index at or below x: ties resolve to the top of the atom (right-continuous)
@@ -117,7 +120,7 @@ class EmpiricalGen(stats.rv_continuous):
             frac = np.where(gap > 0.0, (x - lo) / gap, 1.0)
         return np.clip((k + np.clip(frac, 0.0, 1.0)) / (n - 1), 0.0, 1.0)
 
-    def _pdf(self, x):
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
         d = self._data
         n = d.size
         k = np.searchsorted(d, x, side="right") - 1
@@ -128,11 +131,11 @@ class EmpiricalGen(stats.rv_continuous):
             dens = np.where(gap > 0.0, 1.0 / ((n - 1) * gap), 0.0)
         return np.where(inside, dens, 0.0)
 
-    def _stats(self):
+    def _stats(self) -> tuple[float, float, None, None]:
         m, v = _mean_var(self._data)
         return m, v, None, None
 
-    def _updated_ctor_param(self):
+    def _updated_ctor_param(self) -> dict[str, Any]:
         dct = super()._updated_ctor_param()
         dct["data"] = self._data
         return dct

@@ -8,6 +8,8 @@ or the exact path through ``scipy.special.gammaincinv`` (``CODE_GAMMA``); params
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, Self
 
 import numpy as np
 from scipy import special, stats
@@ -25,7 +27,7 @@ class Gamma(Elicitable, TabulatedDistribution):
     __slots__ = ()
 
     @classmethod
-    def _from_two_quantiles(cls, q1, x1, q2, x2):
+    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float) -> Self:
         if x1 <= 0.0:
             raise ValueError(
                 f"{cls.family}: quantiles must be positive (a Gamma lives on (0, inf)); "
@@ -34,7 +36,7 @@ class Gamma(Elicitable, TabulatedDistribution):
 
         # log(x2 / x1) = log(g2 / g1) with g = gammaincinv(shape, q); the ratio falls as the
         # shape grows (the coefficient of variation shrinks), hence the minus sign
-        def minus_log_ratio(log_shape):
+        def minus_log_ratio(log_shape: float) -> float:
             s = math.exp(log_shape)
             g1, g2 = special.gammaincinv(s, q1), special.gammaincinv(s, q2)
             return -(math.log(g2) - math.log(g1)) if g1 > 0.0 else math.nan
@@ -49,15 +51,15 @@ class Gamma(Elicitable, TabulatedDistribution):
         shape = math.exp(log_shape)
         return cls(shape=shape, scale=x1 / special.gammaincinv(shape, q1))
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.gamma(self.shape, scale=self.scale)
 
-    def _standard(self):
+    def _standard(self) -> tuple[Callable, Callable, Callable]:
         a = self.shape
         return (lambda u: special.gammaincinv(a, u), lambda q: special.gammainccinv(a, q),
                 lambda x: stats.gamma.logpdf(x, a))
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([0.0, self.scale, self.shape, 0.0, 0.0, 0.0, 0.0, math.inf])
 
     def mean(self) -> float:

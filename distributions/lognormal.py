@@ -7,6 +7,7 @@ scipy: ``lognorm(s=sigma, scale=exp(mu))``. Kernel params ``[mu, sigma]``; exact
 from __future__ import annotations
 
 import math
+from typing import Any, Self
 
 import numpy as np
 from scipy import stats
@@ -23,7 +24,7 @@ class LogNormal(Elicitable, Distribution):
     __slots__ = ()
 
     @classmethod
-    def from_mean_sd(cls, mean, sd) -> LogNormal:
+    def from_mean_sd(cls, mean: float, sd: float) -> LogNormal:
         """The LogNormal with the given mean and standard deviation (of X, not of log X)."""
         m = check_real(cls.family, "mean", mean)
         s = check_real(cls.family, "sd", sd)
@@ -35,7 +36,7 @@ class LogNormal(Elicitable, Distribution):
         return cls(mu=math.log(m) - 0.5 * sigma2, sigma=math.sqrt(sigma2))
 
     @classmethod
-    def _from_two_quantiles(cls, q1, x1, q2, x2):
+    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float) -> Self:
         if x1 <= 0.0:
             raise ValueError(
                 f"{cls.family}: quantiles must be positive (a LogNormal lives on (0, inf)); "
@@ -45,10 +46,10 @@ class LogNormal(Elicitable, Distribution):
         sigma = (math.log(x2) - math.log(x1)) / (z2 - z1)
         return cls(mu=math.log(x1) - sigma * z1, sigma=sigma)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.mu, self.sigma])
 
     def mean(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Self
 
 import numpy as np
 from scipy import stats
@@ -18,10 +19,10 @@ class Normal(Elicitable, Distribution):
     params = (Param("loc"), Param("scale", low=0.0))
     __slots__ = ()
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.norm(self.loc, self.scale)
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.loc, self.scale])
 
     def mean(self) -> float:
@@ -34,7 +35,7 @@ class Normal(Elicitable, Distribution):
         return -math.inf, math.inf
 
     @classmethod
-    def _from_two_quantiles(cls, q1, x1, q2, x2):
+    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float) -> Self:
         z1, z2 = _kernel.ndtri(q1), _kernel.ndtri(q2)
         scale = (x2 - x1) / (z2 - z1)
         return cls(loc=x1 - scale * z1, scale=scale)

@@ -11,6 +11,8 @@ scipy: ``beta(alpha, beta, loc=low, scale=high - low)``. Kernel as :mod:`distrib
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
@@ -36,16 +38,16 @@ class PERT(TabulatedDistribution):
         return (1.0 + self.lam * (self.mode - self.low) / width,
                 1.0 + self.lam * (self.high - self.mode) / width)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         a, b = self.shapes()
         return stats.beta(a, b, loc=self.low, scale=self.high - self.low)
 
-    def _standard(self):
+    def _standard(self) -> tuple[Callable, Callable, Callable]:
         a, b = self.shapes()
         return (lambda u: special.betaincinv(a, b, u), lambda q: special.betainccinv(a, b, q),
                 lambda x: stats.beta.logpdf(x, a, b))
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         a, b = self.shapes()
         return np.array([self.low, self.high - self.low, a, b, 0.0, 0.0, self.low, self.high])
 

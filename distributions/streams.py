@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import numbers
+from typing import Any, TypeAlias, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._numba import jit
 
@@ -51,8 +53,11 @@ _TWO_M52 = 2.0**-52
 # normal scores a run can draw (+-8.2095) and the scenario checks rely on it.
 U_MIN = 2.0**-53
 
+# what :func:`handle_seed` accepts (an int is a Python or numpy integer)
+SeedLike: TypeAlias = "int | np.integer[Any] | np.random.SeedSequence | np.random.Generator | None"
 
-def handle_seed(seed) -> np.random.SeedSequence:
+
+def handle_seed(seed: SeedLike) -> np.random.SeedSequence:
     """Coerce a user seed into a :class:`numpy.random.SeedSequence`.
 
     Accepted: a non-negative ``int`` (``0`` is a seed like any other), a ``SeedSequence``,
@@ -78,10 +83,11 @@ def handle_seed(seed) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed))
 
 
-def seed_entropy(seed) -> dict:
+def seed_entropy(seed: SeedLike) -> dict[str, Any]:
     """What the manifest records to replay a seed: ``{"entropy": int, "spawn_key": [...]}``."""
     ss = handle_seed(seed)
-    return {"entropy": int(ss.entropy), "spawn_key": [int(k) for k in ss.spawn_key]}
+    entropy = cast(int, ss.entropy)  # an int here; a sequence given by the caller raises
+    return {"entropy": int(entropy), "spawn_key": [int(k) for k in ss.spawn_key]}
 
 
 def _name_hash(name: str) -> int:
@@ -90,7 +96,7 @@ def _name_hash(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
 
-def stream_key(seed, name: str) -> np.ndarray:
+def stream_key(seed: SeedLike, name: str) -> np.ndarray:
     """The Philox key (two uint32 words, as ``uint64[2]``) of the stream called ``name``."""
     ss = handle_seed(seed)
     child = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, _name_hash(name)))
@@ -98,7 +104,8 @@ def stream_key(seed, name: str) -> np.ndarray:
 
 
 @jit(inline="always")
-def philox4x32(c0, c1, c2, c3, k0, k1):
+def philox4x32(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64,
+               k1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """Philox4x32-10 on one counter; all arguments and results are uint64 holding 32 bits."""
     for _ in range(10):
         p0 = _M0 * c0
@@ -114,14 +121,14 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 @jit(inline="always")
-def to_unit(a, b):
+def to_unit(a: np.uint64, b: np.uint64) -> float:
     """Two 32-bit words -> a double in (0, 1) with 52 random bits."""
     x = ((a & np.uint64(0xFFFFF)) << _S32) | b
     return (np.float64(x) + 0.5) * _TWO_M52
 
 
 @jit
-def uniform_pair(key, path, year, pair):
+def uniform_pair(key: np.ndarray, path: int, year: int, pair: int) -> tuple[float, float]:
     """The two uniforms of slot pair ``pair`` at ``(path, year)`` of the stream ``key``."""
     p = np.uint64(path)
     r0, r1, r2, r3 = philox4x32(
@@ -131,21 +138,23 @@ def uniform_pair(key, path, year, pair):
 
 
 @jit
-def uniform(key, path, year, slot):
+def uniform(key: np.ndarray, path: int, year: int, slot: int) -> float:
     """One uniform in (0, 1), addressed by ``(key, path, year, slot)``."""
     u0, u1 = uniform_pair(key, path, year, slot >> 1)
     return u1 if slot & 1 else u0
 
 
 @jit(inline="always")
-def counter_words(path, year, pair):
+def counter_words(path: int, year: int,
+                  pair: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """The Philox counter ``(path_lo, path_hi, year, pair)`` as four uint64 holding 32 bits."""
     p = np.uint64(path)
     return p & _MASK32, p >> _S32, np.uint64(year), np.uint64(pair)
 
 
 @jit(inline="always")
-def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
+def uniform_pairs(k0s: np.ndarray, k1s: np.ndarray, path: int, year: int, pair: int,
+                  out0: np.ndarray, out1: np.ndarray) -> None:
     """Both uniforms of slot pair ``pair`` at ``(path, year)`` for every stream ``i`` with key
     ``(k0s[i], k1s[i])``: ``out0[i]`` is slot ``2 * pair``, ``out1[i]`` slot ``2 * pair + 1``.
 
@@ -160,7 +169,8 @@ def uniform_pairs(k0s, k1s, path, year, pair, out0, out1):
 
 
 @jit
-def uniform_run(k0, k1, start, year, pair, out0, out1):
+def uniform_run(k0: np.uint64, k1: np.uint64, start: int, year: int, pair: int,
+                out0: np.ndarray, out1: np.ndarray) -> None:
     """Both uniforms of slot pair ``pair`` at ``year`` of the stream with key ``(k0, k1)`` for
     the consecutive paths ``start + i``, ``i < out0.size``: ``out0[i]`` is slot ``2 * pair``,
     ``out1[i]`` slot ``2 * pair + 1``.
@@ -176,12 +186,13 @@ def uniform_run(k0, k1, start, year, pair, out0, out1):
 
 
 @jit
-def _fill_uniforms(key, start, year, slot, out):
+def _fill_uniforms(key: np.ndarray, start: int, year: int, slot: int, out: np.ndarray) -> None:
     for i in range(out.size):
         out[i] = uniform(key, start + i, year, slot)
 
 
-def uniforms(seed, name: str, start: int, n: int, year: int = 0, slot: int = 0) -> np.ndarray:
+def uniforms(seed: SeedLike, name: str, start: int, n: int, year: int = 0,
+             slot: int = 0) -> np.ndarray:
     """Uniforms of paths ``start .. start+n-1`` for one (stream, year, slot) as a float64 array."""
     out = np.empty(int(n))
     _fill_uniforms(stream_key(seed, name), int(start), int(year), int(slot), out)
@@ -189,23 +200,27 @@ def uniforms(seed, name: str, start: int, n: int, year: int = 0, slot: int = 0) 
 
 
 # --- plain numpy reference (vectorised, no numba): used by tests and the reference model ------
-def philox4x32_numpy(c0, c1, c2, c3, k0, k1):
+def philox4x32_numpy(c0: ArrayLike, c1: ArrayLike, c2: ArrayLike, c3: ArrayLike,
+                     k0: int | np.integer[Any],
+                     k1: int | np.integer[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray]:
     """Vectorised Philox4x32-10 in numpy (uint64 arrays holding 32-bit words)."""
-    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in (c0, c1, c2, c3))
-    c0, c1, c2, c3 = np.broadcast_arrays(c0, c1, c2, c3)
-    k0, k1 = np.uint64(k0), np.uint64(k1)
+    x0, x1, x2, x3 = np.broadcast_arrays(*(np.asarray(c, dtype=np.uint64)
+                                           for c in (c0, c1, c2, c3)))
+    key0, key1 = np.uint64(k0), np.uint64(k1)
     with np.errstate(over="ignore"):
         for _ in range(10):
-            p0 = _M0 * c0
-            p1 = _M1 * c2
-            c0, c1, c2, c3 = ((p1 >> _S32) ^ c1 ^ k0, p1 & _MASK32,
-                              (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK32)
-            k0 = (k0 + _W0) & _MASK32
-            k1 = (k1 + _W1) & _MASK32
-    return c0, c1, c2, c3
+            p0 = _M0 * x0
+            p1 = _M1 * x2
+            x0, x1, x2, x3 = ((p1 >> _S32) ^ x1 ^ key0, p1 & _MASK32,
+                              (p0 >> _S32) ^ x3 ^ key1, p0 & _MASK32)
+            key0 = (key0 + _W0) & _MASK32
+            key1 = (key1 + _W1) & _MASK32
+    return x0, x1, x2, x3
 
 
-def uniforms_numpy(key, paths, year, slot) -> np.ndarray:
+def uniforms_numpy(key: np.ndarray | tuple[int, int], paths: ArrayLike, year: int,
+                   slot: int) -> np.ndarray:
     """numpy twin of :func:`uniform` for an array of paths."""
     p = np.asarray(paths, dtype=np.uint64)
     r = philox4x32_numpy(p & _MASK32, p >> _S32, np.uint64(year), np.uint64(slot >> 1), *key)

@@ -9,6 +9,8 @@ deviation for ``df > 2`` (infinite for ``1 < df <= 2``); asking for an undefined
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, Self
 
 import numpy as np
 from scipy import special, stats
@@ -28,7 +30,8 @@ class StudentT(Elicitable, TabulatedDistribution):
     _elicit_extra = ("df",)
 
     @classmethod
-    def _from_two_quantiles(cls, q1, x1, q2, x2, df=None):
+    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float,
+                            df: float | None = None) -> Self:
         if df is None:
             raise TypeError(
                 f"{cls.family}.from_quantiles/from_interval: give the degrees of freedom, "
@@ -41,15 +44,15 @@ class StudentT(Elicitable, TabulatedDistribution):
         scale = (x2 - x1) / (t2 - t1)
         return cls(df=nu, loc=x1 - scale * t1, scale=scale)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.t(self.df, loc=self.loc, scale=self.scale)
 
-    def _standard(self):
+    def _standard(self) -> tuple[Callable, Callable, Callable]:
         nu = self.df
         return (lambda u: special.stdtrit(nu, u), lambda q: -special.stdtrit(nu, q),
                 lambda x: stats.t.logpdf(x, nu))
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.loc, self.scale, self.df, 0.0, 0.0, 0.0, -math.inf, math.inf])
 
     def mean(self) -> float:

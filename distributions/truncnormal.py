@@ -15,6 +15,8 @@ without cancellation; both codes read ``loc``, ``scale`` and the clamp ``[low, h
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
@@ -63,11 +65,11 @@ class TruncatedNormal(TabulatedDistribution):
     def _ab(self) -> tuple[float, float]:
         return (self.low - self.loc) / self.scale, (self.high - self.loc) / self.scale
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         a, b = self._ab()
         return stats.truncnorm(a, b, loc=self.loc, scale=self.scale)
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         a, b = self._ab()
         return np.array([self.loc, self.scale, special.ndtr(a), special.ndtr(-b), _mass(a, b),
                          0.0, self.low, self.high])
@@ -76,19 +78,19 @@ class TruncatedNormal(TabulatedDistribution):
     # truncated normal crosses zero inside its support; there only the absolute error counts)
     _verify_atol = 1e-10
 
-    def _standard(self):
+    def _standard(self) -> tuple[Callable, Callable, Callable]:
         """The standardised inverse CDF, inverse survival function and log density, with the
         same tail-exact arithmetic as the kernel's exact path (scipy's isf cancels in tails)."""
         a, b = self._ab()
         pa, pnb, mass = special.ndtr(a), special.ndtr(-b), _mass(a, b)
 
-        def from_u(u, uc):
+        def from_u(u: np.ndarray, uc: np.ndarray) -> np.ndarray:
             v = pa + u * mass
             with np.errstate(invalid="ignore"):
                 x = np.where(v <= 0.5, special.ndtri(v), -special.ndtri(pnb + uc * mass))
             return np.clip(x, a, b)
 
-        def logpdf(x):
+        def logpdf(x: np.ndarray) -> np.ndarray:
             return -0.5 * x * x - 0.5 * math.log(2.0 * math.pi) - math.log(mass)
 
         return (lambda u: from_u(u, 1.0 - u)), (lambda q: from_u(1.0 - q, q)), logpdf

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Self
 
 import numpy as np
 from scipy import stats
@@ -17,7 +18,7 @@ from ._base import Distribution, Param
 from ._elicit import Elicitable
 
 
-def _check_bounds(dist) -> None:
+def _check_bounds(dist: Distribution) -> None:
     if not dist.low < dist.high:
         raise ValueError(f"{dist.family}: low={dist.low!r} must be below high={dist.high!r}")
     if not math.isfinite(dist.high - dist.low):
@@ -27,7 +28,7 @@ def _check_bounds(dist) -> None:
         )
 
 
-def _check_mode(dist) -> None:
+def _check_mode(dist: Distribution) -> None:
     """``low < high`` and ``low <= mode <= high`` (Triangular, PERT)."""
     _check_bounds(dist)
     if not dist.low <= dist.mode <= dist.high:
@@ -47,15 +48,15 @@ class Uniform(Elicitable, Distribution):
         _check_bounds(self)
 
     @classmethod
-    def _from_two_quantiles(cls, q1, x1, q2, x2):
+    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float) -> Self:
         width = (x2 - x1) / (q2 - q1)
         low = x1 - q1 * width
         return cls(low=low, high=low + width)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.uniform(loc=self.low, scale=self.high - self.low)
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.low, self.high])
 
     def mean(self) -> float:
@@ -80,10 +81,10 @@ class Triangular(Distribution):
     def _c(self) -> float:
         return (self.mode - self.low) / (self.high - self.low)
 
-    def to_scipy(self):
+    def to_scipy(self) -> Any:
         return stats.triang(self._c(), loc=self.low, scale=self.high - self.low)
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> np.ndarray:
         return np.array([self.low, self.high - self.low, self._c(), self.high])
 
     def mean(self) -> float:

@@ -9,6 +9,9 @@ import importlib.abc
 import importlib.util
 import sys
 import warnings
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 MOVED = {
     "simcore.scenario": "simcore.model.scenario",
@@ -38,20 +41,21 @@ MOVED = {
 
 
 class _AliasLoader(importlib.abc.Loader):
-    def __init__(self, target: str):
+    def __init__(self, target: str) -> None:
         self.target = target
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
         warnings.warn(f"{spec.name} is now {self.target}; the old name will be removed in the "
                       f"next release", DeprecationWarning, stacklevel=4)
         return importlib.import_module(self.target)
 
-    def exec_module(self, module):
+    def exec_module(self, module: ModuleType) -> None:
         pass  # already executed under its new name
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if name in MOVED:
             return importlib.util.spec_from_loader(name, _AliasLoader(MOVED[name]))
         return None

@@ -13,13 +13,14 @@ import math
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from distributions import Uniform
+from distributions import Distribution, Uniform
 
 __all__ = ["ishigami", "ishigami_inputs", "ishigami_indices"]
 
 
-def ishigami(x, a: float = 7.0, b: float = 0.1) -> np.ndarray:
+def ishigami(x: ArrayLike, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     """The Ishigami function on rows of ``x`` (m, 3): float64 (m,)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 3:
@@ -28,7 +29,7 @@ def ishigami(x, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     return s1 + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * s1
 
 
-def ishigami_inputs() -> dict:
+def ishigami_inputs() -> dict[str, Distribution]:
     """The three independent inputs, uniform on [-pi, pi], as :mod:`distributions` specs."""
     return {f"x{i}": Uniform(-math.pi, math.pi) for i in (1, 2, 3)}
 

@@ -29,14 +29,24 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, SupportsInt, TypeAlias
 
 import numpy as np
 
 from simcore.model.scenario import OUTPUTS
 
-__all__ = ["Statistic", "statistic", "output_unit"]
+if TYPE_CHECKING:
+    from simcore.model.scenario import Scenario
+    from simcore.results.result import SimulationResult
+
+__all__ = ["Statistic", "StatisticSpec", "statistic", "output_unit"]
+
+# what :func:`statistic` accepts: a Statistic, "stat output [year]", (stat, output[, year]) or
+# a callable f(result) -> float
+StatisticSpec: TypeAlias = ("Statistic | str | tuple[Any, ...] "
+                            "| Callable[[SimulationResult], float]")
 
 _PER_SHARE = ("eps", "price_ps", "price_pe", "price_dcf")
 _SIMPLE = ("mean", "median", "std", "prob_loss", "prob_above_market", "prob_below_forecast")
@@ -48,14 +58,14 @@ _WORDS = {"mean": "mean", "median": "median", "std": "std. dev. of",
           "prob_below_forecast": "P(below forecast):"}
 
 
-def output_unit(scenario, output: str) -> str:
+def output_unit(scenario: Scenario, output: str) -> str:
     """``"CNY m"`` for money lines, ``"CNY per share"`` for EPS and implied prices."""
     cur = scenario.currency or "CNY"
     base = output.split(".", 1)[0]
     return f"{cur} per share" if base in _PER_SHARE else f"{cur} m"
 
 
-def _output_names(scenario) -> list[str]:
+def _output_names(scenario: Scenario) -> list[str]:
     return list(OUTPUTS) + [f"revenue.{s}" for s in scenario.segment_names]
 
 
@@ -67,11 +77,11 @@ class Statistic:
     output: str = ""
     year: int | None = None  # calendar year; None: the final simulated year
     level: float = math.nan  # percentile / tail share in %, or the threshold of prob_below/above
-    func: Callable | None = None
+    func: Callable[[SimulationResult], float] | None = None
     name: str = ""  # label of a callable
 
     # -- evaluation -------------------------------------------------------------------------
-    def __call__(self, result) -> float:
+    def __call__(self, result: SimulationResult) -> float:
         if self.func is not None:
             return float(self.func(result))
         years = list(result.years)
@@ -110,7 +120,7 @@ class Statistic:
         cut = np.quantile(d, self.level / 100.0)
         return float(d[d <= cut].mean())
 
-    def _forecast(self, scenario, t: int) -> float:
+    def _forecast(self, scenario: Scenario, t: int) -> float:
         series = getattr(scenario.forecast, self.output, ()) if self.output in (
             "revenue", "net_profit_attributable", "eps") else ()
         if t >= len(series):
@@ -119,7 +129,7 @@ class Statistic:
         return float(series[t])
 
     # -- description ------------------------------------------------------------------------
-    def label(self, years=None) -> str:
+    def label(self, years: Sequence[int] | None = None) -> str:
         """E.g. ``"median net profit attributable, 2027"``."""
         if self.func is not None:
             return self.name
@@ -137,7 +147,7 @@ class Statistic:
         year = self.year if self.year is not None else (years[-1] if years else "final year")
         return f"{head} {what}, {year}"
 
-    def unit(self, scenario) -> str:
+    def unit(self, scenario: Scenario) -> str:
         if self.func is not None:
             return ""
         if self.kind.startswith("prob"):
@@ -149,7 +159,7 @@ class Statistic:
         return self.func is None and self.kind.startswith("prob")
 
 
-def statistic(spec, scenario=None) -> Statistic:
+def statistic(spec: StatisticSpec, scenario: Scenario | None = None) -> Statistic:
     """A :class:`Statistic` from a tuple, a string, a callable or a Statistic (see the module
     docstring); with ``scenario`` the output and year are checked against it."""
     if isinstance(spec, Statistic):
@@ -174,7 +184,8 @@ def statistic(spec, scenario=None) -> Statistic:
     return st
 
 
-def _parse(spec, stat, output, year=None) -> Statistic:
+def _parse(spec: object, stat: object, output: object,
+           year: SupportsInt | str | None = None) -> Statistic:
     if not isinstance(stat, str) or not isinstance(output, str):
         raise ValueError(f"statistic={spec!r}: stat and output must be strings")
     if year is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from distributions import Constant
 from simcore.analysis import ANALYSIS_PATHS
 from simcore.analysis import sensitivity as sa
 from simcore.analysis import stress as st
+
+if TYPE_CHECKING:
+    from simcore.results.result import SimulationResult
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,14 @@ class PackAnalyses:
     n_paths: int = ANALYSIS_PATHS  # paths per run of each analysis
 
 
-def run_seed(result) -> np.random.SeedSequence:
+def run_seed(result: SimulationResult) -> np.random.SeedSequence:
     """The seed of ``result``'s run, from its manifest, as a SeedSequence."""
     m = result.manifest.get("seed") or {}
     return np.random.SeedSequence(m.get("entropy"), spawn_key=tuple(m.get("spawn_key", ())))
 
 
-def pack_analyses(result, *, n_paths: int = ANALYSIS_PATHS, sobol_n: int | None = None,
+def pack_analyses(result: SimulationResult, *, n_paths: int = ANALYSIS_PATHS,
+                  sobol_n: int | None = None,
                   say: Callable[[str], None] | None = None) -> PackAnalyses:
     """Run the analyses of the pack's sensitivity pages for ``result`` (with its scenario and
     seed, ``min(n_paths, result.n_paths)`` paths per run); ``say(message)`` is told what runs
@@ -53,7 +58,9 @@ def pack_analyses(result, *, n_paths: int = ANALYSIS_PATHS, sobol_n: int | None 
     enabled = [s for s in sc.shocks if s.enabled]
     say(f"tornado of median net profit: {2 * n_random + 1} runs of {n:,} paths")
     tornado = sa.tornado(sc, ("median", "net_profit_attributable"), n_paths=n, seed=seed)
-    attribution = stresses = sobol = None
+    attribution: st.Attribution | None = None
+    stresses: pd.DataFrame | None = None
+    sobol: pd.DataFrame | None = None
     if enabled:
         say(f"attribution of {len(enabled)} named risks: {2 ** len(enabled)} runs of {n:,} paths")
         attribution = st.attribution(sc, n_paths=n, seed=seed)

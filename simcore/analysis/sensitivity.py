@@ -19,15 +19,17 @@ Every function returns a pandas DataFrame whose ``attrs`` carry what a chart nee
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from distributions import Constant
-from distributions.streams import seed_entropy
-from simcore.analysis.measures import statistic
+from distributions.streams import SeedLike, seed_entropy
+from simcore.analysis.measures import StatisticSpec, statistic
 from simcore.analysis.sobol import (
     INDEPENDENCE_NOTE,
     default_groups,
@@ -39,6 +41,9 @@ from simcore.analysis.sobol import (
 from simcore.engine.core import DEFAULT_SEED, simulate
 from simcore.engine.run_options import RunOptions
 from simcore.model.scenario import Scenario
+
+if TYPE_CHECKING:
+    from simcore.results.result import SimulationResult
 
 __all__ = [
     "INDEPENDENCE_NOTE",
@@ -56,7 +61,7 @@ __all__ = [
 SPIDER_LEVELS = (0.10, 0.25, 0.50, 0.75, 0.90)
 
 
-def _default(scenario):
+def _default(scenario: Scenario | None) -> Scenario:
     if scenario is None:
         from simcore.io.scenario_file import default_scenario
 
@@ -67,7 +72,8 @@ def _default(scenario):
     return scenario
 
 
-def run_seed(scenario: Scenario, n_paths, seed, sampling: str):
+def run_seed(scenario: Scenario, n_paths: int, seed: SeedLike,
+             sampling: str) -> np.random.SeedSequence:
     """Check an analysis's run arguments once (:class:`RunOptions`, memory included) and
     resolve the seed that every run of the analysis reuses, before any run starts."""
     opts = RunOptions.checked(n_paths, seed, sampling=sampling)
@@ -75,7 +81,8 @@ def run_seed(scenario: Scenario, n_paths, seed, sampling: str):
     return opts.seed_sequence()
 
 
-def run_meta(scenario: Scenario, n_paths: int, ss, sampling: str, **extra) -> dict:
+def run_meta(scenario: Scenario, n_paths: int, ss: np.random.SeedSequence, sampling: str,
+             **extra: Any) -> dict[str, Any]:
     """The ``attrs`` every analysis carries: scenario, ticker, currency, paths, seed."""
     return {"scenario": scenario.name, "ticker": scenario.ticker, "currency": scenario.currency,
             "source": scenario.source, "n_paths": n_paths, "seed": seed_entropy(ss),
@@ -93,12 +100,12 @@ def pin_driver(scenario: Scenario, name: str, q: float) -> Scenario:
                                            for x in scenario.drivers))
 
 
-def _factors(scenario: Scenario, factors) -> list[str]:
+def _factors(scenario: Scenario, factors: str | Iterable[str] | None) -> list[str]:
     random = [d.name for d in scenario.drivers if not isinstance(d.dist, Constant)]
     if factors is None:
         return random
     names = [d.name for d in scenario.drivers]
-    out = []
+    out: list[str] = []
     for f in [factors] if isinstance(factors, str) else factors:
         if f not in names:
             raise ValueError(f"factor {f!r} is not a driver of {scenario.name!r}; allowed "
@@ -107,8 +114,10 @@ def _factors(scenario: Scenario, factors) -> list[str]:
     return out
 
 
-def one_at_a_time(scenario: Scenario | None, stat, *, factors=None, levels=SPIDER_LEVELS,
-                  n_paths: int = 20_000, seed=DEFAULT_SEED, sampling: str = "mc") -> pd.DataFrame:
+def one_at_a_time(scenario: Scenario | None, stat: StatisticSpec, *,
+                  factors: str | Iterable[str] | None = None,
+                  levels: Iterable[float] = SPIDER_LEVELS, n_paths: int = 20_000,
+                  seed: SeedLike = DEFAULT_SEED, sampling: str = "mc") -> pd.DataFrame:
     """The statistic with each driver pinned at each quantile level, others unchanged.
 
     Returns a DataFrame indexed by (factor, level) with ``input`` (the pinned quantile of the
@@ -124,11 +133,12 @@ def one_at_a_time(scenario: Scenario | None, stat, *, factors=None, levels=SPIDE
     names = _factors(sc, factors)
     ss = run_seed(sc, n_paths, seed, sampling)  # every run below uses the same streams
 
-    def run(s):
+    def run(s: Scenario) -> float:
         return st(simulate(s, n_paths, seed=ss, sampling=sampling))
 
     base = run(sc)
-    rows, index = [], []
+    rows: list[tuple[float, float]] = []  # (input, value)
+    index: list[tuple[str, float]] = []  # (factor, level)
     for name in names:
         dist = sc.driver(name).dist
         for q in levels:
@@ -142,8 +152,9 @@ def one_at_a_time(scenario: Scenario | None, stat, *, factors=None, levels=SPIDE
     return df
 
 
-def tornado(scenario: Scenario | None, stat, *, factors=None, low: float = 0.10,
-            high: float = 0.90, n_paths: int = 20_000, seed=DEFAULT_SEED,
+def tornado(scenario: Scenario | None, stat: StatisticSpec, *,
+            factors: str | Iterable[str] | None = None, low: float = 0.10, high: float = 0.90,
+            n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED,
             sampling: str = "mc") -> pd.DataFrame:
     """Swing of a statistic as each driver moves from its ``low`` to its ``high`` quantile.
 
@@ -164,12 +175,15 @@ def tornado(scenario: Scenario | None, stat, *, factors=None, low: float = 0.10,
     order = np.argsort(-np.abs(df["swing"].to_numpy()), kind="stable")
     df = df.iloc[order]
     df.index.name = "factor"
-    df.attrs.update(oat.attrs, low=float(low), high=float(high))
+    df.attrs.update(oat.attrs)
+    df.attrs.update(low=float(low), high=float(high))
     return df
 
 
-def spider(scenario: Scenario | None, stat, *, factors=None, levels=SPIDER_LEVELS,
-           n_paths: int = 20_000, seed=DEFAULT_SEED, sampling: str = "mc") -> pd.DataFrame:
+def spider(scenario: Scenario | None, stat: StatisticSpec, *,
+           factors: str | Iterable[str] | None = None, levels: Iterable[float] = SPIDER_LEVELS,
+           n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED,
+           sampling: str = "mc") -> pd.DataFrame:
     """The statistic at 5 (or ``levels``) quantiles of each driver: rows are drivers (sorted by
     their range), columns the levels; ``attrs["inputs"]`` holds the pinned input values."""
     oat = one_at_a_time(scenario, stat, factors=factors, levels=levels, n_paths=n_paths,
@@ -178,8 +192,8 @@ def spider(scenario: Scenario | None, stat, *, factors=None, levels=SPIDER_LEVEL
     wide = wide.loc[list(dict.fromkeys(oat.index.get_level_values("factor")))]
     spread = (wide.max(axis=1) - wide.min(axis=1)).to_numpy()
     wide = wide.iloc[np.argsort(-spread, kind="stable")]
-    wide.attrs.update(oat.attrs,
-                      inputs={f: oat.loc[f, "input"].tolist() for f in wide.index})
+    wide.attrs.update(oat.attrs)
+    wide.attrs.update(inputs={f: oat.loc[f, "input"].tolist() for f in wide.index})
     return wide
 
 
@@ -201,7 +215,8 @@ def _corr_cols(rx: np.ndarray, ry: np.ndarray) -> np.ndarray:
     return out
 
 
-def rank_correlation(result, outputs=("net_profit_attributable",), *,
+def rank_correlation(result: SimulationResult,
+                     outputs: str | Iterable[str] = ("net_profit_attributable",), *,
                      inputs: str = "cumulative") -> pd.DataFrame:
     """Spearman rank correlation and contribution to variance of each input, per output and year.
 
@@ -216,18 +231,20 @@ def rank_correlation(result, outputs=("net_profit_attributable",), *,
     ``contribution`` (squared rank correlations normalised to sum to 1 over the inputs;
     the sign is that of ``spearman``) and ``n_used``.
     """
-    if getattr(result, "draws", None) is None:
+    draws = getattr(result, "draws", None)
+    if draws is None:
         raise ValueError("result has no stored draws; run simulate(..., keep_draws=True)")
     if inputs not in ("cumulative", "same"):
         raise ValueError(f"inputs={inputs!r} must be 'cumulative' or 'same'")
     outputs = [outputs] if isinstance(outputs, str) else list(outputs)
     sc = result.scenario
-    drivers = {n: x for n, x in result.draws["drivers"].items()
+    drivers = {n: x for n, x in draws["drivers"].items()
                if not isinstance(sc.driver(n).dist, Constant)}
-    shocks = {f"shock.{n}": x for n, x in result.draws["severity"].items()
+    shocks = {f"shock.{n}": x for n, x in draws["severity"].items()
               if sc.shock(n).enabled}
     names = list(drivers) + list(shocks)
-    rows, index = [], []
+    rows: list[tuple[int, int, tuple[float, float, int]]] = []  # (output, year, values)
+    index: list[tuple[str, int, str]] = []
     for t, year in enumerate(result.years):
         if inputs == "same":
             cols = [x[:, t] for x in drivers.values()] + [x[:, t] for x in shocks.values()]

@@ -18,18 +18,24 @@ from __future__ import annotations
 
 import fnmatch
 import numbers
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from SALib.analyze import sobol as salib_analyze
 from SALib.sample import sobol as salib_sample
 
 from distributions import Distribution
 from distributions.kernels import CODE_CONSTANT
-from distributions.streams import handle_seed, seed_entropy
+from distributions.streams import SeedLike, handle_seed, seed_entropy
 from simcore.engine.core import DEFAULT_SEED, design_columns, evaluate_uniforms
 from simcore.model.equations import shock_schedule
 from simcore.model.scenario import Scenario
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["sobol_indices", "sobol_analysis", "default_groups", "model_factors"]
 
@@ -45,7 +51,7 @@ INDEPENDENCE_NOTE = (
 
 
 # -- validation ------------------------------------------------------------------------------------
-def _check_n(n) -> int:
+def _check_n(n: int) -> int:
     if isinstance(n, bool | np.bool_) or not isinstance(n, numbers.Integral) or n < 1 or (
             int(n) & (int(n) - 1)):
         raise ValueError(f"n={n!r} must be a positive power of two (e.g. 1024 or 2**13): the "
@@ -54,7 +60,7 @@ def _check_n(n) -> int:
     return int(n)
 
 
-def _check_conf(conf_level, n_boot) -> tuple[float, int]:
+def _check_conf(conf_level: float, n_boot: int) -> tuple[float, int]:
     if not isinstance(conf_level, numbers.Real) or not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level={conf_level!r} must be a number in (0, 1)")
     if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 2:
@@ -62,7 +68,8 @@ def _check_conf(conf_level, n_boot) -> tuple[float, int]:
     return float(conf_level), int(n_boot)
 
 
-def _resolve_groups(names: list[str], groups) -> tuple[list[str], dict[str, list[str]]]:
+def _resolve_groups(names: list[str],
+                    groups: dict[str, Any] | None) -> tuple[list[str], dict[str, list[str]]]:
     """Group label of every name, and each group's members (in order of first appearance).
 
     ``groups`` maps a group name to names or ``fnmatch`` patterns (``"growth.*"``); a name in no
@@ -95,7 +102,7 @@ def _resolve_groups(names: list[str], groups) -> tuple[list[str], dict[str, list
     return labels, members
 
 
-def ordered_index(tuples, names) -> pd.MultiIndex:
+def ordered_index(tuples: Iterable[tuple[Any, ...]], names: list[str]) -> pd.MultiIndex:
     """A MultiIndex whose levels keep the order of first appearance (not sorted), so that
     ``.loc`` on it stays fast and warning-free while rows keep their natural order."""
     tuples = list(tuples)
@@ -106,7 +113,7 @@ def ordered_index(tuples, names) -> pd.MultiIndex:
 
 
 # -- the estimator ---------------------------------------------------------------------------------
-def _seeds(seed):
+def _seeds(seed: SeedLike) -> tuple[np.random.SeedSequence, np.random.Generator, int]:
     ss = handle_seed(seed)
     # children addressed like streams (SeedSequence.spawn would mutate a caller's sequence)
     a, b = (np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 0x50B0, i))
@@ -115,7 +122,8 @@ def _seeds(seed):
     return ss, np.random.default_rng(a), int(b.generate_state(1, np.uint32)[0]) + 1
 
 
-def _design(var_groups: list[str], n: int, rng) -> tuple[np.ndarray, dict]:
+def _design(var_groups: list[str], n: int,
+            rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
     """SALib problem over uniforms and its Saltelli design (rows n * (G + 2)), inside (0, 1)."""
     d = len(var_groups)
     G = len(dict.fromkeys(var_groups))
@@ -130,7 +138,8 @@ def _design(var_groups: list[str], n: int, rng) -> tuple[np.ndarray, dict]:
     return X, problem
 
 
-def _analyze(problem, Y: np.ndarray, n_boot: int, conf_level: float, seed: int) -> np.ndarray:
+def _analyze(problem: dict[str, Any], Y: np.ndarray, n_boot: int, conf_level: float,
+             seed: int) -> np.ndarray:
     """(G, 4) S1, S1_conf, ST, ST_conf of one output; exactly 0 for a constant output."""
     G = len(dict.fromkeys(problem.get("groups", problem["names"])))
     if np.ptp(Y) == 0.0:  # no variance to apportion: SALib would divide 0 by 0
@@ -140,7 +149,7 @@ def _analyze(problem, Y: np.ndarray, n_boot: int, conf_level: float, seed: int) 
     return np.column_stack([S["S1"], S["S1_conf"], S["ST"], S["ST_conf"]])
 
 
-def _check_outputs(Y, rows: int) -> np.ndarray:
+def _check_outputs(Y: ArrayLike, rows: int) -> np.ndarray:
     Y = np.asarray(Y, dtype=np.float64)
     if Y.ndim == 1:
         Y = Y[:, None]
@@ -158,9 +167,10 @@ def _check_outputs(Y, rows: int) -> np.ndarray:
     return Y
 
 
-def sobol_indices(func, inputs: dict, n: int, seed=DEFAULT_SEED, groups=None,
+def sobol_indices(func: Callable[[np.ndarray], ArrayLike], inputs: dict[str, Distribution],
+                  n: int, seed: SeedLike = DEFAULT_SEED, groups: dict[str, Any] | None = None,
                   conf_level: float = 0.95, n_boot: int = 100,
-                  output_names=None) -> pd.DataFrame:
+                  output_names: Iterable[str] | None = None) -> pd.DataFrame:
     """First-order and total Sobol' indices of ``func`` over independent ``inputs``.
 
     Parameters
@@ -246,7 +256,7 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
                  "valuation": ["multiple.*", "wacc", "terminal_growth"]})
     spec.update({f"{s.name} shock": [f"shock.{s.name}"] for s in scenario.shocks})
     spec["copula mixing"] = ["copula.mixing"]
-    out = {}
+    out: dict[str, list[str]] = {}
     for g, pats in spec.items():
         hit = [f for f in factors if any(fnmatch.fnmatchcase(f, p) for p in pats)]
         if hit:
@@ -255,8 +265,10 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
-                   outputs=("net_profit_attributable",), groups=None, seed=DEFAULT_SEED,
-                   conf_level: float = 0.95, n_boot: int = 100, client=None) -> pd.DataFrame:
+                   outputs: str | Iterable[str] = ("net_profit_attributable",),
+                   groups: Literal["default"] | dict[str, Any] | None = None,
+                   seed: SeedLike = DEFAULT_SEED, conf_level: float = 0.95, n_boot: int = 100,
+                   client: Client | None = None) -> pd.DataFrame:
     """Sobol' indices of the company model's outputs, per year, for single factors or groups.
 
     Parameters
@@ -298,7 +310,7 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
     H = scenario.horizon
     width = len(cols) // H
 
-    def factor(kind, name):
+    def factor(kind: str, name: str) -> str:
         if kind == "driver":
             return name
         return "copula.mixing" if kind == "copula.mixing" else f"shock.{name}"
@@ -318,7 +330,7 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
         result = evaluate_design(client, scenario, u.reshape(-1, H, width))
     del u
     index = list(dict.fromkeys(var_groups))
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for out in outputs:
         Y = result[out]
         nan = int(np.isnan(Y).sum())

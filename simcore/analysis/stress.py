@@ -21,17 +21,24 @@ import itertools
 import math
 import operator
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from simcore.analysis.measures import Statistic, statistic
+from distributions.streams import SeedLike
+from simcore.analysis.measures import Statistic, StatisticSpec, statistic
 from simcore.analysis.sensitivity import _default, run_meta, run_seed
 from simcore.engine.core import DEFAULT_SEED, simulate
 from simcore.model.scenario import Forced, Scenario, Stress, StressForce, StressShift
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from simcore.results.result import SimulationResult
 
 __all__ = [
     "ATTRIBUTION_METRICS",
@@ -91,19 +98,22 @@ def apply_stress(scenario: Scenario, stress: str | Stress) -> Scenario:
     return replace(scenario, shocks=tuple(shocks.values()), drivers=tuple(drivers.values()))
 
 
-def _stat_columns(statistics, sc) -> dict[str, Statistic]:
+def _stat_columns(statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec],
+                  sc: Scenario) -> dict[str, Statistic]:
     if isinstance(statistics, dict):
         return {str(k): statistic(v, sc) for k, v in statistics.items()}
-    out = {}
+    out: dict[str, Statistic] = {}
     for spec in statistics:
         st = statistic(spec, sc)
         out[st.label(sc.years)] = st
     return out
 
 
-def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
-                     statistics=STRESS_STATISTICS, n_paths: int = 20_000, seed=DEFAULT_SEED,
-                     sampling: str = "mc", client=None) -> pd.DataFrame:
+def compare_stresses(scenario: Scenario | None = None,
+                     stresses: Iterable[str | Stress] | None = None, *,
+                     statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec]
+                     = STRESS_STATISTICS, n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED,
+                     sampling: str = "mc", client: Client | None = None) -> pd.DataFrame:
     """The base run and each stress scenario side by side.
 
     ``stresses``: names or :class:`~simcore.model.scenario.Stress` objects (default: every stress
@@ -126,6 +136,7 @@ def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
     ss = run_seed(sc, n_paths, seed, sampling)
     runs = [("base", sc, "the scenario as it stands")] + [
         (st.name, apply_stress(sc, st), st.rationale) for st in chosen]
+    results: Iterable[SimulationResult]
     if client is None:
         results = (simulate(s, n_paths, seed=ss, sampling=sampling) for _n, s, _r in runs)
     else:
@@ -133,7 +144,9 @@ def compare_stresses(scenario: Scenario | None = None, stresses=None, *,
 
         results = map_scenarios(client, [s for _n, s, _r in runs], n_paths, ss,
                                 sampling=sampling)
-    rows, names, why = [], [], []
+    rows: list[list[float]] = []
+    names: list[str] = []
+    why: list[str] = []
     for (name, _s, rationale), r in zip(runs, results, strict=True):
         rows.append([st(r) for st in cols.values()])
         names.append(name)
@@ -157,7 +170,7 @@ class Attribution:
     levels: pd.DataFrame  # index (metric, year); columns "no shocks", "all shocks"
     shapley: pd.DataFrame  # index (metric, year); one column per shock
     switch_off: pd.DataFrame  # index (metric, year); one column per shock
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shocks(self) -> list[str]:
@@ -168,16 +181,17 @@ class Attribution:
         parts = []
         for kind, df in (("level", self.levels), ("shapley", self.shapley),
                          ("switch_off", self.switch_off)):
-            long = df.stack().rename("value").reset_index()
+            # single-level columns: stack() gives a Series (pandas' stubs allow a frame too)
+            long = cast(pd.Series, df.stack()).rename("value").reset_index()
             long.columns = ["metric", "year", "component", "value"]
             long.insert(3, "kind", kind)
             parts.append(long)
         return pd.concat(parts, ignore_index=True)
 
 
-def attribution(scenario: Scenario | None = None, *, metrics=ATTRIBUTION_METRICS,
+def attribution(scenario: Scenario | None = None, *, metrics: Iterable[str] = ATTRIBUTION_METRICS,
                 output: str = "net_profit_attributable", n_paths: int = 20_000,
-                seed=DEFAULT_SEED, sampling: str = "mc") -> Attribution:
+                seed: SeedLike = DEFAULT_SEED, sampling: str = "mc") -> Attribution:
     """Attribute the shocks' effect on ``output`` to each enabled shock, per year.
 
     ``metrics``: stat names of :mod:`simcore.analysis.measures` (default median, P5, probability of
@@ -196,13 +210,14 @@ def attribution(scenario: Scenario | None = None, *, metrics=ATTRIBUTION_METRICS
     stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
     ss = run_seed(sc, n_paths, seed, sampling)
     K = len(names)
-    value = {}  # frozenset of shocks on -> array of the stats
+    value: dict[frozenset[str], np.ndarray] = {}  # the shocks on -> array of the stats
     for on in itertools.product((False, True), repeat=K):
         subset = frozenset(n for n, flag in zip(names, on, strict=True) if flag)
         r = simulate(sc.with_shocks({n: n in subset for n in names}), n_paths, seed=ss,
                      sampling=sampling)
         value[subset] = np.array([st(r) for st in stats.values()])
-    full, none = frozenset(names), frozenset()
+    full: frozenset[str] = frozenset(names)
+    none: frozenset[str] = frozenset()
     shap = np.zeros((len(stats), K))
     for k, n in enumerate(names):
         others = [m for m in names if m != n]
@@ -241,12 +256,12 @@ class Lever:
         """With ``year``: the shock is forced in that year with severity multiplier x. Without:
         every effect of the shock is scaled by x in every year (probability unchanged)."""
         if year is not None:
-            def apply(sc, x):
+            def apply(sc: Scenario, x: float) -> Scenario:
                 return apply_stress(sc, Stress("reverse", force=(StressForce(shock, year, x),)))
 
             return cls(f"severity of {shock} forced in {year}", apply, 0.0, "severity multiplier")
 
-        def scale(sc, x):
+        def scale(sc: Scenario, x: float) -> Scenario:
             s = sc.shock(shock)
             effects = tuple(replace(e, size=e.size * x) for e in s.effects)
             return replace(sc, shocks=tuple(replace(t, effects=effects) if t.name == shock else t
@@ -260,7 +275,7 @@ class Lever:
         if how not in ("add", "scale"):
             raise ValueError(f"how={how!r} must be 'add' or 'scale'")
 
-        def apply(sc, x):
+        def apply(sc: Scenario, x: float) -> Scenario:
             sh = StressShift(driver, add=x) if how == "add" else StressShift(driver, scale=x)
             return apply_stress(sc, Stress("reverse", shift=(sh,)))
 
@@ -271,7 +286,7 @@ class Lever:
     @classmethod
     def probability(cls, shock: str) -> Lever:
         """The shock's annual probability set to x."""
-        def apply(sc, x):
+        def apply(sc: Scenario, x: float) -> Scenario:
             return replace(sc, shocks=tuple(replace(s, probability=x) if s.name == shock else s
                                             for s in sc.shocks))
 
@@ -295,7 +310,7 @@ class ReverseStress:
     iterations: int
     evaluations: int
     converged: bool
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         row = {k: getattr(self, k) for k in ("lever", "target", "threshold", "value",
@@ -304,9 +319,10 @@ class ReverseStress:
         return pd.DataFrame([row])
 
 
-def reverse_stress(scenario: Scenario | None, stat, op: str, threshold, lever: Lever,
-                   bracket: tuple[float, float], *, n_paths: int = 20_000, seed=DEFAULT_SEED,
-                   sampling: str = "mc", xtol: float = 1e-3, maxiter: int = 100) -> ReverseStress:
+def reverse_stress(scenario: Scenario | None, stat: StatisticSpec, op: str,
+                   threshold: float | str, lever: Lever, bracket: tuple[float, float], *,
+                   n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED, sampling: str = "mc",
+                   xtol: float = 1e-3, maxiter: int = 100) -> ReverseStress:
     """The smallest move of ``lever`` from ``bracket[0]`` towards ``bracket[1]`` at which the
     target ``stat op threshold`` holds (the target "fails": e.g. P(loss) >= 50%).
 
@@ -348,7 +364,7 @@ def reverse_stress(scenario: Scenario | None, stat, op: str, threshold, lever: L
                          f"either end ({lever.name} = {x0:g}: {value(x0):.6g}; {x1:g}: "
                          f"{value(x1):.6g}); widen the bracket or choose another lever")
 
-    def g(x):  # > 0 where the target holds (ties broken by holds() below)
+    def g(x: float) -> float:  # > 0 where the target holds (ties broken by holds() below)
         d = sign * (value(x) - thr)
         return d if d != 0.0 else (1.0 if holds(x) else -1.0) * 1e-300
 
@@ -374,7 +390,7 @@ def reverse_stress(scenario: Scenario | None, stat, op: str, threshold, lever: L
                       curve=sorted(seen.items())))
 
 
-def _threshold(threshold, st: Statistic, sc: Scenario) -> float:
+def _threshold(threshold: object, st: Statistic, sc: Scenario) -> float:
     if threshold == "market_price":
         return float(sc.market_price)
     if threshold == "forecast":

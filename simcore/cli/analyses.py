@@ -25,20 +25,31 @@ import argparse
 import contextlib
 import re
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from simcore.analysis import ANALYSIS_PATHS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from simcore.analysis.stress import Lever
+    from simcore.model.scenario import Scenario
 
 DEFAULT_SOBOL_N = 2**13
 _FORMATS = ("png", "svg")
 
 
 # -- argument parsing ------------------------------------------------------------------------------
-def add_subcommands(sub, common) -> None:
+def add_subcommands(sub: argparse._SubParsersAction[Any],
+                    common: argparse.ArgumentParser) -> None:
     """Register ``sensitivity`` and ``stress`` on the CLI's subparsers (``common`` carries the
     shared ``--debug``)."""
     from simcore.cli.common import _positive_int, _seed
 
-    def shared(p, out):
+    def shared(p: argparse.ArgumentParser, out: str) -> None:
         p.add_argument("--scenario", metavar="FILE",
                        help="scenario TOML file or built-in name (default: Paratera)")
         p.add_argument("--paths", type=_positive_int, default=ANALYSIS_PATHS, metavar="N",
@@ -88,7 +99,7 @@ def add_subcommands(sub, common) -> None:
     st.set_defaults(func=cmd_stress)
 
 
-def parse_target(text: str):
+def parse_target(text: str) -> tuple[str, str, str | float]:
     """``"prob_loss net_profit_attributable 2027 >= 0.5"`` -> (stat spec, op, threshold)."""
     parts = text.split()
     ops = [i for i, p in enumerate(parts) if p in (">=", ">", "<=", "<")]
@@ -96,7 +107,7 @@ def parse_target(text: str):
         raise ValueError(f"target {text!r} must read 'STAT OUTPUT [YEAR] OP THRESHOLD', e.g. "
                          f"'prob_loss net_profit_attributable 2027 >= 0.5'")
     i = ops[0]
-    thr = parts[i + 1]
+    thr: str | float = parts[i + 1]
     if thr not in ("market_price", "forecast"):
         try:
             thr = float(thr)
@@ -106,7 +117,7 @@ def parse_target(text: str):
     return " ".join(parts[:i]), parts[i], thr
 
 
-def parse_lever(text: str):
+def parse_lever(text: str) -> Lever:
     """``severity:SHOCK[:YEAR]``, ``shift:DRIVER[:add|scale]`` or ``probability:SHOCK``."""
     from simcore.analysis.stress import Lever
 
@@ -134,23 +145,26 @@ _KNOWN = {
 class _Writer:
     """Writes a command's tables and figures into its staging folder ``self.out``."""
 
-    def __init__(self, out, quiet: bool):
-        self.out, self.quiet, self.names = out, quiet, []
+    def __init__(self, out: Path, quiet: bool) -> None:
+        self.out, self.quiet = out, quiet
+        self.names: list[str] = []
 
-    def table(self, name: str, df) -> None:
+    def table(self, name: str, df: pd.DataFrame) -> None:
         from simcore.io.files import atomic_write
 
         text = df.to_csv(lineterminator="\n").encode()
         atomic_write(self.out / f"{name}.csv", lambda fh: fh.write(text))
         self.names.append(f"{name}.csv")
 
-    def figure(self, name: str, fig) -> None:
+    def figure(self, name: str, fig: Figure) -> None:
         from simcore.io.files import atomic_write
         from simcore.report.charts import save_figure
 
         for ext in _FORMATS:
-            atomic_write(self.out / f"{name}.{ext}",
-                         lambda fh, ext=ext: save_figure(fig, fh, ext))
+            def write(fh: IO[bytes], ext: str = ext) -> None:
+                save_figure(fig, fh, ext)
+
+            atomic_write(self.out / f"{name}.{ext}", write)
             self.names.append(f"{name}.{ext}")
 
     def say(self, msg: str) -> None:
@@ -158,7 +172,7 @@ class _Writer:
             print(msg, flush=True)
 
 
-def _setup(args):
+def _setup(args: argparse.Namespace) -> tuple[Scenario, int]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -171,7 +185,8 @@ def _setup(args):
 
 
 @contextlib.contextmanager
-def _outputs(args, scenario, seed, **options):
+def _outputs(args: argparse.Namespace, scenario: Scenario, seed: int,
+             **options: Any) -> Iterator[_Writer]:
     """A :class:`_Writer` on a staging folder for ``args.command``; on success the manifest is
     written and the folder published in place of ``--out`` (see :mod:`simcore.io.publish`)."""
     from simcore._version import __version__ as version
@@ -196,7 +211,7 @@ def _outputs(args, scenario, seed, **options):
     w.say(f"wrote {len(w.names) + 1} files to {args.out}")
 
 
-def cmd_sensitivity(args) -> int:
+def cmd_sensitivity(args: argparse.Namespace) -> int:
     sc, seed = _setup(args)
     specs = args.statistic or [f"median net_profit_attributable {sc.years[-1]}"]
     with _outputs(args, sc, seed, statistic=specs, outputs=args.outputs, sobol=args.sobol,
@@ -205,7 +220,8 @@ def cmd_sensitivity(args) -> int:
     return 0
 
 
-def _sensitivity(args, sc, seed, specs, w) -> None:
+def _sensitivity(args: argparse.Namespace, sc: Scenario, seed: int, specs: list[str],
+                 w: _Writer) -> None:
     from simcore.analysis import sensitivity as sa
     from simcore.engine.core import simulate
     from simcore.report import sensitivity_charts as ch
@@ -226,7 +242,7 @@ def _sensitivity(args, sc, seed, specs, w) -> None:
     w.table("rank_correlation", rc)
     w.figure("rank_correlation", ch.rank_correlation_chart(rc))
     if args.sobol:
-        groups = "default" if args.groups == "default" else None
+        groups: Literal["default"] | None = "default" if args.groups == "default" else None
         w.say(f"Sobol' indices (N = {args.sobol_n:,}, {args.groups})")
         so = sa.sobol_analysis(sc, args.sobol_n, outputs=args.outputs, groups=groups, seed=seed)
         w.table("sobol", so)
@@ -235,7 +251,7 @@ def _sensitivity(args, sc, seed, specs, w) -> None:
         w.say(f"  note: {so.attrs['note']}")
 
 
-def cmd_stress(args) -> int:
+def cmd_stress(args: argparse.Namespace) -> int:
     sc, seed = _setup(args)
     if args.reverse and (not args.lever or not args.bracket):
         raise ValueError("--reverse needs --lever and --bracket")
@@ -245,7 +261,7 @@ def cmd_stress(args) -> int:
     return 0
 
 
-def _stress(args, sc, seed, w) -> None:
+def _stress(args: argparse.Namespace, sc: Scenario, seed: int, w: _Writer) -> None:
     from simcore.analysis import stress as st
     from simcore.report import sensitivity_charts as ch
 

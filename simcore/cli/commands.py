@@ -68,7 +68,9 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from simcore.cli.common import (
     MANIFEST,
@@ -90,6 +92,17 @@ from simcore.cli.common import (
 )
 from simcore.cli.signals import Interrupted, handled
 from simcore.io.files import atomic_write
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from matplotlib.figure import Figure
+
+    from distributions.streams import SeedLike
+    from simcore.engine.run_options import RunOptions
+    from simcore.model.scenario import Scenario
+    from simcore.results.result import SimulationResult
+
+Say = Callable[[str], None]  # a progress message to the user
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_PATHS = 1_000_000
@@ -179,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- small helpers ------------------------------------------------------------------------------
-def _cmd_validate(args) -> int:
+def _cmd_validate(args: argparse.Namespace) -> int:
     from distributions.streams import handle_seed
     from simcore.engine.core import DEFAULT_SEED
     from simcore.io.scenario_file import (
@@ -215,7 +228,7 @@ def _cmd_validate(args) -> int:
     return EXIT_ERROR if bad else EXIT_OK
 
 
-def _cmd_scenarios(args) -> int:
+def _cmd_scenarios(args: argparse.Namespace) -> int:
     from simcore.io.scenario_file import DEFAULT_SCENARIO, list_scenarios
 
     names = list_scenarios()
@@ -226,7 +239,7 @@ def _cmd_scenarios(args) -> int:
     return EXIT_OK
 
 
-def _cmd_show_default(args) -> int:
+def _cmd_show_default(args: argparse.Namespace) -> int:
     from simcore.io.scenario_file import default_scenario, dumps_scenario
 
     text = dumps_scenario(default_scenario())
@@ -261,7 +274,9 @@ def kernels_need_compiling() -> str | None:
     return None
 
 
-def progress_bar(total: int, stream=None, *, enabled: bool | None = None, delay: float = 1.0):
+def progress_bar(total: int, stream: TextIO | None = None, *, enabled: bool | None = None,
+                 delay: float = 1.0,
+                 ) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
     """``(callback, close)`` for ``simulate(progress=callback)``: a tqdm bar on ``stream``
     (default stderr) that appears only if the run takes longer than ``delay`` seconds. Shown
     when ``enabled``, by default when ``stream`` is a terminal."""
@@ -277,14 +292,15 @@ def progress_bar(total: int, stream=None, *, enabled: bool | None = None, delay:
                delay=delay, leave=False, mininterval=0.2,  # where tqdm would print nothing
                ncols=min(size.columns, 100), nrows=max(size.lines, 2))
 
-    def update(done, n_paths):
+    def update(done: int, n_paths: int) -> None:
         bar.update(done - bar.n)
 
     return update, bar.close
 
 
 # -- outputs ------------------------------------------------------------------------------------
-def _run_identity(scenario, args, seed: int) -> dict:
+def _run_identity(scenario: Scenario, args: argparse.Namespace,
+                  seed: SeedLike) -> dict[str, Any]:
     from simcore._version import __version__ as version
 
     return {
@@ -301,13 +317,13 @@ def _run_identity(scenario, args, seed: int) -> dict:
     }
 
 
-def _uses_dask(args) -> bool:
+def _uses_dask(args: argparse.Namespace) -> bool:
     return (getattr(args, "dask_scheduler", None) is not None
             or getattr(args, "dask_local", None) is not None)
 
 
 @contextlib.contextmanager
-def _dask_client(args, say):
+def _dask_client(args: argparse.Namespace, say: Say) -> Iterator[Client | None]:
     """The ``distributed.Client`` that ``--dask-scheduler`` / ``--dask-local`` ask for (None
     without them); a local cluster is closed on the way out."""
     if args.dask_scheduler is None and args.dask_local is None:
@@ -338,13 +354,14 @@ def _dask_client(args, say):
             cluster.close()
 
 
-def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str]:
+def _write_outputs(result: SimulationResult, staging: Path, manifest: dict[str, Any],
+                   args: argparse.Namespace, say: Say) -> list[str]:
     """Write every output into ``staging`` (atomically each); returns the file names."""
     import copy
 
-    names = []
+    names: list[str] = []
 
-    def put(name, write):
+    def put(name: str, write: Callable[[IO[bytes]], object]) -> None:
         atomic_write(staging / _safe_name(name), write)
         names.append(name)
 
@@ -366,7 +383,7 @@ def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str
         from simcore.report import pack as report
 
         say("drawing charts")
-        makers = {
+        makers: dict[str, Callable[[SimulationResult], Figure]] = {
             "fan_net_profit": charts.fan_chart_net_profit,
             "fan_valuation": charts.fan_chart_valuation,
             "distribution_net_profit": charts.distribution_net_profit,
@@ -375,8 +392,10 @@ def _write_outputs(result, staging: Path, manifest: dict, args, say) -> list[str
         for name in CHART_NAMES:
             fig = makers[name](result)
             for ext in CHART_FORMATS:
-                put(f"{name}.{ext}",
-                    lambda fh, fig=fig, ext=ext: charts.save_figure(fig, fh, ext))
+                def write(fh: IO[bytes], fig: Figure = fig, ext: str = ext) -> None:
+                    charts.save_figure(fig, fh, ext)
+
+                put(f"{name}.{ext}", write)
         from simcore.analysis.pack_analyses import pack_analyses
 
         say("running the sensitivity analyses for the committee pack")
@@ -393,7 +412,7 @@ def _nothing() -> None:
     pass
 
 
-def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
+def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: int) -> None:
     import numpy as np
 
     sc = result.scenario
@@ -410,10 +429,10 @@ def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
     lines.append(f"Net profit attributable ({cur} m)")
     lines.append(f"  {'year':<6}{head}{'report':>10}{'P(loss)':>10}")
     for year in years:
-        fc = risk.loc[year, "forecast"]
+        fc = risk["forecast"].loc[year]
         fc_s = f"{fc:,.1f}" if np.isfinite(fc) else "–"
         vals = "".join(f"{v:>10,.1f}" for v in npa.loc[year])
-        lines.append(f"  {year:<6}{vals}{fc_s:>10}{risk.loc[year, 'p_loss']:>10.1%}")
+        lines.append(f"  {year:<6}{vals}{fc_s:>10}{risk['p_loss'].loc[year]:>10.1%}")
     lines.append("")
     lines.append(f"Implied price per share ({cur}/share); market price {sc.market_price:,.2f} "
                  f"on {sc.market_date}")
@@ -424,7 +443,7 @@ def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
         defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
         for t, year in enumerate(years):
             vals = "".join(f"{v:>10,.2f}" for v in q.loc[year])
-            p = risk.loc[year, f"p_{name}_above_market"]
+            p = risk[f"p_{name}_above_market"].loc[year]
             note = f"  (defined on {defined[t]:.0%} of paths)" if defined[t] < 1 else ""
             lines.append(f"  {label:<7}{year:<6}{vals}{p:>12.1%}{note}")
     lines.append("")
@@ -434,7 +453,7 @@ def _print_summary(result, run_id: str, out: Path, n_files: int) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _run_options(scenario, args):
+def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
     """The run's arguments checked by the engine's own rules (:class:`RunOptions`), before the
     output folder is touched; a refusal names the command-line option."""
     from simcore.engine.core import DEFAULT_SEED
@@ -458,14 +477,14 @@ def _run_options(scenario, args):
     return opts
 
 
-def _cmd_run(args) -> int:
+def _cmd_run(args: argparse.Namespace) -> int:
     t_start = time.monotonic()
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"argument --out: {args.out!r} exists and is not a directory")
     quiet = args.quiet
 
-    def say(msg):
+    def say(msg: str) -> None:
         if not quiet:
             _err(f"simcore: {msg}...")
 
@@ -496,7 +515,8 @@ def _cmd_run(args) -> int:
                 _err("simcore: simulating...")
             with _dask_client(args, say) as client:
                 t_sim = time.monotonic()
-                backend = {} if client is None else {"backend": "dask", "client": client}
+                backend: dict[str, Any] = ({} if client is None
+                                           else {"backend": "dask", "client": client})
                 result = simulate(scenario, n_paths=opts.n_paths, seed=opts.seed,
                                   horizon=opts.horizon, sampling=opts.sampling,
                                   threads=opts.threads, progress=update, **backend)
@@ -541,7 +561,7 @@ def _cmd_run(args) -> int:
 
 
 # -- entry point --------------------------------------------------------------------------------
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the ``simcore`` command line; returns the exit code."""
     program = argv is None  # the process itself, not a call from Python
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]

@@ -10,12 +10,17 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from simcore.io.files import atomic_write
 from simcore.io.publish import OutputError, OutputFolder
 from simcore.model.limits import MAX_HORIZON
+
+if TYPE_CHECKING:
+    from simcore.model.scenario import Scenario
 
 MANIFEST, RUN_LOG = "manifest.json", "run.json"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -31,7 +36,8 @@ class RunError(OutputError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line instead of usage + message, and no sys.exit
+    # one line instead of usage + message, and no sys.exit
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
@@ -102,7 +108,7 @@ def _safe_name(name: str) -> str:
     return name
 
 
-def _printable(text) -> str:
+def _printable(text: object) -> str:
     """``text`` with control characters (ANSI escapes, newlines) shown as escapes, for the
     terminal."""
     return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape")
@@ -110,7 +116,7 @@ def _printable(text) -> str:
 
 
 # -- scenarios ----------------------------------------------------------------------------------
-def _load_scenario_arg(value: str | None):
+def _load_scenario_arg(value: str | None) -> tuple[Scenario, str]:
     """(scenario, label) for ``--scenario``: a file, or a built-in name. A missing file is a
     usage error; an invalid one raises ScenarioError."""
     from simcore.io.scenario_file import (
@@ -134,12 +140,12 @@ def _load_scenario_arg(value: str | None):
                      f"scenario (built-in: {', '.join(names)})")
 
 
-def _run_id(identity: dict) -> str:
+def _run_id(identity: dict[str, Any]) -> str:
     blob = json.dumps(identity, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _previous_run(out: Path, known) -> dict | None:
+def _previous_run(out: Path, known: Callable[[str], object]) -> dict[str, Any] | None:
     """What an earlier command left in ``out``: None if none of its files are there. A folder
     whose files do not match its manifest (names and sizes) is reported with ``run_id`` None."""
     if not out.is_dir():
@@ -171,7 +177,8 @@ def _previous_run(out: Path, known) -> dict | None:
     return info
 
 
-def open_output(args, known, run_id: str) -> OutputFolder:
+def open_output(args: argparse.Namespace, known: Callable[[str], object],
+                run_id: str) -> OutputFolder:
     """``--out`` made ready before any work: leftovers of dead runs removed, a live run's or a
     foreign folder refused, another run's outputs refused without ``--force``."""
     sig = getattr(args, "_signals", None)
@@ -185,7 +192,7 @@ def open_output(args, known, run_id: str) -> OutputFolder:
     return folder
 
 
-def write_manifest(staging: Path, manifest: dict, names) -> None:
+def write_manifest(staging: Path, manifest: dict[str, Any], names: Iterable[str]) -> None:
     """``manifest.json``: ``manifest`` plus the size and sha256 of every file in ``names``."""
     files = [{"name": n, "bytes": (staging / n).stat().st_size, "sha256": _sha256(staging / n)}
              for n in sorted(names)]

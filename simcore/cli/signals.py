@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import signal
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
 
 HANDLED = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 
@@ -28,11 +31,11 @@ class Interrupted(KeyboardInterrupt):
 class Signals:
     """Installed for the length of a command by :func:`handled`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.received: int | None = None
         self._defer = 0
 
-    def _handler(self, signum, frame):
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
         if self.received is not None:
             return  # a repeat: cleanup is already under way
         self.received = signum
@@ -40,7 +43,7 @@ class Signals:
             raise Interrupted(signum)
 
     @contextlib.contextmanager
-    def deferred(self):
+    def deferred(self) -> Iterator[Signals]:
         """Signals inside are remembered, not raised."""
         self._defer += 1
         try:
@@ -50,12 +53,12 @@ class Signals:
 
 
 @contextlib.contextmanager
-def handled(program: bool = False):
+def handled(program: bool = False) -> Iterator[Signals]:
     """Install the handlers (main thread only; elsewhere a no-op) and restore the old ones on
     the way out; with ``program`` (the process ends right after), once a signal has arrived the
     handled signals stay ignored instead, so a repeated Ctrl-C cannot interrupt the exit."""
     state = Signals()
-    old = {}
+    old: dict[int, Any] = {}  # signal -> the handler it had
     try:
         for s in HANDLED:
             if signal.getsignal(s) is signal.SIG_IGN:

@@ -22,6 +22,7 @@ from simcore.model import _kernel
 from simcore.model.compile import allocate, compile_scenario
 from simcore.model.limits import MAX_SHOCKS
 from simcore.model.scenario import Scenario
+from simcore.model.validate import validate
 from simcore.results.result import SimulationResult
 
 DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative int would do
@@ -49,13 +50,11 @@ _VALIDATED: set[str] = set()  # digests of scenarios that passed (a Scenario is 
 
 
 def _validate_scenario(scenario: Scenario) -> None:
-    """Run a scenario built in Python through the same checks as a scenario file (one code path
-    for validation: its TOML form is loaded back; about 4 ms, once per distinct scenario)."""
-    from simcore.io.scenario_file import dumps_scenario, loads_scenario
-
+    """Check a scenario built in Python against every rule a scenario file's values meet
+    (:func:`simcore.model.validate.validate`, on the objects; once per distinct scenario)."""
     digest = scenario.digest()
     if digest not in _VALIDATED:
-        loads_scenario(dumps_scenario(scenario), source=f"scenario {scenario.name!r}")
+        validate(scenario, source=f"scenario {scenario.name!r}")
         _VALIDATED.add(digest)
 
 

@@ -34,11 +34,14 @@ before an earlier one. None of it grows with ``n_paths``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from distributions.streams import seed_entropy
+from distributions.streams import SeedLike, seed_entropy
 from simcore.engine.core import DEFAULT_SEED, _block, evaluate_uniforms, simulate
 from simcore.engine.dask_backend import (
     DASK_BLOCK,
@@ -68,6 +71,11 @@ from simcore.results.streaming import (
     quantile_ranks,
 )
 
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from simcore.results.streaming import RowPart, RowPlan
+
 __all__ = ["DASK_BLOCK", "DaskBackend", "evaluate_design", "map_scenarios", "simulate_summary"]
 
 DESIGN_BLOCK_BYTES = 4 << 20  # a design block travels inside its task: keep it well below
@@ -75,7 +83,8 @@ DESIGN_BLOCK_BYTES = 4 << 20  # a design block travels inside its task: keep it 
 MAX_VALUES = 1 << 22  # values the client collects per pass of simulate_summary (32 MiB)
 
 
-def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, sampling: str = "mc",
+def map_scenarios(client: Client | None, scenarios: Iterable[Scenario], n_paths: int,
+                  seed: SeedLike = DEFAULT_SEED, *, sampling: str = "mc",
                   horizon: int | None = None, block: int | None = None,
                   threads: int | None = None) -> list[SimulationResult]:
     """``[simulate(s, n_paths, seed, horizon, sampling) for s in scenarios]``, every block of
@@ -95,14 +104,15 @@ def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, samplin
         return [simulate(s, int(n_paths), ss, sampling=sampling, threads=threads)
                 for s in scenarios]
     parts = _blocks(0, int(n_paths), block)
-    calls, where = [], []
+    calls: list[tuple[Any, ...]] = []
+    where: list[tuple[int, int]] = []  # (scenario, block) of each call
     for j, s in enumerate(scenarios):
         for b, (st, n) in enumerate(parts):
             calls.append((s, ss, sampling, st, n, int(n_paths), threads, False))
             where.append((j, b))
-    got: list[list] = [[None] * len(parts) for _ in scenarios]
+    got: list[list[Any]] = [[None] * len(parts) for _ in scenarios]  # all set when done
 
-    def on_result(i, r):
+    def on_result(i: int, r: SimulationResult) -> None:
         j, b = where[i]
         got[j][b] = r
 
@@ -110,7 +120,8 @@ def map_scenarios(client, scenarios, n_paths: int, seed=DEFAULT_SEED, *, samplin
     return [_assemble(g, int(n_paths), block) for g in got]
 
 
-def evaluate_design(client, scenario: Scenario | None, u, block: int | None = None, *,
+def evaluate_design(client: Client | None, scenario: Scenario | None, u: ArrayLike,
+                    block: int | None = None, *,
                     threads: int | None = None) -> SimulationResult:
     """:func:`simcore.evaluate_uniforms` of the design ``u`` (n, horizon, columns) in blocks of
     ``block`` rows on ``client`` (``None``: here); byte-identical to the local evaluation.
@@ -127,9 +138,9 @@ def evaluate_design(client, scenario: Scenario | None, u, block: int | None = No
     if client is None:
         return evaluate_uniforms(scenario, arr, threads=threads)
     parts = _blocks(0, arr.shape[0], block)
-    pieces: list = [None] * len(parts)
+    pieces: list[Any] = [None] * len(parts)  # all set when done
 
-    def on_result(i, r):
+    def on_result(i: int, r: SimulationResult) -> None:
         pieces[i] = r
 
     calls = [(scenario, arr[s: s + n], threads) for s, n in parts]
@@ -137,7 +148,7 @@ def evaluate_design(client, scenario: Scenario | None, u, block: int | None = No
     return _assemble(pieces, arr.shape[0], block)
 
 
-def _evaluate_block(scenario, u, threads):
+def _evaluate_block(scenario: Scenario, u: np.ndarray, threads: int | None) -> SimulationResult:
     return evaluate_uniforms(scenario, u, threads=threads)
 
 
@@ -154,19 +165,27 @@ def _levels(qa: np.ndarray, n: int) -> np.ndarray:
                            np.clip(qa + half / np.sqrt(nn), 0, 1)])
 
 
-def _rows(scenario, seed_seq, sampling, start, n, n_total, threads, names):
+def _rows(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, start: int, n: int,
+          n_total: int, threads: int | None,
+          names: Sequence[str]) -> tuple[SimulationResult, list[np.ndarray]]:
     r = simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
                  threads=threads)
     return r, [x for name in names for x in r._rows(name)]  # (output, year) rows
 
 
-def _pilot_block(scenario, seed_seq, sampling, n, n_total, threads, names, qa):
+def _pilot_block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, n: int,
+                 n_total: int, threads: int | None, names: Sequence[str],
+                 qa: np.ndarray) -> list[RowPlan | None]:
     """The pass-1 brackets from the run's first ``n`` paths."""
     _r, rows = _rows(scenario, seed_seq, sampling, 0, n, n_total, threads, names)
     return pilot_brackets(rows, lambda m: _levels(qa, round(m * n_total / n)))
 
 
-def _pass_block(scenario, seed_seq, sampling, start, n, n_total, threads, names, plan, first):
+def _pass_block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, start: int,
+                n: int, n_total: int, threads: int | None, names: Sequence[str],
+                plan: list[RowPlan | None], first: bool,
+                ) -> list[RowPart | None] | tuple[np.ndarray, list[RowPart | None],
+                                                  dict[str, np.ndarray]]:
     """One block's share of a pass of :func:`simulate_summary`: what ``plan`` asks for
     (:meth:`OrderStatistics.part`), and in the ``first`` pass the moments of each (output,
     year) row and the counts behind the risk rows."""
@@ -185,9 +204,10 @@ def _pass_block(scenario, seed_seq, sampling, start, n, n_total, threads, names,
 
 
 def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
-                     seed=DEFAULT_SEED, *, client=None, horizon: int | None = None,
-                     sampling: str = "mc", outputs=None, q=DEFAULT_Q, block: int | None = None,
-                     threads: int | None = None,
+                     seed: SeedLike = DEFAULT_SEED, *, client: Client | None = None,
+                     horizon: int | None = None, sampling: str = "mc",
+                     outputs: str | Iterable[str] | None = None, q: ArrayLike = DEFAULT_Q,
+                     block: int | None = None, threads: int | None = None,
                      max_values: int = MAX_VALUES) -> pd.DataFrame:
     """The summary of an ``n_paths`` run, streamed block by block: no process ever holds more
     than one block of paths (``block``, default :data:`DASK_BLOCK`).
@@ -225,17 +245,17 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     ss = opts.seed_sequence()
     R = len(names) * scenario.horizon
     parts = _blocks(0, n_paths, block)
-    timing = []
+    timing: list[float] = []  # seconds of each pass
     base = (scenario, ss, sampling)
 
-    def run_pass(plan, on_result):
+    def run_pass(plan: list[RowPlan | None], on_result: Callable[[int, Any], object]) -> None:
         t0 = time.perf_counter()
         first = not timing
         calls = [(*base, s, n, n_paths, threads, names, plan, first) for s, n in parts]
         _run_tasks(client, _pass_block, calls, on_result, label=f"summary{len(timing) + 1}")
         timing.append(time.perf_counter() - t0)
 
-    brackets = []
+    brackets: list[list[RowPlan | None]] = []
     _run_tasks(client, _pilot_block, [(*base, min(PILOT, n_paths), n_paths, threads, names, qa)],
                lambda i, value: brackets.append(value), label="summary-pilot")
 
@@ -247,7 +267,8 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     order.start(brackets[0])
     risk: dict[str, np.ndarray] = {}
 
-    def first(i, value):
+    def first(i: int, value: tuple[np.ndarray, list[RowPart | None],
+                                   dict[str, np.ndarray]]) -> None:
         mom, part, counts = value
         early[i] = mom
         while merged[0] in early:
@@ -258,7 +279,7 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
             risk[key] = risk.get(key, 0) + c
 
     run_pass(brackets[0], first)
-    levels = []
+    levels: list[np.ndarray] = []
     for row in range(R):
         n_def = int(moments[row, 0])
         levels.append(_levels(qa, n_def))
@@ -279,7 +300,10 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
                                backend="local" if client is None else "dask"))
 
 
-def _summary_frame(scenario, names, qa, levels, moments, stats, risk, n_paths, attrs):
+def _summary_frame(scenario: Scenario, names: Sequence[str], qa: np.ndarray,
+                   levels: Sequence[np.ndarray], moments: np.ndarray,
+                   stats: Sequence[dict[int, float]], risk: dict[str, np.ndarray], n_paths: int,
+                   attrs: dict[str, Any]) -> pd.DataFrame:
     H = scenario.horizon
     years = [scenario.base_year + 1 + t for t in range(H)]
     n_def = moments[:, 0]
@@ -309,7 +333,7 @@ def _summary_frame(scenario, names, qa, levels, moments, stats, risk, n_paths, a
                 rows.append({**common, "statistic": f"q{lev:g}", "value": qv[j], "mcse": se})
     fc = _forecast(scenario.forecast.net_profit_attributable, H)
 
-    def p_row(output, year, stat, count):
+    def p_row(output: str, year: int, stat: str, count: int) -> dict[str, Any]:
         p = count / n_paths
         return {"output": output, "year": year, "statistic": stat, "value": p,
                 "mcse": float(np.sqrt(p * (1 - p) / n_paths)), "defined": 1.0}

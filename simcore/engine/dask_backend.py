@@ -11,10 +11,23 @@ from __future__ import annotations
 import numbers
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simcore.results.result import SimulationResult
+
+if TYPE_CHECKING:
+    from dask.typing import Key
+    from distributed import Client
+
+    from simcore.model.compile import Buffers
+    from simcore.model.scenario import Scenario
+
+# a block of a run: task(scenario, seed_seq, sampling, start, n, n_total, threads, keep_draws)
+BlockTask = Callable[..., SimulationResult]
+Progress = Callable[[int, int], object]  # progress(done_paths, n_paths)
 
 DASK_BLOCK = 1 << 18  # paths per Dask task by default; results do not depend on it
 
@@ -25,29 +38,31 @@ class DaskBackend:
 
     name = "dask"
 
-    def __init__(self, client, block: int | None = None):
-        self.client = _check_client(client)
+    def __init__(self, client: Client, block: int | None = None) -> None:
+        _check_client(client)
+        self.client = client
         self.block = _check_block(block, "mc")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"DaskBackend({self.client!r}, block={self.block})"
 
     def check(self, sampling: str) -> None:
         """Refuse what this backend cannot run, before any work."""
         _check_block(self.block, sampling)
 
-    def fill(self, task, scenario, seed_seq, sampling, start, n_total, threads, keep_draws,
-             progress, bufs) -> None:
+    def fill(self, task: BlockTask, scenario: Scenario, seed_seq: np.random.SeedSequence,
+             sampling: str, start: int, n_total: int, threads: int | None, keep_draws: bool,
+             progress: Progress | None, bufs: Buffers) -> None:
         simulate_into(self.client, task, scenario, seed_seq, sampling, start, n_total,
                       self.block, threads, keep_draws, progress, bufs)
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """What the manifest says of the backend (it does not change the numbers)."""
         return {"name": "dask", "block": self.block}
 
 
 # -- running blocks on the cluster -----------------------------------------------------------------
-def _check_client(client, *, optional: bool = False):
+def _check_client(client: Client | None, *, optional: bool = False) -> Client | None:
     if client is None and optional:
         return None
     try:
@@ -60,7 +75,7 @@ def _check_client(client, *, optional: bool = False):
     return client
 
 
-def _check_block(block, sampling: str, default: int = DASK_BLOCK) -> int:
+def _check_block(block: int | None, sampling: str, default: int = DASK_BLOCK) -> int:
     block = default if block is None else block
     if isinstance(block, bool | np.bool_) or not isinstance(block, numbers.Integral) or block < 1:
         raise ValueError(f"block={block!r} must be a positive integer (paths per task)")
@@ -75,7 +90,9 @@ def _blocks(start: int, n_paths: int, block: int) -> list[tuple[int, int]]:
     return [(start + lo, min(block, n_paths - lo)) for lo in range(0, n_paths, block)]
 
 
-def _run_tasks(client, fn, calls, on_result, *, label: str, window: int | None = None) -> None:
+def _run_tasks(client: Client | None, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
+               on_result: Callable[[int, Any], object], *, label: str,
+               window: int | None = None) -> None:
     """``on_result(i, fn(*calls[i]))`` for every call, in completion order.
 
     ``client=None`` runs them here one after the other. On a cluster at most ``window`` tasks
@@ -91,15 +108,15 @@ def _run_tasks(client, fn, calls, on_result, *, label: str, window: int | None =
         return
     from distributed import as_completed
 
-    def limit():
+    def limit() -> int:
         return window if window is not None else max(4, 2 * sum(client.nthreads().values()))
 
     token = uuid.uuid4().hex[:12]
     todo = iter(enumerate(calls))
-    pending = {}
+    pending: dict[Key, int] = {}  # task key -> call
     done = as_completed()
 
-    def top_up(n_max):
+    def top_up(n_max: int) -> None:
         while len(pending) < n_max:
             nxt = next(todo, None)
             if nxt is None:
@@ -125,7 +142,7 @@ def _run_tasks(client, fn, calls, on_result, *, label: str, window: int | None =
             client.cancel(list(done.futures))
 
 
-def _put(bufs, lo: int, r: SimulationResult) -> None:
+def _put(bufs: Buffers, lo: int, r: SimulationResult) -> None:
     out, seg_out, hits_out, draws_out, sev_out = bufs
     sl = slice(lo, lo + r.n_paths)
     out[:, :, sl] = r._out
@@ -138,8 +155,10 @@ def _put(bufs, lo: int, r: SimulationResult) -> None:
             sev_out[k, :, sl] = x.T
 
 
-def simulate_into(client, task, scenario, seed_seq, sampling: str, start: int, n_total: int,
-                  block: int, threads, keep_draws: bool, progress, bufs) -> None:
+def simulate_into(client: Client, task: BlockTask, scenario: Scenario,
+                  seed_seq: np.random.SeedSequence, sampling: str, start: int, n_total: int,
+                  block: int, threads: int | None, keep_draws: bool, progress: Progress | None,
+                  bufs: Buffers) -> None:
     """Fill the engine's buffers ``bufs`` (out, seg_out, hits_out, draws_out, sev_out; paths
     ``start ..``) from tasks ``task(scenario, seed_seq, sampling, start, n, n_total, threads,
     keep_draws)`` -> SimulationResult of ``block`` paths on ``client``."""
@@ -149,7 +168,7 @@ def simulate_into(client, task, scenario, seed_seq, sampling: str, start: int, n
     calls = [(scenario, seed_seq, sampling, s, n, n_total, threads, keep_draws) for s, n in parts]
     done = [0]
 
-    def on_result(i, r):
+    def on_result(i: int, r: SimulationResult) -> None:
         _put(bufs, parts[i][0] - start, r)
         done[0] += parts[i][1]
         if progress is not None:
@@ -163,15 +182,21 @@ def _assemble(pieces: list[SimulationResult], n_paths: int, block: int) -> Simul
     block's, for the whole run, with the backend as ``simulate`` records it."""
     first = pieces[0]
     if len(pieces) == 1:
-        cat = [first._out, first._seg, first._hits]
+        out, seg, hits = first._out, first._seg, first._hits
         draws = first.draws
     else:
-        cat = [np.concatenate([getattr(p, a) for p in pieces], axis=-1)
-               for a in ("_out", "_seg", "_hits")]
+        out, seg, hits = (np.concatenate([getattr(p, a) for p in pieces], axis=-1)
+                          for a in ("_out", "_seg", "_hits"))
         draws = None
         if first.draws is not None:
-            draws = {kind: {name: np.concatenate([p.draws[kind][name] for p in pieces])
+            draws = {kind: {name: np.concatenate([_draws(p)[kind][name] for p in pieces])
                             for name in first.draws[kind]} for kind in first.draws}
     manifest = dict(first.manifest, n_paths=n_paths, threads=None,
                     backend={"name": "dask", "block": block})
-    return SimulationResult(first.scenario, *cat, manifest, draws)
+    return SimulationResult(first.scenario, out, seg, hits, manifest, draws)
+
+
+def _draws(piece: SimulationResult) -> dict[str, dict[str, np.ndarray]]:
+    """A block's kept draws (every block of a run keeps them if its first does)."""
+    assert piece.draws is not None
+    return piece.draws

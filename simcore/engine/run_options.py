@@ -10,18 +10,22 @@ from __future__ import annotations
 import numbers
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from distributions.sampling import method_code
-from distributions.streams import handle_seed
+from distributions.streams import SeedLike, handle_seed
 from simcore.model.layout import OUTPUTS
 from simcore.model.limits import MAX_HORIZON
+
+if TYPE_CHECKING:
+    from simcore.model.scenario import Scenario
 
 MEMORY_SHARE = 0.7  # the stored results may take this share of the memory available now
 
 
-def check_int(name: str, value, low: int, high: int | None = None) -> int:
+def check_int(name: str, value: object, low: int, high: int | None = None) -> int:
     """``value`` as an int in ``[low, high]``; TypeError/ValueError naming ``name`` otherwise."""
     allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
@@ -59,7 +63,7 @@ class RunOptions:
     """
 
     n_paths: int = 1_000_000
-    seed: object = None
+    seed: SeedLike = None
     horizon: int | None = None  # None: the scenario's
     sampling: str = "mc"
     threads: int | None = None
@@ -69,9 +73,10 @@ class RunOptions:
     n_total: int = 0  # paths of the whole run (>= start + n_paths)
 
     @classmethod
-    def checked(cls, n_paths=1_000_000, seed=None, horizon=None, sampling="mc", *,
-                threads=None, keep_draws=False, memory_limit=None, start=0,
-                n_total=None) -> RunOptions:
+    def checked(cls, n_paths: int = 1_000_000, seed: SeedLike = None, horizon: int | None = None,
+                sampling: str = "mc", *, threads: int | None = None, keep_draws: bool = False,
+                memory_limit: int | None = None, start: int = 0,
+                n_total: int | None = None) -> RunOptions:
         """Check every argument and return them as a RunOptions (errors name the argument,
         the value and what is allowed)."""
         n_paths = check_int("n_paths", n_paths, 1)
@@ -97,11 +102,11 @@ class RunOptions:
         """The seed as a SeedSequence (a Generator is drawn from here: call once per run)."""
         return handle_seed(self.seed)
 
-    def scenario(self, scenario):
+    def scenario(self, scenario: Scenario) -> Scenario:
         """``scenario`` with this run's horizon."""
         return scenario if self.horizon is None else scenario.with_horizon(self.horizon)
 
-    def memory_needed(self, scenario) -> tuple[int, int]:
+    def memory_needed(self, scenario: Scenario) -> tuple[int, int]:
         """(bytes the stored results of this run need, the budget) for ``scenario``, with this
         run's horizon."""
         sc = self.scenario(scenario)
@@ -111,7 +116,7 @@ class RunOptions:
                  else self.memory_limit)
         return need, limit
 
-    def check_memory(self, scenario) -> None:
+    def check_memory(self, scenario: Scenario) -> None:
         """MemoryError when the stored results would not fit the budget."""
         need, limit = self.memory_needed(scenario)
         if need > limit:

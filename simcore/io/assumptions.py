@@ -14,12 +14,17 @@ scenario's central path, which for the default reproduces the sell-side report's
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simcore.io.scenario_file import _SCHEDULES, default_scenario, load_scenario
 from simcore.model.equations import evaluate
 from simcore.model.scenario import Scenario, extend
+
+if TYPE_CHECKING:
+    from distributions import Distribution
 
 __all__ = ["STATEMENT_LINES", "assumptions_markdown", "deterministic_statement",
            "statement_markdown"]
@@ -63,7 +68,7 @@ def deterministic_statement(scenario: Scenario) -> dict[str, np.ndarray]:
     debt = extend(sc.debt, H)
     debt_prev = np.concatenate([[sc.debt_base], debt[:-1]])
 
-    def ratio(name):
+    def ratio(name: str) -> np.ndarray:
         return revenue * drivers[name][0]
 
     return {
@@ -93,7 +98,7 @@ def _g(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _values(values) -> str:
+def _values(values: Iterable[float]) -> str:
     return " / ".join(_g(v) for v in values)
 
 
@@ -101,7 +106,7 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
-def _dist(dist) -> str:
+def _dist(dist: Distribution) -> str:
     inner = ", ".join(f"{k}={_g(v)}" for k, v in dist.to_dict().items() if k != "family")
     return f"{dist.family}({inner})"
 
@@ -188,7 +193,7 @@ def statement_markdown(scenario: Scenario, report: dict | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     sc = load_scenario(argv[0]) if argv else default_scenario()
     print(assumptions_markdown(sc))

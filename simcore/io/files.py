@@ -6,10 +6,13 @@ import contextlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO, Any, TypeAlias
 
 import numpy as np
 
+StrPath: TypeAlias = "str | os.PathLike[str]"  # a file name: what open() and Path() take
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's epoch: no wall-clock time in any output
 
 
@@ -20,7 +23,7 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path, write) -> Path:
+def atomic_write(path: StrPath, write: Callable[[IO[bytes]], object]) -> Path:
     """Create ``path`` atomically: ``write(fh)`` fills a temporary file in the same directory,
     which is flushed, fsynced and renamed over ``path``; on any error it is removed, so an
     interrupted write leaves no partial file and never damages an existing ``path``."""
@@ -40,7 +43,7 @@ def atomic_write(path, write) -> Path:
     return path
 
 
-def write_npz(fh, arrays: dict) -> None:
+def write_npz(fh: IO[bytes], arrays: Mapping[str, Any]) -> None:
     """An ``.npz`` archive (what ``np.load`` reads, ``allow_pickle=False``) with a fixed date on
     every entry, so the same arrays always give the same bytes (``np.savez`` stamps the time)."""
     with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:

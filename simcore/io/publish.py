@@ -36,8 +36,16 @@ import secrets
 import shutil
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from simcore.io.files import StrPath
+
+fcntl: ModuleType | None
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no flock, so a live run cannot be detected
@@ -75,7 +83,7 @@ def _fs_hook(what: str) -> None:
 
 
 # -- the atomic swap ------------------------------------------------------------------------------
-def _libc():
+def _libc() -> ctypes.CDLL | None:
     try:
         return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     except OSError:  # pragma: no cover
@@ -152,7 +160,9 @@ class OutputFolder:
             folder.publish()        # the one atomic step
     """
 
-    def __init__(self, out, known, guard=contextlib.nullcontext):
+    def __init__(self, out: StrPath, known: Callable[[str], object],
+                 guard: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+                 ) -> None:
         out = Path(out)
         if out.is_symlink():  # publish into the folder the link names, and keep the link
             out = Path(os.path.realpath(out))
@@ -167,6 +177,7 @@ class OutputFolder:
         self._old: Path | None = None  # the two-rename fallback's name for the earlier folder
         self._published = False
         self._made_parents: list[Path] = []
+        self.previous: dict[str, Any] | None = None  # the earlier run's outputs (the CLI's)
 
     # -- before any work
     def prepare(self) -> None:
@@ -202,7 +213,9 @@ class OutputFolder:
         for p in entries:  # old- sorts before staging-: a restore comes first
             if p.name.endswith(LOCK_SUFFIX):
                 continue
-            token = pattern.match(p.name).group(2)
+            m = pattern.match(p.name)
+            assert m is not None  # entries are the names that match
+            token = m.group(2)
             lock = self.parent / f"{self.prefix}{STAGING}{token}{LOCK_SUFFIX}"
             if _lock_held(lock):
                 raise OutputError(f"another simcore run{_lock_owner(lock)} is writing to "
@@ -221,10 +234,10 @@ class OutputFolder:
 
     # -- the run
     @contextlib.contextmanager
-    def staging(self):
+    def staging(self) -> Iterator[Path]:
         """A fresh staging folder beside ``out`` (locked for this process); removed on the way
         out unless published."""
-        missing = []
+        missing: list[Path] = []
         p = self.parent
         while not p.exists():
             missing.append(p)
@@ -303,9 +316,11 @@ class OutputFolder:
             if p is not None and p.exists() and not p.is_symlink():
                 _fs_hook("remove earlier folder" if published else "remove staging")
                 shutil.rmtree(p, ignore_errors=True)
+        lock, lock_fd = self._lock, self._lock_fd
+        assert lock is not None and lock_fd is not None, "_finish() outside staging()"
         with contextlib.suppress(OSError):
-            self._lock.unlink()
-        os.close(self._lock_fd)
+            lock.unlink()
+        os.close(lock_fd)
         self._stage = self._lock = self._lock_fd = self._old = None
         if not published:
             for p in self._made_parents:  # innermost first

@@ -12,7 +12,7 @@ import numpy as np
 
 from distributions import Distribution
 from distributions.kernels import CODE_CONSTANT
-from distributions.streams import stream_key
+from distributions.streams import SeedLike, stream_key
 from simcore.model.equations import driver_stream, shock_schedule, shock_stream
 from simcore.model.layout import FIXED_DRIVERS, OUTPUTS, SCHED_ROWS, TARGET
 from simcore.model.scenario import Scenario, extend
@@ -88,7 +88,7 @@ class CompiledScenario(NamedTuple):
     base_revenue: float  # total revenue of the base year
 
 
-def compile_scenario(sc: Scenario, seed) -> CompiledScenario:
+def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
     """The kernel's record of ``sc`` with the stream keys of ``seed`` (a SeedSequence)."""
     H = sc.horizon
     names = [d.name for d in sc.drivers]

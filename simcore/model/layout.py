@@ -5,6 +5,8 @@ a name is one edit. The limits every value must respect are in :mod:`simcore.mod
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 FIXED_DRIVERS = (
     "gross_margin",
     "ratio.taxes_surcharges",
@@ -51,7 +53,7 @@ SCHED_ROWS = ("debt", "debt_prev", "other_income", "non_operating", "minority_sh
               "da_ratio", "capex_ratio", "net_debt")
 
 
-def _index(names) -> dict[str, int]:
+def _index(names: Iterable[str]) -> dict[str, int]:
     return {name: i for i, name in enumerate(names)}
 
 

@@ -25,12 +25,18 @@ from __future__ import annotations
 import functools
 import math
 import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from distributions import kernels
 from distributions.copula import chi2_ppf, t_to_z
 from distributions.streams import U_MIN
+
+if TYPE_CHECKING:
+    from distributions import Distribution
 
 # -- sizes ---------------------------------------------------------------------------------------
 MAX_FILE_BYTES = 4 * 2**20  # a scenario file (or text) in UTF-8; the default is 14 KB
@@ -77,7 +83,7 @@ def _z_edge() -> float:
     return float(-kernels.ndtri(U_MIN))
 
 
-def __getattr__(name):  # Z_EDGE, computed on first use
+def __getattr__(name: str) -> float:  # Z_EDGE, computed on first use
     if name == "Z_EDGE":
         return _z_edge()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -129,7 +135,8 @@ def ar_gain(persistence: float, horizon: int = MAX_HORIZON) -> float:
     return best
 
 
-def score_bounds(persistence, labels=(), factor=None, copula_df: float = 0.0) -> np.ndarray:
+def score_bounds(persistence: Sequence[float], labels: Sequence[int] = (),
+                 factor: ArrayLike | None = None, copula_df: float = 0.0) -> np.ndarray:
     """The largest ``|z|`` each driver's normal score can reach in any year of any run.
 
     ``persistence``: one per driver; ``labels``: the indices of the copula's drivers in the
@@ -151,7 +158,7 @@ def score_bounds(persistence, labels=(), factor=None, copula_df: float = 0.0) ->
     return x * gain * _MARGIN
 
 
-def ppf_z_range(dist, z: float) -> tuple[float, float]:
+def ppf_z_range(dist: Distribution, z: float) -> tuple[float, float]:
     """``(ppf(Phi(-z)), ppf(Phi(z)))`` by the kernel's own ``ppf_z`` (what a driver draws at a
     normal score of -z and z; every ppf is non-decreasing). Cached (building a family's table
     takes milliseconds, and every run of a Python-built scenario checks it again), except for
@@ -161,7 +168,7 @@ def ppf_z_range(dist, z: float) -> tuple[float, float]:
     return _ppf_z_range_cached(dist, z)
 
 
-def _ppf_z_range(dist, z: float) -> tuple[float, float]:
+def _ppf_z_range(dist: Distribution, z: float) -> tuple[float, float]:
     code, p, table = dist.kernel_args()
     out = np.empty(2)
     kernels.ppf_z_many(code, p, table, 0 if table.shape[0] else -1, np.array([-z, z]), out)
@@ -171,7 +178,7 @@ def _ppf_z_range(dist, z: float) -> tuple[float, float]:
 _ppf_z_range_cached = functools.lru_cache(maxsize=1024)(_ppf_z_range)
 
 
-def driver_range(base, mode: str, lo: float, hi: float) -> tuple[float, float]:
+def driver_range(base: Iterable[float], mode: str, lo: float, hi: float) -> tuple[float, float]:
     """The values ``base[t] + x`` (``mode="add"``) or ``base[t] * x`` a driver takes for ``x``
     in ``[lo, hi]``, over every year's base."""
     vals = []
@@ -180,7 +187,7 @@ def driver_range(base, mode: str, lo: float, hi: float) -> tuple[float, float]:
     return min(vals), max(vals)
 
 
-def severity_range(dist, forced=()) -> tuple[float, float]:
+def severity_range(dist: Distribution, forced: Iterable[float] = ()) -> tuple[float, float]:
     """The severities a shock can have: its ppf at ``U_MIN`` and ``1 - U_MIN`` (the kernel's
     ``ppf_u``), the ``forced`` ones, and 0 (no event)."""
     lo, hi = (float(v) for v in dist.ppf(np.array([U_MIN, 1.0 - U_MIN])))
@@ -188,7 +195,7 @@ def severity_range(dist, forced=()) -> tuple[float, float]:
     return min(vals), max(vals)
 
 
-def effect_range(size: float, profile, cap: float, sev_lo: float,
+def effect_range(size: float, profile: Iterable[float], cap: float, sev_lo: float,
                  sev_hi: float) -> tuple[float, float]:
     """The yearly values an effect can take: ``sum_tau S_tau * size * profile[t - tau]`` over
     at most :data:`MAX_HORIZON` lags, each severity in ``[sev_lo, sev_hi]`` (or 0), capped

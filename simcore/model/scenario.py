@@ -40,11 +40,16 @@ import hashlib
 import json
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from distributions import Distribution
 from simcore.model.layout import FIXED_DRIVERS, OUTPUTS, SHOCK_TARGETS  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    from distributions.copula import GaussianCopula, StudentTCopula
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,9 @@ class Forecast:
     eps: tuple[float, ...] = ()
 
 
-_COPULAS: dict = {}  # (labels, matrix bytes, kind, repair, copula, df) -> (copula, warnings)
+# (labels, matrix bytes, kind, repair, copula, df) -> (copula, warnings)
+_COPULAS: dict[tuple[Any, ...],
+               tuple[GaussianCopula | StudentTCopula, list[tuple[str, type[Warning]]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,7 @@ class Scenario:
     stresses: tuple[Stress, ...] = ()  # named stress scenarios (see simcore.analysis.stress)
 
     # -- identity: the generated dataclass __eq__ would call bool() on the correlation array
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         for f in fields(self):
@@ -192,7 +199,7 @@ class Scenario:
                 return False
         return True
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.digest())
 
     # -- derived ---------------------------------------------------------------------------------
@@ -236,10 +243,10 @@ class Scenario:
         shocks = tuple(replace(s, enabled=enabled.get(s.name, s.enabled)) for s in self.shocks)
         return replace(self, shocks=shocks)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-able dict (distributions as ``{"family": ..., ...}``)."""
 
-        def conv(x):
+        def conv(x: Any) -> Any:
             if isinstance(x, Distribution):
                 return x.to_dict()
             if isinstance(x, np.ndarray):
@@ -250,7 +257,7 @@ class Scenario:
                 return [conv(v) for v in x]
             return x
 
-        out = {}
+        out: dict[str, Any] = {}
         for k in self.__dataclass_fields__:
             v = getattr(self, k)
             if hasattr(v, "__dataclass_fields__"):
@@ -262,7 +269,7 @@ class Scenario:
             out[k] = conv(v)
         return out
 
-    def copula_model(self, *, warn: bool = True):
+    def copula_model(self, *, warn: bool = True) -> GaussianCopula | StudentTCopula | None:
         """The copula object of the correlation block (None without labels), built once per
         distinct block and kept for the process (validation, compilation and every analysis of
         a run share it). A repair's warning is issued again on each call with ``warn``."""
@@ -274,6 +281,7 @@ class Scenario:
             from distributions.copula import GaussianCopula, StudentTCopula
 
             labels = list(self.correlation_labels)
+            cop: GaussianCopula | StudentTCopula
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 if self.copula == "student_t":
@@ -286,9 +294,9 @@ class Scenario:
             if len(_COPULAS) >= 64:  # a few blocks per process in practice; bound the memory
                 _COPULAS.pop(next(iter(_COPULAS)))
             _COPULAS[key] = (cop, [(str(w.message), w.category) for w in caught])
-        cop, caught = _COPULAS[key]
+        cop, issued = _COPULAS[key]
         if warn:
-            for message, category in caught:
+            for message, category in issued:
                 warnings.warn(message, category, stacklevel=2)
         return cop
 
@@ -298,7 +306,7 @@ class Scenario:
         return hashlib.sha256(blob).hexdigest()
 
 
-def extend(values, horizon: int) -> np.ndarray:
+def extend(values: ArrayLike, horizon: int) -> np.ndarray:
     """A per-year schedule as float64[horizon], extended by its last value."""
     v = np.asarray(values, dtype=np.float64).ravel()
     if v.size >= horizon:

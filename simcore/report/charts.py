@@ -18,13 +18,23 @@ ids), which the CLI's reproducibility guarantee relies on.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
+
+    from simcore.results.result import SimulationResult
 
 __all__ = [
     "BANDS",
@@ -40,7 +50,7 @@ __all__ = [
 DEFAULT_SOURCE = "simcore; calibrated to a 2025 sell-side report"
 
 # -- one style ----------------------------------------------------------------------------------
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9.0,
     "axes.titlesize": 10.0,
@@ -76,13 +86,14 @@ STYLE = {
 BANDS = ((0.05, 0.95, "5–95%"), (0.10, 0.90, "10–90%"), (0.25, 0.75, "25–75%"))
 # One hue, three lightness steps (greyscale luminance about 86%, 67%, 45%).
 BAND_COLORS = ("#cdd9ec", "#8fa9d1", "#3f679f")
-MEDIAN = {"color": "#0b1e3f", "linewidth": 2.0, "linestyle": "-"}
-ACTUAL = {"color": "black", "linewidth": 1.6, "linestyle": "-", "marker": "o",
-          "markersize": 5.0}
-FORECAST = {"linestyle": "none", "marker": "D", "markersize": 7.0, "markerfacecolor": "white",
-            "markeredgecolor": "black", "markeredgewidth": 1.4, "color": "black"}
-MARKET = {"color": "black", "linewidth": 1.3, "linestyle": (0, (6, 3))}
-ZERO = {"color": "0.35", "linewidth": 0.9, "linestyle": ":"}
+MEDIAN: dict[str, Any] = {"color": "#0b1e3f", "linewidth": 2.0, "linestyle": "-"}
+ACTUAL: dict[str, Any] = {"color": "black", "linewidth": 1.6, "linestyle": "-", "marker": "o",
+                          "markersize": 5.0}
+FORECAST: dict[str, Any] = {"linestyle": "none", "marker": "D", "markersize": 7.0,
+                            "markerfacecolor": "white", "markeredgecolor": "black",
+                            "markeredgewidth": 1.4, "color": "black"}
+MARKET: dict[str, Any] = {"color": "black", "linewidth": 1.3, "linestyle": (0, (6, 3))}
+ZERO: dict[str, Any] = {"color": "0.35", "linewidth": 0.9, "linestyle": ":"}
 FOOTER_SIZE = 7.0
 PRICE_LABELS = {"price_ps": "P/S", "price_pe": "P/E", "price_dcf": "DCF"}
 _FAN_Q = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -90,7 +101,8 @@ _LEGEND_ORDER = ("actual", "median", "25–75%", "10–90%", "5–95%", "report 
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _new_figure(figsize, nrows=1, ncols=1, *, legend_rows=1, **subplot_kw):
+def _new_figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, *,
+                legend_rows: int = 1, **subplot_kw: Any) -> tuple[Figure, np.ndarray]:
     """A figure whose panels leave room above for the title and the legend (``legend_rows``
     rows) and below for the footer; :func:`_frame` fills those."""
     w, h = figsize
@@ -102,13 +114,13 @@ def _new_figure(figsize, nrows=1, ncols=1, *, legend_rows=1, **subplot_kw):
     return fig, axes
 
 
-def _title(result, what: str) -> str:
+def _title(result: SimulationResult, what: str) -> str:
     sc = result.scenario
     ticker = f" ({sc.ticker})" if sc.ticker else ""
     return f"{sc.name}{ticker}: {what}"
 
 
-def seed_label(manifest: dict) -> str:
+def seed_label(manifest: dict[str, Any]) -> str:
     """The seed as the manifest records it, for footers and tables."""
     seed = manifest.get("seed")
     if isinstance(seed, dict):
@@ -117,7 +129,7 @@ def seed_label(manifest: dict) -> str:
     return str(seed)
 
 
-def footer_text(result, note: str = "") -> str:
+def footer_text(result: SimulationResult, note: str = "") -> str:
     """The note under every chart: ``N paths · seed S · sampling M`` (and ``note``), then on a
     second line ``source: ...`` (the scenario's source field, or :data:`DEFAULT_SOURCE`)."""
     m = result.manifest
@@ -126,11 +138,12 @@ def footer_text(result, note: str = "") -> str:
             f"{note}\nsource: {source}")
 
 
-def _frame(fig, axes, result, title: str, note: str = "", legend_cols: int = 8) -> None:
+def _frame(fig: Figure, axes: np.ndarray, result: SimulationResult, title: str, note: str = "",
+           legend_cols: int = 8) -> None:
     """Title, legend (one for the figure, fixed order) and footer, outside the panels."""
     h = fig.get_figheight()
     fig.suptitle(title, y=1.0 - 0.08 / h, va="top")
-    found = {}
+    found: dict[str, Artist] = {}
     for ax in np.ravel(axes):
         for handle, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             found.setdefault(lab, handle)
@@ -145,14 +158,14 @@ def _frame(fig, axes, result, title: str, note: str = "", legend_cols: int = 8) 
              fontsize=FOOTER_SIZE, color="0.3", gid="footer")
 
 
-def _currency(result) -> str:
+def _currency(result: SimulationResult) -> str:
     return result.scenario.currency or "CNY"
 
 
-def _history(result, series: str) -> dict[int, float]:
+def _history(result: SimulationResult, series: str) -> dict[int, float]:
     """Actuals of ``series`` by year (keys may be ints or strings in the scenario)."""
     raw = (result.scenario.history or {}).get(series, {}) or {}
-    out = {}
+    out: dict[int, float] = {}
     for k, v in raw.items():
         try:
             out[int(k)] = float(v)
@@ -161,14 +174,15 @@ def _history(result, series: str) -> dict[int, float]:
     return dict(sorted(out.items()))
 
 
-def _forecast(values, horizon: int) -> np.ndarray:
+def _forecast(values: ArrayLike, horizon: int) -> np.ndarray:
     out = np.full(horizon, np.nan)
     v = np.asarray(values, dtype=np.float64).ravel()
     out[: min(v.size, horizon)] = v[:horizon]
     return out
 
 
-def _fan(ax, x, qs: dict, *, anchor=None, label=True) -> list:
+def _fan(ax: Axes, x: ArrayLike, qs: dict[float, np.ndarray], *,
+         anchor: tuple[float, float] | None = None, label: bool = True) -> list[Artist]:
     """Draw the bands and the median; ``qs`` maps level -> array over ``x``. ``anchor`` is an
     (x0, y0) point every band opens from (the last actual). Returns the band collections."""
     x = np.asarray(x, dtype=np.float64)
@@ -178,7 +192,7 @@ def _fan(ax, x, qs: dict, *, anchor=None, label=True) -> list:
     elif x.size == 1:  # one year and nothing to open from: draw the bands as a box
         x = np.array([x[0] - 0.2, x[0] + 0.2])
         qs = {k: np.repeat(np.asarray(v, dtype=np.float64), 2) for k, v in qs.items()}
-    polys = []
+    polys: list[Artist] = []
     for (lo, hi, name), color in zip(BANDS, BAND_COLORS, strict=True):
         polys.append(ax.fill_between(x, qs[lo], qs[hi], color=color, linewidth=0,
                                      label=name if label else None, zorder=1))
@@ -186,12 +200,12 @@ def _fan(ax, x, qs: dict, *, anchor=None, label=True) -> list:
     return polys
 
 
-def _quantile_dict(result, output: str) -> dict:
+def _quantile_dict(result: SimulationResult, output: str) -> dict[float, np.ndarray]:
     df = result.quantiles(output, _FAN_Q)
     return {q: df[q].to_numpy() for q in _FAN_Q}
 
 
-def _year_axis(ax, years, max_labels: int = 8) -> None:
+def _year_axis(ax: Axes, years: Iterable[int], max_labels: int = 8) -> None:
     years = sorted(int(y) for y in years)
     step = max(1, math.ceil(len(years) / max_labels))
     ticks = years[::-1][::step][::-1]  # always the last year
@@ -202,11 +216,11 @@ def _year_axis(ax, years, max_labels: int = 8) -> None:
     ax.set_xlim(lo - 0.35, hi + 0.35)
 
 
-def _thousands(ax) -> None:
+def _thousands(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
 
 
-def _pick_year(result, year) -> tuple[int, int]:
+def _pick_year(result: SimulationResult, year: int | None) -> tuple[int, int]:
     years = result.years
     if year is None:
         return len(years) - 1, years[-1]
@@ -216,7 +230,8 @@ def _pick_year(result, year) -> tuple[int, int]:
 
 
 # -- charts --------------------------------------------------------------------------------------
-def fan_chart_net_profit(result, *, figsize=(8.0, 5.0)) -> Figure:
+def fan_chart_net_profit(result: SimulationResult, *,
+                         figsize: tuple[float, float] = (8.0, 5.0)) -> Figure:
     """Fan chart of net profit attributable: actuals, 5-95/10-90/25-75 bands, median, forecast.
 
     The bands open from the last actual year so the fan reads as one continuous line; the
@@ -250,7 +265,8 @@ def fan_chart_net_profit(result, *, figsize=(8.0, 5.0)) -> Figure:
     return fig
 
 
-def fan_chart_valuation(result, *, figsize=(11.0, 4.8)) -> Figure:
+def fan_chart_valuation(result: SimulationResult, *,
+                        figsize: tuple[float, float] = (11.0, 4.8)) -> Figure:
     """Implied price per share per year for P/S, P/E and DCF (one panel each) against the market
     price, with the probability of exceeding it annotated per year.
 
@@ -314,7 +330,9 @@ def fan_chart_valuation(result, *, figsize=(11.0, 4.8)) -> Figure:
     return fig
 
 
-def distribution_net_profit(result, year=None, *, level=0.95, figsize=(10.0, 4.6)) -> Figure:
+def distribution_net_profit(result: SimulationResult, year: int | None = None, *,
+                            level: float = 0.95,
+                            figsize: tuple[float, float] = (10.0, 4.6)) -> Figure:
     """Distribution of net profit attributable in ``year`` (default: the last simulated year):
     histogram and CDF, with the report's forecast, the median, and VaR / expected shortfall at
     ``level`` marked. VaR and ES are shortfalls *below the forecast* (``risk_metrics``); with no
@@ -395,7 +413,8 @@ def distribution_net_profit(result, year=None, *, level=0.95, figsize=(10.0, 4.6
     return fig
 
 
-def fan_chart_revenue_segments(result, *, figsize=None) -> Figure:
+def fan_chart_revenue_segments(result: SimulationResult, *,
+                               figsize: tuple[float, float] | None = None) -> Figure:
     """Revenue fan charts as small multiples: one panel per segment and one for the total (with
     the report's revenue forecast). Fans open from the base-year revenue."""
     sc = result.scenario
@@ -442,14 +461,15 @@ def fan_chart_revenue_segments(result, *, figsize=None) -> Figure:
 
 
 # -- output --------------------------------------------------------------------------------------
-_METADATA = {
+_METADATA: dict[str, dict[str, str | None]] = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": "simcore"},
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": "simcore", "Producer": "simcore"},
 }
 
 
-def save_figure(fig: Figure, target, fmt: str | None = None, *, dpi: int = 150) -> None:
+def save_figure(fig: Figure, target: str | Path | IO[bytes], fmt: str | None = None, *,
+                dpi: int = 150) -> None:
     """Write ``fig`` to ``target`` (a path or a binary file object) as PNG, SVG or PDF with no
     timestamps or random ids, so the same figure always gives the same bytes."""
     if fmt is None:

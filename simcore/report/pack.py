@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -27,30 +29,37 @@ from matplotlib.textpath import text_to_path
 
 from simcore.report import charts
 
+if TYPE_CHECKING:
+    from simcore.analysis.pack_analyses import PackAnalyses
+    from simcore.io.files import StrPath
+    from simcore.results.result import SimulationResult
+
+Column = tuple[str, float, str]  # a table column: header, width weight, alignment
+
 __all__ = ["headline", "pack_pages", "write_pack"]
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 _MARGIN = 0.55  # inches
 _FONT = 7.6  # table text, points
 _LINE = 1.28 * _FONT / 72  # inches per text line
-_PDF_METADATA = {"CreationDate": None, "ModDate": None, "Creator": "simcore",
+_PDF_METADATA: dict[str, str | None] = {"CreationDate": None, "ModDate": None, "Creator": "simcore",
                  "Producer": "simcore"}
 
 
 # -- numbers -------------------------------------------------------------------------------------
-def _pct(p, se=None) -> str:
+def _pct(p: float | None, se: float | None = None) -> str:
     if p is None or not np.isfinite(p):
         return "n/a"
     return f"{p:.1%}" if se is None else f"{p:.1%} ± {1.96 * se:.1%}"
 
 
-def _num(x, digits=1) -> str:
+def _num(x: float | None, digits: int = 1) -> str:
     if x is None or not np.isfinite(x):
         return "n/a"
     return f"{x:,.{digits}f}"
 
 
-def headline(result) -> dict:
+def headline(result: SimulationResult) -> dict[str, Any]:
     """The cover page's numbers as plain data: per year the report forecast, quantiles of net
     profit attributable, probability of loss / of missing the forecast, VaR and ES (95%), and per
     valuation method the median implied price, the share of paths where it is defined and the
@@ -58,13 +67,14 @@ def headline(result) -> dict:
     risk = result.risk_metrics(levels=(0.95,))
     q = result.quantiles("net_profit_attributable", (0.05, 0.25, 0.5, 0.75, 0.95))
     years = result.years
-    out = {"years": years, "net_profit_attributable": [], "valuation": {}}
+    out: dict[str, Any] = {"years": years, "net_profit_attributable": [], "valuation": {}}
     for year in years:
-        row = risk.loc[year]
+        row = risk.loc[year].to_dict()  # the year's risk metrics by name
         out["net_profit_attributable"].append({
             "year": year,
             "forecast": float(row["forecast"]),
-            "q": {float(k): float(v) for k, v in q.loc[year].items()},
+            "q": {float(k): float(v) for k, v in zip(q.columns, q.loc[year].to_numpy(),
+                                                     strict=True)},
             "p_loss": float(row["p_loss"]),
             "p_miss_forecast": float(row.get("p_miss_forecast", np.nan)),
             "VaR95": float(row.get("VaR0.95", np.nan)),
@@ -76,7 +86,7 @@ def headline(result) -> dict:
         defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
         out["valuation"][label] = [
             {"year": year, "median": float(med[t]), "defined": float(defined[t]),
-             "p_above_market": float(risk.loc[year, f"p_{name}_above_market"])}
+             "p_above_market": float(risk[f"p_{name}_above_market"].loc[year])}
             for t, year in enumerate(years)
         ]
     return out
@@ -90,16 +100,17 @@ def _width(s: str, family: str, size: float) -> float:
     return text_to_path.get_text_width_height_descent(s, prop, ismath=False)[0]
 
 
-def _wrap(text, width_in: float, size: float, family: str = "DejaVu Sans") -> list[str]:
+def _wrap(text: object, width_in: float, size: float, family: str = "DejaVu Sans") -> list[str]:
     """Greedy word wrap of ``text`` to ``width_in`` inches, with word widths measured in the
     font (so nothing runs into the next column); over-long words are broken."""
     limit = 0.95 * max(width_in, 0.2) * 72.0  # 5% slack: raster hinting widens text a little
     space = _width("x x", family, size) - 2 * _width("x", family, size)
-    lines = []
+    lines: list[str] = []
     for para in str(text).split("\n"):
         indent = para[: len(para) - len(para.lstrip(" "))]
         base = _width(indent, family, size) if indent else 0.0
-        cur, cur_w = [], base
+        cur: list[str] = []
+        cur_w = base
         for word in para.split():
             w = _width(word, family, size)
             if cur and cur_w + space + w <= limit:
@@ -124,15 +135,21 @@ class _Pages:
     """Text pages on a grid: headings, paragraphs and tables with wrapped cells; a new page
     starts whenever the next block would not fit."""
 
-    def __init__(self, result, section: str):
+    def __init__(self, result: SimulationResult, section: str) -> None:
         self.result = result
         self.section = section
         self.pages: list[Figure] = []
-        self.fig = None
+        self.fig: Figure | None = None  # the page being written
         self.y = 0.0
 
+    @property
+    def _page(self) -> Figure:
+        """The page being written (every block makes room first, which starts one)."""
+        assert self.fig is not None, "no page yet: _room() starts one"
+        return self.fig
+
     # geometry in inches from the top-left corner of the page
-    def _new_page(self):
+    def _new_page(self) -> None:
         fig = Figure(figsize=PAGE)
         title = charts._title(self.result, self.section)
         fig.text(_MARGIN / PAGE[0], 1 - 0.45 / PAGE[1], title, fontsize=12.5,
@@ -147,8 +164,8 @@ class _Pages:
         if self.fig is None or self.y + height > PAGE[1] - 0.55:
             self._new_page()
 
-    def _text(self, x_in, y_in, s, **kw):
-        self.fig.text(x_in / PAGE[0], 1 - y_in / PAGE[1], s, va="top", ha="left", **kw)
+    def _text(self, x_in: float, y_in: float, s: str, **kw: Any) -> None:
+        self._page.text(x_in / PAGE[0], 1 - y_in / PAGE[1], s, va="top", ha="left", **kw)
 
     def heading(self, s: str) -> None:
         self._room(0.35 + 3 * _LINE)
@@ -166,7 +183,8 @@ class _Pages:
             self._text(_MARGIN, self.y, "\n".join(part), fontsize=size, linespacing=1.3)
             self.y += len(part) * line + 0.08
 
-    def table(self, columns, rows, *, mono=False) -> None:
+    def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]], *,
+              mono: bool = False) -> None:
         """``columns``: [(header, width weight, align)]; ``rows``: lists of cell strings."""
         total_w = PAGE[0] - 2 * _MARGIN
         weights = np.array([c[1] for c in columns], dtype=float)
@@ -174,7 +192,7 @@ class _Pages:
         xs = _MARGIN + np.concatenate([[0.0], np.cumsum(widths)[:-1]])
         family = "DejaVu Sans Mono" if mono else "DejaVu Sans"
 
-        def wrap(cell, w):
+        def wrap(cell: str, w: float) -> list[str]:
             return _wrap(cell, w - 0.08, _FONT, family)
 
         pad = [0.0] + [0.12] * (len(columns) - 1)  # gap after the previous column
@@ -183,13 +201,13 @@ class _Pages:
         heads = [_wrap(c[0], 0.85 * (w - p) - 0.08, _FONT) for c, w, p in
                  zip(columns, widths, pad, strict=True)]
 
-        def header():
+        def header() -> None:
             n = max(len(h) for h in heads)
             self._room((n + 2) * _LINE)
             for head, (_name, _w, align), x, w, p in zip(heads, columns, xs, widths, pad,
                                                          strict=True):
                 xx = x + w - 0.04 if align == "right" else x + p
-                self.fig.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(head), va="top",
+                self._page.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(head), va="top",
                               ha=align, fontsize=_FONT, fontweight="bold", linespacing=1.28)
             self.y += n * _LINE + 0.05
             self._rule(0.8)
@@ -204,21 +222,22 @@ class _Pages:
             for cell, (_name, _w, align), x, w, p in zip(cells, columns, xs, widths, pad,
                                                        strict=True):
                 xx = x + w - 0.04 if align == "right" else x + p
-                self.fig.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(cell), va="top",
+                self._page.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(cell), va="top",
                               ha=align, fontsize=_FONT, family=family, linespacing=1.28)
             self.y += n * _LINE + 0.06
             self._rule(0.3, color="0.8")
         self.y += 0.1
 
-    def _rule(self, lw, color="0.2") -> None:
+    def _rule(self, lw: float, color: str = "0.2") -> None:
         y = 1 - (self.y - 0.03) / PAGE[1]
-        self.fig.add_artist(Line2D([_MARGIN / PAGE[0], 1 - _MARGIN / PAGE[0]], [y, y],
-                                   transform=self.fig.transFigure, linewidth=lw, color=color))
+        fig = self._page
+        fig.add_artist(Line2D([_MARGIN / PAGE[0], 1 - _MARGIN / PAGE[0]], [y, y],
+                              transform=fig.transFigure, linewidth=lw, color=color))
         self.y += 0.03
 
 
 # -- pages ---------------------------------------------------------------------------------------
-def _cover(result, manifest) -> list[Figure]:
+def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
     sc = result.scenario
     cur = sc.currency or "CNY"
     h = headline(result)
@@ -235,7 +254,7 @@ def _cover(result, manifest) -> list[Figure]:
         pg.paragraph(sc.description, size=9)
     last = h["net_profit_attributable"][-1]
     y = last["year"]
-    points = []
+    points: list[str] = []
     if np.isfinite(last["forecast"]):
         points.append(
             f"• {y}: median net profit attributable {_num(last['q'][0.5])} against the report's "
@@ -301,7 +320,7 @@ _RISK_ROWS = [
 ]
 
 
-def _risk_pages(result) -> list[Figure]:
+def _risk_pages(result: SimulationResult) -> list[Figure]:
     risk = result.risk_metrics()
     cur = result.scenario.currency or "CNY"
     pg = _Pages(result, "risk table")
@@ -349,12 +368,12 @@ def _risk_pages(result) -> list[Figure]:
     return pg.pages
 
 
-def _fmt_base(base) -> str:
+def _fmt_base(base: Iterable[float]) -> str:
     vals = [f"{b:g}" for b in base]
     return vals[0] if len(vals) == 1 else " / ".join(vals)
 
 
-def _assumption_pages(result) -> list[Figure]:
+def _assumption_pages(result: SimulationResult) -> list[Figure]:
     sc = result.scenario
     cur = sc.currency or "CNY"
     pg = _Pages(result, "assumptions")
@@ -408,7 +427,7 @@ def _assumption_pages(result) -> list[Figure]:
     return pg.pages
 
 
-def _compact(value) -> str:
+def _compact(value: object) -> str:
     if isinstance(value, dict):
         return "\n".join(f"{k}: {_compact(v)}" if not isinstance(v, dict)
                          else f"{k}: {json.dumps(v, default=str)}" for k, v in value.items())
@@ -417,7 +436,7 @@ def _compact(value) -> str:
     return json.dumps(value, default=str) if not isinstance(value, str) else value
 
 
-def _manifest_pages(result, manifest) -> list[Figure]:
+def _manifest_pages(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
     pg = _Pages(result, "run manifest")
     pg.paragraph("Everything needed to reproduce this run: rerunning with the same scenario "
                  "(its sha256 below), paths, seed, horizon and sampling gives the same numbers.",
@@ -427,7 +446,8 @@ def _manifest_pages(result, manifest) -> list[Figure]:
     return pg.pages
 
 
-def pack_pages(result, manifest: dict | None = None, analyses=None) -> list[Figure]:
+def pack_pages(result: SimulationResult, manifest: dict[str, Any] | None = None,
+               analyses: PackAnalyses | None = None) -> list[Figure]:
     """The pack's pages as figures (cover, charts, risk table, the sensitivity pages of
     ``analyses`` when given, assumptions, manifest)."""
     manifest = result.manifest if manifest is None else manifest
@@ -454,7 +474,8 @@ def pack_pages(result, manifest: dict | None = None, analyses=None) -> list[Figu
     return pages
 
 
-def write_pack(result, path, *, manifest: dict | None = None, analyses=None) -> Path:
+def write_pack(result: SimulationResult, path: StrPath, *, manifest: dict[str, Any] | None = None,
+               analyses: PackAnalyses | None = None) -> Path:
     """Write the committee pack of ``result`` to ``path`` (PDF), atomically (a temporary file in
     the same directory, fsynced, then renamed over ``path``). ``manifest`` (default
     ``result.manifest``) is what the last pages print. ``analyses``: a
@@ -465,7 +486,7 @@ def write_pack(result, path, *, manifest: dict | None = None, analyses=None) -> 
     pages = pack_pages(result, manifest, analyses)
     from simcore.io.files import atomic_write
 
-    def write(fh):
+    def write(fh: IO[bytes]) -> None:
         with mpl.rc_context(charts.STYLE), PdfPages(fh, metadata=dict(_PDF_METADATA)) as pdf:
             for fig in pages:
                 pdf.savefig(fig)

@@ -11,15 +11,23 @@ differ by lightness, hatching or marker as well as hue, so the charts read in gr
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from simcore.report.charts import DEFAULT_SOURCE, STYLE
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from simcore.analysis.stress import Attribution, ReverseStress
 
 __all__ = [
     "rank_correlation_chart",
@@ -35,13 +43,14 @@ DARK = "#1f3d6b"  # greyscale luminance ~25%
 MID = "#6f8fbf"  # ~55%
 LIGHT = "#cdd9ec"  # ~85%
 EDGE = "0.15"
-BASE_LINE = {"color": "black", "linewidth": 1.1, "linestyle": (0, (5, 3))}
+BASE_LINE: dict[str, Any] = {"color": "black", "linewidth": 1.1, "linestyle": (0, (5, 3))}
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _DASHES = ("-", "--", "-.", ":")
 
 
 # -- frame -----------------------------------------------------------------------------------------
-def _figure(figsize, nrows=1, ncols=1, **kw):
+def _figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1,
+            **kw: Any) -> tuple[Figure, np.ndarray]:
     w, h = figsize
     top = 1.0 - 0.75 / h
     bottom = 0.3 / h
@@ -50,7 +59,7 @@ def _figure(figsize, nrows=1, ncols=1, **kw):
     return fig, fig.subplots(nrows, ncols, squeeze=False, **kw)
 
 
-def _seed(meta) -> str:
+def _seed(meta: dict[Any, Any]) -> str:
     seed = meta.get("seed")
     if isinstance(seed, dict):
         key = seed.get("spawn_key") or []
@@ -58,7 +67,8 @@ def _seed(meta) -> str:
     return str(seed)
 
 
-def _frame(fig, meta: dict, title: str, subtitle: str = "", footer: str = "") -> None:
+def _frame(fig: Figure, meta: dict[Any, Any], title: str, subtitle: str = "",
+           footer: str = "") -> None:
     w, h = fig.get_figwidth(), fig.get_figheight()
     ticker = f" ({meta['ticker']})" if meta.get("ticker") else ""
     fig.suptitle(f"{meta.get('scenario', '')}{ticker}: {title}", y=1.0 - 0.08 / h, va="top")
@@ -69,7 +79,8 @@ def _frame(fig, meta: dict, title: str, subtitle: str = "", footer: str = "") ->
         if len(lines) > 1:  # make room for the extra lines above the panels
             top = 1.0 - (0.75 + 0.16 * (len(lines) - 1)) / h
             bottom = 0.3 / h
-            fig.get_layout_engine().set(rect=(0.0, bottom, 1.0, top - bottom))
+            engine = cast(ConstrainedLayoutEngine, fig.get_layout_engine())  # _figure's
+            engine.set(rect=(0.0, bottom, 1.0, top - bottom))
     paths = meta.get("n_evaluations", meta.get("n_paths"))
     what = "model evaluations" if "n_evaluations" in meta else "paths"
     base = (f"{paths:,} {what} · seed {_seed(meta)}"
@@ -79,7 +90,7 @@ def _frame(fig, meta: dict, title: str, subtitle: str = "", footer: str = "") ->
              ha="left", va="bottom", fontsize=7.0, color="0.3", gid="footer")
 
 
-def _value_axis(ax, probability: bool, axis: str = "x") -> None:
+def _value_axis(ax: Axes, probability: bool, axis: str = "x") -> None:
     fmt = PercentFormatter(1.0, decimals=0) if probability else FuncFormatter(
         lambda v, _p: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
@@ -101,7 +112,8 @@ def _delta(v: float, probability: bool) -> str:
 
 
 # -- one at a time ---------------------------------------------------------------------------------
-def tornado_chart(tornado, *, figsize=(9.0, 6.0)) -> Figure:
+def tornado_chart(tornado: pd.DataFrame, *,
+                  figsize: tuple[float, float] = (9.0, 6.0)) -> Figure:
     """Sorted bars: the statistic with each driver at its low (light) and high (dark) quantile,
     drawn from the base value; a driver with no effect is a zero-width bar marked "no effect"."""
     meta = tornado.attrs
@@ -152,7 +164,8 @@ def tornado_chart(tornado, *, figsize=(9.0, 6.0)) -> Figure:
     return fig
 
 
-def spider_chart(spider, *, max_factors: int = 8, figsize=(9.0, 5.6)) -> Figure:
+def spider_chart(spider: pd.DataFrame, *, max_factors: int = 8,
+                 figsize: tuple[float, float] = (9.0, 5.6)) -> Figure:
     """The statistic against each driver's quantile (one line per driver, the ``max_factors``
     with the widest range); the base run is the dashed line."""
     meta = spider.attrs
@@ -183,14 +196,17 @@ def spider_chart(spider, *, max_factors: int = 8, figsize=(9.0, 5.6)) -> Figure:
 
 
 # -- sampling and variance based -------------------------------------------------------------------
-def rank_correlation_chart(table, output: str | None = None, year: int | None = None, *,
-                           figsize=(8.5, 5.8)) -> Figure:
+def rank_correlation_chart(table: pd.DataFrame, output: str | None = None,
+                           year: int | None = None, *,
+                           figsize: tuple[float, float] = (8.5, 5.8)) -> Figure:
     """Contribution to variance (normalised squared rank correlations) of each input to one
     output in one year, sorted; dark bars for a positive rank correlation, hatched for negative."""
     meta = table.attrs
     output = output or table.index.get_level_values("output")[0]
     year = year or table.index.get_level_values("year")[-1]
-    df = table.loc[(output, year)].sort_values("contribution", ascending=False)
+    # (output, year) selects a frame of the inputs; pandas' stubs cannot tell it from a row
+    df = cast(pd.DataFrame, table.loc[(output, year)]).sort_values("contribution",
+                                                                   ascending=False)
     with mpl.rc_context(STYLE):
         fig, axes = _figure(figsize)
         ax = axes[0, 0]
@@ -216,15 +232,16 @@ def rank_correlation_chart(table, output: str | None = None, year: int | None = 
     return fig
 
 
-def sobol_chart(table, output: str | None = None, years=None, *, figsize=None) -> Figure:
+def sobol_chart(table: pd.DataFrame, output: str | None = None, years: Iterable[int] | None = None,
+                *, figsize: tuple[float, float] | None = None) -> Figure:
     """First-order (dark) and total (light, hatched) Sobol' indices with their bootstrap
     confidence intervals, one panel per year, factors sorted by total index."""
     meta = table.attrs
     output = output or table.index.get_level_values("output")[0]
-    sub = table.loc[output]
+    sub = cast(pd.DataFrame, table.loc[output])  # (year, factor) rows of the output
     years = list(dict.fromkeys(sub.index.get_level_values("year"))) if years is None else list(
         years)
-    last = sub.loc[years[-1]].sort_values("ST", ascending=True)
+    last = cast(pd.DataFrame, sub.loc[years[-1]]).sort_values("ST", ascending=True)
     order = list(last.index)
     n = len(order)
     if figsize is None:
@@ -233,7 +250,7 @@ def sobol_chart(table, output: str | None = None, years=None, *, figsize=None) -
         fig, axes = _figure(figsize, 1, len(years), sharey=True)
         y = np.arange(n)
         for ax, year in zip(axes[0], years, strict=True):
-            d = sub.loc[year].loc[order]
+            d = cast(pd.DataFrame, sub.loc[year]).loc[order]
             ax.barh(y + 0.19, d["ST"], xerr=d["ST_conf"], height=0.36, color=LIGHT,
                     edgecolor=EDGE, linewidth=0.6, hatch="//", label="total (ST)",
                     error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "0.2"}, gid="ST")
@@ -259,8 +276,8 @@ def sobol_chart(table, output: str | None = None, years=None, *, figsize=None) -
 
 
 # -- stress ----------------------------------------------------------------------------------------
-def waterfall_chart(attr, metric: str = "median", year: int | None = None, *,
-                    figsize=(9.0, 5.4)) -> Figure:
+def waterfall_chart(attr: Attribution, metric: str = "median", year: int | None = None, *,
+                    figsize: tuple[float, float] = (9.0, 5.4)) -> Figure:
     """From "no shocks" to "all shocks" through each shock's (Shapley) contribution, which add
     up exactly; under each shock, the change when it alone is switched off from all-on."""
     meta = attr.meta
@@ -272,9 +289,10 @@ def waterfall_chart(attr, metric: str = "median", year: int | None = None, *,
     if year not in years:
         raise ValueError(f"year={year!r} is not in the attribution; allowed {years}")
     prob = metric.startswith("prob")
-    none, full = attr.levels.loc[(metric, year)]
-    contrib = attr.shapley.loc[(metric, year)]
-    off = attr.switch_off.loc[(metric, year)]
+    # one row each (metric, year): pandas' stubs cannot tell a row from a frame or a value
+    none, full = cast(pd.Series, attr.levels.loc[(metric, year)])
+    contrib = cast(pd.Series, attr.shapley.loc[(metric, year)])
+    off = cast(pd.Series, attr.switch_off.loc[(metric, year)])
     with mpl.rc_context(STYLE):
         fig, axes = _figure(figsize)
         ax = axes[0, 0]
@@ -313,7 +331,7 @@ def waterfall_chart(attr, metric: str = "median", year: int | None = None, *,
     return fig
 
 
-def stress_chart(table, *, figsize=None) -> Figure:
+def stress_chart(table: pd.DataFrame, *, figsize: tuple[float, float] | None = None) -> Figure:
     """One panel per statistic: the base run (dark) and each stress scenario (light), with the
     base value as a dashed line and the change from it printed beside each bar."""
     meta = table.attrs
@@ -357,7 +375,8 @@ def stress_chart(table, *, figsize=None) -> Figure:
     return fig
 
 
-def reverse_stress_chart(rev, *, figsize=(8.0, 5.0)) -> Figure:
+def reverse_stress_chart(rev: ReverseStress, *,
+                         figsize: tuple[float, float] = (8.0, 5.0)) -> Figure:
     """The statistic at every lever value the root finder tried, the target threshold and the
     threshold found."""
     meta = rev.meta

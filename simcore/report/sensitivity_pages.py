@@ -4,8 +4,16 @@ scenarios and grouped Sobol' indices."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def pack_pages(analyses, *, figsize=(11.69, 8.27)) -> list:
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from simcore.analysis.pack_analyses import PackAnalyses
+
+
+def pack_pages(analyses: PackAnalyses, *,
+               figsize: tuple[float, float] = (11.69, 8.27)) -> list[Figure]:
     """Sensitivity pages of a :class:`~simcore.analysis.pack_analyses.PackAnalyses`: the
     tornado, the waterfalls of median net profit and of the probability of loss (when the
     attribution was run), the stress scenarios and the Sobol' indices (when given)."""

@@ -15,16 +15,23 @@ shock the scenario does not have). Anything wrong raises :class:`ResultFileError
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import zipfile
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import numpy as np
 
 from simcore.model.scenario import OUTPUTS
 
+if TYPE_CHECKING:
+    from simcore.io.files import StrPath
+    from simcore.model.scenario import Scenario
+
 # entry -> the dtype it must have (byte order aside); "str": a 0-d unicode array
-_ENTRIES = {"out": np.dtype(np.float64), "seg": np.dtype(np.float64),
-            "hits": np.dtype(np.uint32), "meta": "str", "scenario": "str"}
+_ENTRIES: dict[str, np.dtype[Any] | str] = {
+    "out": np.dtype(np.float64), "seg": np.dtype(np.float64), "hits": np.dtype(np.uint32),
+    "meta": "str", "scenario": "str"}
 _SAMPLING = ("mc", "antithetic", "lhs", "sobol", "design")  # manifest["sampling"] values
 
 
@@ -39,7 +46,7 @@ class ResultFileError(ValueError):
     ``reason``.
     """
 
-    def __init__(self, reason: str, *, path="", entry: str = ""):
+    def __init__(self, reason: str, *, path: StrPath = "", entry: str = "") -> None:
         self.path = str(path)
         self.entry = entry
         self.reason = reason
@@ -50,12 +57,20 @@ class ResultFileError(ValueError):
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile)
 
 
-def read_result(path):
+class _Fail(Protocol):
+    """``fail(reason, entry)``: raises the file's :class:`ResultFileError`."""
+
+    def __call__(self, reason: str, entry: str = "") -> NoReturn: ...
+
+
+def read_result(
+    path: StrPath,
+) -> tuple[Scenario, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """``(scenario, out, seg, hits, manifest)`` from the results file ``path``, all checked.
 
     ``OSError`` if the file cannot be opened (no such file, no permission);
     :class:`ResultFileError` for anything wrong inside it."""
-    def fail(reason, entry=""):
+    def fail(reason: str, entry: str = "") -> NoReturn:
         raise ResultFileError(reason, path=path, entry=entry)
 
     with open(path, "rb") as fh:  # no such file, a directory, no permission: OSError as it is
@@ -83,7 +98,8 @@ def read_result(path):
     return scenario, out, seg, hits, manifest
 
 
-def _header(zf, entry, fail):
+def _header(zf: zipfile.ZipFile, entry: str,
+            fail: _Fail) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """``(shape, dtype)`` of an entry from its ``.npy`` header (no data read); checks the dtype
     and that the entry holds exactly the bytes that shape and dtype need."""
     info = zf.getinfo(f"{entry}.npy")
@@ -103,21 +119,22 @@ def _header(zf, entry, fail):
         fail(f"npy format version {version[0]}.{version[1]} is not supported; allowed 1.0 or "
              f"2.0 (what numpy writes for these arrays)", entry)
     want = _ENTRIES[entry]
-    if want == "str":
+    if isinstance(want, str):  # "str"
         if dtype.kind != "U" or shape != ():
             fail(f"dtype {dtype.str} shape {shape}; allowed a single unicode string (0-d '<U' "
                  f"array)", entry)
     elif dtype.hasobject or dtype.newbyteorder("=") != want:
         what = "object (pickled Python objects, never loaded)" if dtype.hasobject else dtype.str
         fail(f"dtype {what}; allowed {want.name}", entry)
-    need = dtype.itemsize * int(np.prod(shape, dtype=object))
+    need = dtype.itemsize * math.prod(shape)  # exact: Python ints
     if data != need:
         fail(f"holds {data} bytes of data, but its header's shape {shape} and dtype "
              f"{dtype.str} need {need} (a truncated or damaged file)", entry)
     return shape, dtype
 
 
-def _check_shapes(heads, fail):
+def _check_shapes(heads: dict[str, tuple[tuple[int, ...], np.dtype[Any]]],
+                  fail: _Fail) -> tuple[int, int, int]:
     """``(n_paths, horizon, n_segments)`` from the arrays' shapes, which must agree."""
     from simcore.model.limits import MAX_HORIZON
 
@@ -139,23 +156,24 @@ def _check_shapes(heads, fail):
     return n, H, seg[0]
 
 
-def _read(zf, entry, fail) -> np.ndarray:
+def _read(zf: zipfile.ZipFile, entry: str, fail: _Fail) -> np.ndarray:
     """An entry's array (never unpickled), in native byte order and C order."""
     try:
         with zf.open(f"{entry}.npy") as f:
             arr = np.lib.format.read_array(f, allow_pickle=False)
     except _READ_ERRORS as exc:
         fail(f"cannot be read: {exc}", entry)
-    if _ENTRIES[entry] == "str":
+    want = _ENTRIES[entry]
+    if isinstance(want, str):  # "str"
         return arr
-    return np.ascontiguousarray(arr, dtype=_ENTRIES[entry])
+    return np.ascontiguousarray(arr, dtype=want)
 
 
-def _is_int(v) -> bool:
+def _is_int(v: object) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _manifest(text, n, H, fail) -> dict:
+def _manifest(text: str, n: int, H: int, fail: _Fail) -> dict[str, Any]:
     """The manifest from the ``meta`` JSON, checked against the arrays' path count and horizon."""
     try:
         meta = json.loads(text)
@@ -182,7 +200,8 @@ def _manifest(text, n, H, fail) -> dict:
     return m
 
 
-def _scenario(text, path, H, S, manifest, fail):
+def _scenario(text: str, path: StrPath, H: int, S: int, manifest: dict[str, Any],
+              fail: _Fail) -> Scenario:
     """The scenario, re-validated like a scenario file and checked against the arrays."""
     from simcore.io.scenario_file import ScenarioError, loads_scenario
 
@@ -206,10 +225,11 @@ def _scenario(text, path, H, S, manifest, fail):
     return sc
 
 
-def _check_values(sc, out, seg, hits, fail) -> None:
+def _check_values(sc: Scenario, out: np.ndarray, seg: np.ndarray, hits: np.ndarray,
+                  fail: _Fail) -> None:
     """Only what the model can produce: finite values, except ``price_pe``, which is NaN exactly
     where EPS <= 0; hits only of the scenario's shocks."""
-    def where(mask) -> str:
+    def where(mask: np.ndarray) -> str:
         t, i = np.argwhere(mask)[0]
         return f"{int(mask.sum())} of them, the first at path {i}, year {sc.base_year + 1 + t}"
 

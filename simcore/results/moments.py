@@ -13,7 +13,7 @@ from distributions.kernels import jit, parallel_map
 
 
 @jit
-def _row_moments(x, out):
+def _row_moments(x: np.ndarray, out: np.ndarray) -> None:
     n = 0
     s = 0.0
     c = 0.0
@@ -44,7 +44,7 @@ def _row_moments(x, out):
     out[3] = m4 / n
 
 
-def row_moments(x2d: np.ndarray):
+def row_moments(x2d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(count, mean, m2, m4)`` of each row of a 2-D float64 array, NaN skipped: ``m2`` and
     ``m4`` are the mean squared and fourth-power deviations (divided by the count)."""
     x2d = np.ascontiguousarray(x2d, dtype=np.float64)

@@ -45,7 +45,10 @@ Why the code looks as it does:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from distributions.kernels import jit, parallel_map
 
@@ -57,7 +60,7 @@ _MAX_ROW = 2**31 - 1  # int32 counts; longer rows go to numpy
 
 
 @jit
-def _histogram(x, lo, hi):
+def _histogram(x: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Counts of ``x`` in ``nb`` buckets of equal width over [lo, hi] (index ``nb``: NaN), and
     the bucket of every value; ``nb`` (64 to ``_NB``) gives about 16 values a bucket."""
     nb = 64
@@ -99,7 +102,9 @@ def _histogram(x, lo, hi):
 
 
 @jit
-def _gather(x, idx, counts, ranks, work, top, offset, ja, cap):
+def _gather(x: np.ndarray, idx: np.ndarray, counts: np.ndarray, ranks: np.ndarray,
+            work: np.ndarray, top: int, offset: int, ja: int,
+            cap: int) -> tuple[np.ndarray, int]:
     """Copy the values of the buckets that hold one of ``ranks`` (sorted, 0-based among the
     non-NaN values of ``x``) into a new array ``buf``, bucket after bucket, and push a work item
     for each such bucket onto ``work`` at ``top`` (see :func:`_row_quantiles`): its start in
@@ -138,7 +143,7 @@ def _gather(x, idx, counts, ranks, work, top, offset, ja, cap):
 
 
 @jit
-def _select(v, r, out):
+def _select(v: np.ndarray, r: np.ndarray, out: np.ndarray) -> None:
     """``out[j]``: the ``r[j]``-th smallest value (0-based) of the NaN-free ``v``, for sorted
     distinct ranks ``r``; reorders ``v`` in place.
 
@@ -222,7 +227,7 @@ def _select(v, r, out):
 
 
 @jit
-def _row_quantiles(x, q, out):
+def _row_quantiles(x: np.ndarray, q: np.ndarray, out: np.ndarray) -> None:
     """``out[j] = np.nanquantile(x, q[j])`` for a contiguous 1-D ``x``."""
     lo = np.inf  # the pilot's range: finite values among _PILOT evenly spaced ones
     hi = -np.inf
@@ -309,24 +314,24 @@ def _row_quantiles(x, q, out):
         out[j] = r
 
 
-def _check_q(q) -> np.ndarray:
+def _check_q(q: ArrayLike) -> np.ndarray:
     q = np.atleast_1d(np.asarray(q, dtype=np.float64))
     if q.ndim != 1 or np.isnan(q).any() or ((q < 0) | (q > 1)).any():
         raise ValueError(f"quantile levels q={q.tolist()} must lie in [0, 1]")
     return q
 
 
-def quantiles_rows(rows, q) -> np.ndarray:
+def quantiles_rows(rows: Iterable[ArrayLike], q: ArrayLike) -> np.ndarray:
     """``np.nanquantile(row, q)`` (linear method) of each 1-D array in ``rows``, computed in
     one parallel call so that rows of several arrays share the threads; shape
     (len(rows), len(q)). Contiguous float64 rows (rows of a C-ordered array) are not copied."""
     q = _check_q(q)
-    rows = [np.ascontiguousarray(r, dtype=np.float64) for r in rows]
-    if any(r.ndim != 1 for r in rows):
+    arrays = [np.ascontiguousarray(r, dtype=np.float64) for r in rows]
+    if any(r.ndim != 1 for r in arrays):
         raise ValueError("rows must be 1-D arrays")
-    out = np.empty((len(rows), q.size))
+    out = np.empty((len(arrays), q.size))
     tasks = []
-    for i, r in enumerate(rows):
+    for i, r in enumerate(arrays):
         if r.size > _MAX_ROW:
             out[i] = np.nanquantile(r, q)
         else:
@@ -336,7 +341,7 @@ def quantiles_rows(rows, q) -> np.ndarray:
     return out
 
 
-def quantiles(x, q) -> np.ndarray:
+def quantiles(x: ArrayLike, q: ArrayLike) -> np.ndarray:
     """``np.nanquantile(x, q, axis=-1)`` (linear method) for 1-D or N-D ``x``;
     shape (..., len(q))."""
     x = np.asarray(x, dtype=np.float64)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from simcore.model.scenario import OUTPUTS, Scenario
@@ -15,6 +18,9 @@ from simcore.results.file import ResultFileError, read_result  # noqa: F401 (Res
 from simcore.results.moments import row_moments
 from simcore.results.quantiles import quantiles as _fast_quantiles
 from simcore.results.quantiles import quantiles_rows as _fast_quantiles_rows
+
+if TYPE_CHECKING:
+    from simcore.io.files import StrPath
 
 DEFAULT_Q = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 PRICE_OUTPUTS = ("price_ps", "price_pe", "price_dcf")
@@ -34,7 +40,9 @@ class SimulationResult:
     Latin hypercube and Sobol sampling they are conservative.
     """
 
-    def __init__(self, scenario: Scenario, out, seg_out, hits, manifest: dict, draws=None):
+    def __init__(self, scenario: Scenario, out: np.ndarray, seg_out: np.ndarray, hits: np.ndarray,
+                 manifest: dict[str, Any],
+                 draws: dict[str, dict[str, np.ndarray]] | None = None) -> None:
         self.scenario = scenario
         self._out = out  # (O, H, n)
         self._seg = seg_out  # (S, H, n)
@@ -85,13 +93,13 @@ class SimulationResult:
 
     # -- statistics ---------------------------------------------------------------------------
     @staticmethod
-    def _check_q(q) -> np.ndarray:
+    def _check_q(q: ArrayLike) -> np.ndarray:
         qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
         if qa.ndim != 1 or qa.size == 0 or np.isnan(qa).any() or ((qa < 0) | (qa > 1)).any():
             raise ValueError(f"q={q!r} must be quantile levels in [0, 1]")
         return qa
 
-    def quantiles(self, output: str, q=DEFAULT_Q) -> pd.DataFrame:
+    def quantiles(self, output: str, q: ArrayLike = DEFAULT_Q) -> pd.DataFrame:
         """Quantiles of ``output`` per year (rows) and level (columns); NaN paths excluded.
 
         Identical to ``np.nanquantile(result[output], q, axis=0).T`` (linear method), faster.
@@ -101,7 +109,8 @@ class SimulationResult:
         return pd.DataFrame(vals, index=pd.Index(self.years, name="year"),
                             columns=pd.Index(qa, name="q"))
 
-    def quantile_table(self, q=DEFAULT_Q, outputs=None) -> pd.DataFrame:
+    def quantile_table(self, q: ArrayLike = DEFAULT_Q,
+                       outputs: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Quantiles of many outputs at once: one row per (output, year), one column per level.
 
         ``outputs``: names as in :attr:`names` (a single name is allowed); None means all of
@@ -125,7 +134,8 @@ class SimulationResult:
         index = pd.MultiIndex.from_product([outputs, self.years], names=["output", "year"])
         return pd.DataFrame(vals, index=index, columns=pd.Index(qa, name="q"))
 
-    def summary(self, outputs=None, q=DEFAULT_Q) -> pd.DataFrame:
+    def summary(self, outputs: Iterable[str] | None = None,
+                q: ArrayLike = DEFAULT_Q) -> pd.DataFrame:
         """Tidy table: output, year, statistic, value and its Monte Carlo standard error.
 
         Mean: s/sqrt(n). Std: sqrt((m4 - s^4) / (4 s^2 n)). Quantile q: distribution-free, from
@@ -159,7 +169,7 @@ class SimulationResult:
         return pd.DataFrame(rows, columns=["output", "year", "statistic", "value", "mcse",
                                            "defined"])
 
-    def risk_metrics(self, levels=(0.95, 0.99)) -> pd.DataFrame:
+    def risk_metrics(self, levels: ArrayLike = (0.95, 0.99)) -> pd.DataFrame:
         """Per year: probability of loss, VaR and ES of net profit attributable relative to the
         report's forecast, probability of missing the forecast, and the probability that each
         implied price exceeds the market price (with Monte Carlo standard errors).
@@ -196,7 +206,7 @@ class SimulationResult:
             rows.append(row)
         return pd.DataFrame(rows).set_index("year")
 
-    def to_frame(self, outputs=None) -> pd.DataFrame:
+    def to_frame(self, outputs: Iterable[str] | None = None) -> pd.DataFrame:
         """Long format: one row per (path, year, output)."""
         outputs = self.names if outputs is None else list(outputs)
         frames = []
@@ -213,7 +223,7 @@ class SimulationResult:
         return df
 
     # -- persistence ----------------------------------------------------------------------------
-    def save(self, path) -> Path:
+    def save(self, path: StrPath) -> Path:
         """Write ``path`` (.npz: arrays, no pickle) atomically and reproducibly (the same result
         gives the same bytes); the manifest and the scenario go inside as JSON/TOML text."""
         from simcore.io.files import atomic_write, write_npz
@@ -225,7 +235,7 @@ class SimulationResult:
         return atomic_write(path, lambda fh: write_npz(fh, arrays))
 
     @classmethod
-    def load(cls, path) -> SimulationResult:
+    def load(cls, path: StrPath) -> SimulationResult:
         """Read a file written by :meth:`save`, checking everything in it before use: the
         entries' dtypes and shapes against each other, the manifest's ``n_paths`` and
         ``horizon`` and the scenario's segments and shocks; the horizon within
@@ -236,7 +246,7 @@ class SimulationResult:
         scenario, out, seg, hits, manifest = read_result(path)
         return cls(scenario, out, seg, hits, manifest)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         sampling = self.manifest.get("sampling")
         return (f"SimulationResult({self.scenario.name!r}, n_paths={self.n_paths}, "
                 f"years={self.years[0]}-{self.years[-1]}, sampling={sampling!r})")
@@ -250,6 +260,7 @@ class SimulationResult:
         esc = html.escape
         cur = esc(sc.currency or "")
         H = self.horizon
+        cols: list[int | None]
         if H <= _HTML_MAX_YEARS:
             cols = list(range(H))
         else:
@@ -257,7 +268,8 @@ class SimulationResult:
             cols = list(range(half)) + [None] + list(range(H - half + 1, H))
         picked = [t for t in cols if t is not None]
 
-        def medians(name):  # NaN where the output is never defined (P/E with EPS <= 0)
+        # NaN where the output is never defined (P/E with EPS <= 0)
+        def medians(name: str) -> np.ndarray:
             return _fast_quantiles(self._rows(name)[picked], np.array([0.5]))[:, 0]
 
         npa = self._rows("net_profit_attributable")[picked]
@@ -268,7 +280,7 @@ class SimulationResult:
         for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
             table.append((f"median {label} price ({cur}/share)", medians(name), "num"))
 
-        def cell(v, kind):
+        def cell(v: float, kind: str) -> str:
             if not np.isfinite(v):
                 return "n/a"
             return f"{v:.1%}" if kind == "pct" else f"{v:,.2f}"
@@ -300,7 +312,8 @@ class SimulationResult:
         )
 
 
-def _std_and_errors(n_def, var, m4):
+def _std_and_errors(n_def: np.ndarray, var: np.ndarray,
+                    m4: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: the sample std (divisor n - 1, 0 for a single path) and the Monte Carlo standard
     errors of the mean, s / sqrt(n), and of the std, sqrt((m4 - var^2) / (4 var n)), from the
     count ``n_def``, the variance ``var`` (divisor n) and the fourth central moment ``m4``.
@@ -320,7 +333,7 @@ def _binom_se(p: float, n: int) -> float:
     return float(np.sqrt(p * (1 - p) / n))
 
 
-def _forecast(values, horizon: int) -> np.ndarray:
+def _forecast(values: ArrayLike, horizon: int) -> np.ndarray:
     out = np.full(horizon, np.nan)
     v = np.asarray(values, dtype=np.float64)
     out[: min(v.size, horizon)] = v[:horizon]

@@ -32,7 +32,11 @@ equal ``np.nanquantile`` of the whole data and :func:`simcore.results.quantiles.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from distributions.kernels import jit
 
@@ -41,10 +45,17 @@ _SIGN = np.uint64(1 << 63)
 _INF_BITS = np.uint64(0x7FF0000000000000)
 _KEY_MAX = (1 << 64) - 1
 
+# a row's buckets for one pass: lo, hi (uint64 keys), child shift (int64), collect (bool)
+RowPlan: TypeAlias = "tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]"
+# a row's share of a pass from one block: sparse sub-bucket (codes, counts, kmin, kmax), gap
+# counts, (min key, max key), and the collected values' bucket numbers and values
+RowPart: TypeAlias = ("tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, "
+                      "np.ndarray, np.ndarray, np.ndarray]")
+
 
 # -- keys ------------------------------------------------------------------------------------------
 @jit(inline="always")
-def _key(b):
+def _key(b: np.uint64) -> np.uint64:
     """The order key of the float64 with bits ``b`` (not NaN); -0.0 gives +0.0's key."""
     if b == _SIGN:
         b = np.uint64(0)
@@ -53,7 +64,7 @@ def _key(b):
     return b | _SIGN
 
 
-def keys(x: np.ndarray) -> np.ndarray:
+def keys(x: ArrayLike) -> np.ndarray:
     """uint64 keys of the non-NaN float64 values ``x`` (numpy; the kernels inline the same)."""
     b = np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
     b = np.where(b == _SIGN, np.uint64(0), b)
@@ -69,8 +80,10 @@ def key_value(key: int) -> float:
 
 # -- kernel --------------------------------------------------------------------------------------
 @jit
-def _bucket_counts(bits, vals, lo, hi, cshift, collect, counts, kmin, kmax, gaps, extremes,
-                   take_node, take_val):
+def _bucket_counts(bits: np.ndarray, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   cshift: np.ndarray, collect: np.ndarray, counts: np.ndarray, kmin: np.ndarray,
+                   kmax: np.ndarray, gaps: np.ndarray, extremes: np.ndarray,
+                   take_node: np.ndarray, take_val: np.ndarray) -> int:
     """One block row against buckets ``j`` (keys ``lo[j] .. hi[j]`` inclusive, uint64 (m,),
     sorted and disjoint; ``m`` may be 0) for the non-NaN values (float64 ``vals``, their bits
     ``bits``, shape (n,)).
@@ -120,7 +133,7 @@ def _bucket_counts(bits, vals, lo, hi, cshift, collect, counts, kmin, kmax, gaps
 
 
 # -- moments -------------------------------------------------------------------------------------
-def block_moments(rows) -> np.ndarray:
+def block_moments(rows: Sequence[np.ndarray]) -> np.ndarray:
     """(R, 5) ``n, mean, M2, M3, M4`` of the non-NaN values of each row (numpy's pairwise sums)."""
     out = np.zeros((len(rows), 5))
     for i, x in enumerate(rows):
@@ -157,7 +170,8 @@ def merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # -- quantile arithmetic (numpy's linear method) -------------------------------------------------
-def quantile_ranks(n: int, levels: np.ndarray):
+def quantile_ranks(n: int,
+                   levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(prev, nxt, gamma)``: the 0-based order statistics and weights of each level for ``n``
     values, as ``numpy.quantile(method="linear")`` and :mod:`simcore.results.quantiles` compute
     them."""
@@ -170,7 +184,7 @@ def quantile_ranks(n: int, levels: np.ndarray):
     return prev, nxt, gamma
 
 
-def lerp(a, b, t):
+def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     """numpy's ``_lerp``, elementwise: ``a + (b - a) t``, from ``b`` when ``t >= 0.5``."""
     d = b - a
     return np.where(t >= 0.5, b - d * (1.0 - t), a + d * t)
@@ -183,13 +197,14 @@ PILOT_SD = 5.0  # bracket half-width in binomial standard deviations of the pilo
 class _Sparse:
     """Sub-bucket code -> (count, min key, max key), merged from blocks' sparse parts."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.idx = np.zeros(0, np.int64)
         self.count = np.zeros(0, np.int64)
         self.kmin = np.zeros(0, np.uint64)
         self.kmax = np.zeros(0, np.uint64)
 
-    def add(self, idx, count, kmin, kmax) -> None:
+    def add(self, idx: np.ndarray, count: np.ndarray, kmin: np.ndarray,
+            kmax: np.ndarray) -> None:
         if not idx.size:
             return
         u, inv = np.unique(np.concatenate([self.idx, idx]), return_inverse=True)
@@ -201,7 +216,7 @@ class _Sparse:
         np.maximum.at(hi, inv, np.concatenate([self.kmax, kmax]))
         self.idx, self.count, self.kmin, self.kmax = u, c, lo, hi
 
-    def bucket(self, j: int):
+    def bucket(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(count, kmin, kmax)`` of the occupied sub-buckets of bucket ``j``, in key order."""
         sel = (self.idx >> SUB_BITS) == j
         return self.count[sel], self.kmin[sel], self.kmax[sel]
@@ -213,26 +228,28 @@ class _Bucket:
 
     __slots__ = ("lo", "hi", "count", "below", "ranks")
 
-    def __init__(self, lo: int, hi: int, count: int, below: int):
-        self.lo, self.hi, self.count, self.below, self.ranks = lo, hi, count, below, []
+    def __init__(self, lo: int, hi: int, count: int, below: int) -> None:
+        self.ranks: list[int] = []
+        self.lo, self.hi, self.count, self.below = lo, hi, count, below
 
 
-def _plan_row(buckets, collect):
+def _plan_row(buckets: Sequence[_Bucket], collect: ArrayLike) -> RowPlan:
     lo = np.array([b.lo for b in buckets], np.uint64)
     hi = np.array([b.hi for b in buckets], np.uint64)
     shift = np.array([max(0, (b.hi - b.lo).bit_length() - SUB_BITS) for b in buckets], np.int64)
     return lo, hi, shift, np.asarray(collect, bool)
 
 
-def pilot_brackets(rows, levels_of) -> list:
+def pilot_brackets(rows: Sequence[np.ndarray],
+                   levels_of: Callable[[int], np.ndarray]) -> list[RowPlan | None]:
     """Brackets (a pass-1 plan) from a pilot block: per row, buckets around the pilot's order
     statistics at each of ``levels_of(n_pilot_defined)`` widened by :data:`PILOT_SD` binomial
     standard deviations (overlaps merged). Levels 0 and 1 need none (the extremes are exact)."""
-    plan = []
+    plan: list[RowPlan | None] = []
     for x in rows:
         v = np.sort(x[~np.isnan(x)])
         m = v.size
-        spans = []
+        spans: list[list[int]] = []
         if m:
             lev = np.unique(levels_of(m))
             lev = lev[(lev > 0.0) & (lev < 1.0)]
@@ -260,20 +277,26 @@ class OrderStatistics:
     ``max_values``: most values collected in one pass (any >= 1 gives the same result).
     """
 
-    def __init__(self, n_rows: int, max_values: int):
+    def __init__(self, n_rows: int, max_values: int) -> None:
         self.max_values = int(max_values)
-        self.found: list[dict] = [{} for _ in range(n_rows)]
+        self.found: list[dict[int, float]] = [{} for _ in range(n_rows)]
         self._buckets: list[list[_Bucket]] = [[] for _ in range(n_rows)]
-        self._plan = None
-        self._first = None
+        self._plan: list[RowPlan | None] | None = None
+        self._first: list[RowPlan | None] | None = None
+        # the pass under way (None between passes), per row (None: the row is not in it)
+        self._subs: list[_Sparse | None] | None = None
+        self._gaps: list[np.ndarray | None] | None = None
+        self._ext: list[list[int] | None] | None = None
+        self._vals: list[list[list[np.ndarray]] | None] | None = None
 
     # on a worker ---------------------------------------------------------------------------------
     @staticmethod
-    def part(rows, plan):
+    def part(rows: Sequence[np.ndarray],
+             plan: Sequence[RowPlan | None]) -> list[RowPart | None]:
         """One block's share of a pass: per row (``plan[row]`` not None) the sparse sub-bucket
         counts of the buckets to refine, the gap counts, the row's min and max key, and the
         values of the buckets to collect, by bucket."""
-        out = []
+        out: list[RowPart | None] = []
         for x, p in zip(rows, plan, strict=True):
             if p is None:
                 out.append(None)
@@ -297,36 +320,47 @@ class OrderStatistics:
         return out
 
     # on the client -------------------------------------------------------------------------------
-    def start(self, plan) -> None:
+    def start(self, plan: list[RowPlan | None]) -> None:
         """Pass 1 will count ``plan`` (per row: lo, hi, child shift, collect=False)."""
         self._begin(plan)
         self._first = plan
 
-    def _begin(self, plan) -> None:
+    def _begin(self, plan: list[RowPlan | None]) -> None:
         self._plan = plan
         self._subs = [None if p is None else _Sparse() for p in plan]
         self._gaps = [None if p is None else np.zeros(p[0].size + 1, np.int64) for p in plan]
         self._ext = [None if p is None else [_KEY_MAX, 0] for p in plan]
         self._vals = [None if p is None else [[] for _ in range(p[0].size)] for p in plan]
 
-    def add(self, part) -> None:
+    def add(self, part: Sequence[RowPart | None]) -> None:
+        assert self._subs is not None and self._gaps is not None  # in a pass: _begin ran
+        assert self._ext is not None and self._vals is not None
         for row, p in enumerate(part):
             if p is None:
                 continue
             sparse, gaps, ext, node, val = p
-            self._subs[row].add(*sparse)
-            self._gaps[row] += gaps
-            e = self._ext[row]
+            sub, row_gaps, e, row_vals = (self._subs[row], self._gaps[row], self._ext[row],
+                                          self._vals[row])
+            assert sub is not None and row_gaps is not None  # the row is in the pass's plan
+            assert e is not None and row_vals is not None
+            sub.add(*sparse)
+            row_gaps += gaps
             e[0], e[1] = min(e[0], int(ext[0])), max(e[1], int(ext[1]))
             if node.size:
                 cuts = np.flatnonzero(np.diff(node)) + 1
                 for ids, chunk in zip(np.split(node, cuts), np.split(val, cuts), strict=True):
-                    self._vals[row][int(ids[0])].append(chunk)
+                    row_vals[int(ids[0])].append(chunk)
 
-    def seek(self, row: int, n: int, ranks) -> None:
+    def seek(self, row: int, n: int, ranks: Sequence[int]) -> None:
         """After pass 1: locate the sorted, distinct ``ranks`` of ``row`` (``n`` values)."""
-        lo, hi, _shift, _collect = self._first[row]
-        gaps, (gmin, gmax), sub = self._gaps[row], self._ext[row], self._subs[row]
+        assert self._first is not None and self._gaps is not None  # after pass 1
+        assert self._ext is not None and self._subs is not None
+        first_plan, gaps, ext, sub = (self._first[row], self._gaps[row], self._ext[row],
+                                      self._subs[row])
+        assert first_plan is not None and gaps is not None  # the row is in pass 1's plan
+        assert ext is not None and sub is not None
+        lo, hi, _shift, _collect = first_plan
+        gmin, gmax = ext
         m = lo.size
         counts = [int(sub.bucket(j)[0].sum()) for j in range(m)]
         if sum(counts) + int(gaps.sum()) != n:
@@ -335,7 +369,8 @@ class OrderStatistics:
         into = self._buckets[row]
         region_lo = [gmin] + [int(h) + 1 for h in hi]
         region_hi = [int(v) - 1 for v in lo] + [gmax]
-        starts, below = [], 0  # (kind, j, first rank) of gap j and bucket j, in key order
+        starts: list[tuple[str, int, int]] = []
+        below = 0  # (kind, j, first rank) of gap j and bucket j, in key order
         for j in range(m + 1):
             starts.append(("gap", j, below))
             below += int(gaps[j])
@@ -362,7 +397,8 @@ class OrderStatistics:
         self._plan = self._subs = self._gaps = self._ext = self._vals = None
         self._first = None
 
-    def _locate(self, row, count, kmin, kmax, below, ranks, into) -> None:
+    def _locate(self, row: int, count: np.ndarray, kmin: np.ndarray, kmax: np.ndarray,
+                below: int, ranks: Sequence[int], into: list[_Bucket]) -> None:
         """Append to ``into`` the bucket (occupied sub-buckets in key order: ``count``,
         ``kmin``, ``kmax``; ``below`` values lie lower) of each of the sorted ``ranks``."""
         cum = np.cumsum(count)
@@ -379,7 +415,7 @@ class OrderStatistics:
             b.ranks.append(r)
             into.append(b)
 
-    def plan(self):
+    def plan(self) -> list[RowPlan | None] | None:
         """The next pass's plan (``None``: every rank found): per row ``None`` or arrays
         ``(lo, hi, child shift, collect)`` of its buckets. Collects the smallest buckets first
         while the values stay within ``max_values``."""
@@ -394,22 +430,26 @@ class OrderStatistics:
                 break
             collect[row][j] = True
             room -= count
-        plan = [_plan_row(bs, collect[row]) if bs else None
-                for row, bs in enumerate(self._buckets)]
+        plan: list[RowPlan | None] = [_plan_row(bs, collect[row]) if bs else None
+                                      for row, bs in enumerate(self._buckets)]
         self._begin(plan)
         return plan
 
     def end_pass(self) -> None:
         """Resolve the collected buckets and locate the ranks of the refined ones."""
+        assert self._plan is not None and self._subs is not None  # in a pass: plan() ran
+        assert self._vals is not None
         for row, bs in enumerate(self._buckets):
             if not bs:
                 continue
-            collect = self._plan[row][3]
-            sub = self._subs[row]
+            row_plan, sub, row_vals = self._plan[row], self._subs[row], self._vals[row]
+            assert row_plan is not None and sub is not None  # a row with buckets is planned
+            assert row_vals is not None
+            collect = row_plan[3]
             nxt: list[_Bucket] = []
             for j, b in enumerate(bs):
                 if collect[j]:
-                    chunks = self._vals[row][j]
+                    chunks = row_vals[j]
                     vals = np.sort(np.concatenate(chunks)) if chunks else np.zeros(0)
                     if vals.size != b.count:
                         raise RuntimeError(f"blocks changed between passes: {vals.size} values "

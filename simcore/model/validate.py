@@ -1,0 +1,865 @@
+"""Every domain rule of a scenario, checked on the Python objects: :func:`validate`.
+
+A :class:`~simcore.model.scenario.Scenario` is checked the same way whether it was read from a
+file (:mod:`simcore.io.scenario_file` builds it, then calls :func:`validate`) or built in
+Python (``simulate`` calls :func:`validate`): each value's type and range, the per-year arrays'
+lengths, names and texts, the correlation block (square, symmetric, unit diagonal, positive
+semi-definite unless ``repair = "nearest"``), shocks' targets and segments, stresses that name
+existing shocks and drivers, discounting (WACC above terminal growth on every path), and every
+size and magnitude limit of :mod:`simcore.model.limits`, including the *reach* of every driver
+and shock effect at the most extreme draws of a run (:meth:`_Validator.check_reach`).
+
+The first problem raises a :class:`~simcore.model.errors.ScenarioError` whose key path is that
+of the scenario file layout (``drivers."growth.x".persistence``), so a file's reader can add the
+line of that key. The few functions a reader needs before it can build an object (a
+distribution's parameters, the shape and entries of a correlation matrix) are public here, so
+that each rule has one copy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import numbers
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from distributions import Distribution, Param
+from simcore.model import limits
+from simcore.model.errors import (
+    ScenarioError,
+    brief,
+    contains,
+    did_you_mean,
+    interval,
+    show,
+    type_name,
+)
+from simcore.model.limits import (
+    MAX_EFFECTS,
+    MAX_EMPIRICAL_POINTS,
+    MAX_HISTORY_SERIES,
+    MAX_HORIZON,
+    MAX_LINE_CHARS,
+    MAX_MONEY,
+    MAX_MULTIPLE,
+    MAX_NAME_CHARS,
+    MAX_NOTES,
+    MAX_RATE,
+    MAX_SEGMENTS,
+    MAX_SEVERITY,
+    MAX_SHARES,
+    MAX_SHOCKS,
+    MAX_STRESSES,
+    MAX_TERMINAL_ROIC,
+    MAX_TEXT_CHARS,
+    MIN_DISCOUNT_SPREAD,
+    MIN_SHARES,
+    MIN_TERMINAL_ROIC,
+)
+from simcore.model.scenario import FIXED_DRIVERS, SHOCK_TARGETS, Driver, Scenario
+
+__all__ = ["SCHEDULE_DOMAINS", "attribute_of", "distribution_param", "integer", "matrix_shape",
+           "real", "validate"]
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+# A range is (low, high, low_closed, high_closed).
+_REAL = (-math.inf, math.inf, False, False)
+# the magnitude limits of simcore.model.limits: money, rates
+_MONEY = (-MAX_MONEY, MAX_MONEY, True, True)
+_MONEY_NONNEG = (0.0, MAX_MONEY, True, True)
+_MONEY_POS = (0.0, MAX_MONEY, False, True)
+_RATE = (-MAX_RATE, MAX_RATE, True, True)
+_RATE_NONNEG = (0.0, MAX_RATE, True, True)
+_UNIT = (0.0, 1.0, True, True)
+
+# Allowed range of a driver's ``base`` by role.
+_BASE_RANGE = {
+    "growth": (-1.0, 10.0, False, True),
+    "gross_margin": (-1.0, 1.0, True, True),
+    "ratio": _UNIT,
+    "interest_rate": _UNIT,
+    "tax_rate": _UNIT,
+    "multiple": (0.0, MAX_MULTIPLE, False, True),
+    "wacc": (0.0, 1.0, False, True),
+    "terminal_growth": (-1.0, 1.0, False, False),
+}
+
+# Schedules, in the file's order: Scenario field (= [schedules.<name>]) -> (kind, range).
+SCHEDULE_DOMAINS = {
+    "debt": ("per_year", _MONEY_NONNEG),
+    "net_debt": ("per_year", _MONEY),
+    "other_income": ("per_year", _MONEY),
+    "non_operating": ("per_year", _MONEY),
+    "minority_share": ("per_year", _UNIT),
+    "da_ratio": ("per_year", _RATE_NONNEG),
+    "capex_ratio": ("per_year", _RATE_NONNEG),
+    "wc_ratio": ("scalar", _RATE),
+    "terminal_roic": ("scalar", (MIN_TERMINAL_ROIC, MAX_TERMINAL_ROIC, True, True)),
+    "tax_loss_carryforward": ("scalar", _MONEY_NONNEG),
+}
+# Tables whose ``rationale`` is kept in ``Scenario.notes`` under the table's name.
+_NOTE_TABLES = ("market", "correlation", "forecast", "history")
+
+
+def validate(scenario: Scenario, *, source: str | None = None, written=None) -> None:
+    """Check every domain rule of ``scenario``; raise a ScenarioError at the first problem.
+
+    ``source`` names the scenario in the message (default ``scenario '<name>'``).
+    ``written(path) -> bool`` says whether the source wrote the key ``path`` (a tuple of keys
+    and indices); a file leaves keys out and may write a one-value array as a number, and the
+    messages name the keys it did write. Without it, the keys are those of the scenario's TOML
+    form (:func:`simcore.io.scenario_file.dumps_scenario`).
+    """
+    try:
+        _Validator(scenario, written).run()
+    except ScenarioError as exc:
+        where = f"scenario {scenario.name!r}" if source is None else source
+        attribute = "" if written is not None else attribute_of(scenario, exc.path)
+        raise exc.located(where, attribute=attribute) from None
+
+
+# where a key of the file layout is on the Scenario object
+_FIELD_OF = {
+    ("market", "price"): "market_price",
+    ("market", "shares"): "shares",
+    ("market", "date"): "market_date",
+    ("correlation", "labels"): "correlation_labels",
+    ("correlation", "matrix"): "correlation",
+    ("correlation", "kind"): "correlation_kind",
+    ("correlation", "repair"): "correlation_repair",
+    ("correlation", "copula"): "copula",
+    ("correlation", "df"): "copula_df",
+    ("schedules", "debt", "base"): "debt_base",
+}
+_TUPLES = {"segments": "segments", "drivers": "drivers", "shocks": "shocks",
+           "stress": "stresses"}
+
+
+def attribute_of(scenario: Scenario, path: tuple) -> str:
+    """Where the key ``path`` of the file layout is on ``scenario``:
+    ``("segments", "a", "revenue")`` -> ``segments[0].base_revenue``."""
+    def indices(parts) -> str:
+        return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+    path = tuple(path)
+    for n in (3, 2):
+        if path[:n] in _FIELD_OF:
+            return _FIELD_OF[path[:n]] + indices(path[n:])
+    if not path:
+        return ""
+    first = path[0]
+    if len(path) >= 2 and path[-1] == "rationale" and (
+            first in _NOTE_TABLES or first == "schedules"):
+        return f"notes[{path[-2]!r}]"
+    if first in _TUPLES:
+        field = _TUPLES[first]
+        items = getattr(scenario, field, ())
+        names = [getattr(x, "name", None) for x in items] if isinstance(items, tuple | list) \
+            else []
+        if len(path) < 2 or path[1] not in names:
+            return field
+        rest = ["base_revenue" if first == "segments" and p == "revenue" else p
+                for p in path[2:]]
+        return f"{field}[{names.index(path[1])}]" + indices(rest)
+    if first == "schedules" and len(path) >= 2:
+        return path[1] + indices(path[3:])
+    if first == "history" and len(path) >= 2:
+        years = [y if y.isdigit() else repr(y) for y in path[2:3]]  # int keys
+        return f"history[{path[1]!r}]" + "".join(f"[{y}]" for y in years)
+    if first == "notes" and len(path) >= 2:
+        return f"notes[{path[1]!r}]"
+    return first + indices(path[1:])
+
+
+# -- one value ------------------------------------------------------------------------------------
+def _fail(path: tuple, message: str, value=None, allowed: str = ""):
+    raise ScenarioError(message, path=path, value=value, allowed=allowed)
+
+
+def real(value, path: tuple, rng=_REAL, what: str = "a number") -> float:
+    """``value`` as a float: a number (not a boolean) in ``rng``, else a ScenarioError."""
+    allowed = what if rng == _REAL else f"{what} in {interval(*rng)}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        tip = ""
+        if isinstance(value, str) and value.strip().endswith("%"):
+            tip = " (write a fraction, e.g. 0.05 for 5%)"
+        _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}{tip}", value,
+              allowed)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond the floats
+        x = math.copysign(math.inf, value)
+    if math.isnan(x) or not contains(x, *rng):
+        _fail(path, f"{show(value)} is out of range; allowed {interval(*rng)}", value,
+              interval(*rng))
+    return x
+
+
+def integer(value, path: tuple, low: int, high: int) -> int:
+    """``value``: an integer (not a boolean, not a float) in ``[low, high]``."""
+    allowed = f"an integer in [{low}, {high}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}", value, allowed)
+    if not low <= value <= high:
+        _fail(path, f"{value} is out of range; allowed [{low}, {high}]", value,
+              f"[{low}, {high}]")
+    return int(value)
+
+
+def _string(value, path: tuple, choices=None, kind: str | None = None) -> str:
+    """A string: one of ``choices``, or free text of ``kind`` ``"line"`` (one line, at most
+    MAX_LINE_CHARS) or ``"text"`` (newlines and tabs allowed, MAX_TEXT_CHARS)."""
+    allowed = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
+    if not isinstance(value, str):
+        _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}", value, allowed)
+    if choices and value not in choices:
+        tip = did_you_mean(brief(value), choices)
+        _fail(path, f"{show(value)} is not allowed{tip}; allowed {allowed}", value, allowed)
+    if kind is not None:
+        _free_text(value, path, kind == "text", MAX_TEXT_CHARS if kind == "text"
+                   else MAX_LINE_CHARS)
+    return value
+
+
+def _free_text(value: str, path: tuple, multiline: bool, limit: int) -> None:
+    """Free text that reaches terminals, charts and the PDF: at most ``limit`` characters,
+    no control or format characters (newlines and tabs in ``multiline`` text)."""
+    if len(value) > limit:
+        allowed = f"at most {limit:,} characters"
+        _fail(path, f"{show(value)} is too long ({len(value):,} characters); allowed "
+              f"{allowed}", value, allowed)
+    problem = limits.text_problem(value, multiline)
+    if problem:
+        allowed = ("text without control or format characters (newlines and tabs are "
+                   "allowed)" if multiline else "one line of text without control or format "
+                   "characters (no ANSI escapes, line breaks or tabs)")
+        _fail(path, f"{show(value)} contains {problem}; allowed {allowed}", value, allowed)
+
+
+def _boolean(value, path: tuple) -> bool:
+    if not isinstance(value, bool):
+        _fail(path, f"{show(value)} is {type_name(value)}; allowed true or false", value,
+              "true or false")
+    return value
+
+
+def _name(value, path: tuple, what: str) -> str:
+    allowed = (f"a letter followed by letters, digits, '_' or '-', at most {MAX_NAME_CHARS} "
+               f"characters")
+    if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > MAX_NAME_CHARS:
+        _fail(path, f"{what} name {brief(str(value))!r} is not allowed; allowed {allowed}",
+              value, allowed)
+    return value
+
+
+def _unique(name, seen: set, path: tuple, what: str) -> None:
+    """A name given once (a file cannot repeat a table; a Python tuple can)."""
+    if name in seen:
+        _fail(path, f"{what} {name!r} is defined twice; allowed each name once", name,
+              "each name once")
+    seen.add(name)
+
+
+def _count(keys: list, path: tuple, limit: int, what: str) -> None:
+    """At most ``limit`` entries (``keys``: their names, or indices; the first one beyond the
+    limit is named)."""
+    if len(keys) > limit:
+        allowed = f"at most {limit} {what}"
+        _fail(path + (keys[limit],), f"{len(keys)} {what} are too many; allowed {allowed}",
+              len(keys), allowed)
+
+
+def _is_array(value) -> bool:
+    return isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.ndim == 1)
+
+
+def _items(value, path: tuple, allowed: str) -> list:
+    """The entries of a tuple (or list) of dataclasses."""
+    if not isinstance(value, list | tuple):
+        _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}", value, allowed)
+    return list(value)
+
+
+def distribution_param(p: Param, value, path: tuple) -> float:
+    """One parameter of a distribution in its family's declared domain (:class:`Param`)."""
+    rng = (p.low, p.high, p.low_closed, p.high_closed)
+    x = real(value, path, rng, "an integer" if p.integer else "a number")
+    if p.integer and x != int(x):
+        _fail(path, f"{show(value)} is not an integer; allowed {p.interval()}", value,
+              p.interval())
+    return x
+
+
+def matrix_shape(rows, k: int, path: tuple) -> None:
+    """``rows``: ``k`` rows of ``k`` entries (one row and column per correlation label)."""
+    shape_msg = f"a {k} x {k} array of numbers (one row and column per label)"
+    if isinstance(rows, np.ndarray):
+        rows = rows.tolist()
+    if not isinstance(rows, list | tuple) or len(rows) != k:
+        n_rows = len(rows) if isinstance(rows, list | tuple) else type_name(rows)
+        _fail(path, f"{n_rows} rows; allowed {shape_msg}", rows, shape_msg)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list | tuple) or len(row) != k:
+            _fail(path + (i,), f"row {i} is {show(row)}; allowed {shape_msg}", row, shape_msg)
+
+
+# -- the scenario -------------------------------------------------------------------------------
+class _Validator:
+    """The checks of one scenario, in the order of the file layout."""
+
+    def __init__(self, scenario: Scenario, written):
+        self.sc = scenario
+        self.written = written
+        self.copula = None  # set by correlation(): its factor bounds the drivers' scores
+
+    def has(self, path: tuple, default: bool) -> bool:
+        """Whether the source wrote ``path``; ``default``: whether the TOML form would."""
+        return default if self.written is None else bool(self.written(path))
+
+    def run(self) -> None:
+        sc = self.sc
+        if not isinstance(sc.notes, dict):
+            _fail(("notes",), f"{show(sc.notes)} is {type_name(sc.notes)}; allowed a table",
+                  sc.notes, "a table")
+        _string(sc.name, ("name",), kind="line")
+        _string(sc.currency, ("currency",), kind="line")
+        _string(sc.ticker, ("ticker",), kind="line")
+        _string(sc.description, ("description",), kind="text")
+        _string(sc.source, ("source",), kind="line")
+        integer(sc.base_year, ("base_year",), 1900, 2200)
+        integer(sc.horizon, ("horizon",), 1, MAX_HORIZON)
+        real(sc.market_price, ("market", "price"), _MONEY_POS)
+        real(sc.shares, ("market", "shares"), (MIN_SHARES, MAX_SHARES, True, True),
+             "a number of shares (millions)")
+        self.date(sc.market_date, ("market", "date"))
+        self.rationale_note("market")
+        self.segments()
+        self.drivers()
+        self.correlation()
+        self.shocks()
+        self.schedules()
+        self.forecast()
+        self.history()
+        self.free_notes()
+        self.check_discounting(sc.drivers, sc.shocks)
+        self.check_reach(sc.drivers, sc.shocks)
+        self.stresses()
+
+    # -- values ---------------------------------------------------------------------------
+    def per_year(self, values, path: tuple, rng=_REAL, one_as_number: bool = False) -> None:
+        """1..MAX_HORIZON numbers in ``rng``, one per year (the last extends). An element is
+        named by its index unless the source wrote the array as one number (``dumps_scenario``
+        writes a one-value driver base so: ``one_as_number``)."""
+        if not _is_array(values):
+            _fail(path, f"{show(values)} is {type_name(values)}; allowed an array of numbers",
+                  values, "an array of numbers")
+        values = list(values)
+        if not values:
+            allowed = f"1 to {MAX_HORIZON} values (extended by the last one)"
+            _fail(path, f"an empty array is not allowed; allowed {allowed}", values, allowed)
+        if len(values) > MAX_HORIZON:
+            allowed = f"at most {MAX_HORIZON} values (the maximum horizon)"
+            _fail(path, f"{len(values)} values is too many; allowed {allowed}", values, allowed)
+        indexed = self.has(path + (0,), not (one_as_number and len(values) == 1))
+        for i, v in enumerate(values):
+            real(v, path + (i,) if indexed else path, rng)
+
+    def date(self, value, path: tuple) -> None:
+        allowed = "a date, e.g. 2025-06-05"
+        if isinstance(value, datetime.date):  # built in Python: the dataclass holds ISO text
+            allowed = "a date as ISO text, e.g. '2025-06-05'"
+            _fail(path, f"{type(value).__name__} {value.isoformat()} is not text; allowed "
+                  f"{allowed}", value, allowed)
+        if isinstance(value, str):
+            try:
+                datetime.date.fromisoformat(value)
+                return
+            except ValueError:
+                pass
+        _fail(path, f"{show(value)} is not a date; allowed {allowed}", value, allowed)
+
+    def distribution(self, dist, path: tuple) -> None:
+        if not isinstance(dist, Distribution):
+            allowed = "a distribution, e.g. distributions.Normal(0, 0.1)"
+            _fail(path, f"{show(dist)} is {type_name(dist)}; allowed {allowed}", dist, allowed)
+        if type(dist).__init__ is Distribution.__init__:  # declared parameters
+            spec = dist.to_dict()
+            for p in type(dist).params:
+                distribution_param(p, spec[p.name], path + (p.name,))
+        if dist.family == "Empirical" and dist.data.size > MAX_EMPIRICAL_POINTS:
+            n = dist.data.size
+            allowed = f"at most {MAX_EMPIRICAL_POINTS:,} data points"
+            _fail(path + ("data",), f"{n:,} data points are too many; allowed {allowed}", n,
+                  allowed)
+
+    def note_path(self, key) -> tuple:
+        """Where ``notes[key]`` is written: the ``rationale`` of the table it is named after
+        (``[market]``, ``[schedules.debt]``, ...), else ``[notes]``."""
+        table = ("schedules", key) if key in SCHEDULE_DOMAINS else (key,)
+        if (key in _NOTE_TABLES or key in SCHEDULE_DOMAINS) and self.has(
+                table + ("rationale",), True):
+            return table + ("rationale",)
+        return ("notes", key)
+
+    def rationale_note(self, key: str) -> None:
+        path = self.note_path(key)
+        if key in self.sc.notes and path[0] != "notes":
+            _string(self.sc.notes[key], path, kind="text")
+
+    # -- sections ---------------------------------------------------------------------------
+    def segments(self) -> None:
+        path = ("segments",)
+        segments = _items(self.sc.segments, path, "a tuple of Segment")
+        if not segments:
+            _fail(path, "no segments; allowed at least one [segments.<name>] table", {},
+                  "at least one segment")
+        _count([s.name for s in segments], path, MAX_SEGMENTS, "segments")
+        seen: set = set()
+        for s in segments:
+            p = path + (s.name,)
+            _name(s.name, p, "segment")
+            _unique(s.name, seen, p, "segment")
+            real(s.base_revenue, p + ("revenue",), _MONEY_POS,
+                 "a positive number (base-year revenue)")
+            _string(s.rationale, p + ("rationale",), kind="text")
+
+    def drivers(self) -> None:
+        path = ("drivers",)
+        drivers = _items(self.sc.drivers, path, "a tuple of Driver")
+        seg_names = [s.name for s in self.sc.segments]
+        roles = [f"growth.{s}" for s in seg_names] + list(FIXED_DRIVERS)
+        seen: set = set()
+        for d in drivers:
+            name, p = d.name, path + (d.name,)
+            if name not in roles:
+                text = brief(str(name))
+                if isinstance(name, str) and name.startswith("growth."):
+                    seg = name.split(".", 1)[1]
+                    msg = (f"driver {text!r} names no segment"
+                           f"{did_you_mean(brief(seg), seg_names)}; allowed segments "
+                           f"{', '.join(seg_names)}")
+                else:
+                    msg = (f"unknown driver role {text!r}{did_you_mean(text, roles)}; allowed "
+                           f"{', '.join(roles)}")
+                _fail(p, msg, name, ", ".join(roles))
+            _unique(name, seen, p, "driver")
+            self.per_year(d.base, p + ("base",), _BASE_RANGE[_role(name)], one_as_number=True)
+            _string(d.mode, p + ("mode",), ("add", "mul"))
+            self.distribution(d.dist, p + ("dist",))
+            real(d.persistence, p + ("persistence",), _UNIT)
+            _string(d.rationale, p + ("rationale",), kind="text")
+            if d.mode == "mul" and d.dist.support()[0] < 0.0:
+                allowed = "a non-negative distribution (e.g. LogNormal, Gamma) for mode 'mul'"
+                _fail(p + ("dist",), f"{d.dist!r} can be negative; allowed {allowed}",
+                      d.dist.to_dict(), allowed)
+        for name in roles:
+            if name not in seen:
+                what = ("every segment needs a growth driver" if name.startswith("growth.")
+                        else "the model reads every fixed driver")
+                _fail(path + (name,), f"missing driver {name!r} ({what})", None,
+                      "a [drivers.<name>] table with a base (and usually a dist)")
+
+    def correlation(self) -> None:
+        sc, path = self.sc, ("correlation",)
+        self.copula = None
+        labels = _items(sc.correlation_labels, path + ("labels",), "an array of driver names")
+        if not labels:  # no copula: the drivers are independent
+            return
+        _string(sc.correlation_kind, path + ("kind",), ("pearson", "spearman"))
+        repair = sc.correlation_repair
+        if repair is not None:
+            _string(repair, path + ("repair",), ("nearest",))
+        copula = _string(sc.copula, path + ("copula",), ("gaussian", "student_t"))
+        if copula == "student_t":
+            real(sc.copula_df, path + ("df",), (1.0, math.inf, True, False))
+        else:  # not read (a file gives a gaussian copula no df)
+            real(sc.copula_df, path + ("df",))
+        self.rationale_note("correlation")
+        names = [d.name for d in sc.drivers]
+        seen: list = []
+        for i, lab in enumerate(labels):
+            q = path + ("labels", i)
+            _string(lab, q)
+            if lab not in names:
+                _fail(q, f"{show(lab)} is not a driver{did_you_mean(lab, names)}; allowed "
+                      f"{', '.join(names)}", lab, ", ".join(names))
+            if lab in seen:
+                _fail(q, f"{show(lab)} is listed twice", lab, "each driver once")
+            seen.append(lab)
+        k = len(labels)
+        rows = sc.correlation
+        matrix_shape(rows, k, path + ("matrix",))
+        rows = rows.tolist() if isinstance(rows, np.ndarray) else rows
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                real(v, path + ("matrix", i, j), (-1.0, 1.0, True, True))
+        m = np.array(rows, dtype=np.float64)
+        for i in range(k):
+            if m[i, i] != 1.0:
+                _fail(path + ("matrix", i, i), f"diagonal entry {show(m[i, i])} for "
+                      f"{labels[i]!r}; allowed 1", m[i, i], "1 on the diagonal")
+            for j in range(i):
+                if m[i, j] != m[j, i]:
+                    _fail(path + ("matrix", i, j), f"not symmetric: {labels[i]!r} x "
+                          f"{labels[j]!r} is {show(m[i, j])} but {labels[j]!r} x "
+                          f"{labels[i]!r} is {show(m[j, i])}", m[i, j], "a symmetric matrix")
+        try:
+            # built once per distinct block (the run shares it; a file's rows are the same
+            # block as the array its reader makes); a repair's warning is reported when the
+            # run builds its copula, not here
+            block = sc if isinstance(sc.correlation, np.ndarray) else replace(sc, correlation=m)
+            self.copula = block.copula_model(warn=False)
+        except ValueError as exc:
+            allowed = ("a positive semi-definite matrix (or repair = \"nearest\" to use the "
+                       "nearest one, recorded in the run's metadata)")
+            _fail(path + ("matrix",), f"{exc}; allowed {allowed}", m.tolist(), allowed)
+
+    def shocks(self) -> None:
+        path = ("shocks",)
+        shocks = _items(self.sc.shocks, path, "a tuple of Shock")
+        _count([s.name for s in shocks], path, MAX_SHOCKS, "shocks")
+        seg_names = [s.name for s in self.sc.segments]
+        seen: set = set()
+        for s in shocks:
+            p = path + (s.name,)
+            _name(s.name, p, "shock")
+            _unique(s.name, seen, p, "shock")
+            real(s.probability, p + ("probability",), _UNIT, "an annual probability")
+            self.distribution(s.severity, p + ("severity",))
+            _boolean(s.enabled, p + ("enabled",))
+            _string(s.rationale, p + ("rationale",), kind="text")
+            effects = s.effects
+            if not isinstance(effects, list | tuple) or not effects:
+                allowed = "one or more [[shocks.<name>.effects]] tables"
+                _fail(p + ("effects",), f"{show(effects)} is not allowed; allowed {allowed}",
+                      effects, allowed)
+            _count(list(range(len(effects))), p + ("effects",), MAX_EFFECTS, "effects")
+            for i, e in enumerate(effects):
+                self.effect(e, p + ("effects", i), seg_names)
+            self.forced(s.forced, p + ("forced",))
+            _boolean(s.forced_only, p + ("forced_only",))
+
+    def effect(self, e, p: tuple, seg_names) -> None:
+        targets = list(SHOCK_TARGETS)
+        target = e.target
+        if not isinstance(target, str) or target not in SHOCK_TARGETS:
+            _fail(p + ("target",), f"{show(target)} is not a shock target"
+                  f"{did_you_mean(target, targets)}; allowed {', '.join(targets)}", target,
+                  ", ".join(targets))
+        real(e.size, p + ("size",), _RATE)
+        self.per_year(e.profile, p + ("profile",), _RATE)
+        segs = _items(e.segments, p + ("segments",), "an array of segment names")
+        if segs and target not in ("growth", "churn"):
+            _fail(p + ("segments",), f"segments only apply to targets 'growth' and 'churn', "
+                  f"not {target!r}", segs, "no segments for this target")
+        seen: list = []
+        for i, s in enumerate(segs):
+            q = p + ("segments", i)
+            _string(s, q)
+            if s not in seg_names:
+                _fail(q, f"{show(s)} is not a segment{did_you_mean(s, seg_names)}; allowed "
+                      f"{', '.join(seg_names)}", s, ", ".join(seg_names))
+            if s in seen:
+                _fail(q, f"{show(s)} is listed twice", s, "each segment once")
+            seen.append(s)
+        real(e.cap, p + ("cap",), (0.0, math.inf, False, True), "a positive number")
+        _string(e.rationale, p + ("rationale",), kind="text")
+
+    def year(self, value, path: tuple) -> int:
+        base = self.sc.base_year
+        return integer(value, path, base + 1, base + MAX_HORIZON)
+
+    @staticmethod
+    def severity(value, path: tuple) -> float:
+        return real(value, path, (0.0, MAX_SEVERITY, True, True), "a severity multiplier")
+
+    def forced(self, value, path: tuple) -> None:
+        """A shock's forced years (a stressed scenario)."""
+        years: list = []
+        for i, f in enumerate(_items(value, path, "an array of tables { year, severity }")):
+            q = path + (i,)
+            year = self.year(f.year, q + ("year",))
+            if year in years:
+                _fail(q + ("year",), f"year {year} is forced twice", year, "each year once")
+            years.append(year)
+            if f.severity is not None:
+                self.severity(f.severity, q + ("severity",))
+
+    def schedules(self) -> None:
+        for key, (kind, rng) in SCHEDULE_DOMAINS.items():
+            p = ("schedules", key)
+            if kind == "scalar":
+                real(getattr(self.sc, key), p + ("value",), rng)
+            else:
+                self.per_year(getattr(self.sc, key), p + ("values",), rng)
+                if key == "debt":
+                    real(self.sc.debt_base, p + ("base",), rng)
+            self.rationale_note(key)
+
+    def forecast(self) -> None:
+        path = ("forecast",)
+        self.rationale_note("forecast")
+        values = {}
+        for key in ("revenue", "net_profit_attributable", "eps"):
+            v = getattr(self.sc.forecast, key)
+            empty = isinstance(v, list | tuple) and not v  # not given (the file: not written)
+            if not empty or self.has(path + (key,), False):
+                self.per_year(v, path + (key,), _MONEY)
+                values[key] = v
+        if len({len(v) for v in values.values()}) > 1:
+            first = next(iter(values))
+            n = len(values[first])
+            for key, v in values.items():
+                if len(v) != n:
+                    allowed = f"{n} values, one per forecast year like {first!r}"
+                    _fail(path + (key,), f"{len(v)} values do not match {first!r} ({n}); "
+                          f"allowed {allowed}", list(v), allowed)
+
+    def history(self) -> None:
+        path, history = ("history",), self.sc.history
+        if not isinstance(history, dict):
+            _fail(path, f"{show(history)} is {type_name(history)}; allowed a table", history,
+                  "a table")
+        self.rationale_note("history")
+        _count(list(history), path, MAX_HISTORY_SERIES, "history series")
+        for series, years in history.items():
+            p = path + (series,)
+            _string(series, p, kind="line")
+            if not isinstance(years, dict):
+                _fail(p, f"{show(years)} is {type_name(years)}; allowed a table", years,
+                      "a table")
+            for year, value in years.items():
+                q = p + (str(year),)
+                if isinstance(year, bool) or not isinstance(year, numbers.Integral):
+                    _fail(q, f"{brief(str(year))!r} is not a year; allowed a year like 2024",
+                          year, "a year")
+                real(value, q, _MONEY)
+
+    def free_notes(self) -> None:
+        path = ("notes",)
+        free = [k for k in self.sc.notes if self.note_path(k)[0] == "notes"]
+        _count(free, path, MAX_NOTES, "notes")
+        for key in free:
+            _string(key, path + (key,), kind="line")
+            _string(self.sc.notes[key], path + (key,), kind="text")
+
+    def stresses(self) -> None:
+        """Named stress scenarios: forced shocks and shifted drivers, each of which must keep
+        the scenario inside every limit."""
+        path = ("stress",)
+        stresses = _items(self.sc.stresses, path, "a tuple of Stress")
+        _count([s.name for s in stresses], path, MAX_STRESSES, "stress scenarios")
+        drivers, shocks = self.sc.drivers, self.sc.shocks
+        by_driver = {d.name: d for d in drivers}
+        shock_names = [s.name for s in shocks]
+        seen: set = set()
+        for st in stresses:
+            p = path + (st.name,)
+            _name(st.name, p, "stress scenario")
+            _unique(st.name, seen, p, "stress scenario")
+            if not st.force and not st.shift:
+                allowed = "at least one force = [...] or shift = [...] entry"
+                _fail(p, f"stress scenario {st.name!r} changes nothing; allowed {allowed}",
+                      None, allowed)
+            force: list = []
+            for i, f in enumerate(_items(st.force, p + ("force",),
+                                         "an array of tables { shock, year, severity, only }")):
+                q = p + ("force", i)
+                shock = _string(f.shock, q + ("shock",), shock_names or ["(no shocks)"])
+                year = self.year(f.year, q + ("year",))
+                if f.severity is not None:
+                    self.severity(f.severity, q + ("severity",))
+                only = _boolean(f.only, q + ("only",))
+                for g in force:
+                    if g.shock == shock and g.year == year:
+                        _fail(q, f"shock {shock!r} is forced in {year} twice", None,
+                              "each shock and year once")
+                    if g.shock == shock and g.only != only:
+                        _fail(q + ("only",), f"'only' of shock {shock!r} differs between its "
+                              "force entries", only, "the same 'only' for every entry")
+                force.append(f)
+            shift: list = []
+            for i, f in enumerate(_items(st.shift, p + ("shift",),
+                                         "an array of tables { driver, add, scale }")):
+                q = p + ("shift", i)
+                driver = _string(f.driver, q + ("driver",), list(by_driver))
+                has_add = self.has(q + ("add",), f.add != 0.0)
+                if not has_add and not self.has(q + ("scale",), f.scale != 1.0):
+                    _fail(q, "a shift needs 'add' and/or 'scale'", None,
+                          "add = <number> and/or scale = <positive number>")
+                add = real(f.add, q + ("add",))
+                scale = real(f.scale, q + ("scale",), (0.0, math.inf, False, False),
+                             "a positive factor")
+                if any(g.driver == driver for g in shift):
+                    _fail(q + ("driver",), f"driver {driver!r} is shifted twice", driver,
+                          "each driver once")
+                rng = _BASE_RANGE[_role(driver)]
+                for b in by_driver[driver].base:
+                    nb = b * scale + add
+                    if not contains(nb, *rng):
+                        key = "add" if has_add else "scale"
+                        _fail(q + (key,), f"moves the base of {driver!r} from {show(b)} to "
+                              f"{nb:.6g}, out of range; allowed a base in {interval(*rng)}",
+                              getattr(f, key), interval(*rng))
+                shift.append(f)
+            self.check_stress(p, force, shift)
+            _string(st.rationale, p + ("rationale",), kind="text")
+
+    def check_stress(self, p: tuple, force: list, shift: list) -> None:
+        """Discounting and reach of the stressed scenario, blamed on the stress."""
+        drivers, shocks = self.sc.drivers, self.sc.shocks
+        moved = tuple(_shifted(d, shift) for d in drivers)
+        if any(f.driver in ("wacc", "terminal_growth") for f in shift):
+            try:
+                self.check_discounting(moved, shocks)
+            except ScenarioError as exc:
+                _fail(p + ("shift",), f"under this stress, {exc.reason}", None, exc.allowed)
+        if shift or any(f.severity is not None for f in force):
+            forced: dict = {}
+            for f in force:
+                if f.severity is not None:
+                    forced.setdefault(f.shock, []).append(f.severity)
+            try:
+                self.check_reach(moved, shocks, forced)
+            except ScenarioError as exc:
+                where = "shift" if shift and exc.key_path.startswith("drivers") else "force"
+                if not self.has(p + (where,), bool(force if where == "force" else shift)):
+                    where = "shift"
+                _fail(p + (where,), f"under this stress, {exc.reason}", None, exc.allowed)
+
+    # -- cross checks -------------------------------------------------------------------------
+    def check_discounting(self, drivers, shocks) -> None:
+        """WACC above terminal growth on every path; terminal reinvestment g / ROIC below 1."""
+        by_name = {d.name: d for d in drivers}
+        w_lo = _driver_bound(by_name["wacc"], low=True)
+        g_hi = _driver_bound(by_name["terminal_growth"], low=False)
+        shock_lo = 0.0
+        for s in shocks:
+            for e in s.effects:
+                if e.target == "wacc":
+                    sev_lo = s.severity.support()[0]
+                    if sev_lo < 0.0 or any(e.size * x < 0.0 for x in e.profile):
+                        shock_lo -= e.cap
+        lowest = w_lo + shock_lo
+        if not lowest - g_hi >= MIN_DISCOUNT_SPREAD:
+            d_w, d_g = by_name["wacc"], by_name["terminal_growth"]
+            path = ("drivers", "wacc", "dist")
+            if math.isinf(w_lo) or math.isinf(g_hi) or math.isinf(shock_lo):
+                allowed = ("bounded distributions (e.g. TruncatedNormal) for wacc and "
+                           "terminal_growth, so that WACC > terminal growth on every path")
+                _fail(path, f"WACC ({d_w.dist!r}, {d_w.mode}) can fall to or below "
+                      f"terminal growth ({d_g.dist!r}, {d_g.mode}) on some path; allowed "
+                      f"{allowed}", d_w.dist.to_dict(), allowed)
+            allowed = (f"lowest possible WACC >= highest possible terminal growth + "
+                       f"{MIN_DISCOUNT_SPREAD:g}")
+            _fail(path, f"lowest possible WACC {lowest:.6g} (base {min(d_w.base):g} with "
+                  f"{d_w.dist!r}) is not above the highest possible terminal growth "
+                  f"{g_hi:.6g} (base {max(d_g.base):g} with {d_g.dist!r}) by at least "
+                  f"{MIN_DISCOUNT_SPREAD:g}; allowed {allowed}", lowest, allowed)
+        roic = self.sc.terminal_roic
+        if not roic > g_hi:
+            allowed = f"terminal_roic > highest possible terminal growth {g_hi:.6g}"
+            _fail(("schedules", "terminal_roic", "value"), f"{show(roic)} would reinvest "
+                  f"g / ROIC >= 100% of terminal profit; allowed {allowed}", roic, allowed)
+
+    def check_reach(self, drivers, shocks, forced=None) -> None:
+        """Every driver, with the shock effects on its target, and every effect-only target
+        stays within the limits of :mod:`simcore.model.limits` at the most extreme draws a run
+        can make, so no path can overflow (``forced``: a stress's forced severities by shock).
+        """
+        forced = forced or {}
+        names = [d.name for d in drivers]
+        cop = self.copula
+        labels = [names.index(lab) for lab in cop.labels] if cop is not None else []
+        df = float(getattr(cop, "df", 0.0)) if cop is not None else 0.0
+        zs = limits.score_bounds([d.persistence for d in drivers], labels,
+                                 None if cop is None else cop.factor, df)
+        if not np.isfinite(zs).all():
+            allowed = "a larger df, fewer or less correlated labels, or the gaussian copula"
+            _fail(("correlation", "df"), f"with df = {df:g} the Student-t copula can turn "
+                  f"an extreme draw into an infinite normal score; allowed {allowed}", df,
+                  allowed)
+        effects: dict = {}  # target (growth/churn: (target, segment)) -> [(path, lo, hi)]
+        segs = [n.split(".", 1)[1] for n in names if n.startswith("growth.")]
+        for s in shocks:
+            extra = [f.severity for f in s.forced if f.severity is not None]
+            s_lo, s_hi = limits.severity_range(s.severity, extra + forced.get(s.name, []))
+            if not max(-s_lo, s_hi) <= MAX_SEVERITY:
+                allowed = f"severities within [-{MAX_SEVERITY:g}, {MAX_SEVERITY:g}]"
+                _fail(("shocks", s.name, "severity"), f"{s.severity!r} reaches "
+                      f"{s_lo:.6g} .. {s_hi:.6g} at the most extreme draws of a run; allowed "
+                      f"{allowed}", s.severity.to_dict(), allowed)
+            for i, e in enumerate(s.effects):
+                part = (("shocks", s.name, "effects", i),
+                        *limits.effect_range(e.size, e.profile, e.cap, s_lo, s_hi))
+                keys = ([(e.target, g) for g in (e.segments or segs)]
+                        if e.target in ("growth", "churn") else [e.target])
+                for key in keys:
+                    effects.setdefault(key, []).append(part)
+        for d, z in zip(drivers, zs, strict=True):
+            # a driver the file gives no dist is its base alone: blame the base
+            where = "dist" if self.has(("drivers", d.name, "dist"), True) else "base"
+            lo, hi = limits.ppf_z_range(d.dist, float(z))
+            parts = [(("drivers", d.name, where), *limits.driver_range(d.base, d.mode, lo, hi))]
+            role = _role(d.name)
+            target = ("growth", d.name[7:]) if role == "growth" else d.name
+            _within(d.name, parts + effects.pop(target, []), limits.role_range(role),
+                    f"{d.dist!r} ({d.mode}) at a normal score of +-{z:.4g}, the most its "
+                    f"copula and persistence allow")
+        for target, parts in effects.items():  # effects on churn, one-off loss, multiples
+            name = target if isinstance(target, str) else f"{target[0]} of {target[1]}"
+            _within(name, parts, limits.RATE_RANGE, "")
+
+
+def _within(what: str, parts, allowed_range, how: str) -> None:
+    """``parts`` ((path, low, high) ranges of a driver and the effects on it) add up to a
+    range inside ``allowed_range``, else fail at the part that takes it outside."""
+    low, high = allowed_range
+    lo = sum(p[1] for p in parts)
+    hi = sum(p[2] for p in parts)
+    if low <= lo and hi <= high:
+        return
+    # blame a part that is out of range by itself, else the effect that adds the most
+    effects = [p for p in parts if p[0][0] != "drivers"] or parts
+    if not hi <= high:
+        bad = [p for p in parts if not p[2] <= high] or [max(effects, key=lambda p: p[2])]
+    else:
+        bad = [p for p in parts if not p[1] >= low] or [min(effects, key=lambda p: p[1])]
+    path = bad[0][0]
+    if path[0] == "drivers":
+        by = f" ({how})" if how else ""
+    else:
+        by = f" (this effect alone {bad[0][1]:.6g} .. {bad[0][2]:.6g})"
+    with_effects = " with shock effects" if len(parts) > 1 else ""
+    allowed = f"{what} within [{low:g}, {high:g}] (docs/model.md, Input limits)"
+    _fail(path, f"{what}{with_effects} can reach {lo:.6g} .. {hi:.6g} at the most extreme "
+          f"draws of a run{by}; allowed {allowed}", [lo, hi], allowed)
+
+
+def _role(name: str) -> str:
+    """``growth`` for ``growth.<segment>``, ``ratio`` for ``ratio.selling``, ..."""
+    return "growth" if name.startswith("growth.") else name.split(".")[0]
+
+
+def _shifted(d: Driver, shift) -> Driver:
+    """``d`` with the stress shifts applied to its base (``base * scale + add``)."""
+    for f in shift:
+        if f.driver == d.name:
+            return replace(d, base=tuple(b * f.scale + f.add for b in d.base))
+    return d
+
+
+def _driver_bound(d: Driver, low: bool) -> float:
+    """Lowest (``low``) or highest value a driver can take in any year."""
+    s_lo, s_hi = d.dist.support()
+    vals = []
+    for b in d.base:
+        if d.mode == "add":
+            vals += [b + s_lo, b + s_hi]
+        else:
+            vals += [0.0 if b == 0.0 else b * s for s in (s_lo, s_hi)]
+    return min(vals) if low else max(vals)
