@@ -8,15 +8,16 @@ import json
 import platform
 import sys
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 
 from distributions.kernels import parallel_map, set_threads
 from distributions.sampling import METHODS, SobolDesign, method_code
-from distributions.streams import U_MIN, seed_entropy
+from distributions.streams import U_MIN, SeedLike, seed_entropy
 from simcore._version import __version__
-from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend
+from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend, Progress
 from simcore.engine.run_options import RunOptions, check_int
 from simcore.model import _kernel
 from simcore.model.compile import allocate, compile_scenario
@@ -24,6 +25,12 @@ from simcore.model.limits import MAX_SHOCKS
 from simcore.model.scenario import Scenario
 from simcore.model.validate import validate
 from simcore.results.result import SimulationResult
+
+if TYPE_CHECKING:
+    from distributed import Client
+    from numpy.typing import ArrayLike
+
+    from simcore.model.compile import Buffers, CompiledScenario
 
 DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative int would do
 BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
@@ -59,8 +66,8 @@ def _validate_scenario(scenario: Scenario) -> None:
 
 
 @functools.cache
-def _versions() -> tuple:
-    out = {"python": sys.version.split()[0], "simcore": __version__}
+def _versions() -> tuple[tuple[str, str | None], ...]:
+    out: dict[str, str | None] = {"python": sys.version.split()[0], "simcore": __version__}
     for pkg in ("numpy", "scipy", "numba", "pandas", "matplotlib"):
         try:
             out[pkg] = metadata.version(pkg)
@@ -69,7 +76,7 @@ def _versions() -> tuple:
     return tuple(out.items())
 
 
-def versions() -> dict:
+def versions() -> dict[str, str | None]:
     """Python's and the dependencies' versions (read once per process: about 7 ms)."""
     return dict(_versions())
 
@@ -77,18 +84,18 @@ def versions() -> dict:
 def simulate(
     scenario: Scenario | None = None,
     n_paths: int = 1_000_000,
-    seed=DEFAULT_SEED,
+    seed: SeedLike = DEFAULT_SEED,
     horizon: int | None = None,
     sampling: str = "mc",
     *,
     threads: int | None = None,
     keep_draws: bool = False,
     memory_limit: int | None = None,
-    progress=None,
+    progress: Progress | None = None,
     start: int = 0,
     n_total: int | None = None,
-    backend="local",
-    client=None,
+    backend: str | DaskBackend = "local",
+    client: Client | None = None,
     block: int | None = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of ``scenario`` (default: the embedded Paratera scenario).
@@ -136,9 +143,12 @@ def simulate(
                      start=start, n_total=n_total, backend=backend, client=client, block=block)
 
 
-def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_draws=False,
-              memory_limit=None, progress=None, start=0, n_total=None, backend="local",
-              client=None, block=None, serial: bool = False, uniforms=None) -> SimulationResult:
+def _simulate(scenario: Scenario | None, n_paths: int, seed: SeedLike, horizon: int | None,
+              sampling: str, *, threads: int | None = None, keep_draws: bool = False,
+              memory_limit: int | None = None, progress: Progress | None = None,
+              start: int = 0, n_total: int | None = None, backend: str | DaskBackend = "local",
+              client: Client | None = None, block: int | None = None, serial: bool = False,
+              uniforms: np.ndarray | None = None) -> SimulationResult:
     """:func:`simulate`, and for the engine's own use ``serial`` (one thread, the kernel's
     serial twin) and ``uniforms`` (a design instead of the streams: :func:`evaluate_uniforms`).
     """
@@ -149,12 +159,12 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
     if progress is not None and not callable(progress):
         raise TypeError(f"progress={progress!r} must be a callable, progress(done_paths, "
                         f"n_paths), or None")
-    backend = _backend(backend, client, block)
-    if backend is not None:
+    remote = _backend(backend, client, block)
+    if remote is not None:
         if uniforms is not None or serial:
             raise ValueError("the Dask backend runs the streams' kernel only; use "
                              "simcore.engine.dask.evaluate_design for a design")
-        backend.check(sampling)
+        remote.check(sampling)
     scenario = opts.scenario(scenario)
     K = len(scenario.shocks)
     if K > MAX_SHOCKS:  # the scenario checks refuse these first (one rule: simcore.model.limits)
@@ -163,19 +173,19 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
     seed_seq = opts.seed_sequence()
     n_paths, start, n_total, H = opts.n_paths, opts.start, opts.n_total, scenario.horizon
     method = method_code(sampling)
-    n_threads = set_threads(opts.threads) if backend is None else None
+    n_threads = set_threads(opts.threads) if remote is None else None
 
     rec = compile_scenario(scenario, seed_seq)
     bufs = allocate(rec, n_paths, keep_draws)
-    if backend is not None:
-        backend.fill(_block, scenario, seed_seq, sampling, start, n_total, opts.threads, keep_draws,
+    if remote is not None:
+        remote.fill(_block, scenario, seed_seq, sampling, start, n_total, opts.threads, keep_draws,
                      progress, bufs)
     else:
         _run_kernel(rec, method, seed_seq, start, n_total if sampling == "lhs" else 0,
                     keep_draws, progress, bufs, serial, uniforms)
     out, seg_out, hits_out, draws_out, sev_out = bufs
     cop = scenario.copula_model(warn=False)
-    manifest = {
+    manifest: dict[str, Any] = {
         "simcore_manifest": 1,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": versions(),
@@ -193,10 +203,10 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
         "copula": dict(cop.info) if cop is not None else {},
         "shocks_enabled": {s.name: s.enabled for s in scenario.shocks},
     }
-    if backend is not None:  # what ran where does not change the numbers; kept for the record
-        manifest["backend"] = backend.record()
+    if remote is not None:  # what ran where does not change the numbers; kept for the record
+        manifest["backend"] = remote.record()
     manifest = json.loads(json.dumps(manifest, default=str))  # JSON-native: saves and loads equal
-    draws = None
+    draws: dict[str, dict[str, np.ndarray]] | None = None
     if keep_draws:
         draws = {
             "drivers": {d.name: draws_out[f].T for f, d in enumerate(scenario.drivers)},
@@ -205,7 +215,8 @@ def _simulate(scenario, n_paths, seed, horizon, sampling, *, threads=None, keep_
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
 
 
-def _backend(backend, client, block):
+def _backend(backend: str | DaskBackend, client: Client | None,
+             block: int | None) -> DaskBackend | None:
     """The backend object for ``simulate(backend=..., client=..., block=...)``; None is local."""
     if isinstance(backend, DaskBackend):
         if client is not None or block is not None:
@@ -226,14 +237,16 @@ def _backend(backend, client, block):
     return DaskBackend(client, block)
 
 
-def _block(scenario, seed_seq, sampling, start, n, n_total, threads, keep_draws):
+def _block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, start: int,
+           n: int, n_total: int, threads: int | None, keep_draws: bool) -> SimulationResult:
     """A Dask task: paths ``start .. start+n`` of a run of ``n_total`` paths, run locally."""
     return simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
                     threads=threads, keep_draws=keep_draws)
 
 
-def _run_kernel(rec, method, seed_seq, start, n_total, keep_draws, progress, bufs, serial,
-                uniforms) -> None:
+def _run_kernel(rec: CompiledScenario, method: int, seed_seq: np.random.SeedSequence, start: int,
+                n_total: int, keep_draws: bool, progress: Progress | None, bufs: Buffers,
+                serial: bool, uniforms: np.ndarray | None) -> None:
     """Fill ``bufs`` (:class:`~simcore.model.compile.Buffers`) with paths ``start ..`` of the
     compiled scenario ``rec``, in blocks of :data:`BLOCK` paths (``n_total``: the run's path
     count for LHS, else 0)."""
@@ -280,7 +293,7 @@ def design_columns(scenario: Scenario) -> list[tuple[str, str, int]]:
     return [(kind, name, t) for t in range(scenario.horizon) for kind, name in cols]
 
 
-def evaluate_uniforms(scenario: Scenario | None, u, *, threads: int | None = None,
+def evaluate_uniforms(scenario: Scenario | None, u: ArrayLike, *, threads: int | None = None,
                       keep_draws: bool = False) -> SimulationResult:
     """Evaluate the model on given uniforms instead of the streams (a design of experiments,
     e.g. SALib's Saltelli sample): ``u`` is float64 (n_paths, horizon, n_columns) in

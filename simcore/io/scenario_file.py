@@ -51,9 +51,11 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -61,6 +63,7 @@ import distributions
 from distributions import Distribution
 from simcore.model.errors import (
     BARE_KEY,
+    KeyPath,
     ScenarioError,
     brief,
     did_you_mean,
@@ -85,6 +88,11 @@ from simcore.model.scenario import (
     StressShift,
 )
 from simcore.model.validate import SCHEDULE_DOMAINS, distribution_param, integer, validate
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from simcore.io.files import StrPath
 
 __all__ = [
     "MAX_HORIZON",
@@ -157,7 +165,7 @@ class _LineIndex:
     """Line numbers of table headers, ``key = value`` lines and the elements of arrays that
     span lines (e.g. the rows of a matrix), by full key path."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         self.lines: dict[tuple, int] = {}
         table: tuple = ()
         aot: dict[tuple, int] = {}  # array-of-tables path -> last index
@@ -267,7 +275,7 @@ class _LineIndex:
 
 
 # -- reading: the first problem raises -----------------------------------------------------------
-def _date(value):
+def _date(value: Any) -> Any:
     """A TOML date (or ISO date text) as the ISO text the dataclass holds."""
     if isinstance(value, datetime.datetime):
         value = value.date()
@@ -292,7 +300,7 @@ class _Reader:
     TOML types it needs to build each object; then :func:`validate` checks the values, and
     every error is placed at the line of its key."""
 
-    def __init__(self, text: str, source: str, doc: dict):
+    def __init__(self, text: str, source: str, doc: dict[str, Any]) -> None:
         self.text = text
         self.source = source
         self.doc = doc
@@ -313,7 +321,7 @@ class _Reader:
             scenario = replace(scenario, correlation=_frozen(scenario.correlation))
         return scenario
 
-    def real(self, value):
+    def real(self, value: Any) -> Any:
         """A TOML integer as the float the dataclasses hold; anything else as it is, for
         validate to name. Until validate has passed, an integer of 1e15 or more stays too: a
         message shows it as written (its float would print as 1e+15)."""
@@ -327,14 +335,14 @@ class _Reader:
         return value
 
     # errors
-    def line_of(self, path: tuple) -> int | None:
+    def line_of(self, path: KeyPath) -> int | None:
         if self._index is None:
             self._index = _LineIndex(self.text)
         return self._index.line_of(path)
 
-    def written(self, path: tuple) -> bool:
+    def written(self, path: KeyPath) -> bool:
         """Whether the file holds the key (or array element) ``path``."""
-        node = self.doc
+        node: Any = self.doc
         for part in path:
             if isinstance(node, dict) and isinstance(part, str) and part in node:
                 node = node[part]
@@ -345,17 +353,18 @@ class _Reader:
         return True
 
     @staticmethod
-    def fail(path: tuple, message: str, value=None, allowed: str = ""):
+    def fail(path: KeyPath, message: str, value: object = None, allowed: str = "") -> NoReturn:
         raise ScenarioError(message, path=path, value=value, allowed=allowed)
 
     # keys
-    def table(self, value, path: tuple) -> dict:
+    def table(self, value: Any, path: KeyPath) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(path, f"{show(value)} is {type_name(value)}; allowed a table", value,
                       "a table")
         return value
 
-    def keys(self, table, path: tuple, required=(), optional=()):
+    def keys(self, table: Any, path: KeyPath, required: Sequence[str] = (),
+             optional: Sequence[str] = ()) -> None:
         self.table(table, path)
         allowed = [*required, *optional]
         for key in table:
@@ -369,14 +378,15 @@ class _Reader:
                           f"{format_key_path(path) or 'the top level'}", None, key)
 
     # values
-    def per_year(self, value, scalar_ok: bool = True):
+    def per_year(self, value: Any, scalar_ok: bool = True) -> Any:
         """An array as a tuple (a number too, if ``scalar_ok``: the value of every year);
         anything else as it is."""
         if isinstance(value, list):
             return tuple(self.real(v) for v in value)
         return (self.real(value),) if scalar_ok else value
 
-    def entries(self, value, path: tuple, required, optional, make):
+    def entries(self, value: Any, path: KeyPath, required: Sequence[str],
+                optional: Sequence[str], make: Callable[[dict[str, Any]], object]) -> Any:
         """An array of tables as a tuple of ``make(table)``; anything else as it is."""
         if not isinstance(value, list):
             return value
@@ -386,7 +396,7 @@ class _Reader:
             out.append(make(spec))
         return tuple(out)
 
-    def dist(self, spec, path) -> Distribution:
+    def dist(self, spec: Any, path: KeyPath) -> Distribution:
         if not isinstance(spec, dict):
             allowed = 'a table like { family = "Normal", loc = 0, scale = 0.1 }'
             self.fail(path, f"{show(spec)} is {type_name(spec)}; allowed {allowed}", spec,
@@ -418,7 +428,7 @@ class _Reader:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- sections ---------------------------------------------------------------------------
-    def build(self, doc: dict) -> Scenario:
+    def build(self, doc: dict[str, Any]) -> Scenario:
         top_required = ("name", "currency", "base_year", "horizon", "market", "segments",
                         "drivers", "schedules")
         top_optional = ("schema_version", "ticker", "description", "source", "correlation",
@@ -464,12 +474,12 @@ class _Reader:
         )
 
     @staticmethod
-    def note(notes: dict, key: str, table: dict) -> None:
+    def note(notes: dict[str, Any], key: str, table: dict[str, Any]) -> None:
         """A table's rationale, kept in ``notes[key]`` (an empty one is dropped)."""
         if table.get("rationale", "") != "":
             notes[key] = table["rationale"]
 
-    def segments(self, table) -> tuple[Segment, ...]:
+    def segments(self, table: Any) -> tuple[Segment, ...]:
         path = ("segments",)
         self.table(table, path)  # its keys are segment names
         out = []
@@ -478,7 +488,7 @@ class _Reader:
             out.append(Segment(name, self.real(spec["revenue"]), spec.get("rationale", "")))
         return tuple(out)
 
-    def drivers(self, table) -> tuple[Driver, ...]:
+    def drivers(self, table: Any) -> tuple[Driver, ...]:
         path = ("drivers",)
         self.table(table, path)
         out = []
@@ -493,7 +503,8 @@ class _Reader:
                               self.real(spec.get("persistence", 0.0)), spec.get("rationale", "")))
         return tuple(out)
 
-    def correlation(self, table, notes):
+    def correlation(self, table: Any,
+                    notes: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
         path = ("correlation",)
         self.keys(table, path, ("labels", "matrix") if table else (),
                   ("kind", "repair", "copula", "df", "rationale"))
@@ -519,7 +530,7 @@ class _Reader:
         # the matrix as written (validate checks its shape and entries); read() freezes it
         return tuple(labels), table["matrix"], extra
 
-    def shocks(self, table) -> tuple[Shock, ...]:
+    def shocks(self, table: Any) -> tuple[Shock, ...]:
         path = ("shocks",)
         self.table(table, path)
         out = []
@@ -543,7 +554,7 @@ class _Reader:
                              spec.get("forced_only", False)))
         return tuple(out)
 
-    def stresses(self, table) -> tuple[Stress, ...]:
+    def stresses(self, table: Any) -> tuple[Stress, ...]:
         """``[stress.<name>]`` tables: named stress scenarios (forced shocks, shifted drivers)."""
         path = ("stress",)
         self.table(table, path)
@@ -563,7 +574,7 @@ class _Reader:
             out.append(Stress(name, force, shift, spec.get("rationale", "")))
         return tuple(out)
 
-    def schedules(self, table, notes) -> dict:
+    def schedules(self, table: Any, notes: dict[str, Any]) -> dict[str, Any]:
         path = ("schedules",)
         required = tuple(k for k, v in _SCHEDULES.items() if v[3])
         optional = tuple(k for k, v in _SCHEDULES.items() if not v[3])
@@ -584,7 +595,7 @@ class _Reader:
             self.note(notes, key, spec)
         return out
 
-    def forecast(self, table, notes) -> Forecast:
+    def forecast(self, table: Any, notes: dict[str, Any]) -> Forecast:
         path = ("forecast",)
         series = ("revenue", "net_profit_attributable", "eps")
         self.keys(table, path, (), (*series, "rationale"))
@@ -592,7 +603,7 @@ class _Reader:
         return Forecast(**{key: self.per_year(table[key], scalar_ok=False)
                            for key in series if key in table})
 
-    def history(self, table, notes) -> dict:
+    def history(self, table: Any, notes: dict[str, Any]) -> dict[str, dict[int, Any]]:
         path = ("history",)
         self.table(table, path)
         self.note(notes, "history", table)
@@ -610,7 +621,7 @@ class _Reader:
                 out[series][int(year)] = self.real(value)
         return out
 
-    def free_notes(self, table, notes) -> None:
+    def free_notes(self, table: Any, notes: dict[str, Any]) -> None:
         path = ("notes",)
         self.table(table, path)
         for key, value in table.items():
@@ -620,7 +631,7 @@ class _Reader:
             notes[key] = value
 
 
-def _tuple(value):
+def _tuple(value: Any) -> Any:
     """An array as a tuple; anything else as it is."""
     return tuple(value) if isinstance(value, list) else value
 
@@ -661,7 +672,7 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pip
                (stat.S_ISSOCK, "a socket"))
 
 
-def load_scenario(path) -> Scenario:
+def load_scenario(path: StrPath) -> Scenario:
     """A validated :class:`Scenario` from a TOML file (UTF-8, a leading byte-order mark is
     ignored). Only a regular file of at most ``MAX_FILE_BYTES`` is read: a FIFO, a device (a
     link to ``/dev/zero``), a directory or a larger file is refused before reading it."""
@@ -702,7 +713,7 @@ def load_scenario(path) -> Scenario:
     return loads_scenario(text, source=source)
 
 
-def _scenario_dir():
+def _scenario_dir() -> Traversable:
     return resources.files("simcore").joinpath("scenarios")
 
 
@@ -736,7 +747,7 @@ def list_scenarios() -> dict[str, str]:
 
 
 # -- writing -------------------------------------------------------------------------------------
-def _value(v) -> str:
+def _value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
@@ -752,7 +763,8 @@ def _value(v) -> str:
     raise TypeError(f"cannot write {v!r} ({type(v).__name__}) to TOML")
 
 
-def _stress_entry(entry, defaults: dict) -> dict:
+def _stress_entry(entry: StressForce | StressShift,
+                  defaults: dict[str, object]) -> dict[str, object]:
     """A stress entry as an inline table, leaving out keys at their default."""
     out = {}
     for f in fields(entry):
@@ -768,10 +780,10 @@ def dumps_scenario(scenario: Scenario) -> str:
     notes = dict(sc.notes)
     lines: list[str] = []
 
-    def kv(key: str, value) -> None:
+    def kv(key: str, value: object) -> None:
         lines.append(f"{fmt_key(key)} = {_value(value)}")
 
-    def header(*path, array: bool = False) -> None:
+    def header(*path: str, array: bool = False) -> None:
         name = format_key_path(path)
         lines.extend(["", f"[[{name}]]" if array else f"[{name}]"])
 
@@ -779,7 +791,7 @@ def dumps_scenario(scenario: Scenario) -> str:
         if text:
             kv("rationale", text)
 
-    def per_year(values) -> list | float:
+    def per_year(values: Sequence[float]) -> list[float] | float:
         return list(values) if len(values) != 1 else values[0]
 
     kv("schema_version", SCHEMA_VERSION)

@@ -104,7 +104,8 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
 
     labels = list(sc.correlation_labels)
     cop = sc.copula_model()
-    L = np.ascontiguousarray(cop.factor, np.float64) if cop is not None else np.zeros((0, 0))
+    # a writeable copy either way: a read-only array is another numba type (a second compile)
+    L = np.array(cop.factor, np.float64, order="C") if cop is not None else np.zeros((0, 0))
     mixing = getattr(cop, "mixing_stream", None)
 
     segs = sc.segment_names

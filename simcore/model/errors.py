@@ -13,10 +13,13 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
+from typing import TypeAlias
 
-__all__ = ["BARE_KEY", "ScenarioError", "format_key_path"]
+__all__ = ["BARE_KEY", "KeyPath", "ScenarioError", "format_key_path"]
 
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
+KeyPath: TypeAlias = "tuple[str | int, ...]"  # keys of tables and indices of arrays
 
 
 class ScenarioError(ValueError):
@@ -31,8 +34,8 @@ class ScenarioError(ValueError):
     """
 
     def __init__(self, message: str, *, source: str = "<string>", key_path: str = "",
-                 line: int | None = None, value=None, allowed: str = "", path: tuple = (),
-                 attribute: str = ""):
+                 line: int | None = None, value: object = None, allowed: str = "",
+                 path: KeyPath = (), attribute: str = "") -> None:
         self.source = source
         self.path = tuple(path)
         self.key_path = key_path or format_key_path(
@@ -82,7 +85,7 @@ def brief(s: str, n: int = 60) -> str:
     return s if len(s) <= n else f"{s[: n - 10]}...({len(s):,} characters)"
 
 
-def format_key_path(path) -> str:
+def format_key_path(path: Iterable[str | int]) -> str:
     """``("drivers", "growth.x", "dist")`` -> ``drivers."growth.x".dist``; ints index arrays."""
     out = ""
     for part in path:
@@ -105,7 +108,7 @@ def fmt_float(x: float) -> str:
     return repr(float(x))
 
 
-def show(value) -> str:
+def show(value: object) -> str:
     """A value as it would be written in TOML (for messages)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -125,7 +128,7 @@ def show(value) -> str:
     return str(value)
 
 
-def type_name(value) -> str:
+def type_name(value: object) -> str:
     """``"a boolean"``, ``"a string"``, ``"a table"``, ``"an array"``, ``"an integer"``, ..."""
     if isinstance(value, bool):
         return "a boolean"
@@ -142,7 +145,7 @@ def type_name(value) -> str:
     return f"a {type(value).__name__}"
 
 
-def interval(low, high, low_closed, high_closed) -> str:
+def interval(low: float, high: float, low_closed: bool, high_closed: bool) -> str:
     """``(0, 1e+15]``: the range ``(low, high, low_closed, high_closed)`` for a message."""
     lo = "[" if low_closed else "("
     hi = "]" if high_closed else ")"
@@ -155,18 +158,18 @@ def _fmt_bound(x: float) -> str:
     return short if float(short) == x else fmt_float(x)
 
 
-def contains(x, low, high, low_closed, high_closed) -> bool:
+def contains(x: float, low: float, high: float, low_closed: bool, high_closed: bool) -> bool:
     """Whether ``x`` lies in the range ``(low, high, low_closed, high_closed)``."""
     above = x >= low if low_closed else x > low
     below = x <= high if high_closed else x < high
     return above and below
 
 
-def did_you_mean(word: str, options) -> str:
+def did_you_mean(word: object, options: Iterable[object]) -> str:
     """`` (did you mean 'x'?)`` for the option closest to ``word``, or ``""``."""
-    options = [str(o) for o in options]
-    hint = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    names = [str(o) for o in options]
+    hint = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
     if not hint and str(word):  # an abbreviation: "ai" for "ai_cloud"
-        hint = [o for o in options if o.startswith(str(word))][:2]
+        hint = [o for o in names if o.startswith(str(word))][:2]
         hint = hint if len(hint) == 1 else []
     return f" (did you mean {hint[0]!r}?)" if hint else ""

@@ -1,8 +1,9 @@
 """Input limits: every bound a scenario must satisfy, in one place.
 
-:mod:`simcore.io.scenario_file` checks a scenario against these before any work starts (a scenario
-built in Python goes through the same checks when it is run), and refuses one outside them with
-a :class:`~simcore.io.scenario_file.ScenarioError` naming the key. docs/model.md ("Input limits")
+:func:`simcore.model.validate.validate` checks a scenario against these before any work starts,
+whether it was read from a file (:mod:`simcore.io.scenario_file` calls it and adds the line of
+the key) or built in Python (checked when it is run), and refuses one outside them with a
+:class:`~simcore.model.errors.ScenarioError` naming the key. docs/model.md ("Input limits")
 gives the reasons; the values are far beyond any real company, so they only stop input that
 would otherwise hang a run, or end it in infinities and NaN.
 

@@ -22,13 +22,16 @@ import datetime
 import math
 import numbers
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias, TypeGuard
 
 import numpy as np
 
 from distributions import Distribution, Param
 from simcore.model import limits
 from simcore.model.errors import (
+    KeyPath,
     ScenarioError,
     brief,
     contains,
@@ -59,7 +62,18 @@ from simcore.model.limits import (
     MIN_SHARES,
     MIN_TERMINAL_ROIC,
 )
-from simcore.model.scenario import FIXED_DRIVERS, SHOCK_TARGETS, Driver, Scenario
+from simcore.model.scenario import (
+    FIXED_DRIVERS,
+    SHOCK_TARGETS,
+    Driver,
+    Effect,
+    Scenario,
+    Shock,
+    StressShift,
+)
+
+if TYPE_CHECKING:
+    from distributions.copula import GaussianCopula, StudentTCopula
 
 __all__ = ["SCHEDULE_DOMAINS", "attribute_of", "distribution_param", "integer", "matrix_shape",
            "real", "validate"]
@@ -67,7 +81,10 @@ __all__ = ["SCHEDULE_DOMAINS", "attribute_of", "distribution_param", "integer", 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 # A range is (low, high, low_closed, high_closed).
-_REAL = (-math.inf, math.inf, False, False)
+_Range: TypeAlias = tuple[float, float, bool, bool]
+# ``written(path)``: whether the source wrote the key ``path`` (see :func:`validate`)
+_Written: TypeAlias = Callable[[KeyPath], bool]
+_REAL: _Range = (-math.inf, math.inf, False, False)
 # the magnitude limits of simcore.model.limits: money, rates
 _MONEY = (-MAX_MONEY, MAX_MONEY, True, True)
 _MONEY_NONNEG = (0.0, MAX_MONEY, True, True)
@@ -89,7 +106,7 @@ _BASE_RANGE = {
 }
 
 # Schedules, in the file's order: Scenario field (= [schedules.<name>]) -> (kind, range).
-SCHEDULE_DOMAINS = {
+SCHEDULE_DOMAINS: dict[str, tuple[str, _Range]] = {
     "debt": ("per_year", _MONEY_NONNEG),
     "net_debt": ("per_year", _MONEY),
     "other_income": ("per_year", _MONEY),
@@ -105,7 +122,8 @@ SCHEDULE_DOMAINS = {
 _NOTE_TABLES = ("market", "correlation", "forecast", "history")
 
 
-def validate(scenario: Scenario, *, source: str | None = None, written=None) -> None:
+def validate(scenario: Scenario, *, source: str | None = None,
+             written: _Written | None = None) -> None:
     """Check every domain rule of ``scenario``; raise a ScenarioError at the first problem.
 
     ``source`` names the scenario in the message (default ``scenario '<name>'``).
@@ -123,7 +141,7 @@ def validate(scenario: Scenario, *, source: str | None = None, written=None) -> 
 
 
 # where a key of the file layout is on the Scenario object
-_FIELD_OF = {
+_FIELD_OF: dict[KeyPath, str] = {
     ("market", "price"): "market_price",
     ("market", "shares"): "shares",
     ("market", "date"): "market_date",
@@ -139,10 +157,10 @@ _TUPLES = {"segments": "segments", "drivers": "drivers", "shocks": "shocks",
            "stress": "stresses"}
 
 
-def attribute_of(scenario: Scenario, path: tuple) -> str:
+def attribute_of(scenario: Scenario, path: KeyPath) -> str:
     """Where the key ``path`` of the file layout is on ``scenario``:
     ``("segments", "a", "revenue")`` -> ``segments[0].base_revenue``."""
-    def indices(parts) -> str:
+    def indices(parts: Iterable[str | int]) -> str:
         return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
     path = tuple(path)
@@ -166,21 +184,22 @@ def attribute_of(scenario: Scenario, path: tuple) -> str:
                 for p in path[2:]]
         return f"{field}[{names.index(path[1])}]" + indices(rest)
     if first == "schedules" and len(path) >= 2:
-        return path[1] + indices(path[3:])
+        return str(path[1]) + indices(path[3:])
     if first == "history" and len(path) >= 2:
-        years = [y if y.isdigit() else repr(y) for y in path[2:3]]  # int keys
+        years = [y if isinstance(y, str) and y.isdigit() else repr(y)
+                 for y in path[2:3]]  # int keys
         return f"history[{path[1]!r}]" + "".join(f"[{y}]" for y in years)
     if first == "notes" and len(path) >= 2:
         return f"notes[{path[1]!r}]"
-    return first + indices(path[1:])
+    return str(first) + indices(path[1:])
 
 
 # -- one value ------------------------------------------------------------------------------------
-def _fail(path: tuple, message: str, value=None, allowed: str = ""):
+def _fail(path: KeyPath, message: str, value: object = None, allowed: str = "") -> NoReturn:
     raise ScenarioError(message, path=path, value=value, allowed=allowed)
 
 
-def real(value, path: tuple, rng=_REAL, what: str = "a number") -> float:
+def real(value: object, path: KeyPath, rng: _Range = _REAL, what: str = "a number") -> float:
     """``value`` as a float: a number (not a boolean) in ``rng``, else a ScenarioError."""
     allowed = what if rng == _REAL else f"{what} in {interval(*rng)}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -199,18 +218,20 @@ def real(value, path: tuple, rng=_REAL, what: str = "a number") -> float:
     return x
 
 
-def integer(value, path: tuple, low: int, high: int) -> int:
+def integer(value: object, path: KeyPath, low: int, high: int) -> int:
     """``value``: an integer (not a boolean, not a float) in ``[low, high]``."""
     allowed = f"an integer in [{low}, {high}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}", value, allowed)
-    if not low <= value <= high:
+    n = int(value)
+    if not low <= n <= high:
         _fail(path, f"{value} is out of range; allowed [{low}, {high}]", value,
               f"[{low}, {high}]")
-    return int(value)
+    return n
 
 
-def _string(value, path: tuple, choices=None, kind: str | None = None) -> str:
+def _string(value: object, path: KeyPath, choices: Sequence[str] | None = None,
+            kind: str | None = None) -> str:
     """A string: one of ``choices``, or free text of ``kind`` ``"line"`` (one line, at most
     MAX_LINE_CHARS) or ``"text"`` (newlines and tabs allowed, MAX_TEXT_CHARS)."""
     allowed = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
@@ -225,7 +246,7 @@ def _string(value, path: tuple, choices=None, kind: str | None = None) -> str:
     return value
 
 
-def _free_text(value: str, path: tuple, multiline: bool, limit: int) -> None:
+def _free_text(value: str, path: KeyPath, multiline: bool, limit: int) -> None:
     """Free text that reaches terminals, charts and the PDF: at most ``limit`` characters,
     no control or format characters (newlines and tabs in ``multiline`` text)."""
     if len(value) > limit:
@@ -240,14 +261,14 @@ def _free_text(value: str, path: tuple, multiline: bool, limit: int) -> None:
         _fail(path, f"{show(value)} contains {problem}; allowed {allowed}", value, allowed)
 
 
-def _boolean(value, path: tuple) -> bool:
+def _boolean(value: object, path: KeyPath) -> bool:
     if not isinstance(value, bool):
         _fail(path, f"{show(value)} is {type_name(value)}; allowed true or false", value,
               "true or false")
     return value
 
 
-def _name(value, path: tuple, what: str) -> str:
+def _name(value: object, path: KeyPath, what: str) -> str:
     allowed = (f"a letter followed by letters, digits, '_' or '-', at most {MAX_NAME_CHARS} "
                f"characters")
     if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > MAX_NAME_CHARS:
@@ -256,7 +277,7 @@ def _name(value, path: tuple, what: str) -> str:
     return value
 
 
-def _unique(name, seen: set, path: tuple, what: str) -> None:
+def _unique(name: str, seen: set[str], path: KeyPath, what: str) -> None:
     """A name given once (a file cannot repeat a table; a Python tuple can)."""
     if name in seen:
         _fail(path, f"{what} {name!r} is defined twice; allowed each name once", name,
@@ -264,7 +285,7 @@ def _unique(name, seen: set, path: tuple, what: str) -> None:
     seen.add(name)
 
 
-def _count(keys: list, path: tuple, limit: int, what: str) -> None:
+def _count(keys: Sequence[str | int], path: KeyPath, limit: int, what: str) -> None:
     """At most ``limit`` entries (``keys``: their names, or indices; the first one beyond the
     limit is named)."""
     if len(keys) > limit:
@@ -273,18 +294,18 @@ def _count(keys: list, path: tuple, limit: int, what: str) -> None:
               len(keys), allowed)
 
 
-def _is_array(value) -> bool:
+def _is_array(value: object) -> TypeGuard[list[Any] | tuple[Any, ...] | np.ndarray]:
     return isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.ndim == 1)
 
 
-def _items(value, path: tuple, allowed: str) -> list:
+def _items(value: object, path: KeyPath, allowed: str) -> list[Any]:
     """The entries of a tuple (or list) of dataclasses."""
     if not isinstance(value, list | tuple):
         _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}", value, allowed)
     return list(value)
 
 
-def distribution_param(p: Param, value, path: tuple) -> float:
+def distribution_param(p: Param, value: object, path: KeyPath) -> float:
     """One parameter of a distribution in its family's declared domain (:class:`Param`)."""
     rng = (p.low, p.high, p.low_closed, p.high_closed)
     x = real(value, path, rng, "an integer" if p.integer else "a number")
@@ -294,7 +315,7 @@ def distribution_param(p: Param, value, path: tuple) -> float:
     return x
 
 
-def matrix_shape(rows, k: int, path: tuple) -> None:
+def matrix_shape(rows: object, k: int, path: KeyPath) -> None:
     """``rows``: ``k`` rows of ``k`` entries (one row and column per correlation label)."""
     shape_msg = f"a {k} x {k} array of numbers (one row and column per label)"
     if isinstance(rows, np.ndarray):
@@ -311,12 +332,13 @@ def matrix_shape(rows, k: int, path: tuple) -> None:
 class _Validator:
     """The checks of one scenario, in the order of the file layout."""
 
-    def __init__(self, scenario: Scenario, written):
+    def __init__(self, scenario: Scenario, written: _Written | None) -> None:
         self.sc = scenario
         self.written = written
-        self.copula = None  # set by correlation(): its factor bounds the drivers' scores
+        # set by correlation(): its factor bounds the drivers' scores
+        self.copula: GaussianCopula | StudentTCopula | None = None
 
-    def has(self, path: tuple, default: bool) -> bool:
+    def has(self, path: KeyPath, default: bool) -> bool:
         """Whether the source wrote ``path``; ``default``: whether the TOML form would."""
         return default if self.written is None else bool(self.written(path))
 
@@ -350,7 +372,8 @@ class _Validator:
         self.stresses()
 
     # -- values ---------------------------------------------------------------------------
-    def per_year(self, values, path: tuple, rng=_REAL, one_as_number: bool = False) -> None:
+    def per_year(self, values: object, path: KeyPath, rng: _Range = _REAL,
+                 one_as_number: bool = False) -> None:
         """1..MAX_HORIZON numbers in ``rng``, one per year (the last extends). An element is
         named by its index unless the source wrote the array as one number (``dumps_scenario``
         writes a one-value driver base so: ``one_as_number``)."""
@@ -368,7 +391,7 @@ class _Validator:
         for i, v in enumerate(values):
             real(v, path + (i,) if indexed else path, rng)
 
-    def date(self, value, path: tuple) -> None:
+    def date(self, value: object, path: KeyPath) -> None:
         allowed = "a date, e.g. 2025-06-05"
         if isinstance(value, datetime.date):  # built in Python: the dataclass holds ISO text
             allowed = "a date as ISO text, e.g. '2025-06-05'"
@@ -382,7 +405,7 @@ class _Validator:
                 pass
         _fail(path, f"{show(value)} is not a date; allowed {allowed}", value, allowed)
 
-    def distribution(self, dist, path: tuple) -> None:
+    def distribution(self, dist: object, path: KeyPath) -> None:
         if not isinstance(dist, Distribution):
             allowed = "a distribution, e.g. distributions.Normal(0, 0.1)"
             _fail(path, f"{show(dist)} is {type_name(dist)}; allowed {allowed}", dist, allowed)
@@ -396,7 +419,7 @@ class _Validator:
             _fail(path + ("data",), f"{n:,} data points are too many; allowed {allowed}", n,
                   allowed)
 
-    def note_path(self, key) -> tuple:
+    def note_path(self, key: str) -> KeyPath:
         """Where ``notes[key]`` is written: the ``rationale`` of the table it is named after
         (``[market]``, ``[schedules.debt]``, ...), else ``[notes]``."""
         table = ("schedules", key) if key in SCHEDULE_DOMAINS else (key,)
@@ -543,7 +566,7 @@ class _Validator:
             self.forced(s.forced, p + ("forced",))
             _boolean(s.forced_only, p + ("forced_only",))
 
-    def effect(self, e, p: tuple, seg_names) -> None:
+    def effect(self, e: Effect, p: KeyPath, seg_names: Sequence[str]) -> None:
         targets = list(SHOCK_TARGETS)
         target = e.target
         if not isinstance(target, str) or target not in SHOCK_TARGETS:
@@ -569,15 +592,15 @@ class _Validator:
         real(e.cap, p + ("cap",), (0.0, math.inf, False, True), "a positive number")
         _string(e.rationale, p + ("rationale",), kind="text")
 
-    def year(self, value, path: tuple) -> int:
+    def year(self, value: object, path: KeyPath) -> int:
         base = self.sc.base_year
         return integer(value, path, base + 1, base + MAX_HORIZON)
 
     @staticmethod
-    def severity(value, path: tuple) -> float:
+    def severity(value: object, path: KeyPath) -> float:
         return real(value, path, (0.0, MAX_SEVERITY, True, True), "a severity multiplier")
 
-    def forced(self, value, path: tuple) -> None:
+    def forced(self, value: object, path: KeyPath) -> None:
         """A shock's forced years (a stressed scenario)."""
         years: list = []
         for i, f in enumerate(_items(value, path, "an array of tables { year, severity }")):
@@ -709,7 +732,7 @@ class _Validator:
             self.check_stress(p, force, shift)
             _string(st.rationale, p + ("rationale",), kind="text")
 
-    def check_stress(self, p: tuple, force: list, shift: list) -> None:
+    def check_stress(self, p: KeyPath, force: list[Any], shift: list[Any]) -> None:
         """Discounting and reach of the stressed scenario, blamed on the stress."""
         drivers, shocks = self.sc.drivers, self.sc.shocks
         moved = tuple(_shifted(d, shift) for d in drivers)
@@ -732,7 +755,7 @@ class _Validator:
                 _fail(p + (where,), f"under this stress, {exc.reason}", None, exc.allowed)
 
     # -- cross checks -------------------------------------------------------------------------
-    def check_discounting(self, drivers, shocks) -> None:
+    def check_discounting(self, drivers: Sequence[Driver], shocks: Sequence[Shock]) -> None:
         """WACC above terminal growth on every path; terminal reinvestment g / ROIC below 1."""
         by_name = {d.name: d for d in drivers}
         w_lo = _driver_bound(by_name["wacc"], low=True)
@@ -766,7 +789,8 @@ class _Validator:
             _fail(("schedules", "terminal_roic", "value"), f"{show(roic)} would reinvest "
                   f"g / ROIC >= 100% of terminal profit; allowed {allowed}", roic, allowed)
 
-    def check_reach(self, drivers, shocks, forced=None) -> None:
+    def check_reach(self, drivers: Sequence[Driver], shocks: Sequence[Shock],
+                    forced: dict[str, list[float]] | None = None) -> None:
         """Every driver, with the shock effects on its target, and every effect-only target
         stays within the limits of :mod:`simcore.model.limits` at the most extreme draws a run
         can make, so no path can overflow (``forced``: a stress's forced severities by shock).
@@ -774,7 +798,7 @@ class _Validator:
         forced = forced or {}
         names = [d.name for d in drivers]
         cop = self.copula
-        labels = [names.index(lab) for lab in cop.labels] if cop is not None else []
+        labels: list[int] = [names.index(lab) for lab in cop.labels] if cop is not None else []
         df = float(getattr(cop, "df", 0.0)) if cop is not None else 0.0
         zs = limits.score_bounds([d.persistence for d in drivers], labels,
                                  None if cop is None else cop.factor, df)
@@ -815,7 +839,8 @@ class _Validator:
             _within(name, parts, limits.RATE_RANGE, "")
 
 
-def _within(what: str, parts, allowed_range, how: str) -> None:
+def _within(what: str, parts: Sequence[tuple[KeyPath, float, float]],
+            allowed_range: tuple[float, float], how: str) -> None:
     """``parts`` ((path, low, high) ranges of a driver and the effects on it) add up to a
     range inside ``allowed_range``, else fail at the part that takes it outside."""
     low, high = allowed_range
@@ -845,7 +870,7 @@ def _role(name: str) -> str:
     return "growth" if name.startswith("growth.") else name.split(".")[0]
 
 
-def _shifted(d: Driver, shift) -> Driver:
+def _shifted(d: Driver, shift: Iterable[StressShift]) -> Driver:
     """``d`` with the stress shifts applied to its base (``base * scale + add``)."""
     for f in shift:
         if f.driver == d.name:

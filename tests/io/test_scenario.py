@@ -37,7 +37,7 @@ def builtin_scenario_text(name: str) -> str:
 
 
 PARATERA = builtin_scenario_text("paratera")
-DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 # The report's 2025E-2027E income statement (REPORT_FACTS.md; credit impairment as a loss).
 REPORT = {

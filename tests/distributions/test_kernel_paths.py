@@ -16,7 +16,7 @@ import distributions
 from distributions import _kernel, _special, _table
 from distributions.testing import sane_distributions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SANE = sane_distributions()
 IDS = [n for n, _ in SANE]
 Q = np.concatenate([np.logspace(-10, -1, 7), np.linspace(0.05, 0.95, 7),
@@ -75,7 +75,8 @@ def test_py_func_twins_of_helpers():
 def test_kernels_run_with_the_jit_disabled():
     """The whole family table through the plain-Python kernels (and the ctypes bindings)."""
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    run = subprocess.run([sys.executable, "-W", "error", str(ROOT / "tests" / "nojit_check.py")],
+    nojit = str(Path(__file__).with_name("nojit_check.py"))
+    run = subprocess.run([sys.executable, "-W", "error", nojit],
                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "DISABLE_JIT=1" in run.stdout and "all agree" in run.stdout

@@ -20,7 +20,7 @@ from simcore.results import quantiles as _quantiles
 from simcore.results.quantiles import quantiles, quantiles_rows
 from simcore.results.result import DEFAULT_Q, SimulationResult
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 Q = np.array([0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0])
 
 

@@ -1,5 +1,6 @@
 """The kernel's one argument record: the layout it derives from and numba's cache of it."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -71,11 +72,19 @@ def test_buffers_have_the_documented_shapes():
     assert b.draws_out.shape == (F, H, 7) and b.sev_out.shape == (K, H, 7)
 
 
-def test_one_compiled_signature_serves_every_sampling_method():
+def test_one_compiled_signature_serves_every_sampling_method_and_scenario():
+    """Every sampling method, kept draws, and scenarios with and without a copula (Gaussian,
+    Student-t), Empirical or tabulated drivers, share the kernel's one compiled signature: no
+    field of the record changes type (a read-only array would be another type)."""
+    from conftest import make_toy
+
     sc = default_scenario()
     for sampling in ("mc", "antithetic", "lhs", "sobol"):
         simulate(sc, 1024, seed=3, sampling=sampling)
     simulate(sc, 1024, seed=3, keep_draws=True)
+    t = dataclasses.replace(sc, copula="student_t", copula_df=5.0)
+    for other in (make_toy(), make_toy(horizon=1), t):
+        simulate(other, 1024, seed=3)
     if hasattr(_kernel.simulate_paths, "signatures"):  # not under NUMBA_DISABLE_JIT
         assert len(_kernel.simulate_paths.signatures) == 1
 

@@ -1,4 +1,4 @@
-"""The child process of tests/test_publish.py's fault tests: publishes a folder with
+"""The child process of tests/io/test_publish.py's fault tests: publishes a folder with
 simcore.io.publish, loaded from its file (not the package, so the child starts in milliseconds),
 and SIGKILLs itself before the k-th filesystem call of the publish.
 
@@ -32,7 +32,7 @@ def write_folder(d: Path, tag: str, names=("a.csv", "b.csv", "c.npz")) -> None:
 
 
 def main(out, tag, kill_at, names, use_exchange) -> None:
-    path = Path(__file__).resolve().parents[1] / "simcore" / "io" / "publish.py"
+    path = Path(__file__).resolve().parents[2] / "simcore" / "io" / "publish.py"
     spec = importlib.util.spec_from_file_location("_publish", path)
     pub = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pub)

@@ -1,6 +1,6 @@
 """Run every family's kernel as plain Python (``NUMBA_DISABLE_JIT=1``) against scipy.
 
-Not collected by pytest itself (no ``test_`` prefix): ``tests/test_kernel_paths.py`` runs it in
+Not collected by pytest itself (no ``test_`` prefix): ``tests/distributions/test_kernel_paths.py``
 a subprocess with the JIT disabled, so the pure-Python bodies of the kernels (and the ctypes
 binding of scipy.special in ``distributions._special``) execute and coverage can see them.
 Exit status 0 when everything agrees; otherwise the failures are printed.

@@ -30,7 +30,7 @@ from simcore.io import publish as _publish
 
 pytestmark = pytest.mark.integration  # signals and kills of real processes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
 
 

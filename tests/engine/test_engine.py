@@ -112,7 +112,7 @@ print(hashlib.sha256(r._out.tobytes() + r._hits.tobytes()).hexdigest())
 @pytest.mark.integration  # a second Python process
 @pytest.mark.parametrize("sampling", ["mc", "lhs"])
 def test_thread_count_does_not_change_bytes(sampling):
-    script = _THREADS_SCRIPT.format(tests=os.path.dirname(__file__))
+    script = _THREADS_SCRIPT.format(tests=os.path.dirname(os.path.dirname(__file__)))
     digests = set()
     for threads in ("1", "2"):
         env = {**os.environ, "NUMBA_NUM_THREADS": threads}

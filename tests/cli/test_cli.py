@@ -18,7 +18,7 @@ from simcore.engine.core import DEFAULT_SEED
 
 pytestmark = pytest.mark.integration  # the CLI in real processes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
 CHARTED = {"summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json"} | {
     f"{c}.{e}" for c in cli.CHART_NAMES for e in ("png", "svg")}
