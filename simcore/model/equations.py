@@ -15,11 +15,20 @@ Shapes: ``n`` paths, ``H`` horizon years, ``S`` segments. All money in the scena
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
-from distributions.streams import stream_key, uniforms_numpy
+from distributions.streams import SeedLike, stream_key, uniforms_numpy
 from simcore.model.scenario import Scenario, extend
+
+if TYPE_CHECKING:
+    from distributions import Distribution
+    from distributions.copula import GaussianCopula, StudentTCopula
+
+Arrays = dict[str, np.ndarray]  # name -> array over paths (and years)
 
 GROWTH_FLOOR = -0.95  # revenue never falls more than 95% in a year
 
@@ -54,7 +63,7 @@ def shock_schedule(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 
-def shock_effects(scenario: Scenario, hits: dict, severity: dict) -> dict:
+def shock_effects(scenario: Scenario, hits: Arrays, severity: Arrays) -> Arrays:
     """Per-year effect of every shock target: ``{target: (n, H)}``; growth/churn ``(n, S, H)``.
 
     ``hits[name]`` is the number of events (n, H); ``severity[name]`` the severity draw (n, H).
@@ -63,7 +72,7 @@ def shock_effects(scenario: Scenario, hits: dict, severity: dict) -> dict:
     """
     n, horizon = next(iter(hits.values())).shape if hits else (0, scenario.horizon)
     segs = scenario.segment_names
-    out = {}
+    out: Arrays = {}
     for shock in scenario.shocks:
         if not shock.enabled:
             continue
@@ -87,7 +96,7 @@ def shock_effects(scenario: Scenario, hits: dict, severity: dict) -> dict:
     return out
 
 
-def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> dict:
+def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays) -> Arrays:
     """The model on given draws. ``drivers[name]`` is (n, H) of driver *values* (base applied)."""
     sc = scenario
     H = sc.horizon
@@ -97,7 +106,7 @@ def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> d
     zero = np.zeros((n, H))
     zero_s = np.zeros((n, len(segs), H))
 
-    def e(name):
+    def e(name: str) -> np.ndarray:
         return eff.get(name, zero)
 
     debt = extend(sc.debt, H)
@@ -123,6 +132,7 @@ def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> d
         [np.full((n, 1), sum(s.base_revenue for s in sc.segments)), revenue[:, :-1]], axis=1
     )
 
+    # costs, operating profit and profit before tax
     gross_margin = np.minimum(drivers["gross_margin"] + e("gross_margin"), 1.0)
     gross_profit = revenue * gross_margin
     taxes_surcharges = revenue * drivers["ratio.taxes_surcharges"]
@@ -138,7 +148,7 @@ def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> d
     one_off = e("one_off_loss") * revenue_prev
     pbt = operating_profit + non_operating[None, :] - one_off
 
-    # income tax with losses carried forward
+    # income tax with losses carried forward, net profit, EPS
     tax = np.empty((n, H))
     carry = np.full(n, float(sc.tax_loss_carryforward))
     for t in range(H):
@@ -157,13 +167,14 @@ def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> d
     with np.errstate(invalid="ignore"):
         price_pe = np.where(eps > 0.0, drivers["multiple.pe"] * derate * eps, np.nan)
 
-    # valuation: DCF as of each year end, with the final year's discount rate and growth
+    # valuation: DCF: each year's NOPAT and free cash flow
     ebit = operating_profit + financial
     nopat = ebit - drivers["tax_rate"] * np.maximum(ebit, 0.0)
     fcf = (
         nopat + revenue * (da_ratio - capex_ratio)[None, :]
         - sc.wc_ratio * (revenue - revenue_prev)
     )
+    # valuation: DCF as of each year end, with the final year's discount rate and growth
     w = drivers["wacc"][:, -1] + e("wacc")[:, -1]
     g = drivers["terminal_growth"][:, -1]
     value = nopat[:, -1] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (w - g)
@@ -189,17 +200,19 @@ def evaluate(scenario: Scenario, drivers: dict, hits: dict, severity: dict) -> d
     }
 
 
-def _ppf_numpy(dist, u):
+def _ppf_numpy(dist: Distribution, u: ArrayLike) -> Any:
     """Marginal ppf with scipy only (the reference never calls numba)."""
     return dist.to_scipy().ppf(u)
 
 
-def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
+def sample(scenario: Scenario, n_paths: int, seed: SeedLike,
+           start: int = 0) -> tuple[Arrays, Arrays, Arrays]:
     """Monte Carlo draws of every driver and shock, numpy only: ``(drivers, hits, severity)``."""
     sc = scenario
     H = sc.horizon
     paths = np.arange(start, start + n_paths, dtype=np.uint64)
-    eps = {}
+    # uniforms and independent normal scores
+    eps: Arrays = {}
     for d in sc.drivers:
         key = stream_key(seed, driver_stream(d.name))
         eps[d.name] = np.stack(
@@ -210,6 +223,7 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
     if labels:
         from distributions.copula import GaussianCopula, StudentTCopula
 
+        cop: GaussianCopula | StudentTCopula
         if sc.copula == "student_t":
             cop = StudentTCopula(labels, sc.correlation, sc.copula_df, kind=sc.correlation_kind,
                                  repair=sc.correlation_repair)
@@ -218,14 +232,15 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
                                  repair=sc.correlation_repair)
         Z = np.stack([eps[k] for k in labels], axis=-1)  # (n, H, d)
         X = Z @ cop.factor.T
-        if sc.copula == "student_t":
+        if isinstance(cop, StudentTCopula):  # sc.copula == "student_t"
             key = stream_key(seed, cop.mixing_stream)
             u = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
             w = stats.chi2(sc.copula_df).ppf(u)
             X = special.ndtri(stats.t(sc.copula_df).cdf(X / np.sqrt(w / sc.copula_df)[..., None]))
         for i, k in enumerate(labels):
             eps[k] = X[..., i]
-    drivers = {}
+    # persistence and marginals: the driver values
+    drivers: Arrays = {}
     for d in sc.drivers:
         z = np.empty((n_paths, H))
         a, b = d.persistence, np.sqrt(1.0 - d.persistence**2)
@@ -236,18 +251,20 @@ def sample(scenario: Scenario, n_paths: int, seed, start: int = 0):
         x = _ppf_numpy(d.dist, special.ndtr(z))
         base = extend(d.base, H)[None, :]
         drivers[d.name] = base + x if d.mode == "add" else base * x
-    hits, severity = {}, {}
+    # shocks: hits and severities
+    hits: Arrays = {}
+    severity: Arrays = {}
     prob, fixed = shock_schedule(sc)
-    for k, s in enumerate(sc.shocks):
+    for j, s in enumerate(sc.shocks):
         key = stream_key(seed, shock_stream(s.name))
         u_occ = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
         u_sev = np.stack([uniforms_numpy(key, paths, t, 1) for t in range(H)], 1)
-        hits[s.name] = (u_occ < prob[k][None, :]).astype(np.float64)
+        hits[s.name] = (u_occ < prob[j][None, :]).astype(np.float64)
         drawn = _ppf_numpy(s.severity, u_sev)
-        severity[s.name] = np.where(np.isnan(fixed[k])[None, :], drawn, fixed[k][None, :])
+        severity[s.name] = np.where(np.isnan(fixed[j])[None, :], drawn, fixed[j][None, :])
     return drivers, hits, severity
 
 
-def simulate_reference(scenario: Scenario, n_paths: int, seed) -> dict:
+def simulate_reference(scenario: Scenario, n_paths: int, seed: SeedLike) -> Arrays:
     """Sample and evaluate with numpy only."""
     return evaluate(scenario, *sample(scenario, n_paths, seed))
