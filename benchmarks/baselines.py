@@ -43,8 +43,16 @@ class RandomNumbers:
 
     def __call__(self) -> None:
         ki = self.ki
-        _random_numbers(self.n, self.sc.horizon, ki.drv_k0, ki.drv_k1, ki.drv_years, ki.sh_k0,
-                        ki.sh_k1, self.out)
+        _random_numbers(
+            self.n,
+            self.sc.horizon,
+            ki.drv_k0,
+            ki.drv_k1,
+            ki.drv_years,
+            ki.sh_k0,
+            ki.sh_k1,
+            self.out,
+        )
 
     def check(self, chunks: int = 2) -> None:
         """Each work item's checksum (driver 0's normal score + shock 0's two uniforms, summed
@@ -57,11 +65,14 @@ class RandomNumbers:
             for t in range(self.sc.horizon):
                 drv = (ki.drv_k0[0], ki.drv_k1[0])
                 sh = (ki.sh_k0[0], ki.sh_k1[0])
-                acc += (special.ndtri(uniforms_numpy(drv, paths, t, 0)).sum()
-                        + uniforms_numpy(sh, paths, t, 0).sum()
-                        + uniforms_numpy(sh, paths, t, 1).sum())
-            np.testing.assert_allclose(self.out[c], acc, rtol=1e-9,
-                                       err_msg=f"random-number floor, work item {c}")
+                acc += (
+                    special.ndtri(uniforms_numpy(drv, paths, t, 0)).sum()
+                    + uniforms_numpy(sh, paths, t, 0).sum()
+                    + uniforms_numpy(sh, paths, t, 1).sum()
+                )
+            np.testing.assert_allclose(
+                self.out[c], acc, rtol=1e-9, err_msg=f"random-number floor, work item {c}"
+            )
 
 
 # -- the numpy reference ------------------------------------------------------------------------
@@ -116,5 +127,12 @@ def python_simulate(sc, n: int, seed, **kwargs):
     path-year). The facade's serial path calls ``_kernel.simulate_paths_serial``; it is swapped for
     the interpreted twin for the duration of the call only."""
     with _serial_kernel(_python_kernel()):
-        return _simulate(sc, n, seed, kwargs.pop("horizon", None), kwargs.pop("sampling", "mc"),
-                         serial=True, **kwargs)
+        return _simulate(
+            sc,
+            n,
+            seed,
+            kwargs.pop("horizon", None),
+            kwargs.pop("sampling", "mc"),
+            serial=True,
+            **kwargs,
+        )

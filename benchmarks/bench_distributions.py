@@ -34,8 +34,6 @@ def _loop(code, p, tables, offset, u, out):
         out[i] = ppf_u(code, p, tables, offset, u[i])
 
 
-
-
 def validate(got: np.ndarray, ref: np.ndarray, what: str) -> None:
     bad = ~(np.abs(got - ref) <= 1e-8 * np.abs(ref) + 1e-10)
     assert not bad.any(), f"{what}: {bad.sum()} values off scipy"

@@ -39,6 +39,7 @@ from simcore.results.result import DEFAULT_Q
 def _median(fn, repeats):
     return median_time(fn, repeats)[0]
 
+
 @pjit
 def _random_numbers(n, H, drv_k0, drv_k1, drv_years, sh_k0, sh_k1, out):
     """The run's random numbers, laid out and generated as the kernel does (chunks of
@@ -104,30 +105,43 @@ def main(argv=None) -> dict:
 
     ki = compile_scenario(sc, np.random.SeedSequence(seed))
     r0 = simulate(sc, n, seed=seed)
-    touched = Buffers(r0._out, r0._seg, r0._hits, np.empty((len(sc.drivers), sc.horizon, 0)),
-                      np.empty((len(sc.shocks), sc.horizon, 0)))
+    touched = Buffers(
+        r0._out,
+        r0._seg,
+        r0._hits,
+        np.empty((len(sc.drivers), sc.horizon, 0)),
+        np.empty((len(sc.shocks), sc.horizon, 0)),
+    )
 
     def kernel_into_touched_memory():  # rewrites r0's arrays with the same bytes (same seed)
         _run_kernel(ki, 0, np.random.SeedSequence(seed), 0, 0, False, None, touched, False, None)
 
     def quantiles_only():
         r0.quantile_table(DEFAULT_Q)
+
     scratch = np.empty((n + CHUNK - 1) // CHUNK)
 
     def rng():
-        _random_numbers(n, sc.horizon, ki.drv_k0, ki.drv_k1, ki.drv_years, ki.sh_k0, ki.sh_k1,
-                        scratch)
+        _random_numbers(
+            n, sc.horizon, ki.drv_k0, ki.drv_k1, ki.drv_years, ki.sh_k0, ki.sh_k1, scratch
+        )
 
     full()  # warm-up: compiles everything
     rng()
     # in turns: a shared VM's drifting speed then biases none of them against the others
-    times = median_times([full, simulate_only, rng, kernel_into_touched_memory, quantiles_only],
-                         args.repeats)
+    times = median_times(
+        [full, simulate_only, rng, kernel_into_touched_memory, quantiles_only], args.repeats
+    )
     (t_full, _), (t_kernel, _), (t_rng, _), (t_touched, _), (t_q, _) = times
     res = {
-        "paths": n, "horizon": sc.horizon, "threads": numba.get_num_threads(),
-        "simulate_plus_quantiles_s": t_full, "simulate_s": t_kernel,
-        "kernel_into_touched_memory_s": t_touched, "quantiles_s": t_q, "random_numbers_s": t_rng,
+        "paths": n,
+        "horizon": sc.horizon,
+        "threads": numba.get_num_threads(),
+        "simulate_plus_quantiles_s": t_full,
+        "simulate_s": t_kernel,
+        "kernel_into_touched_memory_s": t_touched,
+        "quantiles_s": t_q,
+        "random_numbers_s": t_rng,
         "ratio_to_random_numbers": t_full / t_rng,
         "ns_per_path_year": t_full / (n * sc.horizon) * 1e9,
     }
@@ -136,19 +150,26 @@ def main(argv=None) -> dict:
         t_ref = _median(lambda: reference.simulate_reference(sc, m, seed), 1) * n / m
         res["numpy_reference_s_scaled"] = t_ref
         res["speedup_vs_reference"] = t_ref / t_full
-    print(f"default scenario, {n:,} paths x {sc.horizon} years, {res['threads']} threads, "
-          f"medians of {args.repeats}")
-    print(f"  simulate + quantiles of every output : {t_full:8.3f} s "
-          f"({res['ns_per_path_year']:.0f} ns per path-year)")
-    print(f"  random numbers alone (the floor)     : {t_rng:8.3f} s  "
-          f"-> ratio {t_full / t_rng:.2f}x")
+    print(
+        f"default scenario, {n:,} paths x {sc.horizon} years, {res['threads']} threads, "
+        f"medians of {args.repeats}"
+    )
+    print(
+        f"  simulate + quantiles of every output : {t_full:8.3f} s "
+        f"({res['ns_per_path_year']:.0f} ns per path-year)"
+    )
+    print(
+        f"  random numbers alone (the floor)     : {t_rng:8.3f} s  -> ratio {t_full / t_rng:.2f}x"
+    )
     print("  timed apart, and their ratios to the floor:")
     print(f"    simulate (sample + model)          : {t_kernel:8.3f} s  {t_kernel / t_rng:5.2f}x")
     print(f"    the kernel into touched memory     : {t_touched:8.3f} s  {t_touched / t_rng:5.2f}x")
     print(f"    quantiles of every output          : {t_q:8.3f} s  {t_q / t_rng:5.2f}x")
     if "speedup_vs_reference" in res:
-        print(f"  numpy reference (scaled from {m:,})  : {res['numpy_reference_s_scaled']:8.3f} s"
-              f"  -> kernel is {res['speedup_vs_reference']:.1f}x faster")
+        print(
+            f"  numpy reference (scaled from {m:,})  : {res['numpy_reference_s_scaled']:8.3f} s"
+            f"  -> kernel is {res['speedup_vs_reference']:.1f}x faster"
+        )
     return res
 
 

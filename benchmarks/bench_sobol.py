@@ -43,7 +43,8 @@ def validate(sc) -> None:
     assert df["S1"].between(-0.1, 1.1).all() and df["ST"].between(-0.1, 1.1).all()
     assert (df["ST"] >= df["S1"] - 0.05).all()
     zero = df.loc[("net_profit_attributable", 2027)].loc[
-        ["multiple.ps", "multiple.pe", "wacc", "terminal_growth"], ["S1", "ST"]]
+        ["multiple.ps", "multiple.pe", "wacc", "terminal_growth"], ["S1", "ST"]
+    ]
     assert (zero.to_numpy() == 0.0).all(), zero
 
 
@@ -55,11 +56,12 @@ def split(sc, n: int, outputs) -> dict:
     cols = _sobol.design_columns(sc)
     width = len(cols) // H
     names = {("driver", f) for f in factors} | {
-        (k, f.removeprefix("shock.")) for f in factors
-        for k in ("shock.occurrence", "shock.severity")}
+        (k, f.removeprefix("shock."))
+        for f in factors
+        for k in ("shock.occurrence", "shock.severity")
+    }
     active = [i for i, (k, name, _t) in enumerate(cols) if (k, name) in names]
-    groups = [next(f for f in factors if f in (cols[i][1], f"shock.{cols[i][1]}"))
-              for i in active]
+    groups = [next(f for f in factors if f in (cols[i][1], f"shock.{cols[i][1]}")) for i in active]
     _ss, rng, boot = _sobol._seeds(1)
     X, problem = _sobol._design(groups, n, rng)
     t1 = time.perf_counter()
@@ -71,19 +73,26 @@ def split(sc, n: int, outputs) -> dict:
         for t in range(H):
             _sobol._analyze(problem, np.ascontiguousarray(res[out][:, t]), 100, 0.95, boot)
     t3 = time.perf_counter()
-    return {"design (SALib sampler)": t1 - t0, "kernel": t2 - t1, "estimators + bootstrap": t3 - t2,
-            "paths": X.shape[0]}
+    return {
+        "design (SALib sampler)": t1 - t0,
+        "kernel": t2 - t1,
+        "estimators + bootstrap": t3 - t2,
+        "paths": X.shape[0],
+    }
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2**13)
-    ap.add_argument("--outputs", nargs="+", default=["net_profit_attributable", "revenue",
-                                                      "price_dcf"])
+    ap.add_argument(
+        "--outputs", nargs="+", default=["net_profit_attributable", "revenue", "price_dcf"]
+    )
     args = ap.parse_args(argv)
     sc = default_scenario()
-    print(f"{sc.name}: {len(model_factors(sc))} factors, {len(default_groups(sc))} groups, "
-          f"n = {args.n}, outputs {args.outputs} x {sc.horizon} years")
+    print(
+        f"{sc.name}: {len(model_factors(sc))} factors, {len(default_groups(sc))} groups, "
+        f"n = {args.n}, outputs {args.outputs} x {sc.horizon} years"
+    )
     t = time.perf_counter()
     validate(sc)  # also warms the kernel up
     print(f"validated (and warmed up) in {time.perf_counter() - t:.1f} s")
@@ -91,12 +100,16 @@ def main(argv=None) -> None:
         t = time.perf_counter()
         df = sobol_analysis(sc, args.n, outputs=args.outputs, groups=groups)
         dt = time.perf_counter() - t
-        print(f"{label:>15}: {dt:6.1f} s  ({df.attrs['n_evaluations']:,} model evaluations, "
-              f"{len(df)} index rows)")
+        print(
+            f"{label:>15}: {dt:6.1f} s  ({df.attrs['n_evaluations']:,} model evaluations, "
+            f"{len(df)} index rows)"
+        )
     parts = split(sc, args.n, args.outputs)
     paths = parts.pop("paths")
-    print(f"split of one single-factor run ({paths:,} paths): " + ", ".join(
-        f"{k} {v:.1f} s" for k, v in parts.items()))
+    print(
+        f"split of one single-factor run ({paths:,} paths): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in parts.items())
+    )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ from distributions.streams import stream_key, uniform_run
 N_STREAMS = 16  # one (path, year) draws this many streams at once, as the simulation kernel does
 
 
-
 def _median(fn, repeats):
     return _median_times(fn, repeats)[0]
+
 
 @pjit
 def _normals(k0s, k1s, n_paths, out):
@@ -73,8 +73,6 @@ def numpy_sfc64(n: int, seed: int = 0):
     return run
 
 
-
-
 def validate(x: np.ndarray) -> None:
     x = x.ravel()
     se = 1 / np.sqrt(x.size)
@@ -104,8 +102,10 @@ def main(argv=None) -> dict:
     print(f"standard normals, n={args.n:,}, medians of {args.repeats}")
     label = f"simcore streams + AS241 ppf ({res['threads']} threads):"
     print(f"  {label:<56}{res['ours_M_per_s']:8.1f} M/s")
-    print(f"  {'numpy Generator(SFC64).standard_normal (1 thread):':<56}"
-          f"{res['numpy_M_per_s']:8.1f} M/s")
+    print(
+        f"  {'numpy Generator(SFC64).standard_normal (1 thread):':<56}"
+        f"{res['numpy_M_per_s']:8.1f} M/s"
+    )
     print(f"  ratio (ours / numpy): {res['speedup_vs_numpy']:.2f}x")
     return res
 

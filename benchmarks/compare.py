@@ -79,8 +79,9 @@ def _say(msg: str) -> None:
 
 def measure(args) -> dict:
     threads = set_threads(args.threads)
-    configs = sorted(((n, h) for n in args.paths for h in args.horizons),
-                     key=lambda c: stored_bytes(*c))
+    configs = sorted(
+        ((n, h) for n in args.paths for h in args.horizons), key=lambda c: stored_bytes(*c)
+    )
     info = machine_info()
     _say(f"warming up (compiling) ... {threads} threads")
     # runs longer than one block pass the kernel non-contiguous slices of the outputs: a second
@@ -99,16 +100,21 @@ def measure(args) -> dict:
         mem = peak_rss(lambda sc=sc, n=n: _e2e(sc, n))
         stored = stored_bytes(n, h)
         rows[(n, h)] = {
-            "paths": n, "horizon": h, "threads": threads, "stored_bytes": stored,
-            "peak_rss_bytes": mem["rss"], "peak_rss_over_stored": mem["rss"] / stored,
+            "paths": n,
+            "horizon": h,
+            "threads": threads,
+            "stored_bytes": stored,
+            "peak_rss_bytes": mem["rss"],
+            "peak_rss_over_stored": mem["rss"] / stored,
             "peak_maxrss_bytes": mem["maxrss"],
             "peak_maxrss_new_high_water": mem["maxrss_new_peak"],
         }
     for n, h in configs:  # after every RSS measurement: tracemalloc's bookkeeping takes memory
         sc = scenario(h)
         traced = peak_traced(lambda sc=sc, n=n: _e2e(sc, n))
-        rows[(n, h)].update(peak_tracemalloc_bytes=traced,
-                            peak_tracemalloc_over_stored=traced / stored_bytes(n, h))
+        rows[(n, h)].update(
+            peak_tracemalloc_bytes=traced, peak_tracemalloc_over_stored=traced / stored_bytes(n, h)
+        )
 
     _say("validating every variant against the numpy reference")
     for n, h in configs:
@@ -122,27 +128,31 @@ def measure(args) -> dict:
     for h in args.horizons:
         sc = scenario(h)
         m = min(CHECK_PATHS, args.ref_paths)
-        assert_close_to_kernel(numpy_reference(sc, m, SEED), simulate(sc, m, seed=SEED),
-                               rtol=1e-8)
+        assert_close_to_kernel(numpy_reference(sc, m, SEED), simulate(sc, m, seed=SEED), rtol=1e-8)
         check_simulation(python_simulate(sc, min(args.python_paths, 50), SEED), seed=SEED)
 
     ref_t, py_t = {}, {}
     for h in args.horizons:
         sc = scenario(h)
-        _say(f"numpy reference, {args.ref_paths:,} paths x {h}; pure Python, "
-             f"{args.python_paths:,} paths x {h}")
-        ref_t[h], _ = median_time(lambda sc=sc: numpy_reference(sc, args.ref_paths, SEED),
-                                  args.ref_repeats)
-        py_t[h], _ = median_time(lambda sc=sc: python_simulate(sc, args.python_paths, SEED),
-                                 args.python_repeats)
+        _say(
+            f"numpy reference, {args.ref_paths:,} paths x {h}; pure Python, "
+            f"{args.python_paths:,} paths x {h}"
+        )
+        ref_t[h], _ = median_time(
+            lambda sc=sc: numpy_reference(sc, args.ref_paths, SEED), args.ref_repeats
+        )
+        py_t[h], _ = median_time(
+            lambda sc=sc: python_simulate(sc, args.python_paths, SEED), args.python_repeats
+        )
 
     for n, h in configs:
         sc = scenario(h)
         _say(f"timing {n:,} paths x {h} years, {args.repeats} repeats")
         floor = RandomNumbers(sc, n, SEED)
         (e2e, e2e_all), (sim, _), (rng, _) = median_times(
-            [lambda sc=sc, n=n: _e2e(sc, n), lambda sc=sc, n=n: simulate(sc, n, seed=SEED),
-             floor], args.repeats)
+            [lambda sc=sc, n=n: _e2e(sc, n), lambda sc=sc, n=n: simulate(sc, n, seed=SEED), floor],
+            args.repeats,
+        )
         # the quantile step timed on its own: e2e - sim also carries simulate's spread (at
         # 10^7 paths, first touching 3.4 GB of fresh memory varies by seconds on a VM)
         r = simulate(sc, n, seed=SEED)
@@ -150,20 +160,35 @@ def measure(args) -> dict:
         del r
         ref = ref_t[h] * n / args.ref_paths
         py = py_t[h] * n / args.python_paths
-        rows[(n, h)].update({
-            "e2e_s": e2e, "e2e_all_s": e2e_all, "simulate_s": sim, "quantiles_s": qt,
-            "random_numbers_s": rng, "reference_s_scaled": ref, "reference_paths": args.ref_paths,
-            "python_s_scaled": py, "python_paths": args.python_paths,
-            "ns_per_path_year": e2e / (n * h) * 1e9, "paths_per_s": n / e2e,
-            "ratio_to_random_numbers": e2e / rng, "reference_over_e2e": ref / e2e,
-            "python_over_e2e": py / e2e,
-        })
+        rows[(n, h)].update(
+            {
+                "e2e_s": e2e,
+                "e2e_all_s": e2e_all,
+                "simulate_s": sim,
+                "quantiles_s": qt,
+                "random_numbers_s": rng,
+                "reference_s_scaled": ref,
+                "reference_paths": args.ref_paths,
+                "python_s_scaled": py,
+                "python_paths": args.python_paths,
+                "ns_per_path_year": e2e / (n * h) * 1e9,
+                "paths_per_s": n / e2e,
+                "ratio_to_random_numbers": e2e / rng,
+                "reference_over_e2e": ref / e2e,
+                "python_over_e2e": py / e2e,
+            }
+        )
 
     process = measure_processes(args)
-    out = {"schema": SCHEMA, "machine": info, "threads": threads,
-           "threading_layer": _threading_layer(),
-           "settings": {k: v for k, v in vars(args).items() if k not in ("json", "compare")},
-           "configs": [rows[c] for c in sorted(rows)], "process": process}
+    out = {
+        "schema": SCHEMA,
+        "machine": info,
+        "threads": threads,
+        "threading_layer": _threading_layer(),
+        "settings": {k: v for k, v in vars(args).items() if k not in ("json", "compare")},
+        "configs": [rows[c] for c in sorted(rows)],
+        "process": process,
+    }
     out["targets"] = targets(out)
     return out
 
@@ -191,7 +216,8 @@ def measure_processes(args) -> dict:
         res["cold_start_fresh_cache"] = cold["fresh_cache"]
         res["cold_start_child"] = {k: cold[k] for k in ("import_s", "simulate_s", "quantiles_s")}
     res["warm_api_process_s"], res["warm_api_process_all_s"] = median_time(
-        lambda: api_process(n, h), args.process_repeats)
+        lambda: api_process(n, h), args.process_repeats
+    )
     reason = "--no-cli" if args.no_cli else cli_missing_reason()
     if reason:
         res["cli_skipped"] = reason
@@ -200,7 +226,8 @@ def measure_processes(args) -> dict:
             cli_run(n, Path(d) / "warmup")
             check_cli_output(Path(d) / "warmup", n)
             res["warm_cli_s"], res["warm_cli_all_s"] = median_time(
-                lambda: cli_run(n, tempfile.mkdtemp(dir=d)), args.process_repeats)
+                lambda: cli_run(n, tempfile.mkdtemp(dir=d)), args.process_repeats
+            )
     return res
 
 
@@ -222,10 +249,18 @@ def targets(out) -> list[dict]:
         (f"{where} end to end, warm (s)", r.get("e2e_s"), "<=", 0.3),
         (f"{where} e2e / random numbers alone", r.get("ratio_to_random_numbers"), "<=", 2.0),
         (f"{where} numpy reference / e2e", r.get("reference_over_e2e"), ">=", 3.0),
-        ("first-ever run incl. compilation, whole process (s)", p.get("cold_start_s")
-         if p.get("cold_start_fresh_cache", True) else None, "<=", 30.0),
-        (f"warm `simcore run --no-charts` {p.get('paths', 0):.0e} paths, whole process (s)",
-         p.get("warm_cli_s"), "<=", 2.0),
+        (
+            "first-ever run incl. compilation, whole process (s)",
+            p.get("cold_start_s") if p.get("cold_start_fresh_cache", True) else None,
+            "<=",
+            30.0,
+        ),
+        (
+            f"warm `simcore run --no-charts` {p.get('paths', 0):.0e} paths, whole process (s)",
+            p.get("warm_cli_s"),
+            "<=",
+            2.0,
+        ),
         (f"{where} peak memory (RSS) / stored results", r.get("peak_rss_over_stored"), "<=", 1.5),
     ]
     res = []
@@ -247,29 +282,39 @@ def _fmt(v, spec=".3g"):
 def print_run(out) -> None:
     m = out["machine"]
     v = m["versions"]
-    print(f"machine: {m['cpu']}, {m['cores_usable']} usable cores, numba {v['numba']} "
-          f"({out['threads']} threads, {out['threading_layer']}), numpy {v['numpy']}, "
-          f"python {v['python']}, load {m['load_average_1_5_15']}")
-    print(f"commit {m['git_commit']}{' (dirty)' if m['git_dirty'] else ''}, {m['created']}; "
-          f"medians of {out['settings']['repeats']} repeats")
+    print(
+        f"machine: {m['cpu']}, {m['cores_usable']} usable cores, numba {v['numba']} "
+        f"({out['threads']} threads, {out['threading_layer']}), numpy {v['numpy']}, "
+        f"python {v['python']}, load {m['load_average_1_5_15']}"
+    )
+    print(
+        f"commit {m['git_commit']}{' (dirty)' if m['git_dirty'] else ''}, {m['created']}; "
+        f"medians of {out['settings']['repeats']} repeats"
+    )
     print()
-    hdr = (f"{'paths x years':>15} {'e2e s':>8} {'sim s':>8} {'ns/path-yr':>10} "
-           f"{'paths/s':>9} {'x floor':>8} {'ref/e2e':>8} {'py/e2e':>8} "
-           f"{'peak RSS MB':>11} {'/stored':>7} {'tracem MB':>9}")
+    hdr = (
+        f"{'paths x years':>15} {'e2e s':>8} {'sim s':>8} {'ns/path-yr':>10} "
+        f"{'paths/s':>9} {'x floor':>8} {'ref/e2e':>8} {'py/e2e':>8} "
+        f"{'peak RSS MB':>11} {'/stored':>7} {'tracem MB':>9}"
+    )
     print(hdr)
     print("-" * len(hdr))
     for r in out["configs"]:
         rss_ratio = _fmt(r["peak_rss_over_stored"], ".2f")
-        print(f"{r['paths']:>11,} x {r['horizon']:>2} {r['e2e_s']:8.3f} {r['simulate_s']:8.3f} "
-              f"{r['ns_per_path_year']:10.0f} {r['paths_per_s']:9.3g} "
-              f"{r['ratio_to_random_numbers']:8.2f} {r['reference_over_e2e']:8.2f} "
-              f"{r['python_over_e2e']:8.0f} {r['peak_rss_bytes'] / MB:11.0f} {rss_ratio:>7} "
-              f"{r['peak_tracemalloc_bytes'] / MB:9.0f}")
+        print(
+            f"{r['paths']:>11,} x {r['horizon']:>2} {r['e2e_s']:8.3f} {r['simulate_s']:8.3f} "
+            f"{r['ns_per_path_year']:10.0f} {r['paths_per_s']:9.3g} "
+            f"{r['ratio_to_random_numbers']:8.2f} {r['reference_over_e2e']:8.2f} "
+            f"{r['python_over_e2e']:8.0f} {r['peak_rss_bytes'] / MB:11.0f} {rss_ratio:>7} "
+            f"{r['peak_tracemalloc_bytes'] / MB:9.0f}"
+        )
     c0 = out["configs"][0]
-    print("e2e = simulate + quantiles of every output; x floor = e2e / random numbers alone;\n"
-          f"ref/e2e, py/e2e = numpy reference, pure Python (timed on {c0['reference_paths']:,} "
-          f"and {c0['python_paths']:,} paths, scaled) / e2e;\n"
-          "peak RSS = highest resident set size sampled every ms during e2e, minus before.")
+    print(
+        "e2e = simulate + quantiles of every output; x floor = e2e / random numbers alone;\n"
+        f"ref/e2e, py/e2e = numpy reference, pure Python (timed on {c0['reference_paths']:,} "
+        f"and {c0['python_paths']:,} paths, scaled) / e2e;\n"
+        "peak RSS = highest resident set size sampled every ms during e2e, minus before."
+    )
     p = out["process"]
     print()
     print(f"whole processes ({p['paths']:,} paths x {p['horizon']}):")
@@ -278,8 +323,10 @@ def print_run(out) -> None:
     elif "cold_start_s" in p:
         c = p["cold_start_child"]
         fresh = "fresh numba cache" if p["cold_start_fresh_cache"] else "WARM cache (tiny mode)"
-        print(f"  first run, {fresh}: {p['cold_start_s']:.2f} s (import {c['import_s']:.2f}, "
-              f"simulate {c['simulate_s']:.2f}, quantiles {c['quantiles_s']:.2f})")
+        print(
+            f"  first run, {fresh}: {p['cold_start_s']:.2f} s (import {c['import_s']:.2f}, "
+            f"simulate {c['simulate_s']:.2f}, quantiles {c['quantiles_s']:.2f})"
+        )
     if "warm_api_process_s" in p:
         print(f"  same run, warm cache: {p['warm_api_process_s']:.2f} s")
     if "warm_cli_s" in p:
@@ -305,25 +352,34 @@ def print_targets(runs: dict) -> None:
 
 
 METRICS = (  # (key, label, format)
-    ("e2e_s", "e2e s", ".4g"), ("simulate_s", "simulate s", ".4g"),
-    ("ns_per_path_year", "ns/path-year", ".4g"), ("paths_per_s", "paths/s", ".4g"),
+    ("e2e_s", "e2e s", ".4g"),
+    ("simulate_s", "simulate s", ".4g"),
+    ("ns_per_path_year", "ns/path-year", ".4g"),
+    ("paths_per_s", "paths/s", ".4g"),
     ("random_numbers_s", "random numbers s", ".4g"),
     ("ratio_to_random_numbers", "e2e / floor", ".3g"),
-    ("reference_over_e2e", "reference / e2e", ".3g"), ("python_over_e2e", "python / e2e", ".4g"),
-    ("peak_rss_bytes", "peak RSS MB", ".4g"), ("peak_rss_over_stored", "peak RSS / stored", ".3g"),
+    ("reference_over_e2e", "reference / e2e", ".3g"),
+    ("python_over_e2e", "python / e2e", ".4g"),
+    ("peak_rss_bytes", "peak RSS MB", ".4g"),
+    ("peak_rss_over_stored", "peak RSS / stored", ".3g"),
     ("peak_tracemalloc_bytes", "tracemalloc MB", ".4g"),
 )
-PROCESS_METRICS = (("cold_start_s", "cold start s"), ("warm_api_process_s", "warm process s"),
-                   ("warm_cli_s", "warm CLI s"))
+PROCESS_METRICS = (
+    ("cold_start_s", "cold start s"),
+    ("warm_api_process_s", "warm process s"),
+    ("warm_cli_s", "warm CLI s"),
+)
 
 
 def print_comparison(a: dict, b: dict, na: str, nb: str) -> None:
     for label, run in (("A", a), ("B", b)):
         m = run["machine"]
-        print(f"{label}: {m['cpu']}, {m['cores_usable']} cores, {run['threads']} threads, numba "
-              f"{m['versions']['numba']}, numpy {m['versions']['numpy']}, commit "
-              f"{(m['git_commit'] or '?')[:10]}{'+dirty' if m['git_dirty'] else ''}, "
-              f"{m['created']}")
+        print(
+            f"{label}: {m['cpu']}, {m['cores_usable']} cores, {run['threads']} threads, numba "
+            f"{m['versions']['numba']}, numpy {m['versions']['numpy']}, commit "
+            f"{(m['git_commit'] or '?')[:10]}{'+dirty' if m['git_dirty'] else ''}, "
+            f"{m['created']}"
+        )
     print(f"A = {na}\nB = {nb}\n")
     print(f"{'configuration':<16} {'metric':<18} {'A':>11} {'B':>11} {'B/A':>7}")
     rb = {(r["paths"], r["horizon"]): r for r in b["configs"]}
@@ -337,8 +393,10 @@ def print_comparison(a: dict, b: dict, na: str, nb: str) -> None:
             if k in ("peak_rss_bytes", "peak_tracemalloc_bytes"):
                 x, y = (None if v is None else v / MB for v in (x, y))
             ratio = f"{y / x:7.3f}" if x and y is not None else "      -"
-            print(f"{r['paths']:>10,} x {r['horizon']:<3} {label:<18} {_fmt(x, spec):>11} "
-                  f"{_fmt(y, spec):>11} {ratio}")
+            print(
+                f"{r['paths']:>10,} x {r['horizon']:<3} {label:<18} {_fmt(x, spec):>11} "
+                f"{_fmt(y, spec):>11} {ratio}"
+            )
     pa, pb = a["process"], b["process"]
     for k, label in PROCESS_METRICS:
         x, y = pa.get(k), pb.get(k)
@@ -350,8 +408,9 @@ def print_comparison(a: dict, b: dict, na: str, nb: str) -> None:
 
 # -- command line -------------------------------------------------------------------------------
 def parse(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.compare",
-                                 description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.compare", description=__doc__.splitlines()[0]
+    )
     ap.add_argument("--paths", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--horizons", type=int, nargs="+", default=[3, 10])
     ap.add_argument("--repeats", type=int, default=5)
@@ -364,13 +423,23 @@ def parse(argv=None):
     ap.add_argument("--process-repeats", type=int, default=3)
     ap.add_argument("--no-cold", action="store_true", help="skip the cold start (~10-30 s)")
     ap.add_argument("--no-cli", action="store_true", help="skip `simcore run`")
-    ap.add_argument("--no-process", action="store_true",
-                    help="skip every whole-process measurement (cold start, warm process, CLI)")
-    ap.add_argument("--tiny", action="store_true",
-                    help="tiny sizes, 1 repeat, warm-cache 'cold' start: checks that it runs")
+    ap.add_argument(
+        "--no-process",
+        action="store_true",
+        help="skip every whole-process measurement (cold start, warm process, CLI)",
+    )
+    ap.add_argument(
+        "--tiny",
+        action="store_true",
+        help="tiny sizes, 1 repeat, warm-cache 'cold' start: checks that it runs",
+    )
     ap.add_argument("--json", metavar="OUT.json", help="save the results (with machine info)")
-    ap.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
-                    help="print two saved runs side by side (B/A ratios) and exit")
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A.json", "B.json"),
+        help="print two saved runs side by side (B/A ratios) and exit",
+    )
     args = ap.parse_args(argv)
     if args.tiny:
         args.paths, args.repeats, args.ref_paths, args.ref_repeats = [1_000, 2_000], 1, 500, 1

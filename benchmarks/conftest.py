@@ -17,8 +17,10 @@ from .harness import LARGE, ROUNDS, ROWS, TINY, all_threads
 
 
 def pytest_report_header(config):
-    return (f"simcore benchmarks: tiny={TINY} large={LARGE} rounds={ROUNDS} "
-            f"numba threads={all_threads()}")
+    return (
+        f"simcore benchmarks: tiny={TINY} large={LARGE} rounds={ROUNDS} "
+        f"numba threads={all_threads()}"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -37,5 +39,7 @@ def pytest_terminal_summary(terminalreporter):
     tr.section("simcore: nanoseconds per path-year (median round)")
     width = max(len(name) for _, name, _, _ in ROWS)
     for group, name, py, med in ROWS:
-        tr.write_line(f"{name:<{width}}  {med:9.4f} s  {med / py * 1e9:9.1f} ns/path-year"
-                      f"  {py / med / 1e6:8.2f} M path-years/s   [{group}]")
+        tr.write_line(
+            f"{name:<{width}}  {med:9.4f} s  {med / py * 1e9:9.1f} ns/path-year"
+            f"  {py / med / 1e6:8.2f} M path-years/s   [{group}]"
+        )

@@ -50,15 +50,20 @@ def validate(n_paths: int, block: int) -> None:
     ref = simulate(sc, n_paths, seed=1).summary()
     got = simulate_summary(sc, n_paths, seed=1, block=block)
     head = got.iloc[: len(ref)]
-    assert (head[["output", "year", "statistic"]].to_numpy()
-            == ref[["output", "year", "statistic"]].to_numpy()).all()
+    assert (
+        head[["output", "year", "statistic"]].to_numpy()
+        == ref[["output", "year", "statistic"]].to_numpy()
+    ).all()
     is_q = ref["statistic"].str.startswith("q").to_numpy()
     for col in ("value", "mcse"):
         a, b = head[col].to_numpy(), ref[col].to_numpy()
         assert a[is_q].tobytes() == b[is_q].tobytes(), f"quantile {col} differ"
         np.testing.assert_allclose(a[~is_q], b[~is_q], rtol=1e-12, atol=0)
-    print(f"validated: streamed summary == in-memory summary at {n_paths:,} paths "
-          f"(quantiles byte-identical, moments within 1e-12)", flush=True)
+    print(
+        f"validated: streamed summary == in-memory summary at {n_paths:,} paths "
+        f"(quantiles byte-identical, moments within 1e-12)",
+        flush=True,
+    )
 
 
 def measure(n_paths: int, block: int, dask_local: int | None) -> dict:
@@ -75,9 +80,14 @@ def measure(n_paths: int, block: int, dask_local: int | None) -> dict:
 
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR,
-                               env={"NUMBA_NUM_THREADS": "1"})
+        cluster = LocalCluster(
+            n_workers=dask_local,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+            env={"NUMBA_NUM_THREADS": "1"},
+        )
         client = Client(cluster)
         client.run(simulate_summary, sc, 1000, seed=1, block=500)  # warm the workers
     rss_before = _peak_rss()
@@ -88,16 +98,24 @@ def measure(n_paths: int, block: int, dask_local: int | None) -> dict:
     _cur, traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     out = {
-        "n_paths": n_paths, "horizon": sc.horizon, "block": block, "wall_s": round(wall, 1),
-        "passes": df.attrs["passes"], "pass_s": df.attrs["pass_seconds"],
+        "n_paths": n_paths,
+        "horizon": sc.horizon,
+        "block": block,
+        "wall_s": round(wall, 1),
+        "passes": df.attrs["passes"],
+        "pass_s": df.attrs["pass_seconds"],
         "peak_rss_mib": round(_peak_rss() / 2**20, 1),
         "peak_rss_before_run_mib": round(rss_before / 2**20, 1),
         "tracemalloc_peak_mib": round(traced / 2**20, 1),
-        "in_memory_result_gib": round(engine.result_bytes(n_paths, sc.horizon,
-                                                          len(sc.segments)) / 2**30, 1),
+        "in_memory_result_gib": round(
+            engine.result_bytes(n_paths, sc.horizon, len(sc.segments)) / 2**30, 1
+        ),
         "paths_per_s": round(n_paths / wall),
-        "median_npa_last_year": float(df[(df.output == "net_profit_attributable")
-                                         & (df.statistic == "q0.5")]["value"].iloc[-1]),
+        "median_npa_last_year": float(
+            df[(df.output == "net_profit_attributable") & (df.statistic == "q0.5")]["value"].iloc[
+                -1
+            ]
+        ),
     }
     if client is not None:
         rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
@@ -119,10 +137,19 @@ def main(argv=None) -> int:
         print(json.dumps(measure(args.paths, args.block, args.dask_local)), flush=True)
         return 0
     validate(args.check_paths, min(args.block, 30_000))
-    cmd = [sys.executable, __file__, "--child", "--paths", str(args.paths), "--block",
-           str(args.block)] + (["--dask-local", str(args.dask_local)] if args.dask_local else [])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
-                                                                      os.environ.get("PYTHONPATH")]))}
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--paths",
+        str(args.paths),
+        "--block",
+        str(args.block),
+    ] + (["--dask-local", str(args.dask_local)] if args.dask_local else [])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode:
         print(proc.stdout, proc.stderr, file=sys.stderr)

@@ -28,13 +28,19 @@ def scenarios() -> dict:
     toy = builtin_scenario("toy")
     text = (Path(simcore.__file__).parent / "scenarios" / "toy.toml").read_text(encoding="utf-8")
     t_copula = text.replace("[correlation]\n", '[correlation]\ncopula = "student_t"\ndf = 5\n', 1)
-    held = text.replace('labels = ["growth.core", "gross_margin"]',
-                        'labels = ["growth.core", "gross_margin", "wacc"]').replace(
+    held = text.replace(
+        'labels = ["growth.core", "gross_margin"]',
+        'labels = ["growth.core", "gross_margin", "wacc"]',
+    ).replace(
         "    [1.0, 0.3],\n    [0.3, 1.0],\n",
-        "    [1.0, 0.3, -0.2],\n    [0.3, 1.0, 0.0],\n    [-0.2, 0.0, 1.0],\n")
-    return {"default": default_scenario(), "toy": toy,
-            "toy-student-t": loads_scenario(t_copula, "toy-student-t"),
-            "toy-held-in-copula": loads_scenario(held, "toy-held-in-copula")}
+        "    [1.0, 0.3, -0.2],\n    [0.3, 1.0, 0.0],\n    [-0.2, 0.0, 1.0],\n",
+    )
+    return {
+        "default": default_scenario(),
+        "toy": toy,
+        "toy-student-t": loads_scenario(t_copula, "toy-student-t"),
+        "toy-held-in-copula": loads_scenario(held, "toy-held-in-copula"),
+    }
 
 
 def fingerprint(n_paths: int) -> dict:
@@ -44,8 +50,9 @@ def fingerprint(n_paths: int) -> dict:
     for name, sc in scenarios().items():
         for sampling in ("mc", "antithetic", "lhs", "sobol"):
             for horizon in (3, 10):
-                r = simulate(sc, n_paths, seed=SEED, horizon=horizon, sampling=sampling,
-                             keep_draws=True)
+                r = simulate(
+                    sc, n_paths, seed=SEED, horizon=horizon, sampling=sampling, keep_draws=True
+                )
                 h = hashlib.sha256()
                 for key in r.names:  # every output and every segment's revenue
                     h.update(r[key].tobytes())
@@ -58,8 +65,11 @@ def fingerprint(n_paths: int) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.fingerprint", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.fingerprint",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--paths", type=int, default=20_000)
     p.add_argument("--json", metavar="OUT.json")
     p.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"))

@@ -191,8 +191,11 @@ def peak_rss(fn, interval: float = 0.001) -> dict:
         watcher.join()
     seen.append(current_rss())
     peak_after = max_rss()
-    return {"rss": max(seen) - before, "maxrss": max(peak_after - before, 0),
-            "maxrss_new_peak": peak_after > peak_before}
+    return {
+        "rss": max(seen) - before,
+        "maxrss": max(peak_after - before, 0),
+        "maxrss_new_peak": peak_after > peak_before,
+    }
 
 
 def peak_traced(fn) -> int:

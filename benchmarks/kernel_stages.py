@@ -33,8 +33,16 @@ from simcore.engine import core as engine
 from simcore.io.scenario_file import default_scenario
 from simcore.model.compile import Buffers, allocate, compile_scenario
 
-STAGES = ("1 uniforms", "2 normal scores", "3 copula", "4 persistence + marginals",
-          "5 shock draws", "6 shock effects", "7 income statement", "8 DCF (+ chunk set-up)")
+STAGES = (
+    "1 uniforms",
+    "2 normal scores",
+    "3 copula",
+    "4 persistence + marginals",
+    "5 shock draws",
+    "6 shock effects",
+    "7 income statement",
+    "8 DCF (+ chunk set-up)",
+)
 _MARK = re.compile(r"^(?P<ind>[ \t]+)# (?P<k>[1-8])\. ", re.M)
 
 
@@ -61,20 +69,24 @@ def instrumented_source(src: str) -> str:
     loop = "    for lo in range(0, n, B):\n"
     marks = list(_MARK.finditer(src))
     if src.count(head) != 1 or src.count(loop) != 1 or [m["k"] for m in marks] != list("12345678"):
-        raise RuntimeError("simcore/model/_kernel.py no longer has the layout this tool "
-                           "instruments "
-                           f"(one {head!r}, one {loop.strip()!r}, stage comments '# 1.' to "
-                           f"'# 8.' in order; found {[m['k'] for m in marks]})")
+        raise RuntimeError(
+            "simcore/model/_kernel.py no longer has the layout this tool "
+            "instruments "
+            f"(one {head!r}, one {loop.strip()!r}, stage comments '# 1.' to "
+            f"'# 8.' in order; found {[m['k'] for m in marks]})"
+        )
     for m in reversed(marks):  # from the end: earlier offsets stay valid
         k = int(m["k"]) - 1
         probe = f"{m['ind']}T1 = _cycles(); prof[S_] += T1 - T0; T0 = T1; S_ = {k}\n"
-        src = src[: m.start()] + probe + src[m.start():]
+        src = src[: m.start()] + probe + src[m.start() :]
     src = src.replace(loop, "    T0 = _cycles()\n    S_ = 7\n" + loop)
     src = src.replace(head, "def simulate_paths(prof, start,")
     src = re.sub(r"^from \.", "from simcore.", src, flags=re.M)  # the copy is not in simcore
-    return src.replace("from distributions.streams import uniform_run\n",
-                       "from distributions.streams import uniform_run\n"
-                       "from benchmarks.kernel_stages import cycles as _cycles\n")
+    return src.replace(
+        "from distributions.streams import uniform_run\n",
+        "from distributions.streams import uniform_run\n"
+        "from benchmarks.kernel_stages import cycles as _cycles\n",
+    )
 
 
 def _load(src: str, where: Path):
@@ -113,8 +125,9 @@ def main(argv=None) -> dict:
             prof[:] = 0
             t, c = time.perf_counter(), cycles()
             for a in range(0, n, engine.TASK):
-                copy.simulate_paths(prof, a, min(engine.TASK, n - a), a, 0, 0, no_sobol, ki, bufs,
-                                    False)
+                copy.simulate_paths(
+                    prof, a, min(engine.TASK, n - a), a, 0, 0, no_sobol, ki, bufs, False
+                )
             c, t = cycles() - c, time.perf_counter() - t
             prof[7] += c - prof.sum()  # after the last probe: the last DCF and the calls
             return t, c
@@ -133,13 +146,17 @@ def main(argv=None) -> dict:
     share = np.median(shares, axis=0)
     per = float(np.median(ns))
     stage_ns = share * per
-    print(f"default scenario, {n:,} paths x {H} years, one thread, medians of {args.repeats}: "
-          f"{per:.1f} ns per path-year")
+    print(
+        f"default scenario, {n:,} paths x {H} years, one thread, medians of {args.repeats}: "
+        f"{per:.1f} ns per path-year"
+    )
     for name, s, v in zip(STAGES, share, stage_ns, strict=True):
         print(f"  {name:28s} {v:6.1f} ns  {100 * s:5.1f}%")
     rng, rest = stage_ns[:2].sum(), stage_ns[2:].sum()
-    print(f"  random numbers (1-2)         {rng:6.1f} ns; the rest (3-8) {rest:.1f} ns "
-          f"= {rest / rng:.2f}x the random numbers")
+    print(
+        f"  random numbers (1-2)         {rng:6.1f} ns; the rest (3-8) {rest:.1f} ns "
+        f"= {rest / rng:.2f}x the random numbers"
+    )
     return {"ns_per_path_year": per, "stages_ns": dict(zip(STAGES, stage_ns.tolist(), strict=True))}
 
 

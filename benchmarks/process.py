@@ -35,13 +35,16 @@ def _run(cmd, env=None, timeout=900) -> tuple[float, subprocess.CompletedProcess
     if proc.returncode != 0:
         code = proc.returncode
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"status {code}"
-        raise RuntimeError(f"{shlex.join(map(str, cmd))} exited with {how}:\n"
-                           f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{shlex.join(map(str, cmd))} exited with {how}:\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return wall, proc
 
 
-def api_process(n_paths: int, horizon: int = 3, *, cache_dir: str | None = None,
-                validate: bool = False) -> dict:
+def api_process(
+    n_paths: int, horizon: int = 3, *, cache_dir: str | None = None, validate: bool = False
+) -> dict:
     """One process that imports simcore, simulates ``n_paths`` x ``horizon`` of the default
     scenario and computes every output's quantiles; ``wall_s`` is its whole lifetime.
     ``cache_dir`` sets ``NUMBA_CACHE_DIR`` (a fresh empty directory = a cold start).
@@ -56,7 +59,7 @@ def api_process(n_paths: int, horizon: int = 3, *, cache_dir: str | None = None,
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARK)]
     if not lines:
         raise RuntimeError(f"no result line from {CHILD.name}:\n{proc.stdout[-3000:]}")
-    res = json.loads(lines[-1][len(MARK):])
+    res = json.loads(lines[-1][len(MARK) :])
     if validate and not res["validated"]:
         raise AssertionError("the child process did not validate its run")
     res["wall_s"] = wall
@@ -128,5 +131,6 @@ def check_cli_output(out_dir, n_paths: int) -> None:
         if r.n_paths != n_paths:
             raise AssertionError(f"{p}: {r.n_paths} paths, expected {n_paths}")
         for name in ("revenue", "net_profit_attributable", "price_pe"):
-            check_quantiles(r.quantiles(name, DEFAULT_Q).to_numpy(), r[name].T,
-                            np.asarray(DEFAULT_Q))
+            check_quantiles(
+                r.quantiles(name, DEFAULT_Q).to_numpy(), r[name].T, np.asarray(DEFAULT_Q)
+            )

@@ -38,8 +38,14 @@ def main(argv=None) -> int:
     qt = r.quantile_table(DEFAULT_Q)  # every stored output, one parallel call
     qs = {name: qt.loc[name] for name in r.names}
     t2 = time.perf_counter()
-    res = {"paths": args.paths, "horizon": args.horizon, "import_s": import_s,
-           "simulate_s": t1 - t0, "quantiles_s": t2 - t1, "validated": False}
+    res = {
+        "paths": args.paths,
+        "horizon": args.horizon,
+        "import_s": import_s,
+        "simulate_s": t1 - t0,
+        "quantiles_s": t2 - t1,
+        "validated": False,
+    }
     if not args.no_validate:
         import numpy as np
 

@@ -36,6 +36,7 @@ def _run():
 
 def _medians(r, chart: str) -> np.ndarray:
     """numpy's medians of what ``chart`` draws (by year)."""
+
     def med(name):
         return np.nanquantile(r[name], 0.5, axis=0)
 
@@ -52,8 +53,12 @@ def _medians(r, chart: str) -> np.ndarray:
     raise KeyError(chart)
 
 
-CHARTS = ("fan_chart_net_profit", "fan_chart_valuation", "distribution_net_profit",
-          "fan_chart_revenue_segments")
+CHARTS = (
+    "fan_chart_net_profit",
+    "fan_chart_valuation",
+    "distribution_net_profit",
+    "fan_chart_revenue_segments",
+)
 
 
 @pytest.mark.parametrize("chart", CHARTS)
@@ -64,8 +69,13 @@ def test_chart(benchmark, chart):
         pytest.fail(f"simcore.report.charts has no {chart}; update benchmarks/test_bench_charts.py")
     save = getattr(charts, "save_figure", None)
     r = _run()
-    record(benchmark, f"charts ({r.n_paths:,} paths x {r.horizon} years, PNG)",
-           n_paths=r.n_paths, horizon=r.horizon, chart=chart)
+    record(
+        benchmark,
+        f"charts ({r.n_paths:,} paths x {r.horizon} years, PNG)",
+        n_paths=r.n_paths,
+        horizon=r.horizon,
+        chart=chart,
+    )
 
     def render():
         fig = fn(r)

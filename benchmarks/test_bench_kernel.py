@@ -54,8 +54,14 @@ def _simulate_or_skip(sc, n_paths, **kwargs):
 def test_simulate(benchmark, n_paths, horizon, threads):
     """``simcore.simulate`` (sample + model, every stored output)."""
     sc = scenario(horizon)
-    record(benchmark, _group(n_paths, horizon), path_years=path_years(n_paths, horizon),
-           n_paths=n_paths, horizon=horizon, threads=threads)
+    record(
+        benchmark,
+        _group(n_paths, horizon),
+        path_years=path_years(n_paths, horizon),
+        n_paths=n_paths,
+        horizon=horizon,
+        threads=threads,
+    )
     r = _simulate_or_skip(sc, n_paths, threads=threads)  # warm-up: compiles, maps the pages
     check_simulation(r, seed=SEED)
     del r
@@ -68,8 +74,13 @@ def test_end_to_end(benchmark, n_paths, horizon):
     """What a run does before reporting: simulate, then the quantiles of every output (default
     threads). The issue's target: 10^6 x 3 in <= 0.3 s warm."""
     sc = scenario(horizon)
-    record(benchmark, _group(n_paths, horizon), path_years=path_years(n_paths, horizon),
-           n_paths=n_paths, horizon=horizon)
+    record(
+        benchmark,
+        _group(n_paths, horizon),
+        path_years=path_years(n_paths, horizon),
+        n_paths=n_paths,
+        horizon=horizon,
+    )
 
     def run():
         r = simulate(sc, n_paths, seed=SEED)
@@ -89,8 +100,13 @@ def test_end_to_end(benchmark, n_paths, horizon):
 def test_random_numbers_floor(benchmark, n_paths, horizon):
     """Only the run's random numbers (uniforms of every stream, drivers' normal scores)."""
     sc = scenario(horizon)
-    record(benchmark, _group(n_paths, horizon), path_years=path_years(n_paths, horizon),
-           n_paths=n_paths, horizon=horizon)
+    record(
+        benchmark,
+        _group(n_paths, horizon),
+        path_years=path_years(n_paths, horizon),
+        n_paths=n_paths,
+        horizon=horizon,
+    )
     floor = RandomNumbers(sc, n_paths, SEED)
     floor.check()  # warm-up and validation against numpy's draws of the same streams
     timed(benchmark, floor)
@@ -101,8 +117,13 @@ def test_random_numbers_floor(benchmark, n_paths, horizon):
 def test_numpy_reference(benchmark, n_paths, horizon):
     """``simcore.model.equations.simulate_reference`` (numpy + scipy, vectorised over paths)."""
     sc = scenario(horizon)
-    record(benchmark, _group(n_paths, horizon), path_years=path_years(n_paths, horizon),
-           n_paths=n_paths, horizon=horizon)
+    record(
+        benchmark,
+        _group(n_paths, horizon),
+        path_years=path_years(n_paths, horizon),
+        n_paths=n_paths,
+        horizon=horizon,
+    )
     m = min(CHECK_PATHS, n_paths)
     # the reference samples with scipy's ppfs, the kernel with its own: equal to ~1e-11
     assert_close_to_kernel(numpy_reference(sc, m, SEED), simulate(sc, m, seed=SEED), rtol=1e-8)
@@ -114,8 +135,7 @@ def test_pure_python(benchmark, horizon):
     """The kernel's own per-path code run by the interpreter, on a few paths (very slow)."""
     sc = scenario(horizon)
     n = PYTHON_PATHS
-    record(benchmark, "pure python", path_years=path_years(n, horizon), n_paths=n,
-           horizon=horizon)
+    record(benchmark, "pure python", path_years=path_years(n, horizon), n_paths=n, horizon=horizon)
     # the same code as the kernel, so the kernel's bytes (and the numpy reference's values)
     check_simulation(python_simulate(sc, n, SEED), seed=SEED)
     timed(benchmark, lambda: python_simulate(sc, n, SEED), rounds=min(ROUNDS, 3))

@@ -34,8 +34,14 @@ def validated():
 
 
 def test_cold_start(benchmark, validated):
-    record(benchmark, "whole process", path_years=path_years(N, H), n_paths=N, horizon=H,
-           fresh_numba_cache=not TINY)
+    record(
+        benchmark,
+        "whole process",
+        path_years=path_years(N, H),
+        n_paths=N,
+        horizon=H,
+        fresh_numba_cache=not TINY,
+    )
     child = {}
 
     def run():
@@ -52,8 +58,14 @@ def test_warm_process(benchmark, validated):
 
 @pytest.mark.skipif(cli_missing_reason() is not None, reason=str(cli_missing_reason()))
 def test_cli_warm(benchmark, tmp_path):
-    record(benchmark, "whole process", path_years=path_years(N, H), n_paths=N, horizon=H,
-           command="simcore run --no-charts")
+    record(
+        benchmark,
+        "whole process",
+        path_years=path_years(N, H),
+        n_paths=N,
+        horizon=H,
+        command="simcore run --no-charts",
+    )
     first = tmp_path / "warmup"
     first.mkdir()
     cli_run(N, first)  # warm-up (fills the cache if needed)

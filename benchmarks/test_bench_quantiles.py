@@ -36,9 +36,15 @@ def _numpy(x):
 def test_quantiles(benchmark, n_paths, output, impl):
     x = np.ascontiguousarray(_run(n_paths)[output].T)  # (years, paths)
     nan = bool(np.isnan(x).any())
-    record(benchmark, f"quantiles of {output} ({n_paths:,} paths x {x.shape[0]} years)",
-           n_paths=n_paths, horizon=x.shape[0], output=output, impl=impl,
-           numpy_function="nanquantile" if nan else "quantile")
+    record(
+        benchmark,
+        f"quantiles of {output} ({n_paths:,} paths x {x.shape[0]} years)",
+        n_paths=n_paths,
+        horizon=x.shape[0],
+        output=output,
+        impl=impl,
+        numpy_function="nanquantile" if nan else "quantile",
+    )
     fn = (lambda: quantiles(x, Q)) if impl == "simcore" else (lambda: _numpy(x).T)
     check_quantiles(fn(), x, Q)  # warm-up and validation: numpy's bytes
     timed(benchmark, fn)

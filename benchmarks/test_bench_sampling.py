@@ -16,9 +16,14 @@ from .harness import DEFAULT_HORIZON, PATHS, SAMPLINGS, SEED, path_years, record
 @pytest.mark.parametrize("n_paths", PATHS, ids=lambda n: f"paths={n:.0e}")
 def test_sampling(benchmark, n_paths, sampling):
     sc = scenario(DEFAULT_HORIZON)
-    record(benchmark, f"sampling, {n_paths:,} paths x {DEFAULT_HORIZON} years",
-           path_years=path_years(n_paths, DEFAULT_HORIZON), n_paths=n_paths,
-           horizon=DEFAULT_HORIZON, sampling=sampling)
+    record(
+        benchmark,
+        f"sampling, {n_paths:,} paths x {DEFAULT_HORIZON} years",
+        path_years=path_years(n_paths, DEFAULT_HORIZON),
+        n_paths=n_paths,
+        horizon=DEFAULT_HORIZON,
+        sampling=sampling,
+    )
 
     def run():
         return simulate(sc, n_paths, seed=SEED, sampling=sampling)

@@ -43,26 +43,35 @@ def test_sobol_design(benchmark):
     sc = scenario(DEFAULT_HORIZON)
     u = saltelli_design(sc, N_BASE, SEED)
     rows = u.shape[0]
-    record(benchmark, "sobol analysis", path_years=rows * sc.horizon, n_base=N_BASE,
-           n_paths=rows, horizon=sc.horizon, dimensions=u.shape[1] * u.shape[2])
+    record(
+        benchmark,
+        "sobol analysis",
+        path_years=rows * sc.horizon,
+        n_base=N_BASE,
+        n_paths=rows,
+        horizon=sc.horizon,
+        dimensions=u.shape[1] * u.shape[2],
+    )
 
     def run():
         return evaluate_uniforms(sc, u)
 
     r = run()  # warm-up
     m = min(CHECK_PATHS, rows)
-    tail = evaluate_uniforms(sc, u[rows - m:], keep_draws=True)
+    tail = evaluate_uniforms(sc, u[rows - m :], keep_draws=True)
     for name in r.names:
-        np.testing.assert_array_equal(r[name][rows - m:], tail[name], err_msg=name)
+        np.testing.assert_array_equal(r[name][rows - m :], tail[name], err_msg=name)
     assert_matches_reference(tail)
     del r, tail
     timed(benchmark, run)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("simcore.analysis.sensitivity") is None,
-                    reason="simcore.analysis.sensitivity does not exist yet (Sobol analysis API "
-                           "being "
-                           "written); test_sobol_design covers the kernel's part meanwhile")
+@pytest.mark.skipif(
+    importlib.util.find_spec("simcore.analysis.sensitivity") is None,
+    reason="simcore.analysis.sensitivity does not exist yet (Sobol analysis API "
+    "being "
+    "written); test_sobol_design covers the kernel's part meanwhile",
+)
 def test_sobol_analysis(benchmark):
     """``simcore.analysis.sensitivity.sobol_analysis`` on the default scenario (single factors, net
     profit attributable, every year; SALib estimators with bootstrap intervals)."""

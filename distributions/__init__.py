@@ -14,7 +14,25 @@ from .student_t import StudentT
 from .truncnormal import TruncatedNormal
 from .uniform import Triangular, Uniform
 
-__all__ = ["FAMILIES", "Distribution", "Param", "from_dict", "Normal", "LogNormal",
-           "TruncatedNormal", "Uniform", "Triangular", "PERT", "Beta", "Gamma", "StudentT",
-           "Bernoulli", "Poisson", "Empirical", "Constant", "handle_seed", "stream_key",
-           "uniforms"]
+__all__ = [
+    "FAMILIES",
+    "Distribution",
+    "Param",
+    "from_dict",
+    "Normal",
+    "LogNormal",
+    "TruncatedNormal",
+    "Uniform",
+    "Triangular",
+    "PERT",
+    "Beta",
+    "Gamma",
+    "StudentT",
+    "Bernoulli",
+    "Poisson",
+    "Empirical",
+    "Constant",
+    "handle_seed",
+    "stream_key",
+    "uniforms",
+]

@@ -53,16 +53,19 @@ class Param:
         return above and below
 
 
-def check_real(family: str, name: str, value: object, what: str = "a finite real number",
-               allow_inf: bool = False) -> float:
+def check_real(
+    family: str,
+    name: str,
+    value: object,
+    what: str = "a finite real number",
+    allow_inf: bool = False,
+) -> float:
     """``value`` as a float, or a ValueError/TypeError naming family, parameter and value.
 
     NaN is always rejected; +-inf only unless ``allow_inf`` (the caller then checks the domain).
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{family}: {name}={value!r} must be {what}; got {type(value).__name__}"
-        )
+        raise TypeError(f"{family}: {name}={value!r} must be {what}; got {type(value).__name__}")
     x = float(value)
     if math.isnan(x) or (not allow_inf and math.isinf(x)):
         raise ValueError(f"{family}: {name}={value!r} must be {what}")
@@ -233,8 +236,9 @@ class Distribution:
         lo, hi = self.to_scipy().support()
         return float(lo), float(hi)
 
-    def rvs(self, size: int | tuple[int, ...], seed: SeedLike = None,
-            stream: str = "rvs") -> np.ndarray:
+    def rvs(
+        self, size: int | tuple[int, ...], seed: SeedLike = None, stream: str = "rvs"
+    ) -> np.ndarray:
         """Draws, uniform first: addressed uniforms from :mod:`distributions.streams`, then ppf."""
         from .streams import uniforms
 

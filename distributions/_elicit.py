@@ -22,8 +22,13 @@ from scipy import optimize
 
 from ._base import check_real
 
-__all__ = ["Elicitable", "parse_quantiles", "interval_quantiles", "solve_increasing",
-           "solve_on_grid"]
+__all__ = [
+    "Elicitable",
+    "parse_quantiles",
+    "interval_quantiles",
+    "solve_increasing",
+    "solve_on_grid",
+]
 
 _QUANTILE_KEY = re.compile(r"p([1-9][0-9]?)")
 
@@ -54,8 +59,9 @@ def parse_quantiles(family: str, given: dict[str, Any]) -> tuple[float, float, f
     return q1, x1, q2, x2
 
 
-def interval_quantiles(family: str, low: float, high: float,
-                       confidence: float) -> tuple[float, float, float, float]:
+def interval_quantiles(
+    family: str, low: float, high: float, confidence: float
+) -> tuple[float, float, float, float]:
     """``(q1, low, q2, high)`` for a central interval holding ``confidence`` of the mass."""
     c = check_real(family, "confidence", confidence)
     if not 0.0 < c < 1.0:
@@ -67,8 +73,9 @@ def interval_quantiles(family: str, low: float, high: float,
     return 0.5 * (1.0 - c), lo, 0.5 * (1.0 + c), hi
 
 
-def solve_increasing(fn: Callable[[float], float], target: float, lo: float, hi: float,
-                     what: str) -> float:
+def solve_increasing(
+    fn: Callable[[float], float], target: float, lo: float, hi: float, what: str
+) -> float:
     """Root of ``fn(t) = target`` for ``fn`` increasing on ``[lo, hi]``, else ValueError(what)."""
     f_lo, f_hi = fn(lo) - target, fn(hi) - target
     if not (math.isfinite(f_lo) and math.isfinite(f_hi)) or f_lo > 0.0 or f_hi < 0.0:
@@ -76,8 +83,9 @@ def solve_increasing(fn: Callable[[float], float], target: float, lo: float, hi:
     return optimize.brentq(lambda t: fn(t) - target, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
 
 
-def solve_on_grid(fn: Callable[[float], float], target: float, grid: Iterable[float],
-                  what: str) -> float:
+def solve_on_grid(
+    fn: Callable[[float], float], target: float, grid: Iterable[float], what: str
+) -> float:
     """A root of ``fn(t) = target`` bracketed by a sign change between neighbours of ``grid``.
 
     For functions that are monotone where defined but undefined (NaN) near the grid's ends,
@@ -90,8 +98,9 @@ def solve_on_grid(fn: Callable[[float], float], target: float, grid: Iterable[fl
             if f0 == 0.0:
                 return float(t0)
             if (f0 < 0.0) != (f1 < 0.0) or f1 == 0.0:
-                return optimize.brentq(lambda t: fn(t) - target, t0, t1, xtol=1e-14,
-                                       rtol=1e-15, maxiter=500)
+                return optimize.brentq(
+                    lambda t: fn(t) - target, t0, t1, xtol=1e-14, rtol=1e-15, maxiter=500
+                )
     raise ValueError(what)
 
 
@@ -126,8 +135,7 @@ class Elicitable:
         ``low``/``high`` (a Beta's support) take the interval positionally and those by keyword:
         ``Beta.from_interval(10, 20, low=0, high=100)``.
         """
-        if not interval and "low" in extra and "high" in extra and (
-                "low" not in cls._elicit_extra):
+        if not interval and "low" in extra and "high" in extra and ("low" not in cls._elicit_extra):
             interval = (extra.pop("low"), extra.pop("high"))
         if len(interval) != 2:
             raise TypeError(

@@ -29,8 +29,16 @@ from numba.extending import get_cython_function_address
 
 from ._numba import jit
 
-__all__ = ["betaincinv", "betainccinv", "gammaincinv", "gammainccinv", "stdtrit", "pdtrik",
-           "pdtr", "c_signature"]
+__all__ = [
+    "betaincinv",
+    "betainccinv",
+    "gammaincinv",
+    "gammainccinv",
+    "stdtrit",
+    "pdtrik",
+    "pdtr",
+    "c_signature",
+]
 
 _MODULE = "scipy.special.cython_special"
 

@@ -46,8 +46,9 @@ def _x_of_z(lower: Callable, upper: Callable, z: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_table(lower: Callable, upper: Callable, logpdf: Callable,
-                atol: float = VERIFY_ATOL) -> np.ndarray | None:
+def build_table(
+    lower: Callable, upper: Callable, logpdf: Callable, atol: float = VERIFY_ATOL
+) -> np.ndarray | None:
     """The verified float64[TABLE_N, 2] table of a standardised distribution, or None.
 
     ``lower(u)`` is the inverse CDF, ``upper(q)`` the inverse survival function and

@@ -61,8 +61,9 @@ class Beta(Elicitable, TabulatedDistribution):
         return cls(a=mu * k, b=(1.0 - mu) * k, low=lo, high=hi)
 
     @classmethod
-    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float, low: float = 0.0,
-                            high: float = 1.0) -> Self:
+    def _from_two_quantiles(
+        cls, q1: float, x1: float, q2: float, x2: float, low: float = 0.0, high: float = 1.0
+    ) -> Self:
         lo = check_real(cls.family, "low", low)
         hi = check_real(cls.family, "high", high)
         if not (lo < x1 and x2 < hi):
@@ -79,12 +80,16 @@ class Beta(Elicitable, TabulatedDistribution):
 
     def _standard(self) -> tuple[Callable, Callable, Callable]:
         a, b = self.a, self.b
-        return (lambda u: special.betaincinv(a, b, u), lambda q: special.betainccinv(a, b, q),
-                lambda x: stats.beta.logpdf(x, a, b))
+        return (
+            lambda u: special.betaincinv(a, b, u),
+            lambda q: special.betainccinv(a, b, q),
+            lambda x: stats.beta.logpdf(x, a, b),
+        )
 
     def _kernel_params(self) -> np.ndarray:
-        return np.array([self.low, self.high - self.low, self.a, self.b, 0.0, 0.0,
-                         self.low, self.high])
+        return np.array(
+            [self.low, self.high - self.low, self.a, self.b, 0.0, 0.0, self.low, self.high]
+        )
 
     def mean(self) -> float:
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
@@ -97,8 +102,9 @@ class Beta(Elicitable, TabulatedDistribution):
         return self.low, self.high
 
 
-def _beta_from_quantiles(q1: float, y1: float, q2: float, y2: float,
-                         family: str) -> tuple[float, float]:
+def _beta_from_quantiles(
+    q1: float, y1: float, q2: float, y2: float, family: str
+) -> tuple[float, float]:
     """Shapes ``(a, b)`` of the standard Beta with quantiles ``y1`` at ``q1`` and ``y2`` at ``q2``.
 
     Nested 1-d root finding in log-shape: for a given ``log a``, ``b`` is fixed by the first
@@ -110,10 +116,15 @@ def _beta_from_quantiles(q1: float, y1: float, q2: float, y2: float,
 
     def b_for(log_a: float) -> float:
         a = math.exp(log_a)
-        return math.exp(solve_increasing(
-            lambda t: -special.betaincinv(a, math.exp(t), q1), -y1, lo_log, hi_log,
-            f"{family}: no b for a={a:g}",
-        ))
+        return math.exp(
+            solve_increasing(
+                lambda t: -special.betaincinv(a, math.exp(t), q1),
+                -y1,
+                lo_log,
+                hi_log,
+                f"{family}: no b for a={a:g}",
+            )
+        )
 
     def q2_quantile(log_a: float) -> float:
         try:
@@ -122,7 +133,9 @@ def _beta_from_quantiles(q1: float, y1: float, q2: float, y2: float,
             return math.nan
 
     log_a = solve_on_grid(
-        q2_quantile, y2, np.linspace(lo_log, math.log(1e6), 49),
+        q2_quantile,
+        y2,
+        np.linspace(lo_log, math.log(1e6), 49),
         f"{family}.from_quantiles: no Beta has quantiles {y1!r} at q={q1:g} and {y2!r} at "
         f"q={q2:g} (standardised to [0, 1]) with shapes in [1e-3, 1e6]",
     )

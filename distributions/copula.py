@@ -137,8 +137,9 @@ def t_to_z(df: float, t: float) -> float:
 
 
 @jit
-def t_correlate_row(L: np.ndarray, df: float, z_in: np.ndarray, w: float,
-                    x_out: np.ndarray) -> None:
+def t_correlate_row(
+    L: np.ndarray, df: float, z_in: np.ndarray, w: float, x_out: np.ndarray
+) -> None:
     """Student-t copula on one path, in z-space.
 
     ``L``: float64[d, d] lower-triangular factor; ``df``: float64 degrees of freedom;
@@ -160,8 +161,9 @@ def _correlate_rows(L: np.ndarray, z: np.ndarray, out: np.ndarray) -> None:
 
 
 @jit
-def _t_correlate_rows(L: np.ndarray, df: float, z: np.ndarray, w: np.ndarray,
-                      out: np.ndarray) -> None:
+def _t_correlate_rows(
+    L: np.ndarray, df: float, z: np.ndarray, w: np.ndarray, out: np.ndarray
+) -> None:
     """``t_correlate_row`` for each row of float64[n, d] ``z`` with float64[n] ``w``."""
     for r in range(z.shape[0]):
         t_correlate_row(L, df, z[r], w[r], out[r])
@@ -259,8 +261,9 @@ def _t_spearman_table(df: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=32)
-def _t_spearman_maps(df: float) -> tuple[Callable[[np.ndarray], np.ndarray],
-                                        Callable[[np.ndarray], np.ndarray]]:
+def _t_spearman_maps(
+    df: float,
+) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
     r, rho = _t_spearman_table(df)
     return interpolate.PchipInterpolator(r, rho), interpolate.PchipInterpolator(rho, r)
 
@@ -313,8 +316,7 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
-def _check_labels(labels: object, d: int | None,
-                  factors: Sequence[str] | None) -> tuple[str, ...]:
+def _check_labels(labels: object, d: int | None, factors: Sequence[str] | None) -> tuple[str, ...]:
     if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray):
         raise TypeError(f"labels={labels!r} must be a sequence of factor names (str)")
     labels = tuple(labels)
@@ -361,8 +363,8 @@ def _worst_triple(p: np.ndarray) -> tuple[float, tuple[int, int, int] | None]:
     d = p.shape[0]
     best, where = math.inf, None
     for i in range(d - 2):
-        a = p[i, i + 1:]
-        c = p[i + 1:, i + 1:]
+        a = p[i, i + 1 :]
+        c = p[i + 1 :, i + 1 :]
         det = 1.0 + 2.0 * a[:, None] * a[None, :] * c - a[:, None] ** 2 - a[None, :] ** 2 - c**2
         det[np.tril_indices(d - i - 1)] = np.inf  # keep j < k
         flat = int(np.argmin(det))
@@ -372,11 +374,19 @@ def _worst_triple(p: np.ndarray) -> tuple[float, tuple[int, int, int] | None]:
     return best, where
 
 
-def _non_psd_message(p: np.ndarray, user: np.ndarray, labels: Sequence[str], kind: str,
-                     df: float | None, lam: float, vec: np.ndarray) -> str:
+def _non_psd_message(
+    p: np.ndarray,
+    user: np.ndarray,
+    labels: Sequence[str],
+    kind: str,
+    df: float | None,
+    lam: float,
+    vec: np.ndarray,
+) -> str:
     sym = "r" if kind == "pearson" else "rho_s"
     space = (
-        "" if kind == "pearson"
+        ""
+        if kind == "pearson"
         else f" (after converting the Spearman {sym} to the copula's Pearson parameter)"
     )
     head = (
@@ -390,8 +400,11 @@ def _non_psd_message(p: np.ndarray, user: np.ndarray, labels: Sequence[str], kin
     _, triple = _worst_triple(p)
     if triple is not None and np.linalg.eigvalsh(p[np.ix_(triple, triple)])[0] < -PSD_TOL:
         options = []
-        for a, b, c in ((triple[0], triple[1], triple[2]), (triple[0], triple[2], triple[1]),
-                        (triple[1], triple[2], triple[0])):
+        for a, b, c in (
+            (triple[0], triple[1], triple[2]),
+            (triple[0], triple[2], triple[1]),
+            (triple[1], triple[2], triple[0]),
+        ):
             # entry (a, b) given the other two: (c, a) and (c, b)
             lo, hi = _consistent_interval(p[c, a], p[c, b])
             gap = max(lo - p[a, b], p[a, b] - hi, 0.0)
@@ -406,7 +419,8 @@ def _non_psd_message(p: np.ndarray, user: np.ndarray, labels: Sequence[str], kin
         )
         others = [
             f"{sym}{_pair(labels, oa, ob)} in [{olo:.4f}, {ohi:.4f}]"
-            for _, oa, ob, _, olo, ohi in options if (oa, ob) != (a, b)
+            for _, oa, ob, _, olo, ohi in options
+            if (oa, ob) != (a, b)
         ]
         return f"{msg} (or, keeping the other two, {' or '.join(others)}){tail}"
     order = np.argsort(-np.abs(vec), kind="stable")[: min(5, len(labels))]
@@ -418,9 +432,15 @@ def _non_psd_message(p: np.ndarray, user: np.ndarray, labels: Sequence[str], kin
     )
 
 
-def _validate(matrix: ArrayLike, labels: Sequence[str], kind: str, repair: str | None,
-              df: float | None, factors: Sequence[str] | None,
-              stacklevel: int) -> tuple[np.ndarray, dict[str, Any]]:
+def _validate(
+    matrix: ArrayLike,
+    labels: Sequence[str],
+    kind: str,
+    repair: str | None,
+    df: float | None,
+    factors: Sequence[str] | None,
+    stacklevel: int,
+) -> tuple[np.ndarray, dict[str, Any]]:
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r} must be one of {KINDS}")
     if repair not in REPAIRS:
@@ -478,7 +498,8 @@ def _validate(matrix: ArrayLike, labels: Sequence[str], kind: str, repair: str |
         p = 0.5 * (p + p.T)
         np.fill_diagonal(p, 1.0)
         conversion = (
-            "gaussian: r = 2 sin(pi rho_s / 6)" if df is None
+            "gaussian: r = 2 sin(pi rho_s / 6)"
+            if df is None
             else f"student-t(df={df:g}): numerical inverse of tabulated rho_s(r)"
         )
     w, v = np.linalg.eigh(p)
@@ -494,8 +515,11 @@ def _validate(matrix: ArrayLike, labels: Sequence[str], kind: str, repair: str |
         i, j = min(i, j), max(i, j)
         max_change = float(change[i, j])
         info.update(
-            max_change=max_change, entry=(labels[i], labels[j]), iterations=iterations,
-            converged=converged, min_eigenvalue_before=float(w[0]),
+            max_change=max_change,
+            entry=(labels[i], labels[j]),
+            iterations=iterations,
+            converged=converged,
+            min_eigenvalue_before=float(w[0]),
         )
         new = float(_to_input_units(p, kind, df)[i, j])
         note = "" if converged else " (iteration limit reached: close to, not exactly, nearest)"
@@ -513,8 +537,13 @@ def _validate(matrix: ArrayLike, labels: Sequence[str], kind: str, repair: str |
 
 
 def validate_correlation(
-    matrix: ArrayLike, labels: Sequence[str], *, kind: str = "pearson", repair: str | None = None,
-    df: float | None = None, factors: Sequence[str] | None = None,
+    matrix: ArrayLike,
+    labels: Sequence[str],
+    *,
+    kind: str = "pearson",
+    repair: str | None = None,
+    df: float | None = None,
+    factors: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Check a correlation matrix and return ``(pearson_parameter float64[d, d], info)``.
 
@@ -553,8 +582,15 @@ class _Copula:
     factor: np.ndarray
     info: dict[str, Any]
 
-    def _setup(self, labels: Sequence[str], matrix: ArrayLike, kind: str, repair: str | None,
-               df: float | None, factors: Sequence[str] | None) -> None:
+    def _setup(
+        self,
+        labels: Sequence[str],
+        matrix: ArrayLike,
+        kind: str,
+        repair: str | None,
+        df: float | None,
+        factors: Sequence[str] | None,
+    ) -> None:
         p, info = _validate(matrix, labels, kind, repair, df, factors, stacklevel=4)
         L = semidefinite_cholesky(p)
         err = float(np.max(np.abs(L @ L.T - p)))
@@ -586,15 +622,17 @@ class _Copula:
             raise ValueError("z must be finite standard normal draws; it contains NaN or inf")
         return z
 
-    def _normals(self, ss: np.random.SeedSequence, name: str, start: int, n_paths: int,
-                 year: int, slot: int) -> np.ndarray:
+    def _normals(
+        self, ss: np.random.SeedSequence, name: str, start: int, n_paths: int, year: int, slot: int
+    ) -> np.ndarray:
         u = streams.uniforms(ss, name, start, n_paths, year, slot)
         z = np.empty_like(u)
         _ndtri_array(u, z)
         return z
 
-    def _independent(self, n_paths: int, seed: SeedLike, start: int, year: int,
-                     slot: int) -> tuple[np.random.SeedSequence, np.ndarray]:
+    def _independent(
+        self, n_paths: int, seed: SeedLike, start: int, year: int, slot: int
+    ) -> tuple[np.random.SeedSequence, np.ndarray]:
         if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral) or n_paths < 0:
             raise ValueError(f"n_paths={n_paths!r} must be a non-negative integer")
         ss = streams.handle_seed(seed)
@@ -603,13 +641,15 @@ class _Copula:
             z[:, i] = self._normals(ss, label, start, n_paths, year, slot)
         return ss, z
 
-    def sample_z(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
-                 slot: int = 0) -> np.ndarray:
+    def sample_z(
+        self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0, slot: int = 0
+    ) -> np.ndarray:
         """z-space values float64[n_paths, d] (each copula's own)."""
         raise NotImplementedError
 
-    def sample(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
-               slot: int = 0) -> np.ndarray:
+    def sample(
+        self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0, slot: int = 0
+    ) -> np.ndarray:
         """Correlated uniforms, float64[n_paths, d] in the open (0, 1), columns in label order.
 
         Column ``i`` is ``Phi(x_i)`` where ``x`` is :meth:`sample_z`; paths ``start ..
@@ -636,8 +676,14 @@ class GaussianCopula(_Copula):
 
     __slots__ = ()
 
-    def __init__(self, labels: Sequence[str], matrix: ArrayLike, kind: str = "pearson",
-                 repair: str | None = None, factors: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        labels: Sequence[str],
+        matrix: ArrayLike,
+        kind: str = "pearson",
+        repair: str | None = None,
+        factors: Sequence[str] | None = None,
+    ) -> None:
         self._setup(labels, matrix, kind, repair, None, factors)
         self.info["copula"] = "gaussian"
 
@@ -652,8 +698,9 @@ class GaussianCopula(_Copula):
         _correlate_rows(self.factor, flat, out)
         return out.reshape(z.shape)
 
-    def sample_z(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
-                 slot: int = 0) -> np.ndarray:
+    def sample_z(
+        self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0, slot: int = 0
+    ) -> np.ndarray:
         """Correlated standard normals float64[n_paths, d]: ``L z`` with
         ``z[:, i] = ndtri(streams.uniforms(seed, labels[i], start, n_paths, year, slot))``."""
         _, z = self._independent(n_paths, seed, start, year, slot)
@@ -675,9 +722,16 @@ class StudentTCopula(_Copula):
     df: float
     mixing_stream: str
 
-    def __init__(self, labels: Sequence[str], matrix: ArrayLike, df: float, kind: str = "pearson",
-                 repair: str | None = None, factors: Sequence[str] | None = None,
-                 mixing_stream: str = "copula.t.mixing") -> None:
+    def __init__(
+        self,
+        labels: Sequence[str],
+        matrix: ArrayLike,
+        df: float,
+        kind: str = "pearson",
+        repair: str | None = None,
+        factors: Sequence[str] | None = None,
+        mixing_stream: str = "copula.t.mixing",
+    ) -> None:
         df = _check_df(df)
         self._setup(labels, matrix, kind, repair, df, factors)
         if not isinstance(mixing_stream, str) or not mixing_stream:
@@ -719,8 +773,9 @@ class StudentTCopula(_Copula):
         _t_correlate_rows(self.factor, self.df, flat, np.ascontiguousarray(w.ravel()), out)
         return out.reshape(z.shape)
 
-    def sample_z(self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0,
-                 slot: int = 0) -> np.ndarray:
+    def sample_z(
+        self, n_paths: int, seed: SeedLike, *, start: int = 0, year: int = 0, slot: int = 0
+    ) -> np.ndarray:
         """z-space values float64[n_paths, d]: :meth:`correlate` of the labels' normals and
         ``w = chi2_ppf(df, streams.uniforms(seed, mixing_stream, start, n_paths, year, slot))``."""
         ss, z = self._independent(n_paths, seed, start, year, slot)

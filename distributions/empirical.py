@@ -36,8 +36,7 @@ class Empirical(Distribution):
 
     def __repr__(self) -> str:
         d = self.data
-        return (f"{self.family}(n={d.size}, min={d[0]:g}, median={np.median(d):g}, "
-                f"max={d[-1]:g})")
+        return f"{self.family}(n={d.size}, min={d[0]:g}, median={np.median(d):g}, max={d[-1]:g})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"family": self.family, "data": self.data.tolist()}

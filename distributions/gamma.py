@@ -42,7 +42,8 @@ class Gamma(Elicitable, TabulatedDistribution):
             return -(math.log(g2) - math.log(g1)) if g1 > 0.0 else math.nan
 
         log_shape = solve_on_grid(
-            minus_log_ratio, -(math.log(x2) - math.log(x1)),
+            minus_log_ratio,
+            -(math.log(x2) - math.log(x1)),
             np.linspace(math.log(1e-3), math.log(1e9), 49),
             f"{cls.family}.from_quantiles: no Gamma has quantiles {x1!r} at q={q1:g} and "
             f"{x2!r} at q={q2:g} with shape in [1e-3, 1e9] (an interval this narrow is "
@@ -56,8 +57,11 @@ class Gamma(Elicitable, TabulatedDistribution):
 
     def _standard(self) -> tuple[Callable, Callable, Callable]:
         a = self.shape
-        return (lambda u: special.gammaincinv(a, u), lambda q: special.gammainccinv(a, q),
-                lambda x: stats.gamma.logpdf(x, a))
+        return (
+            lambda u: special.gammaincinv(a, u),
+            lambda q: special.gammainccinv(a, q),
+            lambda x: stats.gamma.logpdf(x, a),
+        )
 
     def _kernel_params(self) -> np.ndarray:
         return np.array([0.0, self.scale, self.shape, 0.0, 0.0, 0.0, 0.0, math.inf])

@@ -35,8 +35,10 @@ class PERT(TabulatedDistribution):
     def shapes(self) -> tuple[float, float]:
         """The Beta shapes ``(alpha, beta)``."""
         width = self.high - self.low
-        return (1.0 + self.lam * (self.mode - self.low) / width,
-                1.0 + self.lam * (self.high - self.mode) / width)
+        return (
+            1.0 + self.lam * (self.mode - self.low) / width,
+            1.0 + self.lam * (self.high - self.mode) / width,
+        )
 
     def to_scipy(self) -> Any:
         a, b = self.shapes()
@@ -44,8 +46,11 @@ class PERT(TabulatedDistribution):
 
     def _standard(self) -> tuple[Callable, Callable, Callable]:
         a, b = self.shapes()
-        return (lambda u: special.betaincinv(a, b, u), lambda q: special.betainccinv(a, b, q),
-                lambda x: stats.beta.logpdf(x, a, b))
+        return (
+            lambda u: special.betaincinv(a, b, u),
+            lambda q: special.betainccinv(a, b, q),
+            lambda x: stats.beta.logpdf(x, a, b),
+        )
 
     def _kernel_params(self) -> np.ndarray:
         a, b = self.shapes()

@@ -35,7 +35,12 @@ from .copula import chi2_ppf, correlate_row, t_correlate_row
 from .streams import U_MIN, handle_seed, philox4x32, uniform, uniform_pairs
 
 __all__ = [
-    "METHODS", "method_code", "sample_uniform", "sample_pairs", "lhs_permute", "SobolDesign",
+    "METHODS",
+    "method_code",
+    "sample_uniform",
+    "sample_pairs",
+    "lhs_permute",
+    "SobolDesign",
     "draw",
 ]
 
@@ -45,8 +50,9 @@ _LHS_ROUNDS = 4
 
 def method_code(sampling: str) -> int:
     if not isinstance(sampling, str):  # a list or dict would fail the lookup with its own error
-        raise TypeError(f"sampling={sampling!r} must be one of {sorted(METHODS)}; got "
-                        f"{type(sampling).__name__}")
+        raise TypeError(
+            f"sampling={sampling!r} must be one of {sorted(METHODS)}; got {type(sampling).__name__}"
+        )
     if sampling not in METHODS:
         raise ValueError(f"sampling={sampling!r} must be one of {sorted(METHODS)}")
     return METHODS[sampling]
@@ -65,8 +71,14 @@ def lhs_permute(k0, k1, year, slot, x, n):
         left = y >> half
         right = y & mask
         for r in range(_LHS_ROUNDS):
-            f0, _, _, _ = philox4x32(right, np.uint64(r), np.uint64(year),
-                                     np.uint64(0x80000000) | np.uint64(slot), k0, k1)
+            f0, _, _, _ = philox4x32(
+                right,
+                np.uint64(r),
+                np.uint64(year),
+                np.uint64(0x80000000) | np.uint64(slot),
+                k0,
+                k1,
+            )
             left, right = right, (left ^ f0) & mask
         y = (left << half) | right
         if y < np.uint64(n):
@@ -147,11 +159,30 @@ class SobolDesign:
         return np.clip(pts, U_MIN, 1.0 - U_MIN)
 
 
-
 # --- drawing named factors -----------------------------------------------------------------
 @jit
-def _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k1s,
-                codes, params, offsets, tables, corr_idx, L, t_df, mix_k0, mix_k1, out):
+def _draw_block(
+    b,
+    block_size,
+    start,
+    n,
+    n_total,
+    years,
+    method,
+    sobol_u,
+    k0s,
+    k1s,
+    codes,
+    params,
+    offsets,
+    tables,
+    corr_idx,
+    L,
+    t_df,
+    mix_k0,
+    mix_k1,
+    out,
+):
     F = k0s.size
     C = corr_idx.size
     u0 = np.empty(F)
@@ -196,15 +227,63 @@ def _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k
 
 
 @pjit
-def _draw(block_size, start, n, n_total, years, method, sobol_u, k0s, k1s, codes, params,
-          offsets, tables, corr_idx, L, t_df, mix_k0, mix_k1, out):
+def _draw(
+    block_size,
+    start,
+    n,
+    n_total,
+    years,
+    method,
+    sobol_u,
+    k0s,
+    k1s,
+    codes,
+    params,
+    offsets,
+    tables,
+    corr_idx,
+    L,
+    t_df,
+    mix_k0,
+    mix_k1,
+    out,
+):
     for b in prange((n + block_size - 1) // block_size):
-        _draw_block(b, block_size, start, n, n_total, years, method, sobol_u, k0s, k1s,
-                    codes, params, offsets, tables, corr_idx, L, t_df, mix_k0, mix_k1, out)
+        _draw_block(
+            b,
+            block_size,
+            start,
+            n,
+            n_total,
+            years,
+            method,
+            sobol_u,
+            k0s,
+            k1s,
+            codes,
+            params,
+            offsets,
+            tables,
+            corr_idx,
+            L,
+            t_df,
+            mix_k0,
+            mix_k1,
+            out,
+        )
 
 
-def draw(dists, n_paths: int, seed, *, years: int = 1, sampling: str = "mc", copula=None,
-         start: int = 0, block_size: int = 65536) -> dict:
+def draw(
+    dists,
+    n_paths: int,
+    seed,
+    *,
+    years: int = 1,
+    sampling: str = "mc",
+    copula=None,
+    start: int = 0,
+    block_size: int = 65536,
+) -> dict:
     """Draw named factors: ``{name: float64[n_paths, years]}``, uniform first.
 
     ``dists`` maps factor names to distribution specs; each name keys its own stream, so
@@ -222,8 +301,12 @@ def draw(dists, n_paths: int, seed, *, years: int = 1, sampling: str = "mc", cop
     for name, d in dists.items():
         if not isinstance(d, Distribution):
             raise TypeError(f"dists[{name!r}] must be a Distribution, got {type(d).__name__}")
-    for arg, val, low in (("n_paths", n_paths, 1), ("years", years, 1), ("start", start, 0),
-                          ("block_size", block_size, 1)):
+    for arg, val, low in (
+        ("n_paths", n_paths, 1),
+        ("years", years, 1),
+        ("start", start, 0),
+        ("block_size", block_size, 1),
+    ):
         if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < low:
             raise ValueError(f"{arg}={val!r} must be an integer >= {low}")
     method = method_code(sampling)
@@ -262,7 +345,25 @@ def draw(dists, n_paths: int, seed, *, years: int = 1, sampling: str = "mc", cop
         sobol_u = np.empty((0, years, len(names) + 1))
     out = np.empty((len(names), years, n_paths))
     n_total = start + n_paths if sampling == "lhs" else 0
-    _draw(int(block_size), int(start), int(n_paths), n_total, int(years), method, sobol_u,
-          np.ascontiguousarray(keys[:, 0]), np.ascontiguousarray(keys[:, 1]), codes, params,
-          offsets, tables, corr_idx, L, t_df, mix[0], mix[1], out)
+    _draw(
+        int(block_size),
+        int(start),
+        int(n_paths),
+        n_total,
+        int(years),
+        method,
+        sobol_u,
+        np.ascontiguousarray(keys[:, 0]),
+        np.ascontiguousarray(keys[:, 1]),
+        codes,
+        params,
+        offsets,
+        tables,
+        corr_idx,
+        L,
+        t_df,
+        mix[0],
+        mix[1],
+        out,
+    )
     return {nm: out[f].T for f, nm in enumerate(names)}

@@ -104,8 +104,9 @@ def stream_key(seed: SeedLike, name: str) -> np.ndarray:
 
 
 @jit(inline="always")
-def philox4x32(c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64,
-               k1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+def philox4x32(
+    c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64, k1: np.uint64
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """Philox4x32-10 on one counter; all arguments and results are uint64 holding 32 bits."""
     for _ in range(10):
         p0 = _M0 * c0
@@ -145,16 +146,24 @@ def uniform(key: np.ndarray, path: int, year: int, slot: int) -> float:
 
 
 @jit(inline="always")
-def counter_words(path: int, year: int,
-                  pair: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+def counter_words(
+    path: int, year: int, pair: int
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """The Philox counter ``(path_lo, path_hi, year, pair)`` as four uint64 holding 32 bits."""
     p = np.uint64(path)
     return p & _MASK32, p >> _S32, np.uint64(year), np.uint64(pair)
 
 
 @jit(inline="always")
-def uniform_pairs(k0s: np.ndarray, k1s: np.ndarray, path: int, year: int, pair: int,
-                  out0: np.ndarray, out1: np.ndarray) -> None:
+def uniform_pairs(
+    k0s: np.ndarray,
+    k1s: np.ndarray,
+    path: int,
+    year: int,
+    pair: int,
+    out0: np.ndarray,
+    out1: np.ndarray,
+) -> None:
     """Both uniforms of slot pair ``pair`` at ``(path, year)`` for every stream ``i`` with key
     ``(k0s[i], k1s[i])``: ``out0[i]`` is slot ``2 * pair``, ``out1[i]`` slot ``2 * pair + 1``.
 
@@ -169,8 +178,15 @@ def uniform_pairs(k0s: np.ndarray, k1s: np.ndarray, path: int, year: int, pair: 
 
 
 @jit
-def uniform_run(k0: np.uint64, k1: np.uint64, start: int, year: int, pair: int,
-                out0: np.ndarray, out1: np.ndarray) -> None:
+def uniform_run(
+    k0: np.uint64,
+    k1: np.uint64,
+    start: int,
+    year: int,
+    pair: int,
+    out0: np.ndarray,
+    out1: np.ndarray,
+) -> None:
     """Both uniforms of slot pair ``pair`` at ``year`` of the stream with key ``(k0, k1)`` for
     the consecutive paths ``start + i``, ``i < out0.size``: ``out0[i]`` is slot ``2 * pair``,
     ``out1[i]`` slot ``2 * pair + 1``.
@@ -191,8 +207,9 @@ def _fill_uniforms(key: np.ndarray, start: int, year: int, slot: int, out: np.nd
         out[i] = uniform(key, start + i, year, slot)
 
 
-def uniforms(seed: SeedLike, name: str, start: int, n: int, year: int = 0,
-             slot: int = 0) -> np.ndarray:
+def uniforms(
+    seed: SeedLike, name: str, start: int, n: int, year: int = 0, slot: int = 0
+) -> np.ndarray:
     """Uniforms of paths ``start .. start+n-1`` for one (stream, year, slot) as a float64 array."""
     out = np.empty(int(n))
     _fill_uniforms(stream_key(seed, name), int(start), int(year), int(slot), out)
@@ -200,27 +217,37 @@ def uniforms(seed: SeedLike, name: str, start: int, n: int, year: int = 0,
 
 
 # --- plain numpy reference (vectorised, no numba): used by tests and the reference model ------
-def philox4x32_numpy(c0: ArrayLike, c1: ArrayLike, c2: ArrayLike, c3: ArrayLike,
-                     k0: int | np.integer[Any],
-                     k1: int | np.integer[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                         np.ndarray]:
+def philox4x32_numpy(
+    c0: ArrayLike,
+    c1: ArrayLike,
+    c2: ArrayLike,
+    c3: ArrayLike,
+    k0: int | np.integer[Any],
+    k1: int | np.integer[Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised Philox4x32-10 in numpy (uint64 arrays holding 32-bit words)."""
-    x0, x1, x2, x3 = np.broadcast_arrays(*(np.asarray(c, dtype=np.uint64)
-                                           for c in (c0, c1, c2, c3)))
+    x0, x1, x2, x3 = np.broadcast_arrays(
+        *(np.asarray(c, dtype=np.uint64) for c in (c0, c1, c2, c3))
+    )
     key0, key1 = np.uint64(k0), np.uint64(k1)
     with np.errstate(over="ignore"):
         for _ in range(10):
             p0 = _M0 * x0
             p1 = _M1 * x2
-            x0, x1, x2, x3 = ((p1 >> _S32) ^ x1 ^ key0, p1 & _MASK32,
-                              (p0 >> _S32) ^ x3 ^ key1, p0 & _MASK32)
+            x0, x1, x2, x3 = (
+                (p1 >> _S32) ^ x1 ^ key0,
+                p1 & _MASK32,
+                (p0 >> _S32) ^ x3 ^ key1,
+                p0 & _MASK32,
+            )
             key0 = (key0 + _W0) & _MASK32
             key1 = (key1 + _W1) & _MASK32
     return x0, x1, x2, x3
 
 
-def uniforms_numpy(key: np.ndarray | tuple[int, int], paths: ArrayLike, year: int,
-                   slot: int) -> np.ndarray:
+def uniforms_numpy(
+    key: np.ndarray | tuple[int, int], paths: ArrayLike, year: int, slot: int
+) -> np.ndarray:
     """numpy twin of :func:`uniform` for an array of paths."""
     p = np.asarray(paths, dtype=np.uint64)
     r = philox4x32_numpy(p & _MASK32, p >> _S32, np.uint64(year), np.uint64(slot >> 1), *key)

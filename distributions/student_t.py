@@ -24,14 +24,14 @@ from ._table import TabulatedDistribution
 class StudentT(Elicitable, TabulatedDistribution):
     family = "StudentT"
     code = _kernel.CODE_STUDENT_T
-    params = (Param("df", low=0.0), Param("loc", default=0.0),
-              Param("scale", low=0.0, default=1.0))
+    params = (Param("df", low=0.0), Param("loc", default=0.0), Param("scale", low=0.0, default=1.0))
     __slots__ = ()
     _elicit_extra = ("df",)
 
     @classmethod
-    def _from_two_quantiles(cls, q1: float, x1: float, q2: float, x2: float,
-                            df: float | None = None) -> Self:
+    def _from_two_quantiles(
+        cls, q1: float, x1: float, q2: float, x2: float, df: float | None = None
+    ) -> Self:
         if df is None:
             raise TypeError(
                 f"{cls.family}.from_quantiles/from_interval: give the degrees of freedom, "
@@ -49,8 +49,11 @@ class StudentT(Elicitable, TabulatedDistribution):
 
     def _standard(self) -> tuple[Callable, Callable, Callable]:
         nu = self.df
-        return (lambda u: special.stdtrit(nu, u), lambda q: -special.stdtrit(nu, q),
-                lambda x: stats.t.logpdf(x, nu))
+        return (
+            lambda u: special.stdtrit(nu, u),
+            lambda q: -special.stdtrit(nu, q),
+            lambda x: stats.t.logpdf(x, nu),
+        )
 
     def _kernel_params(self) -> np.ndarray:
         return np.array([self.loc, self.scale, self.df, 0.0, 0.0, 0.0, -math.inf, math.inf])

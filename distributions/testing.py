@@ -99,5 +99,8 @@ EXACT_PATH = {("Beta", 4), ("Gamma", 1), ("StudentT", 3)}
 
 def sane_distributions() -> list[tuple[str, Distribution]]:
     """``[(id, distribution)]`` for every entry of :data:`SANE_PARAMS`, ids like ``Beta-2``."""
-    return [(f"{family}-{i}", FAMILIES[family](**kw))
-            for family, entries in SANE_PARAMS.items() for i, kw in enumerate(entries)]
+    return [
+        (f"{family}-{i}", FAMILIES[family](**kw))
+        for family, entries in SANE_PARAMS.items()
+        for i, kw in enumerate(entries)
+    ]

@@ -50,9 +50,7 @@ class TruncatedNormal(TabulatedDistribution):
 
     def _check(self) -> None:
         if not self.low < self.high:
-            raise ValueError(
-                f"{self.family}: low={self.low!r} must be below high={self.high!r}"
-            )
+            raise ValueError(f"{self.family}: low={self.low!r} must be below high={self.high!r}")
         a, b = self._ab()
         mass = _mass(a, b)
         if not mass >= MIN_MASS:
@@ -71,8 +69,18 @@ class TruncatedNormal(TabulatedDistribution):
 
     def _kernel_params(self) -> np.ndarray:
         a, b = self._ab()
-        return np.array([self.loc, self.scale, special.ndtr(a), special.ndtr(-b), _mass(a, b),
-                         0.0, self.low, self.high])
+        return np.array(
+            [
+                self.loc,
+                self.scale,
+                special.ndtr(a),
+                special.ndtr(-b),
+                _mass(a, b),
+                0.0,
+                self.low,
+                self.high,
+            ]
+        )
 
     # the library's accuracy statement: 1e-8 relative, 1e-10 absolute near zero (a bounded
     # truncated normal crosses zero inside its support; there only the absolute error counts)

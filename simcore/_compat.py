@@ -45,8 +45,11 @@ class _AliasLoader(importlib.abc.Loader):
         self.target = target
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
-        warnings.warn(f"{spec.name} is now {self.target}; the old name will be removed in the "
-                      f"next release", DeprecationWarning, stacklevel=4)
+        warnings.warn(
+            f"{spec.name} is now {self.target}; the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=4,
+        )
         return importlib.import_module(self.target)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -54,8 +57,9 @@ class _AliasLoader(importlib.abc.Loader):
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):
-    def find_spec(self, name: str, path: Sequence[str] | None = None,
-                  target: ModuleType | None = None) -> ModuleSpec | None:
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         if name in MOVED:
             return importlib.util.spec_from_loader(name, _AliasLoader(MOVED[name]))
         return None

@@ -34,31 +34,56 @@ def make_toy(horizon: int = 3, **changes) -> Scenario:
         Driver("multiple.ps", (8.0,), LogNormal(-0.005, 0.1), mode="mul"),
         Driver("multiple.pe", (200.0,), LogNormal(-0.005, 0.1), mode="mul"),
         Driver("wacc", (0.09,), TruncatedNormal(0, 0.005, -0.02, 0.02), persistence=1.0),
-        Driver("terminal_growth", (0.03,), TruncatedNormal(0, 0.003, -0.01, 0.01),
-               persistence=1.0),
+        Driver("terminal_growth", (0.03,), TruncatedNormal(0, 0.003, -0.01, 0.01), persistence=1.0),
     )
     shocks = (
-        Shock("tech", 0.2, LogNormal(-0.045, 0.3), (  # mean severity exactly 1
-            Effect("growth", -0.2, (1, 0.5, 0.25), ("a",)),
-            Effect("gross_margin", -0.02, (1, 1)),
-            Effect("multiple", 0.2, (1, 0.5)),
-        )),
-        Shock("leak", 0.1, LogNormal(-0.125, 0.5), (
-            Effect("one_off_loss", 0.02, (1,), cap=0.05),
-            Effect("churn", 0.05, (0, 1), ("b",)),
-            Effect("ratio.admin", 0.01, (1, 1)),
-            Effect("wacc", 0.01, (1,)),
-        )),
+        Shock(
+            "tech",
+            0.2,
+            LogNormal(-0.045, 0.3),
+            (  # mean severity exactly 1
+                Effect("growth", -0.2, (1, 0.5, 0.25), ("a",)),
+                Effect("gross_margin", -0.02, (1, 1)),
+                Effect("multiple", 0.2, (1, 0.5)),
+            ),
+        ),
+        Shock(
+            "leak",
+            0.1,
+            LogNormal(-0.125, 0.5),
+            (
+                Effect("one_off_loss", 0.02, (1,), cap=0.05),
+                Effect("churn", 0.05, (0, 1), ("b",)),
+                Effect("ratio.admin", 0.01, (1, 1)),
+                Effect("wacc", 0.01, (1,)),
+            ),
+        ),
     )
     sc = Scenario(
-        name="toy", ticker="TOY", currency="CNY", base_year=2024, horizon=horizon,
-        segments=(Segment("a", 100.0), Segment("b", 50.0)), drivers=drivers,
+        name="toy",
+        ticker="TOY",
+        currency="CNY",
+        base_year=2024,
+        horizon=horizon,
+        segments=(Segment("a", 100.0), Segment("b", 50.0)),
+        drivers=drivers,
         correlation_labels=("growth.a", "growth.b", "gross_margin"),
         correlation=np.array([[1, 0.6, 0.3], [0.6, 1, 0.2], [0.3, 0.2, 1.0]]),
-        shocks=shocks, debt=(400, 300, 200), debt_base=500, net_debt=(100, 50, 0),
-        other_income=(5,), non_operating=(1,), minority_share=(0.01,), da_ratio=(0.2,),
-        capex_ratio=(0.15,), wc_ratio=0.1, terminal_roic=0.1, tax_loss_carryforward=10.0,
-        shares=50.0, market_price=20.0, market_date="2025-01-01",
+        shocks=shocks,
+        debt=(400, 300, 200),
+        debt_base=500,
+        net_debt=(100, 50, 0),
+        other_income=(5,),
+        non_operating=(1,),
+        minority_share=(0.01,),
+        da_ratio=(0.2,),
+        capex_ratio=(0.15,),
+        wc_ratio=0.1,
+        terminal_roic=0.1,
+        tax_loss_carryforward=10.0,
+        shares=50.0,
+        market_price=20.0,
+        market_date="2025-01-01",
     )
     if changes:
         import dataclasses
@@ -76,9 +101,13 @@ TIERS = ("integration", "slow")  # markers left out of the fast default tier
 
 
 def pytest_addoption(parser):
-    parser.addoption("--all", action="store_true", default=False,
-                     help="run every test: the fast tier and the tests marked "
-                          f"{' or '.join(TIERS)} (what CI runs)")
+    parser.addoption(
+        "--all",
+        action="store_true",
+        default=False,
+        help="run every test: the fast tier and the tests marked "
+        f"{' or '.join(TIERS)} (what CI runs)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):

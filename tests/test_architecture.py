@@ -51,8 +51,9 @@ ALL = {**modules("simcore"), **modules("distributions")}
 
 
 def graph() -> dict[str, set[str]]:
-    return {name: {m for m in imports(p, name) if m in ALL and m != name}
-            for name, p in ALL.items()}
+    return {
+        name: {m for m in imports(p, name) if m in ALL and m != name} for name, p in ALL.items()
+    }
 
 
 def layer(name: str) -> int | None:
@@ -81,16 +82,20 @@ def test_imports_only_go_down():
                 continue
             theirs = layer(d)
             if mine is not None and theirs is not None and theirs > mine:
-                bad.append(f"{name} ({LAYERS[mine] if mine >= 0 else 'distributions'}) imports "
-                           f"{d} ({LAYERS[theirs]}), a layer above it")
+                bad.append(
+                    f"{name} ({LAYERS[mine] if mine >= 0 else 'distributions'}) imports "
+                    f"{d} ({LAYERS[theirs]}), a layer above it"
+                )
     assert not bad, "\n".join(bad)
 
 
 def test_no_import_circle():
     g = graph()
     # a package's __init__ re-exports its modules; it is not a dependency of them
-    g = {n: {d for d in deps if not (n.startswith(d + ".") and ALL[d].name == "__init__.py")}
-         for n, deps in g.items()}
+    g = {
+        n: {d for d in deps if not (n.startswith(d + ".") and ALL[d].name == "__init__.py")}
+        for n, deps in g.items()
+    }
     state, stack, circles = {}, [], []
 
     def visit(n):
@@ -98,7 +103,7 @@ def test_no_import_circle():
         stack.append(n)
         for d in sorted(g[n]):
             if state.get(d) == "open":
-                circles.append(" -> ".join(stack[stack.index(d):] + [d]))
+                circles.append(" -> ".join(stack[stack.index(d) :] + [d]))
             elif d not in state:
                 visit(d)
         stack.pop()
@@ -120,8 +125,11 @@ def test_simcore_uses_only_the_public_face_of_distributions():
     """simcore and the benchmarks reach numba policy, ppf kernels, codes and table layout
     through ``distributions.kernels``, never a private ``distributions._*`` module."""
     users = {**modules("simcore"), **modules("benchmarks")}
-    private = {name: bad for name, p in users.items()
-               if (bad := sorted(d for d in imports(p, name) if d.startswith("distributions._")))}
+    private = {
+        name: bad
+        for name, p in users.items()
+        if (bad := sorted(d for d in imports(p, name) if d.startswith("distributions._")))
+    }
     assert not private, private
 
 
@@ -149,12 +157,15 @@ def test_every_constant_is_defined_once():
     assert not twice, f"constants defined in more than one module: {twice}"
 
 
-@pytest.mark.parametrize("question, module", [
-    ("where is net profit computed?", "simcore.model.equations"),
-    ("where are paths sampled?", "distributions.sampling"),
-    ("where is the scenario file read?", "simcore.io.scenario_file"),
-    ("where is the committee pack written?", "simcore.report.pack"),
-])
+@pytest.mark.parametrize(
+    "question, module",
+    [
+        ("where is net profit computed?", "simcore.model.equations"),
+        ("where are paths sampled?", "distributions.sampling"),
+        ("where is the scenario file read?", "simcore.io.scenario_file"),
+        ("where is the committee pack written?", "simcore.report.pack"),
+    ],
+)
 def test_a_newcomer_finds_it_by_file_name(question, module):
     assert module in ALL, question
 
@@ -176,9 +187,46 @@ def test_lint_is_clean():
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "simcore", "distributions",
-                        "tests", "benchmarks", "notebooks"],
-                       cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "simcore",
+            "distributions",
+            "tests",
+            "benchmarks",
+            "notebooks",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_format_is_applied():
+    """``ruff format`` has been run on every Python file (pyproject.toml's [tool.ruff])."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--check",
+            "simcore",
+            "distributions",
+            "tests",
+            "benchmarks",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -23,9 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 # every benchmark function of the suite: each must pass, or be skipped because the module it
 # measures does not exist yet
 BENCHMARKS = {
-    "test_simulate", "test_end_to_end", "test_random_numbers_floor", "test_numpy_reference",
-    "test_pure_python", "test_sampling", "test_quantiles", "test_sobol_design",
-    "test_sobol_analysis", "test_chart", "test_cold_start", "test_warm_process", "test_cli_warm",
+    "test_simulate",
+    "test_end_to_end",
+    "test_random_numbers_floor",
+    "test_numpy_reference",
+    "test_pure_python",
+    "test_sampling",
+    "test_quantiles",
+    "test_sobol_design",
+    "test_sobol_analysis",
+    "test_chart",
+    "test_cold_start",
+    "test_warm_process",
+    "test_cli_warm",
 }
 SKIP_OK = "does not exist yet"
 
@@ -36,9 +46,23 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     report = tmp_path / "bench.xml"
     env = {**os.environ, "SIMCORE_BENCH_TINY": "1", "SIMCORE_BENCH_LARGE": "0"}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider",
-         "--benchmark-disable", f"--junitxml={report}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--benchmark-disable",
+            f"--junitxml={report}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     seen = set()
     for case in ET.parse(report).getroot().iter("testcase"):
@@ -68,7 +92,8 @@ def test_comparison_runs_saves_and_compares(tmp_path, capsys, benchmarks_importa
     for key in ("cpu", "cores_usable", "versions", "git_commit"):
         assert key in run["machine"], key
     assert {(r["paths"], r["horizon"]) for r in run["configs"]} == {
-        (n, h) for n in (1_000, 2_000) for h in (3, 10)}
+        (n, h) for n in (1_000, 2_000) for h in (3, 10)
+    }
     for r in run["configs"]:
         assert r["e2e_s"] > 0 and r["random_numbers_s"] > 0 and r["python_over_e2e"] > 1
         assert r["stored_bytes"] > 0 and r["peak_tracemalloc_bytes"] > 0
@@ -81,11 +106,14 @@ def test_comparison_runs_saves_and_compares(tmp_path, capsys, benchmarks_importa
     assert "B/A" in side and "  1.000" in side
 
 
-@pytest.mark.parametrize("script, argv", [
-    ("bench_streams.py", ["--n", "100000", "--repeats", "1"]),
-    ("bench_simulate.py", ["--paths", "2000", "--repeats", "1", "--ref-paths", "500"]),
-    ("kernel_stages.py", ["--paths", "2000", "--repeats", "1"]),
-])
+@pytest.mark.parametrize(
+    "script, argv",
+    [
+        ("bench_streams.py", ["--n", "100000", "--repeats", "1"]),
+        ("bench_simulate.py", ["--paths", "2000", "--repeats", "1", "--ref-paths", "500"]),
+        ("kernel_stages.py", ["--paths", "2000", "--repeats", "1"]),
+    ],
+)
 def test_standalone_scripts_run(script, argv, monkeypatch, capsys):
     """``python benchmarks/<script>`` (run as a script, in this process)."""
     monkeypatch.setattr(sys, "argv", [script, *argv])

@@ -45,11 +45,16 @@ def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     root = tmp_path_factory.mktemp("kernels")
     spec = root / "python3"
     spec.mkdir()
-    spec.joinpath("kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (simcore tests)",
-        "language": "python",
-    }), encoding="utf-8")
+    spec.joinpath("kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (simcore tests)",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
     return KernelSpecManager(kernel_dirs=[str(root)])
 
 
@@ -68,11 +73,14 @@ def test_notebook_is_committed_clean(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code, f"{path.name} has no code cell"
     dirty = [i for i, c in enumerate(code) if c.outputs or c.execution_count is not None]
-    assert not dirty, (f"{path.name}: code cells {dirty} have outputs or execution counts; "
-                       f"clear them before committing (jupyter nbconvert --clear-output "
-                       f"--inplace {path.name})")
+    assert not dirty, (
+        f"{path.name}: code cells {dirty} have outputs or execution counts; "
+        f"clear them before committing (jupyter nbconvert --clear-output "
+        f"--inplace {path.name})"
+    )
     assert PATHS_LINE in code[0].source, (
-        f"{path.name}: the first code cell must read the path count with {PATHS_LINE!r}")
+        f"{path.name}: the first code cell must read the path count with {PATHS_LINE!r}"
+    )
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 
 
@@ -83,18 +91,23 @@ def test_notebook_runs(path, kernel_specs, monkeypatch):
     # proves that the first cell scaled the runs down (else this test would take many minutes)
     nb.cells.append(nbformat.v4.new_code_cell(f"assert N_PATHS == {PATHS}, N_PATHS"))
     km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)
-    client = NotebookClient(nb, km=km, kernel_name="python3", timeout=CELL_TIMEOUT,
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        nb,
+        km=km,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
     # raises CellExecutionError, naming the cell, if a cell fails; cleanup_kc: shut the kernel
     # down and close its sockets even though nbclient did not create its manager
     client.execute(cleanup_kc=True)
 
-    outputs = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-               for o in c.outputs]
-    stderr = [(i, o.text) for i, o in outputs
-              if o.output_type == "stream" and o.name == "stderr"]
+    outputs = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.outputs]
+    stderr = [(i, o.text) for i, o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not stderr, f"{path.name}: cells wrote to stderr (warnings?): {stderr}"
-    charts = sum(1 for _i, o in outputs
-                 if o.output_type in ("display_data", "execute_result")
-                 and "image/png" in o.get("data", {}))
+    charts = sum(
+        1
+        for _i, o in outputs
+        if o.output_type in ("display_data", "execute_result") and "image/png" in o.get("data", {})
+    )
     assert charts == CHARTS[path.name], f"{path.name}: {charts} charts drawn"

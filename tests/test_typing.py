@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.integration
 def test_mypy_passes():
     pytest.importorskip("mypy")
-    r = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True,
-                       timeout=900)
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
     assert r.returncode == 0, f"mypy failed (exit code {r.returncode}):\n{r.stdout}{r.stderr}"

@@ -45,5 +45,7 @@ def ishigami_indices(a: float = 7.0, b: float = 0.1) -> pd.DataFrame:
     v2 = a * a / 8.0
     v13 = b * b * pi4 * pi4 * (1.0 / 18.0 - 1.0 / 50.0)
     v = v1 + v2 + v13
-    return pd.DataFrame({"S1": [v1 / v, v2 / v, 0.0], "ST": [(v1 + v13) / v, v2 / v, v13 / v]},
-                        index=pd.Index(["x1", "x2", "x3"], name="input"))
+    return pd.DataFrame(
+        {"S1": [v1 / v, v2 / v, 0.0], "ST": [(v1 + v13) / v, v2 / v, v13 / v]},
+        index=pd.Index(["x1", "x2", "x3"], name="input"),
+    )

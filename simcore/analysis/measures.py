@@ -45,17 +45,25 @@ __all__ = ["Statistic", "StatisticSpec", "statistic", "output_unit"]
 
 # what :func:`statistic` accepts: a Statistic, "stat output [year]", (stat, output[, year]) or
 # a callable f(result) -> float
-StatisticSpec: TypeAlias = ("Statistic | str | tuple[Any, ...] "
-                            "| Callable[[SimulationResult], float]")
+StatisticSpec: TypeAlias = "Statistic | str | tuple[Any, ...] | Callable[[SimulationResult], float]"
 
 _PER_SHARE = ("eps", "price_ps", "price_pe", "price_dcf")
 _SIMPLE = ("mean", "median", "std", "prob_loss", "prob_above_market", "prob_below_forecast")
 _PATTERN = re.compile(r"(p|es)(\d+(?:\.\d+)?)|(prob_below|prob_above):(-?[\d.eE+-]+)")
-_PRETTY = {"price_ps": "P/S implied price", "price_pe": "P/E implied price",
-           "price_dcf": "DCF implied price", "eps": "EPS"}
-_WORDS = {"mean": "mean", "median": "median", "std": "std. dev. of",
-          "prob_loss": "P(loss):", "prob_above_market": "P(above market):",
-          "prob_below_forecast": "P(below forecast):"}
+_PRETTY = {
+    "price_ps": "P/S implied price",
+    "price_pe": "P/E implied price",
+    "price_dcf": "DCF implied price",
+    "eps": "EPS",
+}
+_WORDS = {
+    "mean": "mean",
+    "median": "median",
+    "std": "std. dev. of",
+    "prob_loss": "P(loss):",
+    "prob_above_market": "P(above market):",
+    "prob_below_forecast": "P(below forecast):",
+}
 
 
 def output_unit(scenario: Scenario, output: str) -> str:
@@ -87,8 +95,10 @@ class Statistic:
         years = list(result.years)
         year = years[-1] if self.year is None else self.year
         if year not in years:
-            raise ValueError(f"statistic {self.label()!r}: year={year} is not simulated; "
-                             f"allowed {years[0]}..{years[-1]}")
+            raise ValueError(
+                f"statistic {self.label()!r}: year={year} is not simulated; "
+                f"allowed {years[0]}..{years[-1]}"
+            )
         x = result[self.output][:, years.index(year)]
         kind = self.kind
         if kind.startswith("prob"):
@@ -106,8 +116,9 @@ class Statistic:
             return float(np.count_nonzero(hit) / n)
         d = x[~np.isnan(x)]
         if d.size == 0:
-            raise ValueError(f"statistic {self.label()!r}: {self.output} is undefined on every "
-                             f"path in {year}")
+            raise ValueError(
+                f"statistic {self.label()!r}: {self.output} is undefined on every path in {year}"
+            )
         if kind == "mean":
             return float(d.mean())
         if kind == "median":
@@ -121,11 +132,16 @@ class Statistic:
         return float(d[d <= cut].mean())
 
     def _forecast(self, scenario: Scenario, t: int) -> float:
-        series = getattr(scenario.forecast, self.output, ()) if self.output in (
-            "revenue", "net_profit_attributable", "eps") else ()
+        series = (
+            getattr(scenario.forecast, self.output, ())
+            if self.output in ("revenue", "net_profit_attributable", "eps")
+            else ()
+        )
         if t >= len(series):
-            raise ValueError(f"statistic {self.label()!r}: the scenario has no report forecast "
-                             f"of {self.output} for that year")
+            raise ValueError(
+                f"statistic {self.label()!r}: the scenario has no report forecast "
+                f"of {self.output} for that year"
+            )
         return float(series[t])
 
     # -- description ------------------------------------------------------------------------
@@ -169,23 +185,30 @@ def statistic(spec: StatisticSpec, scenario: Scenario | None = None) -> Statisti
     else:
         parts = spec.replace(",", " ").split() if isinstance(spec, str) else spec
         if not isinstance(parts, list | tuple) or not 2 <= len(parts) <= 3:
-            raise ValueError(f"statistic={spec!r} must be (stat, output[, year]), e.g. "
-                             f"('median', 'net_profit_attributable', 2027), a string like "
-                             f"'p5 net_profit 2026', or a callable f(result) -> float")
+            raise ValueError(
+                f"statistic={spec!r} must be (stat, output[, year]), e.g. "
+                f"('median', 'net_profit_attributable', 2027), a string like "
+                f"'p5 net_profit 2026', or a callable f(result) -> float"
+            )
         st = _parse(spec, *parts)
     if scenario is not None:
         if st.output not in _output_names(scenario):
-            raise ValueError(f"statistic {spec!r}: unknown output {st.output!r}; allowed "
-                             f"{', '.join(_output_names(scenario))}")
+            raise ValueError(
+                f"statistic {spec!r}: unknown output {st.output!r}; allowed "
+                f"{', '.join(_output_names(scenario))}"
+            )
         years = scenario.years
         if st.year is not None and st.year not in years:
-            raise ValueError(f"statistic {spec!r}: year={st.year} is not simulated; allowed "
-                             f"{years[0]}..{years[-1]}")
+            raise ValueError(
+                f"statistic {spec!r}: year={st.year} is not simulated; allowed "
+                f"{years[0]}..{years[-1]}"
+            )
     return st
 
 
-def _parse(spec: object, stat: object, output: object,
-           year: SupportsInt | str | None = None) -> Statistic:
+def _parse(
+    spec: object, stat: object, output: object, year: SupportsInt | str | None = None
+) -> Statistic:
     if not isinstance(stat, str) or not isinstance(output, str):
         raise ValueError(f"statistic={spec!r}: stat and output must be strings")
     if year is not None:

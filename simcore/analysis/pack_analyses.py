@@ -45,9 +45,13 @@ def run_seed(result: SimulationResult) -> np.random.SeedSequence:
     return np.random.SeedSequence(m.get("entropy"), spawn_key=tuple(m.get("spawn_key", ())))
 
 
-def pack_analyses(result: SimulationResult, *, n_paths: int = ANALYSIS_PATHS,
-                  sobol_n: int | None = None,
-                  say: Callable[[str], None] | None = None) -> PackAnalyses:
+def pack_analyses(
+    result: SimulationResult,
+    *,
+    n_paths: int = ANALYSIS_PATHS,
+    sobol_n: int | None = None,
+    say: Callable[[str], None] | None = None,
+) -> PackAnalyses:
     """Run the analyses of the pack's sensitivity pages for ``result`` (with its scenario and
     seed, ``min(n_paths, result.n_paths)`` paths per run); ``say(message)`` is told what runs
     (the tornado alone is 2 runs per random driver, the attribution 2^K for K enabled risks)."""

@@ -67,13 +67,15 @@ def _default(scenario: Scenario | None) -> Scenario:
 
         return default_scenario()
     if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a simcore Scenario or None, got "
-                        f"{type(scenario).__name__}")
+        raise TypeError(
+            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}"
+        )
     return scenario
 
 
-def run_seed(scenario: Scenario, n_paths: int, seed: SeedLike,
-             sampling: str) -> np.random.SeedSequence:
+def run_seed(
+    scenario: Scenario, n_paths: int, seed: SeedLike, sampling: str
+) -> np.random.SeedSequence:
     """Check an analysis's run arguments once (:class:`RunOptions`, memory included) and
     resolve the seed that every run of the analysis reuses, before any run starts."""
     opts = RunOptions.checked(n_paths, seed, sampling=sampling)
@@ -81,12 +83,20 @@ def run_seed(scenario: Scenario, n_paths: int, seed: SeedLike,
     return opts.seed_sequence()
 
 
-def run_meta(scenario: Scenario, n_paths: int, ss: np.random.SeedSequence, sampling: str,
-             **extra: Any) -> dict[str, Any]:
+def run_meta(
+    scenario: Scenario, n_paths: int, ss: np.random.SeedSequence, sampling: str, **extra: Any
+) -> dict[str, Any]:
     """The ``attrs`` every analysis carries: scenario, ticker, currency, paths, seed."""
-    return {"scenario": scenario.name, "ticker": scenario.ticker, "currency": scenario.currency,
-            "source": scenario.source, "n_paths": n_paths, "seed": seed_entropy(ss),
-            "sampling": sampling, **extra}
+    return {
+        "scenario": scenario.name,
+        "ticker": scenario.ticker,
+        "currency": scenario.currency,
+        "source": scenario.source,
+        "n_paths": n_paths,
+        "seed": seed_entropy(ss),
+        "sampling": sampling,
+        **extra,
+    }
 
 
 def pin_driver(scenario: Scenario, name: str, q: float) -> Scenario:
@@ -96,8 +106,10 @@ def pin_driver(scenario: Scenario, name: str, q: float) -> Scenario:
     if not 0.0 < q < 1.0:
         raise ValueError(f"q={q!r} must be a quantile level in (0, 1)")
     pinned = Constant(float(d.dist.ppf(q)))
-    return replace(scenario, drivers=tuple(replace(x, dist=pinned) if x.name == name else x
-                                           for x in scenario.drivers))
+    return replace(
+        scenario,
+        drivers=tuple(replace(x, dist=pinned) if x.name == name else x for x in scenario.drivers),
+    )
 
 
 def _factors(scenario: Scenario, factors: str | Iterable[str] | None) -> list[str]:
@@ -108,16 +120,23 @@ def _factors(scenario: Scenario, factors: str | Iterable[str] | None) -> list[st
     out: list[str] = []
     for f in [factors] if isinstance(factors, str) else factors:
         if f not in names:
-            raise ValueError(f"factor {f!r} is not a driver of {scenario.name!r}; allowed "
-                             f"{', '.join(names)}")
+            raise ValueError(
+                f"factor {f!r} is not a driver of {scenario.name!r}; allowed {', '.join(names)}"
+            )
         out.append(f)
     return out
 
 
-def one_at_a_time(scenario: Scenario | None, stat: StatisticSpec, *,
-                  factors: str | Iterable[str] | None = None,
-                  levels: Iterable[float] = SPIDER_LEVELS, n_paths: int = 20_000,
-                  seed: SeedLike = DEFAULT_SEED, sampling: str = "mc") -> pd.DataFrame:
+def one_at_a_time(
+    scenario: Scenario | None,
+    stat: StatisticSpec,
+    *,
+    factors: str | Iterable[str] | None = None,
+    levels: Iterable[float] = SPIDER_LEVELS,
+    n_paths: int = 20_000,
+    seed: SeedLike = DEFAULT_SEED,
+    sampling: str = "mc",
+) -> pd.DataFrame:
     """The statistic with each driver pinned at each quantile level, others unchanged.
 
     Returns a DataFrame indexed by (factor, level) with ``input`` (the pinned quantile of the
@@ -144,18 +163,36 @@ def one_at_a_time(scenario: Scenario | None, stat: StatisticSpec, *,
         for q in levels:
             rows.append((float(dist.ppf(q)), run(pin_driver(sc, name, q))))
             index.append((name, q))
-    df = pd.DataFrame(rows, columns=["input", "value"],
-                      index=ordered_index(index, ["factor", "level"]))
-    df.attrs.update(run_meta(sc, n_paths, ss, sampling, base=base, statistic=st.label(sc.years),
-                             unit=st.unit(sc), probability=st.is_probability,
-                             modes={n: sc.driver(n).mode for n in names}))
+    df = pd.DataFrame(
+        rows, columns=["input", "value"], index=ordered_index(index, ["factor", "level"])
+    )
+    df.attrs.update(
+        run_meta(
+            sc,
+            n_paths,
+            ss,
+            sampling,
+            base=base,
+            statistic=st.label(sc.years),
+            unit=st.unit(sc),
+            probability=st.is_probability,
+            modes={n: sc.driver(n).mode for n in names},
+        )
+    )
     return df
 
 
-def tornado(scenario: Scenario | None, stat: StatisticSpec, *,
-            factors: str | Iterable[str] | None = None, low: float = 0.10, high: float = 0.90,
-            n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED,
-            sampling: str = "mc") -> pd.DataFrame:
+def tornado(
+    scenario: Scenario | None,
+    stat: StatisticSpec,
+    *,
+    factors: str | Iterable[str] | None = None,
+    low: float = 0.10,
+    high: float = 0.90,
+    n_paths: int = 20_000,
+    seed: SeedLike = DEFAULT_SEED,
+    sampling: str = "mc",
+) -> pd.DataFrame:
     """Swing of a statistic as each driver moves from its ``low`` to its ``high`` quantile.
 
     ``stat`` is anything :func:`simcore.analysis.measures.statistic` accepts, e.g.
@@ -165,12 +202,25 @@ def tornado(scenario: Scenario | None, stat: StatisticSpec, *,
     statistic there) and ``swing = high - low``. A driver with no effect has a swing of exactly 0
     (common random numbers). ``attrs["base"]`` is the statistic of the unpinned run.
     """
-    oat = one_at_a_time(scenario, stat, factors=factors, levels=(low, high), n_paths=n_paths,
-                        seed=seed, sampling=sampling)
+    oat = one_at_a_time(
+        scenario,
+        stat,
+        factors=factors,
+        levels=(low, high),
+        n_paths=n_paths,
+        seed=seed,
+        sampling=sampling,
+    )
     lo = oat.xs(float(low), level="level")
     hi = oat.xs(float(high), level="level")
-    df = pd.DataFrame({"low_input": lo["input"], "high_input": hi["input"], "low": lo["value"],
-                       "high": hi["value"]})
+    df = pd.DataFrame(
+        {
+            "low_input": lo["input"],
+            "high_input": hi["input"],
+            "low": lo["value"],
+            "high": hi["value"],
+        }
+    )
     df["swing"] = df["high"] - df["low"]
     order = np.argsort(-np.abs(df["swing"].to_numpy()), kind="stable")
     df = df.iloc[order]
@@ -180,14 +230,27 @@ def tornado(scenario: Scenario | None, stat: StatisticSpec, *,
     return df
 
 
-def spider(scenario: Scenario | None, stat: StatisticSpec, *,
-           factors: str | Iterable[str] | None = None, levels: Iterable[float] = SPIDER_LEVELS,
-           n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED,
-           sampling: str = "mc") -> pd.DataFrame:
+def spider(
+    scenario: Scenario | None,
+    stat: StatisticSpec,
+    *,
+    factors: str | Iterable[str] | None = None,
+    levels: Iterable[float] = SPIDER_LEVELS,
+    n_paths: int = 20_000,
+    seed: SeedLike = DEFAULT_SEED,
+    sampling: str = "mc",
+) -> pd.DataFrame:
     """The statistic at 5 (or ``levels``) quantiles of each driver: rows are drivers (sorted by
     their range), columns the levels; ``attrs["inputs"]`` holds the pinned input values."""
-    oat = one_at_a_time(scenario, stat, factors=factors, levels=levels, n_paths=n_paths,
-                        seed=seed, sampling=sampling)
+    oat = one_at_a_time(
+        scenario,
+        stat,
+        factors=factors,
+        levels=levels,
+        n_paths=n_paths,
+        seed=seed,
+        sampling=sampling,
+    )
     wide = oat["value"].unstack("level")
     wide = wide.loc[list(dict.fromkeys(oat.index.get_level_values("factor")))]
     spread = (wide.max(axis=1) - wide.min(axis=1)).to_numpy()
@@ -215,9 +278,12 @@ def _corr_cols(rx: np.ndarray, ry: np.ndarray) -> np.ndarray:
     return out
 
 
-def rank_correlation(result: SimulationResult,
-                     outputs: str | Iterable[str] = ("net_profit_attributable",), *,
-                     inputs: str = "cumulative") -> pd.DataFrame:
+def rank_correlation(
+    result: SimulationResult,
+    outputs: str | Iterable[str] = ("net_profit_attributable",),
+    *,
+    inputs: str = "cumulative",
+) -> pd.DataFrame:
     """Spearman rank correlation and contribution to variance of each input, per output and year.
 
     Needs a run with ``keep_draws=True``; no extra model evaluations. An input's value for year
@@ -238,10 +304,10 @@ def rank_correlation(result: SimulationResult,
         raise ValueError(f"inputs={inputs!r} must be 'cumulative' or 'same'")
     outputs = [outputs] if isinstance(outputs, str) else list(outputs)
     sc = result.scenario
-    drivers = {n: x for n, x in draws["drivers"].items()
-               if not isinstance(sc.driver(n).dist, Constant)}
-    shocks = {f"shock.{n}": x for n, x in draws["severity"].items()
-              if sc.shock(n).enabled}
+    drivers = {
+        n: x for n, x in draws["drivers"].items() if not isinstance(sc.driver(n).dist, Constant)
+    }
+    shocks = {f"shock.{n}": x for n, x in draws["severity"].items() if sc.shock(n).enabled}
     names = list(drivers) + list(shocks)
     rows: list[tuple[int, int, tuple[float, float, int]]] = []  # (output, year, values)
     index: list[tuple[str, int, str]] = []
@@ -249,8 +315,9 @@ def rank_correlation(result: SimulationResult,
         if inputs == "same":
             cols = [x[:, t] for x in drivers.values()] + [x[:, t] for x in shocks.values()]
         else:
-            cols = ([x[:, : t + 1].mean(axis=1) for x in drivers.values()]
-                    + [x[:, : t + 1].sum(axis=1) for x in shocks.values()])
+            cols = [x[:, : t + 1].mean(axis=1) for x in drivers.values()] + [
+                x[:, : t + 1].sum(axis=1) for x in shocks.values()
+            ]
         X = np.column_stack(cols)
         rx_all = _ranks(X)
         for out in outputs:
@@ -264,14 +331,23 @@ def rank_correlation(result: SimulationResult,
                 rows.append((outputs.index(out), t, (rho, c, int(ok.sum()))))
                 index.append((out, year, name))
     order = sorted(range(len(rows)), key=lambda i: rows[i][:2])  # output-major, then year
-    df = pd.DataFrame([rows[i][2] for i in order], columns=["spearman", "contribution", "n_used"],
-                      index=ordered_index([index[i] for i in order], ["output", "year", "factor"]))
+    df = pd.DataFrame(
+        [rows[i][2] for i in order],
+        columns=["spearman", "contribution", "n_used"],
+        index=ordered_index([index[i] for i in order], ["output", "year", "factor"]),
+    )
     m = result.manifest
-    df.attrs.update(scenario=sc.name, ticker=sc.ticker, currency=sc.currency,
-                    source=sc.source, n_paths=result.n_paths, seed=m.get("seed"),
-                    sampling=m.get("sampling"), inputs=inputs,
-                    note="Rank correlations measure monotone association, not causation: a "
-                         "driver correlated (through the copula) with an influential one shows "
-                         "a correlation of its own.")
+    df.attrs.update(
+        scenario=sc.name,
+        ticker=sc.ticker,
+        currency=sc.currency,
+        source=sc.source,
+        n_paths=result.n_paths,
+        seed=m.get("seed"),
+        sampling=m.get("sampling"),
+        inputs=inputs,
+        note="Rank correlations measure monotone association, not causation: a "
+        "driver correlated (through the copula) with an influential one shows "
+        "a correlation of its own.",
+    )
     return df
-

@@ -52,11 +52,17 @@ INDEPENDENCE_NOTE = (
 
 # -- validation ------------------------------------------------------------------------------------
 def _check_n(n: int) -> int:
-    if isinstance(n, bool | np.bool_) or not isinstance(n, numbers.Integral) or n < 1 or (
-            int(n) & (int(n) - 1)):
-        raise ValueError(f"n={n!r} must be a positive power of two (e.g. 1024 or 2**13): the "
-                         f"number of base samples of the Saltelli design, which evaluates the "
-                         f"model n * (d + 2) times for d inputs or groups")
+    if (
+        isinstance(n, bool | np.bool_)
+        or not isinstance(n, numbers.Integral)
+        or n < 1
+        or (int(n) & (int(n) - 1))
+    ):
+        raise ValueError(
+            f"n={n!r} must be a positive power of two (e.g. 1024 or 2**13): the "
+            f"number of base samples of the Saltelli design, which evaluates the "
+            f"model n * (d + 2) times for d inputs or groups"
+        )
     return int(n)
 
 
@@ -68,8 +74,9 @@ def _check_conf(conf_level: float, n_boot: int) -> tuple[float, int]:
     return float(conf_level), int(n_boot)
 
 
-def _resolve_groups(names: list[str],
-                    groups: dict[str, Any] | None) -> tuple[list[str], dict[str, list[str]]]:
+def _resolve_groups(
+    names: list[str], groups: dict[str, Any] | None
+) -> tuple[list[str], dict[str, list[str]]]:
     """Group label of every name, and each group's members (in order of first appearance).
 
     ``groups`` maps a group name to names or ``fnmatch`` patterns (``"growth.*"``); a name in no
@@ -77,8 +84,9 @@ def _resolve_groups(names: list[str],
     if groups is None:
         return list(names), {n: [n] for n in names}
     if not isinstance(groups, dict) or not groups:
-        raise TypeError(f"groups must be None or a non-empty dict of group -> names, got "
-                        f"{groups!r}")
+        raise TypeError(
+            f"groups must be None or a non-empty dict of group -> names, got {groups!r}"
+        )
     of: dict[str, str] = {}
     for g, patterns in groups.items():
         if isinstance(patterns, str):
@@ -86,8 +94,9 @@ def _resolve_groups(names: list[str],
         for pat in patterns:
             hits = [n for n in names if fnmatch.fnmatchcase(n, pat)]
             if not hits:
-                raise ValueError(f"groups[{g!r}]: {pat!r} matches no input; inputs are "
-                                 f"{', '.join(names)}")
+                raise ValueError(
+                    f"groups[{g!r}]: {pat!r} matches no input; inputs are {', '.join(names)}"
+                )
             for n in hits:
                 if of.get(n, g) != g:
                     raise ValueError(f"input {n!r} is in two groups, {of[n]!r} and {g!r}")
@@ -107,8 +116,10 @@ def ordered_index(tuples: Iterable[tuple[Any, ...]], names: list[str]) -> pd.Mul
     ``.loc`` on it stays fast and warning-free while rows keep their natural order."""
     tuples = list(tuples)
     levels = [list(dict.fromkeys(col)) for col in zip(*tuples, strict=True)]
-    codes = [[lev.index(v) for v in col] for lev, col in zip(levels, zip(*tuples, strict=True),
-                                                              strict=True)]
+    codes = [
+        [lev.index(v) for v in col]
+        for lev, col in zip(levels, zip(*tuples, strict=True), strict=True)
+    ]
     return pd.MultiIndex(levels=levels, codes=codes, names=names)
 
 
@@ -116,21 +127,27 @@ def ordered_index(tuples: Iterable[tuple[Any, ...]], names: list[str]) -> pd.Mul
 def _seeds(seed: SeedLike) -> tuple[np.random.SeedSequence, np.random.Generator, int]:
     ss = handle_seed(seed)
     # children addressed like streams (SeedSequence.spawn would mutate a caller's sequence)
-    a, b = (np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 0x50B0, i))
-            for i in (0, 1))
+    a, b = (
+        np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 0x50B0, i)) for i in (0, 1)
+    )
     # SALib's analyze falls back to the global np.random state for a falsy seed: never 0
     return ss, np.random.default_rng(a), int(b.generate_state(1, np.uint32)[0]) + 1
 
 
-def _design(var_groups: list[str], n: int,
-            rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
+def _design(
+    var_groups: list[str], n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, Any]]:
     """SALib problem over uniforms and its Saltelli design (rows n * (G + 2)), inside (0, 1)."""
     d = len(var_groups)
     G = len(dict.fromkeys(var_groups))
     if G < 2:
         raise ValueError(f"Sobol' indices need at least 2 inputs or groups; got {G}")
-    problem = {"num_vars": d, "names": [f"v{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d,
-               "groups": list(var_groups)}
+    problem = {
+        "num_vars": d,
+        "names": [f"v{i}" for i in range(d)],
+        "bounds": [[0.0, 1.0]] * d,
+        "groups": list(var_groups),
+    }
     if len(set(var_groups)) == d:
         problem.pop("groups")  # SALib treats one-variable groups as no groups anyway
     X = salib_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=rng)
@@ -138,14 +155,16 @@ def _design(var_groups: list[str], n: int,
     return X, problem
 
 
-def _analyze(problem: dict[str, Any], Y: np.ndarray, n_boot: int, conf_level: float,
-             seed: int) -> np.ndarray:
+def _analyze(
+    problem: dict[str, Any], Y: np.ndarray, n_boot: int, conf_level: float, seed: int
+) -> np.ndarray:
     """(G, 4) S1, S1_conf, ST, ST_conf of one output; exactly 0 for a constant output."""
     G = len(dict.fromkeys(problem.get("groups", problem["names"])))
     if np.ptp(Y) == 0.0:  # no variance to apportion: SALib would divide 0 by 0
         return np.zeros((G, 4))
-    S = salib_analyze.analyze(problem, Y, calc_second_order=False, num_resamples=n_boot,
-                         conf_level=conf_level, seed=seed)
+    S = salib_analyze.analyze(
+        problem, Y, calc_second_order=False, num_resamples=n_boot, conf_level=conf_level, seed=seed
+    )
     return np.column_stack([S["S1"], S["S1_conf"], S["ST"], S["ST_conf"]])
 
 
@@ -154,23 +173,35 @@ def _check_outputs(Y: ArrayLike, rows: int) -> np.ndarray:
     if Y.ndim == 1:
         Y = Y[:, None]
     if Y.ndim != 2 or Y.shape[0] != rows:
-        raise ValueError(f"func returned shape {np.shape(Y)}; expected ({rows},) or ({rows}, k) "
-                         f"(one row per row of its input)")
+        raise ValueError(
+            f"func returned shape {np.shape(Y)}; expected ({rows},) or ({rows}, k) "
+            f"(one row per row of its input)"
+        )
     nan = int(np.isnan(Y).sum())
     if nan:
-        raise ValueError(f"func returned {nan} NaN value(s) among {Y.size} outputs; Sobol' "
-                         f"indices need a finite output on every sample")
+        raise ValueError(
+            f"func returned {nan} NaN value(s) among {Y.size} outputs; Sobol' "
+            f"indices need a finite output on every sample"
+        )
     inf = int(np.isinf(Y).sum())
     if inf:
-        raise ValueError(f"func returned {inf} infinite value(s) among {Y.size} outputs; "
-                         f"Sobol' indices need a finite output on every sample")
+        raise ValueError(
+            f"func returned {inf} infinite value(s) among {Y.size} outputs; "
+            f"Sobol' indices need a finite output on every sample"
+        )
     return Y
 
 
-def sobol_indices(func: Callable[[np.ndarray], ArrayLike], inputs: dict[str, Distribution],
-                  n: int, seed: SeedLike = DEFAULT_SEED, groups: dict[str, Any] | None = None,
-                  conf_level: float = 0.95, n_boot: int = 100,
-                  output_names: Iterable[str] | None = None) -> pd.DataFrame:
+def sobol_indices(
+    func: Callable[[np.ndarray], ArrayLike],
+    inputs: dict[str, Distribution],
+    n: int,
+    seed: SeedLike = DEFAULT_SEED,
+    groups: dict[str, Any] | None = None,
+    conf_level: float = 0.95,
+    n_boot: int = 100,
+    output_names: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """First-order and total Sobol' indices of ``func`` over independent ``inputs``.
 
     Parameters
@@ -203,26 +234,40 @@ def sobol_indices(func: Callable[[np.ndarray], ArrayLike], inputs: dict[str, Dis
         raise TypeError("inputs must be a non-empty dict of name -> distributions spec")
     for name, dist in inputs.items():
         if not isinstance(dist, Distribution):
-            raise TypeError(f"inputs[{name!r}] = {dist!r} is not a distributions spec "
-                            f"(e.g. distributions.Uniform(-3.14, 3.14))")
+            raise TypeError(
+                f"inputs[{name!r}] = {dist!r} is not a distributions spec "
+                f"(e.g. distributions.Uniform(-3.14, 3.14))"
+            )
     names = list(inputs)
     labels, _members = _resolve_groups(names, groups)
     _ss, rng, boot_seed = _seeds(seed)
     U, problem = _design(labels, n, rng)
     X = np.column_stack([inputs[k].ppf(U[:, i]) for i, k in enumerate(names)])
     Y = _check_outputs(func(X), U.shape[0])
-    out_names = [f"y{j}" for j in range(Y.shape[1])] if output_names is None else [
-        str(s) for s in output_names]
+    out_names = (
+        [f"y{j}" for j in range(Y.shape[1])]
+        if output_names is None
+        else [str(s) for s in output_names]
+    )
     if len(out_names) != Y.shape[1]:
         raise ValueError(f"output_names has {len(out_names)} names for {Y.shape[1]} outputs")
     index = list(dict.fromkeys(labels))
-    frames = [pd.DataFrame(_analyze(problem, Y[:, j], n_boot, conf_level, boot_seed),
-                           index=pd.Index(index, name="input"),
-                           columns=["S1", "S1_conf", "ST", "ST_conf"])
-              for j in range(Y.shape[1])]
+    frames = [
+        pd.DataFrame(
+            _analyze(problem, Y[:, j], n_boot, conf_level, boot_seed),
+            index=pd.Index(index, name="input"),
+            columns=["S1", "S1_conf", "ST", "ST_conf"],
+        )
+        for j in range(Y.shape[1])
+    ]
     df = frames[0] if len(frames) == 1 else pd.concat(frames, keys=out_names, names=["output"])
-    df.attrs.update(n=n, n_evaluations=U.shape[0], conf_level=conf_level, n_boot=n_boot,
-                    method="Saltelli 2010 S1, Jansen ST (SALib), scrambled Sobol' design")
+    df.attrs.update(
+        n=n,
+        n_evaluations=U.shape[0],
+        conf_level=conf_level,
+        n_boot=n_boot,
+        method="Saltelli 2010 S1, Jansen ST (SALib), scrambled Sobol' design",
+    )
     return df
 
 
@@ -232,8 +277,11 @@ def model_factors(scenario: Scenario) -> list[str]:
     and ``copula.mixing`` for a Student-t copula. Constant drivers outside the copula, shocks
     that cannot hit and an unused mixing draw are left out (their uniforms change nothing)."""
     labels = set(scenario.correlation_labels)
-    out = [d.name for d in scenario.drivers
-           if d.dist.kernel_args()[0] != CODE_CONSTANT or d.name in labels]
+    out = [
+        d.name
+        for d in scenario.drivers
+        if d.dist.kernel_args()[0] != CODE_CONSTANT or d.name in labels
+    ]
     prob, fixed = shock_schedule(scenario)
     for k, s in enumerate(scenario.shocks):
         random_hit = ((prob[k] > 0.0) & (prob[k] < 1.0)).any()
@@ -251,9 +299,13 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
     terminal growth), ``<shock> shock`` per shock and ``copula mixing``."""
     factors = model_factors(scenario)
     spec = {f"{s} growth": [f"growth.{s}"] for s in scenario.segment_names}
-    spec.update({"margins": ["gross_margin", "ratio.*"],
-                 "financing and tax": ["interest_rate", "tax_rate"],
-                 "valuation": ["multiple.*", "wacc", "terminal_growth"]})
+    spec.update(
+        {
+            "margins": ["gross_margin", "ratio.*"],
+            "financing and tax": ["interest_rate", "tax_rate"],
+            "valuation": ["multiple.*", "wacc", "terminal_growth"],
+        }
+    )
     spec.update({f"{s.name} shock": [f"shock.{s.name}"] for s in scenario.shocks})
     spec["copula mixing"] = ["copula.mixing"]
     out: dict[str, list[str]] = {}
@@ -264,11 +316,17 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
     return out
 
 
-def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
-                   outputs: str | Iterable[str] = ("net_profit_attributable",),
-                   groups: Literal["default"] | dict[str, Any] | None = None,
-                   seed: SeedLike = DEFAULT_SEED, conf_level: float = 0.95, n_boot: int = 100,
-                   client: Client | None = None) -> pd.DataFrame:
+def sobol_analysis(
+    scenario: Scenario | None = None,
+    n: int = 2**13,
+    *,
+    outputs: str | Iterable[str] = ("net_profit_attributable",),
+    groups: Literal["default"] | dict[str, Any] | None = None,
+    seed: SeedLike = DEFAULT_SEED,
+    conf_level: float = 0.95,
+    n_boot: int = 100,
+    client: Client | None = None,
+) -> pd.DataFrame:
     """Sobol' indices of the company model's outputs, per year, for single factors or groups.
 
     Parameters
@@ -335,20 +393,32 @@ def sobol_analysis(scenario: Scenario | None = None, n: int = 2**13, *,
         Y = result[out]
         nan = int(np.isnan(Y).sum())
         if nan:
-            raise ValueError(f"output {out!r} is undefined (NaN) on {nan} of {Y.size} path-years "
-                             f"(P/E needs EPS > 0); choose an output defined on every path, e.g. "
-                             f"'eps' or 'price_ps'")
+            raise ValueError(
+                f"output {out!r} is undefined (NaN) on {nan} of {Y.size} path-years "
+                f"(P/E needs EPS > 0); choose an output defined on every path, e.g. "
+                f"'eps' or 'price_ps'"
+            )
         for t, year in enumerate(result.years):
             S = _analyze(problem, np.ascontiguousarray(Y[:, t]), n_boot, conf_level, boot_seed)
             for g, s in zip(index, S, strict=True):
                 rows.append((out, year, g, *s, ", ".join(members[g])))
-    df = pd.DataFrame([r[3:] for r in rows], columns=["S1", "S1_conf", "ST", "ST_conf", "members"],
-                      index=ordered_index([r[:3] for r in rows], ["output", "year", "factor"]))
+    df = pd.DataFrame(
+        [r[3:] for r in rows],
+        columns=["S1", "S1_conf", "ST", "ST_conf", "members"],
+        index=ordered_index([r[:3] for r in rows], ["output", "year", "factor"]),
+    )
     df.attrs.update(
-        scenario=scenario.name, ticker=scenario.ticker, currency=scenario.currency,
-        source=scenario.source, n=n,
-        n_evaluations=result.n_paths, seed=seed_entropy(ss), conf_level=conf_level,
-        n_boot=n_boot, grouping="single factors" if groups is None else "groups",
+        scenario=scenario.name,
+        ticker=scenario.ticker,
+        currency=scenario.currency,
+        source=scenario.source,
+        n=n,
+        n_evaluations=result.n_paths,
+        seed=seed_entropy(ss),
+        conf_level=conf_level,
+        n_boot=n_boot,
+        grouping="single factors" if groups is None else "groups",
         note=INDEPENDENCE_NOTE,
-        method="Saltelli 2010 S1, Jansen ST (SALib), scrambled Sobol' design on the kernel")
+        method="Saltelli 2010 S1, Jansen ST (SALib), scrambled Sobol' design on the kernel",
+    )
     return df

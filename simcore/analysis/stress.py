@@ -75,31 +75,40 @@ def apply_stress(scenario: Scenario, stress: str | Stress) -> Scenario:
     shocks = {s.name: s for s in scenario.shocks}
     for f in st.force:
         if f.shock not in shocks:
-            raise ValueError(f"stress {st.name!r} forces unknown shock {f.shock!r}; allowed "
-                             f"{', '.join(shocks)}")
+            raise ValueError(
+                f"stress {st.name!r} forces unknown shock {f.shock!r}; allowed {', '.join(shocks)}"
+            )
         if f.year not in years:
-            raise ValueError(f"stress {st.name!r} forces {f.shock!r} in {f.year}, outside the "
-                             f"simulated years {years[0]}..{years[-1]}")
+            raise ValueError(
+                f"stress {st.name!r} forces {f.shock!r} in {f.year}, outside the "
+                f"simulated years {years[0]}..{years[-1]}"
+            )
         s = shocks[f.shock]
         if not s.enabled:
-            raise ValueError(f"stress {st.name!r} forces {f.shock!r}, which is switched off in "
-                             f"this scenario; switch it on first")
+            raise ValueError(
+                f"stress {st.name!r} forces {f.shock!r}, which is switched off in "
+                f"this scenario; switch it on first"
+            )
         forced = {x.year: x for x in s.forced}
         forced[f.year] = Forced(f.year, f.severity)
-        shocks[f.shock] = replace(s, forced=tuple(forced[y] for y in sorted(forced)),
-                                  forced_only=s.forced_only or f.only)
+        shocks[f.shock] = replace(
+            s, forced=tuple(forced[y] for y in sorted(forced)), forced_only=s.forced_only or f.only
+        )
     drivers = {d.name: d for d in scenario.drivers}
     for sh in st.shift:
         if sh.driver not in drivers:
-            raise ValueError(f"stress {st.name!r} shifts unknown driver {sh.driver!r}; allowed "
-                             f"{', '.join(drivers)}")
+            raise ValueError(
+                f"stress {st.name!r} shifts unknown driver {sh.driver!r}; allowed "
+                f"{', '.join(drivers)}"
+            )
         d = drivers[sh.driver]
         drivers[sh.driver] = replace(d, base=tuple(b * sh.scale + sh.add for b in d.base))
     return replace(scenario, shocks=tuple(shocks.values()), drivers=tuple(drivers.values()))
 
 
-def _stat_columns(statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec],
-                  sc: Scenario) -> dict[str, Statistic]:
+def _stat_columns(
+    statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec], sc: Scenario
+) -> dict[str, Statistic]:
     if isinstance(statistics, dict):
         return {str(k): statistic(v, sc) for k, v in statistics.items()}
     out: dict[str, Statistic] = {}
@@ -109,11 +118,16 @@ def _stat_columns(statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec]
     return out
 
 
-def compare_stresses(scenario: Scenario | None = None,
-                     stresses: Iterable[str | Stress] | None = None, *,
-                     statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec]
-                     = STRESS_STATISTICS, n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED,
-                     sampling: str = "mc", client: Client | None = None) -> pd.DataFrame:
+def compare_stresses(
+    scenario: Scenario | None = None,
+    stresses: Iterable[str | Stress] | None = None,
+    *,
+    statistics: dict[str, StatisticSpec] | Iterable[StatisticSpec] = STRESS_STATISTICS,
+    n_paths: int = 20_000,
+    seed: SeedLike = DEFAULT_SEED,
+    sampling: str = "mc",
+    client: Client | None = None,
+) -> pd.DataFrame:
     """The base run and each stress scenario side by side.
 
     ``stresses``: names or :class:`~simcore.model.scenario.Stress` objects (default: every stress
@@ -127,23 +141,28 @@ def compare_stresses(scenario: Scenario | None = None,
     (:func:`simcore.engine.dask.map_scenarios`); the table is identical.
     """
     sc = _default(scenario)
-    chosen = list(sc.stresses) if stresses is None else [
-        sc.stress(s) if isinstance(s, str) else s for s in stresses]
+    chosen = (
+        list(sc.stresses)
+        if stresses is None
+        else [sc.stress(s) if isinstance(s, str) else s for s in stresses]
+    )
     if not chosen:
-        raise ValueError(f"scenario {sc.name!r} defines no stress scenarios; add [stress.<name>] "
-                         f"tables to its file or pass stresses=[Stress(...)]")
+        raise ValueError(
+            f"scenario {sc.name!r} defines no stress scenarios; add [stress.<name>] "
+            f"tables to its file or pass stresses=[Stress(...)]"
+        )
     cols = _stat_columns(statistics, sc)
     ss = run_seed(sc, n_paths, seed, sampling)
     runs = [("base", sc, "the scenario as it stands")] + [
-        (st.name, apply_stress(sc, st), st.rationale) for st in chosen]
+        (st.name, apply_stress(sc, st), st.rationale) for st in chosen
+    ]
     results: Iterable[SimulationResult]
     if client is None:
         results = (simulate(s, n_paths, seed=ss, sampling=sampling) for _n, s, _r in runs)
     else:
         from simcore.engine.dask import map_scenarios
 
-        results = map_scenarios(client, [s for _n, s, _r in runs], n_paths, ss,
-                                sampling=sampling)
+        results = map_scenarios(client, [s for _n, s, _r in runs], n_paths, ss, sampling=sampling)
     rows: list[list[float]] = []
     names: list[str] = []
     why: list[str] = []
@@ -153,10 +172,17 @@ def compare_stresses(scenario: Scenario | None = None,
         why.append(rationale)
     df = pd.DataFrame(rows, columns=list(cols), index=pd.Index(names, name="stress"))
     df["rationale"] = why
-    df.attrs.update(run_meta(sc, n_paths, ss, sampling,
-                             units={k: st.unit(sc) for k, st in cols.items()},
-                             probability={k: st.is_probability for k, st in cols.items()},
-                             market_price=sc.market_price))
+    df.attrs.update(
+        run_meta(
+            sc,
+            n_paths,
+            ss,
+            sampling,
+            units={k: st.unit(sc) for k, st in cols.items()},
+            probability={k: st.is_probability for k, st in cols.items()},
+            market_price=sc.market_price,
+        )
+    )
     return df
 
 
@@ -179,8 +205,11 @@ class Attribution:
     def to_frame(self) -> pd.DataFrame:
         """Tidy: metric, year, component, kind (level / shapley / switch_off), value."""
         parts = []
-        for kind, df in (("level", self.levels), ("shapley", self.shapley),
-                         ("switch_off", self.switch_off)):
+        for kind, df in (
+            ("level", self.levels),
+            ("shapley", self.shapley),
+            ("switch_off", self.switch_off),
+        ):
             # single-level columns: stack() gives a Series (pandas' stubs allow a frame too)
             long = cast(pd.Series, df.stack()).rename("value").reset_index()
             long.columns = ["metric", "year", "component", "value"]
@@ -189,9 +218,15 @@ class Attribution:
         return pd.concat(parts, ignore_index=True)
 
 
-def attribution(scenario: Scenario | None = None, *, metrics: Iterable[str] = ATTRIBUTION_METRICS,
-                output: str = "net_profit_attributable", n_paths: int = 20_000,
-                seed: SeedLike = DEFAULT_SEED, sampling: str = "mc") -> Attribution:
+def attribution(
+    scenario: Scenario | None = None,
+    *,
+    metrics: Iterable[str] = ATTRIBUTION_METRICS,
+    output: str = "net_profit_attributable",
+    n_paths: int = 20_000,
+    seed: SeedLike = DEFAULT_SEED,
+    sampling: str = "mc",
+) -> Attribution:
     """Attribute the shocks' effect on ``output`` to each enabled shock, per year.
 
     ``metrics``: stat names of :mod:`simcore.analysis.measures` (default median, P5, probability of
@@ -205,16 +240,19 @@ def attribution(scenario: Scenario | None = None, *, metrics: Iterable[str] = AT
     if not names:
         raise ValueError(f"scenario {sc.name!r} has no enabled shock to attribute")
     if len(names) > MAX_SHAPLEY_SHOCKS:
-        raise ValueError(f"{len(names)} enabled shocks need 2^{len(names)} runs; at most "
-                         f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)")
+        raise ValueError(
+            f"{len(names)} enabled shocks need 2^{len(names)} runs; at most "
+            f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)"
+        )
     stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
     ss = run_seed(sc, n_paths, seed, sampling)
     K = len(names)
     value: dict[frozenset[str], np.ndarray] = {}  # the shocks on -> array of the stats
     for on in itertools.product((False, True), repeat=K):
         subset = frozenset(n for n, flag in zip(names, on, strict=True) if flag)
-        r = simulate(sc.with_shocks({n: n in subset for n in names}), n_paths, seed=ss,
-                     sampling=sampling)
+        r = simulate(
+            sc.with_shocks({n: n in subset for n in names}), n_paths, seed=ss, sampling=sampling
+        )
         value[subset] = np.array([st(r) for st in stats.values()])
     full: frozenset[str] = frozenset(names)
     none: frozenset[str] = frozenset()
@@ -231,10 +269,15 @@ def attribution(scenario: Scenario | None = None, *, metrics: Iterable[str] = AT
     levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
     units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
     labels = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
-    meta = run_meta(sc, n_paths, ss, sampling, output=output, units=units, labels=labels,
-                    runs=len(value))
-    return Attribution(levels, pd.DataFrame(shap, index=index, columns=names),
-                       pd.DataFrame(off, index=index, columns=names), meta)
+    meta = run_meta(
+        sc, n_paths, ss, sampling, output=output, units=units, labels=labels, runs=len(value)
+    )
+    return Attribution(
+        levels,
+        pd.DataFrame(shap, index=index, columns=names),
+        pd.DataFrame(off, index=index, columns=names),
+        meta,
+    )
 
 
 # -- reverse stress --------------------------------------------------------------------------------
@@ -256,6 +299,7 @@ class Lever:
         """With ``year``: the shock is forced in that year with severity multiplier x. Without:
         every effect of the shock is scaled by x in every year (probability unchanged)."""
         if year is not None:
+
             def apply(sc: Scenario, x: float) -> Scenario:
                 return apply_stress(sc, Stress("reverse", force=(StressForce(shock, year, x),)))
 
@@ -264,8 +308,12 @@ class Lever:
         def scale(sc: Scenario, x: float) -> Scenario:
             s = sc.shock(shock)
             effects = tuple(replace(e, size=e.size * x) for e in s.effects)
-            return replace(sc, shocks=tuple(replace(t, effects=effects) if t.name == shock else t
-                                            for t in sc.shocks))
+            return replace(
+                sc,
+                shocks=tuple(
+                    replace(t, effects=effects) if t.name == shock else t for t in sc.shocks
+                ),
+            )
 
         return cls(f"size of every {shock} effect", scale, 1.0, "x effect size")
 
@@ -286,9 +334,14 @@ class Lever:
     @classmethod
     def probability(cls, shock: str) -> Lever:
         """The shock's annual probability set to x."""
+
         def apply(sc: Scenario, x: float) -> Scenario:
-            return replace(sc, shocks=tuple(replace(s, probability=x) if s.name == shock else s
-                                            for s in sc.shocks))
+            return replace(
+                sc,
+                shocks=tuple(
+                    replace(s, probability=x) if s.name == shock else s for s in sc.shocks
+                ),
+            )
 
         return cls(f"annual probability of {shock}", apply, 0.0, "probability")
 
@@ -313,16 +366,36 @@ class ReverseStress:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        row = {k: getattr(self, k) for k in ("lever", "target", "threshold", "value",
-                                             "iterations", "evaluations", "converged")}
+        row = {
+            k: getattr(self, k)
+            for k in (
+                "lever",
+                "target",
+                "threshold",
+                "value",
+                "iterations",
+                "evaluations",
+                "converged",
+            )
+        }
         row["bracket_low"], row["bracket_high"] = self.bracket
         return pd.DataFrame([row])
 
 
-def reverse_stress(scenario: Scenario | None, stat: StatisticSpec, op: str,
-                   threshold: float | str, lever: Lever, bracket: tuple[float, float], *,
-                   n_paths: int = 20_000, seed: SeedLike = DEFAULT_SEED, sampling: str = "mc",
-                   xtol: float = 1e-3, maxiter: int = 100) -> ReverseStress:
+def reverse_stress(
+    scenario: Scenario | None,
+    stat: StatisticSpec,
+    op: str,
+    threshold: float | str,
+    lever: Lever,
+    bracket: tuple[float, float],
+    *,
+    n_paths: int = 20_000,
+    seed: SeedLike = DEFAULT_SEED,
+    sampling: str = "mc",
+    xtol: float = 1e-3,
+    maxiter: int = 100,
+) -> ReverseStress:
     """The smallest move of ``lever`` from ``bracket[0]`` towards ``bracket[1]`` at which the
     target ``stat op threshold`` holds (the target "fails": e.g. P(loss) >= 50%).
 
@@ -356,21 +429,26 @@ def reverse_stress(scenario: Scenario | None, stat: StatisticSpec, op: str,
     sign = 1.0 if op in (">=", ">") else -1.0
     target = f"{st.label(sc.years)} {op} {thr:g}"
     if holds(x0):
-        raise ValueError(f"the target {target} already holds at the bracket's start "
-                         f"{lever.name} = {x0:g} (value {value(x0):.6g}); start from a value "
-                         f"where it does not")
+        raise ValueError(
+            f"the target {target} already holds at the bracket's start "
+            f"{lever.name} = {x0:g} (value {value(x0):.6g}); start from a value "
+            f"where it does not"
+        )
     if not holds(x1):
-        raise ValueError(f"no root in the bracket: the target {target} does not hold at "
-                         f"either end ({lever.name} = {x0:g}: {value(x0):.6g}; {x1:g}: "
-                         f"{value(x1):.6g}); widen the bracket or choose another lever")
+        raise ValueError(
+            f"no root in the bracket: the target {target} does not hold at "
+            f"either end ({lever.name} = {x0:g}: {value(x0):.6g}; {x1:g}: "
+            f"{value(x1):.6g}); widen the bracket or choose another lever"
+        )
 
     def g(x: float) -> float:  # > 0 where the target holds (ties broken by holds() below)
         d = sign * (value(x) - thr)
         return d if d != 0.0 else (1.0 if holds(x) else -1.0) * 1e-300
 
     lo, hi = sorted((x0, x1))
-    root, info = optimize.brentq(g, lo, hi, xtol=xtol, maxiter=maxiter, full_output=True,
-                                 disp=False)
+    root, info = optimize.brentq(
+        g, lo, hi, xtol=xtol, maxiter=maxiter, full_output=True, disp=False
+    )
     for x in (root - xtol, root, root + xtol):  # the side of the root where the target holds
         if min(x0, x1) <= x <= max(x0, x1):
             value(x)
@@ -379,15 +457,34 @@ def reverse_stress(scenario: Scenario | None, stat: StatisticSpec, op: str,
     fail = sorted((x for x in seen if not holds(x)), reverse=up)
     x_star, x_pass = hold[0], fail[0]
     if (x_star < x_pass) if up else (x_star > x_pass):
-        warnings.warn(f"the target is not monotone in {lever.name}: it holds at {x_star:g} but "
-                      f"not at {x_pass:g}; the threshold may not be the smallest", stacklevel=2)
+        warnings.warn(
+            f"the target is not monotone in {lever.name}: it holds at {x_star:g} but "
+            f"not at {x_pass:g}; the threshold may not be the smallest",
+            stacklevel=2,
+        )
     return ReverseStress(
-        lever=lever.name, target=target, threshold=x_star, value=value(x_star),
-        bracket=(x_pass, x_star), initial_bracket=(x0, x1), iterations=int(info.iterations),
-        evaluations=len(seen), converged=bool(info.converged) and abs(x_star - x_pass) <= 4 * xtol,
-        meta=run_meta(sc, n_paths, ss, sampling, unit=st.unit(sc), lever_unit=lever.unit,
-                      statistic=st.label(sc.years), op=op, threshold_value=thr,
-                      curve=sorted(seen.items())))
+        lever=lever.name,
+        target=target,
+        threshold=x_star,
+        value=value(x_star),
+        bracket=(x_pass, x_star),
+        initial_bracket=(x0, x1),
+        iterations=int(info.iterations),
+        evaluations=len(seen),
+        converged=bool(info.converged) and abs(x_star - x_pass) <= 4 * xtol,
+        meta=run_meta(
+            sc,
+            n_paths,
+            ss,
+            sampling,
+            unit=st.unit(sc),
+            lever_unit=lever.unit,
+            statistic=st.label(sc.years),
+            op=op,
+            threshold_value=thr,
+            curve=sorted(seen.items()),
+        ),
+    )
 
 
 def _threshold(threshold: object, st: Statistic, sc: Scenario) -> float:
@@ -396,8 +493,12 @@ def _threshold(threshold: object, st: Statistic, sc: Scenario) -> float:
     if threshold == "forecast":
         t = sc.years.index(st.year) if st.year is not None else sc.horizon - 1
         return st._forecast(sc, t)
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not math.isfinite(
-            threshold):
-        raise ValueError(f"threshold={threshold!r} must be a finite number, 'market_price' or "
-                         f"'forecast'")
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not math.isfinite(threshold)
+    ):
+        raise ValueError(
+            f"threshold={threshold!r} must be a finite number, 'market_price' or 'forecast'"
+        )
     return float(threshold)

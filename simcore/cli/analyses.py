@@ -43,59 +43,114 @@ _FORMATS = ("png", "svg")
 
 
 # -- argument parsing ------------------------------------------------------------------------------
-def add_subcommands(sub: argparse._SubParsersAction[Any],
-                    common: argparse.ArgumentParser) -> None:
+def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
     """Register ``sensitivity`` and ``stress`` on the CLI's subparsers (``common`` carries the
     shared ``--debug``)."""
     from simcore.cli.common import _positive_int, _seed
 
     def shared(p: argparse.ArgumentParser, out: str) -> None:
-        p.add_argument("--scenario", metavar="FILE",
-                       help="scenario TOML file or built-in name (default: Paratera)")
-        p.add_argument("--paths", type=_positive_int, default=ANALYSIS_PATHS, metavar="N",
-                       help=f"paths per run (default {ANALYSIS_PATHS:,}); every run uses the "
-                            "same seed (common random numbers)")
-        p.add_argument("--seed", type=_seed, default=None, metavar="S",
-                       help="non-negative integer seed (default: the engine's fixed seed)")
-        p.add_argument("--out", default=out, metavar="DIR", help=f"output directory "
-                       f"(default ./{out})")
+        p.add_argument(
+            "--scenario",
+            metavar="FILE",
+            help="scenario TOML file or built-in name (default: Paratera)",
+        )
+        p.add_argument(
+            "--paths",
+            type=_positive_int,
+            default=ANALYSIS_PATHS,
+            metavar="N",
+            help=f"paths per run (default {ANALYSIS_PATHS:,}); every run uses the "
+            "same seed (common random numbers)",
+        )
+        p.add_argument(
+            "--seed",
+            type=_seed,
+            default=None,
+            metavar="S",
+            help="non-negative integer seed (default: the engine's fixed seed)",
+        )
+        p.add_argument(
+            "--out", default=out, metavar="DIR", help=f"output directory (default ./{out})"
+        )
         p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-        p.add_argument("--force", action="store_true",
-                       help="replace the outputs of a different run in --out")
+        p.add_argument(
+            "--force", action="store_true", help="replace the outputs of a different run in --out"
+        )
 
     sens = sub.add_parser(
-        "sensitivity", parents=[common], help="tornado, spider, rank correlations, Sobol' indices",
+        "sensitivity",
+        parents=[common],
+        help="tornado, spider, rank correlations, Sobol' indices",
         description="One-at-a-time (tornado, spider), sampling-based (rank correlation) and "
-                    "variance-based (Sobol') sensitivity of a scenario.")
+        "variance-based (Sobol') sensitivity of a scenario.",
+    )
     shared(sens, "simcore-sensitivity")
-    sens.add_argument("--statistic", action="append", metavar="SPEC",
-                      help="what the tornado measures, e.g. 'median net_profit_attributable "
-                           "2027' (default) or 'prob_loss net_profit_attributable'; repeatable")
-    sens.add_argument("--outputs", nargs="+", default=["net_profit_attributable"],
-                      metavar="OUTPUT", help="outputs of the rank correlations and Sobol' "
-                                             "indices (default net_profit_attributable)")
-    sens.add_argument("--sobol-n", type=_positive_int, default=DEFAULT_SOBOL_N, metavar="N",
-                      help=f"Sobol' base samples, a power of two (default {DEFAULT_SOBOL_N})")
-    sens.add_argument("--groups", choices=("default", "factors"), default="default",
-                      help="Sobol' over named groups (default) or single factors")
-    sens.add_argument("--no-sobol", dest="sobol", action="store_false",
-                      help="skip the Sobol' analysis")
+    sens.add_argument(
+        "--statistic",
+        action="append",
+        metavar="SPEC",
+        help="what the tornado measures, e.g. 'median net_profit_attributable "
+        "2027' (default) or 'prob_loss net_profit_attributable'; repeatable",
+    )
+    sens.add_argument(
+        "--outputs",
+        nargs="+",
+        default=["net_profit_attributable"],
+        metavar="OUTPUT",
+        help="outputs of the rank correlations and Sobol' "
+        "indices (default net_profit_attributable)",
+    )
+    sens.add_argument(
+        "--sobol-n",
+        type=_positive_int,
+        default=DEFAULT_SOBOL_N,
+        metavar="N",
+        help=f"Sobol' base samples, a power of two (default {DEFAULT_SOBOL_N})",
+    )
+    sens.add_argument(
+        "--groups",
+        choices=("default", "factors"),
+        default="default",
+        help="Sobol' over named groups (default) or single factors",
+    )
+    sens.add_argument(
+        "--no-sobol", dest="sobol", action="store_false", help="skip the Sobol' analysis"
+    )
     sens.set_defaults(func=cmd_sensitivity)
 
     st = sub.add_parser(
-        "stress", parents=[common], help="stress scenarios, shock attribution, reverse stress",
+        "stress",
+        parents=[common],
+        help="stress scenarios, shock attribution, reverse stress",
         description="Compare the scenario's stress scenarios with the base, attribute the shocks "
-                    "and optionally search for the smallest stress that breaks a target.")
+        "and optionally search for the smallest stress that breaks a target.",
+    )
     shared(st, "simcore-stress")
-    st.add_argument("--stress", action="append", metavar="NAME",
-                    help="a [stress.<name>] of the scenario (default: all); repeatable")
-    st.add_argument("--reverse", metavar="TARGET",
-                    help="e.g. 'prob_loss net_profit_attributable 2027 >= 0.5' or "
-                         "'median price_ps 2027 < market_price'")
-    st.add_argument("--lever", metavar="SPEC", help="severity:SHOCK[:YEAR], "
-                    "shift:DRIVER[:add|scale] or probability:SHOCK (with --reverse)")
-    st.add_argument("--bracket", nargs=2, type=float, metavar=("FROM", "TO"),
-                    help="lever values where the target holds not / holds (with --reverse)")
+    st.add_argument(
+        "--stress",
+        action="append",
+        metavar="NAME",
+        help="a [stress.<name>] of the scenario (default: all); repeatable",
+    )
+    st.add_argument(
+        "--reverse",
+        metavar="TARGET",
+        help="e.g. 'prob_loss net_profit_attributable 2027 >= 0.5' or "
+        "'median price_ps 2027 < market_price'",
+    )
+    st.add_argument(
+        "--lever",
+        metavar="SPEC",
+        help="severity:SHOCK[:YEAR], "
+        "shift:DRIVER[:add|scale] or probability:SHOCK (with --reverse)",
+    )
+    st.add_argument(
+        "--bracket",
+        nargs=2,
+        type=float,
+        metavar=("FROM", "TO"),
+        help="lever values where the target holds not / holds (with --reverse)",
+    )
     st.set_defaults(func=cmd_stress)
 
 
@@ -104,16 +159,19 @@ def parse_target(text: str) -> tuple[str, str, str | float]:
     parts = text.split()
     ops = [i for i, p in enumerate(parts) if p in (">=", ">", "<=", "<")]
     if len(ops) != 1 or ops[0] + 2 != len(parts):
-        raise ValueError(f"target {text!r} must read 'STAT OUTPUT [YEAR] OP THRESHOLD', e.g. "
-                         f"'prob_loss net_profit_attributable 2027 >= 0.5'")
+        raise ValueError(
+            f"target {text!r} must read 'STAT OUTPUT [YEAR] OP THRESHOLD', e.g. "
+            f"'prob_loss net_profit_attributable 2027 >= 0.5'"
+        )
     i = ops[0]
     thr: str | float = parts[i + 1]
     if thr not in ("market_price", "forecast"):
         try:
             thr = float(thr)
         except ValueError:
-            raise ValueError(f"target {text!r}: threshold {thr!r} must be a number, "
-                             f"'market_price' or 'forecast'") from None
+            raise ValueError(
+                f"target {text!r}: threshold {thr!r} must be a number, 'market_price' or 'forecast'"
+            ) from None
     return " ".join(parts[:i]), parts[i], thr
 
 
@@ -129,16 +187,22 @@ def parse_lever(text: str) -> Lever:
         return Lever.shift(bits[0], bits[1] if len(bits) == 2 else "add")
     if kind == "probability" and len(bits) == 1:
         return Lever.probability(bits[0])
-    raise ValueError(f"lever {text!r} must be severity:SHOCK[:YEAR], shift:DRIVER[:add|scale] "
-                     f"or probability:SHOCK")
+    raise ValueError(
+        f"lever {text!r} must be severity:SHOCK[:YEAR], shift:DRIVER[:add|scale] "
+        f"or probability:SHOCK"
+    )
 
 
 # -- commands --------------------------------------------------------------------------------------
 _KNOWN = {
-    "sensitivity": re.compile(r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
-                              r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|manifest\.json"),
-    "stress": re.compile(r"(stress|reverse_stress)\.(csv|png|svg)|attribution\.csv"
-                         r"|waterfall_[a-z_]+\.(png|svg)|manifest\.json"),
+    "sensitivity": re.compile(
+        r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
+        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|manifest\.json"
+    ),
+    "stress": re.compile(
+        r"(stress|reverse_stress)\.(csv|png|svg)|attribution\.csv"
+        r"|waterfall_[a-z_]+\.(png|svg)|manifest\.json"
+    ),
 }
 
 
@@ -161,6 +225,7 @@ class _Writer:
         from simcore.report.charts import save_figure
 
         for ext in _FORMATS:
+
             def write(fh: IO[bytes], ext: str = ext) -> None:
                 save_figure(fig, fh, ext)
 
@@ -185,27 +250,38 @@ def _setup(args: argparse.Namespace) -> tuple[Scenario, int]:
 
 
 @contextlib.contextmanager
-def _outputs(args: argparse.Namespace, scenario: Scenario, seed: int,
-             **options: Any) -> Iterator[_Writer]:
+def _outputs(
+    args: argparse.Namespace, scenario: Scenario, seed: int, **options: Any
+) -> Iterator[_Writer]:
     """A :class:`_Writer` on a staging folder for ``args.command``; on success the manifest is
     written and the folder published in place of ``--out`` (see :mod:`simcore.io.publish`)."""
     from simcore._version import __version__ as version
     from simcore.cli.common import _run_id, open_output, write_manifest
     from simcore.engine.core import versions
 
-    identity = {"command": args.command, "simcore": version,
-                "scenario_sha256": scenario.digest(), "n_paths": args.paths, "seed": seed,
-                **options}
+    identity = {
+        "command": args.command,
+        "simcore": version,
+        "scenario_sha256": scenario.digest(),
+        "n_paths": args.paths,
+        "seed": seed,
+        **options,
+    }
     run_id = _run_id(identity)
     folder = open_output(args, _KNOWN[args.command].fullmatch, run_id)
     with folder.staging() as stage:
         w = _Writer(stage, args.quiet)
         yield w
-        manifest = {"simcore_manifest": 1,
-                    "run": {"id": run_id, "command": args.command, "identity": identity},
-                    "scenario": {"name": scenario.name, "ticker": scenario.ticker,
-                                 "sha256": scenario.digest()},
-                    "versions": versions()}
+        manifest = {
+            "simcore_manifest": 1,
+            "run": {"id": run_id, "command": args.command, "identity": identity},
+            "scenario": {
+                "name": scenario.name,
+                "ticker": scenario.ticker,
+                "sha256": scenario.digest(),
+            },
+            "versions": versions(),
+        }
         write_manifest(stage, manifest, w.names)
         folder.publish()
     w.say(f"wrote {len(w.names) + 1} files to {args.out}")
@@ -214,14 +290,23 @@ def _outputs(args: argparse.Namespace, scenario: Scenario, seed: int,
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     sc, seed = _setup(args)
     specs = args.statistic or [f"median net_profit_attributable {sc.years[-1]}"]
-    with _outputs(args, sc, seed, statistic=specs, outputs=args.outputs, sobol=args.sobol,
-                  sobol_n=args.sobol_n, groups=args.groups) as w:
+    with _outputs(
+        args,
+        sc,
+        seed,
+        statistic=specs,
+        outputs=args.outputs,
+        sobol=args.sobol,
+        sobol_n=args.sobol_n,
+        groups=args.groups,
+    ) as w:
         _sensitivity(args, sc, seed, specs, w)
     return 0
 
 
-def _sensitivity(args: argparse.Namespace, sc: Scenario, seed: int, specs: list[str],
-                 w: _Writer) -> None:
+def _sensitivity(
+    args: argparse.Namespace, sc: Scenario, seed: int, specs: list[str], w: _Writer
+) -> None:
     from simcore.analysis import sensitivity as sa
     from simcore.engine.core import simulate
     from simcore.report import sensitivity_charts as ch
@@ -255,8 +340,15 @@ def cmd_stress(args: argparse.Namespace) -> int:
     sc, seed = _setup(args)
     if args.reverse and (not args.lever or not args.bracket):
         raise ValueError("--reverse needs --lever and --bracket")
-    with _outputs(args, sc, seed, stress=args.stress, reverse=args.reverse, lever=args.lever,
-                  bracket=args.bracket) as w:
+    with _outputs(
+        args,
+        sc,
+        seed,
+        stress=args.stress,
+        reverse=args.reverse,
+        lever=args.lever,
+        bracket=args.bracket,
+    ) as w:
         _stress(args, sc, seed, w)
     return 0
 
@@ -280,17 +372,28 @@ def _stress(args: argparse.Namespace, sc: Scenario, seed: int, w: _Writer) -> No
             w.figure(f"waterfall_{metric}", ch.waterfall_chart(attr, metric))
     if args.reverse:
         stat, op, thr = parse_target(args.reverse)
-        rev = st.reverse_stress(sc, stat, op, thr, parse_lever(args.lever), tuple(args.bracket),
-                                n_paths=args.paths, seed=seed)
+        rev = st.reverse_stress(
+            sc,
+            stat,
+            op,
+            thr,
+            parse_lever(args.lever),
+            tuple(args.bracket),
+            n_paths=args.paths,
+            seed=seed,
+        )
         w.table("reverse_stress", rev.to_frame())
         w.figure("reverse_stress", ch.reverse_stress_chart(rev))
-        w.say(f"reverse stress: {rev.lever} = {rev.threshold:.6g} makes {rev.target} "
-              f"(value {rev.value:.6g}; {'converged' if rev.converged else 'NOT converged'})")
+        w.say(
+            f"reverse stress: {rev.lever} = {rev.threshold:.6g} makes {rev.target} "
+            f"(value {rev.value:.6g}; {'converged' if rev.converged else 'NOT converged'})"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover - for trying the subcommands without cli.py
     p = argparse.ArgumentParser(prog="python -m simcore.cli.analyses")
-    add_subcommands(p.add_subparsers(dest="command", required=True),
-                    argparse.ArgumentParser(add_help=False))
+    add_subcommands(
+        p.add_subparsers(dest="command", required=True), argparse.ArgumentParser(add_help=False)
+    )
     a = p.parse_args()
     sys.exit(a.func(a))

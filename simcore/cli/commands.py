@@ -110,12 +110,12 @@ DEFAULT_OUT = "simcore-out"
 SAMPLING = ("mc", "lhs", "sobol", "antithetic")
 
 SUMMARY, RESULTS, PACK = "summary.csv", "results.npz", "committee_pack.pdf"
-CHART_NAMES = ("fan_net_profit", "fan_valuation", "distribution_net_profit",
-               "fan_revenue_segments")
+CHART_NAMES = ("fan_net_profit", "fan_valuation", "distribution_net_profit", "fan_revenue_segments")
 CHART_FORMATS = ("png", "svg")
 KNOWN_OUTPUTS = frozenset(
     [SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG]
-    + [f"{c}.{ext}" for c in CHART_NAMES for ext in CHART_FORMATS])
+    + [f"{c}.{ext}" for c in CHART_NAMES for ext in CHART_FORMATS]
+)
 MANIFEST_FORMAT = 1
 
 
@@ -126,63 +126,121 @@ def build_parser() -> argparse.ArgumentParser:
         prog="simcore",
         description="Monte Carlo risk simulation of a listed company's forecast.",
         epilog="Exit codes: 0 success, 1 error or invalid scenario, 2 bad arguments, "
-               "130 interrupted. 'simcore run --help' lists the run options.")
+        "130 interrupted. 'simcore run --help' lists the run options.",
+    )
     parser.add_argument("--version", action="version", version=f"simcore {version}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the traceback of an error")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     common = _Parser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the traceback of an error")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the traceback of an error",
+    )
 
     run = sub.add_parser(
-        "run", parents=[common], help="simulate a scenario and write charts, tables and a PDF",
+        "run",
+        parents=[common],
+        help="simulate a scenario and write charts, tables and a PDF",
         description="Simulate a scenario, print a summary and write summary.csv, results.npz, "
-                    "charts (PNG, SVG), the committee pack (PDF), manifest.json and run.json "
-                    "into --out.")
-    run.add_argument("--scenario", metavar="FILE",
-                     help="scenario TOML file, or the name of a built-in scenario "
-                          "(default: the embedded Paratera scenario)")
-    run.add_argument("--paths", type=_positive_int, default=DEFAULT_PATHS, metavar="N",
-                     help=f"number of paths (default {DEFAULT_PATHS:,}; 1e5 and 100_000 work)")
-    run.add_argument("--seed", type=_seed, default=None, metavar="S",
-                     help="non-negative integer seed (default: the engine's fixed seed)")
-    run.add_argument("--horizon", type=_horizon, default=None, metavar="H",
-                     help="years to simulate, 1 to 30 (default: the scenario's)")
-    run.add_argument("--sampling", choices=SAMPLING, default="mc",
-                     help="uniform sampling: plain Monte Carlo, Latin hypercube, scrambled "
-                          "Sobol or antithetic pairs (default mc)")
-    run.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                     help="numba threads (results are identical for any count)")
+        "charts (PNG, SVG), the committee pack (PDF), manifest.json and run.json "
+        "into --out.",
+    )
+    run.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario TOML file, or the name of a built-in scenario "
+        "(default: the embedded Paratera scenario)",
+    )
+    run.add_argument(
+        "--paths",
+        type=_positive_int,
+        default=DEFAULT_PATHS,
+        metavar="N",
+        help=f"number of paths (default {DEFAULT_PATHS:,}; 1e5 and 100_000 work)",
+    )
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="S",
+        help="non-negative integer seed (default: the engine's fixed seed)",
+    )
+    run.add_argument(
+        "--horizon",
+        type=_horizon,
+        default=None,
+        metavar="H",
+        help="years to simulate, 1 to 30 (default: the scenario's)",
+    )
+    run.add_argument(
+        "--sampling",
+        choices=SAMPLING,
+        default="mc",
+        help="uniform sampling: plain Monte Carlo, Latin hypercube, scrambled "
+        "Sobol or antithetic pairs (default mc)",
+    )
+    run.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="numba threads (results are identical for any count)",
+    )
     dask = run.add_mutually_exclusive_group()
-    dask.add_argument("--dask-scheduler", metavar="ADDRESS",
-                      help="run the paths on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs "
-                           "simcore[dask]; results are identical to a local run)")
-    dask.add_argument("--dask-local", type=_positive_int, metavar="N",
-                      help="run the paths on a local Dask cluster of N worker processes (one "
-                           "thread each), started for this run")
-    run.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                     help=f"output directory (default ./{DEFAULT_OUT})")
-    run.add_argument("--no-charts", dest="charts", action="store_false",
-                     help="skip the charts and the PDF pack (numbers only)")
-    run.add_argument("--quiet", action="store_true",
-                     help="print nothing but errors (no summary, no progress)")
-    run.add_argument("--force", action="store_true",
-                     help="replace the outputs of a different run in --out")
+    dask.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the paths on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs "
+        "simcore[dask]; results are identical to a local run)",
+    )
+    dask.add_argument(
+        "--dask-local",
+        type=_positive_int,
+        metavar="N",
+        help="run the paths on a local Dask cluster of N worker processes (one "
+        "thread each), started for this run",
+    )
+    run.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output directory (default ./{DEFAULT_OUT})",
+    )
+    run.add_argument(
+        "--no-charts",
+        dest="charts",
+        action="store_false",
+        help="skip the charts and the PDF pack (numbers only)",
+    )
+    run.add_argument(
+        "--quiet", action="store_true", help="print nothing but errors (no summary, no progress)"
+    )
+    run.add_argument(
+        "--force", action="store_true", help="replace the outputs of a different run in --out"
+    )
     run.set_defaults(func=_cmd_run)
 
-    val = sub.add_parser("validate", parents=[common], help="check scenario files",
-                         description="Load and check each scenario file; print OK or what is "
-                                     "wrong and where. Exit code 1 if any is invalid.")
+    val = sub.add_parser(
+        "validate",
+        parents=[common],
+        help="check scenario files",
+        description="Load and check each scenario file; print OK or what is "
+        "wrong and where. Exit code 1 if any is invalid.",
+    )
     val.add_argument("files", nargs="+", metavar="FILE")
     val.set_defaults(func=_cmd_validate)
 
     lst = sub.add_parser("scenarios", parents=[common], help="list the built-in scenarios")
     lst.set_defaults(func=_cmd_scenarios)
 
-    show = sub.add_parser("show-default", parents=[common],
-                          help="print the default scenario as TOML (a template to edit)")
+    show = sub.add_parser(
+        "show-default",
+        parents=[common],
+        help="print the default scenario as TOML (a template to edit)",
+    )
     show.set_defaults(func=_cmd_show_default)
 
     from simcore.cli.analyses import add_subcommands  # simcore sensitivity, simcore stress
@@ -211,8 +269,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             else:
                 sc = load_scenario(f)
             compile_scenario(sc, handle_seed(DEFAULT_SEED))  # what a run would build
-        except (ScenarioError, OSError, ValueError, TypeError, KeyError, RecursionError,
-                MemoryError) as exc:  # each file on its own: one bad file does not stop the rest
+        except (
+            ScenarioError,
+            OSError,
+            ValueError,
+            TypeError,
+            KeyError,
+            RecursionError,
+            MemoryError,
+        ) as exc:  # each file on its own: one bad file does not stop the rest
             bad += 1
             msg = _one_line(exc)
             if not isinstance(exc, ScenarioError) and f not in msg:
@@ -221,10 +286,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             if getattr(args, "debug", False):
                 traceback.print_exc()
             continue
-        print(f"OK: {_printable(f)}: {_printable(sc.name)} ({_printable(sc.ticker)}), base year "
-              f"{sc.base_year}, horizon "
-              f"{sc.horizon}, {len(sc.segments)} segments, {len(sc.drivers)} drivers, "
-              f"{len(sc.shocks)} shocks")
+        print(
+            f"OK: {_printable(f)}: {_printable(sc.name)} ({_printable(sc.ticker)}), base year "
+            f"{sc.base_year}, horizon "
+            f"{sc.horizon}, {len(sc.segments)} segments, {len(sc.drivers)} drivers, "
+            f"{len(sc.shocks)} shocks"
+        )
     return EXIT_ERROR if bad else EXIT_OK
 
 
@@ -274,9 +341,13 @@ def kernels_need_compiling() -> str | None:
     return None
 
 
-def progress_bar(total: int, stream: TextIO | None = None, *, enabled: bool | None = None,
-                 delay: float = 1.0,
-                 ) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+def progress_bar(
+    total: int,
+    stream: TextIO | None = None,
+    *,
+    enabled: bool | None = None,
+    delay: float = 1.0,
+) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
     """``(callback, close)`` for ``simulate(progress=callback)``: a tqdm bar on ``stream``
     (default stderr) that appears only if the run takes longer than ``delay`` seconds. Shown
     when ``enabled``, by default when ``stream`` is a terminal."""
@@ -288,9 +359,18 @@ def progress_bar(total: int, stream: TextIO | None = None, *, enabled: bool | No
     from tqdm import tqdm
 
     size = shutil.get_terminal_size((80, 24))  # (80, 24) where a terminal reports 0 x 0,
-    bar = tqdm(total=total, desc="simulating", unit="path", unit_scale=True, file=stream,
-               delay=delay, leave=False, mininterval=0.2,  # where tqdm would print nothing
-               ncols=min(size.columns, 100), nrows=max(size.lines, 2))
+    bar = tqdm(
+        total=total,
+        desc="simulating",
+        unit="path",
+        unit_scale=True,
+        file=stream,
+        delay=delay,
+        leave=False,
+        mininterval=0.2,  # where tqdm would print nothing
+        ncols=min(size.columns, 100),
+        nrows=max(size.lines, 2),
+    )
 
     def update(done: int, n_paths: int) -> None:
         bar.update(done - bar.n)
@@ -299,8 +379,7 @@ def progress_bar(total: int, stream: TextIO | None = None, *, enabled: bool | No
 
 
 # -- outputs ------------------------------------------------------------------------------------
-def _run_identity(scenario: Scenario, args: argparse.Namespace,
-                  seed: SeedLike) -> dict[str, Any]:
+def _run_identity(scenario: Scenario, args: argparse.Namespace, seed: SeedLike) -> dict[str, Any]:
     from simcore._version import __version__ as version
 
     return {
@@ -318,8 +397,10 @@ def _run_identity(scenario: Scenario, args: argparse.Namespace,
 
 
 def _uses_dask(args: argparse.Namespace) -> bool:
-    return (getattr(args, "dask_scheduler", None) is not None
-            or getattr(args, "dask_local", None) is not None)
+    return (
+        getattr(args, "dask_scheduler", None) is not None
+        or getattr(args, "dask_local", None) is not None
+    )
 
 
 @contextlib.contextmanager
@@ -332,16 +413,22 @@ def _dask_client(args: argparse.Namespace, say: Say) -> Iterator[Client | None]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise UsageError("--dask-scheduler and --dask-local need dask.distributed: pip install "
-                         "'simcore[dask]'") from None
+        raise UsageError(
+            "--dask-scheduler and --dask-local need dask.distributed: pip install 'simcore[dask]'"
+        ) from None
     import logging
 
     cluster = None
     if args.dask_local is not None:
         say(f"starting a local Dask cluster of {args.dask_local} worker processes")
-        cluster = LocalCluster(n_workers=args.dask_local, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR,
-                               env={"NUMBA_NUM_THREADS": "1"})  # one core per worker
+        cluster = LocalCluster(
+            n_workers=args.dask_local,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+            env={"NUMBA_NUM_THREADS": "1"},
+        )  # one core per worker
         address = cluster
     else:
         say(f"connecting to the Dask scheduler at {args.dask_scheduler}")
@@ -354,8 +441,13 @@ def _dask_client(args: argparse.Namespace, say: Say) -> Iterator[Client | None]:
             cluster.close()
 
 
-def _write_outputs(result: SimulationResult, staging: Path, manifest: dict[str, Any],
-                   args: argparse.Namespace, say: Say) -> list[str]:
+def _write_outputs(
+    result: SimulationResult,
+    staging: Path,
+    manifest: dict[str, Any],
+    args: argparse.Namespace,
+    say: Say,
+) -> list[str]:
     """Write every output into ``staging`` (atomically each); returns the file names."""
     import copy
 
@@ -392,6 +484,7 @@ def _write_outputs(result: SimulationResult, staging: Path, manifest: dict[str, 
         for name in CHART_NAMES:
             fig = makers[name](result)
             for ext in CHART_FORMATS:
+
                 def write(fh: IO[bytes], fig: Figure = fig, ext: str = ext) -> None:
                     charts.save_figure(fig, fh, ext)
 
@@ -402,8 +495,9 @@ def _write_outputs(result: SimulationResult, staging: Path, manifest: dict[str, 
         analyses = pack_analyses(result, say=lambda m: say(f"  {m}"))
         say("writing the committee pack")
         pack_manifest = {**manifest, "files": f"listed with their sha256 in {MANIFEST}"}
-        report.write_pack(result, staging / _safe_name(PACK), manifest=pack_manifest,
-                          analyses=analyses)
+        report.write_pack(
+            result, staging / _safe_name(PACK), manifest=pack_manifest, analyses=analyses
+        )
         names.append(PACK)
     return names
 
@@ -420,8 +514,11 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
     years = result.years
     m = result.manifest
     seed = m.get("seed", {}).get("entropy") if isinstance(m.get("seed"), dict) else m.get("seed")
-    lines = [f"{_printable(sc.name)} ({_printable(sc.ticker)}) · {result.n_paths:,} paths · "
-             f"seed {seed} · sampling {m.get('sampling')} · {years[0]}–{years[-1]}", ""]
+    lines = [
+        f"{_printable(sc.name)} ({_printable(sc.ticker)}) · {result.n_paths:,} paths · "
+        f"seed {seed} · sampling {m.get('sampling')} · {years[0]}–{years[-1]}",
+        "",
+    ]
     qs = (0.05, 0.25, 0.5, 0.75, 0.95)
     head = "".join(f"{h:>10}" for h in ("P5", "P25", "median", "P75", "P95"))
     risk = result.risk_metrics(levels=(0.95,))
@@ -434,8 +531,10 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
         vals = "".join(f"{v:>10,.1f}" for v in npa.loc[year])
         lines.append(f"  {year:<6}{vals}{fc_s:>10}{risk['p_loss'].loc[year]:>10.1%}")
     lines.append("")
-    lines.append(f"Implied price per share ({cur}/share); market price {sc.market_price:,.2f} "
-                 f"on {sc.market_date}")
+    lines.append(
+        f"Implied price per share ({cur}/share); market price {sc.market_price:,.2f} "
+        f"on {sc.market_date}"
+    )
     lines.append(f"  {'method':<7}{'year':<6}{head}{'P(>market)':>12}")
     for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
         q = result.quantiles(name, qs)
@@ -447,8 +546,10 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
             note = f"  (defined on {defined[t]:.0%} of paths)" if defined[t] < 1 else ""
             lines.append(f"  {label:<7}{year:<6}{vals}{p:>12.1%}{note}")
     lines.append("")
-    lines.append("P(loss): probability that net profit attributable < 0. P(>market): probability "
-                 "that the implied price exceeds the market price.")
+    lines.append(
+        "P(loss): probability that net profit attributable < 0. P(>market): probability "
+        "that the implied price exceeds the market price."
+    )
     lines.append(f"Wrote {n_files} files to {out}/ (run id {run_id}).")
     print("\n".join(lines), flush=True)
 
@@ -461,19 +562,26 @@ def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     try:
-        opts = RunOptions.checked(args.paths, seed, args.horizon, args.sampling,
-                                  threads=args.threads)
+        opts = RunOptions.checked(
+            args.paths, seed, args.horizon, args.sampling, threads=args.threads
+        )
     except (TypeError, ValueError) as exc:  # argparse checked each alone; these are joint rules
         name = str(exc).split("=", 1)[0]
-        option = {"n_paths": "--paths", "seed": "--seed", "horizon": "--horizon",
-                  "sampling": "--sampling", "threads": "--threads"}.get(name, "--paths")
+        option = {
+            "n_paths": "--paths",
+            "seed": "--seed",
+            "horizon": "--horizon",
+            "sampling": "--sampling",
+            "threads": "--threads",
+        }.get(name, "--paths")
         raise UsageError(f"argument {option}: {exc}") from None
     need, limit = opts.memory_needed(scenario)
     if need > limit:
         raise UsageError(
             f"argument --paths: {args.paths:,} paths x {opts.scenario(scenario).horizon} years "
             f"need {need / 2**30:,.1f} GiB, more than the {limit / 2**30:,.1f} GiB of memory "
-            f"available; use fewer paths or a shorter --horizon")
+            f"available; use fewer paths or a shorter --horizon"
+        )
     return opts
 
 
@@ -503,9 +611,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with folder.staging() as staging:
             reason = kernels_need_compiling()
             if not quiet:
-                _err(f"simcore: {_printable(scenario.name)} ({_printable(scenario.ticker)}): "
-                     f"{args.paths:,} paths, seed {seed}, sampling {args.sampling}, horizon "
-                     f"{identity['horizon']} years -> {out}/")
+                _err(
+                    f"simcore: {_printable(scenario.name)} ({_printable(scenario.ticker)}): "
+                    f"{args.paths:,} paths, seed {seed}, sampling {args.sampling}, horizon "
+                    f"{identity['horizon']} years -> {out}/"
+                )
                 if reason == "first run":
                     _err("simcore: compiling kernels (first run only; about a minute)...")
                 elif reason:
@@ -515,24 +625,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 _err("simcore: simulating...")
             with _dask_client(args, say) as client:
                 t_sim = time.monotonic()
-                backend: dict[str, Any] = ({} if client is None
-                                           else {"backend": "dask", "client": client})
-                result = simulate(scenario, n_paths=opts.n_paths, seed=opts.seed,
-                                  horizon=opts.horizon, sampling=opts.sampling,
-                                  threads=opts.threads, progress=update, **backend)
+                backend: dict[str, Any] = (
+                    {} if client is None else {"backend": "dask", "client": client}
+                )
+                result = simulate(
+                    scenario,
+                    n_paths=opts.n_paths,
+                    seed=opts.seed,
+                    horizon=opts.horizon,
+                    sampling=opts.sampling,
+                    threads=opts.threads,
+                    progress=update,
+                    **backend,
+                )
                 sim_seconds = time.monotonic() - t_sim
             close_bar()
             created = result.manifest.get("created")
             manifest = {k: v for k, v in result.manifest.items() if k != "created"}
             manifest["run"] = {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG}
             manifest["cli"] = {
-                "command": "run", "scenario": scenario_label, "paths": args.paths,
-                "seed": args.seed, "horizon": args.horizon, "sampling": args.sampling,
-                "threads": args.threads, "no_charts": not args.charts,
+                "command": "run",
+                "scenario": scenario_label,
+                "paths": args.paths,
+                "seed": args.seed,
+                "horizon": args.horizon,
+                "sampling": args.sampling,
+                "threads": args.threads,
+                "no_charts": not args.charts,
             }
             if _uses_dask(args):
-                manifest["cli"].update(dask_scheduler=args.dask_scheduler,
-                                       dask_local=args.dask_local)
+                manifest["cli"].update(
+                    dask_scheduler=args.dask_scheduler, dask_local=args.dask_local
+                )
             names = _write_outputs(result, staging, manifest, args, say)
             write_manifest(staging, manifest, names)
             from simcore.model import _kernel
@@ -548,8 +672,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "manifest_sha256": _sha256(staging / MANIFEST),
                 "argv": list(getattr(args, "_argv", [])),
             }
-            atomic_write(staging / RUN_LOG,
-                         lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode()))
+            atomic_write(
+                staging / RUN_LOG, lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode())
+            )
             folder.publish()
     except KeyboardInterrupt:
         close_bar()
@@ -582,16 +707,21 @@ def main(argv: list[str] | None = None) -> int:
                 code = args.func(args)
                 late = args._signals.received  # held back while the outputs were published
                 if late and code == EXIT_OK:
-                    _err(f"simcore: {signal.Signals(late).name} arrived after the outputs were "
-                         f"complete; they are in {args.out}/")
+                    _err(
+                        f"simcore: {signal.Signals(late).name} arrived after the outputs were "
+                        f"complete; they are in {args.out}/"
+                    )
                     return 128 + late
                 return code
             except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: cleanup has run
                 code = exc.exit_code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
                 what = "interrupted" if code == EXIT_INTERRUPTED else f"stopped by {exc}"
                 out = getattr(args, "out", None)
-                tail = (f"; the earlier outputs in {out}/ are intact"
-                        if out and Path(out).is_dir() and any(Path(out).iterdir()) else "")
+                tail = (
+                    f"; the earlier outputs in {out}/ are intact"
+                    if out and Path(out).is_dir() and any(Path(out).iterdir())
+                    else ""
+                )
                 _err(f"simcore: {what}; no outputs written{tail}")
                 return code
     except UsageError as exc:

@@ -111,8 +111,10 @@ def _safe_name(name: str) -> str:
 def _printable(text: object) -> str:
     """``text`` with control characters (ANSI escapes, newlines) shown as escapes, for the
     terminal."""
-    return "".join(c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape")
-                   .decode("ascii") for c in str(text))
+    return "".join(
+        c if unicodedata.category(c)[0] != "C" else c.encode("unicode_escape").decode("ascii")
+        for c in str(text)
+    )
 
 
 # -- scenarios ----------------------------------------------------------------------------------
@@ -136,8 +138,10 @@ def _load_scenario_arg(value: str | None) -> tuple[Scenario, str]:
     names = list_scenarios()
     if value in names:
         return builtin_scenario(value), f"builtin:{value}"
-    raise UsageError(f"argument --scenario: file {value!r} not found and not a built-in "
-                     f"scenario (built-in: {', '.join(names)})")
+    raise UsageError(
+        f"argument --scenario: file {value!r} not found and not a built-in "
+        f"scenario (built-in: {', '.join(names)})"
+    )
 
 
 def _run_id(identity: dict[str, Any]) -> str:
@@ -160,25 +164,36 @@ def _previous_run(out: Path, known: Callable[[str], object]) -> dict[str, Any] |
         listed = {f["name"]: f["bytes"] for f in m["files"]}
         ident = run.get("identity", {})
         what = m["scenario"]["name"] if "scenario" in m else run.get("command", "?")
-        describe = (f"run {run['id']}: {_printable(what)}, "
-                    f"{ident.get('n_paths', '?'):,} paths, seed {ident.get('seed', '?')}")
+        describe = (
+            f"run {run['id']}: {_printable(what)}, "
+            f"{ident.get('n_paths', '?'):,} paths, seed {ident.get('seed', '?')}"
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return info
     extra = sorted(set(present) - set(listed) - {MANIFEST, RUN_LOG})
-    wrong = sorted(n for n, size in listed.items()
-                   if not (out / n).is_file() or (out / n).stat().st_size != size)
+    wrong = sorted(
+        n
+        for n, size in listed.items()
+        if not (out / n).is_file() or (out / n).stat().st_size != size
+    )
     if extra or wrong:
-        info["describe"] = (f"incomplete or altered {describe} (" + ", ".join(
-            [f"{n} missing or changed" for n in wrong] + [f"{n} not in its manifest"
-                                                          for n in extra]) + ")")
+        info["describe"] = (
+            f"incomplete or altered {describe} ("
+            + ", ".join(
+                [f"{n} missing or changed" for n in wrong]
+                + [f"{n} not in its manifest" for n in extra]
+            )
+            + ")"
+        )
         return info
     info["run_id"] = run["id"]
     info["describe"] = describe
     return info
 
 
-def open_output(args: argparse.Namespace, known: Callable[[str], object],
-                run_id: str) -> OutputFolder:
+def open_output(
+    args: argparse.Namespace, known: Callable[[str], object], run_id: str
+) -> OutputFolder:
     """``--out`` made ready before any work: leftovers of dead runs removed, a live run's or a
     foreign folder refused, another run's outputs refused without ``--force``."""
     sig = getattr(args, "_signals", None)
@@ -186,15 +201,19 @@ def open_output(args: argparse.Namespace, known: Callable[[str], object],
     folder.prepare()
     prev = _previous_run(folder.out, known)
     if prev is not None and prev["run_id"] != run_id and not getattr(args, "force", False):
-        raise RunError(f"{args.out}/ holds the outputs of a different {prev['describe']}; use "
-                       f"--force to replace them or --out to write elsewhere")
+        raise RunError(
+            f"{args.out}/ holds the outputs of a different {prev['describe']}; use "
+            f"--force to replace them or --out to write elsewhere"
+        )
     folder.previous = prev
     return folder
 
 
 def write_manifest(staging: Path, manifest: dict[str, Any], names: Iterable[str]) -> None:
     """``manifest.json``: ``manifest`` plus the size and sha256 of every file in ``names``."""
-    files = [{"name": n, "bytes": (staging / n).stat().st_size, "sha256": _sha256(staging / n)}
-             for n in sorted(names)]
+    files = [
+        {"name": n, "bytes": (staging / n).stat().st_size, "sha256": _sha256(staging / n)}
+        for n in sorted(names)
+    ]
     text = json.dumps({**manifest, "files": files}, indent=2, default=str) + "\n"
     atomic_write(staging / MANIFEST, lambda fh: fh.write(text.encode()))

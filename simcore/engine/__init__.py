@@ -15,6 +15,13 @@ from simcore.engine.core import (
 from simcore.engine.run_options import RunOptions, result_bytes
 from simcore.model.limits import MAX_HORIZON
 
-__all__ = ["DEFAULT_SEED", "MAX_HORIZON", "RunOptions", "design_columns", "evaluate_uniforms",
-           "result_bytes",
-           "simulate", "versions"]
+__all__ = [
+    "DEFAULT_SEED",
+    "MAX_HORIZON",
+    "RunOptions",
+    "design_columns",
+    "evaluate_uniforms",
+    "result_bytes",
+    "simulate",
+    "versions",
+]

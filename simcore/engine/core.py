@@ -48,7 +48,8 @@ def resolve_scenario(scenario: Scenario | None) -> Scenario:
         return default_scenario()
     if not isinstance(scenario, Scenario):
         raise TypeError(
-            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}")
+            f"scenario must be a simcore Scenario or None, got {type(scenario).__name__}"
+        )
     _validate_scenario(scenario)
     return scenario
 
@@ -138,32 +139,69 @@ def simulate(
         :data:`simcore.engine.dask_backend.DASK_BLOCK`; even for antithetic sampling). Results
         do not depend on it.
     """
-    return _simulate(scenario, n_paths, seed, horizon, sampling, threads=threads,
-                     keep_draws=keep_draws, memory_limit=memory_limit, progress=progress,
-                     start=start, n_total=n_total, backend=backend, client=client, block=block)
+    return _simulate(
+        scenario,
+        n_paths,
+        seed,
+        horizon,
+        sampling,
+        threads=threads,
+        keep_draws=keep_draws,
+        memory_limit=memory_limit,
+        progress=progress,
+        start=start,
+        n_total=n_total,
+        backend=backend,
+        client=client,
+        block=block,
+    )
 
 
-def _simulate(scenario: Scenario | None, n_paths: int, seed: SeedLike, horizon: int | None,
-              sampling: str, *, threads: int | None = None, keep_draws: bool = False,
-              memory_limit: int | None = None, progress: Progress | None = None,
-              start: int = 0, n_total: int | None = None, backend: str | DaskBackend = "local",
-              client: Client | None = None, block: int | None = None, serial: bool = False,
-              uniforms: np.ndarray | None = None) -> SimulationResult:
+def _simulate(
+    scenario: Scenario | None,
+    n_paths: int,
+    seed: SeedLike,
+    horizon: int | None,
+    sampling: str,
+    *,
+    threads: int | None = None,
+    keep_draws: bool = False,
+    memory_limit: int | None = None,
+    progress: Progress | None = None,
+    start: int = 0,
+    n_total: int | None = None,
+    backend: str | DaskBackend = "local",
+    client: Client | None = None,
+    block: int | None = None,
+    serial: bool = False,
+    uniforms: np.ndarray | None = None,
+) -> SimulationResult:
     """:func:`simulate`, and for the engine's own use ``serial`` (one thread, the kernel's
     serial twin) and ``uniforms`` (a design instead of the streams: :func:`evaluate_uniforms`).
     """
     scenario = resolve_scenario(scenario)
-    opts = RunOptions.checked(n_paths, seed, horizon, sampling, threads=threads,
-                              keep_draws=keep_draws, memory_limit=memory_limit, start=start,
-                              n_total=n_total)
+    opts = RunOptions.checked(
+        n_paths,
+        seed,
+        horizon,
+        sampling,
+        threads=threads,
+        keep_draws=keep_draws,
+        memory_limit=memory_limit,
+        start=start,
+        n_total=n_total,
+    )
     if progress is not None and not callable(progress):
-        raise TypeError(f"progress={progress!r} must be a callable, progress(done_paths, "
-                        f"n_paths), or None")
+        raise TypeError(
+            f"progress={progress!r} must be a callable, progress(done_paths, n_paths), or None"
+        )
     remote = _backend(backend, client, block)
     if remote is not None:
         if uniforms is not None or serial:
-            raise ValueError("the Dask backend runs the streams' kernel only; use "
-                             "simcore.engine.dask.evaluate_design for a design")
+            raise ValueError(
+                "the Dask backend runs the streams' kernel only; use "
+                "simcore.engine.dask.evaluate_design for a design"
+            )
         remote.check(sampling)
     scenario = opts.scenario(scenario)
     K = len(scenario.shocks)
@@ -178,11 +216,31 @@ def _simulate(scenario: Scenario | None, n_paths: int, seed: SeedLike, horizon: 
     rec = compile_scenario(scenario, seed_seq)
     bufs = allocate(rec, n_paths, keep_draws)
     if remote is not None:
-        remote.fill(_block, scenario, seed_seq, sampling, start, n_total, opts.threads, keep_draws,
-                     progress, bufs)
+        remote.fill(
+            _block,
+            scenario,
+            seed_seq,
+            sampling,
+            start,
+            n_total,
+            opts.threads,
+            keep_draws,
+            progress,
+            bufs,
+        )
     else:
-        _run_kernel(rec, method, seed_seq, start, n_total if sampling == "lhs" else 0,
-                    keep_draws, progress, bufs, serial, uniforms)
+        _run_kernel(
+            rec,
+            method,
+            seed_seq,
+            start,
+            n_total if sampling == "lhs" else 0,
+            keep_draws,
+            progress,
+            bufs,
+            serial,
+            uniforms,
+        )
     out, seg_out, hits_out, draws_out, sev_out = bufs
     cop = scenario.copula_model(warn=False)
     manifest: dict[str, Any] = {
@@ -191,8 +249,7 @@ def _simulate(scenario: Scenario | None, n_paths: int, seed: SeedLike, horizon: 
         "versions": versions(),
         "platform": platform.platform(),
         "seed": seed_entropy(seed_seq),
-        "scenario": {"name": scenario.name, "ticker": scenario.ticker,
-                     "sha256": scenario.digest()},
+        "scenario": {"name": scenario.name, "ticker": scenario.ticker, "sha256": scenario.digest()},
         "sampling": "design" if uniforms is not None else sampling,
         "n_paths": n_paths,
         "start": start,
@@ -215,38 +272,69 @@ def _simulate(scenario: Scenario | None, n_paths: int, seed: SeedLike, horizon: 
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
 
 
-def _backend(backend: str | DaskBackend, client: Client | None,
-             block: int | None) -> DaskBackend | None:
+def _backend(
+    backend: str | DaskBackend, client: Client | None, block: int | None
+) -> DaskBackend | None:
     """The backend object for ``simulate(backend=..., client=..., block=...)``; None is local."""
     if isinstance(backend, DaskBackend):
         if client is not None or block is not None:
-            raise ValueError("client= and block= belong to DaskBackend(client, block) when "
-                             "backend is a DaskBackend")
+            raise ValueError(
+                "client= and block= belong to DaskBackend(client, block) when "
+                "backend is a DaskBackend"
+            )
         return backend
     if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))} "
-                         f"or a DaskBackend")
+        raise ValueError(
+            f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))} or a DaskBackend"
+        )
     if backend == "local":
         if client is not None or block is not None:
             raise ValueError("client= and block= are only used with backend='dask'")
         return None
     if client is None:
-        raise ValueError("backend='dask' needs client=distributed.Client(...) (a running "
-                         "cluster; see docs/dask.md)")
+        raise ValueError(
+            "backend='dask' needs client=distributed.Client(...) (a running "
+            "cluster; see docs/dask.md)"
+        )
     block = check_int("block", DASK_BLOCK if block is None else block, 1)
     return DaskBackend(client, block)
 
 
-def _block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, start: int,
-           n: int, n_total: int, threads: int | None, keep_draws: bool) -> SimulationResult:
+def _block(
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    sampling: str,
+    start: int,
+    n: int,
+    n_total: int,
+    threads: int | None,
+    keep_draws: bool,
+) -> SimulationResult:
     """A Dask task: paths ``start .. start+n`` of a run of ``n_total`` paths, run locally."""
-    return simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
-                    threads=threads, keep_draws=keep_draws)
+    return simulate(
+        scenario,
+        n,
+        seed_seq,
+        sampling=sampling,
+        start=start,
+        n_total=n_total,
+        threads=threads,
+        keep_draws=keep_draws,
+    )
 
 
-def _run_kernel(rec: CompiledScenario, method: int, seed_seq: np.random.SeedSequence, start: int,
-                n_total: int, keep_draws: bool, progress: Progress | None, bufs: Buffers,
-                serial: bool, uniforms: np.ndarray | None) -> None:
+def _run_kernel(
+    rec: CompiledScenario,
+    method: int,
+    seed_seq: np.random.SeedSequence,
+    start: int,
+    n_total: int,
+    keep_draws: bool,
+    progress: Progress | None,
+    bufs: Buffers,
+    serial: bool,
+    uniforms: np.ndarray | None,
+) -> None:
     """Fill ``bufs`` (:class:`~simcore.model.compile.Buffers`) with paths ``start ..`` of the
     compiled scenario ``rec``, in blocks of :data:`BLOCK` paths (``n_total``: the run's path
     count for LHS, else 0)."""
@@ -260,7 +348,7 @@ def _run_kernel(rec: CompiledScenario, method: int, seed_seq: np.random.SeedSequ
     while done < n_paths:
         n = min(block, n_paths - done)
         if uniforms is not None:
-            u = uniforms[done: done + n]
+            u = uniforms[done : done + n]
         elif sobol is not None:
             u = sobol.block(start + done, n).reshape(n, H, width)
         else:
@@ -269,9 +357,10 @@ def _run_kernel(rec: CompiledScenario, method: int, seed_seq: np.random.SeedSequ
         tasks = []
         for a in range(0, n, TASK):
             m = min(TASK, n - a)
-            ua = u if u.shape[0] == 0 else u[a: a + m]
-            tasks.append((start + done + a, m, done + a, n_total, method, ua, rec, bufs,
-                          keep_draws))
+            ua = u if u.shape[0] == 0 else u[a : a + m]
+            tasks.append(
+                (start + done + a, m, done + a, n_total, method, ua, rec, bufs, keep_draws)
+            )
         if serial:
             for task in tasks:
                 _kernel.simulate_paths_serial(*task)
@@ -293,8 +382,9 @@ def design_columns(scenario: Scenario) -> list[tuple[str, str, int]]:
     return [(kind, name, t) for t in range(scenario.horizon) for kind, name in cols]
 
 
-def evaluate_uniforms(scenario: Scenario | None, u: ArrayLike, *, threads: int | None = None,
-                      keep_draws: bool = False) -> SimulationResult:
+def evaluate_uniforms(
+    scenario: Scenario | None, u: ArrayLike, *, threads: int | None = None, keep_draws: bool = False
+) -> SimulationResult:
     """Evaluate the model on given uniforms instead of the streams (a design of experiments,
     e.g. SALib's Saltelli sample): ``u`` is float64 (n_paths, horizon, n_columns) in
     ``[2**-53, 1)`` (:data:`distributions.streams.U_MIN`), columns as :func:`design_columns`
@@ -313,7 +403,17 @@ def evaluate_uniforms(scenario: Scenario | None, u: ArrayLike, *, threads: int |
         raise ValueError(f"u has shape {arr.shape}; expected {want} (see design_columns)")
     bad = ~((arr >= U_MIN) & (arr < 1.0))  # the samplers' range, which validation bounds over
     if bad.any():
-        raise ValueError(f"u has {int(bad.sum())} values outside [2**-53, 1) (NaN included); "
-                         f"allowed 2**-53 <= u < 1, the range every sampler draws from")
-    return _simulate(scenario, arr.shape[0], 0, None, "sobol", threads=threads,
-                     keep_draws=keep_draws, uniforms=np.ascontiguousarray(arr))
+        raise ValueError(
+            f"u has {int(bad.sum())} values outside [2**-53, 1) (NaN included); "
+            f"allowed 2**-53 <= u < 1, the range every sampler draws from"
+        )
+    return _simulate(
+        scenario,
+        arr.shape[0],
+        0,
+        None,
+        "sobol",
+        threads=threads,
+        keep_draws=keep_draws,
+        uniforms=np.ascontiguousarray(arr),
+    )

@@ -83,10 +83,17 @@ DESIGN_BLOCK_BYTES = 4 << 20  # a design block travels inside its task: keep it 
 MAX_VALUES = 1 << 22  # values the client collects per pass of simulate_summary (32 MiB)
 
 
-def map_scenarios(client: Client | None, scenarios: Iterable[Scenario], n_paths: int,
-                  seed: SeedLike = DEFAULT_SEED, *, sampling: str = "mc",
-                  horizon: int | None = None, block: int | None = None,
-                  threads: int | None = None) -> list[SimulationResult]:
+def map_scenarios(
+    client: Client | None,
+    scenarios: Iterable[Scenario],
+    n_paths: int,
+    seed: SeedLike = DEFAULT_SEED,
+    *,
+    sampling: str = "mc",
+    horizon: int | None = None,
+    block: int | None = None,
+    threads: int | None = None,
+) -> list[SimulationResult]:
     """``[simulate(s, n_paths, seed, horizon, sampling) for s in scenarios]``, every block of
     every scenario in one batch of tasks on ``client`` (``None``: here). Each result has the
     bytes of the local run (the same seed for all: common random numbers)."""
@@ -101,8 +108,9 @@ def map_scenarios(client: Client | None, scenarios: Iterable[Scenario], n_paths:
     scenarios = [opts.scenario(s) for s in scenarios]
     ss = opts.seed_sequence()  # resolved once: every scenario and block uses the same streams
     if client is None:
-        return [simulate(s, int(n_paths), ss, sampling=sampling, threads=threads)
-                for s in scenarios]
+        return [
+            simulate(s, int(n_paths), ss, sampling=sampling, threads=threads) for s in scenarios
+        ]
     parts = _blocks(0, int(n_paths), block)
     calls: list[tuple[Any, ...]] = []
     where: list[tuple[int, int]] = []  # (scenario, block) of each call
@@ -120,9 +128,14 @@ def map_scenarios(client: Client | None, scenarios: Iterable[Scenario], n_paths:
     return [_assemble(g, int(n_paths), block) for g in got]
 
 
-def evaluate_design(client: Client | None, scenario: Scenario | None, u: ArrayLike,
-                    block: int | None = None, *,
-                    threads: int | None = None) -> SimulationResult:
+def evaluate_design(
+    client: Client | None,
+    scenario: Scenario | None,
+    u: ArrayLike,
+    block: int | None = None,
+    *,
+    threads: int | None = None,
+) -> SimulationResult:
     """:func:`simcore.evaluate_uniforms` of the design ``u`` (n, horizon, columns) in blocks of
     ``block`` rows on ``client`` (``None``: here); byte-identical to the local evaluation.
     ``block=None`` sizes blocks at about 4 MB of design each (they travel inside the tasks)."""
@@ -143,7 +156,7 @@ def evaluate_design(client: Client | None, scenario: Scenario | None, u: ArrayLi
     def on_result(i: int, r: SimulationResult) -> None:
         pieces[i] = r
 
-    calls = [(scenario, arr[s: s + n], threads) for s, n in parts]
+    calls = [(scenario, arr[s : s + n], threads) for s, n in parts]
     _run_tasks(client, _evaluate_block, calls, on_result, label="design")
     return _assemble(pieces, arr.shape[0], block)
 
@@ -161,31 +174,54 @@ def _levels(qa: np.ndarray, n: int) -> np.ndarray:
     :meth:`SimulationResult.summary` computes them."""
     half = _Z95 * np.sqrt(qa * (1 - qa))
     nn = max(n, 1)
-    return np.concatenate([qa, np.clip(qa - half / np.sqrt(nn), 0, 1),
-                           np.clip(qa + half / np.sqrt(nn), 0, 1)])
+    return np.concatenate(
+        [qa, np.clip(qa - half / np.sqrt(nn), 0, 1), np.clip(qa + half / np.sqrt(nn), 0, 1)]
+    )
 
 
-def _rows(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, start: int, n: int,
-          n_total: int, threads: int | None,
-          names: Sequence[str]) -> tuple[SimulationResult, list[np.ndarray]]:
-    r = simulate(scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total,
-                 threads=threads)
+def _rows(
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    sampling: str,
+    start: int,
+    n: int,
+    n_total: int,
+    threads: int | None,
+    names: Sequence[str],
+) -> tuple[SimulationResult, list[np.ndarray]]:
+    r = simulate(
+        scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total, threads=threads
+    )
     return r, [x for name in names for x in r._rows(name)]  # (output, year) rows
 
 
-def _pilot_block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, n: int,
-                 n_total: int, threads: int | None, names: Sequence[str],
-                 qa: np.ndarray) -> list[RowPlan | None]:
+def _pilot_block(
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    sampling: str,
+    n: int,
+    n_total: int,
+    threads: int | None,
+    names: Sequence[str],
+    qa: np.ndarray,
+) -> list[RowPlan | None]:
     """The pass-1 brackets from the run's first ``n`` paths."""
     _r, rows = _rows(scenario, seed_seq, sampling, 0, n, n_total, threads, names)
     return pilot_brackets(rows, lambda m: _levels(qa, round(m * n_total / n)))
 
 
-def _pass_block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: str, start: int,
-                n: int, n_total: int, threads: int | None, names: Sequence[str],
-                plan: list[RowPlan | None], first: bool,
-                ) -> list[RowPart | None] | tuple[np.ndarray, list[RowPart | None],
-                                                  dict[str, np.ndarray]]:
+def _pass_block(
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    sampling: str,
+    start: int,
+    n: int,
+    n_total: int,
+    threads: int | None,
+    names: Sequence[str],
+    plan: list[RowPlan | None],
+    first: bool,
+) -> list[RowPart | None] | tuple[np.ndarray, list[RowPart | None], dict[str, np.ndarray]]:
     """One block's share of a pass of :func:`simulate_summary`: what ``plan`` asks for
     (:meth:`OrderStatistics.part`), and in the ``first`` pass the moments of each (output,
     year) row and the counts behind the risk rows."""
@@ -196,19 +232,29 @@ def _pass_block(scenario: Scenario, seed_seq: np.random.SeedSequence, sampling: 
     H = r.horizon
     npa = r._rows("net_profit_attributable")
     fc = _forecast(scenario.forecast.net_profit_attributable, H)
-    risk = {"loss": np.count_nonzero(npa < 0, axis=1),
-            "miss": np.array([np.count_nonzero(npa[t] < fc[t]) for t in range(H)])}
+    risk = {
+        "loss": np.count_nonzero(npa < 0, axis=1),
+        "miss": np.array([np.count_nonzero(npa[t] < fc[t]) for t in range(H)]),
+    }
     for name in PRICE_OUTPUTS:
         risk[name] = np.count_nonzero(r._rows(name) > scenario.market_price, axis=1)
     return block_moments(rows), part, risk
 
 
-def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
-                     seed: SeedLike = DEFAULT_SEED, *, client: Client | None = None,
-                     horizon: int | None = None, sampling: str = "mc",
-                     outputs: str | Iterable[str] | None = None, q: ArrayLike = DEFAULT_Q,
-                     block: int | None = None, threads: int | None = None,
-                     max_values: int = MAX_VALUES) -> pd.DataFrame:
+def simulate_summary(
+    scenario: Scenario | None = None,
+    n_paths: int = 1_000_000,
+    seed: SeedLike = DEFAULT_SEED,
+    *,
+    client: Client | None = None,
+    horizon: int | None = None,
+    sampling: str = "mc",
+    outputs: str | Iterable[str] | None = None,
+    q: ArrayLike = DEFAULT_Q,
+    block: int | None = None,
+    threads: int | None = None,
+    max_values: int = MAX_VALUES,
+) -> pd.DataFrame:
     """The summary of an ``n_paths`` run, streamed block by block: no process ever holds more
     than one block of paths (``block``, default :data:`DASK_BLOCK`).
 
@@ -237,8 +283,9 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     max_values = check_int("max_values", max_values, 1)
     qa = SimulationResult._check_q(q)
     allowed = list(OUTPUTS) + [f"revenue.{s}" for s in scenario.segment_names]
-    names = allowed if outputs is None else (
-        [outputs] if isinstance(outputs, str) else list(outputs))
+    names = (
+        allowed if outputs is None else ([outputs] if isinstance(outputs, str) else list(outputs))
+    )
     for name in names:
         if name not in allowed:
             raise KeyError(f"unknown output {name!r}; available: {allowed}")
@@ -256,8 +303,13 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
         timing.append(time.perf_counter() - t0)
 
     brackets: list[list[RowPlan | None]] = []
-    _run_tasks(client, _pilot_block, [(*base, min(PILOT, n_paths), n_paths, threads, names, qa)],
-               lambda i, value: brackets.append(value), label="summary-pilot")
+    _run_tasks(
+        client,
+        _pilot_block,
+        [(*base, min(PILOT, n_paths), n_paths, threads, names, qa)],
+        lambda i, value: brackets.append(value),
+        label="summary-pilot",
+    )
 
     # pass 1: moments (merged in block order), counts in the brackets, risk counts
     moments = np.zeros((R, 5))
@@ -267,8 +319,9 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
     order.start(brackets[0])
     risk: dict[str, np.ndarray] = {}
 
-    def first(i: int, value: tuple[np.ndarray, list[RowPart | None],
-                                   dict[str, np.ndarray]]) -> None:
+    def first(
+        i: int, value: tuple[np.ndarray, list[RowPart | None], dict[str, np.ndarray]]
+    ) -> None:
         mom, part, counts = value
         early[i] = mom
         while merged[0] in early:
@@ -293,17 +346,38 @@ def simulate_summary(scenario: Scenario | None = None, n_paths: int = 1_000_000,
         run_pass(plan, lambda i, value: order.add(value))
         order.end_pass()
 
-    return _summary_frame(scenario, names, qa, levels, moments, order.found, risk, n_paths,
-                          dict(n_paths=n_paths, seed=seed_entropy(ss), sampling=sampling,
-                               block=block, passes=len(timing),
-                               pass_seconds=[round(t, 3) for t in timing],
-                               backend="local" if client is None else "dask"))
+    return _summary_frame(
+        scenario,
+        names,
+        qa,
+        levels,
+        moments,
+        order.found,
+        risk,
+        n_paths,
+        dict(
+            n_paths=n_paths,
+            seed=seed_entropy(ss),
+            sampling=sampling,
+            block=block,
+            passes=len(timing),
+            pass_seconds=[round(t, 3) for t in timing],
+            backend="local" if client is None else "dask",
+        ),
+    )
 
 
-def _summary_frame(scenario: Scenario, names: Sequence[str], qa: np.ndarray,
-                   levels: Sequence[np.ndarray], moments: np.ndarray,
-                   stats: Sequence[dict[int, float]], risk: dict[str, np.ndarray], n_paths: int,
-                   attrs: dict[str, Any]) -> pd.DataFrame:
+def _summary_frame(
+    scenario: Scenario,
+    names: Sequence[str],
+    qa: np.ndarray,
+    levels: Sequence[np.ndarray],
+    moments: np.ndarray,
+    stats: Sequence[dict[int, float]],
+    risk: dict[str, np.ndarray],
+    n_paths: int,
+    attrs: dict[str, Any],
+) -> pd.DataFrame:
     H = scenario.horizon
     years = [scenario.base_year + 1 + t for t in range(H)]
     n_def = moments[:, 0]
@@ -335,17 +409,23 @@ def _summary_frame(scenario: Scenario, names: Sequence[str], qa: np.ndarray,
 
     def p_row(output: str, year: int, stat: str, count: int) -> dict[str, Any]:
         p = count / n_paths
-        return {"output": output, "year": year, "statistic": stat, "value": p,
-                "mcse": float(np.sqrt(p * (1 - p) / n_paths)), "defined": 1.0}
+        return {
+            "output": output,
+            "year": year,
+            "statistic": stat,
+            "value": p,
+            "mcse": float(np.sqrt(p * (1 - p) / n_paths)),
+            "defined": 1.0,
+        }
 
     for t, year in enumerate(years):
         rows.append(p_row("net_profit_attributable", year, "p_loss", risk["loss"][t]))
         if np.isfinite(fc[t]):
-            rows.append(p_row("net_profit_attributable", year, "p_miss_forecast",
-                              risk["miss"][t]))
+            rows.append(p_row("net_profit_attributable", year, "p_miss_forecast", risk["miss"][t]))
         for name in PRICE_OUTPUTS:
             rows.append(p_row(name, year, "p_above_market", risk[name][t]))
     df = pd.DataFrame(rows, columns=["output", "year", "statistic", "value", "mcse", "defined"])
-    df.attrs.update(scenario=scenario.name, ticker=scenario.ticker,
-                    market_price=scenario.market_price, **attrs)
+    df.attrs.update(
+        scenario=scenario.name, ticker=scenario.ticker, market_price=scenario.market_price, **attrs
+    )
     return df

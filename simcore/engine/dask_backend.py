@@ -50,11 +50,33 @@ class DaskBackend:
         """Refuse what this backend cannot run, before any work."""
         _check_block(self.block, sampling)
 
-    def fill(self, task: BlockTask, scenario: Scenario, seed_seq: np.random.SeedSequence,
-             sampling: str, start: int, n_total: int, threads: int | None, keep_draws: bool,
-             progress: Progress | None, bufs: Buffers) -> None:
-        simulate_into(self.client, task, scenario, seed_seq, sampling, start, n_total,
-                      self.block, threads, keep_draws, progress, bufs)
+    def fill(
+        self,
+        task: BlockTask,
+        scenario: Scenario,
+        seed_seq: np.random.SeedSequence,
+        sampling: str,
+        start: int,
+        n_total: int,
+        threads: int | None,
+        keep_draws: bool,
+        progress: Progress | None,
+        bufs: Buffers,
+    ) -> None:
+        simulate_into(
+            self.client,
+            task,
+            scenario,
+            seed_seq,
+            sampling,
+            start,
+            n_total,
+            self.block,
+            threads,
+            keep_draws,
+            progress,
+            bufs,
+        )
 
     def record(self) -> dict[str, Any]:
         """What the manifest says of the backend (it does not change the numbers)."""
@@ -68,8 +90,9 @@ def _check_client(client: Client | None, *, optional: bool = False) -> Client | 
     try:
         from distributed import Client
     except ImportError as exc:  # pragma: no cover - the dask extra is not installed
-        raise ImportError("the Dask backend needs dask.distributed: pip install "
-                          "'simcore[dask]'") from exc
+        raise ImportError(
+            "the Dask backend needs dask.distributed: pip install 'simcore[dask]'"
+        ) from exc
     if not isinstance(client, Client):
         raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
     return client
@@ -80,8 +103,9 @@ def _check_block(block: int | None, sampling: str, default: int = DASK_BLOCK) ->
     if isinstance(block, bool | np.bool_) or not isinstance(block, numbers.Integral) or block < 1:
         raise ValueError(f"block={block!r} must be a positive integer (paths per task)")
     if sampling == "antithetic" and block % 2:
-        raise ValueError(f"block={block} must be even for sampling='antithetic' (every block "
-                         f"holds whole pairs)")
+        raise ValueError(
+            f"block={block} must be even for sampling='antithetic' (every block holds whole pairs)"
+        )
     return int(block)
 
 
@@ -90,9 +114,15 @@ def _blocks(start: int, n_paths: int, block: int) -> list[tuple[int, int]]:
     return [(start + lo, min(block, n_paths - lo)) for lo in range(0, n_paths, block)]
 
 
-def _run_tasks(client: Client | None, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
-               on_result: Callable[[int, Any], object], *, label: str,
-               window: int | None = None) -> None:
+def _run_tasks(
+    client: Client | None,
+    fn: Callable[..., Any],
+    calls: Sequence[tuple[Any, ...]],
+    on_result: Callable[[int, Any], object],
+    *,
+    label: str,
+    window: int | None = None,
+) -> None:
     """``on_result(i, fn(*calls[i]))`` for every call, in completion order.
 
     ``client=None`` runs them here one after the other. On a cluster at most ``window`` tasks
@@ -155,10 +185,20 @@ def _put(bufs: Buffers, lo: int, r: SimulationResult) -> None:
             sev_out[k, :, sl] = x.T
 
 
-def simulate_into(client: Client, task: BlockTask, scenario: Scenario,
-                  seed_seq: np.random.SeedSequence, sampling: str, start: int, n_total: int,
-                  block: int, threads: int | None, keep_draws: bool, progress: Progress | None,
-                  bufs: Buffers) -> None:
+def simulate_into(
+    client: Client,
+    task: BlockTask,
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    sampling: str,
+    start: int,
+    n_total: int,
+    block: int,
+    threads: int | None,
+    keep_draws: bool,
+    progress: Progress | None,
+    bufs: Buffers,
+) -> None:
     """Fill the engine's buffers ``bufs`` (out, seg_out, hits_out, draws_out, sev_out; paths
     ``start ..``) from tasks ``task(scenario, seed_seq, sampling, start, n, n_total, threads,
     keep_draws)`` -> SimulationResult of ``block`` paths on ``client``."""
@@ -185,14 +225,22 @@ def _assemble(pieces: list[SimulationResult], n_paths: int, block: int) -> Simul
         out, seg, hits = first._out, first._seg, first._hits
         draws = first.draws
     else:
-        out, seg, hits = (np.concatenate([getattr(p, a) for p in pieces], axis=-1)
-                          for a in ("_out", "_seg", "_hits"))
+        out, seg, hits = (
+            np.concatenate([getattr(p, a) for p in pieces], axis=-1)
+            for a in ("_out", "_seg", "_hits")
+        )
         draws = None
         if first.draws is not None:
-            draws = {kind: {name: np.concatenate([_draws(p)[kind][name] for p in pieces])
-                            for name in first.draws[kind]} for kind in first.draws}
-    manifest = dict(first.manifest, n_paths=n_paths, threads=None,
-                    backend={"name": "dask", "block": block})
+            draws = {
+                kind: {
+                    name: np.concatenate([_draws(p)[kind][name] for p in pieces])
+                    for name in first.draws[kind]
+                }
+                for kind in first.draws
+            }
+    manifest = dict(
+        first.manifest, n_paths=n_paths, threads=None, backend={"name": "dask", "block": block}
+    )
     return SimulationResult(first.scenario, out, seg, hits, manifest, draws)
 
 

@@ -29,8 +29,9 @@ def check_int(name: str, value: object, low: int, high: int | None = None) -> in
     """``value`` as an int in ``[low, high]``; TypeError/ValueError naming ``name`` otherwise."""
     allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}={value!r} must be an integer {allowed}; got "
-                        f"{type(value).__name__}")
+        raise TypeError(
+            f"{name}={value!r} must be an integer {allowed}; got {type(value).__name__}"
+        )
     v = int(value)
     if v < low or (high is not None and v > high):
         raise ValueError(f"{name}={value!r} must be an integer {allowed}")
@@ -45,8 +46,14 @@ def available_memory() -> int:
         return 8 << 30
 
 
-def result_bytes(n_paths: int, horizon: int, n_segments: int, n_drivers: int = 0,
-                 n_shocks: int = 0, keep_draws: bool = False) -> int:
+def result_bytes(
+    n_paths: int,
+    horizon: int,
+    n_segments: int,
+    n_drivers: int = 0,
+    n_shocks: int = 0,
+    keep_draws: bool = False,
+) -> int:
     """Bytes the stored result of a run needs (the kernel allocates nothing else per path)."""
     per = horizon * (8 * (len(OUTPUTS) + n_segments) + 4)
     if keep_draws:
@@ -73,16 +80,26 @@ class RunOptions:
     n_total: int = 0  # paths of the whole run (>= start + n_paths)
 
     @classmethod
-    def checked(cls, n_paths: int = 1_000_000, seed: SeedLike = None, horizon: int | None = None,
-                sampling: str = "mc", *, threads: int | None = None, keep_draws: bool = False,
-                memory_limit: int | None = None, start: int = 0,
-                n_total: int | None = None) -> RunOptions:
+    def checked(
+        cls,
+        n_paths: int = 1_000_000,
+        seed: SeedLike = None,
+        horizon: int | None = None,
+        sampling: str = "mc",
+        *,
+        threads: int | None = None,
+        keep_draws: bool = False,
+        memory_limit: int | None = None,
+        start: int = 0,
+        n_total: int | None = None,
+    ) -> RunOptions:
         """Check every argument and return them as a RunOptions (errors name the argument,
         the value and what is allowed)."""
         n_paths = check_int("n_paths", n_paths, 1)
         start = check_int("start", start, 0)
-        n_total = start + n_paths if n_total is None else check_int(
-            "n_total", n_total, start + n_paths)
+        n_total = (
+            start + n_paths if n_total is None else check_int("n_total", n_total, start + n_paths)
+        )
         if horizon is not None:
             horizon = check_int("horizon", horizon, 1, MAX_HORIZON)
         method_code(sampling)
@@ -91,12 +108,12 @@ class RunOptions:
         threads = None if threads is None else check_int("threads", threads, 1)
         if not isinstance(keep_draws, bool):
             raise TypeError(f"keep_draws={keep_draws!r} must be True or False")
-        memory_limit = None if memory_limit is None else check_int(
-            "memory_limit", memory_limit, 1)
+        memory_limit = None if memory_limit is None else check_int("memory_limit", memory_limit, 1)
         if not isinstance(seed, np.random.Generator):  # a Generator is drawn from only once
             handle_seed(seed)  # the seed's own checks (type, sign); nothing is consumed
-        return cls(n_paths, seed, horizon, sampling, threads, keep_draws, memory_limit, start,
-                   n_total)
+        return cls(
+            n_paths, seed, horizon, sampling, threads, keep_draws, memory_limit, start, n_total
+        )
 
     def seed_sequence(self) -> np.random.SeedSequence:
         """The seed as a SeedSequence (a Generator is drawn from here: call once per run)."""
@@ -110,10 +127,19 @@ class RunOptions:
         """(bytes the stored results of this run need, the budget) for ``scenario``, with this
         run's horizon."""
         sc = self.scenario(scenario)
-        need = result_bytes(self.n_paths, sc.horizon, len(sc.segments), len(sc.drivers),
-                            len(sc.shocks), self.keep_draws)
-        limit = (int(MEMORY_SHARE * available_memory()) if self.memory_limit is None
-                 else self.memory_limit)
+        need = result_bytes(
+            self.n_paths,
+            sc.horizon,
+            len(sc.segments),
+            len(sc.drivers),
+            len(sc.shocks),
+            self.keep_draws,
+        )
+        limit = (
+            int(MEMORY_SHARE * available_memory())
+            if self.memory_limit is None
+            else self.memory_limit
+        )
         return need, limit
 
     def check_memory(self, scenario: Scenario) -> None:
@@ -124,4 +150,5 @@ class RunOptions:
             raise MemoryError(
                 f"n_paths={self.n_paths} x horizon={horizon} needs {need / 2**30:.2f} GiB for "
                 f"the stored results, more than the memory budget of {limit / 2**30:.2f} GiB; "
-                f"use fewer paths, a shorter horizon, or raise memory_limit")
+                f"use fewer paths, a shorter horizon, or raise memory_limit"
+            )

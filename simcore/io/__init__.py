@@ -20,5 +20,12 @@ from simcore.io.scenario_file import (
     loads_scenario,
 )
 
-__all__ = ["ScenarioError", "builtin_scenario", "default_scenario", "dumps_scenario",
-           "list_scenarios", "load_scenario", "loads_scenario"]
+__all__ = [
+    "ScenarioError",
+    "builtin_scenario",
+    "default_scenario",
+    "dumps_scenario",
+    "list_scenarios",
+    "load_scenario",
+    "loads_scenario",
+]

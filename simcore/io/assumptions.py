@@ -26,8 +26,12 @@ from simcore.model.scenario import Scenario, extend
 if TYPE_CHECKING:
     from distributions import Distribution
 
-__all__ = ["STATEMENT_LINES", "assumptions_markdown", "deterministic_statement",
-           "statement_markdown"]
+__all__ = [
+    "STATEMENT_LINES",
+    "assumptions_markdown",
+    "deterministic_statement",
+    "statement_markdown",
+]
 
 # Income-statement lines of :func:`deterministic_statement`, in the report's order.
 STATEMENT_LINES = {
@@ -115,47 +119,87 @@ def assumptions_markdown(scenario: Scenario) -> str:
     """Markdown tables of every assumption of ``scenario`` with its rationale."""
     sc = scenario
     years = " / ".join(str(y) for y in sc.years)
-    out = [f"Scenario **{sc.name}** ({sc.ticker}), base year {sc.base_year}, horizon "
-           f"{sc.horizon} ({years}); market price {_g(sc.market_price)} on {sc.market_date}, "
-           f"{_g(sc.shares)}m shares. {_cell(sc.notes.get('market', ''))}", ""]
+    out = [
+        f"Scenario **{sc.name}** ({sc.ticker}), base year {sc.base_year}, horizon "
+        f"{sc.horizon} ({years}); market price {_g(sc.market_price)} on {sc.market_date}, "
+        f"{_g(sc.shares)}m shares. {_cell(sc.notes.get('market', ''))}",
+        "",
+    ]
 
-    out += ["#### Segments (base-year revenue)", "",
-            "| segment | revenue | rationale |", "|---|---|---|"]
+    out += [
+        "#### Segments (base-year revenue)",
+        "",
+        "| segment | revenue | rationale |",
+        "|---|---|---|",
+    ]
     out += [f"| `{s.name}` | {_g(s.base_revenue)} | {_cell(s.rationale)} |" for s in sc.segments]
 
-    out += ["", "#### Drivers", "",
-            f"Per-year bases are for {years} (a shorter list repeats its last value).", "",
-            "| driver | base | mode | deviation / multiplier | persistence | rationale |",
-            "|---|---|---|---|---|---|"]
-    out += [f"| `{d.name}` | {_values(d.base)} | {d.mode} | {_dist(d.dist)} | "
-            f"{_g(d.persistence)} | {_cell(d.rationale)} |" for d in sc.drivers]
+    out += [
+        "",
+        "#### Drivers",
+        "",
+        f"Per-year bases are for {years} (a shorter list repeats its last value).",
+        "",
+        "| driver | base | mode | deviation / multiplier | persistence | rationale |",
+        "|---|---|---|---|---|---|",
+    ]
+    out += [
+        f"| `{d.name}` | {_values(d.base)} | {d.mode} | {_dist(d.dist)} | "
+        f"{_g(d.persistence)} | {_cell(d.rationale)} |"
+        for d in sc.drivers
+    ]
 
     if sc.correlation_labels:
         labels = sc.correlation_labels
-        out += ["", f"#### Correlation ({sc.copula} copula, {sc.correlation_kind})", "",
-                "| | " + " | ".join(f"`{x}`" for x in labels) + " |",
-                "|---|" + "---|" * len(labels)]
+        out += [
+            "",
+            f"#### Correlation ({sc.copula} copula, {sc.correlation_kind})",
+            "",
+            "| | " + " | ".join(f"`{x}`" for x in labels) + " |",
+            "|---|" + "---|" * len(labels),
+        ]
         for lab, row in zip(labels, np.asarray(sc.correlation), strict=True):
             out.append(f"| `{lab}` | " + " | ".join(_g(v) for v in row) + " |")
         out += ["", f"Rationale: {_cell(sc.notes.get('correlation', ''))}"]
 
-    out += ["", "#### Shocks", "",
-            "| shock | probability / year | severity (multiplier) | rationale |",
-            "|---|---|---|---|"]
-    out += [f"| `{s.name}` | {_g(s.probability)} | {_dist(s.severity)} | {_cell(s.rationale)} |"
-            for s in sc.shocks]
-    out += ["", "| shock | effect on | size | profile by lag | segments | cap | rationale |",
-            "|---|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "#### Shocks",
+        "",
+        "| shock | probability / year | severity (multiplier) | rationale |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| `{s.name}` | {_g(s.probability)} | {_dist(s.severity)} | {_cell(s.rationale)} |"
+        for s in sc.shocks
+    ]
+    out += [
+        "",
+        "| shock | effect on | size | profile by lag | segments | cap | rationale |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for s in sc.shocks:
         for e in s.effects:
-            segs = ", ".join(e.segments) if e.segments else "all" if e.target in (
-                "growth", "churn") else ""
+            segs = (
+                ", ".join(e.segments)
+                if e.segments
+                else "all"
+                if e.target in ("growth", "churn")
+                else ""
+            )
             cap = "" if np.isinf(e.cap) else _g(e.cap)
-            out.append(f"| `{s.name}` | `{e.target}` | {_g(e.size)} | {_values(e.profile)} | "
-                       f"{segs} | {cap} | {_cell(e.rationale)} |")
+            out.append(
+                f"| `{s.name}` | `{e.target}` | {_g(e.size)} | {_values(e.profile)} | "
+                f"{segs} | {cap} | {_cell(e.rationale)} |"
+            )
 
-    out += ["", "#### Schedules (deterministic)", "", "| schedule | values | rationale |",
-            "|---|---|---|"]
+    out += [
+        "",
+        "#### Schedules (deterministic)",
+        "",
+        "| schedule | values | rationale |",
+        "|---|---|---|",
+    ]
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():
         value = getattr(sc, field)
         text = _g(value) if kind == "scalar" else _values(value)
@@ -170,8 +214,9 @@ def statement_markdown(scenario: Scenario, report: dict | None = None) -> str:
     st = deterministic_statement(scenario)
     years = [str(y) for y in scenario.years]
     if report:
-        head = ("| line | " + " | ".join(f"{y} model | {y} report" for y in years)
-                + " | max abs diff |")
+        head = (
+            "| line | " + " | ".join(f"{y} model | {y} report" for y in years) + " | max abs diff |"
+        )
         rule = "|---|" + "---:|---:|" * len(years) + "---:|"
     else:
         head = "| line | " + " | ".join(years) + " |"
@@ -186,8 +231,11 @@ def statement_markdown(scenario: Scenario, report: dict | None = None) -> str:
             if report:
                 cells.append("" if ref is None else f"{ref[t]:g}")
         if report:
-            diff = "" if ref is None else fmt.format(
-                float(np.max(np.abs(st[key] - np.asarray(ref, dtype=float)))))
+            diff = (
+                ""
+                if ref is None
+                else fmt.format(float(np.max(np.abs(st[key] - np.asarray(ref, dtype=float)))))
+            )
             cells.append(diff)
         out.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"

@@ -160,9 +160,12 @@ class OutputFolder:
             folder.publish()        # the one atomic step
     """
 
-    def __init__(self, out: StrPath, known: Callable[[str], object],
-                 guard: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
-                 ) -> None:
+    def __init__(
+        self,
+        out: StrPath,
+        known: Callable[[str], object],
+        guard: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+    ) -> None:
         out = Path(out)
         if out.is_symlink():  # publish into the folder the link names, and keep the link
             out = Path(os.path.realpath(out))
@@ -188,27 +191,41 @@ class OutputFolder:
             raise OutputError(f"--out {out} exists and is not a directory")
         cwd = Path.cwd().resolve()
         if out.exists() and (out.resolve() == cwd or out.resolve() in cwd.parents):
-            raise OutputError(f"--out {out} is the current folder or holds it; simcore replaces "
-                              f"its output folder as a whole, so give it a folder of its own "
-                              f"(e.g. --out {out / 'simcore-out'})")
+            raise OutputError(
+                f"--out {out} is the current folder or holds it; simcore replaces "
+                f"its output folder as a whole, so give it a folder of its own "
+                f"(e.g. --out {out / 'simcore-out'})"
+            )
         if self.parent.is_dir():
             self._clean_leftovers()
         if out.is_dir():
             if os.stat(out).st_dev != os.stat(self.parent).st_dev:
-                raise OutputError(f"--out {out} is a mount point; simcore replaces its output "
-                                  f"folder as a whole, so give it a folder inside it")
-            foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()
-                             if not (p.is_file() and not p.is_symlink() and self.known(p.name)))
+                raise OutputError(
+                    f"--out {out} is a mount point; simcore replaces its output "
+                    f"folder as a whole, so give it a folder inside it"
+                )
+            foreign = sorted(
+                p.name + ("/" if p.is_dir() else "")
+                for p in out.iterdir()
+                if not (p.is_file() and not p.is_symlink() and self.known(p.name))
+            )
             if foreign:
                 shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
                 raise OutputError(
                     f"--out {out} holds {len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'}"
                     f" simcore did not write ({shown}); simcore replaces its output folder as a "
-                    f"whole, so give it a new or empty folder, or one it wrote before")
+                    f"whole, so give it a new or empty folder, or one it wrote before"
+                )
 
     def _clean_leftovers(self) -> None:
-        pattern = re.compile(re.escape(self.prefix) + "(" + re.escape(STAGING) + "|"
-                             + re.escape(OLD) + r")(\d+-[0-9a-f]+)(\.lock)?$")
+        pattern = re.compile(
+            re.escape(self.prefix)
+            + "("
+            + re.escape(STAGING)
+            + "|"
+            + re.escape(OLD)
+            + r")(\d+-[0-9a-f]+)(\.lock)?$"
+        )
         entries = sorted(p for p in self.parent.iterdir() if pattern.match(p.name))
         for p in entries:  # old- sorts before staging-: a restore comes first
             if p.name.endswith(LOCK_SUFFIX):
@@ -218,8 +235,10 @@ class OutputFolder:
             token = m.group(2)
             lock = self.parent / f"{self.prefix}{STAGING}{token}{LOCK_SUFFIX}"
             if _lock_held(lock):
-                raise OutputError(f"another simcore run{_lock_owner(lock)} is writing to "
-                                  f"{self.out}; wait for it or use another --out")
+                raise OutputError(
+                    f"another simcore run{_lock_owner(lock)} is writing to "
+                    f"{self.out}; wait for it or use another --out"
+                )
             if OLD in p.name and not self.out.exists() and p.is_dir():
                 os.rename(p, self.out)  # a fallback publish died between its two renames
                 _fsync_dir(self.parent)
@@ -256,8 +275,10 @@ class OutputFolder:
             except FileNotFoundError:
                 ours = False
             if not ours:
-                raise OutputError(f"another simcore run is starting in {self.out}; wait for it "
-                                  f"or use another --out")
+                raise OutputError(
+                    f"another simcore run is starting in {self.out}; wait for it "
+                    f"or use another --out"
+                )
             os.write(fd, f"{os.getpid()}\n".encode())
             stage.mkdir()  # mode 0o777 less the umask, as any new folder
         except BaseException:

@@ -115,8 +115,10 @@ _MISSING = object()
 
 # Schedules: toml key -> (Scenario field, kind, range, required).
 _REQUIRED_SCHEDULES = ("debt", "net_debt", "da_ratio", "capex_ratio", "terminal_roic")
-_SCHEDULES = {key: (key, kind, rng, key in _REQUIRED_SCHEDULES)
-              for key, (kind, rng) in SCHEDULE_DOMAINS.items()}
+_SCHEDULES = {
+    key: (key, kind, rng, key in _REQUIRED_SCHEDULES)
+    for key, (kind, rng) in SCHEDULE_DOMAINS.items()
+}
 
 
 # -- key paths and their lines ----------------------------------------------------------------
@@ -359,23 +361,33 @@ class _Reader:
     # keys
     def table(self, value: Any, path: KeyPath) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.fail(path, f"{show(value)} is {type_name(value)}; allowed a table", value,
-                      "a table")
+            self.fail(
+                path, f"{show(value)} is {type_name(value)}; allowed a table", value, "a table"
+            )
         return value
 
-    def keys(self, table: Any, path: KeyPath, required: Sequence[str] = (),
-             optional: Sequence[str] = ()) -> None:
+    def keys(
+        self, table: Any, path: KeyPath, required: Sequence[str] = (), optional: Sequence[str] = ()
+    ) -> None:
         self.table(table, path)
         allowed = [*required, *optional]
         for key in table:
             if key not in allowed:
                 tip = did_you_mean(brief(key), allowed)
-                self.fail(path + (key,), f"unknown key {brief(key)!r}{tip}; allowed keys: "
-                          f"{', '.join(allowed)}", key, ", ".join(allowed))
+                self.fail(
+                    path + (key,),
+                    f"unknown key {brief(key)!r}{tip}; allowed keys: {', '.join(allowed)}",
+                    key,
+                    ", ".join(allowed),
+                )
         for key in required:
             if key not in table:
-                self.fail(path + (key,), f"missing required key {key!r} in "
-                          f"{format_key_path(path) or 'the top level'}", None, key)
+                self.fail(
+                    path + (key,),
+                    f"missing required key {key!r} in {format_key_path(path) or 'the top level'}",
+                    None,
+                    key,
+                )
 
     # values
     def per_year(self, value: Any, scalar_ok: bool = True) -> Any:
@@ -385,8 +397,14 @@ class _Reader:
             return tuple(self.real(v) for v in value)
         return (self.real(value),) if scalar_ok else value
 
-    def entries(self, value: Any, path: KeyPath, required: Sequence[str],
-                optional: Sequence[str], make: Callable[[dict[str, Any]], object]) -> Any:
+    def entries(
+        self,
+        value: Any,
+        path: KeyPath,
+        required: Sequence[str],
+        optional: Sequence[str],
+        make: Callable[[dict[str, Any]], object],
+    ) -> Any:
         """An array of tables as a tuple of ``make(table)``; anything else as it is."""
         if not isinstance(value, list):
             return value
@@ -399,17 +417,25 @@ class _Reader:
     def dist(self, spec: Any, path: KeyPath) -> Distribution:
         if not isinstance(spec, dict):
             allowed = 'a table like { family = "Normal", loc = 0, scale = 0.1 }'
-            self.fail(path, f"{show(spec)} is {type_name(spec)}; allowed {allowed}", spec,
-                      allowed)
+            self.fail(path, f"{show(spec)} is {type_name(spec)}; allowed {allowed}", spec, allowed)
         family = spec.get("family", _MISSING)
         families = sorted(distributions.FAMILIES)
         if family is _MISSING:
-            self.fail(path + ("family",), f"missing required key 'family'; allowed one of "
-                      f"{', '.join(families)}", None, ", ".join(families))
+            self.fail(
+                path + ("family",),
+                f"missing required key 'family'; allowed one of {', '.join(families)}",
+                None,
+                ", ".join(families),
+            )
         if not isinstance(family, str) or family not in distributions.FAMILIES:
             tip = did_you_mean(family, families)
-            self.fail(path + ("family",), f"unknown distribution family {show(family)}{tip}; "
-                      f"allowed one of {', '.join(families)}", family, ", ".join(families))
+            self.fail(
+                path + ("family",),
+                f"unknown distribution family {show(family)}{tip}; "
+                f"allowed one of {', '.join(families)}",
+                family,
+                ", ".join(families),
+            )
         cls = distributions.FAMILIES[family]
         declared = {p.name: p for p in cls.params}
         for key, value in spec.items():
@@ -418,8 +444,12 @@ class _Reader:
                 continue
             if key not in declared:
                 tip = did_you_mean(key, declared)
-                self.fail(path + (key,), f"unknown parameter {key!r} of {family}{tip}; allowed "
-                          f"{', '.join(declared)}", key, ", ".join(declared))
+                self.fail(
+                    path + (key,),
+                    f"unknown parameter {key!r} of {family}{tip}; allowed {', '.join(declared)}",
+                    key,
+                    ", ".join(declared),
+                )
             distribution_param(declared[key], value, path + (key,))  # before it is built
         try:
             return distributions.from_dict(dict(spec), where=format_key_path(path))
@@ -429,10 +459,28 @@ class _Reader:
 
     # -- sections ---------------------------------------------------------------------------
     def build(self, doc: dict[str, Any]) -> Scenario:
-        top_required = ("name", "currency", "base_year", "horizon", "market", "segments",
-                        "drivers", "schedules")
-        top_optional = ("schema_version", "ticker", "description", "source", "correlation",
-                        "shocks", "stress", "forecast", "history", "notes")
+        top_required = (
+            "name",
+            "currency",
+            "base_year",
+            "horizon",
+            "market",
+            "segments",
+            "drivers",
+            "schedules",
+        )
+        top_optional = (
+            "schema_version",
+            "ticker",
+            "description",
+            "source",
+            "correlation",
+            "shocks",
+            "stress",
+            "forecast",
+            "history",
+            "notes",
+        )
         self.keys(doc, (), top_required, top_optional)
         version = doc.get("schema_version", SCHEMA_VERSION)
         integer(version, ("schema_version",), SCHEMA_VERSION, SCHEMA_VERSION)
@@ -499,34 +547,64 @@ class _Reader:
             # no dist: a deterministic driver equal to its base
             dist_spec = spec.get("dist", {"family": "Constant", "value": 0 if mode == "add" else 1})
             dist = self.dist(dist_spec, p + ("dist",))
-            out.append(Driver(name, self.per_year(spec["base"]), dist, mode,
-                              self.real(spec.get("persistence", 0.0)), spec.get("rationale", "")))
+            out.append(
+                Driver(
+                    name,
+                    self.per_year(spec["base"]),
+                    dist,
+                    mode,
+                    self.real(spec.get("persistence", 0.0)),
+                    spec.get("rationale", ""),
+                )
+            )
         return tuple(out)
 
-    def correlation(self, table: Any,
-                    notes: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    def correlation(self, table: Any, notes: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
         path = ("correlation",)
-        self.keys(table, path, ("labels", "matrix") if table else (),
-                  ("kind", "repair", "copula", "df", "rationale"))
-        extra = {"correlation_kind": "pearson", "correlation_repair": None,
-                 "copula": "gaussian", "copula_df": 0.0}
+        self.keys(
+            table,
+            path,
+            ("labels", "matrix") if table else (),
+            ("kind", "repair", "copula", "df", "rationale"),
+        )
+        extra = {
+            "correlation_kind": "pearson",
+            "correlation_repair": None,
+            "copula": "gaussian",
+            "copula_df": 0.0,
+        }
         if not table:
             return (), _frozen(np.zeros((0, 0))), extra
         copula = table.get("copula", "gaussian")
         if copula == "student_t" and "df" not in table:
-            self.fail(path + ("df",), "missing required key 'df' for copula 'student_t'",
-                      None, "a number >= 1")
+            self.fail(
+                path + ("df",),
+                "missing required key 'df' for copula 'student_t'",
+                None,
+                "a number >= 1",
+            )
         if copula == "gaussian" and "df" in table:
-            self.fail(path + ("df",), "'df' only applies to copula = \"student_t\"",
-                      table["df"], "no 'df' for a gaussian copula")
+            self.fail(
+                path + ("df",),
+                "'df' only applies to copula = \"student_t\"",
+                table["df"],
+                "no 'df' for a gaussian copula",
+            )
         self.note(notes, "correlation", table)
         labels = table["labels"]
         if not isinstance(labels, list) or not labels:
-            self.fail(path + ("labels",), f"{show(labels)} is not allowed; allowed a "
-                      "non-empty array of driver names", labels, "driver names")
-        extra.update(correlation_kind=table.get("kind", "pearson"),
-                     correlation_repair=table.get("repair"), copula=copula,
-                     copula_df=self.real(table.get("df", 0.0)))
+            self.fail(
+                path + ("labels",),
+                f"{show(labels)} is not allowed; allowed a non-empty array of driver names",
+                labels,
+                "driver names",
+            )
+        extra.update(
+            correlation_kind=table.get("kind", "pearson"),
+            correlation_repair=table.get("repair"),
+            copula=copula,
+            copula_df=self.real(table.get("df", 0.0)),
+        )
         # the matrix as written (validate checks its shape and entries); read() freezes it
         return tuple(labels), table["matrix"], extra
 
@@ -536,22 +614,46 @@ class _Reader:
         out = []
         for name, spec in table.items():
             p = path + (name,)
-            self.keys(spec, p, ("probability", "severity", "effects"),
-                      ("enabled", "forced", "forced_only", "rationale"))
+            self.keys(
+                spec,
+                p,
+                ("probability", "severity", "effects"),
+                ("enabled", "forced", "forced_only", "rationale"),
+            )
             severity = self.dist(spec["severity"], p + ("severity",))
             effects = self.entries(
-                spec["effects"], p + ("effects",), ("target", "size"),
+                spec["effects"],
+                p + ("effects",),
+                ("target", "size"),
                 ("profile", "segments", "cap", "rationale"),
-                lambda e: Effect(e["target"], self.real(e["size"]),
-                                 self.per_year(e.get("profile", [1.0]), scalar_ok=False),
-                                 _tuple(e.get("segments", [])), self.real(e.get("cap", math.inf)),
-                                 e.get("rationale", "")))
+                lambda e: Effect(
+                    e["target"],
+                    self.real(e["size"]),
+                    self.per_year(e.get("profile", [1.0]), scalar_ok=False),
+                    _tuple(e.get("segments", [])),
+                    self.real(e.get("cap", math.inf)),
+                    e.get("rationale", ""),
+                ),
+            )
             forced = self.entries(
-                spec.get("forced", []), p + ("forced",), ("year",), ("severity",),
-                lambda f: Forced(f["year"], self.real(f["severity"]) if "severity" in f else None))
-            out.append(Shock(name, self.real(spec["probability"]), severity, effects,
-                             spec.get("rationale", ""), spec.get("enabled", True), forced,
-                             spec.get("forced_only", False)))
+                spec.get("forced", []),
+                p + ("forced",),
+                ("year",),
+                ("severity",),
+                lambda f: Forced(f["year"], self.real(f["severity"]) if "severity" in f else None),
+            )
+            out.append(
+                Shock(
+                    name,
+                    self.real(spec["probability"]),
+                    severity,
+                    effects,
+                    spec.get("rationale", ""),
+                    spec.get("enabled", True),
+                    forced,
+                    spec.get("forced_only", False),
+                )
+            )
         return tuple(out)
 
     def stresses(self, table: Any) -> tuple[Stress, ...]:
@@ -563,14 +665,26 @@ class _Reader:
             p = path + (name,)
             self.keys(spec, p, (), ("force", "shift", "rationale"))
             force = self.entries(
-                spec.get("force", []), p + ("force",), ("shock", "year"), ("severity", "only"),
-                lambda f: StressForce(f["shock"], f["year"],
-                                      self.real(f["severity"]) if "severity" in f else None,
-                                      f.get("only", False)))
+                spec.get("force", []),
+                p + ("force",),
+                ("shock", "year"),
+                ("severity", "only"),
+                lambda f: StressForce(
+                    f["shock"],
+                    f["year"],
+                    self.real(f["severity"]) if "severity" in f else None,
+                    f.get("only", False),
+                ),
+            )
             shift = self.entries(
-                spec.get("shift", []), p + ("shift",), ("driver",), ("add", "scale"),
-                lambda f: StressShift(f["driver"], self.real(f.get("add", 0.0)),
-                                      self.real(f.get("scale", 1.0))))
+                spec.get("shift", []),
+                p + ("shift",),
+                ("driver",),
+                ("add", "scale"),
+                lambda f: StressShift(
+                    f["driver"], self.real(f.get("add", 0.0)), self.real(f.get("scale", 1.0))
+                ),
+            )
             out.append(Stress(name, force, shift, spec.get("rationale", "")))
         return tuple(out)
 
@@ -587,8 +701,9 @@ class _Reader:
                 self.keys(spec, p, ("value",), ("rationale",))
                 out[field] = self.real(spec["value"])
             else:
-                self.keys(spec, p, ("values", "base") if key == "debt" else ("values",),
-                          ("rationale",))
+                self.keys(
+                    spec, p, ("values", "base") if key == "debt" else ("values",), ("rationale",)
+                )
                 out[field] = self.per_year(spec["values"])
                 if key == "debt":
                     out["debt_base"] = self.real(spec["base"])
@@ -600,8 +715,9 @@ class _Reader:
         series = ("revenue", "net_profit_attributable", "eps")
         self.keys(table, path, (), (*series, "rationale"))
         self.note(notes, "forecast", table)
-        return Forecast(**{key: self.per_year(table[key], scalar_ok=False)
-                           for key in series if key in table})
+        return Forecast(
+            **{key: self.per_year(table[key], scalar_ok=False) for key in series if key in table}
+        )
 
     def history(self, table: Any, notes: dict[str, Any]) -> dict[str, dict[int, Any]]:
         path = ("history",)
@@ -616,8 +732,12 @@ class _Reader:
             out[series] = {}
             for year, value in years.items():
                 if not _YEAR.fullmatch(year):  # not str.isdigit: it accepts "²"
-                    self.fail(p + (year,), f"{brief(year)!r} is not a year; allowed a year "
-                              "like 2024", year, "a year")
+                    self.fail(
+                        p + (year,),
+                        f"{brief(year)!r} is not a year; allowed a year like 2024",
+                        year,
+                        "a year",
+                    )
                 out[series][int(year)] = self.real(value)
         return out
 
@@ -626,8 +746,12 @@ class _Reader:
         self.table(table, path)
         for key, value in table.items():
             if key in notes:
-                self.fail(path + (key,), f"note {key!r} clashes with the rationale of "
-                          f"[{key}] or [schedules.{key}]", value, "a different name")
+                self.fail(
+                    path + (key,),
+                    f"note {key!r} clashes with the rationale of [{key}] or [schedules.{key}]",
+                    value,
+                    "a different name",
+                )
             notes[key] = value
 
 
@@ -651,25 +775,39 @@ def loads_scenario(text: str, source: str = "<string>") -> Scenario:
         return _Reader(text, source, doc).read()
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise ScenarioError(f"not valid TOML: {exc}", source=source,
-                            line=int(m.group(1)) if m else None,
-                            allowed="TOML 1.0 syntax") from None
+        raise ScenarioError(
+            f"not valid TOML: {exc}",
+            source=source,
+            line=int(m.group(1)) if m else None,
+            allowed="TOML 1.0 syntax",
+        ) from None
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively
         allowed = "arrays and inline tables nested a few levels deep, as the layout needs"
-        raise ScenarioError(f"arrays or inline tables are nested too deeply to read; allowed "
-                            f"{allowed}", source=source, line=_LineIndex(text).deep_line,
-                            allowed=allowed) from None
+        raise ScenarioError(
+            f"arrays or inline tables are nested too deeply to read; allowed {allowed}",
+            source=source,
+            line=_LineIndex(text).deep_line,
+            allowed=allowed,
+        ) from None
 
 
 def _too_large(size: int, source: str) -> ScenarioError:
     allowed = f"at most {MAX_FILE_BYTES:,} bytes"
-    return ScenarioError(f"the scenario is {size:,} bytes, too large; allowed {allowed}",
-                         source=source, value=size, allowed=allowed)
+    return ScenarioError(
+        f"the scenario is {size:,} bytes, too large; allowed {allowed}",
+        source=source,
+        value=size,
+        allowed=allowed,
+    )
 
 
-_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-               (stat.S_ISSOCK, "a socket"))
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def load_scenario(path: StrPath) -> Scenario:
@@ -679,8 +817,12 @@ def load_scenario(path: StrPath) -> Scenario:
     p = Path(path)
     source = str(path)
     allowed = "a regular TOML file"
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) \
-        | getattr(os, "O_BINARY", 0)  # non-blocking: opening a FIFO must not wait for a writer
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
+    )  # non-blocking: opening a FIFO must not wait for a writer
     try:
         fd = os.open(p, flags)
     except FileNotFoundError:
@@ -689,14 +831,16 @@ def load_scenario(path: StrPath) -> Scenario:
             hint = f"; for the built-in scenario use builtin_scenario({p.stem!r})"
         raise FileNotFoundError(f"scenario file {str(p)!r} not found{hint}") from None
     except IsADirectoryError:
-        raise ScenarioError(f"is a directory, not a file; allowed {allowed}", source=source,
-                            allowed=allowed) from None
+        raise ScenarioError(
+            f"is a directory, not a file; allowed {allowed}", source=source, allowed=allowed
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = next((k for test, k in _FILE_KINDS if test(info.st_mode)), "a special file")
-            raise ScenarioError(f"is {kind}, not a regular file; allowed {allowed}",
-                                source=source, allowed=allowed)
+            raise ScenarioError(
+                f"is {kind}, not a regular file; allowed {allowed}", source=source, allowed=allowed
+            )
         if info.st_size > MAX_FILE_BYTES:
             raise _too_large(info.st_size, source)
         with os.fdopen(fd, "rb", closefd=False) as fh:
@@ -708,8 +852,11 @@ def load_scenario(path: StrPath) -> Scenario:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                            source=source, allowed="a UTF-8 TOML file") from None
+        raise ScenarioError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            source=source,
+            allowed="a UTF-8 TOML file",
+        ) from None
     return loads_scenario(text, source=source)
 
 
@@ -725,8 +872,9 @@ def builtin_scenario(name: str) -> Scenario:
     """A scenario shipped with the package, by name (see :func:`list_scenarios`)."""
     names = _builtin_names()
     if name not in names:
-        raise ValueError(f"no built-in scenario {name!r}{did_you_mean(name, names)}; "
-                         f"allowed {', '.join(names)}")
+        raise ValueError(
+            f"no built-in scenario {name!r}{did_you_mean(name, names)}; allowed {', '.join(names)}"
+        )
     text = _scenario_dir().joinpath(f"{name}.toml").read_text(encoding="utf-8")
     return loads_scenario(text, source=f"simcore/scenarios/{name}.toml")
 
@@ -763,8 +911,9 @@ def _value(v: object) -> str:
     raise TypeError(f"cannot write {v!r} ({type(v).__name__}) to TOML")
 
 
-def _stress_entry(entry: StressForce | StressShift,
-                  defaults: dict[str, object]) -> dict[str, object]:
+def _stress_entry(
+    entry: StressForce | StressShift, defaults: dict[str, object]
+) -> dict[str, object]:
     """A stress entry as an inline table, leaving out keys at their default."""
     out = {}
     for f in fields(entry):
@@ -843,8 +992,15 @@ def dumps_scenario(scenario: Scenario) -> str:
         kv("enabled", s.enabled)
         kv("severity", s.severity.to_dict())
         if s.forced:
-            kv("forced", [{"year": f.year} if f.severity is None
-                          else {"year": f.year, "severity": f.severity} for f in s.forced])
+            kv(
+                "forced",
+                [
+                    {"year": f.year}
+                    if f.severity is None
+                    else {"year": f.year, "severity": f.severity}
+                    for f in s.forced
+                ],
+            )
         if s.forced_only:
             kv("forced_only", True)
         rationale(s.rationale)

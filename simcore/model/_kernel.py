@@ -91,13 +91,17 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     drv_k0, drv_k1, sh_k0, sh_k1, mix_k = sc.drv_k0, sc.drv_k1, sc.sh_k0, sc.sh_k1, sc.mix_key
     drv_code, drv_p, drv_off = sc.drv.code, sc.drv.params, sc.drv.offset
     sev_code, sev_p, sev_off = sc.sev.code, sc.sev.params, sc.sev.offset
-    tables, drv_base, drv_mul, drv_phi, drv_b = sc.tables, sc.drv_base, sc.drv_mul, sc.drv_phi, \
-        sc.drv_b
+    tables, drv_base, drv_mul, drv_phi, drv_b = (
+        sc.tables,
+        sc.drv_base,
+        sc.drv_mul,
+        sc.drv_phi,
+        sc.drv_b,
+    )
     drv_years, corr_idx, corr_L, t_df = sc.drv_years, sc.corr_idx, sc.corr_L, sc.copula_df
     roles, growth_idx, base_rev = sc.roles, sc.growth_idx, sc.base_rev
     sh_prob, sh_sev = sc.sh_prob, sc.sh_sev
-    eff_shock, eff_target, eff_size, eff_cap = sc.eff_shock, sc.eff_target, sc.eff_size, \
-        sc.eff_cap
+    eff_shock, eff_target, eff_size, eff_cap = sc.eff_shock, sc.eff_target, sc.eff_size, sc.eff_cap
     eff_profile, eff_segmask, schedules = sc.eff_profile, sc.eff_segmask, sc.sched
     out, seg_out, hits_out, draws_out, sev_out = bufs
     F = drv_code.shape[0]
@@ -150,8 +154,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     shares = sc.shares
     r_gm, r_taxsur, r_sell = roles[R_GM], roles[R_TAXSUR], roles[R_SELL]
     r_admin, r_rnd, r_imp, r_rate = roles[R_ADMIN], roles[R_RND], roles[R_IMP], roles[R_RATE]
-    r_tax, r_ps, r_pe, r_wacc, r_tg = roles[R_TAX], roles[R_PS], roles[R_PE], roles[R_WACC], \
-        roles[R_TG]
+    r_tax, r_ps, r_pe, r_wacc, r_tg = (
+        roles[R_TAX],
+        roles[R_PS],
+        roles[R_PE],
+        roles[R_WACC],
+        roles[R_TG],
+    )
     for lo in range(0, n, B):
         m = min(B, n - lo)
         p0 = start + lo  # global index of the chunk's first path
@@ -202,8 +211,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     if method == 3:
                         m0[0] = sobol_u[lo + i, t, F + 2 * K]
                     else:
-                        sample_pairs(method, mix_k[0:1], mix_k[1:2], p0 + i, t, 0, n_total,
-                                     m0, m1)
+                        sample_pairs(method, mix_k[0:1], mix_k[1:2], p0 + i, t, 0, n_total, m0, m1)
                     t_correlate_row(corr_L, t_df, zc_row, chi2_ppf(t_df, m0[0]), xc_row)
                     for c in range(C):
                         eps[corr_idx[c], i] = xc_row[c]
@@ -289,15 +297,16 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                         for j in range(nh):
                             sev[1, j] = exp(a0 + a1 * sev[1, j])
                     else:
-                        ppf_u_many(sev_code[k], sev_p[k], tables, sev_off[k], sev[0, :nh],
-                                   sev[1, :nh])
+                        ppf_u_many(
+                            sev_code[k], sev_p[k], tables, sev_off[k], sev[0, :nh], sev[1, :nh]
+                        )
                     for j in range(nh):
                         imp[hit[j]] = sev[1, j]
                 if keep_draws:
-                    row = sev_out[k, t, o0:o0 + m]
+                    row = sev_out[k, t, o0 : o0 + m]
                     for i in range(m):
                         row[i] = imp[i]
-            row_h = hits_out[t, o0:o0 + m]
+            row_h = hits_out[t, o0 : o0 + m]
             for i in range(m):
                 row_h[i] = mask[i]
             # 6. shock effects in year t: sum over event years tau of size * severity *
@@ -344,7 +353,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     g = max(val[gi, i] + eff_seg[0, s, i], GROWTH_FLOOR)
                     churn = min(max(eff_seg[1, s, i], 0.0), 1.0)
                     seg_rev[s, i] = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
-                row = seg_out[s, t, o0:o0 + m]
+                row = seg_out[s, t, o0 : o0 + m]
                 for i in range(m):
                     row[i] = seg_rev[s, i]
                 if s == 0:
@@ -353,15 +362,15 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 else:
                     for i in range(m):
                         revenue[i] = revenue[i] + seg_rev[s, i]
-            o_rev = out[O_REVENUE, t, o0:o0 + m]
-            o_gp = out[O_GP, t, o0:o0 + m]
-            o_op = out[O_OP, t, o0:o0 + m]
-            o_pbt = out[O_PBT, t, o0:o0 + m]
-            o_np = out[O_NP, t, o0:o0 + m]
-            o_npa = out[O_NPA, t, o0:o0 + m]
-            o_eps = out[O_EPS, t, o0:o0 + m]
-            o_ps = out[O_PS, t, o0:o0 + m]
-            o_pe = out[O_PE, t, o0:o0 + m]
+            o_rev = out[O_REVENUE, t, o0 : o0 + m]
+            o_gp = out[O_GP, t, o0 : o0 + m]
+            o_op = out[O_OP, t, o0 : o0 + m]
+            o_pbt = out[O_PBT, t, o0 : o0 + m]
+            o_np = out[O_NP, t, o0 : o0 + m]
+            o_npa = out[O_NPA, t, o0 : o0 + m]
+            o_eps = out[O_EPS, t, o0 : o0 + m]
+            o_ps = out[O_PS, t, o0 : o0 + m]
+            o_pe = out[O_PE, t, o0 : o0 + m]
             avg_debt = 0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t])
             other = schedules[S_OTHER, t]
             nonop = schedules[S_NONOP, t]
@@ -375,11 +384,16 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 financial[i] = val[r_rate, i] * avg_debt
             for i in range(m):  # gross profit - taxes and surcharges - selling - admin - R&D
                 rev = revenue[i]  # - financial - impairment + other income
-                o_op[i] = (o_gp[i] - rev * val[r_taxsur, i]
-                           - rev * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
-                           - rev * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
-                           - rev * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
-                           - financial[i] - rev * val[r_imp, i] + other)
+                o_op[i] = (
+                    o_gp[i]
+                    - rev * val[r_taxsur, i]
+                    - rev * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
+                    - rev * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
+                    - rev * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
+                    - financial[i]
+                    - rev * val[r_imp, i]
+                    + other
+                )
             for i in range(m):  # + non-operating - one-off loss (a share of last year's revenue)
                 o_pbt[i] = o_op[i] + nonop - eff[T_LOSS, i] * rev_prev[i]
             for i in range(m):  # tax on profit after the loss carry-forward
@@ -416,7 +430,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 for i in range(m):
                     value[i] = (value[i] + fcf[t + 1, i]) / (1.0 + wacc[i])
             net_debt = schedules[S_NETDEBT, t]
-            row = out[O_DCF, t, o0:o0 + m]
+            row = out[O_DCF, t, o0 : o0 + m]
             for i in range(m):
                 row[i] = max(value[i] - net_debt, 0.0) / shares
 

@@ -27,8 +27,9 @@ class Packed(NamedTuple):
     offset: np.ndarray
 
 
-def pack(dists: list[Distribution], tables: dict[bytes, tuple[int, np.ndarray]],
-         used: list[int]) -> Packed:
+def pack(
+    dists: list[Distribution], tables: dict[bytes, tuple[int, np.ndarray]], used: list[int]
+) -> Packed:
     """Pack distributions, adding their tables to ``tables`` (bytes -> (offset, table);
     ``used[0]`` rows so far). Identical tables are stored once: the default scenario's nine
     truncated normals standardise to three tables, and the kernel's lookups then stay in the
@@ -98,8 +99,9 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
     drv = pack([d.dist for d in sc.drivers], tables, used)
     sev = pack([s.severity for s in sc.shocks], tables, used)
     dk = np.array([stream_key(seed, driver_stream(n)) for n in names], np.uint64).reshape(-1, 2)
-    sk = np.array([stream_key(seed, shock_stream(s.name)) for s in sc.shocks],
-                  np.uint64).reshape(-1, 2)
+    sk = np.array([stream_key(seed, shock_stream(s.name)) for s in sc.shocks], np.uint64).reshape(
+        -1, 2
+    )
     phi = np.array([d.persistence for d in sc.drivers], np.float64)
 
     labels = list(sc.correlation_labels)
@@ -180,7 +182,10 @@ def allocate(rec: CompiledScenario, n_paths: int, keep_draws: bool) -> Buffers:
     """Uninitialised buffers for ``n_paths`` paths of ``rec`` (the kernel writes every cell)."""
     F, H = rec.drv_base.shape
     nd = n_paths if keep_draws else 0
-    return Buffers(np.empty((len(OUTPUTS), H, n_paths)), np.empty((rec.base_rev.size, H, n_paths)),
-                   np.empty((H, n_paths), np.uint32), np.empty((F, H, nd)),
-                   np.empty((rec.sh_prob.shape[0], H, nd)))
-
+    return Buffers(
+        np.empty((len(OUTPUTS), H, n_paths)),
+        np.empty((rec.base_rev.size, H, n_paths)),
+        np.empty((H, n_paths), np.uint32),
+        np.empty((F, H, nd)),
+        np.empty((rec.sh_prob.shape[0], H, nd)),
+    )

@@ -62,7 +62,6 @@ def shock_schedule(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return prob, sev
 
 
-
 def shock_effects(scenario: Scenario, hits: Arrays, severity: Arrays) -> Arrays:
     """Per-year effect of every shock target: ``{target: (n, H)}``; growth/churn ``(n, S, H)``.
 
@@ -142,7 +141,13 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
     financial = drivers["interest_rate"] * (0.5 * (debt_prev + debt))[None, :]
     impairment = revenue * drivers["ratio.impairment"]
     operating_profit = (
-        gross_profit - taxes_surcharges - selling - admin - rnd - financial - impairment
+        gross_profit
+        - taxes_surcharges
+        - selling
+        - admin
+        - rnd
+        - financial
+        - impairment
         + other_income[None, :]
     )
     one_off = e("one_off_loss") * revenue_prev
@@ -171,8 +176,7 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
     ebit = operating_profit + financial
     nopat = ebit - drivers["tax_rate"] * np.maximum(ebit, 0.0)
     fcf = (
-        nopat + revenue * (da_ratio - capex_ratio)[None, :]
-        - sc.wc_ratio * (revenue - revenue_prev)
+        nopat + revenue * (da_ratio - capex_ratio)[None, :] - sc.wc_ratio * (revenue - revenue_prev)
     )
     # valuation: DCF as of each year end, with the final year's discount rate and growth
     w = drivers["wacc"][:, -1] + e("wacc")[:, -1]
@@ -205,8 +209,9 @@ def _ppf_numpy(dist: Distribution, u: ArrayLike) -> Any:
     return dist.to_scipy().ppf(u)
 
 
-def sample(scenario: Scenario, n_paths: int, seed: SeedLike,
-           start: int = 0) -> tuple[Arrays, Arrays, Arrays]:
+def sample(
+    scenario: Scenario, n_paths: int, seed: SeedLike, start: int = 0
+) -> tuple[Arrays, Arrays, Arrays]:
     """Monte Carlo draws of every driver and shock, numpy only: ``(drivers, hits, severity)``."""
     sc = scenario
     H = sc.horizon
@@ -225,11 +230,17 @@ def sample(scenario: Scenario, n_paths: int, seed: SeedLike,
 
         cop: GaussianCopula | StudentTCopula
         if sc.copula == "student_t":
-            cop = StudentTCopula(labels, sc.correlation, sc.copula_df, kind=sc.correlation_kind,
-                                 repair=sc.correlation_repair)
+            cop = StudentTCopula(
+                labels,
+                sc.correlation,
+                sc.copula_df,
+                kind=sc.correlation_kind,
+                repair=sc.correlation_repair,
+            )
         else:
-            cop = GaussianCopula(labels, sc.correlation, kind=sc.correlation_kind,
-                                 repair=sc.correlation_repair)
+            cop = GaussianCopula(
+                labels, sc.correlation, kind=sc.correlation_kind, repair=sc.correlation_repair
+            )
         Z = np.stack([eps[k] for k in labels], axis=-1)  # (n, H, d)
         X = Z @ cop.factor.T
         if isinstance(cop, StudentTCopula):  # sc.copula == "student_t"

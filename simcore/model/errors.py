@@ -33,13 +33,23 @@ class ScenarioError(ValueError):
     and ``reason`` (the message without the place).
     """
 
-    def __init__(self, message: str, *, source: str = "<string>", key_path: str = "",
-                 line: int | None = None, value: object = None, allowed: str = "",
-                 path: KeyPath = (), attribute: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "<string>",
+        key_path: str = "",
+        line: int | None = None,
+        value: object = None,
+        allowed: str = "",
+        path: KeyPath = (),
+        attribute: str = "",
+    ) -> None:
         self.source = source
         self.path = tuple(path)
         self.key_path = key_path or format_key_path(
-            tuple(brief(k, 80) if isinstance(k, str) else k for k in self.path))
+            tuple(brief(k, 80) if isinstance(k, str) else k for k in self.path)
+        )
         self.line = line
         self.attribute = attribute
         self.value = value
@@ -52,12 +62,18 @@ class ScenarioError(ValueError):
             where += f" ({attribute})"
         super().__init__(f"{source}: {where}: {message}")
 
-    def located(self, source: str, line: int | None = None,
-                attribute: str = "") -> ScenarioError:
+    def located(self, source: str, line: int | None = None, attribute: str = "") -> ScenarioError:
         """The same error, placed in ``source`` at ``line`` (a file) or ``attribute``."""
-        return ScenarioError(self.reason, source=source, key_path=self.key_path, line=line,
-                             value=self.value, allowed=self.allowed, path=self.path,
-                             attribute=attribute)
+        return ScenarioError(
+            self.reason,
+            source=source,
+            key_path=self.key_path,
+            line=line,
+            value=self.value,
+            allowed=self.allowed,
+            path=self.path,
+            attribute=attribute,
+        )
 
 
 # -- keys -----------------------------------------------------------------------------------------
@@ -70,9 +86,11 @@ def toml_string(s: str) -> str:
     if out.isprintable():
         return out
     return "".join(
-        c if c.isprintable() or unicodedata.category(c) == "Cs"
+        c
+        if c.isprintable() or unicodedata.category(c) == "Cs"
         else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
-        for c in out)
+        for c in out
+    )
 
 
 def fmt_key(part: str) -> str:
@@ -117,13 +135,18 @@ def show(value: object) -> str:
     if isinstance(value, float):
         return fmt_float(value)
     if isinstance(value, dict):
-        inner = ", ".join(f"{fmt_key(brief(str(k)))} = {show(v)}"
-                          for k, v in list(value.items())[:8])
+        inner = ", ".join(
+            f"{fmt_key(brief(str(k)))} = {show(v)}" for k, v in list(value.items())[:8]
+        )
         text = "{ " + inner + (" ..." if len(value) > 8 else "") + " }"
         return text if len(text) <= 120 else text[:114] + " ... }"
     if isinstance(value, list | tuple):
-        text = "[" + ", ".join(show(v) for v in value[:20]) + (", ..." if len(value) > 20
-                                                              else "") + "]"
+        text = (
+            "["
+            + ", ".join(show(v) for v in value[:20])
+            + (", ..." if len(value) > 20 else "")
+            + "]"
+        )
         return text if len(text) <= 80 else text[:76] + " ...]"
     return str(value)
 

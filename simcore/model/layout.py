@@ -49,8 +49,16 @@ OUTPUTS = (
 )
 
 # rows of the deterministic schedule table (``CompiledScenario.sched``)
-SCHED_ROWS = ("debt", "debt_prev", "other_income", "non_operating", "minority_share",
-              "da_ratio", "capex_ratio", "net_debt")
+SCHED_ROWS = (
+    "debt",
+    "debt_prev",
+    "other_income",
+    "non_operating",
+    "minority_share",
+    "da_ratio",
+    "capex_ratio",
+    "net_debt",
+)
 
 
 def _index(names: Iterable[str]) -> dict[str, int]:

@@ -76,7 +76,6 @@ ROLE_RANGE = {
 RATE_RANGE = (-MAX_RATE, MAX_RATE)  # every other role and target
 
 
-
 @functools.cache
 def _z_edge() -> float:
     """The largest normal score of an independent draw, -ndtri(U_MIN), by the kernel's own
@@ -88,6 +87,7 @@ def __getattr__(name: str) -> float:  # Z_EDGE, computed on first use
     if name == "Z_EDGE":
         return _z_edge()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Bounds are widened by this relative margin to cover the rounding of the kernel's sums.
 _MARGIN = 1.0 + 1e-9
@@ -113,9 +113,13 @@ def text_problem(s: str, multiline: bool) -> str | None:
         cat = unicodedata.category(c)
         if cat in ("Zs", "Co", "Cn"):  # spaces, private use, unassigned: harmless
             continue
-        what = {"Cc": "a control character", "Cf": "a format character",
-                "Cs": "a surrogate", "Zl": "a line separator",
-                "Zp": "a paragraph separator"}.get(cat, f"a character of category {cat}")
+        what = {
+            "Cc": "a control character",
+            "Cf": "a format character",
+            "Cs": "a surrogate",
+            "Zl": "a line separator",
+            "Zp": "a paragraph separator",
+        }.get(cat, f"a character of category {cat}")
         if c in "\n\r" and not multiline:
             what = "a line break"
         return f"{what} (U+{ord(c):04X}) at character {i + 1}"
@@ -136,8 +140,12 @@ def ar_gain(persistence: float, horizon: int = MAX_HORIZON) -> float:
     return best
 
 
-def score_bounds(persistence: Sequence[float], labels: Sequence[int] = (),
-                 factor: ArrayLike | None = None, copula_df: float = 0.0) -> np.ndarray:
+def score_bounds(
+    persistence: Sequence[float],
+    labels: Sequence[int] = (),
+    factor: ArrayLike | None = None,
+    copula_df: float = 0.0,
+) -> np.ndarray:
     """The largest ``|z|`` each driver's normal score can reach in any year of any run.
 
     ``persistence``: one per driver; ``labels``: the indices of the copula's drivers in the
@@ -152,8 +160,9 @@ def score_bounds(persistence: Sequence[float], labels: Sequence[int] = (),
         rows = np.abs(np.asarray(factor, dtype=np.float64)).sum(axis=1) * _z_edge() * _MARGIN
         if copula_df > 0.0:
             scale = math.sqrt(chi2_ppf(copula_df, U_MIN) / copula_df)
-            rows = np.array([abs(t_to_z(copula_df, -r / scale)) if scale > 0.0 else math.inf
-                             for r in rows])
+            rows = np.array(
+                [abs(t_to_z(copula_df, -r / scale)) if scale > 0.0 else math.inf for r in rows]
+            )
         x[list(labels)] = rows
     gain = np.array([ar_gain(phi) for phi in persistence])
     return x * gain * _MARGIN
@@ -196,8 +205,9 @@ def severity_range(dist: Distribution, forced: Iterable[float] = ()) -> tuple[fl
     return min(vals), max(vals)
 
 
-def effect_range(size: float, profile: Iterable[float], cap: float, sev_lo: float,
-                 sev_hi: float) -> tuple[float, float]:
+def effect_range(
+    size: float, profile: Iterable[float], cap: float, sev_lo: float, sev_hi: float
+) -> tuple[float, float]:
     """The yearly values an effect can take: ``sum_tau S_tau * size * profile[t - tau]`` over
     at most :data:`MAX_HORIZON` lags, each severity in ``[sev_lo, sev_hi]`` (or 0), capped
     at ``cap`` in absolute value."""

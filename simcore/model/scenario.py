@@ -142,8 +142,9 @@ class Forecast:
 
 
 # (labels, matrix bytes, kind, repair, copula, df) -> (copula, warnings)
-_COPULAS: dict[tuple[Any, ...],
-               tuple[GaussianCopula | StudentTCopula, list[tuple[str, type[Warning]]]]] = {}
+_COPULAS: dict[
+    tuple[Any, ...], tuple[GaussianCopula | StudentTCopula, list[tuple[str, type[Warning]]]]
+] = {}
 
 
 @dataclass(frozen=True)
@@ -263,9 +264,7 @@ class Scenario:
             if hasattr(v, "__dataclass_fields__"):
                 v = asdict(v) if not isinstance(v, Distribution) else v
             if isinstance(v, tuple) and v and hasattr(v[0], "__dataclass_fields__"):
-                v = [
-                    {f: getattr(item, f) for f in item.__dataclass_fields__} for item in v
-                ]
+                v = [{f: getattr(item, f) for f in item.__dataclass_fields__} for item in v]
             out[k] = conv(v)
         return out
 
@@ -275,8 +274,14 @@ class Scenario:
         a run share it). A repair's warning is issued again on each call with ``warn``."""
         if not self.correlation_labels:
             return None
-        key = (self.correlation_labels, self.correlation.tobytes(), self.correlation_kind,
-               self.correlation_repair, self.copula, float(self.copula_df))
+        key = (
+            self.correlation_labels,
+            self.correlation.tobytes(),
+            self.correlation_kind,
+            self.correlation_repair,
+            self.copula,
+            float(self.copula_df),
+        )
         if key not in _COPULAS:
             from distributions.copula import GaussianCopula, StudentTCopula
 
@@ -285,12 +290,20 @@ class Scenario:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 if self.copula == "student_t":
-                    cop = StudentTCopula(labels, self.correlation, self.copula_df,
-                                         kind=self.correlation_kind,
-                                         repair=self.correlation_repair)
+                    cop = StudentTCopula(
+                        labels,
+                        self.correlation,
+                        self.copula_df,
+                        kind=self.correlation_kind,
+                        repair=self.correlation_repair,
+                    )
                 else:
-                    cop = GaussianCopula(labels, self.correlation, kind=self.correlation_kind,
-                                         repair=self.correlation_repair)
+                    cop = GaussianCopula(
+                        labels,
+                        self.correlation,
+                        kind=self.correlation_kind,
+                        repair=self.correlation_repair,
+                    )
             if len(_COPULAS) >= 64:  # a few blocks per process in practice; bound the memory
                 _COPULAS.pop(next(iter(_COPULAS)))
             _COPULAS[key] = (cop, [(str(w.message), w.category) for w in caught])

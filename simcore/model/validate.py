@@ -75,8 +75,15 @@ from simcore.model.scenario import (
 if TYPE_CHECKING:
     from distributions.copula import GaussianCopula, StudentTCopula
 
-__all__ = ["SCHEDULE_DOMAINS", "attribute_of", "distribution_param", "integer", "matrix_shape",
-           "real", "validate"]
+__all__ = [
+    "SCHEDULE_DOMAINS",
+    "attribute_of",
+    "distribution_param",
+    "integer",
+    "matrix_shape",
+    "real",
+    "validate",
+]
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -122,8 +129,9 @@ SCHEDULE_DOMAINS: dict[str, tuple[str, _Range]] = {
 _NOTE_TABLES = ("market", "correlation", "forecast", "history")
 
 
-def validate(scenario: Scenario, *, source: str | None = None,
-             written: _Written | None = None) -> None:
+def validate(
+    scenario: Scenario, *, source: str | None = None, written: _Written | None = None
+) -> None:
     """Check every domain rule of ``scenario``; raise a ScenarioError at the first problem.
 
     ``source`` names the scenario in the message (default ``scenario '<name>'``).
@@ -153,13 +161,13 @@ _FIELD_OF: dict[KeyPath, str] = {
     ("correlation", "df"): "copula_df",
     ("schedules", "debt", "base"): "debt_base",
 }
-_TUPLES = {"segments": "segments", "drivers": "drivers", "shocks": "shocks",
-           "stress": "stresses"}
+_TUPLES = {"segments": "segments", "drivers": "drivers", "shocks": "shocks", "stress": "stresses"}
 
 
 def attribute_of(scenario: Scenario, path: KeyPath) -> str:
     """Where the key ``path`` of the file layout is on ``scenario``:
     ``("segments", "a", "revenue")`` -> ``segments[0].base_revenue``."""
+
     def indices(parts: Iterable[str | int]) -> str:
         return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
@@ -170,24 +178,26 @@ def attribute_of(scenario: Scenario, path: KeyPath) -> str:
     if not path:
         return ""
     first = path[0]
-    if len(path) >= 2 and path[-1] == "rationale" and (
-            first in _NOTE_TABLES or first == "schedules"):
+    if (
+        len(path) >= 2
+        and path[-1] == "rationale"
+        and (first in _NOTE_TABLES or first == "schedules")
+    ):
         return f"notes[{path[-2]!r}]"
     if first in _TUPLES:
         field = _TUPLES[first]
         items = getattr(scenario, field, ())
-        names = [getattr(x, "name", None) for x in items] if isinstance(items, tuple | list) \
-            else []
+        names = [getattr(x, "name", None) for x in items] if isinstance(items, tuple | list) else []
         if len(path) < 2 or path[1] not in names:
             return field
-        rest = ["base_revenue" if first == "segments" and p == "revenue" else p
-                for p in path[2:]]
+        rest = ["base_revenue" if first == "segments" and p == "revenue" else p for p in path[2:]]
         return f"{field}[{names.index(path[1])}]" + indices(rest)
     if first == "schedules" and len(path) >= 2:
         return str(path[1]) + indices(path[3:])
     if first == "history" and len(path) >= 2:
-        years = [y if isinstance(y, str) and y.isdigit() else repr(y)
-                 for y in path[2:3]]  # int keys
+        years = [
+            y if isinstance(y, str) and y.isdigit() else repr(y) for y in path[2:3]
+        ]  # int keys
         return f"history[{path[1]!r}]" + "".join(f"[{y}]" for y in years)
     if first == "notes" and len(path) >= 2:
         return f"notes[{path[1]!r}]"
@@ -206,15 +216,15 @@ def real(value: object, path: KeyPath, rng: _Range = _REAL, what: str = "a numbe
         tip = ""
         if isinstance(value, str) and value.strip().endswith("%"):
             tip = " (write a fraction, e.g. 0.05 for 5%)"
-        _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}{tip}", value,
-              allowed)
+        _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}{tip}", value, allowed)
     try:
         x = float(value)
     except OverflowError:  # an integer beyond the floats
         x = math.copysign(math.inf, value)
     if math.isnan(x) or not contains(x, *rng):
-        _fail(path, f"{show(value)} is out of range; allowed {interval(*rng)}", value,
-              interval(*rng))
+        _fail(
+            path, f"{show(value)} is out of range; allowed {interval(*rng)}", value, interval(*rng)
+        )
     return x
 
 
@@ -225,13 +235,13 @@ def integer(value: object, path: KeyPath, low: int, high: int) -> int:
         _fail(path, f"{show(value)} is {type_name(value)}; allowed {allowed}", value, allowed)
     n = int(value)
     if not low <= n <= high:
-        _fail(path, f"{value} is out of range; allowed [{low}, {high}]", value,
-              f"[{low}, {high}]")
+        _fail(path, f"{value} is out of range; allowed [{low}, {high}]", value, f"[{low}, {high}]")
     return n
 
 
-def _string(value: object, path: KeyPath, choices: Sequence[str] | None = None,
-            kind: str | None = None) -> str:
+def _string(
+    value: object, path: KeyPath, choices: Sequence[str] | None = None, kind: str | None = None
+) -> str:
     """A string: one of ``choices``, or free text of ``kind`` ``"line"`` (one line, at most
     MAX_LINE_CHARS) or ``"text"`` (newlines and tabs allowed, MAX_TEXT_CHARS)."""
     allowed = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
@@ -241,8 +251,9 @@ def _string(value: object, path: KeyPath, choices: Sequence[str] | None = None,
         tip = did_you_mean(brief(value), choices)
         _fail(path, f"{show(value)} is not allowed{tip}; allowed {allowed}", value, allowed)
     if kind is not None:
-        _free_text(value, path, kind == "text", MAX_TEXT_CHARS if kind == "text"
-                   else MAX_LINE_CHARS)
+        _free_text(
+            value, path, kind == "text", MAX_TEXT_CHARS if kind == "text" else MAX_LINE_CHARS
+        )
     return value
 
 
@@ -251,37 +262,57 @@ def _free_text(value: str, path: KeyPath, multiline: bool, limit: int) -> None:
     no control or format characters (newlines and tabs in ``multiline`` text)."""
     if len(value) > limit:
         allowed = f"at most {limit:,} characters"
-        _fail(path, f"{show(value)} is too long ({len(value):,} characters); allowed "
-              f"{allowed}", value, allowed)
+        _fail(
+            path,
+            f"{show(value)} is too long ({len(value):,} characters); allowed {allowed}",
+            value,
+            allowed,
+        )
     problem = limits.text_problem(value, multiline)
     if problem:
-        allowed = ("text without control or format characters (newlines and tabs are "
-                   "allowed)" if multiline else "one line of text without control or format "
-                   "characters (no ANSI escapes, line breaks or tabs)")
+        allowed = (
+            "text without control or format characters (newlines and tabs are allowed)"
+            if multiline
+            else "one line of text without control or format "
+            "characters (no ANSI escapes, line breaks or tabs)"
+        )
         _fail(path, f"{show(value)} contains {problem}; allowed {allowed}", value, allowed)
 
 
 def _boolean(value: object, path: KeyPath) -> bool:
     if not isinstance(value, bool):
-        _fail(path, f"{show(value)} is {type_name(value)}; allowed true or false", value,
-              "true or false")
+        _fail(
+            path,
+            f"{show(value)} is {type_name(value)}; allowed true or false",
+            value,
+            "true or false",
+        )
     return value
 
 
 def _name(value: object, path: KeyPath, what: str) -> str:
-    allowed = (f"a letter followed by letters, digits, '_' or '-', at most {MAX_NAME_CHARS} "
-               f"characters")
+    allowed = (
+        f"a letter followed by letters, digits, '_' or '-', at most {MAX_NAME_CHARS} characters"
+    )
     if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > MAX_NAME_CHARS:
-        _fail(path, f"{what} name {brief(str(value))!r} is not allowed; allowed {allowed}",
-              value, allowed)
+        _fail(
+            path,
+            f"{what} name {brief(str(value))!r} is not allowed; allowed {allowed}",
+            value,
+            allowed,
+        )
     return value
 
 
 def _unique(name: str, seen: set[str], path: KeyPath, what: str) -> None:
     """A name given once (a file cannot repeat a table; a Python tuple can)."""
     if name in seen:
-        _fail(path, f"{what} {name!r} is defined twice; allowed each name once", name,
-              "each name once")
+        _fail(
+            path,
+            f"{what} {name!r} is defined twice; allowed each name once",
+            name,
+            "each name once",
+        )
     seen.add(name)
 
 
@@ -290,8 +321,12 @@ def _count(keys: Sequence[str | int], path: KeyPath, limit: int, what: str) -> N
     limit is named)."""
     if len(keys) > limit:
         allowed = f"at most {limit} {what}"
-        _fail(path + (keys[limit],), f"{len(keys)} {what} are too many; allowed {allowed}",
-              len(keys), allowed)
+        _fail(
+            path + (keys[limit],),
+            f"{len(keys)} {what} are too many; allowed {allowed}",
+            len(keys),
+            allowed,
+        )
 
 
 def _is_array(value: object) -> TypeGuard[list[Any] | tuple[Any, ...] | np.ndarray]:
@@ -310,8 +345,7 @@ def distribution_param(p: Param, value: object, path: KeyPath) -> float:
     rng = (p.low, p.high, p.low_closed, p.high_closed)
     x = real(value, path, rng, "an integer" if p.integer else "a number")
     if p.integer and x != int(x):
-        _fail(path, f"{show(value)} is not an integer; allowed {p.interval()}", value,
-              p.interval())
+        _fail(path, f"{show(value)} is not an integer; allowed {p.interval()}", value, p.interval())
     return x
 
 
@@ -345,8 +379,12 @@ class _Validator:
     def run(self) -> None:
         sc = self.sc
         if not isinstance(sc.notes, dict):
-            _fail(("notes",), f"{show(sc.notes)} is {type_name(sc.notes)}; allowed a table",
-                  sc.notes, "a table")
+            _fail(
+                ("notes",),
+                f"{show(sc.notes)} is {type_name(sc.notes)}; allowed a table",
+                sc.notes,
+                "a table",
+            )
         _string(sc.name, ("name",), kind="line")
         _string(sc.currency, ("currency",), kind="line")
         _string(sc.ticker, ("ticker",), kind="line")
@@ -355,8 +393,12 @@ class _Validator:
         integer(sc.base_year, ("base_year",), 1900, 2200)
         integer(sc.horizon, ("horizon",), 1, MAX_HORIZON)
         real(sc.market_price, ("market", "price"), _MONEY_POS)
-        real(sc.shares, ("market", "shares"), (MIN_SHARES, MAX_SHARES, True, True),
-             "a number of shares (millions)")
+        real(
+            sc.shares,
+            ("market", "shares"),
+            (MIN_SHARES, MAX_SHARES, True, True),
+            "a number of shares (millions)",
+        )
         self.date(sc.market_date, ("market", "date"))
         self.rationale_note("market")
         self.segments()
@@ -372,14 +414,19 @@ class _Validator:
         self.stresses()
 
     # -- values ---------------------------------------------------------------------------
-    def per_year(self, values: object, path: KeyPath, rng: _Range = _REAL,
-                 one_as_number: bool = False) -> None:
+    def per_year(
+        self, values: object, path: KeyPath, rng: _Range = _REAL, one_as_number: bool = False
+    ) -> None:
         """1..MAX_HORIZON numbers in ``rng``, one per year (the last extends). An element is
         named by its index unless the source wrote the array as one number (``dumps_scenario``
         writes a one-value driver base so: ``one_as_number``)."""
         if not _is_array(values):
-            _fail(path, f"{show(values)} is {type_name(values)}; allowed an array of numbers",
-                  values, "an array of numbers")
+            _fail(
+                path,
+                f"{show(values)} is {type_name(values)}; allowed an array of numbers",
+                values,
+                "an array of numbers",
+            )
         values = list(values)
         if not values:
             allowed = f"1 to {MAX_HORIZON} values (extended by the last one)"
@@ -395,8 +442,12 @@ class _Validator:
         allowed = "a date, e.g. 2025-06-05"
         if isinstance(value, datetime.date):  # built in Python: the dataclass holds ISO text
             allowed = "a date as ISO text, e.g. '2025-06-05'"
-            _fail(path, f"{type(value).__name__} {value.isoformat()} is not text; allowed "
-                  f"{allowed}", value, allowed)
+            _fail(
+                path,
+                f"{type(value).__name__} {value.isoformat()} is not text; allowed {allowed}",
+                value,
+                allowed,
+            )
         if isinstance(value, str):
             try:
                 datetime.date.fromisoformat(value)
@@ -416,15 +467,17 @@ class _Validator:
         if dist.family == "Empirical" and dist.data.size > MAX_EMPIRICAL_POINTS:
             n = dist.data.size
             allowed = f"at most {MAX_EMPIRICAL_POINTS:,} data points"
-            _fail(path + ("data",), f"{n:,} data points are too many; allowed {allowed}", n,
-                  allowed)
+            _fail(
+                path + ("data",), f"{n:,} data points are too many; allowed {allowed}", n, allowed
+            )
 
     def note_path(self, key: str) -> KeyPath:
         """Where ``notes[key]`` is written: the ``rationale`` of the table it is named after
         (``[market]``, ``[schedules.debt]``, ...), else ``[notes]``."""
         table = ("schedules", key) if key in SCHEDULE_DOMAINS else (key,)
         if (key in _NOTE_TABLES or key in SCHEDULE_DOMAINS) and self.has(
-                table + ("rationale",), True):
+            table + ("rationale",), True
+        ):
             return table + ("rationale",)
         return ("notes", key)
 
@@ -438,16 +491,24 @@ class _Validator:
         path = ("segments",)
         segments = _items(self.sc.segments, path, "a tuple of Segment")
         if not segments:
-            _fail(path, "no segments; allowed at least one [segments.<name>] table", {},
-                  "at least one segment")
+            _fail(
+                path,
+                "no segments; allowed at least one [segments.<name>] table",
+                {},
+                "at least one segment",
+            )
         _count([s.name for s in segments], path, MAX_SEGMENTS, "segments")
         seen: set = set()
         for s in segments:
             p = path + (s.name,)
             _name(s.name, p, "segment")
             _unique(s.name, seen, p, "segment")
-            real(s.base_revenue, p + ("revenue",), _MONEY_POS,
-                 "a positive number (base-year revenue)")
+            real(
+                s.base_revenue,
+                p + ("revenue",),
+                _MONEY_POS,
+                "a positive number (base-year revenue)",
+            )
             _string(s.rationale, p + ("rationale",), kind="text")
 
     def drivers(self) -> None:
@@ -462,12 +523,16 @@ class _Validator:
                 text = brief(str(name))
                 if isinstance(name, str) and name.startswith("growth."):
                     seg = name.split(".", 1)[1]
-                    msg = (f"driver {text!r} names no segment"
-                           f"{did_you_mean(brief(seg), seg_names)}; allowed segments "
-                           f"{', '.join(seg_names)}")
+                    msg = (
+                        f"driver {text!r} names no segment"
+                        f"{did_you_mean(brief(seg), seg_names)}; allowed segments "
+                        f"{', '.join(seg_names)}"
+                    )
                 else:
-                    msg = (f"unknown driver role {text!r}{did_you_mean(text, roles)}; allowed "
-                           f"{', '.join(roles)}")
+                    msg = (
+                        f"unknown driver role {text!r}{did_you_mean(text, roles)}; allowed "
+                        f"{', '.join(roles)}"
+                    )
                 _fail(p, msg, name, ", ".join(roles))
             _unique(name, seen, p, "driver")
             self.per_year(d.base, p + ("base",), _BASE_RANGE[_role(name)], one_as_number=True)
@@ -477,14 +542,25 @@ class _Validator:
             _string(d.rationale, p + ("rationale",), kind="text")
             if d.mode == "mul" and d.dist.support()[0] < 0.0:
                 allowed = "a non-negative distribution (e.g. LogNormal, Gamma) for mode 'mul'"
-                _fail(p + ("dist",), f"{d.dist!r} can be negative; allowed {allowed}",
-                      d.dist.to_dict(), allowed)
+                _fail(
+                    p + ("dist",),
+                    f"{d.dist!r} can be negative; allowed {allowed}",
+                    d.dist.to_dict(),
+                    allowed,
+                )
         for name in roles:
             if name not in seen:
-                what = ("every segment needs a growth driver" if name.startswith("growth.")
-                        else "the model reads every fixed driver")
-                _fail(path + (name,), f"missing driver {name!r} ({what})", None,
-                      "a [drivers.<name>] table with a base (and usually a dist)")
+                what = (
+                    "every segment needs a growth driver"
+                    if name.startswith("growth.")
+                    else "the model reads every fixed driver"
+                )
+                _fail(
+                    path + (name,),
+                    f"missing driver {name!r} ({what})",
+                    None,
+                    "a [drivers.<name>] table with a base (and usually a dist)",
+                )
 
     def correlation(self) -> None:
         sc, path = self.sc, ("correlation",)
@@ -508,8 +584,13 @@ class _Validator:
             q = path + ("labels", i)
             _string(lab, q)
             if lab not in names:
-                _fail(q, f"{show(lab)} is not a driver{did_you_mean(lab, names)}; allowed "
-                      f"{', '.join(names)}", lab, ", ".join(names))
+                _fail(
+                    q,
+                    f"{show(lab)} is not a driver{did_you_mean(lab, names)}; allowed "
+                    f"{', '.join(names)}",
+                    lab,
+                    ", ".join(names),
+                )
             if lab in seen:
                 _fail(q, f"{show(lab)} is listed twice", lab, "each driver once")
             seen.append(lab)
@@ -523,13 +604,22 @@ class _Validator:
         m = np.array(rows, dtype=np.float64)
         for i in range(k):
             if m[i, i] != 1.0:
-                _fail(path + ("matrix", i, i), f"diagonal entry {show(m[i, i])} for "
-                      f"{labels[i]!r}; allowed 1", m[i, i], "1 on the diagonal")
+                _fail(
+                    path + ("matrix", i, i),
+                    f"diagonal entry {show(m[i, i])} for {labels[i]!r}; allowed 1",
+                    m[i, i],
+                    "1 on the diagonal",
+                )
             for j in range(i):
                 if m[i, j] != m[j, i]:
-                    _fail(path + ("matrix", i, j), f"not symmetric: {labels[i]!r} x "
-                          f"{labels[j]!r} is {show(m[i, j])} but {labels[j]!r} x "
-                          f"{labels[i]!r} is {show(m[j, i])}", m[i, j], "a symmetric matrix")
+                    _fail(
+                        path + ("matrix", i, j),
+                        f"not symmetric: {labels[i]!r} x "
+                        f"{labels[j]!r} is {show(m[i, j])} but {labels[j]!r} x "
+                        f"{labels[i]!r} is {show(m[j, i])}",
+                        m[i, j],
+                        "a symmetric matrix",
+                    )
         try:
             # built once per distinct block (the run shares it; a file's rows are the same
             # block as the array its reader makes); a repair's warning is reported when the
@@ -537,8 +627,10 @@ class _Validator:
             block = sc if isinstance(sc.correlation, np.ndarray) else replace(sc, correlation=m)
             self.copula = block.copula_model(warn=False)
         except ValueError as exc:
-            allowed = ("a positive semi-definite matrix (or repair = \"nearest\" to use the "
-                       "nearest one, recorded in the run's metadata)")
+            allowed = (
+                'a positive semi-definite matrix (or repair = "nearest" to use the '
+                "nearest one, recorded in the run's metadata)"
+            )
             _fail(path + ("matrix",), f"{exc}; allowed {allowed}", m.tolist(), allowed)
 
     def shocks(self) -> None:
@@ -558,8 +650,12 @@ class _Validator:
             effects = s.effects
             if not isinstance(effects, list | tuple) or not effects:
                 allowed = "one or more [[shocks.<name>.effects]] tables"
-                _fail(p + ("effects",), f"{show(effects)} is not allowed; allowed {allowed}",
-                      effects, allowed)
+                _fail(
+                    p + ("effects",),
+                    f"{show(effects)} is not allowed; allowed {allowed}",
+                    effects,
+                    allowed,
+                )
             _count(list(range(len(effects))), p + ("effects",), MAX_EFFECTS, "effects")
             for i, e in enumerate(effects):
                 self.effect(e, p + ("effects", i), seg_names)
@@ -570,22 +666,35 @@ class _Validator:
         targets = list(SHOCK_TARGETS)
         target = e.target
         if not isinstance(target, str) or target not in SHOCK_TARGETS:
-            _fail(p + ("target",), f"{show(target)} is not a shock target"
-                  f"{did_you_mean(target, targets)}; allowed {', '.join(targets)}", target,
-                  ", ".join(targets))
+            _fail(
+                p + ("target",),
+                f"{show(target)} is not a shock target"
+                f"{did_you_mean(target, targets)}; allowed {', '.join(targets)}",
+                target,
+                ", ".join(targets),
+            )
         real(e.size, p + ("size",), _RATE)
         self.per_year(e.profile, p + ("profile",), _RATE)
         segs = _items(e.segments, p + ("segments",), "an array of segment names")
         if segs and target not in ("growth", "churn"):
-            _fail(p + ("segments",), f"segments only apply to targets 'growth' and 'churn', "
-                  f"not {target!r}", segs, "no segments for this target")
+            _fail(
+                p + ("segments",),
+                f"segments only apply to targets 'growth' and 'churn', not {target!r}",
+                segs,
+                "no segments for this target",
+            )
         seen: list = []
         for i, s in enumerate(segs):
             q = p + ("segments", i)
             _string(s, q)
             if s not in seg_names:
-                _fail(q, f"{show(s)} is not a segment{did_you_mean(s, seg_names)}; allowed "
-                      f"{', '.join(seg_names)}", s, ", ".join(seg_names))
+                _fail(
+                    q,
+                    f"{show(s)} is not a segment{did_you_mean(s, seg_names)}; allowed "
+                    f"{', '.join(seg_names)}",
+                    s,
+                    ", ".join(seg_names),
+                )
             if s in seen:
                 _fail(q, f"{show(s)} is listed twice", s, "each segment once")
             seen.append(s)
@@ -639,27 +748,38 @@ class _Validator:
             for key, v in values.items():
                 if len(v) != n:
                     allowed = f"{n} values, one per forecast year like {first!r}"
-                    _fail(path + (key,), f"{len(v)} values do not match {first!r} ({n}); "
-                          f"allowed {allowed}", list(v), allowed)
+                    _fail(
+                        path + (key,),
+                        f"{len(v)} values do not match {first!r} ({n}); allowed {allowed}",
+                        list(v),
+                        allowed,
+                    )
 
     def history(self) -> None:
         path, history = ("history",), self.sc.history
         if not isinstance(history, dict):
-            _fail(path, f"{show(history)} is {type_name(history)}; allowed a table", history,
-                  "a table")
+            _fail(
+                path,
+                f"{show(history)} is {type_name(history)}; allowed a table",
+                history,
+                "a table",
+            )
         self.rationale_note("history")
         _count(list(history), path, MAX_HISTORY_SERIES, "history series")
         for series, years in history.items():
             p = path + (series,)
             _string(series, p, kind="line")
             if not isinstance(years, dict):
-                _fail(p, f"{show(years)} is {type_name(years)}; allowed a table", years,
-                      "a table")
+                _fail(p, f"{show(years)} is {type_name(years)}; allowed a table", years, "a table")
             for year, value in years.items():
                 q = p + (str(year),)
                 if isinstance(year, bool) or not isinstance(year, numbers.Integral):
-                    _fail(q, f"{brief(str(year))!r} is not a year; allowed a year like 2024",
-                          year, "a year")
+                    _fail(
+                        q,
+                        f"{brief(str(year))!r} is not a year; allowed a year like 2024",
+                        year,
+                        "a year",
+                    )
                 real(value, q, _MONEY)
 
     def free_notes(self) -> None:
@@ -686,11 +806,18 @@ class _Validator:
             _unique(st.name, seen, p, "stress scenario")
             if not st.force and not st.shift:
                 allowed = "at least one force = [...] or shift = [...] entry"
-                _fail(p, f"stress scenario {st.name!r} changes nothing; allowed {allowed}",
-                      None, allowed)
+                _fail(
+                    p,
+                    f"stress scenario {st.name!r} changes nothing; allowed {allowed}",
+                    None,
+                    allowed,
+                )
             force: list = []
-            for i, f in enumerate(_items(st.force, p + ("force",),
-                                         "an array of tables { shock, year, severity, only }")):
+            for i, f in enumerate(
+                _items(
+                    st.force, p + ("force",), "an array of tables { shock, year, severity, only }"
+                )
+            ):
                 q = p + ("force", i)
                 shock = _string(f.shock, q + ("shock",), shock_names or ["(no shocks)"])
                 year = self.year(f.year, q + ("year",))
@@ -699,35 +826,57 @@ class _Validator:
                 only = _boolean(f.only, q + ("only",))
                 for g in force:
                     if g.shock == shock and g.year == year:
-                        _fail(q, f"shock {shock!r} is forced in {year} twice", None,
-                              "each shock and year once")
+                        _fail(
+                            q,
+                            f"shock {shock!r} is forced in {year} twice",
+                            None,
+                            "each shock and year once",
+                        )
                     if g.shock == shock and g.only != only:
-                        _fail(q + ("only",), f"'only' of shock {shock!r} differs between its "
-                              "force entries", only, "the same 'only' for every entry")
+                        _fail(
+                            q + ("only",),
+                            f"'only' of shock {shock!r} differs between its force entries",
+                            only,
+                            "the same 'only' for every entry",
+                        )
                 force.append(f)
             shift: list = []
-            for i, f in enumerate(_items(st.shift, p + ("shift",),
-                                         "an array of tables { driver, add, scale }")):
+            for i, f in enumerate(
+                _items(st.shift, p + ("shift",), "an array of tables { driver, add, scale }")
+            ):
                 q = p + ("shift", i)
                 driver = _string(f.driver, q + ("driver",), list(by_driver))
                 has_add = self.has(q + ("add",), f.add != 0.0)
                 if not has_add and not self.has(q + ("scale",), f.scale != 1.0):
-                    _fail(q, "a shift needs 'add' and/or 'scale'", None,
-                          "add = <number> and/or scale = <positive number>")
+                    _fail(
+                        q,
+                        "a shift needs 'add' and/or 'scale'",
+                        None,
+                        "add = <number> and/or scale = <positive number>",
+                    )
                 add = real(f.add, q + ("add",))
-                scale = real(f.scale, q + ("scale",), (0.0, math.inf, False, False),
-                             "a positive factor")
+                scale = real(
+                    f.scale, q + ("scale",), (0.0, math.inf, False, False), "a positive factor"
+                )
                 if any(g.driver == driver for g in shift):
-                    _fail(q + ("driver",), f"driver {driver!r} is shifted twice", driver,
-                          "each driver once")
+                    _fail(
+                        q + ("driver",),
+                        f"driver {driver!r} is shifted twice",
+                        driver,
+                        "each driver once",
+                    )
                 rng = _BASE_RANGE[_role(driver)]
                 for b in by_driver[driver].base:
                     nb = b * scale + add
                     if not contains(nb, *rng):
                         key = "add" if has_add else "scale"
-                        _fail(q + (key,), f"moves the base of {driver!r} from {show(b)} to "
-                              f"{nb:.6g}, out of range; allowed a base in {interval(*rng)}",
-                              getattr(f, key), interval(*rng))
+                        _fail(
+                            q + (key,),
+                            f"moves the base of {driver!r} from {show(b)} to "
+                            f"{nb:.6g}, out of range; allowed a base in {interval(*rng)}",
+                            getattr(f, key),
+                            interval(*rng),
+                        )
                 shift.append(f)
             self.check_stress(p, force, shift)
             _string(st.rationale, p + ("rationale",), kind="text")
@@ -772,25 +921,48 @@ class _Validator:
             d_w, d_g = by_name["wacc"], by_name["terminal_growth"]
             path = ("drivers", "wacc", "dist")
             if math.isinf(w_lo) or math.isinf(g_hi) or math.isinf(shock_lo):
-                allowed = ("bounded distributions (e.g. TruncatedNormal) for wacc and "
-                           "terminal_growth, so that WACC > terminal growth on every path")
-                _fail(path, f"WACC ({d_w.dist!r}, {d_w.mode}) can fall to or below "
-                      f"terminal growth ({d_g.dist!r}, {d_g.mode}) on some path; allowed "
-                      f"{allowed}", d_w.dist.to_dict(), allowed)
-            allowed = (f"lowest possible WACC >= highest possible terminal growth + "
-                       f"{MIN_DISCOUNT_SPREAD:g}")
-            _fail(path, f"lowest possible WACC {lowest:.6g} (base {min(d_w.base):g} with "
-                  f"{d_w.dist!r}) is not above the highest possible terminal growth "
-                  f"{g_hi:.6g} (base {max(d_g.base):g} with {d_g.dist!r}) by at least "
-                  f"{MIN_DISCOUNT_SPREAD:g}; allowed {allowed}", lowest, allowed)
+                allowed = (
+                    "bounded distributions (e.g. TruncatedNormal) for wacc and "
+                    "terminal_growth, so that WACC > terminal growth on every path"
+                )
+                _fail(
+                    path,
+                    f"WACC ({d_w.dist!r}, {d_w.mode}) can fall to or below "
+                    f"terminal growth ({d_g.dist!r}, {d_g.mode}) on some path; allowed "
+                    f"{allowed}",
+                    d_w.dist.to_dict(),
+                    allowed,
+                )
+            allowed = (
+                f"lowest possible WACC >= highest possible terminal growth + "
+                f"{MIN_DISCOUNT_SPREAD:g}"
+            )
+            _fail(
+                path,
+                f"lowest possible WACC {lowest:.6g} (base {min(d_w.base):g} with "
+                f"{d_w.dist!r}) is not above the highest possible terminal growth "
+                f"{g_hi:.6g} (base {max(d_g.base):g} with {d_g.dist!r}) by at least "
+                f"{MIN_DISCOUNT_SPREAD:g}; allowed {allowed}",
+                lowest,
+                allowed,
+            )
         roic = self.sc.terminal_roic
         if not roic > g_hi:
             allowed = f"terminal_roic > highest possible terminal growth {g_hi:.6g}"
-            _fail(("schedules", "terminal_roic", "value"), f"{show(roic)} would reinvest "
-                  f"g / ROIC >= 100% of terminal profit; allowed {allowed}", roic, allowed)
+            _fail(
+                ("schedules", "terminal_roic", "value"),
+                f"{show(roic)} would reinvest "
+                f"g / ROIC >= 100% of terminal profit; allowed {allowed}",
+                roic,
+                allowed,
+            )
 
-    def check_reach(self, drivers: Sequence[Driver], shocks: Sequence[Shock],
-                    forced: dict[str, list[float]] | None = None) -> None:
+    def check_reach(
+        self,
+        drivers: Sequence[Driver],
+        shocks: Sequence[Shock],
+        forced: dict[str, list[float]] | None = None,
+    ) -> None:
         """Every driver, with the shock effects on its target, and every effect-only target
         stays within the limits of :mod:`simcore.model.limits` at the most extreme draws a run
         can make, so no path can overflow (``forced``: a stress's forced severities by shock).
@@ -800,13 +972,18 @@ class _Validator:
         cop = self.copula
         labels: list[int] = [names.index(lab) for lab in cop.labels] if cop is not None else []
         df = float(getattr(cop, "df", 0.0)) if cop is not None else 0.0
-        zs = limits.score_bounds([d.persistence for d in drivers], labels,
-                                 None if cop is None else cop.factor, df)
+        zs = limits.score_bounds(
+            [d.persistence for d in drivers], labels, None if cop is None else cop.factor, df
+        )
         if not np.isfinite(zs).all():
             allowed = "a larger df, fewer or less correlated labels, or the gaussian copula"
-            _fail(("correlation", "df"), f"with df = {df:g} the Student-t copula can turn "
-                  f"an extreme draw into an infinite normal score; allowed {allowed}", df,
-                  allowed)
+            _fail(
+                ("correlation", "df"),
+                f"with df = {df:g} the Student-t copula can turn "
+                f"an extreme draw into an infinite normal score; allowed {allowed}",
+                df,
+                allowed,
+            )
         effects: dict = {}  # target (growth/churn: (target, segment)) -> [(path, lo, hi)]
         segs = [n.split(".", 1)[1] for n in names if n.startswith("growth.")]
         for s in shocks:
@@ -814,14 +991,24 @@ class _Validator:
             s_lo, s_hi = limits.severity_range(s.severity, extra + forced.get(s.name, []))
             if not max(-s_lo, s_hi) <= MAX_SEVERITY:
                 allowed = f"severities within [-{MAX_SEVERITY:g}, {MAX_SEVERITY:g}]"
-                _fail(("shocks", s.name, "severity"), f"{s.severity!r} reaches "
-                      f"{s_lo:.6g} .. {s_hi:.6g} at the most extreme draws of a run; allowed "
-                      f"{allowed}", s.severity.to_dict(), allowed)
+                _fail(
+                    ("shocks", s.name, "severity"),
+                    f"{s.severity!r} reaches "
+                    f"{s_lo:.6g} .. {s_hi:.6g} at the most extreme draws of a run; allowed "
+                    f"{allowed}",
+                    s.severity.to_dict(),
+                    allowed,
+                )
             for i, e in enumerate(s.effects):
-                part = (("shocks", s.name, "effects", i),
-                        *limits.effect_range(e.size, e.profile, e.cap, s_lo, s_hi))
-                keys = ([(e.target, g) for g in (e.segments or segs)]
-                        if e.target in ("growth", "churn") else [e.target])
+                part = (
+                    ("shocks", s.name, "effects", i),
+                    *limits.effect_range(e.size, e.profile, e.cap, s_lo, s_hi),
+                )
+                keys = (
+                    [(e.target, g) for g in (e.segments or segs)]
+                    if e.target in ("growth", "churn")
+                    else [e.target]
+                )
                 for key in keys:
                     effects.setdefault(key, []).append(part)
         for d, z in zip(drivers, zs, strict=True):
@@ -831,16 +1018,24 @@ class _Validator:
             parts = [(("drivers", d.name, where), *limits.driver_range(d.base, d.mode, lo, hi))]
             role = _role(d.name)
             target = ("growth", d.name[7:]) if role == "growth" else d.name
-            _within(d.name, parts + effects.pop(target, []), limits.role_range(role),
-                    f"{d.dist!r} ({d.mode}) at a normal score of +-{z:.4g}, the most its "
-                    f"copula and persistence allow")
+            _within(
+                d.name,
+                parts + effects.pop(target, []),
+                limits.role_range(role),
+                f"{d.dist!r} ({d.mode}) at a normal score of +-{z:.4g}, the most its "
+                f"copula and persistence allow",
+            )
         for target, parts in effects.items():  # effects on churn, one-off loss, multiples
             name = target if isinstance(target, str) else f"{target[0]} of {target[1]}"
             _within(name, parts, limits.RATE_RANGE, "")
 
 
-def _within(what: str, parts: Sequence[tuple[KeyPath, float, float]],
-            allowed_range: tuple[float, float], how: str) -> None:
+def _within(
+    what: str,
+    parts: Sequence[tuple[KeyPath, float, float]],
+    allowed_range: tuple[float, float],
+    how: str,
+) -> None:
     """``parts`` ((path, low, high) ranges of a driver and the effects on it) add up to a
     range inside ``allowed_range``, else fail at the part that takes it outside."""
     low, high = allowed_range
@@ -861,8 +1056,13 @@ def _within(what: str, parts: Sequence[tuple[KeyPath, float, float]],
         by = f" (this effect alone {bad[0][1]:.6g} .. {bad[0][2]:.6g})"
     with_effects = " with shock effects" if len(parts) > 1 else ""
     allowed = f"{what} within [{low:g}, {high:g}] (docs/model.md, Input limits)"
-    _fail(path, f"{what}{with_effects} can reach {lo:.6g} .. {hi:.6g} at the most extreme "
-          f"draws of a run{by}; allowed {allowed}", [lo, hi], allowed)
+    _fail(
+        path,
+        f"{what}{with_effects} can reach {lo:.6g} .. {hi:.6g} at the most extreme "
+        f"draws of a run{by}; allowed {allowed}",
+        [lo, hi],
+        allowed,
+    )
 
 
 def _role(name: str) -> str:

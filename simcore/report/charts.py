@@ -87,11 +87,22 @@ BANDS = ((0.05, 0.95, "5–95%"), (0.10, 0.90, "10–90%"), (0.25, 0.75, "25–7
 # One hue, three lightness steps (greyscale luminance about 86%, 67%, 45%).
 BAND_COLORS = ("#cdd9ec", "#8fa9d1", "#3f679f")
 MEDIAN: dict[str, Any] = {"color": "#0b1e3f", "linewidth": 2.0, "linestyle": "-"}
-ACTUAL: dict[str, Any] = {"color": "black", "linewidth": 1.6, "linestyle": "-", "marker": "o",
-                          "markersize": 5.0}
-FORECAST: dict[str, Any] = {"linestyle": "none", "marker": "D", "markersize": 7.0,
-                            "markerfacecolor": "white", "markeredgecolor": "black",
-                            "markeredgewidth": 1.4, "color": "black"}
+ACTUAL: dict[str, Any] = {
+    "color": "black",
+    "linewidth": 1.6,
+    "linestyle": "-",
+    "marker": "o",
+    "markersize": 5.0,
+}
+FORECAST: dict[str, Any] = {
+    "linestyle": "none",
+    "marker": "D",
+    "markersize": 7.0,
+    "markerfacecolor": "white",
+    "markeredgecolor": "black",
+    "markeredgewidth": 1.4,
+    "color": "black",
+}
 MARKET: dict[str, Any] = {"color": "black", "linewidth": 1.3, "linestyle": (0, (6, 3))}
 ZERO: dict[str, Any] = {"color": "0.35", "linewidth": 0.9, "linestyle": ":"}
 FOOTER_SIZE = 7.0
@@ -101,15 +112,22 @@ _LEGEND_ORDER = ("actual", "median", "25–75%", "10–90%", "5–95%", "report 
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _new_figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, *,
-                legend_rows: int = 1, **subplot_kw: Any) -> tuple[Figure, np.ndarray]:
+def _new_figure(
+    figsize: tuple[float, float],
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    legend_rows: int = 1,
+    **subplot_kw: Any,
+) -> tuple[Figure, np.ndarray]:
     """A figure whose panels leave room above for the title and the legend (``legend_rows``
     rows) and below for the footer; :func:`_frame` fills those."""
     w, h = figsize
     top = 1.0 - (0.36 + 0.24 * legend_rows) / h
     bottom = 0.36 / h  # two footer lines
-    fig = Figure(figsize=figsize,
-                 layout=ConstrainedLayoutEngine(rect=(0.0, bottom, 1.0, top - bottom)))
+    fig = Figure(
+        figsize=figsize, layout=ConstrainedLayoutEngine(rect=(0.0, bottom, 1.0, top - bottom))
+    )
     axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
     return fig, axes
 
@@ -134,12 +152,20 @@ def footer_text(result: SimulationResult, note: str = "") -> str:
     second line ``source: ...`` (the scenario's source field, or :data:`DEFAULT_SOURCE`)."""
     m = result.manifest
     source = result.scenario.source or DEFAULT_SOURCE
-    return (f"{result.n_paths:,} paths · seed {seed_label(m)} · sampling {m.get('sampling', '?')}"
-            f"{note}\nsource: {source}")
+    return (
+        f"{result.n_paths:,} paths · seed {seed_label(m)} · sampling {m.get('sampling', '?')}"
+        f"{note}\nsource: {source}"
+    )
 
 
-def _frame(fig: Figure, axes: np.ndarray, result: SimulationResult, title: str, note: str = "",
-           legend_cols: int = 8) -> None:
+def _frame(
+    fig: Figure,
+    axes: np.ndarray,
+    result: SimulationResult,
+    title: str,
+    note: str = "",
+    legend_cols: int = 8,
+) -> None:
     """Title, legend (one for the figure, fixed order) and footer, outside the panels."""
     h = fig.get_figheight()
     fig.suptitle(title, y=1.0 - 0.08 / h, va="top")
@@ -150,12 +176,27 @@ def _frame(fig: Figure, axes: np.ndarray, result: SimulationResult, title: str, 
     rank = {lab: i for i, lab in enumerate(_LEGEND_ORDER)}
     labels = sorted(found, key=lambda lab: rank.get(lab, len(rank)))
     if labels:
-        leg = fig.legend([found[lab] for lab in labels], labels, loc="upper center",
-                         bbox_to_anchor=(0.5, 1.0 - 0.34 / h), ncols=min(len(labels), legend_cols),
-                         frameon=False, columnspacing=1.4, handlelength=2.4)
+        leg = fig.legend(
+            [found[lab] for lab in labels],
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 1.0 - 0.34 / h),
+            ncols=min(len(labels), legend_cols),
+            frameon=False,
+            columnspacing=1.4,
+            handlelength=2.4,
+        )
         leg.set_in_layout(False)
-    fig.text(0.01, 0.06 / h, footer_text(result, note), ha="left", va="bottom",
-             fontsize=FOOTER_SIZE, color="0.3", gid="footer")
+    fig.text(
+        0.01,
+        0.06 / h,
+        footer_text(result, note),
+        ha="left",
+        va="bottom",
+        fontsize=FOOTER_SIZE,
+        color="0.3",
+        gid="footer",
+    )
 
 
 def _currency(result: SimulationResult) -> str:
@@ -181,8 +222,14 @@ def _forecast(values: ArrayLike, horizon: int) -> np.ndarray:
     return out
 
 
-def _fan(ax: Axes, x: ArrayLike, qs: dict[float, np.ndarray], *,
-         anchor: tuple[float, float] | None = None, label: bool = True) -> list[Artist]:
+def _fan(
+    ax: Axes,
+    x: ArrayLike,
+    qs: dict[float, np.ndarray],
+    *,
+    anchor: tuple[float, float] | None = None,
+    label: bool = True,
+) -> list[Artist]:
     """Draw the bands and the median; ``qs`` maps level -> array over ``x``. ``anchor`` is an
     (x0, y0) point every band opens from (the last actual). Returns the band collections."""
     x = np.asarray(x, dtype=np.float64)
@@ -194,8 +241,11 @@ def _fan(ax: Axes, x: ArrayLike, qs: dict[float, np.ndarray], *,
         qs = {k: np.repeat(np.asarray(v, dtype=np.float64), 2) for k, v in qs.items()}
     polys: list[Artist] = []
     for (lo, hi, name), color in zip(BANDS, BAND_COLORS, strict=True):
-        polys.append(ax.fill_between(x, qs[lo], qs[hi], color=color, linewidth=0,
-                                     label=name if label else None, zorder=1))
+        polys.append(
+            ax.fill_between(
+                x, qs[lo], qs[hi], color=color, linewidth=0, label=name if label else None, zorder=1
+            )
+        )
     ax.plot(x, qs[0.50], label="median" if label else None, zorder=3, **MEDIAN)
     return polys
 
@@ -230,8 +280,9 @@ def _pick_year(result: SimulationResult, year: int | None) -> tuple[int, int]:
 
 
 # -- charts --------------------------------------------------------------------------------------
-def fan_chart_net_profit(result: SimulationResult, *,
-                         figsize: tuple[float, float] = (8.0, 5.0)) -> Figure:
+def fan_chart_net_profit(
+    result: SimulationResult, *, figsize: tuple[float, float] = (8.0, 5.0)
+) -> Figure:
     """Fan chart of net profit attributable: actuals, 5-95/10-90/25-75 bands, median, forecast.
 
     The bands open from the last actual year so the fan reads as one continuous line; the
@@ -253,20 +304,32 @@ def fan_chart_net_profit(result: SimulationResult, *,
         fc = _forecast(result.scenario.forecast.net_profit_attributable, result.horizon)
         if np.isfinite(fc).any():
             ok = np.isfinite(fc)
-            ax.plot(np.asarray(years)[ok], fc[ok], label="report forecast", zorder=5,
-                    gid="forecast", **FORECAST)
+            ax.plot(
+                np.asarray(years)[ok],
+                fc[ok],
+                label="report forecast",
+                zorder=5,
+                gid="forecast",
+                **FORECAST,
+            )
         ax.axhline(0.0, zorder=2, gid="zero", **ZERO)
         _year_axis(ax, (list(hist) if hist else []) + list(years))
         _thousands(ax)
         ax.set_ylabel(f"net profit attributable ({cur} m)")
-        ax.set_title("bands: central probability intervals of the simulated paths",
-                     fontsize=8.5, fontweight="normal", loc="left", color="0.25")
+        ax.set_title(
+            "bands: central probability intervals of the simulated paths",
+            fontsize=8.5,
+            fontweight="normal",
+            loc="left",
+            color="0.25",
+        )
         _frame(fig, axes, result, _title(result, f"net profit attributable ({cur} m)"))
     return fig
 
 
-def fan_chart_valuation(result: SimulationResult, *,
-                        figsize: tuple[float, float] = (11.0, 4.8)) -> Figure:
+def fan_chart_valuation(
+    result: SimulationResult, *, figsize: tuple[float, float] = (11.0, 4.8)
+) -> Figure:
     """Implied price per share per year for P/S, P/E and DCF (one panel each) against the market
     price, with the probability of exceeding it annotated per year.
 
@@ -295,9 +358,13 @@ def fan_chart_valuation(result: SimulationResult, *,
                 _fan(ax, years, qs, label=(j == 0))
                 top = np.nanmax(np.append(qs[0.95], market))
                 bottom = np.nanmin(np.append(qs[0.05], market))
-            ax.axhline(market, zorder=4, gid="market",
-                       label=f"market price {market:,.2f} ({sc.market_date})" if j == 0 else None,
-                       **MARKET)
+            ax.axhline(
+                market,
+                zorder=4,
+                gid="market",
+                label=f"market price {market:,.2f} ({sc.market_date})" if j == 0 else None,
+                **MARKET,
+            )
             lo = min(bottom, market)
             hi = max(top, market)
             span = hi - lo if hi > lo else max(abs(hi), 1.0)
@@ -315,24 +382,40 @@ def fan_chart_valuation(result: SimulationResult, *,
                     text = f"P>mkt\n{above[t]:.0%}"
                     if name == "price_pe":
                         text += f"\ndef. {defined[t]:.0%}"
-                ax.annotate(text, (year, 1.0), xycoords=("data", "axes fraction"),
-                            xytext=(0, -3), textcoords="offset points", ha="center", va="top",
-                            fontsize=7.5 if len(years) <= 4 else 6.5, color="0.1",
-                            gid=f"p_above_{year}")
+                ax.annotate(
+                    text,
+                    (year, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(0, -3),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top",
+                    fontsize=7.5 if len(years) <= 4 else 6.5,
+                    color="0.1",
+                    gid=f"p_above_{year}",
+                )
             _year_axis(ax, years)
             _thousands(ax)
             ax.yaxis.set_major_locator(MaxNLocator(6))
             title = label if name != "price_pe" else "P/E (where EPS > 0)"
             ax.set_title(title, loc="left")
             ax.set_ylabel(f"implied price ({cur}/share)" if j == 0 else f"{cur}/share")
-        _frame(fig, axes, result,
-               _title(result, f"implied price per share by valuation method ({cur}/share)"))
+        _frame(
+            fig,
+            axes,
+            result,
+            _title(result, f"implied price per share by valuation method ({cur}/share)"),
+        )
     return fig
 
 
-def distribution_net_profit(result: SimulationResult, year: int | None = None, *,
-                            level: float = 0.95,
-                            figsize: tuple[float, float] = (10.0, 4.6)) -> Figure:
+def distribution_net_profit(
+    result: SimulationResult,
+    year: int | None = None,
+    *,
+    level: float = 0.95,
+    figsize: tuple[float, float] = (10.0, 4.6),
+) -> Figure:
     """Distribution of net profit attributable in ``year`` (default: the last simulated year):
     histogram and CDF, with the report's forecast, the median, and VaR / expected shortfall at
     ``level`` marked. VaR and ES are shortfalls *below the forecast* (``risk_metrics``); with no
@@ -362,28 +445,55 @@ def distribution_net_profit(result: SimulationResult, year: int | None = None, *
         in_tail = edges[1:] <= q_lo
         ax_h.stairs(dens, edges, fill=True, color=BAND_COLORS[1], label="simulated", zorder=1)
         tail_d = np.where(in_tail, dens, 0.0)
-        ax_h.stairs(tail_d, edges, fill=True, facecolor=BAND_COLORS[2], hatch="////",
-                    edgecolor="white", linewidth=0, label=f"worst {alpha:.0%}", zorder=2)
+        ax_h.stairs(
+            tail_d,
+            edges,
+            fill=True,
+            facecolor=BAND_COLORS[2],
+            hatch="////",
+            edgecolor="white",
+            linewidth=0,
+            label=f"worst {alpha:.0%}",
+            zorder=2,
+        )
         # the CDF, subsampled to 2,000 points (file size), exact at the plotted points
         xs = np.sort(x)
         idx = np.unique(np.linspace(0, xs.size - 1, min(xs.size, 2000)).astype(np.int64))
-        ax_c.plot(xs[idx], (idx + 1) / xs.size, color=MEDIAN["color"], linewidth=1.6,
-                  label="simulated CDF", zorder=3)
+        ax_c.plot(
+            xs[idx],
+            (idx + 1) / xs.size,
+            color=MEDIAN["color"],
+            linewidth=1.6,
+            label="simulated CDF",
+            zorder=3,
+        )
         ax_c.axhline(alpha, color="0.5", linewidth=0.8, linestyle="--", zorder=1)
         marks = [
             ("median", median, {"color": "0.15", "linestyle": "-", "linewidth": 1.2}),
-            (f"{alpha:.0%} quantile (VaR level)", q_lo,
-             {"color": "black", "linestyle": "--", "linewidth": 1.3}),
-            (f"ES level (mean of worst {alpha:.0%})", es_level,
-             {"color": "black", "linestyle": ":", "linewidth": 1.6}),
+            (
+                f"{alpha:.0%} quantile (VaR level)",
+                q_lo,
+                {"color": "black", "linestyle": "--", "linewidth": 1.3},
+            ),
+            (
+                f"ES level (mean of worst {alpha:.0%})",
+                es_level,
+                {"color": "black", "linestyle": ":", "linewidth": 1.6},
+            ),
         ]
         for ax in (ax_h, ax_c):
             for i, (label, v, st) in enumerate(marks):
-                ax.axvline(v, label=label if ax is ax_h else None, zorder=4,
-                           gid=f"mark{i}", **st)
+                ax.axvline(v, label=label if ax is ax_h else None, zorder=4, gid=f"mark{i}", **st)
             if np.isfinite(fc):
-                ax.axvline(fc, color="black", linestyle="-.", linewidth=1.3, zorder=5,
-                           gid="forecast", label="report forecast" if ax is ax_h else None)
+                ax.axvline(
+                    fc,
+                    color="black",
+                    linestyle="-.",
+                    linewidth=1.3,
+                    zorder=5,
+                    gid="forecast",
+                    label="report forecast" if ax is ax_h else None,
+                )
             ax.axvline(0.0, zorder=2, gid="zero", **ZERO)
             ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
@@ -397,31 +507,49 @@ def distribution_net_profit(result: SimulationResult, year: int | None = None, *
         if np.isfinite(fc):
             var = fc - q_lo
             es = fc - es_level
-            box = (f"report forecast {fc:,.1f}\nVaR {level:.0%} {var:,.1f} below forecast\n"
-                   f"ES {level:.0%} {es:,.1f} below forecast\nP(loss) {p_loss:.1%}")
+            box = (
+                f"report forecast {fc:,.1f}\nVaR {level:.0%} {var:,.1f} below forecast\n"
+                f"ES {level:.0%} {es:,.1f} below forecast\nP(loss) {p_loss:.1%}"
+            )
         else:
-            box = (f"no report forecast for {year}\n{alpha:.0%} quantile {q_lo:,.1f}\n"
-                   f"mean of worst {alpha:.0%} {es_level:,.1f}\nP(loss) {p_loss:.1%}")
-        ax_c.text(0.03, 0.97, box + f"\n(all in {cur} m)", transform=ax_c.transAxes,
-                  ha="left", va="top", fontsize=8, gid="riskbox", zorder=10,
-                  bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.6"})
+            box = (
+                f"no report forecast for {year}\n{alpha:.0%} quantile {q_lo:,.1f}\n"
+                f"mean of worst {alpha:.0%} {es_level:,.1f}\nP(loss) {p_loss:.1%}"
+            )
+        ax_c.text(
+            0.03,
+            0.97,
+            box + f"\n(all in {cur} m)",
+            transform=ax_c.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8,
+            gid="riskbox",
+            zorder=10,
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.6"},
+        )
         clipped = np.count_nonzero((x < lo) | (x > hi)) / x.size
         note = f" · histogram range 0.1–99.9% ({clipped:.1%} of paths outside)"
-        _frame(fig, axes, result,
-               _title(result, f"net profit attributable {year}, distribution ({cur} m)"),
-               note=note, legend_cols=4)
+        _frame(
+            fig,
+            axes,
+            result,
+            _title(result, f"net profit attributable {year}, distribution ({cur} m)"),
+            note=note,
+            legend_cols=4,
+        )
     return fig
 
 
-def fan_chart_revenue_segments(result: SimulationResult, *,
-                               figsize: tuple[float, float] | None = None) -> Figure:
+def fan_chart_revenue_segments(
+    result: SimulationResult, *, figsize: tuple[float, float] | None = None
+) -> Figure:
     """Revenue fan charts as small multiples: one panel per segment and one for the total (with
     the report's revenue forecast). Fans open from the base-year revenue."""
     sc = result.scenario
     cur = _currency(result)
     years = result.years
-    panels = [(f"revenue.{s.name}", s.name.replace("_", " "), s.base_revenue)
-              for s in sc.segments]
+    panels = [(f"revenue.{s.name}", s.name.replace("_", " "), s.base_revenue) for s in sc.segments]
     base_total = float(sum(s.base_revenue for s in sc.segments))
     panels.append(("revenue", "total revenue", base_total))
     n = len(panels)
@@ -437,14 +565,18 @@ def fan_chart_revenue_segments(result: SimulationResult, *,
             hist = _history(result, name)
             hist.setdefault(sc.base_year, float(base))
             hx, hy = list(hist), list(hist.values())
-            ax.plot(hx, hy, label="actual" if k == 0 else None, zorder=4, gid="actual",
-                    **ACTUAL)
-            _fan(ax, years, _quantile_dict(result, name), anchor=(hx[-1], hy[-1]),
-                 label=(k == 0))
+            ax.plot(hx, hy, label="actual" if k == 0 else None, zorder=4, gid="actual", **ACTUAL)
+            _fan(ax, years, _quantile_dict(result, name), anchor=(hx[-1], hy[-1]), label=(k == 0))
             if name == "revenue" and np.isfinite(fc).any():
                 ok = np.isfinite(fc)
-                ax.plot(np.asarray(years)[ok], fc[ok], label="report forecast", zorder=5,
-                        gid="forecast", **FORECAST)
+                ax.plot(
+                    np.asarray(years)[ok],
+                    fc[ok],
+                    label="report forecast",
+                    zorder=5,
+                    gid="forecast",
+                    **FORECAST,
+                )
             _year_axis(ax, hx + list(years))
             ax.set_xlabel("")
             _thousands(ax)
@@ -468,8 +600,9 @@ _METADATA: dict[str, dict[str, str | None]] = {
 }
 
 
-def save_figure(fig: Figure, target: str | Path | IO[bytes], fmt: str | None = None, *,
-                dpi: int = 150) -> None:
+def save_figure(
+    fig: Figure, target: str | Path | IO[bytes], fmt: str | None = None, *, dpi: int = 150
+) -> None:
     """Write ``fig`` to ``target`` (a path or a binary file object) as PNG, SVG or PDF with no
     timestamps or random ids, so the same figure always gives the same bytes."""
     if fmt is None:

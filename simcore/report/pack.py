@@ -42,8 +42,12 @@ PAGE = (11.69, 8.27)  # A4 landscape, inches
 _MARGIN = 0.55  # inches
 _FONT = 7.6  # table text, points
 _LINE = 1.28 * _FONT / 72  # inches per text line
-_PDF_METADATA: dict[str, str | None] = {"CreationDate": None, "ModDate": None, "Creator": "simcore",
-                 "Producer": "simcore"}
+_PDF_METADATA: dict[str, str | None] = {
+    "CreationDate": None,
+    "ModDate": None,
+    "Creator": "simcore",
+    "Producer": "simcore",
+}
 
 
 # -- numbers -------------------------------------------------------------------------------------
@@ -70,23 +74,31 @@ def headline(result: SimulationResult) -> dict[str, Any]:
     out: dict[str, Any] = {"years": years, "net_profit_attributable": [], "valuation": {}}
     for year in years:
         row = risk.loc[year].to_dict()  # the year's risk metrics by name
-        out["net_profit_attributable"].append({
-            "year": year,
-            "forecast": float(row["forecast"]),
-            "q": {float(k): float(v) for k, v in zip(q.columns, q.loc[year].to_numpy(),
-                                                     strict=True)},
-            "p_loss": float(row["p_loss"]),
-            "p_miss_forecast": float(row.get("p_miss_forecast", np.nan)),
-            "VaR95": float(row.get("VaR0.95", np.nan)),
-            "ES95": float(row.get("ES0.95", np.nan)),
-        })
+        out["net_profit_attributable"].append(
+            {
+                "year": year,
+                "forecast": float(row["forecast"]),
+                "q": {
+                    float(k): float(v)
+                    for k, v in zip(q.columns, q.loc[year].to_numpy(), strict=True)
+                },
+                "p_loss": float(row["p_loss"]),
+                "p_miss_forecast": float(row.get("p_miss_forecast", np.nan)),
+                "VaR95": float(row.get("VaR0.95", np.nan)),
+                "ES95": float(row.get("ES0.95", np.nan)),
+            }
+        )
     for name, label in charts.PRICE_LABELS.items():
         x = result[name]
         med = result.quantiles(name, (0.5,))[0.5].to_numpy()
         defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
         out["valuation"][label] = [
-            {"year": year, "median": float(med[t]), "defined": float(defined[t]),
-             "p_above_market": float(risk[f"p_{name}_above_market"].loc[year])}
+            {
+                "year": year,
+                "median": float(med[t]),
+                "defined": float(defined[t]),
+                "p_above_market": float(risk[f"p_{name}_above_market"].loc[year]),
+            }
             for t, year in enumerate(years)
         ]
     return out
@@ -152,10 +164,18 @@ class _Pages:
     def _new_page(self) -> None:
         fig = Figure(figsize=PAGE)
         title = charts._title(self.result, self.section)
-        fig.text(_MARGIN / PAGE[0], 1 - 0.45 / PAGE[1], title, fontsize=12.5,
-                 fontweight="bold", va="top")
-        fig.text(0.01, 0.06 / PAGE[1], charts.footer_text(self.result),
-                 fontsize=charts.FOOTER_SIZE, color="0.3", va="bottom", gid="footer")
+        fig.text(
+            _MARGIN / PAGE[0], 1 - 0.45 / PAGE[1], title, fontsize=12.5, fontweight="bold", va="top"
+        )
+        fig.text(
+            0.01,
+            0.06 / PAGE[1],
+            charts.footer_text(self.result),
+            fontsize=charts.FOOTER_SIZE,
+            color="0.3",
+            va="bottom",
+            gid="footer",
+        )
         self.pages.append(fig)
         self.fig = fig
         self.y = 0.95
@@ -178,13 +198,14 @@ class _Pages:
         lines = _wrap(s, width_in, size)
         line = 1.3 * size / 72
         for chunk in range(0, len(lines), 40):
-            part = lines[chunk: chunk + 40]
+            part = lines[chunk : chunk + 40]
             self._room(len(part) * line)
             self._text(_MARGIN, self.y, "\n".join(part), fontsize=size, linespacing=1.3)
             self.y += len(part) * line + 0.08
 
-    def table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]], *,
-              mono: bool = False) -> None:
+    def table(
+        self, columns: Sequence[Column], rows: Iterable[Sequence[str]], *, mono: bool = False
+    ) -> None:
         """``columns``: [(header, width weight, align)]; ``rows``: lists of cell strings."""
         total_w = PAGE[0] - 2 * _MARGIN
         weights = np.array([c[1] for c in columns], dtype=float)
@@ -198,17 +219,28 @@ class _Pages:
         pad = [0.0] + [0.12] * (len(columns) - 1)  # gap after the previous column
 
         # bold is wider than regular: wrap headers to 85% of the column
-        heads = [_wrap(c[0], 0.85 * (w - p) - 0.08, _FONT) for c, w, p in
-                 zip(columns, widths, pad, strict=True)]
+        heads = [
+            _wrap(c[0], 0.85 * (w - p) - 0.08, _FONT)
+            for c, w, p in zip(columns, widths, pad, strict=True)
+        ]
 
         def header() -> None:
             n = max(len(h) for h in heads)
             self._room((n + 2) * _LINE)
-            for head, (_name, _w, align), x, w, p in zip(heads, columns, xs, widths, pad,
-                                                         strict=True):
+            for head, (_name, _w, align), x, w, p in zip(
+                heads, columns, xs, widths, pad, strict=True
+            ):
                 xx = x + w - 0.04 if align == "right" else x + p
-                self._page.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(head), va="top",
-                              ha=align, fontsize=_FONT, fontweight="bold", linespacing=1.28)
+                self._page.text(
+                    xx / PAGE[0],
+                    1 - self.y / PAGE[1],
+                    "\n".join(head),
+                    va="top",
+                    ha=align,
+                    fontsize=_FONT,
+                    fontweight="bold",
+                    linespacing=1.28,
+                )
             self.y += n * _LINE + 0.05
             self._rule(0.8)
 
@@ -219,11 +251,20 @@ class _Pages:
             if self.y + n * _LINE + 0.06 > PAGE[1] - 0.55:
                 self._new_page()
                 header()
-            for cell, (_name, _w, align), x, w, p in zip(cells, columns, xs, widths, pad,
-                                                       strict=True):
+            for cell, (_name, _w, align), x, w, p in zip(
+                cells, columns, xs, widths, pad, strict=True
+            ):
                 xx = x + w - 0.04 if align == "right" else x + p
-                self._page.text(xx / PAGE[0], 1 - self.y / PAGE[1], "\n".join(cell), va="top",
-                              ha=align, fontsize=_FONT, family=family, linespacing=1.28)
+                self._page.text(
+                    xx / PAGE[0],
+                    1 - self.y / PAGE[1],
+                    "\n".join(cell),
+                    va="top",
+                    ha=align,
+                    fontsize=_FONT,
+                    family=family,
+                    linespacing=1.28,
+                )
             self.y += n * _LINE + 0.06
             self._rule(0.3, color="0.8")
         self.y += 0.1
@@ -231,8 +272,15 @@ class _Pages:
     def _rule(self, lw: float, color: str = "0.2") -> None:
         y = 1 - (self.y - 0.03) / PAGE[1]
         fig = self._page
-        fig.add_artist(Line2D([_MARGIN / PAGE[0], 1 - _MARGIN / PAGE[0]], [y, y],
-                              transform=fig.transFigure, linewidth=lw, color=color))
+        fig.add_artist(
+            Line2D(
+                [_MARGIN / PAGE[0], 1 - _MARGIN / PAGE[0]],
+                [y, y],
+                transform=fig.transFigure,
+                linewidth=lw,
+                color=color,
+            )
+        )
         self.y += 0.03
 
 
@@ -249,7 +297,9 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
         f"{result.n_paths:,} paths, seed {charts.seed_label(m)}, sampling "
         f"{m.get('sampling', '?')}. Market price {sc.market_price:,.2f} {cur} on "
         f"{sc.market_date}. Amounts in {cur} millions; prices in {cur} per share. "
-        f"Source: {sc.source or charts.DEFAULT_SOURCE}.", size=9.5)
+        f"Source: {sc.source or charts.DEFAULT_SOURCE}.",
+        size=9.5,
+    )
     if sc.description:
         pg.paragraph(sc.description, size=9)
     last = h["net_profit_attributable"][-1]
@@ -260,36 +310,69 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
             f"• {y}: median net profit attributable {_num(last['q'][0.5])} against the report's "
             f"{_num(last['forecast'])}; a {_pct(last['p_miss_forecast'])} chance of falling "
             f"short of it; 90% of paths between {_num(last['q'][0.05])} and "
-            f"{_num(last['q'][0.95])}.")
-    points.append("• Probability of a loss (net profit attributable < 0): " + ", ".join(
-        f"{r['year']} {_pct(r['p_loss'])}" for r in h["net_profit_attributable"]) + ".")
-    points.append(f"• Probability that the implied value exceeds the market price "
-                  f"{sc.market_price:,.2f} in {y}: " + ", ".join(
-                      f"{label} {_pct(v[-1]['p_above_market'])}"
-                      for label, v in h["valuation"].items()) + ".")
+            f"{_num(last['q'][0.95])}."
+        )
+    points.append(
+        "• Probability of a loss (net profit attributable < 0): "
+        + ", ".join(f"{r['year']} {_pct(r['p_loss'])}" for r in h["net_profit_attributable"])
+        + "."
+    )
+    points.append(
+        f"• Probability that the implied value exceeds the market price "
+        f"{sc.market_price:,.2f} in {y}: "
+        + ", ".join(
+            f"{label} {_pct(v[-1]['p_above_market'])}" for label, v in h["valuation"].items()
+        )
+        + "."
+    )
     pg.heading("Key points")
     pg.paragraph("\n".join(points), size=9)
     pg.heading(f"Net profit attributable ({cur} m): simulated range against the report")
-    cols = [("year", 0.6, "left"), ("report forecast", 1.1, "right"), ("P5", 0.9, "right"),
-            ("P25", 0.9, "right"), ("median", 0.9, "right"), ("P75", 0.9, "right"),
-            ("P95", 0.9, "right"), ("P(loss)", 0.9, "right"),
-            ("P(miss forecast)", 1.2, "right"), ("VaR 95%", 1.0, "right"),
-            ("ES 95%", 1.0, "right")]
+    cols = [
+        ("year", 0.6, "left"),
+        ("report forecast", 1.1, "right"),
+        ("P5", 0.9, "right"),
+        ("P25", 0.9, "right"),
+        ("median", 0.9, "right"),
+        ("P75", 0.9, "right"),
+        ("P95", 0.9, "right"),
+        ("P(loss)", 0.9, "right"),
+        ("P(miss forecast)", 1.2, "right"),
+        ("VaR 95%", 1.0, "right"),
+        ("ES 95%", 1.0, "right"),
+    ]
     rows = []
     for r in h["net_profit_attributable"]:
         q = r["q"]
-        rows.append([str(r["year"]), _num(r["forecast"]), _num(q[0.05]), _num(q[0.25]),
-                     _num(q[0.5]), _num(q[0.75]), _num(q[0.95]), _pct(r["p_loss"]),
-                     _pct(r["p_miss_forecast"]), _num(r["VaR95"]), _num(r["ES95"])])
+        rows.append(
+            [
+                str(r["year"]),
+                _num(r["forecast"]),
+                _num(q[0.05]),
+                _num(q[0.25]),
+                _num(q[0.5]),
+                _num(q[0.75]),
+                _num(q[0.95]),
+                _pct(r["p_loss"]),
+                _pct(r["p_miss_forecast"]),
+                _num(r["VaR95"]),
+                _num(r["ES95"]),
+            ]
+        )
     pg.table(cols, rows)
-    pg.paragraph("VaR and ES are shortfalls below the report's forecast: VaR 95% is how far the "
-                 "5% quantile lies below the forecast, ES 95% the average shortfall of the worst "
-                 "5% of paths. P(loss) is the probability of a negative net profit "
-                 "attributable.", size=8)
-    pg.heading(f"Implied price per share ({cur}/share) against the market price "
-               f"{sc.market_price:,.2f}")
+    pg.paragraph(
+        "VaR and ES are shortfalls below the report's forecast: VaR 95% is how far the "
+        "5% quantile lies below the forecast, ES 95% the average shortfall of the worst "
+        "5% of paths. P(loss) is the probability of a negative net profit "
+        "attributable.",
+        size=8,
+    )
+    pg.heading(
+        f"Implied price per share ({cur}/share) against the market price {sc.market_price:,.2f}"
+    )
     cols = [("method", 0.8, "left")] + [
-        (f"{y} {what}", 1.0, "right") for y in years for what in ("median", "P(>market)")]
+        (f"{y} {what}", 1.0, "right") for y in years for what in ("median", "P(>market)")
+    ]
     rows = []
     for label, per_year in h["valuation"].items():
         row = [label]
@@ -302,7 +385,8 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
         "P/E is undefined where EPS <= 0; its median is over the paths where it is defined ("
         + ", ".join(f"{r['year']}: {r['defined']:.0%}" for r in pe)
         + " of paths) and P(>market) counts undefined paths as not exceeding the market.",
-        size=8)
+        size=8,
+    )
     return pg.pages
 
 
@@ -324,10 +408,13 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
     risk = result.risk_metrics()
     cur = result.scenario.currency or "CNY"
     pg = _Pages(result, "risk table")
-    pg.paragraph("From SimulationResult.risk_metrics(). Probabilities are shown with their 95% "
-                 "Monte Carlo interval (± 1.96 standard errors). VaR and expected shortfall (ES) "
-                 "measure the shortfall of net profit attributable below the report's forecast "
-                 "(positive = below).", size=8.5)
+    pg.paragraph(
+        "From SimulationResult.risk_metrics(). Probabilities are shown with their 95% "
+        "Monte Carlo interval (± 1.96 standard errors). VaR and expected shortfall (ES) "
+        "measure the shortfall of net profit attributable below the report's forecast "
+        "(positive = below).",
+        size=8.5,
+    )
     cols = [("metric", 3.0, "left")] + [(str(y), 1.4, "right") for y in risk.index]
     rows = []
     for key, label, kind in _RISK_ROWS:
@@ -340,17 +427,22 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
             row.append(_pct(v, se) if kind == "pct" else _num(v))
         rows.append(row)
     pg.table(cols, rows)
-    outputs = [("revenue", f"revenue ({cur} m)", 1), ("net_profit_attributable",
-                f"net profit attributable ({cur} m)", 1), ("eps", f"EPS ({cur})", 2),
-               ("price_ps", f"P/S price ({cur}/share)", 2),
-               ("price_pe", f"P/E price ({cur}/share)", 2),
-               ("price_dcf", f"DCF price ({cur}/share)", 2)]
+    outputs = [
+        ("revenue", f"revenue ({cur} m)", 1),
+        ("net_profit_attributable", f"net profit attributable ({cur} m)", 1),
+        ("eps", f"EPS ({cur})", 2),
+        ("price_ps", f"P/S price ({cur}/share)", 2),
+        ("price_pe", f"P/E price ({cur}/share)", 2),
+        ("price_dcf", f"DCF price ({cur}/share)", 2),
+    ]
     s = result.summary(outputs=[o[0] for o in outputs], q=(0.05, 0.5, 0.95))
     pg.heading("Key outputs per year: mean ± Monte Carlo standard error; median [5%, 95%]")
     years = result.years
     cols = [("output", 1.9, "left")] + [
-        (f"{y} {what}", wt, "right") for y in years
-        for what, wt in (("mean", 1.0), ("median [5%, 95%]", 1.8))]
+        (f"{y} {what}", wt, "right")
+        for y in years
+        for what, wt in (("mean", 1.0), ("median [5%, 95%]", 1.8))
+    ]
     rows = []
     for name, label, digits in outputs:
         row = [label]
@@ -358,8 +450,10 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
             g = s[(s["output"] == name) & (s["year"] == year)]
             v = dict(zip(g["statistic"], zip(g["value"], g["mcse"], strict=True), strict=True))
             row.append(f"{_num(v['mean'][0], digits)} ± {_num(v['mean'][1], digits)}")
-            row.append(f"{_num(v['q0.5'][0], digits)} [{_num(v['q0.05'][0], digits)}, "
-                       f"{_num(v['q0.95'][0], digits)}]")
+            row.append(
+                f"{_num(v['q0.5'][0], digits)} [{_num(v['q0.05'][0], digits)}, "
+                f"{_num(v['q0.95'][0], digits)}]"
+            )
         defined = s.loc[s["output"] == name, "defined"].min()
         if defined < 1:
             row[0] += f" (defined on ≥ {defined:.0%} of paths)"
@@ -381,56 +475,114 @@ def _assumption_pages(result: SimulationResult) -> list[Figure]:
         "Every random input of the model with its distribution and rationale, as read from the "
         "scenario. A driver's value in year t is base[t] + X (mode add) or base[t] × X (mode "
         "mul), X drawn from the distribution; persistence is the AR(1) coefficient of its normal "
-        "score from year to year (1 = drawn once per path).", size=8.5)
+        "score from year to year (1 = drawn once per path).",
+        size=8.5,
+    )
     pg.heading(f"Segments (base year {sc.base_year}, {cur} m)")
-    pg.table([("segment", 1.2, "left"), ("revenue", 0.8, "right"), ("rationale", 6.0, "left")],
-             [[s.name, _num(s.base_revenue), s.rationale or "–"] for s in sc.segments])
+    pg.table(
+        [("segment", 1.2, "left"), ("revenue", 0.8, "right"), ("rationale", 6.0, "left")],
+        [[s.name, _num(s.base_revenue), s.rationale or "–"] for s in sc.segments],
+    )
     pg.heading("Drivers")
     rows = []
     for d in sc.drivers:
-        rows.append([d.name, _fmt_base(d.base), d.mode, repr(d.dist), f"{d.persistence:g}",
-                     d.rationale or "–"])
-    pg.table([("driver", 1.5, "left"), ("base (per year)", 1.2, "left"), ("mode", 0.45, "left"),
-              ("distribution", 1.9, "left"), ("persist.", 0.55, "right"),
-              ("rationale", 3.6, "left")], rows)
+        rows.append(
+            [
+                d.name,
+                _fmt_base(d.base),
+                d.mode,
+                repr(d.dist),
+                f"{d.persistence:g}",
+                d.rationale or "–",
+            ]
+        )
+    pg.table(
+        [
+            ("driver", 1.5, "left"),
+            ("base (per year)", 1.2, "left"),
+            ("mode", 0.45, "left"),
+            ("distribution", 1.9, "left"),
+            ("persist.", 0.55, "right"),
+            ("rationale", 3.6, "left"),
+        ],
+        rows,
+    )
     if sc.correlation_labels:
         pg.heading(f"Correlation ({sc.correlation_kind}, {sc.copula} copula)")
         labels = list(sc.correlation_labels)
         corr = np.asarray(sc.correlation)
         cols = [("", 1.6, "left")] + [(lab, 1.0, "right") for lab in labels]
-        rows = [[lab] + [f"{corr[i, j]:.2f}" for j in range(len(labels))]
-                for i, lab in enumerate(labels)]
+        rows = [
+            [lab] + [f"{corr[i, j]:.2f}" for j in range(len(labels))]
+            for i, lab in enumerate(labels)
+        ]
         if len(labels) <= 12:
             pg.table(cols, rows)
         else:
             pg.paragraph(f"{len(labels)} labelled drivers: " + ", ".join(labels))
     pg.heading("Risk shocks (events)")
-    pg.table([("shock", 1.6, "left"), ("P / year", 0.7, "right"), ("severity", 1.8, "left"),
-              ("on", 0.35, "left"), ("rationale", 5.0, "left")],
-             [[s.name, f"{s.probability:.1%}", repr(s.severity), "yes" if s.enabled else "no",
-               s.rationale or "–"] for s in sc.shocks])
+    pg.table(
+        [
+            ("shock", 1.6, "left"),
+            ("P / year", 0.7, "right"),
+            ("severity", 1.8, "left"),
+            ("on", 0.35, "left"),
+            ("rationale", 5.0, "left"),
+        ],
+        [
+            [
+                s.name,
+                f"{s.probability:.1%}",
+                repr(s.severity),
+                "yes" if s.enabled else "no",
+                s.rationale or "–",
+            ]
+            for s in sc.shocks
+        ],
+    )
     pg.heading("Shock effects: value in a year = size × severity × profile[years since the event]")
     rows = []
     for s in sc.shocks:
         for e in s.effects:
             target = e.target + (f" [{', '.join(e.segments)}]" if e.segments else "")
-            rows.append([s.name, target, f"{e.size:+g}", ", ".join(f"{x:g}" for x in e.profile),
-                         "–" if math.isinf(e.cap) else f"{e.cap:g}",
-                         getattr(e, "rationale", "") or "–"])
-    pg.table([("shock", 1.6, "left"), ("target", 1.9, "left"), ("size", 0.75, "right"),
-              ("profile", 0.9, "left"), ("cap", 0.5, "right"), ("rationale", 3.75, "left")], rows)
+            rows.append(
+                [
+                    s.name,
+                    target,
+                    f"{e.size:+g}",
+                    ", ".join(f"{x:g}" for x in e.profile),
+                    "–" if math.isinf(e.cap) else f"{e.cap:g}",
+                    getattr(e, "rationale", "") or "–",
+                ]
+            )
+    pg.table(
+        [
+            ("shock", 1.6, "left"),
+            ("target", 1.9, "left"),
+            ("size", 0.75, "right"),
+            ("profile", 0.9, "left"),
+            ("cap", 0.5, "right"),
+            ("rationale", 3.75, "left"),
+        ],
+        rows,
+    )
     notes = {k: v for k, v in (sc.notes or {}).items() if v}
     if notes:
         pg.heading("Schedules and other notes")
-        pg.table([("item", 1.4, "left"), ("note", 7.0, "left")],
-                 [[k, str(v)] for k, v in notes.items()])
+        pg.table(
+            [("item", 1.4, "left"), ("note", 7.0, "left")], [[k, str(v)] for k, v in notes.items()]
+        )
     return pg.pages
 
 
 def _compact(value: object) -> str:
     if isinstance(value, dict):
-        return "\n".join(f"{k}: {_compact(v)}" if not isinstance(v, dict)
-                         else f"{k}: {json.dumps(v, default=str)}" for k, v in value.items())
+        return "\n".join(
+            f"{k}: {_compact(v)}"
+            if not isinstance(v, dict)
+            else f"{k}: {json.dumps(v, default=str)}"
+            for k, v in value.items()
+        )
     if isinstance(value, list) and value and isinstance(value[0], dict):
         return "\n".join(json.dumps(v, default=str) for v in value)
     return json.dumps(value, default=str) if not isinstance(value, str) else value
@@ -438,16 +590,24 @@ def _compact(value: object) -> str:
 
 def _manifest_pages(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
     pg = _Pages(result, "run manifest")
-    pg.paragraph("Everything needed to reproduce this run: rerunning with the same scenario "
-                 "(its sha256 below), paths, seed, horizon and sampling gives the same numbers.",
-                 size=8.5)
-    pg.table([("key", 1.3, "left"), ("value", 8.0, "left")],
-             [[k, _compact(v)] for k, v in manifest.items()], mono=True)
+    pg.paragraph(
+        "Everything needed to reproduce this run: rerunning with the same scenario "
+        "(its sha256 below), paths, seed, horizon and sampling gives the same numbers.",
+        size=8.5,
+    )
+    pg.table(
+        [("key", 1.3, "left"), ("value", 8.0, "left")],
+        [[k, _compact(v)] for k, v in manifest.items()],
+        mono=True,
+    )
     return pg.pages
 
 
-def pack_pages(result: SimulationResult, manifest: dict[str, Any] | None = None,
-               analyses: PackAnalyses | None = None) -> list[Figure]:
+def pack_pages(
+    result: SimulationResult,
+    manifest: dict[str, Any] | None = None,
+    analyses: PackAnalyses | None = None,
+) -> list[Figure]:
     """The pack's pages as figures (cover, charts, risk table, the sensitivity pages of
     ``analyses`` when given, assumptions, manifest)."""
     manifest = result.manifest if manifest is None else manifest
@@ -468,14 +628,25 @@ def pack_pages(result: SimulationResult, manifest: dict[str, Any] | None = None,
         pages += _manifest_pages(result, manifest)
     n = len(pages)
     for i, fig in enumerate(pages, 1):
-        fig.text(1 - _MARGIN / fig.get_figwidth(), 0.06 / fig.get_figheight(),
-                 f"page {i} of {n}", ha="right", va="bottom",
-                 fontsize=charts.FOOTER_SIZE, color="0.3")
+        fig.text(
+            1 - _MARGIN / fig.get_figwidth(),
+            0.06 / fig.get_figheight(),
+            f"page {i} of {n}",
+            ha="right",
+            va="bottom",
+            fontsize=charts.FOOTER_SIZE,
+            color="0.3",
+        )
     return pages
 
 
-def write_pack(result: SimulationResult, path: StrPath, *, manifest: dict[str, Any] | None = None,
-               analyses: PackAnalyses | None = None) -> Path:
+def write_pack(
+    result: SimulationResult,
+    path: StrPath,
+    *,
+    manifest: dict[str, Any] | None = None,
+    analyses: PackAnalyses | None = None,
+) -> Path:
     """Write the committee pack of ``result`` to ``path`` (PDF), atomically (a temporary file in
     the same directory, fsynced, then renamed over ``path``). ``manifest`` (default
     ``result.manifest``) is what the last pages print. ``analyses``: a

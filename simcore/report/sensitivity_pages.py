@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from simcore.analysis.pack_analyses import PackAnalyses
 
 
-def pack_pages(analyses: PackAnalyses, *,
-               figsize: tuple[float, float] = (11.69, 8.27)) -> list[Figure]:
+def pack_pages(
+    analyses: PackAnalyses, *, figsize: tuple[float, float] = (11.69, 8.27)
+) -> list[Figure]:
     """Sensitivity pages of a :class:`~simcore.analysis.pack_analyses.PackAnalyses`: the
     tornado, the waterfalls of median net profit and of the probability of loss (when the
     attribution was run), the stress scenarios and the Sobol' indices (when given)."""
@@ -21,8 +22,10 @@ def pack_pages(analyses: PackAnalyses, *,
 
     pages = [ch.tornado_chart(analyses.tornado, figsize=figsize)]
     if analyses.attribution is not None:
-        pages += [ch.waterfall_chart(analyses.attribution, "median", figsize=figsize),
-                  ch.waterfall_chart(analyses.attribution, "prob_loss", figsize=figsize)]
+        pages += [
+            ch.waterfall_chart(analyses.attribution, "median", figsize=figsize),
+            ch.waterfall_chart(analyses.attribution, "prob_loss", figsize=figsize),
+        ]
     if analyses.stresses is not None:
         pages.append(ch.stress_chart(analyses.stresses, figsize=figsize))
     if analyses.sobol is not None:

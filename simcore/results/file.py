@@ -30,8 +30,12 @@ if TYPE_CHECKING:
 
 # entry -> the dtype it must have (byte order aside); "str": a 0-d unicode array
 _ENTRIES: dict[str, np.dtype[Any] | str] = {
-    "out": np.dtype(np.float64), "seg": np.dtype(np.float64), "hits": np.dtype(np.uint32),
-    "meta": "str", "scenario": "str"}
+    "out": np.dtype(np.float64),
+    "seg": np.dtype(np.float64),
+    "hits": np.dtype(np.uint32),
+    "meta": "str",
+    "scenario": "str",
+}
 _SAMPLING = ("mc", "antithetic", "lhs", "sobol", "design")  # manifest["sampling"] values
 
 
@@ -70,6 +74,7 @@ def read_result(
 
     ``OSError`` if the file cannot be opened (no such file, no permission);
     :class:`ResultFileError` for anything wrong inside it."""
+
     def fail(reason: str, entry: str = "") -> NoReturn:
         raise ResultFileError(reason, path=path, entry=entry)
 
@@ -77,14 +82,18 @@ def read_result(
         try:
             zf = zipfile.ZipFile(fh)
         except _READ_ERRORS as exc:
-            fail(f"not a simcore results file (an .npz archive as SimulationResult.save "
-                 f"writes): {exc}")
+            fail(
+                f"not a simcore results file (an .npz archive as SimulationResult.save "
+                f"writes): {exc}"
+            )
         with zf:
             names = set(zf.namelist())
             missing = [e for e in _ENTRIES if f"{e}.npy" not in names]
             if missing:
-                fail(f"entries {missing} are missing; a results file has "
-                     f"{[f'{e}.npy' for e in _ENTRIES]} (SimulationResult.save)")
+                fail(
+                    f"entries {missing} are missing; a results file has "
+                    f"{[f'{e}.npy' for e in _ENTRIES]} (SimulationResult.save)"
+                )
             heads = {e: _header(zf, e, fail) for e in _ENTRIES}
             n, H, S = _check_shapes(heads, fail)
             meta = _read(zf, "meta", fail)[()]
@@ -98,8 +107,7 @@ def read_result(
     return scenario, out, seg, hits, manifest
 
 
-def _header(zf: zipfile.ZipFile, entry: str,
-            fail: _Fail) -> tuple[tuple[int, ...], np.dtype[Any]]:
+def _header(zf: zipfile.ZipFile, entry: str, fail: _Fail) -> tuple[tuple[int, ...], np.dtype[Any]]:
     """``(shape, dtype)`` of an entry from its ``.npy`` header (no data read); checks the dtype
     and that the entry holds exactly the bytes that shape and dtype need."""
     info = zf.getinfo(f"{entry}.npy")
@@ -116,25 +124,35 @@ def _header(zf: zipfile.ZipFile, entry: str,
     except _READ_ERRORS as exc:
         fail(f"not a readable .npy array: {exc}", entry)
     if shape is None:
-        fail(f"npy format version {version[0]}.{version[1]} is not supported; allowed 1.0 or "
-             f"2.0 (what numpy writes for these arrays)", entry)
+        fail(
+            f"npy format version {version[0]}.{version[1]} is not supported; allowed 1.0 or "
+            f"2.0 (what numpy writes for these arrays)",
+            entry,
+        )
     want = _ENTRIES[entry]
     if isinstance(want, str):  # "str"
         if dtype.kind != "U" or shape != ():
-            fail(f"dtype {dtype.str} shape {shape}; allowed a single unicode string (0-d '<U' "
-                 f"array)", entry)
+            fail(
+                f"dtype {dtype.str} shape {shape}; allowed a single unicode string (0-d '<U' "
+                f"array)",
+                entry,
+            )
     elif dtype.hasobject or dtype.newbyteorder("=") != want:
         what = "object (pickled Python objects, never loaded)" if dtype.hasobject else dtype.str
         fail(f"dtype {what}; allowed {want.name}", entry)
     need = dtype.itemsize * math.prod(shape)  # exact: Python ints
     if data != need:
-        fail(f"holds {data} bytes of data, but its header's shape {shape} and dtype "
-             f"{dtype.str} need {need} (a truncated or damaged file)", entry)
+        fail(
+            f"holds {data} bytes of data, but its header's shape {shape} and dtype "
+            f"{dtype.str} need {need} (a truncated or damaged file)",
+            entry,
+        )
     return shape, dtype
 
 
-def _check_shapes(heads: dict[str, tuple[tuple[int, ...], np.dtype[Any]]],
-                  fail: _Fail) -> tuple[int, int, int]:
+def _check_shapes(
+    heads: dict[str, tuple[tuple[int, ...], np.dtype[Any]]], fail: _Fail
+) -> tuple[int, int, int]:
     """``(n_paths, horizon, n_segments)`` from the arrays' shapes, which must agree."""
     from simcore.model.limits import MAX_HORIZON
 
@@ -143,16 +161,24 @@ def _check_shapes(heads: dict[str, tuple[tuple[int, ...], np.dtype[Any]]],
         fail(f"shape {shape}; allowed ({len(OUTPUTS)} outputs, horizon, n_paths >= 1)", "out")
     _, H, n = shape
     if not 1 <= H <= MAX_HORIZON:
-        fail(f"horizon {H} years (shape {shape}); allowed 1 to {MAX_HORIZON} "
-             f"(simcore.model.limits.MAX_HORIZON)",
-             "out")
+        fail(
+            f"horizon {H} years (shape {shape}); allowed 1 to {MAX_HORIZON} "
+            f"(simcore.model.limits.MAX_HORIZON)",
+            "out",
+        )
     seg = heads["seg"][0]
     if len(seg) != 3 or seg[1:] != (H, n):
-        fail(f"shape {seg}; allowed (segments, {H}, {n}): the horizon and path count of 'out' "
-             f"{shape}", "seg")
+        fail(
+            f"shape {seg}; allowed (segments, {H}, {n}): the horizon and path count of 'out' "
+            f"{shape}",
+            "seg",
+        )
     if heads["hits"][0] != (H, n):
-        fail(f"shape {heads['hits'][0]}; allowed ({H}, {n}): the horizon and path count of "
-             f"'out' {shape}", "hits")
+        fail(
+            f"shape {heads['hits'][0]}; allowed ({H}, {n}): the horizon and path count of "
+            f"'out' {shape}",
+            "hits",
+        )
     return n, H, seg[0]
 
 
@@ -180,9 +206,11 @@ def _manifest(text: str, n: int, H: int, fail: _Fail) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         fail(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", "meta")
     if not isinstance(meta, dict) or not isinstance(meta.get("manifest"), dict):
-        fail("allowed a JSON object {\"manifest\": {...}}; got "
-             + (f"keys {sorted(meta)}" if isinstance(meta, dict) else type(meta).__name__),
-             "meta")
+        fail(
+            'allowed a JSON object {"manifest": {...}}; got '
+            + (f"keys {sorted(meta)}" if isinstance(meta, dict) else type(meta).__name__),
+            "meta",
+        )
     m = meta["manifest"]
     for key, have in (("n_paths", n), ("horizon", H)):
         if key not in m:
@@ -193,42 +221,55 @@ def _manifest(text: str, n: int, H: int, fail: _Fail) -> dict[str, Any]:
     if not _is_int(start) or start < 0:
         fail(f"manifest start={start!r}; allowed an integer >= 0", "meta")
     if "n_total" in m and (not _is_int(m["n_total"]) or m["n_total"] < start + n):
-        fail(f"manifest n_total={m['n_total']!r}; allowed an integer >= start + n_paths = "
-             f"{start + n}", "meta")
+        fail(
+            f"manifest n_total={m['n_total']!r}; allowed an integer >= start + n_paths = "
+            f"{start + n}",
+            "meta",
+        )
     if "sampling" in m and m["sampling"] not in _SAMPLING:
         fail(f"manifest sampling={m['sampling']!r}; allowed one of {list(_SAMPLING)}", "meta")
     return m
 
 
-def _scenario(text: str, path: StrPath, H: int, S: int, manifest: dict[str, Any],
-              fail: _Fail) -> Scenario:
+def _scenario(
+    text: str, path: StrPath, H: int, S: int, manifest: dict[str, Any], fail: _Fail
+) -> Scenario:
     """The scenario, re-validated like a scenario file and checked against the arrays."""
     from simcore.io.scenario_file import ScenarioError, loads_scenario
 
     try:
         sc = loads_scenario(text, source=f"{path}:scenario")
     except ScenarioError as exc:
-        raise ResultFileError(f"not a valid scenario: {exc}", path=path,
-                              entry="scenario") from exc
+        raise ResultFileError(f"not a valid scenario: {exc}", path=path, entry="scenario") from exc
     if sc.horizon != H:
         fail(f"scenario horizon {sc.horizon} contradicts the arrays' {H} years", "scenario")
     if len(sc.segments) != S:
-        fail(f"the scenario has {len(sc.segments)} segments {list(sc.segment_names)}; the "
-             f"arrays have {S} (entry 'seg')", "scenario")
+        fail(
+            f"the scenario has {len(sc.segments)} segments {list(sc.segment_names)}; the "
+            f"arrays have {S} (entry 'seg')",
+            "scenario",
+        )
     if len(sc.shocks) > 32:
-        fail(f"the scenario has {len(sc.shocks)} shocks; allowed at most 32 (the bits of "
-             f"'hits')", "scenario")
+        fail(
+            f"the scenario has {len(sc.shocks)} shocks; allowed at most 32 (the bits of 'hits')",
+            "scenario",
+        )
     enabled = manifest.get("shocks_enabled")
     if enabled is not None and enabled != {s.name: s.enabled for s in sc.shocks}:
-        fail(f"manifest shocks_enabled={enabled!r} contradicts the scenario's shocks "
-             f"{ {s.name: s.enabled for s in sc.shocks} }", "meta")
+        fail(
+            f"manifest shocks_enabled={enabled!r} contradicts the scenario's shocks "
+            f"{ {s.name: s.enabled for s in sc.shocks} }",
+            "meta",
+        )
     return sc
 
 
-def _check_values(sc: Scenario, out: np.ndarray, seg: np.ndarray, hits: np.ndarray,
-                  fail: _Fail) -> None:
+def _check_values(
+    sc: Scenario, out: np.ndarray, seg: np.ndarray, hits: np.ndarray, fail: _Fail
+) -> None:
     """Only what the model can produce: finite values, except ``price_pe``, which is NaN exactly
     where EPS <= 0; hits only of the scenario's shocks."""
+
     def where(mask: np.ndarray) -> str:
         t, i = np.argwhere(mask)[0]
         return f"{int(mask.sum())} of them, the first at path {i}, year {sc.base_year + 1 + t}"
@@ -238,24 +279,37 @@ def _check_values(sc: Scenario, out: np.ndarray, seg: np.ndarray, hits: np.ndarr
         x = out[o]
         bad = np.isinf(x) if o == pe else ~np.isfinite(x)
         if bad.any():
-            allowed = ("NaN only where eps <= 0, never inf" if o == pe else "finite values "
-                       "(only price_pe may be NaN, where eps <= 0)")
+            allowed = (
+                "NaN only where eps <= 0, never inf"
+                if o == pe
+                else "finite values (only price_pe may be NaN, where eps <= 0)"
+            )
             fail(f"{name} has non-finite values ({where(bad)}); allowed {allowed}", "out")
     nan, undefined = np.isnan(out[pe]), out[eps] <= 0
-    for mask, what in ((nan & ~undefined, "NaN where eps > 0"),
-                       (~nan & undefined, "a number where eps <= 0")):
+    for mask, what in (
+        (nan & ~undefined, "NaN where eps > 0"),
+        (~nan & undefined, "a number where eps <= 0"),
+    ):
         if mask.any():
-            fail(f"price_pe is {what} ({where(mask)}); the model gives NaN exactly where "
-                 f"eps <= 0 (a P/E price is undefined there)", "out")
+            fail(
+                f"price_pe is {what} ({where(mask)}); the model gives NaN exactly where "
+                f"eps <= 0 (a P/E price is undefined there)",
+                "out",
+            )
     for s, name in enumerate(sc.segment_names):
         bad = ~np.isfinite(seg[s])
         if bad.any():
-            fail(f"revenue.{name} has non-finite values ({where(bad)}); allowed finite values",
-                 "seg")
+            fail(
+                f"revenue.{name} has non-finite values ({where(bad)}); allowed finite values", "seg"
+            )
     K = len(sc.shocks)
     if K < 32:
         stray = (hits >> np.uint32(K)) != 0
         if stray.any():
-            fail(f"bits of shocks the scenario does not have ({where(stray)}); allowed bits 0 to "
-                 f"{K - 1} (its {K} shocks)" if K else f"hits ({where(stray)}), but the "
-                 f"scenario has no shocks; allowed 0", "hits")
+            fail(
+                f"bits of shocks the scenario does not have ({where(stray)}); allowed bits 0 to "
+                f"{K - 1} (its {K} shocks)"
+                if K
+                else f"hits ({where(stray)}), but the scenario has no shocks; allowed 0",
+                "hits",
+            )

@@ -79,8 +79,8 @@ def _histogram(x: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndar
         c0[b] = 0
         c1[b] = 0
     for s in range(0, x.size, _CHUNK):
-        xs = x[s: s + _CHUNK]
-        ids = idx[s: s + _CHUNK]
+        xs = x[s : s + _CHUNK]
+        ids = idx[s : s + _CHUNK]
         for i in range(xs.size):  # branch-free: vectorised
             v = xs[i]
             t = (v - lo) * scale
@@ -102,9 +102,17 @@ def _histogram(x: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndar
 
 
 @jit
-def _gather(x: np.ndarray, idx: np.ndarray, counts: np.ndarray, ranks: np.ndarray,
-            work: np.ndarray, top: int, offset: int, ja: int,
-            cap: int) -> tuple[np.ndarray, int]:
+def _gather(
+    x: np.ndarray,
+    idx: np.ndarray,
+    counts: np.ndarray,
+    ranks: np.ndarray,
+    work: np.ndarray,
+    top: int,
+    offset: int,
+    ja: int,
+    cap: int,
+) -> tuple[np.ndarray, int]:
     """Copy the values of the buckets that hold one of ``ranks`` (sorted, 0-based among the
     non-NaN values of ``x``) into a new array ``buf``, bucket after bucket, and push a work item
     for each such bucket onto ``work`` at ``top`` (see :func:`_row_quantiles`): its start in
@@ -288,7 +296,7 @@ def _row_quantiles(x: np.ndarray, q: np.ndarray, out: np.ndarray) -> None:
         s = work[top + 1]
         ja = work[top + 2]
         jb = work[top + 3]
-        seg = buf[start: start + s]
+        seg = buf[start : start + s]
         if work[top + 4] != 0 and s > _SMALL:
             lo = seg[0]
             hi = seg[0]

@@ -40,9 +40,15 @@ class SimulationResult:
     Latin hypercube and Sobol sampling they are conservative.
     """
 
-    def __init__(self, scenario: Scenario, out: np.ndarray, seg_out: np.ndarray, hits: np.ndarray,
-                 manifest: dict[str, Any],
-                 draws: dict[str, dict[str, np.ndarray]] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        out: np.ndarray,
+        seg_out: np.ndarray,
+        hits: np.ndarray,
+        manifest: dict[str, Any],
+        draws: dict[str, dict[str, np.ndarray]] | None = None,
+    ) -> None:
         self.scenario = scenario
         self._out = out  # (O, H, n)
         self._seg = seg_out  # (S, H, n)
@@ -106,11 +112,13 @@ class SimulationResult:
         """
         qa = self._check_q(q)
         vals = _fast_quantiles(self._rows(output), qa)
-        return pd.DataFrame(vals, index=pd.Index(self.years, name="year"),
-                            columns=pd.Index(qa, name="q"))
+        return pd.DataFrame(
+            vals, index=pd.Index(self.years, name="year"), columns=pd.Index(qa, name="q")
+        )
 
-    def quantile_table(self, q: ArrayLike = DEFAULT_Q,
-                       outputs: str | Iterable[str] | None = None) -> pd.DataFrame:
+    def quantile_table(
+        self, q: ArrayLike = DEFAULT_Q, outputs: str | Iterable[str] | None = None
+    ) -> pd.DataFrame:
         """Quantiles of many outputs at once: one row per (output, year), one column per level.
 
         ``outputs``: names as in :attr:`names` (a single name is allowed); None means all of
@@ -134,8 +142,9 @@ class SimulationResult:
         index = pd.MultiIndex.from_product([outputs, self.years], names=["output", "year"])
         return pd.DataFrame(vals, index=index, columns=pd.Index(qa, name="q"))
 
-    def summary(self, outputs: Iterable[str] | None = None,
-                q: ArrayLike = DEFAULT_Q) -> pd.DataFrame:
+    def summary(
+        self, outputs: Iterable[str] | None = None, q: ArrayLike = DEFAULT_Q
+    ) -> pd.DataFrame:
         """Tidy table: output, year, statistic, value and its Monte Carlo standard error.
 
         Mean: s/sqrt(n). Std: sqrt((m4 - s^4) / (4 s^2 n)). Quantile q: distribution-free, from
@@ -155,8 +164,15 @@ class SimulationResult:
             levels = []
             for t in range(x.shape[0]):
                 nn = max(int(n_def[t]), 1)
-                levels.append(np.concatenate([qa, np.clip(qa - half / np.sqrt(nn), 0, 1),
-                                              np.clip(qa + half / np.sqrt(nn), 0, 1)]))
+                levels.append(
+                    np.concatenate(
+                        [
+                            qa,
+                            np.clip(qa - half / np.sqrt(nn), 0, 1),
+                            np.clip(qa + half / np.sqrt(nn), 0, 1),
+                        ]
+                    )
+                )
             qv = np.stack([_fast_quantiles(x[t], levels[t]) for t in range(x.shape[0])])
             m = qa.size
             for t, year in enumerate(self.years):
@@ -166,8 +182,9 @@ class SimulationResult:
                 for j, lev in enumerate(qa):
                     se = (qv[t, 2 * m + j] - qv[t, m + j]) / (2 * _Z95)
                     rows.append({**common, "statistic": f"q{lev:g}", "value": qv[t, j], "mcse": se})
-        return pd.DataFrame(rows, columns=["output", "year", "statistic", "value", "mcse",
-                                           "defined"])
+        return pd.DataFrame(
+            rows, columns=["output", "year", "statistic", "value", "mcse", "defined"]
+        )
 
     def risk_metrics(self, levels: ArrayLike = (0.95, 0.99)) -> pd.DataFrame:
         """Per year: probability of loss, VaR and ES of net profit attributable relative to the
@@ -187,8 +204,12 @@ class SimulationResult:
         for t, year in enumerate(self.years):
             x = npa[t]
             p_loss = np.count_nonzero(x < 0) / n
-            row = {"year": year, "p_loss": p_loss, "p_loss_se": _binom_se(p_loss, n),
-                   "forecast": fc[t]}
+            row = {
+                "year": year,
+                "p_loss": p_loss,
+                "p_loss_se": _binom_se(p_loss, n),
+                "forecast": fc[t],
+            }
             if np.isfinite(fc[t]):
                 p_miss = np.count_nonzero(x < fc[t]) / n
                 row["p_miss_forecast"] = p_miss
@@ -212,12 +233,16 @@ class SimulationResult:
         frames = []
         for name in outputs:
             x = self._rows(name)
-            frames.append(pd.DataFrame({
-                "path": np.tile(np.arange(self.n_paths), self.horizon),
-                "year": np.repeat(self.years, self.n_paths),
-                "output": name,
-                "value": x.ravel(),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "path": np.tile(np.arange(self.n_paths), self.horizon),
+                        "year": np.repeat(self.years, self.n_paths),
+                        "output": name,
+                        "value": x.ravel(),
+                    }
+                )
+            )
         df = pd.concat(frames, ignore_index=True)
         df["output"] = df["output"].astype("category")
         return df
@@ -230,8 +255,13 @@ class SimulationResult:
         from simcore.io.scenario_file import dumps_scenario
 
         meta = json.dumps({"manifest": self.manifest}, default=str, sort_keys=True)
-        arrays = {"out": self._out, "seg": self._seg, "hits": self._hits, "meta": np.array(meta),
-                  "scenario": np.array(dumps_scenario(self.scenario))}
+        arrays = {
+            "out": self._out,
+            "seg": self._seg,
+            "hits": self._hits,
+            "meta": np.array(meta),
+            "scenario": np.array(dumps_scenario(self.scenario)),
+        }
         return atomic_write(path, lambda fh: write_npz(fh, arrays))
 
     @classmethod
@@ -248,8 +278,10 @@ class SimulationResult:
 
     def __repr__(self) -> str:
         sampling = self.manifest.get("sampling")
-        return (f"SimulationResult({self.scenario.name!r}, n_paths={self.n_paths}, "
-                f"years={self.years[0]}-{self.years[-1]}, sampling={sampling!r})")
+        return (
+            f"SimulationResult({self.scenario.name!r}, n_paths={self.n_paths}, "
+            f"years={self.years[0]}-{self.years[-1]}, sampling={sampling!r})"
+        )
 
     def _repr_html_(self) -> str:
         """Jupyter's view: what was run (scenario, paths, seed, years) and a small table of
@@ -273,10 +305,18 @@ class SimulationResult:
             return _fast_quantiles(self._rows(name)[picked], np.array([0.5]))[:, 0]
 
         npa = self._rows("net_profit_attributable")[picked]
-        table = [(f"median net profit attributable ({cur} m)", medians("net_profit_attributable"),
-                  "num"),
-                 ("P(loss): net profit attributable &lt; 0", np.count_nonzero(npa < 0, axis=1)
-                  / self.n_paths, "pct")]
+        table = [
+            (
+                f"median net profit attributable ({cur} m)",
+                medians("net_profit_attributable"),
+                "num",
+            ),
+            (
+                "P(loss): net profit attributable &lt; 0",
+                np.count_nonzero(npa < 0, axis=1) / self.n_paths,
+                "pct",
+            ),
+        ]
         for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
             table.append((f"median {label} price ({cur}/share)", medians(name), "num"))
 
@@ -286,13 +326,16 @@ class SimulationResult:
             return f"{v:.1%}" if kind == "pct" else f"{v:,.2f}"
 
         td = '<td style="text-align:right">'
-        head = "".join("<th>…</th>" if t is None else
-                       f'<th style="text-align:right">{self.years[t]}</th>' for t in cols)
+        head = "".join(
+            "<th>…</th>" if t is None else f'<th style="text-align:right">{self.years[t]}</th>'
+            for t in cols
+        )
         body = []
         for label, values, kind in table:
             it = iter(values)
-            cells = "".join("<td>…</td>" if t is None else f"{td}{cell(next(it), kind)}</td>"
-                            for t in cols)
+            cells = "".join(
+                "<td>…</td>" if t is None else f"{td}{cell(next(it), kind)}</td>" for t in cols
+            )
             body.append(f'<tr><th style="text-align:left">{label}</th>{cells}</tr>')
         ticker = f" ({esc(sc.ticker)})" if sc.ticker else ""
         seed = self.manifest.get("seed")
@@ -300,20 +343,22 @@ class SimulationResult:
             key = seed.get("spawn_key") or []
             seed = f"{seed.get('entropy')}" + (f" (spawn key {key})" if key else "")
         sampling = self.manifest.get("sampling", "?")
-        market = (f"market price {sc.market_price:,.2f} {cur}/share"
-                  + (f" ({esc(str(sc.market_date))})" if sc.market_date else ""))
+        market = f"market price {sc.market_price:,.2f} {cur}/share" + (
+            f" ({esc(str(sc.market_date))})" if sc.market_date else ""
+        )
         return (
             '<div class="simcore-result">'
             f"<strong>{esc(sc.name)}</strong>{ticker}: SimulationResult<br>"
             f"{self.n_paths:,} paths · seed {esc(str(seed))} · sampling {esc(str(sampling))} · "
             f"years {self.years[0]}–{self.years[-1]} · {market}"
-            f'<table><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody>'
+            f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
             "</table></div>"
         )
 
 
-def _std_and_errors(n_def: np.ndarray, var: np.ndarray,
-                    m4: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _std_and_errors(
+    n_def: np.ndarray, var: np.ndarray, m4: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: the sample std (divisor n - 1, 0 for a single path) and the Monte Carlo standard
     errors of the mean, s / sqrt(n), and of the std, sqrt((m4 - var^2) / (4 var n)), from the
     count ``n_def``, the variance ``var`` (divisor n) and the fourth central moment ``m4``.
@@ -324,8 +369,11 @@ def _std_and_errors(n_def: np.ndarray, var: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(var * n_def / np.maximum(n_def - 1, 1))
         se_mean = std / np.sqrt(n_def)
-        se_std = np.where(var > 0, np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def)),
-                          np.where(n_def > 0, 0.0, np.nan))
+        se_std = np.where(
+            var > 0,
+            np.sqrt(np.maximum(m4 - var**2, 0.0) / (4 * var * n_def)),
+            np.where(n_def > 0, 0.0, np.nan),
+        )
     return std, se_mean, se_std
 
 

@@ -49,8 +49,10 @@ _KEY_MAX = (1 << 64) - 1
 RowPlan: TypeAlias = "tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]"
 # a row's share of a pass from one block: sparse sub-bucket (codes, counts, kmin, kmax), gap
 # counts, (min key, max key), and the collected values' bucket numbers and values
-RowPart: TypeAlias = ("tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, "
-                      "np.ndarray, np.ndarray, np.ndarray]")
+RowPart: TypeAlias = (
+    "tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, "
+    "np.ndarray, np.ndarray, np.ndarray]"
+)
 
 
 # -- keys ------------------------------------------------------------------------------------------
@@ -80,10 +82,21 @@ def key_value(key: int) -> float:
 
 # -- kernel --------------------------------------------------------------------------------------
 @jit
-def _bucket_counts(bits: np.ndarray, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                   cshift: np.ndarray, collect: np.ndarray, counts: np.ndarray, kmin: np.ndarray,
-                   kmax: np.ndarray, gaps: np.ndarray, extremes: np.ndarray,
-                   take_node: np.ndarray, take_val: np.ndarray) -> int:
+def _bucket_counts(
+    bits: np.ndarray,
+    vals: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    cshift: np.ndarray,
+    collect: np.ndarray,
+    counts: np.ndarray,
+    kmin: np.ndarray,
+    kmax: np.ndarray,
+    gaps: np.ndarray,
+    extremes: np.ndarray,
+    take_node: np.ndarray,
+    take_val: np.ndarray,
+) -> int:
     """One block row against buckets ``j`` (keys ``lo[j] .. hi[j]`` inclusive, uint64 (m,),
     sorted and disjoint; ``m`` may be 0) for the non-NaN values (float64 ``vals``, their bits
     ``bits``, shape (n,)).
@@ -159,8 +172,13 @@ def merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         mean = ma + nb * dn
         m2 = m2a + m2b + t1
         m3 = m3a + m3b + t1 * dn * (na - nb) + 3.0 * dn * (na * m2b - nb * m2a)
-        m4 = (m4a + m4b + t1 * dn2 * (na * na - na * nb + nb * nb)
-              + 6.0 * dn2 * (na * na * m2b + nb * nb * m2a) + 4.0 * dn * (na * m3b - nb * m3a))
+        m4 = (
+            m4a
+            + m4b
+            + t1 * dn2 * (na * na - na * nb + nb * nb)
+            + 6.0 * dn2 * (na * na * m2b + nb * nb * m2a)
+            + 4.0 * dn * (na * m3b - nb * m3a)
+        )
     out = np.column_stack([n, mean, m2, m3, m4])
     only_b = na == 0
     only_a = (nb == 0) & ~only_b
@@ -170,8 +188,7 @@ def merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # -- quantile arithmetic (numpy's linear method) -------------------------------------------------
-def quantile_ranks(n: int,
-                   levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def quantile_ranks(n: int, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(prev, nxt, gamma)``: the 0-based order statistics and weights of each level for ``n``
     values, as ``numpy.quantile(method="linear")`` and :mod:`simcore.results.quantiles` compute
     them."""
@@ -203,8 +220,7 @@ class _Sparse:
         self.kmin = np.zeros(0, np.uint64)
         self.kmax = np.zeros(0, np.uint64)
 
-    def add(self, idx: np.ndarray, count: np.ndarray, kmin: np.ndarray,
-            kmax: np.ndarray) -> None:
+    def add(self, idx: np.ndarray, count: np.ndarray, kmin: np.ndarray, kmax: np.ndarray) -> None:
         if not idx.size:
             return
         u, inv = np.unique(np.concatenate([self.idx, idx]), return_inverse=True)
@@ -240,8 +256,9 @@ def _plan_row(buckets: Sequence[_Bucket], collect: ArrayLike) -> RowPlan:
     return lo, hi, shift, np.asarray(collect, bool)
 
 
-def pilot_brackets(rows: Sequence[np.ndarray],
-                   levels_of: Callable[[int], np.ndarray]) -> list[RowPlan | None]:
+def pilot_brackets(
+    rows: Sequence[np.ndarray], levels_of: Callable[[int], np.ndarray]
+) -> list[RowPlan | None]:
     """Brackets (a pass-1 plan) from a pilot block: per row, buckets around the pilot's order
     statistics at each of ``levels_of(n_pilot_defined)`` widened by :data:`PILOT_SD` binomial
     standard deviations (overlaps merged). Levels 0 and 1 need none (the extremes are exact)."""
@@ -291,8 +308,7 @@ class OrderStatistics:
 
     # on a worker ---------------------------------------------------------------------------------
     @staticmethod
-    def part(rows: Sequence[np.ndarray],
-             plan: Sequence[RowPlan | None]) -> list[RowPart | None]:
+    def part(rows: Sequence[np.ndarray], plan: Sequence[RowPlan | None]) -> list[RowPart | None]:
         """One block's share of a pass: per row (``plan[row]`` not None) the sparse sub-bucket
         counts of the buckets to refine, the gap counts, the row's min and max key, and the
         values of the buckets to collect, by bucket."""
@@ -311,8 +327,21 @@ class OrderStatistics:
             ext = np.array([_KEY_MAX, 0], np.uint64)
             node = np.empty(x.size, np.int64)
             val = np.empty(x.size)
-            t = _bucket_counts(x.view(np.uint64), x, lo, hi, cshift, collect, counts, kmin, kmax,
-                               gaps, ext, node, val)
+            t = _bucket_counts(
+                x.view(np.uint64),
+                x,
+                lo,
+                hi,
+                cshift,
+                collect,
+                counts,
+                kmin,
+                kmax,
+                gaps,
+                ext,
+                node,
+                val,
+            )
             nz = np.flatnonzero(counts.reshape(-1))
             sparse = (nz, counts.reshape(-1)[nz], kmin.reshape(-1)[nz], kmax.reshape(-1)[nz])
             order = np.argsort(node[:t], kind="stable")
@@ -339,8 +368,12 @@ class OrderStatistics:
             if p is None:
                 continue
             sparse, gaps, ext, node, val = p
-            sub, row_gaps, e, row_vals = (self._subs[row], self._gaps[row], self._ext[row],
-                                          self._vals[row])
+            sub, row_gaps, e, row_vals = (
+                self._subs[row],
+                self._gaps[row],
+                self._ext[row],
+                self._vals[row],
+            )
             assert sub is not None and row_gaps is not None  # the row is in the pass's plan
             assert e is not None and row_vals is not None
             sub.add(*sparse)
@@ -355,8 +388,12 @@ class OrderStatistics:
         """After pass 1: locate the sorted, distinct ``ranks`` of ``row`` (``n`` values)."""
         assert self._first is not None and self._gaps is not None  # after pass 1
         assert self._ext is not None and self._subs is not None
-        first_plan, gaps, ext, sub = (self._first[row], self._gaps[row], self._ext[row],
-                                      self._subs[row])
+        first_plan, gaps, ext, sub = (
+            self._first[row],
+            self._gaps[row],
+            self._ext[row],
+            self._subs[row],
+        )
         assert first_plan is not None and gaps is not None  # the row is in pass 1's plan
         assert ext is not None and sub is not None
         lo, hi, _shift, _collect = first_plan
@@ -364,8 +401,10 @@ class OrderStatistics:
         m = lo.size
         counts = [int(sub.bucket(j)[0].sum()) for j in range(m)]
         if sum(counts) + int(gaps.sum()) != n:
-            raise RuntimeError("blocks changed between passes: pass 1 counted "
-                               f"{sum(counts) + int(gaps.sum())} values of {n}")
+            raise RuntimeError(
+                "blocks changed between passes: pass 1 counted "
+                f"{sum(counts) + int(gaps.sum())} values of {n}"
+            )
         into = self._buckets[row]
         region_lo = [gmin] + [int(h) + 1 for h in hi]
         region_hi = [int(v) - 1 for v in lo] + [gmax]
@@ -397,8 +436,16 @@ class OrderStatistics:
         self._plan = self._subs = self._gaps = self._ext = self._vals = None
         self._first = None
 
-    def _locate(self, row: int, count: np.ndarray, kmin: np.ndarray, kmax: np.ndarray,
-                below: int, ranks: Sequence[int], into: list[_Bucket]) -> None:
+    def _locate(
+        self,
+        row: int,
+        count: np.ndarray,
+        kmin: np.ndarray,
+        kmax: np.ndarray,
+        below: int,
+        ranks: Sequence[int],
+        into: list[_Bucket],
+    ) -> None:
         """Append to ``into`` the bucket (occupied sub-buckets in key order: ``count``,
         ``kmin``, ``kmax``; ``below`` values lie lower) of each of the sorted ``ranks``."""
         cum = np.cumsum(count)
@@ -419,8 +466,9 @@ class OrderStatistics:
         """The next pass's plan (``None``: every rank found): per row ``None`` or arrays
         ``(lo, hi, child shift, collect)`` of its buckets. Collects the smallest buckets first
         while the values stay within ``max_values``."""
-        sizes = sorted((b.count, row, j) for row, bs in enumerate(self._buckets)
-                       for j, b in enumerate(bs))
+        sizes = sorted(
+            (b.count, row, j) for row, bs in enumerate(self._buckets) for j, b in enumerate(bs)
+        )
         if not sizes:
             return None
         collect = [np.zeros(len(bs), bool) for bs in self._buckets]
@@ -430,8 +478,9 @@ class OrderStatistics:
                 break
             collect[row][j] = True
             room -= count
-        plan: list[RowPlan | None] = [_plan_row(bs, collect[row]) if bs else None
-                                      for row, bs in enumerate(self._buckets)]
+        plan: list[RowPlan | None] = [
+            _plan_row(bs, collect[row]) if bs else None for row, bs in enumerate(self._buckets)
+        ]
         self._begin(plan)
         return plan
 
@@ -452,15 +501,19 @@ class OrderStatistics:
                     chunks = row_vals[j]
                     vals = np.sort(np.concatenate(chunks)) if chunks else np.zeros(0)
                     if vals.size != b.count:
-                        raise RuntimeError(f"blocks changed between passes: {vals.size} values "
-                                           f"in a bucket that held {b.count}")
+                        raise RuntimeError(
+                            f"blocks changed between passes: {vals.size} values "
+                            f"in a bucket that held {b.count}"
+                        )
                     for r in b.ranks:
                         self.found[row][r] = vals[r - b.below]
                     continue
                 c, kmn, kmx = sub.bucket(j)
                 if int(c.sum()) != b.count:
-                    raise RuntimeError("blocks changed between passes: a bucket's sub-bucket "
-                                       "counts do not add up to its count")
+                    raise RuntimeError(
+                        "blocks changed between passes: a bucket's sub-bucket "
+                        "counts do not add up to its count"
+                    )
                 self._locate(row, c, kmn, kmx, b.below, b.ranks, nxt)
             self._buckets[row] = nxt
         self._plan = self._subs = self._gaps = self._ext = self._vals = None

@@ -47,8 +47,9 @@ def test_ishigami_indices_match_the_analytic_values():
 def test_groups_follow_the_analytic_variance_decomposition():
     """Group {x1, x3}: S1 = (V1 + V13) / V = ST(x1); ST = 1 - S1(x2)."""
     truth = ishigami_indices()
-    got = sobol_indices(ishigami, ishigami_inputs(), 2**13, seed=3,
-                        groups={"x1 and x3": ["x1", "x3"]})
+    got = sobol_indices(
+        ishigami, ishigami_inputs(), 2**13, seed=3, groups={"x1 and x3": ["x1", "x3"]}
+    )
     assert list(got.index) == ["x1 and x3", "x2"]
     assert got.loc["x1 and x3", "S1"] == pytest.approx(truth.loc["x1", "ST"], abs=0.01)
     assert got.loc["x1 and x3", "ST"] == pytest.approx(1 - truth.loc["x2", "S1"], abs=0.01)
@@ -116,8 +117,9 @@ def test_linear_model_with_normal_inputs():
 # -- Sobol' on the company model -------------------------------------------------------------------
 def test_model_sobol_per_year_with_exact_zeros_for_unused_factors():
     sc = make_toy()
-    got = sobol_analysis(sc, 2**7, outputs=["net_profit_attributable", "price_ps"], seed=6,
-                         n_boot=20)
+    got = sobol_analysis(
+        sc, 2**7, outputs=["net_profit_attributable", "price_ps"], seed=6, n_boot=20
+    )
     factors = model_factors(sc)
     assert factors[-2:] == ["shock.tech", "shock.leak"]
     assert got.index.names == ["output", "year", "factor"]
@@ -134,23 +136,35 @@ def test_model_sobol_per_year_with_exact_zeros_for_unused_factors():
 def test_model_sobol_default_groups_and_nan_outputs():
     sc = make_toy()
     groups = default_groups(sc)
-    assert groups["margins"] == ["gross_margin", "ratio.taxes_surcharges", "ratio.selling",
-                                 "ratio.admin", "ratio.rnd", "ratio.impairment"]
+    assert groups["margins"] == [
+        "gross_margin",
+        "ratio.taxes_surcharges",
+        "ratio.selling",
+        "ratio.admin",
+        "ratio.rnd",
+        "ratio.impairment",
+    ]
     assert groups["tech shock"] == ["shock.tech"]
     got = sobol_analysis(sc, 2**6, groups="default", seed=6, n_boot=10)
     assert list(got.loc[("net_profit_attributable", 2025)].index) == list(groups)
     assert got.loc[("net_profit_attributable", 2025, "margins"), "members"].startswith(
-        "gross_margin, ratio")
+        "gross_margin, ratio"
+    )
     with pytest.raises(ValueError, match=r"'price_pe' is undefined \(NaN\) on \d+ of"):
-        sobol_analysis(make_toy(tax_loss_carryforward=0.0, other_income=(-200,)), 2**5,
-                       outputs=["price_pe"], n_boot=10)
+        sobol_analysis(
+            make_toy(tax_loss_carryforward=0.0, other_income=(-200,)),
+            2**5,
+            outputs=["price_pe"],
+            n_boot=10,
+        )
 
 
 # -- one at a time ---------------------------------------------------------------------------------
 def test_tornado_factor_without_effect_has_zero_width_bar():
     sc = make_toy()
-    t = tornado(sc, NPA_2027, factors=["gross_margin", "multiple.pe", "growth.a"], n_paths=2000,
-                seed=3)
+    t = tornado(
+        sc, NPA_2027, factors=["gross_margin", "multiple.pe", "growth.a"], n_paths=2000, seed=3
+    )
     assert list(t.columns) == ["low_input", "high_input", "low", "high", "swing"]
     assert t.index[-1] == "multiple.pe"  # sorted by |swing|, no effect last
     row = t.loc["multiple.pe"]
@@ -170,8 +184,14 @@ def test_one_at_a_time_uses_common_random_numbers():
     """Pinning a driver at its median with persistence 0 and a symmetric marginal moves the
     statistic only through that driver: other drivers' draws are unchanged (same seed)."""
     sc = make_toy()
-    oat = one_at_a_time(sc, ("mean", "revenue", 2025), factors=["ratio.rnd"], n_paths=1500,
-                        seed=5, levels=(0.2, 0.5))
+    oat = one_at_a_time(
+        sc,
+        ("mean", "revenue", 2025),
+        factors=["ratio.rnd"],
+        n_paths=1500,
+        seed=5,
+        levels=(0.2, 0.5),
+    )
     # R&D ratio does not touch revenue: every level gives the base bit for bit
     assert (oat["value"] == oat.attrs["base"]).all()
     assert oat.loc[("ratio.rnd", 0.5), "input"] == 0.0
@@ -179,8 +199,9 @@ def test_one_at_a_time_uses_common_random_numbers():
 
 def test_spider_has_five_levels_and_its_chart_one_line_per_factor():
     sc = make_toy()
-    sp = spider(sc, ("p5", "net_profit", 2026), factors=["growth.a", "ratio.selling"],
-                n_paths=1000, seed=2)
+    sp = spider(
+        sc, ("p5", "net_profit", 2026), factors=["growth.a", "ratio.selling"], n_paths=1000, seed=2
+    )
     assert list(sp.columns) == [0.10, 0.25, 0.50, 0.75, 0.90]
     assert (np.diff(sp.loc["ratio.selling"].to_numpy()) <= 0).all()  # higher cost, lower profit
     fig = charts.spider_chart(sp)

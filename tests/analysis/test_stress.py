@@ -23,10 +23,13 @@ from simcore.model.scenario import Stress, StressForce, StressShift
 from simcore.report import sensitivity_charts as charts
 
 TOY_STRESSES = (
-    Stress("leak_2026", force=(StressForce("leak", 2026, 2.0, only=True),),
-           rationale="a bad breach"),
-    Stress("rates_up", shift=(StressShift("interest_rate", add=0.02),
-                              StressShift("multiple.pe", scale=0.8))),
+    Stress(
+        "leak_2026", force=(StressForce("leak", 2026, 2.0, only=True),), rationale="a bad breach"
+    ),
+    Stress(
+        "rates_up",
+        shift=(StressShift("interest_rate", add=0.02), StressShift("multiple.pe", scale=0.8)),
+    ),
     Stress("tech_now", force=(StressForce("tech", 2025),)),
 )
 
@@ -39,11 +42,18 @@ def toy():
 def test_builtin_stresses_load_and_round_trip():
     sc = default_scenario()
     names = [s.name for s in sc.stresses]
-    assert names == ["tech_substitution_2025", "talent_crisis", "data_leak_2025",
-                     "rates_up_200bp", "all_three_risks"]
+    assert names == [
+        "tech_substitution_2025",
+        "talent_crisis",
+        "data_leak_2025",
+        "rates_up_200bp",
+        "all_three_risks",
+    ]
     talent = sc.stress("talent_crisis")
     assert [(f.shock, f.year, f.severity) for f in talent.force] == [
-        ("talent_loss", 2025, 1.5), ("talent_loss", 2026, 1.5)]
+        ("talent_loss", 2025, 1.5),
+        ("talent_loss", 2026, 1.5),
+    ]
     assert all(s.rationale for s in sc.stresses)
     assert loads_scenario(dumps_scenario(sc)) == sc
     # a stressed scenario (forced shocks in [shocks.*]) round-trips too
@@ -61,26 +71,66 @@ def _edit(old: str, new: str) -> str:
 @pytest.mark.parametrize(
     ("old", "new", "key", "fragments"),
     [
-        ('shock = "data_leak", year = 2025', 'shock = "data_lek", year = 2025',
-         "stress.data_leak_2025.force[0].shock", ["did you mean 'data_leak'", "allowed one of"]),
-        ('shock = "data_leak", year = 2025', 'shock = "data_leak", year = 2024',
-         "stress.data_leak_2025.force[0].year", ["2024 is out of range", "[2025, 2054]"]),
-        ("severity = 2.2", "severity = -1",
-         "stress.data_leak_2025.force[0].severity", ["-1 is out of range", "[0, 1e+10]"]),
-        ('{ driver = "interest_rate", add = 0.02 }', '{ driver = "interest_rate" }',
-         "stress.rates_up_200bp.shift[0]", ["needs 'add' and/or 'scale'"]),
-        ('{ driver = "interest_rate", add = 0.02 }', '{ driver = "interest_rate", add = 2 }',
-         "stress.rates_up_200bp.shift[0].add", ["out of range", "[0, 1]"]),
-        ('{ driver = "wacc", add = 0.02 }', '{ driver = "wacc", add = -0.06 }',
-         "stress.rates_up_200bp.shift", ["under this stress", "WACC"]),
-        ('{ driver = "wacc", add = 0.02 }', '{ driver = "wac", add = 0.02 }',
-         "stress.rates_up_200bp.shift[1].driver", ["did you mean 'wacc'"]),
-        ('{ driver = "wacc", add = 0.02 }', '{ driver = "wacc", add = 0.02, mult = 2 }',
-         "stress.rates_up_200bp.shift[1].mult", ["unknown key 'mult'", "add, scale"]),
-        ("[stress.talent_crisis]", "[stress.talent_crisis]\nseverity = 2",
-         "stress.talent_crisis.severity", ["unknown key 'severity'"]),
-        ('force = [{ shock = "data_leak", year = 2025, severity = 2.2 }]', "force = []",
-         "stress.data_leak_2025", ["changes nothing"]),
+        (
+            'shock = "data_leak", year = 2025',
+            'shock = "data_lek", year = 2025',
+            "stress.data_leak_2025.force[0].shock",
+            ["did you mean 'data_leak'", "allowed one of"],
+        ),
+        (
+            'shock = "data_leak", year = 2025',
+            'shock = "data_leak", year = 2024',
+            "stress.data_leak_2025.force[0].year",
+            ["2024 is out of range", "[2025, 2054]"],
+        ),
+        (
+            "severity = 2.2",
+            "severity = -1",
+            "stress.data_leak_2025.force[0].severity",
+            ["-1 is out of range", "[0, 1e+10]"],
+        ),
+        (
+            '{ driver = "interest_rate", add = 0.02 }',
+            '{ driver = "interest_rate" }',
+            "stress.rates_up_200bp.shift[0]",
+            ["needs 'add' and/or 'scale'"],
+        ),
+        (
+            '{ driver = "interest_rate", add = 0.02 }',
+            '{ driver = "interest_rate", add = 2 }',
+            "stress.rates_up_200bp.shift[0].add",
+            ["out of range", "[0, 1]"],
+        ),
+        (
+            '{ driver = "wacc", add = 0.02 }',
+            '{ driver = "wacc", add = -0.06 }',
+            "stress.rates_up_200bp.shift",
+            ["under this stress", "WACC"],
+        ),
+        (
+            '{ driver = "wacc", add = 0.02 }',
+            '{ driver = "wac", add = 0.02 }',
+            "stress.rates_up_200bp.shift[1].driver",
+            ["did you mean 'wacc'"],
+        ),
+        (
+            '{ driver = "wacc", add = 0.02 }',
+            '{ driver = "wacc", add = 0.02, mult = 2 }',
+            "stress.rates_up_200bp.shift[1].mult",
+            ["unknown key 'mult'", "add, scale"],
+        ),
+        (
+            "[stress.talent_crisis]",
+            "[stress.talent_crisis]\nseverity = 2",
+            "stress.talent_crisis.severity",
+            ["unknown key 'severity'"],
+        ),
+        (
+            'force = [{ shock = "data_leak", year = 2025, severity = 2.2 }]',
+            "force = []",
+            "stress.data_leak_2025",
+            ["changes nothing"],
+        ),
     ],
 )
 def test_bad_stress_tables_error_with_key_path_and_line(old, new, key, fragments):
@@ -100,9 +150,11 @@ def test_bad_stress_tables_error_with_key_path_and_line(old, new, key, fragments
 
 
 def test_forced_shock_in_the_shock_table_loads_and_is_checked():
-    text = _edit('[shocks.data_leak]\nprobability = 0.03',
-                 '[shocks.data_leak]\nforced = [{ year = 2026, severity = 3 }]\n'
-                 'forced_only = true\nprobability = 0.03')
+    text = _edit(
+        "[shocks.data_leak]\nprobability = 0.03",
+        "[shocks.data_leak]\nforced = [{ year = 2026, severity = 3 }]\n"
+        "forced_only = true\nprobability = 0.03",
+    )
     sc = loads_scenario(text)
     leak = sc.shock("data_leak")
     assert leak.forced[0].year == 2026 and leak.forced[0].severity == 3.0 and leak.forced_only
@@ -133,10 +185,12 @@ def test_shift_moves_the_driver_base_only():
     base = simulate(sc, 2000, seed=7, keep_draws=True)
     up = simulate(apply_stress(sc, "rates_up"), 2000, seed=7, keep_draws=True)
     d = up.draws["drivers"]
-    np.testing.assert_allclose(d["interest_rate"], base.draws["drivers"]["interest_rate"] + 0.02,
-                               rtol=0, atol=1e-15)
-    np.testing.assert_allclose(d["multiple.pe"], 0.8 * base.draws["drivers"]["multiple.pe"],
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        d["interest_rate"], base.draws["drivers"]["interest_rate"] + 0.02, rtol=0, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        d["multiple.pe"], 0.8 * base.draws["drivers"]["multiple.pe"], rtol=1e-15
+    )
     assert d["gross_margin"].tobytes() == base.draws["drivers"]["gross_margin"].tobytes()
     assert (up["net_profit"] < base["net_profit"]).all()  # more interest on every path
 
@@ -175,7 +229,8 @@ def test_switching_every_shock_off_reproduces_the_shock_free_run_exactly():
             assert a.levels.loc[(m, year), "no shocks"] == want, (m, year)
     full = simulate(sc, 3000, seed=11)
     assert a.levels.loc[("median", 2027), "all shocks"] == statistic(
-        ("median", "net_profit_attributable"))(full)
+        ("median", "net_profit_attributable")
+    )(full)
 
 
 def test_attribution_contributions_add_up_and_switch_off_is_exact():
@@ -186,7 +241,8 @@ def test_attribution_contributions_add_up_and_switch_off_is_exact():
     np.testing.assert_allclose(a.shapley.sum(axis=1), total, rtol=0, atol=1e-12)
     no_tech = simulate(sc.with_shocks({"tech": False}), 2000, seed=3)
     want = a.levels.loc[("p5", 2026), "all shocks"] - statistic(
-        ("p5", "net_profit_attributable", 2026))(no_tech)
+        ("p5", "net_profit_attributable", 2026)
+    )(no_tech)
     assert a.switch_off.loc[("p5", 2026), "tech"] == want
     assert a.shapley.loc[("median", 2027), "tech"] < 0  # the shock lowers the median
     long = a.to_frame()
@@ -201,11 +257,16 @@ def test_attribution_contributions_add_up_and_switch_off_is_exact():
 # -- comparison ------------------------------------------------------------------------------------
 def test_compare_stresses_side_by_side():
     sc = toy()
-    table = compare_stresses(sc, n_paths=2000, seed=4, statistics={
-        "median NPA": ("median", "net_profit_attributable"),
-        "P(loss)": ("prob_loss", "net_profit_attributable"),
-        "median P/S price": ("median", "price_ps", 2025),
-    })
+    table = compare_stresses(
+        sc,
+        n_paths=2000,
+        seed=4,
+        statistics={
+            "median NPA": ("median", "net_profit_attributable"),
+            "P(loss)": ("prob_loss", "net_profit_attributable"),
+            "median P/S price": ("median", "price_ps", 2025),
+        },
+    )
     assert list(table.index) == ["base", "leak_2026", "rates_up", "tech_now"]
     assert table.loc["leak_2026", "rationale"] == "a bad breach"
     # interest and the P/E multiple do not enter the P/S price: identical under common numbers
@@ -225,8 +286,7 @@ def test_reverse_stress_threshold_meets_the_target_when_applied():
     sc = make_toy()
     stat = ("prob_loss", "net_profit_attributable", 2027)
     lever = Lever.severity("tech", 2025)
-    rev = reverse_stress(sc, stat, ">=", 0.5, lever, (0.0, 6.0), n_paths=2000, seed=8,
-                         xtol=1e-3)
+    rev = reverse_stress(sc, stat, ">=", 0.5, lever, (0.0, 6.0), n_paths=2000, seed=8, xtol=1e-3)
     assert rev.converged and rev.threshold > 0
     lo, hi = rev.bracket
     assert hi == rev.threshold and 0 < hi - lo <= 4e-3
@@ -241,8 +301,17 @@ def test_reverse_stress_threshold_meets_the_target_when_applied():
 
 def test_reverse_stress_on_a_driver_shift_and_a_price_target():
     sc = make_toy()
-    rev = reverse_stress(sc, ("median", "price_ps", 2025), "<", 25.0,
-                         Lever.shift("growth.a"), (0.0, -0.5), n_paths=1500, seed=2, xtol=1e-4)
+    rev = reverse_stress(
+        sc,
+        ("median", "price_ps", 2025),
+        "<",
+        25.0,
+        Lever.shift("growth.a"),
+        (0.0, -0.5),
+        n_paths=1500,
+        seed=2,
+        xtol=1e-4,
+    )
     shifted = simulate(Lever.shift("growth.a").apply(sc, rev.threshold), 1500, seed=2)
     assert statistic(("median", "price_ps", 2025))(shifted) < 25.0 == rev.meta["threshold_value"]
     assert rev.lever == "growth.a base shift (added)"
@@ -253,11 +322,13 @@ def test_reverse_stress_errors_when_there_is_no_root_in_the_bracket():
     sc = make_toy()
     stat = ("prob_loss", "net_profit_attributable", 2027)
     with pytest.raises(ValueError, match="no root in the bracket"):
-        reverse_stress(sc, stat, ">=", 0.99, Lever.severity("leak", 2025), (0.0, 0.5),
-                       n_paths=500, seed=1)
+        reverse_stress(
+            sc, stat, ">=", 0.99, Lever.severity("leak", 2025), (0.0, 0.5), n_paths=500, seed=1
+        )
     with pytest.raises(ValueError, match="already holds at the bracket's start"):
-        reverse_stress(sc, stat, ">=", 0.0, Lever.severity("leak", 2025), (0.0, 0.5),
-                       n_paths=500, seed=1)
+        reverse_stress(
+            sc, stat, ">=", 0.0, Lever.severity("leak", 2025), (0.0, 0.5), n_paths=500, seed=1
+        )
     with pytest.raises(ValueError, match="op='=>'"):
         reverse_stress(sc, stat, "=>", 0.5, Lever.probability("leak"), (0.0, 1.0))
 
@@ -267,9 +338,15 @@ def test_cli_target_and_lever_specs():
     from simcore.cli.analyses import parse_lever, parse_target
 
     assert parse_target("prob_loss net_profit_attributable 2027 >= 0.5") == (
-        "prob_loss net_profit_attributable 2027", ">=", 0.5)
-    assert parse_target("median price_ps < market_price") == ("median price_ps", "<",
-                                                               "market_price")
+        "prob_loss net_profit_attributable 2027",
+        ">=",
+        0.5,
+    )
+    assert parse_target("median price_ps < market_price") == (
+        "median price_ps",
+        "<",
+        "market_price",
+    )
     with pytest.raises(ValueError, match="must read 'STAT OUTPUT"):
         parse_target("median price_ps below 3")
     assert parse_lever("severity:tech:2025").name == "severity of tech forced in 2025"
@@ -298,8 +375,11 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
 
         monkeypatch.setattr(module, name, wrapped)
 
-    for module, name in ((sensitivity, "tornado"), (stress, "attribution"),
-                         (stress, "compare_stresses")):
+    for module, name in (
+        (sensitivity, "tornado"),
+        (stress, "attribution"),
+        (stress, "compare_stresses"),
+    ):
         spy(module, name)
     r = simulate(toy(), 1500, seed=21)  # 21: arbitrary, fixed
     told = []
@@ -311,7 +391,8 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
     t = analyses.tornado
     head = simulate(toy(), 1000, seed=21)
     assert t.attrs["base"] == pytest.approx(
-        np.median(head["net_profit_attributable"][:, -1]), rel=0, abs=0)
+        np.median(head["net_profit_attributable"][:, -1]), rel=0, abs=0
+    )
     monkeypatch.setattr(core, "_simulate", None)  # drawing the pages runs nothing
     pages = pack_pages(analyses, figsize=(11.69, 8.27))
     titles = [p.get_suptitle() for p in pages]

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.integration  # the CLI in real processes
 REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
 CHARTED = {"summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json"} | {
-    f"{c}.{e}" for c in cli.CHART_NAMES for e in ("png", "svg")}
+    f"{c}.{e}" for c in cli.CHART_NAMES for e in ("png", "svg")
+}
 NUMBERS_ONLY = {"summary.csv", "results.npz", "manifest.json", "run.json"}
 
 
@@ -29,8 +30,14 @@ def simcore_cmd(*args, cwd, timeout=300, env=None):
     e = dict(os.environ)
     e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "simcore", *map(str, args)], cwd=cwd, env=e,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "simcore", *map(str, args)],
+        cwd=cwd,
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def snapshot(d: Path) -> dict:
@@ -48,22 +55,25 @@ def one_error_line(stderr: str, *needles):
 
 
 # -- arguments ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("args", "needle"), [
-    (["--paths", "0"], "--paths: '0' is not a positive integer"),
-    (["--paths", "-5"], "--paths: '-5' is not a positive integer"),
-    (["--paths", "abc"], "--paths: 'abc' is not a positive integer"),
-    (["--paths", "2.5"], "--paths: '2.5' is not a positive integer"),
-    (["--seed", "-1"], "--seed: '-1' is not a non-negative integer"),
-    (["--seed", "x1"], "--seed"),
-    (["--horizon", "0"], "--horizon: '0' is not a horizon"),
-    (["--horizon", "31"], "allowed 1 to 30"),
-    (["--sampling", "halton"], "--sampling: invalid choice: 'halton'"),
-    (["--threads", "0"], "--threads: '0' is not a positive integer"),
-    (["--sampling", "antithetic", "--paths", "2001"], "must be even"),
-    (["--scenario", "no-such-file.toml"], "not found"),
-    (["--bogus"], "unrecognized arguments: --bogus"),
-    (["--paths", "1e12"], "GiB of memory available"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--paths", "0"], "--paths: '0' is not a positive integer"),
+        (["--paths", "-5"], "--paths: '-5' is not a positive integer"),
+        (["--paths", "abc"], "--paths: 'abc' is not a positive integer"),
+        (["--paths", "2.5"], "--paths: '2.5' is not a positive integer"),
+        (["--seed", "-1"], "--seed: '-1' is not a non-negative integer"),
+        (["--seed", "x1"], "--seed"),
+        (["--horizon", "0"], "--horizon: '0' is not a horizon"),
+        (["--horizon", "31"], "allowed 1 to 30"),
+        (["--sampling", "halton"], "--sampling: invalid choice: 'halton'"),
+        (["--threads", "0"], "--threads: '0' is not a positive integer"),
+        (["--sampling", "antithetic", "--paths", "2001"], "must be even"),
+        (["--scenario", "no-such-file.toml"], "not found"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--paths", "1e12"], "GiB of memory available"),
+    ],
+)
 def test_bad_run_flags_exit_2_with_one_line(tmp_path, monkeypatch, capsys, args, needle):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["run", *args]) == 2
@@ -101,8 +111,19 @@ def test_main_in_process_returns_exit_codes(capsys):
         assert command in out
     assert cli.main(["run", "--help"]) == 0
     out = capsys.readouterr().out
-    for flag in ("--scenario", "--paths", "--seed", "--horizon", "--sampling", "--threads",
-                 "--out", "--no-charts", "--quiet", "--force", "--debug"):
+    for flag in (
+        "--scenario",
+        "--paths",
+        "--seed",
+        "--horizon",
+        "--sampling",
+        "--threads",
+        "--out",
+        "--no-charts",
+        "--quiet",
+        "--force",
+        "--debug",
+    ):
         assert flag in out
 
 
@@ -160,8 +181,7 @@ def test_run_writes_everything_and_reproduces_bytes(tmp_path):
     work.mkdir()
     runs = {}
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):  # seeds: arbitrary, fixed
-        r = simcore_cmd("run", "--paths", 3000, "--seed", seed, "--out", tmp_path / name,
-                        cwd=work)
+        r = simcore_cmd("run", "--paths", 3000, "--seed", seed, "--out", tmp_path / name, cwd=work)
         assert r.returncode == 0, r.stderr
         runs[name] = snapshot(tmp_path / name)
     assert list(work.iterdir()) == []  # nothing written outside --out
@@ -180,8 +200,9 @@ def test_run_writes_everything_and_reproduces_bytes(tmp_path):
     for f, digest in listed.items():
         assert hashlib.sha256(a[f]).hexdigest() == digest
     log = json.loads(a["run.json"])
-    assert log["created"] and log["manifest_sha256"] == hashlib.sha256(
-        a["manifest.json"]).hexdigest()
+    assert (
+        log["created"] and log["manifest_sha256"] == hashlib.sha256(a["manifest.json"]).hexdigest()
+    )
     # the files load back
     res = simcore.SimulationResult.load(tmp_path / "a" / "results.npz")
     assert res.n_paths == 3000 and res.manifest["run"]["id"] == m["run"]["id"]
@@ -204,20 +225,54 @@ def test_run_summary_on_stdout(tmp_path):
 
 
 def test_every_flag_is_wired(tmp_path):
-    r = simcore_cmd("run", "--scenario", TOY, "--paths", 2000, "--seed", 5, "--horizon", 2,
-                    "--sampling", "lhs", "--threads", 1, "--out", "o", "--no-charts",
-                    "--quiet", cwd=tmp_path)
+    r = simcore_cmd(
+        "run",
+        "--scenario",
+        TOY,
+        "--paths",
+        2000,
+        "--seed",
+        5,
+        "--horizon",
+        2,
+        "--sampling",
+        "lhs",
+        "--threads",
+        1,
+        "--out",
+        "o",
+        "--no-charts",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == "" and r.stderr == ""  # --quiet
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert m["scenario"]["name"] == "Toy" and m["cli"]["scenario"] == str(TOY)
     assert (m["n_paths"], m["seed"]["entropy"], m["horizon"], m["sampling"], m["threads"]) == (
-        2000, 5, 2, "lhs", 1)
+        2000,
+        5,
+        2,
+        "lhs",
+        1,
+    )
     assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY  # --no-charts
     summary = (tmp_path / "o" / "summary.csv").read_text().splitlines()
     assert {ln.split(",")[1] for ln in summary[1:]} == {"2025", "2026"}
-    r = simcore_cmd("run", "--scenario", "toy", "--paths", 2000, "--out", "p", "--no-charts",
-                    "--quiet", "--sampling", "sobol", cwd=tmp_path)  # a built-in by name
+    r = simcore_cmd(
+        "run",
+        "--scenario",
+        "toy",
+        "--paths",
+        2000,
+        "--out",
+        "p",
+        "--no-charts",
+        "--quiet",
+        "--sampling",
+        "sobol",
+        cwd=tmp_path,
+    )  # a built-in by name
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "p" / "manifest.json").read_text())
     assert m["cli"]["scenario"] == "builtin:toy" and m["sampling"] == "sobol"
@@ -240,7 +295,8 @@ def test_force_is_needed_to_replace_a_different_run(tmp_path):
     assert r.returncode == 0, r.stderr
     again = snapshot(tmp_path / "o")
     assert {k: v for k, v in again.items() if k != "run.json"} == {
-        k: v for k, v in first.items() if k != "run.json"}
+        k: v for k, v in first.items() if k != "run.json"
+    }
     assert again["run.json"] != first["run.json"]  # it did run again
     # a different seed is a different run: refused, nothing touched
     r = simcore_cmd(*base, "--seed", 2, cwd=tmp_path)
@@ -262,17 +318,19 @@ def test_force_is_needed_to_replace_a_different_run(tmp_path):
 
 def test_errors_are_one_line_unless_debug(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text(TOY.read_text(encoding="utf-8").replace("base_year = 2024", "base_year = 1"),
-                   encoding="utf-8")
+    bad.write_text(
+        TOY.read_text(encoding="utf-8").replace("base_year = 2024", "base_year = 1"),
+        encoding="utf-8",
+    )
     r = simcore_cmd("run", "--scenario", bad, "--paths", 100, "--out", "o", cwd=tmp_path)
     assert r.returncode == 1
     one_error_line(r.stderr, "bad.toml", "base_year")
     assert not (tmp_path / "o").exists()
-    r = simcore_cmd("run", "--scenario", bad, "--paths", 100, "--out", "o", "--debug",
-                    cwd=tmp_path)
+    r = simcore_cmd("run", "--scenario", bad, "--paths", 100, "--out", "o", "--debug", cwd=tmp_path)
     assert r.returncode == 1
     assert "Traceback" in r.stderr and r.stderr.strip().splitlines()[-1].startswith(
-        "simcore: error: ")
+        "simcore: error: "
+    )
     r = simcore_cmd("--debug", "validate", bad, cwd=tmp_path)
     assert r.returncode == 1 and "Traceback" in r.stderr
 
@@ -296,17 +354,33 @@ def _signal_state(pid: int) -> str:
 
 def test_sigint_leaves_no_partial_files_and_keeps_earlier_outputs(tmp_path):
     out = tmp_path / "o"
-    r = simcore_cmd("run", "--paths", 2000, "--out", out, "--no-charts", "--quiet",
-                    cwd=tmp_path)
+    r = simcore_cmd("run", "--paths", 2000, "--out", out, "--no-charts", "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     before = snapshot(out)
     e = dict(os.environ)
     e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simcore", "run", "--paths", "2000000", "--seed", "99",
-         "--out", str(out), "--force", "--no-charts"],
-        cwd=tmp_path, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=_sigint_deliverable)
+        [
+            sys.executable,
+            "-m",
+            "simcore",
+            "run",
+            "--paths",
+            "2000000",
+            "--seed",
+            "99",
+            "--out",
+            str(out),
+            "--force",
+            "--no-charts",
+        ],
+        cwd=tmp_path,
+        env=e,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_deliverable,
+    )
     try:
         # Ctrl-C as soon as the simulation starts. It takes about a second here, and the whole
         # run a few, so the signal lands mid-run even on a loaded machine; a fixed delay after
@@ -354,13 +428,33 @@ def test_progress_bar_on_a_terminal_only():
 
 def test_compile_notice(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "kernels_need_compiling", lambda: "first run")
-    code = cli.main(["run", "--scenario", str(TOY), "--paths", "500", "--out",
-                     str(tmp_path / "o"), "--no-charts"])
+    code = cli.main(
+        [
+            "run",
+            "--scenario",
+            str(TOY),
+            "--paths",
+            "500",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-charts",
+        ]
+    )
     assert code == 0
     assert "compiling kernels (first run only" in capsys.readouterr().err
     monkeypatch.setattr(cli, "kernels_need_compiling", lambda: None)
-    code = cli.main(["run", "--scenario", str(TOY), "--paths", "500", "--out",
-                     str(tmp_path / "o"), "--no-charts"])
+    code = cli.main(
+        [
+            "run",
+            "--scenario",
+            str(TOY),
+            "--paths",
+            "500",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-charts",
+        ]
+    )
     assert code == 0
     assert "compiling" not in capsys.readouterr().err
 
@@ -369,8 +463,9 @@ def test_kernels_need_compiling_reads_numba_cache(tmp_path):
     code = "from simcore.cli.commands import kernels_need_compiling as k; print(k())"
     e = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
     e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    r = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=e, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "first run"
     # this process has run the kernels (fixtures above), so the cache is there

@@ -16,8 +16,9 @@ from scipy import special
 from distributions import _kernel
 from distributions.testing import sane_distributions
 
-Q = np.concatenate([np.logspace(-10, -1, 12), np.linspace(0.05, 0.95, 13),
-                    1.0 - np.logspace(-10, -1, 12)])
+Q = np.concatenate(
+    [np.logspace(-10, -1, 12), np.linspace(0.05, 0.95, 13), 1.0 - np.logspace(-10, -1, 12)]
+)
 
 
 def main() -> int:

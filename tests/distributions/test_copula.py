@@ -28,20 +28,24 @@ from distributions.copula import (
 
 LABELS4 = ("growth", "margin", "churn", "fx")
 # a plausible, positive-definite 4-factor matrix (smallest eigenvalue ~0.28)
-P4 = np.array([
-    [1.0, 0.6, -0.3, 0.2],
-    [0.6, 1.0, -0.5, 0.0],
-    [-0.3, -0.5, 1.0, 0.1],
-    [0.2, 0.0, 0.1, 1.0],
-])
+P4 = np.array(
+    [
+        [1.0, 0.6, -0.3, 0.2],
+        [0.6, 1.0, -0.5, 0.0],
+        [-0.3, -0.5, 1.0, 0.1],
+        [0.2, 0.0, 0.1, 1.0],
+    ]
+)
 # Spearman targets with entries where the t copula's rho_s(r) departs most from the Gaussian
 # formula (|r| ~ 0.65): the t case below would fail if the Gaussian formula were used
-S4 = np.array([
-    [1.0, 0.65, -0.4, 0.2],
-    [0.65, 1.0, -0.6, 0.1],
-    [-0.4, -0.6, 1.0, 0.0],
-    [0.2, 0.1, 0.0, 1.0],
-])
+S4 = np.array(
+    [
+        [1.0, 0.65, -0.4, 0.2],
+        [0.65, 1.0, -0.6, 0.1],
+        [-0.4, -0.6, 1.0, 0.0],
+        [0.2, 0.1, 0.0, 1.0],
+    ]
+)
 N_BIG = 1_000_000
 
 
@@ -121,8 +125,11 @@ def test_student_t_upper_tail_dependence_exceeds_gaussian():
 BAD = [
     (np.ones((2, 3)), ["a", "b"], "must be square.*shape \\(2, 3\\)"),
     (np.ones((2, 2, 2)), ["a", "b"], "must be square"),
-    ([[1, 0.5, 0], [0.4, 1, 0], [0, 0, 1]], "abc",
-     "not symmetric: entry \\(a, b\\) = 0.5 but \\(b, a\\) = 0.4"),
+    (
+        [[1, 0.5, 0], [0.4, 1, 0], [0, 0, 1]],
+        "abc",
+        "not symmetric: entry \\(a, b\\) = 0.5 but \\(b, a\\) = 0.4",
+    ),
     ([[1, 0.5], [0.5, 0.9]], ["a", "b"], "diagonal entry \\(b, b\\) = 0.9 must be 1"),
     ([[1, 1.5], [1.5, 1]], ["a", "b"], "entry \\(a, b\\) = 1.5 is outside the allowed range"),
     ([[1, -1.01], [-1.01, 1]], ["a", "b"], "\\(a, b\\) = -1.01 is outside.*\\[-1, 1\\]"),
@@ -178,12 +185,14 @@ def test_bad_kind_repair_and_df():
 
 
 # four factors: (growth, margin, churn) is inconsistent, fx is harmless
-BAD_TRIPLE = np.array([
-    [1.0, 0.9, 0.9, 0.1],
-    [0.9, 1.0, 0.2, 0.1],
-    [0.9, 0.2, 1.0, 0.1],
-    [0.1, 0.1, 0.1, 1.0],
-])
+BAD_TRIPLE = np.array(
+    [
+        [1.0, 0.9, 0.9, 0.1],
+        [0.9, 1.0, 0.2, 0.1],
+        [0.9, 0.2, 1.0, 0.1],
+        [0.1, 0.1, 0.1, 1.0],
+    ]
+)
 
 
 def test_non_psd_names_worst_triple_and_consistent_interval():
@@ -348,7 +357,7 @@ def correlate_reference(L, z):
     """numpy twin of correlate_row: the same products summed in the same order (k = 0..i)."""
     out = np.zeros_like(z)
     for k in range(L.shape[0]):
-        out[..., k:] = out[..., k:] + L[k:, k] * z[..., k:k + 1]
+        out[..., k:] = out[..., k:] + L[k:, k] * z[..., k : k + 1]
     return out
 
 

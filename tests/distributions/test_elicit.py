@@ -27,8 +27,9 @@ ROUND_TRIPS = [
 ]
 
 
-@pytest.mark.parametrize(("cls", "kwargs"), ROUND_TRIPS,
-                         ids=[f"{c.family}-{'-'.join(k)}" for c, k in ROUND_TRIPS])
+@pytest.mark.parametrize(
+    ("cls", "kwargs"), ROUND_TRIPS, ids=[f"{c.family}-{'-'.join(k)}" for c, k in ROUND_TRIPS]
+)
 def test_from_quantiles_round_trips(cls, kwargs):
     dist = cls.from_quantiles(**kwargs)
     for key, value in kwargs.items():
@@ -61,8 +62,12 @@ def test_from_interval_passes_extra_parameters():
         Normal.from_interval(1.0)
 
 
-@given(st.floats(-1e6, 1e6), st.floats(1e-3, 1e6), st.sampled_from([5, 10, 25, 50]),
-       st.sampled_from([75, 90, 95, 99]))
+@given(
+    st.floats(-1e6, 1e6),
+    st.floats(1e-3, 1e6),
+    st.sampled_from([5, 10, 25, 50]),
+    st.sampled_from([75, 90, 95, 99]),
+)
 @settings(derandomize=True, max_examples=60, deadline=None)
 def test_property_normal_and_uniform_round_trip(x1, width, k1, k2):
     x2 = x1 + width
@@ -83,18 +88,27 @@ def test_property_lognormal_round_trip(x1, ratio):
 @pytest.mark.parametrize(
     ("call", "error", "needles"),
     [
-        (lambda: Normal.from_quantiles(p10=5.0, p90=5.0), ValueError,
-         ["Normal", "p10=5.0", "p90=5.0"]),
-        (lambda: Normal.from_quantiles(p10=6.0, p90=5.0), ValueError,
-         ["Normal", "p10=6.0", "p90=5.0"]),
+        (
+            lambda: Normal.from_quantiles(p10=5.0, p90=5.0),
+            ValueError,
+            ["Normal", "p10=5.0", "p90=5.0"],
+        ),
+        (
+            lambda: Normal.from_quantiles(p10=6.0, p90=5.0),
+            ValueError,
+            ["Normal", "p10=6.0", "p90=5.0"],
+        ),
         (lambda: Normal.from_quantiles(p10=1.0), TypeError, ["Normal", "exactly two"]),
         (lambda: Normal.from_quantiles(p10=1.0, p50=2.0, p90=3.0), TypeError, ["exactly two"]),
         (lambda: Normal.from_quantiles(p10=1.0, q90=2.0), TypeError, ["Normal", "'q90'"]),
         (lambda: Normal.from_quantiles(p0=1.0, p90=2.0), TypeError, ["'p0'"]),
         (lambda: Normal.from_quantiles(p10="1", p90=2.0), TypeError, ["Normal", "p10='1'"]),
         (lambda: Normal.from_quantiles(p10=math.nan, p90=2.0), ValueError, ["p10=nan"]),
-        (lambda: LogNormal.from_quantiles(p10=-1.0, p90=2.0), ValueError,
-         ["LogNormal", "-1.0", "positive"]),
+        (
+            lambda: LogNormal.from_quantiles(p10=-1.0, p90=2.0),
+            ValueError,
+            ["LogNormal", "-1.0", "positive"],
+        ),
         (lambda: LogNormal.from_quantiles(p10=0.0, p90=2.0), ValueError, ["LogNormal", "0.0"]),
         (lambda: Gamma.from_quantiles(p10=-1.0, p90=2.0), ValueError, ["Gamma", "-1.0"]),
         (lambda: Gamma.from_quantiles(p10=1.0, p90=1.0 + 1e-12), ValueError, ["Gamma", "no Gamma"]),
@@ -126,8 +140,10 @@ def test_lognormal_from_mean_sd(mean, sd):
     assert d.std() == pytest.approx(sd, rel=1e-12)
 
 
-@pytest.mark.parametrize(("mean", "sd", "low", "high"),
-                         [(0.3, 0.1, 0.0, 1.0), (7.0, 2.0, 0.0, 10.0), (-0.5, 0.9, -2.0, 2.0)])
+@pytest.mark.parametrize(
+    ("mean", "sd", "low", "high"),
+    [(0.3, 0.1, 0.0, 1.0), (7.0, 2.0, 0.0, 10.0), (-0.5, 0.9, -2.0, 2.0)],
+)
 def test_beta_from_mean_sd(mean, sd, low, high):
     d = Beta.from_mean_sd(mean, sd, low=low, high=high)
     assert (d.low, d.high) == (low, high)

@@ -35,22 +35,26 @@ def _ulps_from_exact(x: float, y: float) -> float:
 
 def _grid():
     rng = np.random.default_rng(2025)
-    return np.concatenate([
-        rng.uniform(-0.5, 0.5, 4000), rng.normal(0.0, 3.0, 4000),
-        rng.uniform(-745.2, 709.8, 4000),
-        np.linspace(-745.2, -708.0, 500),  # gradual underflow
-        np.array([0.5 * math.log(2.0) * j for j in range(-8, 9)]),  # reduction boundaries
-        # the worst found by a search of ~5e8 inputs (0.990 and 0.985 ulp: r near -ln(2)/2)
-        np.array([-105.70332930557872, -527.1370042539503]),
-    ])
+    return np.concatenate(
+        [
+            rng.uniform(-0.5, 0.5, 4000),
+            rng.normal(0.0, 3.0, 4000),
+            rng.uniform(-745.2, 709.8, 4000),
+            np.linspace(-745.2, -708.0, 500),  # gradual underflow
+            np.array([0.5 * math.log(2.0) * j for j in range(-8, 9)]),  # reduction boundaries
+            # the worst found by a search of ~5e8 inputs (0.990 and 0.985 ulp: r near -ln(2)/2)
+            np.array([-105.70332930557872, -527.1370042539503]),
+        ]
+    )
 
 
 def test_within_one_ulp_of_exact():
     x = _grid()
     y = np.empty_like(x)
     _exp_many(x, y)
-    ulps = [_ulps_from_exact(float(a), float(b)) for a, b in zip(x, y, strict=True)
-            if float(b) != 0.0]
+    ulps = [
+        _ulps_from_exact(float(a), float(b)) for a, b in zip(x, y, strict=True) if float(b) != 0.0
+    ]
     assert max(ulps) <= 1.0
 
 
@@ -64,11 +68,22 @@ def test_agrees_with_libm_to_one_ulp_and_mostly_exactly():
     assert (diff == 0).mean() > 0.8
 
 
-@pytest.mark.parametrize("x, want", [
-    (0.0, 1.0), (-0.0, 1.0), (math.inf, math.inf), (-math.inf, 0.0), (709.78, math.exp(709.78)),
-    (709.79, math.inf), (1e300, math.inf), (-745.13, 5e-324), (-745.14, 0.0), (-1e300, 0.0),
-    (-708.5, math.exp(-708.5)),
-])
+@pytest.mark.parametrize(
+    "x, want",
+    [
+        (0.0, 1.0),
+        (-0.0, 1.0),
+        (math.inf, math.inf),
+        (-math.inf, 0.0),
+        (709.78, math.exp(709.78)),
+        (709.79, math.inf),
+        (1e300, math.inf),
+        (-745.13, 5e-324),
+        (-745.14, 0.0),
+        (-1e300, 0.0),
+        (-708.5, math.exp(-708.5)),
+    ],
+)
 def test_special_values(x, want):
     assert _exp_one(x) == want
     v = np.array([x] * 17)  # the vectorised loop as well as its remainder
@@ -98,9 +113,16 @@ def test_pure_python_form_gives_the_same_bits():
     x = _grid()[::40]
     y = np.empty_like(x)
     _exp_many(x, y)
-    code = ("import sys, numpy as np; from distributions._exp import exp; "
-            "x = np.frombuffer(sys.stdin.buffer.read()); "
-            "sys.stdout.buffer.write(np.array([exp(float(v)) for v in x]).tobytes())")
-    res = subprocess.run([sys.executable, "-c", code], input=x.tobytes(), capture_output=True,
-                         env={**__import__("os").environ, "NUMBA_DISABLE_JIT": "1"}, check=True)
+    code = (
+        "import sys, numpy as np; from distributions._exp import exp; "
+        "x = np.frombuffer(sys.stdin.buffer.read()); "
+        "sys.stdout.buffer.write(np.array([exp(float(v)) for v in x]).tobytes())"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        input=x.tobytes(),
+        capture_output=True,
+        env={**__import__("os").environ, "NUMBA_DISABLE_JIT": "1"},
+        check=True,
+    )
     assert np.frombuffer(res.stdout).tobytes() == y.tobytes()

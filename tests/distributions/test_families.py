@@ -24,11 +24,15 @@ CONTINUOUS = [(n, d) for n, d in SANE if d.family not in DISCRETE]
 TABULATED = {"Beta", "PERT", "Gamma", "StudentT", "TruncatedNormal"}
 
 # probabilities from 1e-10 to 1 - 1e-10: log-spaced into both tails plus a linear middle
-Q = np.unique(np.concatenate([
-    np.logspace(-10, math.log10(0.5), 700),
-    np.linspace(0.0005, 0.9995, 1000),
-    1.0 - np.logspace(-10, math.log10(0.5), 700),
-]))
+Q = np.unique(
+    np.concatenate(
+        [
+            np.logspace(-10, math.log10(0.5), 700),
+            np.linspace(0.0005, 0.9995, 1000),
+            1.0 - np.logspace(-10, math.log10(0.5), 700),
+        ]
+    )
+)
 
 SEED_KS = 20240611  # arbitrary fixed seed for the goodness-of-fit tier
 SEED_MEAN = 7  # arbitrary fixed seed for the mean tier
@@ -112,8 +116,11 @@ def test_ppf_inside_user_njit_code(name, dist):
     assert_ppf_close(got, ref, dist, Q)
 
 
-@pytest.mark.parametrize(("name", "dist"), [(n, d) for n, d in SANE if d.family in TABULATED],
-                         ids=[n for n, d in SANE if d.family in TABULATED])
+@pytest.mark.parametrize(
+    ("name", "dist"),
+    [(n, d) for n, d in SANE if d.family in TABULATED],
+    ids=[n for n, d in SANE if d.family in TABULATED],
+)
 def test_exact_path_matches_scipy(name, dist):
     """The fallback path (family code, no table) is as accurate as the table everywhere."""
     _, p, _ = dist.kernel_args()
@@ -282,8 +289,11 @@ def test_empirical_cells_chi_square(data):
     assert stats.chisquare(observed, n_draws * np.array(expected)).pvalue > 1e-3
 
 
-@pytest.mark.parametrize(("name", "dist"), [(n, d) for n, d in SANE if d.family in DISCRETE],
-                         ids=[n for n, d in SANE if d.family in DISCRETE])
+@pytest.mark.parametrize(
+    ("name", "dist"),
+    [(n, d) for n, d in SANE if d.family in DISCRETE],
+    ids=[n for n, d in SANE if d.family in DISCRETE],
+)
 def test_discrete_frequencies_chi_square(name, dist):
     n = 100_000
     x = dist.rvs(n, seed=SEED_KS)
@@ -325,5 +335,6 @@ def test_frozen_repr_and_round_trip(name, dist):
 def test_repr_reads_well():
     assert repr(distributions.PERT(1, 2, 5)) == "PERT(low=1, mode=2, high=5, lam=4)"
     assert repr(distributions.TruncatedNormal(0, 1, low=0)) == (
-        "TruncatedNormal(loc=0, scale=1, low=0, high=inf)")
+        "TruncatedNormal(loc=0, scale=1, low=0, high=inf)"
+    )
     assert repr(distributions.Empirical([3, 1, 2])) == "Empirical(n=3, min=1, median=2, max=3)"

@@ -19,8 +19,9 @@ from distributions.testing import sane_distributions
 ROOT = Path(__file__).resolve().parents[2]
 SANE = sane_distributions()
 IDS = [n for n, _ in SANE]
-Q = np.concatenate([np.logspace(-10, -1, 7), np.linspace(0.05, 0.95, 7),
-                    1 - np.logspace(-10, -1, 7)])
+Q = np.concatenate(
+    [np.logspace(-10, -1, 7), np.linspace(0.05, 0.95, 7), 1 - np.logspace(-10, -1, 7)]
+)
 
 
 # -- pure-Python twins (.py_func) give the jitted results -----------------------------------------
@@ -59,11 +60,13 @@ def test_py_func_twins_of_helpers():
     pois = distributions.Poisson(4.2)
     _, pp, tp = pois.kernel_args()
     for x in Q:
-        for fn, args in ((_kernel._triangular, (tri[2], x, 1 - x)),
-                         (_kernel._truncnorm, (trunc, x, 1 - x)),
-                         (_kernel._empirical, (te, 0, 3, x)),
-                         (_kernel._poisson, (pp, tp, 0, x, 1 - x)),
-                         (_kernel._poisson_exact, (4.2, x))):
+        for fn, args in (
+            (_kernel._triangular, (tri[2], x, 1 - x)),
+            (_kernel._truncnorm, (trunc, x, 1 - x)),
+            (_kernel._empirical, (te, 0, 3, x)),
+            (_kernel._poisson, (pp, tp, 0, x, 1 - x)),
+            (_kernel._poisson_exact, (4.2, x)),
+        ):
             assert fn.py_func(*args) == pytest.approx(fn(*args), rel=1e-14), fn
     out, out_py = np.empty(Q.size), np.empty(Q.size)
     _kernel.ppf_z_many(*beta.kernel_args()[:2], table, 0, special.ndtri(Q), out)
@@ -76,8 +79,14 @@ def test_kernels_run_with_the_jit_disabled():
     """The whole family table through the plain-Python kernels (and the ctypes bindings)."""
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     nojit = str(Path(__file__).with_name("nojit_check.py"))
-    run = subprocess.run([sys.executable, "-W", "error", nojit],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-W", "error", nojit],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "DISABLE_JIT=1" in run.stdout and "all agree" in run.stdout
 
@@ -93,8 +102,17 @@ def test_kernels_are_cacheable(tmp_path):
         "print(len(s.cache_hits), len(s.cache_misses))\n"
     )
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    runs = [subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=300) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-W", "error", "-c", code],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        for _ in range(2)
+    ]
     for run in runs:
         assert run.returncode == 0, run.stderr
     assert runs[0].stdout.split() == ["0", "1"]  # compiled (and saved without a warning)
@@ -116,8 +134,11 @@ def test_kernels_are_cacheable(tmp_path):
 )
 def test_special_bindings_pick_the_double_variant(name, ours, ref, args):
     assert ours(*args) == ref(*args)
-    exported = [f"{k}{name}" for k in ("", "__pyx_fuse_0", "__pyx_fuse_1", "__pyx_fuse_2")
-                if f"{k}{name}" in cython_special.__pyx_capi__]
+    exported = [
+        f"{k}{name}"
+        for k in ("", "__pyx_fuse_0", "__pyx_fuse_1", "__pyx_fuse_2")
+        if f"{k}{name}" in cython_special.__pyx_capi__
+    ]
     signatures = {_special.c_signature(e) for e in exported}
     assert "double (" + "double, " * len(args) + "int __pyx_skip_dispatch)" in signatures
 
@@ -131,8 +152,10 @@ def test_table_verification_rejects_an_inaccurate_inverse():
     assert _table.build_table(lambda u: np.full_like(u, np.nan), upper, logpdf) is None
 
 
-@pytest.mark.parametrize("dist", [distributions.Beta(2.0, 0.5), distributions.PERT(0.0, 1.0, 1.0),
-                                  distributions.Beta(1.0, 1.0)])
+@pytest.mark.parametrize(
+    "dist",
+    [distributions.Beta(2.0, 0.5), distributions.PERT(0.0, 1.0, 1.0), distributions.Beta(1.0, 1.0)],
+)
 def test_saturated_tables_stay_monotone_and_inside(dist):
     """Upper ends where x(z) reaches 1.0 in double precision: slopes are capped there."""
     assert dist.kernel_path() == "table"
@@ -164,9 +187,16 @@ def test_poisson_agrees_with_scipy_exactly_including_cdf_steps(mu):
     steps = special.pdtr(k, mu)
     steps = steps[(steps > 1e-10) & (steps < 1 - 1e-10)]
     steps = steps[:: max(1, steps.size // 400)]  # pdtrik is slow for huge mu: sample the steps
-    q = np.concatenate([steps, np.nextafter(steps, 0), np.nextafter(steps, 1),
-                        np.random.default_rng(5).random(3_000),  # arbitrary fixed seed
-                        np.logspace(-10, -1, 200), 1 - np.logspace(-10, -1, 200)])
+    q = np.concatenate(
+        [
+            steps,
+            np.nextafter(steps, 0),
+            np.nextafter(steps, 1),
+            np.random.default_rng(5).random(3_000),  # arbitrary fixed seed
+            np.logspace(-10, -1, 200),
+            1 - np.logspace(-10, -1, 200),
+        ]
+    )
     np.testing.assert_array_equal(dist.ppf(q), dist.to_scipy().ppf(q))
     assert (dist.kernel_args()[2].shape[0] == 0) == (mu > 1e6)  # no table for very large mu
 
@@ -175,8 +205,13 @@ def test_empirical_ppf_is_numpy_quantile_bit_for_bit():
     data = np.random.default_rng(11).standard_t(3, size=257)  # arbitrary fixed seed
     data[10:13] = data[40]  # ties
     dist = distributions.Empirical(data)
-    q = np.concatenate([np.random.default_rng(12).random(10_000), np.arange(257) / 256,
-                        [0.0, 1.0, 0.5, np.nextafter(1.0, 0.0), 5e-324]])
+    q = np.concatenate(
+        [
+            np.random.default_rng(12).random(10_000),
+            np.arange(257) / 256,
+            [0.0, 1.0, 0.5, np.nextafter(1.0, 0.0), 5e-324],
+        ]
+    )
     np.testing.assert_array_equal(dist.ppf(q), np.quantile(data, q, method="linear"))
     np.testing.assert_array_equal(dist.to_scipy().ppf(q[:100]), dist.ppf(q[:100]))
 
@@ -209,8 +244,14 @@ def test_bernoulli_threshold_is_one_minus_p():
 # -- the row forms the simulation kernel calls give the scalar forms' bytes --------------------
 def test_ndtri_many_equals_ndtri_bit_for_bit():
     rng = np.random.default_rng(5)
-    u = np.concatenate([rng.random(5000), rng.random(200) * 1e-12, 1 - rng.random(200) * 1e-9,
-                        [1e-300, 5e-324, 0.075, 0.925, 0.5, 0.0, 1.0, np.nan, -1.0, 2.0]])
+    u = np.concatenate(
+        [
+            rng.random(5000),
+            rng.random(200) * 1e-12,
+            1 - rng.random(200) * 1e-9,
+            [1e-300, 5e-324, 0.075, 0.925, 0.5, 0.0, 1.0, np.nan, -1.0, 2.0],
+        ]
+    )
     out = np.empty_like(u)
     _kernel.ndtri_many(u, out, np.empty(u.size, np.int64), np.empty((3, u.size)))
     want = np.array([_kernel.ndtri(x) for x in u])
@@ -218,13 +259,16 @@ def test_ndtri_many_equals_ndtri_bit_for_bit():
     np.testing.assert_allclose(out[:5400], special.ndtri(u[:5400]), rtol=1e-14, atol=0)
 
 
-@pytest.mark.parametrize(("name", "dist"), [(n, d) for n, d in SANE
-                                            if d.kernel_args()[0] == _kernel.CODE_TABLE],
-                         ids=[n for n, d in SANE if d.kernel_args()[0] == _kernel.CODE_TABLE])
+@pytest.mark.parametrize(
+    ("name", "dist"),
+    [(n, d) for n, d in SANE if d.kernel_args()[0] == _kernel.CODE_TABLE],
+    ids=[n for n, d in SANE if d.kernel_args()[0] == _kernel.CODE_TABLE],
+)
 def test_table_eval_many_equals_table_eval(name, dist):
     _, _, table = dist.kernel_args()
-    z = np.concatenate([np.random.default_rng(1).standard_normal(3000) * 3,
-                        [-9.0, -8.5, 8.5, 9.0, 0.0, -1e-300]])
+    z = np.concatenate(
+        [np.random.default_rng(1).standard_normal(3000) * 3, [-9.0, -8.5, 8.5, 9.0, 0.0, -1e-300]]
+    )
     out = np.empty_like(z)
     _kernel.table_eval_many(table, 0, z, out, np.empty(z.size, np.uint64), np.empty((5, z.size)))
     assert np.array_equal(out, [_kernel.table_eval(table, 0, x) for x in z])

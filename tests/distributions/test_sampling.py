@@ -49,8 +49,13 @@ def test_thread_count_1_vs_2_identical_in_subprocesses(sampling):
     digests = set()
     for threads in ("1", "2"):
         env = {**os.environ, "NUMBA_NUM_THREADS": threads}  # set before numba is imported
-        out = subprocess.run([sys.executable, "-c", _SCRIPT, sampling], env=env, check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _SCRIPT, sampling],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 
@@ -68,20 +73,29 @@ def test_prefix_property(sampling):
 @pytest.mark.parametrize("sampling", ["mc", "antithetic", "lhs"])
 def test_factor_isolation(sampling):
     base = draw(FACTORS, 3000, 3, years=2, sampling=sampling, copula=COP)
-    added = draw({**FACTORS, "aaa_new": Normal(0, 1)}, 3000, 3, years=2, sampling=sampling,
-                 copula=COP)
-    removed = draw({k: v for k, v in FACTORS.items() if k != "rate"}, 3000, 3, years=2,
-                   sampling=sampling, copula=COP)
-    reparam = draw({**FACTORS, "rate": Normal(0.05, 0.02)}, 3000, 3, years=2,
-                   sampling=sampling, copula=COP)
+    added = draw(
+        {**FACTORS, "aaa_new": Normal(0, 1)}, 3000, 3, years=2, sampling=sampling, copula=COP
+    )
+    removed = draw(
+        {k: v for k, v in FACTORS.items() if k != "rate"},
+        3000,
+        3,
+        years=2,
+        sampling=sampling,
+        copula=COP,
+    )
+    reparam = draw(
+        {**FACTORS, "rate": Normal(0.05, 0.02)}, 3000, 3, years=2, sampling=sampling, copula=COP
+    )
     for k in FACTORS:
         assert base[k].tobytes() == added[k].tobytes()
         if k != "rate":
             assert base[k].tobytes() == removed[k].tobytes()
             assert base[k].tobytes() == reparam[k].tobytes()
     # and an uncorrelated factor joining the copula leaves the correlated ones unchanged
-    cop3 = GaussianCopula(["growth", "margin", "rate"],
-                          np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    cop3 = GaussianCopula(
+        ["growth", "margin", "rate"], np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    )
     joined = draw(FACTORS, 3000, 3, years=2, sampling=sampling, copula=cop3)
     for k in ("growth", "margin"):
         assert base[k].tobytes() == joined[k].tobytes()

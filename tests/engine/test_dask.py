@@ -33,8 +33,12 @@ N, BLOCK = 50_000, 8_192  # 7 blocks, the last one short
 
 def _cluster():
     return distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-        env={"NUMBA_NUM_THREADS": "1"})
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        env={"NUMBA_NUM_THREADS": "1"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +66,17 @@ def test_dask_run_has_the_bytes_of_a_local_run(client, sampling):
     sc = make_toy()
     local = simulate(sc, N, seed=11, sampling=sampling, keep_draws=True)
     seen = []
-    far = simulate(sc, N, seed=11, sampling=sampling, keep_draws=True, backend="dask",
-                   client=client, block=BLOCK, progress=lambda d, n: seen.append((d, n)))
+    far = simulate(
+        sc,
+        N,
+        seed=11,
+        sampling=sampling,
+        keep_draws=True,
+        backend="dask",
+        client=client,
+        block=BLOCK,
+        progress=lambda d, n: seen.append((d, n)),
+    )
     _same_bytes(local, far)
     for kind in local.draws:
         for name, x in local.draws[kind].items():
@@ -72,14 +85,24 @@ def test_dask_run_has_the_bytes_of_a_local_run(client, sampling):
     m = far.manifest
     assert m["backend"] == {"name": "dask", "block": BLOCK} and "backend" not in local.manifest
     assert {k: v for k, v in m.items() if k not in ("backend", "created", "threads")} == {
-        k: v for k, v in local.manifest.items() if k not in ("created", "threads")}
+        k: v for k, v in local.manifest.items() if k not in ("created", "threads")
+    }
 
 
 def test_dask_run_of_a_block_with_an_offset(client):
     sc = make_toy(horizon=2)
     whole = simulate(sc, 30_000, seed=2, sampling="lhs")
-    part = simulate(sc, 12_000, seed=2, sampling="lhs", start=10_000, n_total=30_000,
-                    backend="dask", client=client, block=5_000)
+    part = simulate(
+        sc,
+        12_000,
+        seed=2,
+        sampling="lhs",
+        start=10_000,
+        n_total=30_000,
+        backend="dask",
+        client=client,
+        block=5_000,
+    )
     assert part._out.tobytes() == whole._out[:, :, 10_000:22_000].tobytes()
 
 
@@ -157,21 +180,26 @@ def test_evaluate_design_and_sobol_analysis(client):
 def _check_summary(streamed, result, q, outputs=None):
     ref = result.summary(outputs=outputs, q=q)
     head = streamed.iloc[: len(ref)].reset_index(drop=True)
-    pd.testing.assert_frame_equal(head[["output", "year", "statistic", "defined"]],
-                                  ref[["output", "year", "statistic", "defined"]],
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        head[["output", "year", "statistic", "defined"]],
+        ref[["output", "year", "statistic", "defined"]],
+        check_exact=True,
+    )
     is_q = ref["statistic"].str.startswith("q").to_numpy()
     for col in ("value", "mcse"):  # quantiles (and their MCSE brackets): the same bytes
         assert head[col].to_numpy()[is_q].tobytes() == ref[col].to_numpy()[is_q].tobytes()
-        np.testing.assert_allclose(head[col].to_numpy()[~is_q], ref[col].to_numpy()[~is_q],
-                                   rtol=1e-12, atol=0)
+        np.testing.assert_allclose(
+            head[col].to_numpy()[~is_q], ref[col].to_numpy()[~is_q], rtol=1e-12, atol=0
+        )
     risk = result.risk_metrics()
-    tail = streamed.iloc[len(ref):]
-    for stat, output, col in [("p_loss", "net_profit_attributable", "p_loss"),
-                              ("p_miss_forecast", "net_profit_attributable", "p_miss_forecast"),
-                              ("p_above_market", "price_ps", "p_price_ps_above_market"),
-                              ("p_above_market", "price_pe", "p_price_pe_above_market"),
-                              ("p_above_market", "price_dcf", "p_price_dcf_above_market")]:
+    tail = streamed.iloc[len(ref) :]
+    for stat, output, col in [
+        ("p_loss", "net_profit_attributable", "p_loss"),
+        ("p_miss_forecast", "net_profit_attributable", "p_miss_forecast"),
+        ("p_above_market", "price_ps", "p_price_ps_above_market"),
+        ("p_above_market", "price_pe", "p_price_pe_above_market"),
+        ("p_above_market", "price_dcf", "p_price_dcf_above_market"),
+    ]:
         got = tail[(tail.statistic == stat) & (tail.output == output)]
         if col in risk:
             assert got["value"].tolist() == risk[col].tolist()
@@ -190,8 +218,15 @@ def test_streamed_summary_is_exact():
     _check_summary(streamed, result, q)
     assert streamed.attrs["passes"] == 2
     # a tiny collect budget forces the buckets to be refined: more passes, the same numbers
-    tight = sd.simulate_summary(sc, 200_000, seed=13, q=q, block=30_000, max_values=40,
-                                outputs=["net_profit_attributable", "price_pe"])
+    tight = sd.simulate_summary(
+        sc,
+        200_000,
+        seed=13,
+        q=q,
+        block=30_000,
+        max_values=40,
+        outputs=["net_profit_attributable", "price_pe"],
+    )
     assert tight.attrs["passes"] > 2
     ref = streamed.set_index(["output", "year", "statistic"])
     got = tight.set_index(["output", "year", "statistic"])
@@ -212,8 +247,7 @@ def test_streamed_summary_dask_equals_local(client, sampling):
     there = sd.simulate_summary(sc, 60_000, client=client, **kw)
     pd.testing.assert_frame_equal(here, there, check_exact=True)
     assert there.attrs["backend"] == "dask" and there.attrs["passes"] == here.attrs["passes"]
-    _check_summary(here, simulate(sc, 60_000, seed=3, sampling=sampling), sd.DEFAULT_Q,
-                   outputs)
+    _check_summary(here, simulate(sc, 60_000, seed=3, sampling=sampling), sd.DEFAULT_Q, outputs)
 
 
 def test_keys_order_like_the_floats():
@@ -244,9 +278,15 @@ def test_bucket_kernel_matches_plain_python():
     collect = np.array([False, True, False])
     outs = []
     for fn in (_bucket_counts, _bucket_counts.py_func):
-        bufs = (np.zeros((3, 4096), np.int64), np.full((3, 4096), 2**64 - 1, np.uint64),
-                np.zeros((3, 4096), np.uint64), np.zeros(4, np.int64),
-                np.array([2**64 - 1, 0], np.uint64), np.zeros(501, np.int64), np.zeros(501))
+        bufs = (
+            np.zeros((3, 4096), np.int64),
+            np.full((3, 4096), 2**64 - 1, np.uint64),
+            np.zeros((3, 4096), np.uint64),
+            np.zeros(4, np.int64),
+            np.array([2**64 - 1, 0], np.uint64),
+            np.zeros(501, np.int64),
+            np.zeros(501),
+        )
         t = fn(x.view(np.uint64), x, lo, hi, shift, collect, *bufs)
         outs.append((t, *bufs))
     assert outs[0][0] == outs[1][0] == 101
@@ -255,8 +295,9 @@ def test_bucket_kernel_matches_plain_python():
     counts, _kmin, _kmax, gaps, ext = outs[0][1:6]
     assert counts.sum(axis=1).tolist() == [41, 0, 21] and gaps.tolist() == [10, 149, 99, 80]
     assert ext.tolist() == [k[0], k[-1]]
-    assert sorted(outs[0][7][:101]) == sorted(x[~np.isnan(x)][np.isin(keys(x[~np.isnan(x)]),
-                                                                       k[200:301])])
+    assert sorted(outs[0][7][:101]) == sorted(
+        x[~np.isnan(x)][np.isin(keys(x[~np.isnan(x)]), k[200:301])]
+    )
 
 
 def test_missed_brackets_still_give_exact_quantiles(monkeypatch):
@@ -322,24 +363,31 @@ def test_a_worker_killed_mid_run_changes_nothing():
                 return
             # blocks it is running or holds unfetched: tasks are short, so by now the blocks
             # sent with the first one may be done and waiting in the worker's memory
-            busy = c.run_on_scheduler(lambda dask_scheduler: {
-                a: len(ws.processing) + len(ws.has_what)
-                for a, ws in dask_scheduler.workers.items()})
+            busy = c.run_on_scheduler(
+                lambda dask_scheduler: {
+                    a: len(ws.processing) + len(ws.has_what)
+                    for a, ws in dask_scheduler.workers.items()
+                }
+            )
             victim = max(busy, key=busy.get)
             pid = c.run(os.getpid, workers=[victim])[victim]
             os.kill(pid, signal.SIGKILL)
             killed.append((victim, pid, busy[victim]))
 
         t0 = time.monotonic()
-        far = simulate(sc, 60_000, seed=21, backend="dask", client=c, block=2_000,
-                       progress=kill_a_busy_worker)
+        far = simulate(
+            sc, 60_000, seed=21, backend="dask", client=c, block=2_000, progress=kill_a_busy_worker
+        )
         assert time.monotonic() - t0 < 60
         _same_bytes(local, far)
         victim, pid, busy = killed[0]
         assert busy >= 1  # it was running or holding a block when it died
         assert pid not in c.run(os.getpid).values()
-        story = c.run_on_scheduler(lambda dask_scheduler: [
-            str(e) for e in dask_scheduler.transition_log if "simcore-simulate-" in str(e[0])])
+        story = c.run_on_scheduler(
+            lambda dask_scheduler: [
+                str(e) for e in dask_scheduler.transition_log if "simcore-simulate-" in str(e[0])
+            ]
+        )
         assert any("worker-cleanup" in e or "remove-worker" in e for e in story)
     finally:
         c.close()

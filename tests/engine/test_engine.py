@@ -42,12 +42,10 @@ def test_kernel_draws_match_numpy_scipy_sampling(copula):
     r = simulate(sc, 2000, seed=5, keep_draws=True)
     drivers, hits, sev = reference.sample(sc, 2000, 5)
     for name, x in drivers.items():
-        np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12, err_msg=name)
     for name, h in hits.items():
         assert np.array_equal(h, _hits(r)[name])
-        np.testing.assert_allclose(r.draws["severity"][name][h > 0], sev[name][h > 0],
-                                   rtol=1e-9)
+        np.testing.assert_allclose(r.draws["severity"][name][h > 0], sev[name][h > 0], rtol=1e-9)
 
 
 @pytest.mark.parametrize("sampling", ["mc", "antithetic", "lhs", "sobol"])
@@ -57,15 +55,17 @@ def test_persistence_one_drivers_hold_their_year_zero_draw(sampling):
     labelled drivers mix their innovations) and still holds. Both give the numpy/scipy draws
     (Monte Carlo), and the held drivers are constant over the years (their base is)."""
     labels = ("growth.a", "growth.b", "gross_margin", "wacc")
-    corr = np.array([[1, 0.6, 0.3, 0.2], [0.6, 1, 0.2, 0.1], [0.3, 0.2, 1, 0.1],
-                     [0.2, 0.1, 0.1, 1.0]])
+    corr = np.array(
+        [[1, 0.6, 0.3, 0.2], [0.6, 1, 0.2, 0.1], [0.3, 0.2, 1, 0.1], [0.2, 0.1, 0.1, 1.0]]
+    )
     for sc in (make_toy(), make_toy(correlation_labels=labels, correlation=corr)):
         r = simulate(sc, 2000, seed=5, sampling=sampling, keep_draws=True)
         if sampling == "mc":
             drivers, _, _ = reference.sample(sc, 2000, 5)
             for name, x in drivers.items():
-                np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12,
-                                           err_msg=name)
+                np.testing.assert_allclose(
+                    r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12, err_msg=name
+                )
         for name in ("wacc", "terminal_growth"):
             d = r.draws["drivers"][name]
             assert np.array_equal(d, np.repeat(d[:, :1], d.shape[1], axis=1)), name
@@ -116,8 +116,13 @@ def test_thread_count_does_not_change_bytes(sampling):
     digests = set()
     for threads in ("1", "2"):
         env = {**os.environ, "NUMBA_NUM_THREADS": threads}
-        out = subprocess.run([sys.executable, "-c", script, sampling], env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", script, sampling],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 
@@ -142,7 +147,8 @@ def test_all_shocks_off_equals_zero_probability():
     import dataclasses
 
     zero = dataclasses.replace(
-        sc, shocks=tuple(dataclasses.replace(s, probability=0.0) for s in sc.shocks))
+        sc, shocks=tuple(dataclasses.replace(s, probability=0.0) for s in sc.shocks)
+    )
     z = simulate(zero, 2000, seed=8)
     assert off._out.tobytes() == z._out.tobytes()
     assert not off.hits.any()
@@ -207,6 +213,7 @@ def test_memory_budget_checked_before_allocating():
 
 def _no_work(monkeypatch):
     """Make any start of the simulation fail: the checks must all come before it."""
+
     def started(*args, **kwargs):
         raise AssertionError("the simulation started before the arguments were checked")
 
@@ -217,21 +224,34 @@ def _no_work(monkeypatch):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"memory_limit": "big"}, TypeError,
-         r"memory_limit='big' must be an integer >= 1; got str"),
+        (
+            {"memory_limit": "big"},
+            TypeError,
+            r"memory_limit='big' must be an integer >= 1; got str",
+        ),
         ({"memory_limit": True}, TypeError, r"memory_limit=True must be an integer >= 1; got bool"),
         ({"memory_limit": 2.5e9}, TypeError, r"memory_limit=2500000000.0 must be an integer >= 1"),
         ({"memory_limit": 0}, ValueError, r"memory_limit=0 must be an integer >= 1"),
-        ({"progress": 5}, TypeError,
-         r"progress=5 must be a callable, progress\(done_paths, n_paths\), or None"),
+        (
+            {"progress": 5},
+            TypeError,
+            r"progress=5 must be a callable, progress\(done_paths, n_paths\), or None",
+        ),
         ({"progress": "bar"}, TypeError, r"progress='bar' must be a callable"),
-        ({"seed": 1e30}, TypeError, r"seed=1e\+30 must be a non-negative int, a numpy "
-                                    r"SeedSequence, a numpy Generator or None; got float"),
+        (
+            {"seed": 1e30},
+            TypeError,
+            r"seed=1e\+30 must be a non-negative int, a numpy "
+            r"SeedSequence, a numpy Generator or None; got float",
+        ),
         ({"seed": np.float64(7.0)}, TypeError, r"seed=np.float64\(7.0\) must be a non-negative"),
         ({"seed": True}, TypeError, r"seed=True must be a non-negative int"),
         ({"seed": np.random.RandomState(1)}, TypeError, r"seed=RandomState.*; got RandomState"),
-        ({"sampling": ["mc"]}, TypeError,
-         r"sampling=\['mc'\] must be one of \['antithetic', 'lhs', 'mc', 'sobol'\]; got list"),
+        (
+            {"sampling": ["mc"]},
+            TypeError,
+            r"sampling=\['mc'\] must be one of \['antithetic', 'lhs', 'mc', 'sobol'\]; got list",
+        ),
         ({"sampling": None}, TypeError, r"sampling=None must be one of \['antithetic'"),
         ({"sampling": "MC"}, ValueError, r"sampling='MC' must be one of \['antithetic'"),
         ({"keep_draws": 1}, TypeError, r"keep_draws=1 must be True or False"),
@@ -276,24 +296,50 @@ _U = np.full((4, 3, 19), 0.5)  # the toy: 14 drivers + 2 x 2 shock columns + 1, 
     ("scenario", "u", "kwargs", "error", "match"),
     [
         ("toy", _U, {}, TypeError, r"scenario must be a simcore Scenario or None, got str"),
-        (None, [[["a"]]], {}, TypeError,
-         r"u has dtype <U1; allowed a float64 array of uniforms in \(0, 1\)"),
+        (
+            None,
+            [[["a"]]],
+            {},
+            TypeError,
+            r"u has dtype <U1; allowed a float64 array of uniforms in \(0, 1\)",
+        ),
         (None, _U.astype(complex), {}, TypeError, r"u has dtype complex128; allowed a float64"),
         (None, _U > 0, {}, TypeError, r"u has dtype bool; allowed a float64"),
-        (None, [[0.5], [0.5, 0.5]], {}, TypeError,
-         r"u must be a float array \(n_paths, horizon, n_columns\)"),
-        (None, _U[:, :, :-1], {}, ValueError,
-         r"u has shape \(4, 3, 18\); expected \('n_paths', 3, 19\) \(see design_columns\)"),
-        (None, np.where(np.arange(19) == 3, 0.0, _U), {}, ValueError,
-         r"u has 12 values outside \[2\*\*-53, 1\) \(NaN included\); allowed 2\*\*-53 <= u < 1"),
-        (None, np.where(np.arange(19) == 3, 2.0**-60, _U), {}, ValueError,
-         r"u has 12 values outside \[2\*\*-53, 1\)"),
+        (
+            None,
+            [[0.5], [0.5, 0.5]],
+            {},
+            TypeError,
+            r"u must be a float array \(n_paths, horizon, n_columns\)",
+        ),
+        (
+            None,
+            _U[:, :, :-1],
+            {},
+            ValueError,
+            r"u has shape \(4, 3, 18\); expected \('n_paths', 3, 19\) \(see design_columns\)",
+        ),
+        (
+            None,
+            np.where(np.arange(19) == 3, 0.0, _U),
+            {},
+            ValueError,
+            r"u has 12 values outside \[2\*\*-53, 1\) \(NaN included\); allowed 2\*\*-53 <= u < 1",
+        ),
+        (
+            None,
+            np.where(np.arange(19) == 3, 2.0**-60, _U),
+            {},
+            ValueError,
+            r"u has 12 values outside \[2\*\*-53, 1\)",
+        ),
         (None, _U, {"threads": 0}, ValueError, r"threads=0 must be an integer >= 1"),
         (None, _U, {"keep_draws": "yes"}, TypeError, r"keep_draws='yes' must be True or False"),
     ],
 )
-def test_evaluate_uniforms_checks_its_arguments_before_any_work(monkeypatch, scenario, u, kwargs,
-                                                                error, match):
+def test_evaluate_uniforms_checks_its_arguments_before_any_work(
+    monkeypatch, scenario, u, kwargs, error, match
+):
     _no_work(monkeypatch)
     with pytest.raises(error, match=match):
         engine.evaluate_uniforms(make_toy() if scenario is None else scenario, u, **kwargs)
@@ -333,12 +379,10 @@ def _kernel_vs_reference(sc, n, seed):
     r = simulate(sc, n, seed=seed, keep_draws=True)
     drivers, hits, sev = reference.sample(sc, n, seed)
     for name, x in drivers.items():
-        np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(r.draws["drivers"][name], x, rtol=1e-9, atol=1e-12, err_msg=name)
     for name, h in hits.items():
         assert np.array_equal(h, _hits(r)[name]), name
-        np.testing.assert_allclose(r.draws["severity"][name][h > 0], sev[name][h > 0],
-                                   rtol=1e-9)
+        np.testing.assert_allclose(r.draws["severity"][name][h > 0], sev[name][h > 0], rtol=1e-9)
     ref = reference.evaluate(sc, r.draws["drivers"], _hits(r), r.draws["severity"])
     for name in OUTPUTS:
         m = ~np.isnan(ref[name])
@@ -354,9 +398,13 @@ def test_constant_driver_inside_the_copula_keeps_its_innovation():
     from distributions import Constant
 
     sc = make_toy()
-    pinned = dataclasses.replace(sc, drivers=tuple(
-        dataclasses.replace(d, dist=Constant(0.01)) if d.name == "growth.a" else d
-        for d in sc.drivers))
+    pinned = dataclasses.replace(
+        sc,
+        drivers=tuple(
+            dataclasses.replace(d, dist=Constant(0.01)) if d.name == "growth.a" else d
+            for d in sc.drivers
+        ),
+    )
     base = simulate(sc, 2000, seed=5, keep_draws=True)
     r = _kernel_vs_reference(pinned, 2000, 5)
     assert np.all(r.draws["drivers"]["growth.a"] == np.array([0.3, 0.25, 0.2]) + 0.01)
@@ -372,10 +420,13 @@ def test_forced_shocks_match_the_reference():
 
     sc = make_toy()
     tech, leak = sc.shocks
-    forced = dataclasses.replace(sc, shocks=(
-        dataclasses.replace(tech, forced=(Forced(2025, 1.7),)),
-        dataclasses.replace(leak, forced=(Forced(2026),), forced_only=True),
-    ))
+    forced = dataclasses.replace(
+        sc,
+        shocks=(
+            dataclasses.replace(tech, forced=(Forced(2025, 1.7),)),
+            dataclasses.replace(leak, forced=(Forced(2026),), forced_only=True),
+        ),
+    )
     r = _kernel_vs_reference(forced, 3000, 12)
     assert r.shock_hit("tech")[:, 0].all()
     assert np.all(r.draws["severity"]["tech"][:, 0] == 1.7)
@@ -397,4 +448,4 @@ def test_identical_tables_are_stored_once():
     assert ki.tables.shape[0] == 3 * n
     for f in tabbed:
         off = ki.drv.offset[f]
-        assert np.array_equal(ki.tables[off:off + n], sc.drivers[f].dist.kernel_args()[2])
+        assert np.array_equal(ki.tables[off : off + n], sc.drivers[f].dist.kernel_args()[2])

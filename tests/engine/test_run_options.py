@@ -40,8 +40,9 @@ def test_memory_needed_is_the_stored_results_and_the_budget_is_the_limit():
     sc = make_toy()
     opts = RunOptions.checked(1000, 1, keep_draws=True, memory_limit=12345)
     need, limit = opts.memory_needed(sc)
-    assert need == result_bytes(1000, sc.horizon, len(sc.segments), len(sc.drivers),
-                                len(sc.shocks), keep_draws=True)
+    assert need == result_bytes(
+        1000, sc.horizon, len(sc.segments), len(sc.drivers), len(sc.shocks), keep_draws=True
+    )
     assert limit == 12345
     with pytest.raises(MemoryError, match="n_paths=1000 x horizon="):
         opts.check_memory(sc)
@@ -58,11 +59,14 @@ def test_a_refused_run_draws_nothing_from_a_generator():
     assert np.array_equal(a["net_profit_attributable"], b["net_profit_attributable"])
 
 
-@pytest.mark.parametrize("analysis", [
-    lambda sc, **kw: sensitivity.one_at_a_time(sc, ("median", "revenue", None), **kw),
-    lambda sc, **kw: stress.attribution(sc, **kw),
-    lambda sc, **kw: stress.compare_stresses(sc, [stress.Stress("s", "why")], **kw),
-])
+@pytest.mark.parametrize(
+    "analysis",
+    [
+        lambda sc, **kw: sensitivity.one_at_a_time(sc, ("median", "revenue", None), **kw),
+        lambda sc, **kw: stress.attribution(sc, **kw),
+        lambda sc, **kw: stress.compare_stresses(sc, [stress.Stress("s", "why")], **kw),
+    ],
+)
 def test_analyses_check_their_run_arguments_before_any_run(analysis, monkeypatch):
     def no_run(*_a, **_k):  # pragma: no cover - reached only if the check came too late
         raise AssertionError("a simulation ran before the arguments were checked")

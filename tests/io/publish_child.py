@@ -16,8 +16,20 @@ import sys
 from pathlib import Path
 
 # every os function the publish (and shutil.rmtree under it) may touch the filesystem with
-FS_CALLS = ("rename", "replace", "unlink", "rmdir", "mkdir", "open", "fsync", "close",
-            "scandir", "chmod", "stat", "lstat")
+FS_CALLS = (
+    "rename",
+    "replace",
+    "unlink",
+    "rmdir",
+    "mkdir",
+    "open",
+    "fsync",
+    "close",
+    "scandir",
+    "chmod",
+    "stat",
+    "lstat",
+)
 KNOWN_NAMES = {"a.csv", "b.csv", "c.npz", "d.csv", "manifest.json"}
 
 
@@ -51,6 +63,7 @@ def main(out, tag, kill_at, names, use_exchange) -> None:
         def f(*a, **k):
             tick()
             return real[name](*a, **k)
+
         return f
 
     real_exchange = pub.exchange

@@ -42,14 +42,22 @@ def simcore_env(extra=None):
 
 
 def simcore_cmd(*args, cwd, env=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "simcore", *map(str, args)], cwd=cwd,
-                          env=simcore_env(env), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "simcore", *map(str, args)],
+        cwd=cwd,
+        env=simcore_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def tree(d: Path) -> dict:
     """Every entry under ``d`` (hidden ones included), files with their bytes."""
-    return {str(p.relative_to(d)): (p.read_bytes() if p.is_file() else "<dir>")
-            for p in sorted(d.rglob("*"))}
+    return {
+        str(p.relative_to(d)): (p.read_bytes() if p.is_file() else "<dir>")
+        for p in sorted(d.rglob("*"))
+    }
 
 
 def complete_run(out: Path) -> str:
@@ -73,9 +81,19 @@ def _publish_in_child(out: Path, tag: str, kill_at: int, names, use_exchange: bo
     ``kill_at``-th filesystem call of the publish (0: never). Returns the number of calls the
     publish made, or -SIGKILL."""
     r = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("publish_child.py")), str(out), tag,
-         str(kill_at), ",".join(names), "1" if use_exchange else "0"],
-        capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            str(Path(__file__).with_name("publish_child.py")),
+            str(out),
+            tag,
+            str(kill_at),
+            ",".join(names),
+            "1" if use_exchange else "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if r.returncode == -signal.SIGKILL:
         return -signal.SIGKILL
     assert r.returncode == 0, r.stderr
@@ -85,7 +103,8 @@ def _publish_in_child(out: Path, tag: str, kill_at: int, names, use_exchange: bo
 @pytest.mark.parametrize("use_exchange", [True, False], ids=["exchange", "two-renames"])
 @pytest.mark.parametrize("first", [True, False], ids=["new-out", "replace"])
 def test_publish_killed_at_every_filesystem_call_leaves_old_or_new_complete(
-        tmp_path, use_exchange, first):
+    tmp_path, use_exchange, first
+):
     out = tmp_path / "out"
     new_names = ("a.csv", "d.csv")  # the new run drops b.csv and c.npz and adds d.csv
     k = 1
@@ -142,8 +161,11 @@ def test_publish_refuses_a_live_run_and_takes_over_a_dead_one(tmp_path):
     os.write(fd, b"4242\n")
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
-        with pytest.raises(_publish.OutputError, match=r"another simcore run \(pid 4242\) is "
-                                                       r"writing to .*out"):
+        with pytest.raises(
+            _publish.OutputError,
+            match=r"another simcore run \(pid 4242\) is "
+            r"writing to .*out",
+        ):
             _publish.OutputFolder(out, KNOWN).prepare()
         assert live.exists()
     finally:
@@ -152,15 +174,17 @@ def test_publish_refuses_a_live_run_and_takes_over_a_dead_one(tmp_path):
     assert not live.exists() and not live_lock.exists()
 
 
-def test_publish_refuses_foreign_files_the_current_folder_and_a_mount_point(
-        tmp_path, monkeypatch):
+def test_publish_refuses_foreign_files_the_current_folder_and_a_mount_point(tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "a.csv").write_text("ours")
     (out / "notes.txt").write_text("the user's")
     (out / "sub").mkdir()
-    with pytest.raises(_publish.OutputError, match=r"holds 2 entries simcore did not write "
-                                                   r"\(notes.txt, sub/\)"):
+    with pytest.raises(
+        _publish.OutputError,
+        match=r"holds 2 entries simcore did not write "
+        r"\(notes.txt, sub/\)",
+    ):
         _publish.OutputFolder(out, KNOWN).prepare()
     (out / "notes.txt").unlink()
     (out / "sub").rmdir()
@@ -254,9 +278,15 @@ def _deliverable():
 def _signal_at(args, cwd, stage: str, signals, gap: float = 0.0, stream: str = "stderr"):
     """Start ``simcore ARGS``, send ``signals`` as soon as it prints ``stage`` on ``stream``
     (``gap`` s apart); returns (returncode, stdout, stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "simcore", *map(str, args)], cwd=cwd,
-                            env=simcore_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_deliverable)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simcore", *map(str, args)],
+        cwd=cwd,
+        env=simcore_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_deliverable,
+    )
     try:
         seen = []
         while not any(stage in line for line in seen):
@@ -275,24 +305,38 @@ def _signal_at(args, cwd, stage: str, signals, gap: float = 0.0, stream: str = "
     return proc.returncode, "".join(seen) + stdout, stderr
 
 
-@pytest.mark.parametrize(("stage", "signals"), [
-    ("simulating", [signal.SIGTERM]),
-    ("simulating", [signal.SIGHUP]),
-    ("simulating", [signal.SIGINT] * 6),  # repeated Ctrl-C: no traceback at shutdown
-    ("saving paths", [signal.SIGTERM]),
-    ("drawing charts", [signal.SIGTERM]),
-    ("writing the committee pack", [signal.SIGINT, signal.SIGTERM]),
-], ids=["term-simulating", "hup-simulating", "int-x6-simulating", "term-saving",
-        "term-charts", "int-term-pack"])
-def test_a_signal_at_any_stage_leaves_the_earlier_run_and_nothing_else(tmp_path, stage,
-                                                                      signals):
+@pytest.mark.parametrize(
+    ("stage", "signals"),
+    [
+        ("simulating", [signal.SIGTERM]),
+        ("simulating", [signal.SIGHUP]),
+        ("simulating", [signal.SIGINT] * 6),  # repeated Ctrl-C: no traceback at shutdown
+        ("saving paths", [signal.SIGTERM]),
+        ("drawing charts", [signal.SIGTERM]),
+        ("writing the committee pack", [signal.SIGINT, signal.SIGTERM]),
+    ],
+    ids=[
+        "term-simulating",
+        "hup-simulating",
+        "int-x6-simulating",
+        "term-saving",
+        "term-charts",
+        "int-term-pack",
+    ],
+)
+def test_a_signal_at_any_stage_leaves_the_earlier_run_and_nothing_else(tmp_path, stage, signals):
     out = tmp_path / "o"
     r = simcore_cmd("run", "--paths", 2000, "--out", out, "--quiet", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     before = tree(tmp_path)
     paths = 2_000_000 if stage == "simulating" else 200_000
-    code, stdout, stderr = _signal_at(["run", "--paths", paths, "--seed", 99, "--out", out,
-                                       "--force"], tmp_path, stage, signals, gap=0.05)
+    code, stdout, stderr = _signal_at(
+        ["run", "--paths", paths, "--seed", 99, "--out", out, "--force"],
+        tmp_path,
+        stage,
+        signals,
+        gap=0.05,
+    )
     assert code == 128 + signals[0], stderr
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
     name = signal.Signals(signals[0]).name
@@ -303,8 +347,9 @@ def test_a_signal_at_any_stage_leaves_the_earlier_run_and_nothing_else(tmp_path,
 
 
 def test_sigterm_before_a_first_run_leaves_no_folder(tmp_path):
-    code, _, stderr = _signal_at(["run", "--paths", 2_000_000, "--out", "new/o"], tmp_path,
-                                 "simulating", [signal.SIGTERM])
+    code, _, stderr = _signal_at(
+        ["run", "--paths", 2_000_000, "--out", "new/o"], tmp_path, "simulating", [signal.SIGTERM]
+    )
     assert code == 143, stderr
     assert list(tmp_path.iterdir()) == []  # not even the parent it made
 
@@ -313,13 +358,22 @@ def test_the_commit_killed_at_every_step_through_the_cli(tmp_path):
     """SIMCORE_FAULT_AT=k:SIGKILL kills a real ``simcore run`` at the k-th step of its commit;
     the folder holds the earlier or the new run, complete, and the next run cleans up."""
     out = tmp_path / "o"
-    base = ["run", "--scenario", TOY, "--paths", 500, "--out", out, "--quiet", "--force",
-            "--no-charts"]
+    base = [
+        "run",
+        "--scenario",
+        TOY,
+        "--paths",
+        500,
+        "--out",
+        out,
+        "--quiet",
+        "--force",
+        "--no-charts",
+    ]
     assert simcore_cmd(*base, "--seed", 1, cwd=tmp_path).returncode == 0
     seeds = []
     for k in range(1, 10):
-        r = simcore_cmd(*base, "--seed", 2, cwd=tmp_path,
-                        env={"SIMCORE_FAULT_AT": f"{k}:SIGKILL"})
+        r = simcore_cmd(*base, "--seed", 2, cwd=tmp_path, env={"SIMCORE_FAULT_AT": f"{k}:SIGKILL"})
         seeds.append(json.loads((out / "manifest.json").read_text())["seed"]["entropy"])
         for f in json.loads((out / "manifest.json").read_text())["files"]:
             assert hashlib.sha256((out / f["name"]).read_bytes()).hexdigest() == f["sha256"]
@@ -342,10 +396,29 @@ def test_the_audit_reproducer_sigterm_at_the_exchange(tmp_path):
     for sig in ("SIGTERM", "SIGKILL"):
         before = tree(out)
         r = subprocess.run(
-            ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=renameat2", "-e",
-             f"inject=renameat2:signal={sig}:when=1", sys.executable, "-m", "simcore",
-             *map(str, base), "--seed", "2"],
-            cwd=tmp_path, env=simcore_env(), capture_output=True, text=True, timeout=300)
+            [
+                "strace",
+                "-f",
+                "-qq",
+                "-o",
+                "/dev/null",
+                "-e",
+                "trace=renameat2",
+                "-e",
+                f"inject=renameat2:signal={sig}:when=1",
+                sys.executable,
+                "-m",
+                "simcore",
+                *map(str, base),
+                "--seed",
+                "2",
+            ],
+            cwd=tmp_path,
+            env=simcore_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
         if sig == "SIGTERM":  # held back during the swap, acted on after it
             assert "SIGTERM arrived after the outputs were complete" in r.stderr, r.stderr
@@ -403,16 +476,22 @@ def test_sensitivity_and_stress_stage_record_and_need_force(tmp_path, command):
     assert tree(tmp_path) == first
     r = simcore_cmd(*base, "--seed", 2, "--force", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["run"]["identity"][
-        "seed"] == 2
+    assert (
+        json.loads((tmp_path / "o" / "manifest.json").read_text())["run"]["identity"]["seed"] == 2
+    )
     other = "stress" if command == "sensitivity" else "sensitivity"  # another command's folder
     r = simcore_cmd(other, "--scenario", TOY, "--paths", 400, "--out", "o", cwd=tmp_path)
     assert r.returncode == 1 and "did not write" in r.stderr
 
 
 def test_sigterm_stops_stress_cleanly(tmp_path):
-    code, stdout, stderr = _signal_at(["stress", "--paths", 200_000, "--out", "o"], tmp_path,
-                                      "stress scenarios", [signal.SIGTERM], stream="stdout")
+    code, stdout, stderr = _signal_at(
+        ["stress", "--paths", 200_000, "--out", "o"],
+        tmp_path,
+        "stress scenarios",
+        [signal.SIGTERM],
+        stream="stdout",
+    )
     assert code == 143 and "Traceback" not in stderr, stderr
     assert "stopped by SIGTERM; no outputs written" in stderr
     assert list(tmp_path.iterdir()) == []
@@ -420,8 +499,20 @@ def test_sigterm_stops_stress_cleanly(tmp_path):
 
 # -- small CLI inputs --------------------------------------------------------------------------
 def test_seed_in_exponent_form_is_read_exactly(tmp_path):
-    r = simcore_cmd("run", "--scenario", TOY, "--paths", 200, "--seed", "1e30", "--out", "o",
-                    "--quiet", "--no-charts", cwd=tmp_path)
+    r = simcore_cmd(
+        "run",
+        "--scenario",
+        TOY,
+        "--paths",
+        200,
+        "--seed",
+        "1e30",
+        "--out",
+        "o",
+        "--quiet",
+        "--no-charts",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert m["seed"]["entropy"] == 10**30 and m["cli"]["seed"] == 10**30

@@ -67,7 +67,11 @@ def test_default_scenario_loads_with_the_report_facts():
     assert (sc.name, sc.ticker, sc.currency) == ("Paratera", "839493.BJ", "CNY")
     assert sc.base_year == 2024 and sc.horizon == 3 and sc.years == (2025, 2026, 2027)
     assert {s.name: s.base_revenue for s in sc.segments} == {
-        "general_cloud": 185, "industry_cloud": 159, "ai_cloud": 270, "other": 41}
+        "general_cloud": 185,
+        "industry_cloud": 159,
+        "ai_cloud": 270,
+        "other": 41,
+    }
     assert (sc.shares, sc.market_price, sc.market_date) == (58.85, 157.80, "2025-06-05")
     assert sc.debt_base == 512 and sc.debt == (411, 317, 231)
     assert sc.net_debt == (411 - 270, 317 - 361, 231 - 488)
@@ -86,8 +90,12 @@ def test_every_default_assumption_has_a_rationale():
     missing = [f"segments.{s.name}" for s in sc.segments if not s.rationale.strip()]
     missing += [f"drivers.{d.name}" for d in sc.drivers if not d.rationale.strip()]
     missing += [f"shocks.{s.name}" for s in sc.shocks if not s.rationale.strip()]
-    missing += [f"shocks.{s.name}.effects[{i}]" for s in sc.shocks
-                for i, e in enumerate(s.effects) if not e.rationale.strip()]
+    missing += [
+        f"shocks.{s.name}.effects[{i}]"
+        for s in sc.shocks
+        for i, e in enumerate(s.effects)
+        if not e.rationale.strip()
+    ]
     missing += [f"schedules.{k}" for k in _SCHEDULES if not sc.notes.get(k, "").strip()]
     missing += [k for k in ("market", "correlation", "forecast", "history") if k not in sc.notes]
     assert missing == []
@@ -107,8 +115,9 @@ def test_default_growth_ordering_and_volatility():
 
 def test_default_shocks_follow_the_model_design():
     sc = default_scenario()
-    tech, talent, leak = (sc.shock(n) for n in ("technology_substitution", "talent_loss",
-                                                "data_leak"))
+    tech, talent, leak = (
+        sc.shock(n) for n in ("technology_substitution", "talent_loss", "data_leak")
+    )
     assert 0.05 <= tech.probability <= 0.10
     assert 0.10 <= talent.probability <= 0.20
     assert 0.02 <= leak.probability <= 0.05
@@ -159,7 +168,7 @@ def test_load_scenario_from_a_file_names_the_file(tmp_path):
     assert str(info.value).startswith(f"{path}: horizon (line ")
     with pytest.raises(FileNotFoundError, match="builtin_scenario"):
         load_scenario(tmp_path / "paratera.toml")
-    path.write_bytes(b"name = \"\xff\"\n")
+    path.write_bytes(b'name = "\xff"\n')
     with pytest.raises(ScenarioError, match="not UTF-8"):
         load_scenario(path)
 
@@ -181,18 +190,25 @@ def test_round_trip(name):
 def test_round_trip_of_optional_parts():
     sc = builtin_scenario("toy")
     odd = dataclasses.replace(
-        sc, notes={**sc.notes, "reviewer": 'quotes " and \\ and ünïcode'},
-        correlation_kind="spearman", correlation_repair="nearest", copula="student_t",
-        copula_df=5.0, shocks=tuple(dataclasses.replace(s, enabled=False) for s in sc.shocks),
+        sc,
+        notes={**sc.notes, "reviewer": 'quotes " and \\ and ünïcode'},
+        correlation_kind="spearman",
+        correlation_repair="nearest",
+        copula="student_t",
+        copula_df=5.0,
+        shocks=tuple(dataclasses.replace(s, enabled=False) for s in sc.shocks),
         history={"revenue": {2023: 90.5}},
     )
     assert loads_scenario(dumps_scenario(odd)) == odd
 
 
 def test_round_trip_of_a_family_with_array_data():
-    text, _, _ = edit('[drivers]', '{ family = "Normal", loc = 0, scale = 0.05 }',
-                      '{ family = "Empirical", data = [-0.1, 0.0, 0.05, 0.1] }',
-                      builtin_scenario_text("toy"))
+    text, _, _ = edit(
+        "[drivers]",
+        '{ family = "Normal", loc = 0, scale = 0.05 }',
+        '{ family = "Empirical", data = [-0.1, 0.0, 0.05, 0.1] }',
+        builtin_scenario_text("toy"),
+    )
     sc = loads_scenario(text)
     assert sc.driver("growth.core").dist.family == "Empirical"
     assert loads_scenario(dumps_scenario(sc)) == sc
@@ -202,7 +218,7 @@ def test_round_trip_of_a_family_with_array_data():
 
 
 def test_loader_never_evaluates_code():
-    text = PARATERA.replace('name = "Paratera"', 'name = "__import__(\'os\').system(\'x\')"')
+    text = PARATERA.replace('name = "Paratera"', "name = \"__import__('os').system('x')\"")
     assert loads_scenario(text).name == "__import__('os').system('x')"
 
 
@@ -218,7 +234,7 @@ def edit(header: str, old: str, new: str, text: str = PARATERA):
     """
     pos = text.index(old, text.index(header + "\n"))
     h = text.rfind(header + "\n", 0, pos + 1)
-    return text[:pos] + new + text[pos + len(old):], line_of(text, pos), line_of(text, h)
+    return text[:pos] + new + text[pos + len(old) :], line_of(text, pos), line_of(text, h)
 
 
 def error_of(text: str) -> ScenarioError:
@@ -243,8 +259,10 @@ GA = '[drivers."growth.ai_cloud"]'
 def test_error_message_format_out_of_range():
     text, line, _ = edit(GA, "persistence = 0.5", "persistence = 1.5")
     err = error_of(text)
-    assert str(err) == (f'paratera.toml: drivers."growth.ai_cloud".persistence (line {line}): '
-                        "1.5 is out of range; allowed [0, 1]")
+    assert str(err) == (
+        f'paratera.toml: drivers."growth.ai_cloud".persistence (line {line}): '
+        "1.5 is out of range; allowed [0, 1]"
+    )
     assert (err.value, err.allowed) == (1.5, "[0, 1]")
 
 
@@ -252,96 +270,259 @@ def test_error_message_format_out_of_range():
     ("header", "old", "new", "key", "fragments"),
     [
         # unknown keys, with a suggestion
-        (GA, "persistence = 0.5", "persistance = 0.5", 'drivers."growth.ai_cloud".persistance',
-         ["unknown key 'persistance'", "did you mean 'persistence'?", "allowed keys: base"]),
-        ("base_year = 2024", "horizon = 3", "horizn = 3", "horizn",
-         ["did you mean 'horizon'?"]),
+        (
+            GA,
+            "persistence = 0.5",
+            "persistance = 0.5",
+            'drivers."growth.ai_cloud".persistance',
+            ["unknown key 'persistance'", "did you mean 'persistence'?", "allowed keys: base"],
+        ),
+        ("base_year = 2024", "horizon = 3", "horizn = 3", "horizn", ["did you mean 'horizon'?"]),
         # wrong types
-        (GA, "persistence = 0.5", "persistence = true", 'drivers."growth.ai_cloud".persistence',
-         ["true is a boolean", "allowed a number in [0, 1]"]),
-        ("[drivers.wacc]", "base = 0.095", 'base = "9.5%"', "drivers.wacc.base",
-         ['"9.5%" is a string', "0.05 for 5%"]),
-        ("[segments.other]", "revenue = 41", 'revenue = "41"', "segments.other.revenue",
-         ['"41" is a string', "a positive number"]),
-        ("base_year = 2024", "horizon = 3", "horizon = 3.0", "horizon",
-         ["3 is a float", "an integer in [1, 30]"]),
-        ("[shocks.data_leak]", "enabled = true", 'enabled = "yes"', "shocks.data_leak.enabled",
-         ['"yes" is a string', "true or false"]),
+        (
+            GA,
+            "persistence = 0.5",
+            "persistence = true",
+            'drivers."growth.ai_cloud".persistence',
+            ["true is a boolean", "allowed a number in [0, 1]"],
+        ),
+        (
+            "[drivers.wacc]",
+            "base = 0.095",
+            'base = "9.5%"',
+            "drivers.wacc.base",
+            ['"9.5%" is a string', "0.05 for 5%"],
+        ),
+        (
+            "[segments.other]",
+            "revenue = 41",
+            'revenue = "41"',
+            "segments.other.revenue",
+            ['"41" is a string', "a positive number"],
+        ),
+        (
+            "base_year = 2024",
+            "horizon = 3",
+            "horizon = 3.0",
+            "horizon",
+            ["3 is a float", "an integer in [1, 30]"],
+        ),
+        (
+            "[shocks.data_leak]",
+            "enabled = true",
+            'enabled = "yes"',
+            "shocks.data_leak.enabled",
+            ['"yes" is a string', "true or false"],
+        ),
         # out of range
-        ("base_year = 2024", "horizon = 3", "horizon = 0", "horizon", ["0 is out of range",
-                                                                       "[1, 30]"]),
+        (
+            "base_year = 2024",
+            "horizon = 3",
+            "horizon = 0",
+            "horizon",
+            ["0 is out of range", "[1, 30]"],
+        ),
         ("base_year = 2024", "horizon = 3", "horizon = 31", "horizon", ["31 is out of range"]),
-        ("[shocks.data_leak]", "probability = 0.03", "probability = 1.2",
-         "shocks.data_leak.probability", ["1.2 is out of range", "[0, 1]"]),
-        ("[segments.other]", "revenue = 41", "revenue = -41", "segments.other.revenue",
-         ["-41 is out of range", "(0, 1e+15]"]),
+        (
+            "[shocks.data_leak]",
+            "probability = 0.03",
+            "probability = 1.2",
+            "shocks.data_leak.probability",
+            ["1.2 is out of range", "[0, 1]"],
+        ),
+        (
+            "[segments.other]",
+            "revenue = 41",
+            "revenue = -41",
+            "segments.other.revenue",
+            ["-41 is out of range", "(0, 1e+15]"],
+        ),
         ("[market]", "shares = 58.85", "shares = 0", "market.shares", ["0 is out of range"]),
-        ("[drivers.tax_rate]", "base = 0.077", "base = 1.077", "drivers.tax_rate.base",
-         ["1.077 is out of range", "[0, 1]"]),
-        ('[drivers."ratio.selling"]', "base = [0.1553, 0.1524, 0.1548]",
-         "base = [0.1553, -0.1526]", 'drivers."ratio.selling".base[1]', ["-0.1526"]),
-        ("[schedules.minority_share]", "values = [0.0]", "values = [0.0, 1.5]",
-         "schedules.minority_share.values[1]", ["1.5 is out of range"]),
-        ("[[shocks.data_leak.effects]]", "cap = 0.05", "cap = -0.05",
-         "shocks.data_leak.effects[0].cap", ["-0.05 is out of range"]),
-        ("[market]", "date = 2025-06-05", 'date = "June 5th"', "market.date",
-         ['"June 5th" is not a date']),
+        (
+            "[drivers.tax_rate]",
+            "base = 0.077",
+            "base = 1.077",
+            "drivers.tax_rate.base",
+            ["1.077 is out of range", "[0, 1]"],
+        ),
+        (
+            '[drivers."ratio.selling"]',
+            "base = [0.1553, 0.1524, 0.1548]",
+            "base = [0.1553, -0.1526]",
+            'drivers."ratio.selling".base[1]',
+            ["-0.1526"],
+        ),
+        (
+            "[schedules.minority_share]",
+            "values = [0.0]",
+            "values = [0.0, 1.5]",
+            "schedules.minority_share.values[1]",
+            ["1.5 is out of range"],
+        ),
+        (
+            "[[shocks.data_leak.effects]]",
+            "cap = 0.05",
+            "cap = -0.05",
+            "shocks.data_leak.effects[0].cap",
+            ["-0.05 is out of range"],
+        ),
+        (
+            "[market]",
+            "date = 2025-06-05",
+            'date = "June 5th"',
+            "market.date",
+            ['"June 5th" is not a date'],
+        ),
         # inconsistent lengths
-        ('[drivers."ratio.selling"]', "base = [0.1553, 0.1524, 0.1548]", "base = []",
-         'drivers."ratio.selling".base', ["empty array is not allowed"]),
-        ('[drivers."ratio.selling"]', "base = [0.1553, 0.1524, 0.1548]",
-         "base = [" + ", ".join(["0.15"] * (MAX_HORIZON + 1)) + "]",
-         'drivers."ratio.selling".base', [f"{MAX_HORIZON + 1} values is too many",
-                                          f"at most {MAX_HORIZON}"]),
-        ("[forecast]", "eps = [0.41, 0.62, 0.82]", "eps = [0.41, 0.62]", "forecast.eps",
-         ["2 values do not match 'revenue' (3)"]),
-        ("[[shocks.talent_loss.effects]]", "profile = [1.0, 0.5]", "profile = []",
-         "shocks.talent_loss.effects[0].profile", ["empty array"]),
+        (
+            '[drivers."ratio.selling"]',
+            "base = [0.1553, 0.1524, 0.1548]",
+            "base = []",
+            'drivers."ratio.selling".base',
+            ["empty array is not allowed"],
+        ),
+        (
+            '[drivers."ratio.selling"]',
+            "base = [0.1553, 0.1524, 0.1548]",
+            "base = [" + ", ".join(["0.15"] * (MAX_HORIZON + 1)) + "]",
+            'drivers."ratio.selling".base',
+            [f"{MAX_HORIZON + 1} values is too many", f"at most {MAX_HORIZON}"],
+        ),
+        (
+            "[forecast]",
+            "eps = [0.41, 0.62, 0.82]",
+            "eps = [0.41, 0.62]",
+            "forecast.eps",
+            ["2 values do not match 'revenue' (3)"],
+        ),
+        (
+            "[[shocks.talent_loss.effects]]",
+            "profile = [1.0, 0.5]",
+            "profile = []",
+            "shocks.talent_loss.effects[0].profile",
+            ["empty array"],
+        ),
         # driver roles
-        ("[drivers.tax_rate]", "[drivers.tax_rate]", "[drivers.tax_rat]", "drivers.tax_rat",
-         ["unknown driver role 'tax_rat'", "did you mean 'tax_rate'?"]),
-        (GA, GA, '[drivers."growth.ai"]', 'drivers."growth.ai"',
-         ["names no segment", "did you mean 'ai_cloud'?"]),
+        (
+            "[drivers.tax_rate]",
+            "[drivers.tax_rate]",
+            "[drivers.tax_rat]",
+            "drivers.tax_rat",
+            ["unknown driver role 'tax_rat'", "did you mean 'tax_rate'?"],
+        ),
+        (
+            GA,
+            GA,
+            '[drivers."growth.ai"]',
+            'drivers."growth.ai"',
+            ["names no segment", "did you mean 'ai_cloud'?"],
+        ),
         # shocks
-        ("[[shocks.technology_substitution.effects]]", 'target = "gross_margin"',
-         'target = "gross_margn"', "shocks.technology_substitution.effects[1].target",
-         ['"gross_margn" is not a shock target', "did you mean 'gross_margin'?",
-          ", ".join(SHOCK_TARGETS)]),
-        ("[[shocks.data_leak.effects]]", '"ai_cloud"]', '"ai_clod"]',
-         "shocks.data_leak.effects[1].segments[2]",
-         ['"ai_clod" is not a segment', "did you mean 'ai_cloud'?"]),
-        ("[[shocks.data_leak.effects]]", 'target = "one_off_loss"',
-         'segments = ["ai_cloud"]\ntarget = "one_off_loss"', "shocks.data_leak.effects[0].segments",
-         ["segments only apply to targets 'growth' and 'churn'"]),
+        (
+            "[[shocks.technology_substitution.effects]]",
+            'target = "gross_margin"',
+            'target = "gross_margn"',
+            "shocks.technology_substitution.effects[1].target",
+            [
+                '"gross_margn" is not a shock target',
+                "did you mean 'gross_margin'?",
+                ", ".join(SHOCK_TARGETS),
+            ],
+        ),
+        (
+            "[[shocks.data_leak.effects]]",
+            '"ai_cloud"]',
+            '"ai_clod"]',
+            "shocks.data_leak.effects[1].segments[2]",
+            ['"ai_clod" is not a segment', "did you mean 'ai_cloud'?"],
+        ),
+        (
+            "[[shocks.data_leak.effects]]",
+            'target = "one_off_loss"',
+            'segments = ["ai_cloud"]\ntarget = "one_off_loss"',
+            "shocks.data_leak.effects[0].segments",
+            ["segments only apply to targets 'growth' and 'churn'"],
+        ),
         # correlation
-        ("[correlation]", '"growth.other"', '"growth.othr"', "correlation.labels[3]",
-         ['"growth.othr" is not a driver', "did you mean 'growth.other'?"]),
-        ("[correlation]", "[1.0, 0.6, 0.5, 0.3, 0.2, 0.2, 0.2],",
-         "[1.0, 0.6, 0.5, 0.3, 0.2, 0.2],", "correlation.matrix[0]", ["7 x 7"]),
-        ("[correlation]", "[0.6, 1.0, 0.4, 0.3, 0.2, 0.2, 0.2],",
-         "[0.7, 1.0, 0.4, 0.3, 0.2, 0.2, 0.2],", "correlation.matrix[1][0]",
-         ["not symmetric", "'growth.industry_cloud' x 'growth.general_cloud'"]),
+        (
+            "[correlation]",
+            '"growth.other"',
+            '"growth.othr"',
+            "correlation.labels[3]",
+            ['"growth.othr" is not a driver', "did you mean 'growth.other'?"],
+        ),
+        (
+            "[correlation]",
+            "[1.0, 0.6, 0.5, 0.3, 0.2, 0.2, 0.2],",
+            "[1.0, 0.6, 0.5, 0.3, 0.2, 0.2],",
+            "correlation.matrix[0]",
+            ["7 x 7"],
+        ),
+        (
+            "[correlation]",
+            "[0.6, 1.0, 0.4, 0.3, 0.2, 0.2, 0.2],",
+            "[0.7, 1.0, 0.4, 0.3, 0.2, 0.2, 0.2],",
+            "correlation.matrix[1][0]",
+            ["not symmetric", "'growth.industry_cloud' x 'growth.general_cloud'"],
+        ),
         # distributions
-        ('[drivers."growth.general_cloud"]', 'family = "Normal"', 'family = "Normall"',
-         'drivers."growth.general_cloud".dist.family',
-         ['unknown distribution family "Normall"', "did you mean 'Normal'?"]),
-        ('[drivers."growth.general_cloud"]', "scale = 0.09", "scale = -0.09",
-         'drivers."growth.general_cloud".dist.scale', ["-0.09 is out of range", "(0, inf)"]),
-        ('[drivers."growth.general_cloud"]', "scale = 0.09", "sigma = 0.09",
-         'drivers."growth.general_cloud".dist.sigma',
-         ["unknown parameter 'sigma' of Normal", "allowed loc, scale"]),
-        ("[drivers.gross_margin]", "low = -0.05, high = 0.05", "low = 0.05, high = -0.05",
-         "drivers.gross_margin.dist", ["must be below high"]),
-        ('[drivers."multiple.ps"]', '{ family = "LogNormal", mu = -0.06125, sigma = 0.35 }',
-         '{ family = "Normal", loc = 1, scale = 0.35 }', 'drivers."multiple.ps".dist',
-         ["can be negative", "mode 'mul'"]),
-        ("[drivers.gross_margin]", 'mode = "add"', 'mode = "additive"',
-         "drivers.gross_margin.mode", ['"additive" is not allowed', "'add', 'mul'"]),
+        (
+            '[drivers."growth.general_cloud"]',
+            'family = "Normal"',
+            'family = "Normall"',
+            'drivers."growth.general_cloud".dist.family',
+            ['unknown distribution family "Normall"', "did you mean 'Normal'?"],
+        ),
+        (
+            '[drivers."growth.general_cloud"]',
+            "scale = 0.09",
+            "scale = -0.09",
+            'drivers."growth.general_cloud".dist.scale',
+            ["-0.09 is out of range", "(0, inf)"],
+        ),
+        (
+            '[drivers."growth.general_cloud"]',
+            "scale = 0.09",
+            "sigma = 0.09",
+            'drivers."growth.general_cloud".dist.sigma',
+            ["unknown parameter 'sigma' of Normal", "allowed loc, scale"],
+        ),
+        (
+            "[drivers.gross_margin]",
+            "low = -0.05, high = 0.05",
+            "low = 0.05, high = -0.05",
+            "drivers.gross_margin.dist",
+            ["must be below high"],
+        ),
+        (
+            '[drivers."multiple.ps"]',
+            '{ family = "LogNormal", mu = -0.06125, sigma = 0.35 }',
+            '{ family = "Normal", loc = 1, scale = 0.35 }',
+            'drivers."multiple.ps".dist',
+            ["can be negative", "mode 'mul'"],
+        ),
+        (
+            "[drivers.gross_margin]",
+            'mode = "add"',
+            'mode = "additive"',
+            "drivers.gross_margin.mode",
+            ['"additive" is not allowed', "'add', 'mul'"],
+        ),
         # schedules
-        ("[schedules.terminal_roic]", "value = 0.114", "value = 0.03",
-         "schedules.terminal_roic.value", ["g / ROIC >= 100%"]),
-        ("[history.revenue]", "2023 = 496", "y2023 = 496", "history.revenue.y2023",
-         ["'y2023' is not a year"]),
+        (
+            "[schedules.terminal_roic]",
+            "value = 0.114",
+            "value = 0.03",
+            "schedules.terminal_roic.value",
+            ["g / ROIC >= 100%"],
+        ),
+        (
+            "[history.revenue]",
+            "2023 = 496",
+            "y2023 = 496",
+            "history.revenue.y2023",
+            ["'y2023' is not a year"],
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) and len(v) < 40 else None,
 )
@@ -355,13 +536,25 @@ def test_errors_name_file_key_line_value_and_what_is_allowed(header, old, new, k
 @pytest.mark.parametrize(
     ("header", "old", "key", "fragments"),
     [
-        ("[drivers.gross_margin]", "base = [0.3248, 0.3269, 0.3292]\n", "drivers.gross_margin.base",
-         ["missing required key 'base'"]),
+        (
+            "[drivers.gross_margin]",
+            "base = [0.3248, 0.3269, 0.3292]\n",
+            "drivers.gross_margin.base",
+            ["missing required key 'base'"],
+        ),
         ("[market]", "shares = 58.85\n", "market.shares", ["missing required key 'shares'"]),
-        ("[[shocks.data_leak.effects]]", 'target = "churn"\n', "shocks.data_leak.effects[1].target",
-         ["missing required key 'target'"]),
-        ("[schedules.terminal_roic]", "value = 0.114\n", "schedules.terminal_roic.value",
-         ["missing required key 'value'"]),
+        (
+            "[[shocks.data_leak.effects]]",
+            'target = "churn"\n',
+            "shocks.data_leak.effects[1].target",
+            ["missing required key 'target'"],
+        ),
+        (
+            "[schedules.terminal_roic]",
+            "value = 0.114\n",
+            "schedules.terminal_roic.value",
+            ["missing required key 'value'"],
+        ),
     ],
 )
 def test_missing_keys_point_at_their_table(header, old, key, fragments):
@@ -401,22 +594,39 @@ def test_missing_top_level_table():
 def test_wacc_not_above_terminal_growth_bounded():
     text, line, _ = edit("[drivers.wacc]", "base = 0.095", "base = 0.04")
     err = error_of(text)
-    check(err, "drivers.wacc.dist", line + 3, "lowest possible WACC 0.02",
-          "highest possible terminal growth 0.035", "allowed lowest possible WACC >")
+    check(
+        err,
+        "drivers.wacc.dist",
+        line + 3,
+        "lowest possible WACC 0.02",
+        "highest possible terminal growth 0.035",
+        "allowed lowest possible WACC >",
+    )
 
 
 def test_wacc_with_unbounded_distribution_is_refused():
-    text, line, _ = edit("[drivers.wacc]", "family = \"TruncatedNormal\", loc = 0, scale = 0.01, "
-                         "low = -0.02, high = 0.02", 'family = "Normal", loc = 0, scale = 0.01')
+    text, line, _ = edit(
+        "[drivers.wacc]",
+        'family = "TruncatedNormal", loc = 0, scale = 0.01, low = -0.02, high = 0.02',
+        'family = "Normal", loc = 0, scale = 0.01',
+    )
     err = error_of(text)
-    check(err, "drivers.wacc.dist", line, "can fall to or below terminal growth",
-          "bounded distributions (e.g. TruncatedNormal)")
+    check(
+        err,
+        "drivers.wacc.dist",
+        line,
+        "can fall to or below terminal growth",
+        "bounded distributions (e.g. TruncatedNormal)",
+    )
 
 
 def test_wacc_shock_that_can_lower_the_rate_counts():
     # a leak that *lowers* WACC by up to 0.5 (its cap) could push it below terminal growth
-    text, _, _ = edit("[[shocks.data_leak.effects]]", 'target = "multiple"\nsize = 0.15',
-                      'target = "wacc"\nsize = -0.15')
+    text, _, _ = edit(
+        "[[shocks.data_leak.effects]]",
+        'target = "multiple"\nsize = 0.15',
+        'target = "wacc"\nsize = -0.15',
+    )
     err = error_of(text)
     assert err.key_path == "drivers.wacc.dist" and "lowest possible WACC -0.425" in str(err)
     # raising WACC is harmless
@@ -428,12 +638,21 @@ def test_non_psd_correlation_names_the_factors():
         "    [1.0, 0.6, 0.5, 0.3, 0.2, 0.2, 0.2],\n    [0.6, 1.0, 0.4, 0.3, 0.2, 0.2, 0.2],\n"
         "    [0.5, 0.4, 1.0, 0.2, 0.3, 0.3, 0.3],",
         "    [1.0, 0.9, 0.9, 0.3, 0.2, 0.2, 0.2],\n    [0.9, 1.0, -0.9, 0.3, 0.2, 0.2, 0.2],\n"
-        "    [0.9, -0.9, 1.0, 0.2, 0.3, 0.3, 0.3],")
+        "    [0.9, -0.9, 1.0, 0.2, 0.3, 0.3, 0.3],",
+    )
     assert text != PARATERA
     err = error_of(text)
     line = line_of(text, text.index("matrix = ["))
-    check(err, "correlation.matrix", line, "growth.general_cloud", "growth.industry_cloud",
-          "growth.ai_cloud", "positive semi-definite", 'repair = "nearest"')
+    check(
+        err,
+        "correlation.matrix",
+        line,
+        "growth.general_cloud",
+        "growth.industry_cloud",
+        "growth.ai_cloud",
+        "positive semi-definite",
+        'repair = "nearest"',
+    )
     repaired = text.replace('kind = "pearson"', 'kind = "pearson"\nrepair = "nearest"')
     assert loads_scenario(repaired).correlation_repair == "nearest"
 
@@ -446,8 +665,9 @@ def test_invalid_toml_reports_its_line():
 
 
 def test_not_a_table_and_empty_sections():
-    err = error_of(PARATERA.replace("[segments.other]\nrevenue = 41\n",
-                                    "[segments.other]\nrevenue = [41]\n"))
+    err = error_of(
+        PARATERA.replace("[segments.other]\nrevenue = 41\n", "[segments.other]\nrevenue = [41]\n")
+    )
     assert err.key_path == "segments.other.revenue" and "is an array" in str(err)
     toy = builtin_scenario_text("toy")
     err = error_of(toy.replace('source = "Made up', 'forecast = 5\nsource = "Made up'))
@@ -460,8 +680,10 @@ def test_not_a_table_and_empty_sections():
 def test_line_index_handles_quoted_keys_arrays_and_inline_tables():
     from simcore.io.scenario_file import _LineIndex
 
-    text = ('a = 1\n[t."x.y"]\nb = [\n  1,\n  "]",\n]\nc = { d = 1 }  # [not] a table\n'
-            "[[arr]]\ne = 1\n[[arr]]\ne = 2\n[arr.sub]\nf = '''\n[fake]\n'''\ng = 1\n")
+    text = (
+        'a = 1\n[t."x.y"]\nb = [\n  1,\n  "]",\n]\nc = { d = 1 }  # [not] a table\n'
+        "[[arr]]\ne = 1\n[[arr]]\ne = 2\n[arr.sub]\nf = '''\n[fake]\n'''\ng = 1\n"
+    )
     idx = _LineIndex(text)
     assert idx.line_of(("a",)) == 1
     assert idx.line_of(("t", "x.y")) == 2
@@ -514,13 +736,24 @@ def test_calibration_reproduces_the_report():
         "net_profit": out["net_profit"][0],
         "net_profit_attributable": out["net_profit_attributable"][0],
     }
-    off = {k: np.round(v - REPORT[k], 2).tolist() for k, v in model.items()
-           if np.max(np.abs(v - REPORT[k])) > (1.0 if k == "net_profit_attributable" else 2.0)}
+    off = {
+        k: np.round(v - REPORT[k], 2).tolist()
+        for k, v in model.items()
+        if np.max(np.abs(v - REPORT[k])) > (1.0 if k == "net_profit_attributable" else 2.0)
+    }
     assert off == {}
     # the lines add up to the reference model's operating profit
-    parts = (rev - model["cost_of_revenue"] - model["taxes_surcharges"] - model["selling"]
-             - model["admin"] - model["rnd"] - model["financial"] - model["impairment"]
-             + np.asarray(sc.other_income))
+    parts = (
+        rev
+        - model["cost_of_revenue"]
+        - model["taxes_surcharges"]
+        - model["selling"]
+        - model["admin"]
+        - model["rnd"]
+        - model["financial"]
+        - model["impairment"]
+        + np.asarray(sc.other_income)
+    )
     np.testing.assert_allclose(parts, model["operating_profit"], rtol=1e-12)
     np.testing.assert_allclose(out["eps"][0], REPORT["eps"], atol=0.006)
     # the report's path priced at the market-implied multiples gives the market price
@@ -537,8 +770,7 @@ def test_toy_is_a_known_answer_model():
     rev = np.array([110.0, 121.0, 133.1])
     np.testing.assert_allclose(st["revenue"], rev, rtol=1e-12)
     np.testing.assert_allclose(st["operating_profit"], 0.19 * rev - 2.5, rtol=1e-12)
-    np.testing.assert_allclose(st["net_profit_attributable"], 0.85 * (0.19 * rev - 2.5),
-                               rtol=1e-12)
+    np.testing.assert_allclose(st["net_profit_attributable"], 0.85 * (0.19 * rev - 2.5), rtol=1e-12)
 
 
 # -- the documentation cannot drift from the default -------------------------------------------
@@ -553,7 +785,8 @@ def test_docs_list_every_default_assumption():
     sc = default_scenario()
     assert block("assumptions") == assumptions_markdown(sc), (
         "docs/model.md is stale: paste `python -m simcore.io.assumptions` into the assumptions "
-        "block")
+        "block"
+    )
     doc = DOC.read_text(encoding="utf-8")
     for name in [d.name for d in sc.drivers] + [s.name for s in sc.shocks]:
         assert f"`{name}`" in doc
@@ -568,9 +801,10 @@ def test_docs_calibration_table_is_current():
 
 def test_docs_error_examples_are_real():
     examples = []
-    for header, old, new in [(GA, "persistence = 0.5", "persistence = 1.5"),
-                             ("[shocks.talent_loss]", 'target = "ratio.admin"',
-                              'target = "ratio.admn"')]:
+    for header, old, new in [
+        (GA, "persistence = 0.5", "persistence = 1.5"),
+        ("[shocks.talent_loss]", 'target = "ratio.admin"', 'target = "ratio.admn"'),
+    ]:
         examples.append(str(error_of(edit(header, old, new)[0])))
     assert block("errors") == "```text\n" + "\n".join(examples) + "\n```\n"
 

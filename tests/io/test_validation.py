@@ -77,8 +77,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("family", "name", "value"), CASES,
-                         ids=[f"{f}-{n}-{v!r}" for f, n, v in CASES])
+@pytest.mark.parametrize(
+    ("family", "name", "value"), CASES, ids=[f"{f}-{n}-{v!r}" for f, n, v in CASES]
+)
 def test_invalid_parameter_is_rejected_with_a_useful_message(family, name, value):
     kwargs = dict(SANE_PARAMS[family][0], **{name: value})
     with pytest.raises((TypeError, ValueError)) as info:
@@ -161,15 +162,31 @@ def test_empirical_is_frozen_and_sorted():
 def invalid_values(p: Param):
     outside = []
     if p.low > -math.inf:
-        outside.append(st.floats(max_value=p.low, exclude_max=p.low_closed, allow_nan=False,
-                                 allow_infinity=not p.finite))
+        outside.append(
+            st.floats(
+                max_value=p.low,
+                exclude_max=p.low_closed,
+                allow_nan=False,
+                allow_infinity=not p.finite,
+            )
+        )
     if p.high < math.inf:
-        outside.append(st.floats(min_value=p.high, exclude_min=p.high_closed, allow_nan=False,
-                                 allow_infinity=not p.finite))
+        outside.append(
+            st.floats(
+                min_value=p.high,
+                exclude_min=p.high_closed,
+                allow_nan=False,
+                allow_infinity=not p.finite,
+            )
+        )
     infinities = [v for v in (math.inf, -math.inf) if p.finite or not p.contains(v)]
     return st.one_of(
-        st.just(math.nan), st.booleans(), st.text(max_size=4), st.none(),
-        st.sampled_from(infinities) if infinities else st.nothing(), *outside,
+        st.just(math.nan),
+        st.booleans(),
+        st.text(max_size=4),
+        st.none(),
+        st.sampled_from(infinities) if infinities else st.nothing(),
+        *outside,
     )
 
 
@@ -191,9 +208,14 @@ def test_property_invalid_values_always_raise(case):
 
 # -- hypothesis: ppf is monotone and inside the support -------------------------------------------
 PROBS = st.lists(
-    st.one_of(st.floats(0.0, 1.0), st.floats(0.0, 1e-9), st.floats(1.0 - 1e-9, 1.0),
-              st.sampled_from([0.0, 1.0, 1e-300, 5e-324, 0.5, np.nextafter(1.0, 0.0)])),
-    min_size=2, max_size=40,
+    st.one_of(
+        st.floats(0.0, 1.0),
+        st.floats(0.0, 1e-9),
+        st.floats(1.0 - 1e-9, 1.0),
+        st.sampled_from([0.0, 1.0, 1e-300, 5e-324, 0.5, np.nextafter(1.0, 0.0)]),
+    ),
+    min_size=2,
+    max_size=40,
 )
 
 
@@ -280,45 +302,69 @@ def test_user_text_is_drawn_literally(tmp_path):
     sc = default_scenario()
     rat = {"rationale": ODD}
     sc = dataclasses.replace(
-        sc, name=ODD, ticker=ODD, currency="US$", source=ODD, description=ODD,
+        sc,
+        name=ODD,
+        ticker=ODD,
+        currency="US$",
+        source=ODD,
+        description=ODD,
         segments=tuple(dataclasses.replace(s, **rat) for s in sc.segments),
         drivers=tuple(dataclasses.replace(d, **rat) for d in sc.drivers),
-        shocks=tuple(dataclasses.replace(s, effects=tuple(dataclasses.replace(e, **rat)
-                                                          for e in s.effects), **rat)
-                     for s in sc.shocks),
+        shocks=tuple(
+            dataclasses.replace(
+                s, effects=tuple(dataclasses.replace(e, **rat) for e in s.effects), **rat
+            )
+            for s in sc.shocks
+        ),
         notes={**sc.notes, "market": ODD, "odd $x$ note": ODD},
-        stresses=(Stress("odd_stress", (StressForce(sc.shocks[0].name, sc.base_year + 1),),
-                         rationale=ODD),),
+        stresses=(
+            Stress(
+                "odd_stress", (StressForce(sc.shocks[0].name, sc.base_year + 1),), rationale=ODD
+            ),
+        ),
     )
     result = simcore.simulate(sc, n_paths=2000, seed=1)  # seed 1: arbitrary, fixed
-    for make in (charts.fan_chart_net_profit, charts.fan_chart_valuation,
-                 charts.distribution_net_profit, charts.fan_chart_revenue_segments):
+    for make in (
+        charts.fan_chart_net_profit,
+        charts.fan_chart_valuation,
+        charts.distribution_net_profit,
+        charts.fan_chart_revenue_segments,
+    ):
         fig = make(result)
         charts.save_figure(fig, io.BytesIO(), "png")  # drawing parses every text
         assert fig._suptitle.get_text().startswith(f"{ODD} ({ODD}): ")
         assert any(t.get_text().endswith(f"source: {ODD}") for t in fig.texts)
     from simcore.analysis.pack_analyses import pack_analyses
 
-    pdf = report.write_pack(result, tmp_path / "pack.pdf",  # every page, sensitivity included
-                            analyses=pack_analyses(result))
+    pdf = report.write_pack(
+        result,
+        tmp_path / "pack.pdf",  # every page, sensitivity included
+        analyses=pack_analyses(result),
+    )
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.parametrize(("old", "new", "key"), [
-    ('name = "Paratera"', 'name = "Para\\u001b[31mtera"', "name"),  # an ANSI colour
-    ('name = "Paratera"', 'name = "Para\\ntera"', "name"),
-    ('ticker = "839493.BJ"', 'ticker = "839493\\u202e.BJ"', "ticker"),  # a bidi override
-    ('currency = "CNY"', 'currency = "CNY\\r"', "currency"),
-    ('currency = "CNY"', 'currency = "C\\u0000NY"', "currency"),
-    ('source = "Sell-side', 'source = "\\u001b]0;x\\u0007Sell-side', "source"),
-    ('name = "Paratera"', 'name = "Para\\ufefftera"', "name"),  # a byte-order mark inside
-    ('name = "Paratera"', 'name = "Para\\ttera"', "name"),  # tabs only in multi-line text
-    ("[segments.other]\nrevenue = 41\nrationale = \"2024",
-     "[segments.other]\nrevenue = 41\nrationale = \"\\u001b[2J2024", "segments.other.rationale"),
-    ("[history.eps]", '[history."e\\u001bps"]', 'history."e\\u001bps"'),
-    ("[history]", '[notes]\n"k\\u0085ey" = "x"\n\n[history]', 'notes."k\\u0085ey"'),
-    ("[history]", '[notes]\nkey = "a\\u2029b"\n\n[history]', "notes.key"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('name = "Paratera"', 'name = "Para\\u001b[31mtera"', "name"),  # an ANSI colour
+        ('name = "Paratera"', 'name = "Para\\ntera"', "name"),
+        ('ticker = "839493.BJ"', 'ticker = "839493\\u202e.BJ"', "ticker"),  # a bidi override
+        ('currency = "CNY"', 'currency = "CNY\\r"', "currency"),
+        ('currency = "CNY"', 'currency = "C\\u0000NY"', "currency"),
+        ('source = "Sell-side', 'source = "\\u001b]0;x\\u0007Sell-side', "source"),
+        ('name = "Paratera"', 'name = "Para\\ufefftera"', "name"),  # a byte-order mark inside
+        ('name = "Paratera"', 'name = "Para\\ttera"', "name"),  # tabs only in multi-line text
+        (
+            '[segments.other]\nrevenue = 41\nrationale = "2024',
+            '[segments.other]\nrevenue = 41\nrationale = "\\u001b[2J2024',
+            "segments.other.rationale",
+        ),
+        ("[history.eps]", '[history."e\\u001bps"]', 'history."e\\u001bps"'),
+        ("[history]", '[notes]\n"k\\u0085ey" = "x"\n\n[history]', 'notes."k\\u0085ey"'),
+        ("[history]", '[notes]\nkey = "a\\u2029b"\n\n[history]', "notes.key"),
+    ],
+)
 def test_control_characters_in_text_are_refused(old, new, key):
     err = refused(swap(old, new))
     assert err.key_path == key and err.line is not None
@@ -327,48 +373,90 @@ def test_control_characters_in_text_are_refused(old, new, key):
 
 
 def test_multiline_text_keeps_newlines_and_tabs():
-    text = swap('rationale = "2024 integration',
-                'rationale = "line one\\n\\tline two; 2024 integration')
+    text = swap(
+        'rationale = "2024 integration', 'rationale = "line one\\n\\tline two; 2024 integration'
+    )
     assert loads_scenario(text).segments[-1].rationale.startswith("line one\n\tline two")
     text = swap('name = "Paratera"', 'name = "Para\\u200dtera \\u00a0 x"')  # joiner, nbsp
     assert loads_scenario(text).name == "Para\u200dtera \u00a0 x"
 
 
-IMPAIRMENT = ('dist = { family = "LogNormal", mu = -0.125, sigma = 0.5 }\n'
-              'rationale = "Report\'s credit')
+IMPAIRMENT = (
+    'dist = { family = "LogNormal", mu = -0.125, sigma = 0.5 }\nrationale = "Report\'s credit'
+)
 
 
-@pytest.mark.parametrize(("old", "new", "key", "fragments"), [
-    (IMPAIRMENT, IMPAIRMENT.replace("mu = -0.125", "mu = 800"), 'drivers."ratio.impairment".dist',
-     ["ratio.impairment can reach inf", "normal score of +-11.19", "[-10000, 10000]"]),
-    ("[segments.other]\nrevenue = 41", "[segments.other]\nrevenue = 1e306",
-     "segments.other.revenue", ["1e+306 is out of range", "(0, 1e+15]"]),
-    ("mu = -0.10125, sigma = 0.45", "mu = 750, sigma = 0.45", 'drivers."multiple.pe".dist',
-     ["multiple.pe can reach", "inf", "[-1e+20, 1e+20]"]),
-    ("mu = -0.10125, sigma = 0.45", "mu = 30, sigma = 0.45", 'drivers."multiple.pe".dist',
-     ["1.25242e+25", "normal score of +-48.51"]),  # finite, but beyond the limit
-    ("shares = 58.85", "shares = 1e-300", "market.shares", ["[1e-06, 1e+15]"]),
-    ("price = 157.80", "price = 1e300", "market.price", ["(0, 1e+15]"]),
-    ("[schedules.debt]\nbase = 512", "[schedules.debt]\nbase = 1e200", "schedules.debt.base",
-     ["[0, 1e+15]"]),
-    ("value = 0.114", "value = 1e-300", "schedules.terminal_roic.value", ["[0.0001, 10000]"]),
-    ("[history.eps]\n2023 = -1.37", "[history.eps]\n2023 = -1e308", "history.eps.2023",
-     ["[-1e+15, 1e+15]"]),
-    # a severity that reaches 3e16 at the most extreme uniform
-    ('severity = { family = "LogNormal", mu = -0.5, sigma = 1.0 }',
-     'severity = { family = "LogNormal", mu = 30, sigma = 1.0 }', "shocks.data_leak.severity",
-     ["reaches", "[-1e+10, 1e+10]"]),
-    # an uncapped effect: size 10 x severity up to 2230
-    ("size = 0.01\nprofile = [1.0]\ncap = 0.05", "size = 10\nprofile = [1.0]",
-     "shocks.data_leak.effects[0]", ["one_off_loss can reach 0 .. 22295",
-                                     "this effect alone"]),
-    # WACC only just above terminal growth: the Gordon value would divide by ~0
-    ("[drivers.terminal_growth]\nbase = 0.025", "[drivers.terminal_growth]\nbase = 0.0649995",
-     "drivers.wacc.dist", ["by at least 1e-06"]),
-    ('shift = [{ driver = "interest_rate", add = 0.02 }, { driver = "wacc", add = 0.02 }]',
-     'shift = [{ driver = "multiple.pe", scale = 1e9 }]', "stress.rates_up_200bp.shift",
-     ["under this stress", "multiple.pe can reach"]),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "fragments"),
+    [
+        (
+            IMPAIRMENT,
+            IMPAIRMENT.replace("mu = -0.125", "mu = 800"),
+            'drivers."ratio.impairment".dist',
+            ["ratio.impairment can reach inf", "normal score of +-11.19", "[-10000, 10000]"],
+        ),
+        (
+            "[segments.other]\nrevenue = 41",
+            "[segments.other]\nrevenue = 1e306",
+            "segments.other.revenue",
+            ["1e+306 is out of range", "(0, 1e+15]"],
+        ),
+        (
+            "mu = -0.10125, sigma = 0.45",
+            "mu = 750, sigma = 0.45",
+            'drivers."multiple.pe".dist',
+            ["multiple.pe can reach", "inf", "[-1e+20, 1e+20]"],
+        ),
+        (
+            "mu = -0.10125, sigma = 0.45",
+            "mu = 30, sigma = 0.45",
+            'drivers."multiple.pe".dist',
+            ["1.25242e+25", "normal score of +-48.51"],
+        ),  # finite, but beyond the limit
+        ("shares = 58.85", "shares = 1e-300", "market.shares", ["[1e-06, 1e+15]"]),
+        ("price = 157.80", "price = 1e300", "market.price", ["(0, 1e+15]"]),
+        (
+            "[schedules.debt]\nbase = 512",
+            "[schedules.debt]\nbase = 1e200",
+            "schedules.debt.base",
+            ["[0, 1e+15]"],
+        ),
+        ("value = 0.114", "value = 1e-300", "schedules.terminal_roic.value", ["[0.0001, 10000]"]),
+        (
+            "[history.eps]\n2023 = -1.37",
+            "[history.eps]\n2023 = -1e308",
+            "history.eps.2023",
+            ["[-1e+15, 1e+15]"],
+        ),
+        # a severity that reaches 3e16 at the most extreme uniform
+        (
+            'severity = { family = "LogNormal", mu = -0.5, sigma = 1.0 }',
+            'severity = { family = "LogNormal", mu = 30, sigma = 1.0 }',
+            "shocks.data_leak.severity",
+            ["reaches", "[-1e+10, 1e+10]"],
+        ),
+        # an uncapped effect: size 10 x severity up to 2230
+        (
+            "size = 0.01\nprofile = [1.0]\ncap = 0.05",
+            "size = 10\nprofile = [1.0]",
+            "shocks.data_leak.effects[0]",
+            ["one_off_loss can reach 0 .. 22295", "this effect alone"],
+        ),
+        # WACC only just above terminal growth: the Gordon value would divide by ~0
+        (
+            "[drivers.terminal_growth]\nbase = 0.025",
+            "[drivers.terminal_growth]\nbase = 0.0649995",
+            "drivers.wacc.dist",
+            ["by at least 1e-06"],
+        ),
+        (
+            'shift = [{ driver = "interest_rate", add = 0.02 }, { driver = "wacc", add = 0.02 }]',
+            'shift = [{ driver = "multiple.pe", scale = 1e9 }]',
+            "stress.rates_up_200bp.shift",
+            ["under this stress", "multiple.pe can reach"],
+        ),
+    ],
+)
 def test_values_that_would_overflow_are_refused(old, new, key, fragments):
     err = refused(swap(old, new))
     msg = str(err)
@@ -404,9 +492,11 @@ def test_ar_gain_and_reach_of_the_default():
     sc = default_scenario()
     d = sc.driver("multiple.pe")
     names = [x.name for x in sc.drivers]
-    z = limits.score_bounds([x.persistence for x in sc.drivers],
-                            [names.index(lab) for lab in sc.correlation_labels],
-                            GaussianCopula(list(sc.correlation_labels), sc.correlation).factor)
+    z = limits.score_bounds(
+        [x.persistence for x in sc.drivers],
+        [names.index(lab) for lab in sc.correlation_labels],
+        GaussianCopula(list(sc.correlation_labels), sc.correlation).factor,
+    )
     lo, hi = limits.ppf_z_range(d.dist, float(z[names.index("multiple.pe")]))
     assert 1e11 < limits.driver_range(d.base, d.mode, lo, hi)[1] < 1e13
 
@@ -423,14 +513,14 @@ def edge_scenarios(draw):
     labels, corr, df, factor = (), np.zeros((0, 0)), 0.0, None
     copula = draw(st.sampled_from(["none", "gaussian", "student_t"]))
     if copula != "none":
-        labels = tuple(draw(st.lists(st.sampled_from(names), min_size=2, max_size=6,
-                                     unique=True)))
+        labels = tuple(draw(st.lists(st.sampled_from(names), min_size=2, max_size=6, unique=True)))
         corr = np.full((len(labels), len(labels)), draw(st.sampled_from([0.0, 0.5, 0.95])))
         np.fill_diagonal(corr, 1.0)
         df = draw(st.sampled_from([1.0, 5.0, 50.0])) if copula == "student_t" else 0.0
         factor = (StudentTCopula(labels, corr, df) if df else GaussianCopula(labels, corr)).factor
-    zs = limits.score_bounds([phi[n] for n in names], [names.index(lab) for lab in labels],
-                             factor, df)
+    zs = limits.score_bounds(
+        [phi[n] for n in names], [names.index(lab) for lab in labels], factor, df
+    )
     z = dict(zip(names, zs, strict=True))
 
     def normal(name, base, low, high):  # base + a Normal deviation that reaches the limits
@@ -448,13 +538,19 @@ def edge_scenarios(draw):
     if draw(st.booleans(), label="lowest discount rate"):  # 1 + WACC at 0.5, g just below
         w_lo = limits.MIN_WACC * EDGE
         wacc = Driver("wacc", (0.01,), distributions.Uniform(w_lo - 0.01, 0.0), persistence=1.0)
-        tg = Driver("terminal_growth", (w_lo - 2 * limits.MIN_DISCOUNT_SPREAD,),
-                    distributions.Constant(0.0))
+        tg = Driver(
+            "terminal_growth", (w_lo - 2 * limits.MIN_DISCOUNT_SPREAD,), distributions.Constant(0.0)
+        )
         roic = limits.MIN_TERMINAL_ROIC
     else:  # WACC up to the rate limit, g from -1e4 to just below the lowest WACC (1)
         wacc = Driver("wacc", (1.0,), distributions.Uniform(0.0, limits.MAX_RATE * EDGE - 1.0))
-        tg = Driver("terminal_growth", (0.5,), distributions.Uniform(
-            -limits.MAX_RATE * EDGE - 0.5, 0.5 - 3 * limits.MIN_DISCOUNT_SPREAD))
+        tg = Driver(
+            "terminal_growth",
+            (0.5,),
+            distributions.Uniform(
+                -limits.MAX_RATE * EDGE - 0.5, 0.5 - 3 * limits.MIN_DISCOUNT_SPREAD
+            ),
+        )
         roic = limits.MAX_TERMINAL_ROIC
     drivers += [wacc, tg]
     cap = limits.MAX_RATE * EDGE
@@ -463,24 +559,38 @@ def edge_scenarios(draw):
     if draw(st.booleans(), label="churn"):  # (churn >= 1 wipes revenue out)
         effects.append(Effect("churn", 1.0, (1.0, 1.0), cap=cap))
     if draw(st.booleans(), label="one-off loss"):
-        effects.append(Effect("one_off_loss", draw(st.sampled_from([-1.0, 1.0])), (1.0,),
-                              cap=cap))
+        effects.append(Effect("one_off_loss", draw(st.sampled_from([-1.0, 1.0])), (1.0,), cap=cap))
     effects.append(Effect("multiple", -1.0, (1.0,), cap=cap))  # multiples times up to 1 + 1e4
     shock = Shock("edge", 1.0, severity, tuple(effects))  # hits every year
     money = limits.MAX_MONEY
     sign = st.sampled_from([-1.0, 1.0])
     return Scenario(
-        name="edge", ticker="EDGE", currency="CNY", base_year=2024, horizon=limits.MAX_HORIZON,
-        segments=tuple(Segment(f"s{i}", money) for i in range(n_seg)), drivers=tuple(drivers),
-        correlation_labels=labels, correlation=corr, shocks=(shock,), debt=(money,),
-        debt_base=money, net_debt=(draw(sign) * money,), other_income=(draw(sign) * money,),
-        non_operating=(draw(sign) * money,), minority_share=(draw(st.sampled_from([0.0, 1.0])),),
+        name="edge",
+        ticker="EDGE",
+        currency="CNY",
+        base_year=2024,
+        horizon=limits.MAX_HORIZON,
+        segments=tuple(Segment(f"s{i}", money) for i in range(n_seg)),
+        drivers=tuple(drivers),
+        correlation_labels=labels,
+        correlation=corr,
+        shocks=(shock,),
+        debt=(money,),
+        debt_base=money,
+        net_debt=(draw(sign) * money,),
+        other_income=(draw(sign) * money,),
+        non_operating=(draw(sign) * money,),
+        minority_share=(draw(st.sampled_from([0.0, 1.0])),),
         da_ratio=(draw(st.sampled_from([0.0, limits.MAX_RATE])),),
         capex_ratio=(draw(st.sampled_from([0.0, limits.MAX_RATE])),),
-        wc_ratio=draw(sign) * limits.MAX_RATE, terminal_roic=roic,
-        tax_loss_carryforward=draw(st.sampled_from([0.0, money])), shares=limits.MIN_SHARES,
-        market_price=money, market_date="2025-01-01",
-        copula="student_t" if df else "gaussian", copula_df=df,
+        wc_ratio=draw(sign) * limits.MAX_RATE,
+        terminal_roic=roic,
+        tax_loss_carryforward=draw(st.sampled_from([0.0, money])),
+        shares=limits.MIN_SHARES,
+        market_price=money,
+        market_date="2025-01-01",
+        copula="student_t" if df else "gaussian",
+        copula_df=df,
     )
 
 
@@ -537,7 +647,7 @@ def test_latin_hypercube_uniforms_stay_inside_the_samplers_range(monkeypatch):
 
 
 def test_sizes_are_limited():
-    note = "\n[notes]\nbig = \"{}\"\n"
+    note = '\n[notes]\nbig = "{}"\n'
     err = refused(PARATERA + note.format("x" * (50 << 20)))  # 50 MB: refused before parsing
     assert "bytes, too large" in str(err) and "4,194,304" in str(err) and err.line is None
     err = refused(PARATERA + note.format("x" * 20_001))
@@ -546,8 +656,11 @@ def test_sizes_are_limited():
     assert err.key_path == "name" and "(200,000 characters)" in str(err)
     assert len(str(err)) < 400  # the message shows the start of the value only
     seg = '[segments."{}"]\nrevenue = 1\n'
-    err = refused(swap("[segments.other]", "".join(seg.format(f"s{i}") for i in range(61))
-                       + "[segments.other]"))
+    err = refused(
+        swap(
+            "[segments.other]", "".join(seg.format(f"s{i}") for i in range(61)) + "[segments.other]"
+        )
+    )
     assert err.key_path == "segments.other" and "65 segments are too many" in str(err)
     dist = 'dist = { family = "TruncatedNormal", loc = 0, scale = 0.02, low = -0.05, high = 0.05 }'
     line = f"persistence = 0.8\n{dist}\nrationale = \"Report's tax"
@@ -560,27 +673,37 @@ def test_sizes_are_limited():
     err = refused(swap(line, empirical(", ".join("0" for _ in range(3_000_000)))))  # 9 MB
     assert "too large" in str(err)
     sc = default_scenario()
-    many = dataclasses.replace(sc.driver("tax_rate"), dist=distributions.Empirical(
-        np.linspace(-0.01, 0.01, 100_001)))
+    many = dataclasses.replace(
+        sc.driver("tax_rate"), dist=distributions.Empirical(np.linspace(-0.01, 0.01, 100_001))
+    )
     with pytest.raises(ScenarioError, match="100,000 data points"):
-        simcore.simulate(dataclasses.replace(
-            sc, drivers=tuple(many if d.name == "tax_rate" else d for d in sc.drivers)), 8)
+        simcore.simulate(
+            dataclasses.replace(
+                sc, drivers=tuple(many if d.name == "tax_rate" else d for d in sc.drivers)
+            ),
+            8,
+        )
 
 
 def extra_shocks(n: int) -> str:
-    block = ('[shocks.x{i}]\nprobability = 0.01\nseverity = {{ family = "Constant", value = 1 }}'
-             '\n\n[[shocks.x{i}.effects]]\ntarget = "ratio.admin"\nsize = 0.001\n\n')
+    block = (
+        '[shocks.x{i}]\nprobability = 0.01\nseverity = {{ family = "Constant", value = 1 }}'
+        '\n\n[[shocks.x{i}.effects]]\ntarget = "ratio.admin"\nsize = 0.001\n\n'
+    )
     return "".join(block.format(i=i) for i in range(n))
 
 
 def test_shock_count_is_one_rule():
     assert simcore.engine.core.MAX_SHOCKS is limits.MAX_SHOCKS == 32
-    assert len(loads_scenario(PARATERA.replace("[stress.", extra_shocks(29) + "[stress.", 1)
-                              ).shocks) == 32
+    assert (
+        len(loads_scenario(PARATERA.replace("[stress.", extra_shocks(29) + "[stress.", 1)).shocks)
+        == 32
+    )
     err = refused(PARATERA.replace("[stress.", extra_shocks(30) + "[stress.", 1))
     assert err.key_path == "shocks.x29" and "33 shocks are too many; allowed at most 32" in str(err)
-    effects = "".join('[[shocks.data_leak.effects]]\ntarget = "ratio.admin"\nsize = 0.001\n\n'
-                      for _ in range(14))
+    effects = "".join(
+        '[[shocks.data_leak.effects]]\ntarget = "ratio.admin"\nsize = 0.001\n\n' for _ in range(14)
+    )
     err = refused(PARATERA.replace("[stress.", effects + "[stress.", 1))
     assert err.key_path == "shocks.data_leak.effects[16]" and "at most 16 effects" in str(err)
     stress = '[stress.s{}]\nshift = [{{ driver = "wacc", add = 0.001 }}]\n\n'
@@ -594,23 +717,32 @@ def test_special_files_are_refused_without_reading(tmp_path):
     os.mkfifo(fifo)
     zero.symlink_to("/dev/zero")
     # in a child with a time and memory limit: reading either would block or never end
-    script = ("import json, sys\n"
-              "from simcore.io.scenario_file import ScenarioError, load_scenario\n"
-              "out = []\nfor p in sys.argv[1:]:\n    try:\n        load_scenario(p)\n"
-              "        out.append('loaded')\n    except ScenarioError as exc:\n"
-              "        out.append(str(exc))\nprint(json.dumps(out))\n")
+    script = (
+        "import json, sys\n"
+        "from simcore.io.scenario_file import ScenarioError, load_scenario\n"
+        "out = []\nfor p in sys.argv[1:]:\n    try:\n        load_scenario(p)\n"
+        "        out.append('loaded')\n    except ScenarioError as exc:\n"
+        "        out.append(str(exc))\nprint(json.dumps(out))\n"
+    )
 
     def limit_memory():
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
-    proc = subprocess.run([sys.executable, "-c", script, str(fifo), str(zero), str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, preexec_fn=limit_memory)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(fifo), str(zero), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit_memory,
+    )
     assert proc.returncode == 0, proc.stderr
     fifo_err, zero_err, dir_err = json.loads(proc.stdout)
-    assert fifo_err == (f"{fifo}: (top level): is a FIFO (named pipe), not a regular file; "
-                        "allowed a regular TOML file")
+    assert fifo_err == (
+        f"{fifo}: (top level): is a FIFO (named pipe), not a regular file; "
+        "allowed a regular TOML file"
+    )
     assert zero_err.startswith(f"{zero}: (top level): is a character device")
     assert "is a directory" in dir_err
     big = tmp_path / "big.toml"

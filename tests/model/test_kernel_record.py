@@ -32,13 +32,18 @@ def test_the_record_holds_only_arrays_and_numbers():
 
 
 def test_kernel_indices_come_from_the_layout():
-    for names, index in ((layout.OUTPUTS, layout.OUT), (layout.FIXED_DRIVERS, layout.ROLE),
-                         (tuple(layout.SHOCK_TARGETS), layout.TARGET),
-                         (layout.SCHED_ROWS, layout.SCHED)):
+    for names, index in (
+        (layout.OUTPUTS, layout.OUT),
+        (layout.FIXED_DRIVERS, layout.ROLE),
+        (tuple(layout.SHOCK_TARGETS), layout.TARGET),
+        (layout.SCHED_ROWS, layout.SCHED),
+    ):
         assert list(index) == list(names) and list(index.values()) == list(range(len(names)))
     assert (_kernel.O_REVENUE, _kernel.O_NPA, _kernel.O_DCF) == (
-        layout.OUTPUTS.index("revenue"), layout.OUTPUTS.index("net_profit_attributable"),
-        layout.OUTPUTS.index("price_dcf"))
+        layout.OUTPUTS.index("revenue"),
+        layout.OUTPUTS.index("net_profit_attributable"),
+        layout.OUTPUTS.index("price_dcf"),
+    )
     assert _kernel.R_WACC == layout.FIXED_DRIVERS.index("wacc")
     assert _kernel.T_MULT == list(layout.SHOCK_TARGETS).index("multiple")
     assert _kernel.S_NETDEBT == layout.SCHED_ROWS.index("net_debt")
@@ -55,8 +60,9 @@ def test_schedule_rows_follow_the_layout():
         values += [values[-1]] * (H - len(values))  # a schedule holds its last value
         np.testing.assert_array_equal(rec.sched[layout.SCHED[row]], values, err_msg=row)
     assert rec.sched[layout.SCHED["debt_prev"], 0] == sc.debt_base
-    np.testing.assert_array_equal(rec.sched[layout.SCHED["debt_prev"], 1:],
-                                  rec.sched[layout.SCHED["debt"], :-1])
+    np.testing.assert_array_equal(
+        rec.sched[layout.SCHED["debt_prev"], 1:], rec.sched[layout.SCHED["debt"], :-1]
+    )
 
 
 def test_buffers_have_the_documented_shapes():
@@ -65,8 +71,13 @@ def test_buffers_have_the_documented_shapes():
     H, F, K, S = sc.horizon, len(sc.drivers), len(sc.shocks), len(sc.segments)
     b = allocate(rec, 7, keep_draws=False)
     assert isinstance(b, Buffers)
-    assert [a.shape for a in b] == [(len(layout.OUTPUTS), H, 7), (S, H, 7), (H, 7),
-                                    (F, H, 0), (K, H, 0)]
+    assert [a.shape for a in b] == [
+        (len(layout.OUTPUTS), H, 7),
+        (S, H, 7),
+        (H, 7),
+        (F, H, 0),
+        (K, H, 0),
+    ]
     assert b.hits_out.dtype == np.uint32
     b = allocate(rec, 7, keep_draws=True)
     assert b.draws_out.shape == (F, H, 7) and b.sev_out.shape == (K, H, 7)
@@ -107,7 +118,13 @@ def test_a_second_process_loads_the_kernel_from_numbas_cache():
         return
     simulate(n_paths=2048, seed=5)  # compiled (or loaded) here, and saved to the cache
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
-    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
-                         env=env, check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    )
     stats = json.loads(out.stdout.strip().splitlines()[-1])
     assert stats == {"hits": 1, "misses": 0}, stats

@@ -90,8 +90,9 @@ def test_fan_chart_net_profit(result):
     assert list(fc.get_ydata()) == [24.0, 36.0, 48.0]
     assert fc.get_linestyle() == "None" and fc.get_marker() == "D"
     median = [ln for ln in ax.lines if ln.get_label() == "median"][0]
-    np.testing.assert_allclose(median.get_ydata()[1:],
-                               result.quantiles("net_profit_attributable", 0.5)[0.5])
+    np.testing.assert_allclose(
+        median.get_ydata()[1:], result.quantiles("net_profit_attributable", 0.5)[0.5]
+    )
     assert list(line(ax, "zero").get_ydata()) == [0, 0]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == ["actual", "median", "25–75%", "10–90%", "5–95%", "report forecast"]
@@ -158,7 +159,8 @@ def test_fan_chart_revenue_segments(result):
     axes = visible_axes(fig)
     segs = result.scenario.segments
     assert [ax.get_title(loc="left") for ax in axes] == (
-        [s.name.replace("_", " ") for s in segs] + ["total revenue"])
+        [s.name.replace("_", " ") for s in segs] + ["total revenue"]
+    )
     for ax, seg in zip(axes[:-1], segs, strict=True):
         assert len(bands(ax)) == 3
         assert line(ax, "actual").get_ydata()[-1] == seg.base_revenue
@@ -182,8 +184,9 @@ def test_charts_without_forecast_or_history(toy_result):
     box = [t.get_text() for t in fig.axes[1].texts if t.get_gid() == "riskbox"][0]
     assert "no report forecast" in box
     fig = charts.fan_chart_valuation(toy_result)
-    assert all(list(line(ax, "market").get_ydata()) == [sc.market_price] * 2
-               for ax in visible_axes(fig))
+    assert all(
+        list(line(ax, "market").get_ydata()) == [sc.market_price] * 2 for ax in visible_axes(fig)
+    )
     assert "source: Made up for illustration" in footer(fig)
 
 
@@ -220,8 +223,9 @@ def test_charts_never_use_pyplot():
 
     for mod in (charts, report):
         src = inspect.getsource(mod)
-        assert not re.search(r"^\s*(import matplotlib\.pyplot|from matplotlib import pyplot)",
-                             src, re.M)
+        assert not re.search(
+            r"^\s*(import matplotlib\.pyplot|from matplotlib import pyplot)", src, re.M
+        )
         assert "plt." not in src and ".show(" not in src
 
 

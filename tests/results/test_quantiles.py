@@ -61,7 +61,7 @@ def _edge_rows(r):
     yield x * 1e-310  # subnormal
     yield np.sort(x)
     yield np.sort(x)[::-1].copy()
-    yield np.r_[np.sort(x[: n // 2]), np.sort(x[n // 2:])[::-1]]  # organ pipe
+    yield np.r_[np.sort(x[: n // 2]), np.sort(x[n // 2 :])[::-1]]  # organ pipe
     yield r.integers(0, 2, n).astype(float)  # two values
     yield np.sort(np.round(x, 1)) + 0.0  # ties (+ 0.0: no -0.0, see test_signed_zeros)
     yield np.r_[np.zeros(n - 5), x[:5]]
@@ -109,8 +109,13 @@ def test_select_finds_order_statistics():
     r = np.random.default_rng(7)  # seed 7: arbitrary, fixed
     for i, x in enumerate(_select_cases(r)):
         want = np.sort(x)
-        for ranks in (np.arange(x.size), np.array([0]), np.array([x.size - 1]),
-                      np.unique(r.integers(0, x.size, 25)), np.unique(r.integers(0, x.size, 2))):
+        for ranks in (
+            np.arange(x.size),
+            np.array([0]),
+            np.array([x.size - 1]),
+            np.unique(r.integers(0, x.size, 25)),
+            np.unique(r.integers(0, x.size, 2)),
+        ):
             v = x.copy()
             out = np.empty(ranks.size)
             _quantiles._select(v, ranks, out)
@@ -137,7 +142,7 @@ def test_large_rows_of_ties_and_sorted_runs_equal_numpy_and_stay_fast():
         "two values": r.integers(0, 2, n).astype(float),
         "sorted": np.sort(x),
         "reversed": np.sort(x)[::-1].copy(),
-        "organ pipe": np.r_[np.sort(x[: n // 2]), np.sort(x[n // 2:])[::-1]],
+        "organ pipe": np.r_[np.sort(x[: n // 2]), np.sort(x[n // 2 :])[::-1]],
         "sorted ties": np.sort(np.round(x, 2)) + 0.0,
         "spread over octaves": 2.0 ** r.uniform(-1000, 1000, n),  # selected, not bucketed
     }
@@ -172,8 +177,14 @@ def test_each_function_compiles_once_on_first_run(tmp_path):
     passed as an argument would add a ``Literal[int]`` specialisation, 0.2-0.7 s each."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), NUMBA_DISABLE_JIT="0")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    proc = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=300, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _COMPILE_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     result = json.loads(proc.stdout)
     for name, sigs in result["signatures"].items():
         assert len(sigs) == 1, (name, sigs)
@@ -218,8 +229,7 @@ def test_quantile_table_equals_numpy_per_output_and_year():
         for t, year in enumerate(res.years):
             want = np.nanquantile(res[name][:, t], DEFAULT_Q)
             assert table.loc[(name, year)].to_numpy().tobytes() == want.tobytes(), name
-        assert (table.loc[name].to_numpy().tobytes()
-                == res.quantiles(name).to_numpy().tobytes())
+        assert table.loc[name].to_numpy().tobytes() == res.quantiles(name).to_numpy().tobytes()
 
 
 def test_quantile_table_outputs_and_levels():
@@ -246,8 +256,11 @@ def test_all_nan_row_gives_nan_and_bad_q_raises():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    hnp.arrays(np.float64, st.integers(1, 300),
-               elements=st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)),
+    hnp.arrays(
+        np.float64,
+        st.integers(1, 300),
+        elements=st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False),
+    ),
     st.lists(st.floats(0, 1), min_size=1, max_size=5),
 )
 def test_property_equals_numpy(x, q):

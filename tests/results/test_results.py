@@ -35,15 +35,18 @@ def test_summary_is_tidy_with_standard_errors(run):
     assert (s["mcse"] > 0).all() and s["value"].notna().all()
     mean = s[(s.output == "revenue") & (s.statistic == "mean")]
     np.testing.assert_allclose(mean["value"], run["revenue"].mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(mean["mcse"], run["revenue"].std(axis=0, ddof=1) / np.sqrt(20_000),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        mean["mcse"], run["revenue"].std(axis=0, ddof=1) / np.sqrt(20_000), rtol=1e-9
+    )
     pe = s[(s.output == "price_pe") & (s.statistic == "mean")]
     np.testing.assert_allclose(pe["defined"], (run["eps"] > 0).mean(axis=0))
 
 
 def test_risk_metrics_definitions():
-    sc = dataclasses.replace(make_toy(), forecast=dataclasses.replace(
-        make_toy().forecast, net_profit_attributable=(5.0, 6.0, 7.0)))
+    sc = dataclasses.replace(
+        make_toy(),
+        forecast=dataclasses.replace(make_toy().forecast, net_profit_attributable=(5.0, 6.0, 7.0)),
+    )
     r = simulate(sc, 20_000, seed=4)
     rm = r.risk_metrics(levels=(0.95,))
     npa = r["net_profit_attributable"]
@@ -117,11 +120,13 @@ def test_golden_default_scenario_quantiles():
 
 # 5%, 50%, 95% of net profit attributable 2025-2027 (CNY m), seed 12345, 10,000 paths;
 # regenerate only for a deliberate change of the model, the streams or a ppf.
-GOLDEN_NPA = np.array([
-    [-13.327654181668, 20.724742315277, 54.62329777158],
-    [-16.145591386698, 28.720757387022, 78.437918537231],
-    [-15.400107906782, 37.014443284728, 103.602728195301],
-])
+GOLDEN_NPA = np.array(
+    [
+        [-13.327654181668, 20.724742315277, 54.62329777158],
+        [-16.145591386698, 28.720757387022, 78.437918537231],
+        [-15.400107906782, 37.014443284728, 103.602728195301],
+    ]
+)
 
 
 # --- one and two paths: the summary's standard errors ---------------------------------------
@@ -141,9 +146,13 @@ def test_summary_has_no_nan_in_defined_outputs_for_one_or_two_paths(n_paths):
         assert (s.loc[defined & (s.statistic == "std"), "value"] == 0).all()
     # many equal paths: no spread either, so zeros (up to the mean's rounding: a sum of 50
     # equal values divided by 50 need not give the value back exactly)
-    same = SimulationResult(r.scenario, np.repeat(r._out[:, :, :1], 50, axis=2),
-                            np.repeat(r._seg[:, :, :1], 50, axis=2),
-                            np.repeat(r._hits[:, :1], 50, axis=1), r.manifest)
+    same = SimulationResult(
+        r.scenario,
+        np.repeat(r._out[:, :, :1], 50, axis=2),
+        np.repeat(r._seg[:, :, :1], 50, axis=2),
+        np.repeat(r._hits[:, :1], 50, axis=1),
+        r.manifest,
+    )
     t = same.summary()
     t = t[t["defined"] > 0]
     assert t["mcse"].notna().all()
@@ -213,60 +222,112 @@ def _pe_inf(e):
 def _forty_years(e):
     def tile(a, axis):
         return np.concatenate([a] * 14, axis=axis)[(slice(None),) * axis + (slice(0, 40),)]
-    return {**e, "out": tile(e["out"], 1), "seg": tile(e["seg"], 1), "hits": tile(e["hits"], 0),
-            "meta": _meta(e, horizon=40)}
+
+    return {
+        **e,
+        "out": tile(e["out"], 1),
+        "seg": tile(e["seg"], 1),
+        "hits": tile(e["hits"], 0),
+        "meta": _meta(e, horizon=40),
+    }
 
 
 _CORRUPT = {  # name: (rewrite the good file's entries, what the message must say)
-    "missing entry": (lambda e: {k: v for k, v in e.items() if k != "hits"},
-                      r"entries \['hits'\] are missing"),
-    "out float32": (lambda e: {**e, "out": e["out"].astype(np.float32)},
-                    r"entry 'out': dtype <f4; allowed float64"),
-    "hits int64": (lambda e: {**e, "hits": e["hits"].astype(np.int64)},
-                   r"entry 'hits': dtype <i8; allowed uint32"),
-    "meta not text": (lambda e: {**e, "meta": np.zeros(3)},
-                      r"entry 'meta': dtype <f8 shape \(3,\); allowed a single unicode string"),
+    "missing entry": (
+        lambda e: {k: v for k, v in e.items() if k != "hits"},
+        r"entries \['hits'\] are missing",
+    ),
+    "out float32": (
+        lambda e: {**e, "out": e["out"].astype(np.float32)},
+        r"entry 'out': dtype <f4; allowed float64",
+    ),
+    "hits int64": (
+        lambda e: {**e, "hits": e["hits"].astype(np.int64)},
+        r"entry 'hits': dtype <i8; allowed uint32",
+    ),
+    "meta not text": (
+        lambda e: {**e, "meta": np.zeros(3)},
+        r"entry 'meta': dtype <f8 shape \(3,\); allowed a single unicode string",
+    ),
     "out 2-D": (lambda e: {**e, "out": e["out"][0]}, r"entry 'out': shape \(3, 300\); allowed"),
-    "seg path count": (lambda e: {**e, "seg": e["seg"][:, :, :-1]},
-                       r"entry 'seg': shape \(2, 3, 299\); allowed \(segments, 3, 300\)"),
-    "hits horizon": (lambda e: {**e, "hits": e["hits"][:2]},
-                     r"entry 'hits': shape \(2, 300\); allowed \(3, 300\)"),
-    "manifest n_paths": (lambda e: {**e, "meta": _meta(e, n_paths=301)},
-                         r"manifest n_paths=301 contradicts the arrays, which hold 300"),
-    "manifest horizon": (lambda e: {**e, "meta": _meta(e, horizon=4)},
-                         r"manifest horizon=4 contradicts the arrays, which hold 3"),
-    "manifest without n_paths": (lambda e: {**e, "meta": _meta(e, n_paths=None)},
-                                 r"the manifest has no 'n_paths'"),
-    "manifest n_total": (lambda e: {**e, "meta": _meta(e, n_total=10)},
-                         r"manifest n_total=10; allowed an integer >= start \+ n_paths = 300"),
-    "manifest sampling": (lambda e: {**e, "meta": _meta(e, sampling="quasi")},
-                          r"manifest sampling='quasi'; allowed one of"),
-    "manifest shocks": (lambda e: {**e, "meta": _meta(e, shocks_enabled={"tech": False})},
-                        r"manifest shocks_enabled=.* contradicts the scenario's shocks"),
+    "seg path count": (
+        lambda e: {**e, "seg": e["seg"][:, :, :-1]},
+        r"entry 'seg': shape \(2, 3, 299\); allowed \(segments, 3, 300\)",
+    ),
+    "hits horizon": (
+        lambda e: {**e, "hits": e["hits"][:2]},
+        r"entry 'hits': shape \(2, 300\); allowed \(3, 300\)",
+    ),
+    "manifest n_paths": (
+        lambda e: {**e, "meta": _meta(e, n_paths=301)},
+        r"manifest n_paths=301 contradicts the arrays, which hold 300",
+    ),
+    "manifest horizon": (
+        lambda e: {**e, "meta": _meta(e, horizon=4)},
+        r"manifest horizon=4 contradicts the arrays, which hold 3",
+    ),
+    "manifest without n_paths": (
+        lambda e: {**e, "meta": _meta(e, n_paths=None)},
+        r"the manifest has no 'n_paths'",
+    ),
+    "manifest n_total": (
+        lambda e: {**e, "meta": _meta(e, n_total=10)},
+        r"manifest n_total=10; allowed an integer >= start \+ n_paths = 300",
+    ),
+    "manifest sampling": (
+        lambda e: {**e, "meta": _meta(e, sampling="quasi")},
+        r"manifest sampling='quasi'; allowed one of",
+    ),
+    "manifest shocks": (
+        lambda e: {**e, "meta": _meta(e, shocks_enabled={"tech": False})},
+        r"manifest shocks_enabled=.* contradicts the scenario's shocks",
+    ),
     "forty years": (_forty_years, r"entry 'out': horizon 40 years .*; allowed 1 to 30"),
-    "NaN revenue": (lambda e: _poke(e, "out", (_REV, 1, 17), np.nan),
-                    r"revenue has non-finite values \(1 of them, the first at path 17, year "
-                    r"2026\); allowed finite values"),
+    "NaN revenue": (
+        lambda e: _poke(e, "out", (_REV, 1, 17), np.nan),
+        r"revenue has non-finite values \(1 of them, the first at path 17, year "
+        r"2026\); allowed finite values",
+    ),
     "inf P/E": (_pe_inf, r"price_pe has non-finite values .*; allowed NaN only where eps <= 0"),
     "P/E NaN where EPS > 0": (_pe_nan_where_eps_positive, r"price_pe is NaN where eps > 0"),
-    "P/E where EPS <= 0": (_pe_number_where_eps_not_positive,
-                           r"price_pe is a number where eps <= 0"),
-    "NaN segment": (lambda e: _poke(e, "seg", (1, 2, 5), np.nan),
-                    r"entry 'seg': revenue.b has non-finite values"),
-    "stray hit bit": (lambda e: _poke(e, "hits", (0, 3), np.uint32(1 << 5)),
-                      r"entry 'hits': bits of shocks the scenario does not have .*; allowed bits "
-                      r"0 to 1"),
-    "bad JSON": (lambda e: {**e, "meta": np.array('{"manifest": ')},
-                 r"entry 'meta': not valid JSON: .* at line 1, column 14"),
-    "meta without manifest": (lambda e: {**e, "meta": np.array('{"other": 1}')},
-                              r"entry 'meta': allowed a JSON object .*; got keys \['other'\]"),
-    "bad scenario": (lambda e: {**e, "scenario": np.array("name = [")},
-                     r"entry 'scenario': not a valid scenario: .*not valid TOML"),
-    "scenario horizon": (lambda e: {**e, "scenario": np.array(dumps_scenario(
-                             loads_scenario(str(e["scenario"])).with_horizon(4)))},
-                         r"entry 'scenario': scenario horizon 4 contradicts the arrays' 3 years"),
-    "scenario segments": (lambda e: {**e, "scenario": np.array(dumps_scenario(default_scenario()))},
-                          r"entry 'scenario': the scenario has 4 segments .*; the arrays have 2"),
+    "P/E where EPS <= 0": (
+        _pe_number_where_eps_not_positive,
+        r"price_pe is a number where eps <= 0",
+    ),
+    "NaN segment": (
+        lambda e: _poke(e, "seg", (1, 2, 5), np.nan),
+        r"entry 'seg': revenue.b has non-finite values",
+    ),
+    "stray hit bit": (
+        lambda e: _poke(e, "hits", (0, 3), np.uint32(1 << 5)),
+        r"entry 'hits': bits of shocks the scenario does not have .*; allowed bits "
+        r"0 to 1",
+    ),
+    "bad JSON": (
+        lambda e: {**e, "meta": np.array('{"manifest": ')},
+        r"entry 'meta': not valid JSON: .* at line 1, column 14",
+    ),
+    "meta without manifest": (
+        lambda e: {**e, "meta": np.array('{"other": 1}')},
+        r"entry 'meta': allowed a JSON object .*; got keys \['other'\]",
+    ),
+    "bad scenario": (
+        lambda e: {**e, "scenario": np.array("name = [")},
+        r"entry 'scenario': not a valid scenario: .*not valid TOML",
+    ),
+    "scenario horizon": (
+        lambda e: {
+            **e,
+            "scenario": np.array(
+                dumps_scenario(loads_scenario(str(e["scenario"])).with_horizon(4))
+            ),
+        },
+        r"entry 'scenario': scenario horizon 4 contradicts the arrays' 3 years",
+    ),
+    "scenario segments": (
+        lambda e: {**e, "scenario": np.array(dumps_scenario(default_scenario()))},
+        r"entry 'scenario': the scenario has 4 segments .*; the arrays have 2",
+    ),
 }
 
 
@@ -296,15 +357,18 @@ def test_object_array_is_refused_without_unpickling(tmp_path, good_file):
     bad = tmp_path / "bad.npz"
     payload = np.array([_Marker(marker), None], dtype=object)
     _write_entries(bad, {**_entries(good_file), "out": payload}, pickled=("out",))
-    with pytest.raises(ResultFileError, match=r"entry 'out': dtype object \(pickled Python "
-                                               r"objects, never loaded\); allowed float64"):
+    with pytest.raises(
+        ResultFileError,
+        match=r"entry 'out': dtype object \(pickled Python "
+        r"objects, never loaded\); allowed float64",
+    ):
         SimulationResult.load(bad)
     assert not marker.exists()
 
 
 def _flip_out_byte(data: bytes, out: np.ndarray) -> bytes:
     i = data.index(out.tobytes()[:64]) + 100
-    return data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:]
+    return data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :]
 
 
 def _truncate_out_data(tmp_path, good_file) -> bytes:
@@ -322,14 +386,19 @@ _MALFORMED = {  # name: (the bytes of the file, what the message must say)
     "empty": (lambda tmp, good: b"", r"not a simcore results file"),
     "not a zip": (lambda tmp, good: b"hello, world\n" * 10, r"not a simcore results file"),
     "an .npy": (lambda tmp, good: _npy_bytes(np.zeros(3)), r"not a simcore results file"),
-    "truncated": (lambda tmp, good: good.read_bytes()[: good.stat().st_size // 2],
-                  r"not a simcore results file"),
-    "damaged data": (lambda tmp, good: _flip_out_byte(good.read_bytes(),
-                                                      SimulationResult.load(good)._out),
-                     r"entry 'out': cannot be read: Bad CRC-32"),
-    "short entry": (_truncate_out_data,
-                    r"entry 'out': holds 71992 bytes of data, but its header's shape "
-                    r"\(10, 3, 300\) and dtype <f8 need 72000"),
+    "truncated": (
+        lambda tmp, good: good.read_bytes()[: good.stat().st_size // 2],
+        r"not a simcore results file",
+    ),
+    "damaged data": (
+        lambda tmp, good: _flip_out_byte(good.read_bytes(), SimulationResult.load(good)._out),
+        r"entry 'out': cannot be read: Bad CRC-32",
+    ),
+    "short entry": (
+        _truncate_out_data,
+        r"entry 'out': holds 71992 bytes of data, but its header's shape "
+        r"\(10, 3, 300\) and dtype <f8 need 72000",
+    ),
 }
 
 

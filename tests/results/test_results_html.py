@@ -78,7 +78,8 @@ def test_shows_the_run_and_its_medians():
     assert page.rows[0] == ["", "2025", "2026", "2027"]
     npa = r["net_profit_attributable"]
     assert _row(page, "median net profit attributable (CNY m)") == [
-        f"{np.median(npa[:, t]):,.2f}" for t in range(3)]
+        f"{np.median(npa[:, t]):,.2f}" for t in range(3)
+    ]
     assert _row(page, "P(loss)") == [f"{np.mean(npa[:, t] < 0):.1%}" for t in range(3)]
     for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
         want = [f"{np.nanmedian(r[name][:, t]):,.2f}" for t in range(3)]
@@ -88,9 +89,13 @@ def test_shows_the_run_and_its_medians():
 def test_long_horizon_is_abridged_and_undefined_prices_say_so():
     sc = make_toy(horizon=12)
     # margin far below costs: a loss on every path, so EPS <= 0 and the P/E price never exists
-    sc = dataclasses.replace(sc, drivers=tuple(
-        dataclasses.replace(d, base=(0.01,)) if d.name == "gross_margin" else d
-        for d in sc.drivers))
+    sc = dataclasses.replace(
+        sc,
+        drivers=tuple(
+            dataclasses.replace(d, base=(0.01,)) if d.name == "gross_margin" else d
+            for d in sc.drivers
+        ),
+    )
     r = simulate(sc, 300, seed=5)
     assert np.isnan(r["price_pe"]).all()
     page = _Page(r._repr_html_())
