@@ -39,7 +39,7 @@ class PackAnalyses:
     n_paths: int = ANALYSIS_PATHS  # paths per run of each analysis
 
 
-def run_seed(result: SimulationResult) -> np.random.SeedSequence:
+def seed_of_run(result: SimulationResult) -> np.random.SeedSequence:
     """The seed of ``result``'s run, from its manifest, as a SeedSequence."""
     m = result.manifest.get("seed") or {}
     return np.random.SeedSequence(m.get("entropy"), spawn_key=tuple(m.get("spawn_key", ())))
@@ -56,7 +56,7 @@ def pack_analyses(
     seed, ``min(n_paths, result.n_paths)`` paths per run); ``say(message)`` is told what runs
     (the tornado alone is 2 runs per random driver, the attribution 2^K for K enabled risks)."""
     say = say or (lambda _message: None)
-    sc, seed = result.scenario, run_seed(result)
+    sc, seed = result.scenario, seed_of_run(result)
     n = min(n_paths, result.n_paths)
     n_random = sum(not isinstance(d.dist, Constant) for d in sc.drivers)
     enabled = [s for s in sc.shocks if s.enabled]
