@@ -21,6 +21,7 @@ from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend, Progress
 from simcore.engine.run_options import RunOptions, check_int
 from simcore.model import _kernel
 from simcore.model.compile import allocate, compile_scenario
+from simcore.model.layout import LINES
 from simcore.model.limits import MAX_SHOCKS
 from simcore.model.scenario import Scenario
 from simcore.model.validate import validate
@@ -91,6 +92,7 @@ def simulate(
     *,
     threads: int | None = None,
     keep_draws: bool = False,
+    statements: bool = False,
     memory_limit: int | None = None,
     progress: Progress | None = None,
     start: int = 0,
@@ -116,6 +118,10 @@ def simulate(
         numba threads (results are identical for any count).
     keep_draws : bool
         Also store every driver value and shock severity (for checks and attribution).
+    statements : bool
+        Also store every line of the three statements per path and year
+        (``result.statements``; ``simcore.model.layout.LINES``), 52 more rows per path-year.
+        Local runs only.
     memory_limit : int or None
         Bytes the stored result may take; default 70% of the memory available now.
     progress : callable or None
@@ -147,6 +153,7 @@ def simulate(
         sampling,
         threads=threads,
         keep_draws=keep_draws,
+        statements=statements,
         memory_limit=memory_limit,
         progress=progress,
         start=start,
@@ -166,6 +173,7 @@ def _simulate(
     *,
     threads: int | None = None,
     keep_draws: bool = False,
+    statements: bool = False,
     memory_limit: int | None = None,
     progress: Progress | None = None,
     start: int = 0,
@@ -190,6 +198,7 @@ def _simulate(
         memory_limit=memory_limit,
         start=start,
         n_total=n_total,
+        statements=statements,
     )
     if progress is not None and not callable(progress):
         raise TypeError(
@@ -203,6 +212,8 @@ def _simulate(
                 "simcore.engine.dask.evaluate_design for a design"
             )
         remote.check(sampling)
+        if statements:
+            raise ValueError("statements=True runs locally only (backend='local')")
     scenario = opts.scenario(scenario)
     K = len(scenario.shocks)
     if K > MAX_SHOCKS:  # the scenario checks refuse these first (one rule: simcore.model.limits)
@@ -214,7 +225,7 @@ def _simulate(
     n_threads = set_threads(opts.threads) if remote is None else None
 
     rec = compile_scenario(scenario, seed_seq)
-    bufs = allocate(rec, n_paths, keep_draws)
+    bufs = allocate(rec, n_paths, keep_draws, statements)
     if remote is not None:
         remote.fill(
             _block,
@@ -241,7 +252,7 @@ def _simulate(
             serial,
             uniforms,
         )
-    out, seg_out, hits_out, draws_out, sev_out = bufs
+    out, seg_out, hits_out, draws_out, sev_out, stmt_out = bufs
     cop = scenario.copula_model(warn=False)
     manifest: dict[str, Any] = {
         "simcore_manifest": 1,
@@ -269,7 +280,8 @@ def _simulate(
             "drivers": {d.name: draws_out[f].T for f, d in enumerate(scenario.drivers)},
             "severity": {s.name: sev_out[k].T for k, s in enumerate(scenario.shocks)},
         }
-    return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws)
+    lines = {name: stmt_out[j].T for j, name in enumerate(LINES)} if statements else None
+    return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws, lines)
 
 
 def _backend(

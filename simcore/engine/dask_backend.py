@@ -173,7 +173,7 @@ def _run_tasks(
 
 
 def _put(bufs: Buffers, lo: int, r: SimulationResult) -> None:
-    out, seg_out, hits_out, draws_out, sev_out = bufs
+    out, seg_out, hits_out, draws_out, sev_out, _ = bufs
     sl = slice(lo, lo + r.n_paths)
     out[:, :, sl] = r._out
     seg_out[:, :, sl] = r._seg

@@ -16,7 +16,7 @@ import numpy as np
 
 from distributions.sampling import method_code
 from distributions.streams import SeedLike, handle_seed
-from simcore.model.layout import OUTPUTS
+from simcore.model.layout import LINES, OUTPUTS
 from simcore.model.limits import MAX_HORIZON
 
 if TYPE_CHECKING:
@@ -53,11 +53,14 @@ def result_bytes(
     n_drivers: int = 0,
     n_shocks: int = 0,
     keep_draws: bool = False,
+    statements: bool = False,
 ) -> int:
     """Bytes the stored result of a run needs (the kernel allocates nothing else per path)."""
     per = horizon * (8 * (len(OUTPUTS) + n_segments) + 4)
     if keep_draws:
         per += horizon * 8 * (n_drivers + n_shocks)
+    if statements:
+        per += horizon * 8 * len(LINES)
     return int(n_paths) * per
 
 
@@ -78,6 +81,7 @@ class RunOptions:
     memory_limit: int | None = None  # bytes; None: MEMORY_SHARE of the memory available
     start: int = 0  # global index of the first path (a block of a larger run)
     n_total: int = 0  # paths of the whole run (>= start + n_paths)
+    statements: bool = False  # also store every statement line per path
 
     @classmethod
     def checked(
@@ -92,6 +96,7 @@ class RunOptions:
         memory_limit: int | None = None,
         start: int = 0,
         n_total: int | None = None,
+        statements: bool = False,
     ) -> RunOptions:
         """Check every argument and return them as a RunOptions (errors name the argument,
         the value and what is allowed)."""
@@ -108,11 +113,22 @@ class RunOptions:
         threads = None if threads is None else check_int("threads", threads, 1)
         if not isinstance(keep_draws, bool):
             raise TypeError(f"keep_draws={keep_draws!r} must be True or False")
+        if not isinstance(statements, bool):
+            raise TypeError(f"statements={statements!r} must be True or False")
         memory_limit = None if memory_limit is None else check_int("memory_limit", memory_limit, 1)
         if not isinstance(seed, np.random.Generator):  # a Generator is drawn from only once
             handle_seed(seed)  # the seed's own checks (type, sign); nothing is consumed
         return cls(
-            n_paths, seed, horizon, sampling, threads, keep_draws, memory_limit, start, n_total
+            n_paths,
+            seed,
+            horizon,
+            sampling,
+            threads,
+            keep_draws,
+            memory_limit,
+            start,
+            n_total,
+            statements,
         )
 
     def seed_sequence(self) -> np.random.SeedSequence:
@@ -134,6 +150,7 @@ class RunOptions:
             len(sc.drivers),
             len(sc.shocks),
             self.keep_draws,
+            self.statements,
         )
         limit = (
             int(MEMORY_SHARE * available_memory())

@@ -48,24 +48,122 @@ from distributions.kernels import (
 from distributions.sampling import sample_pairs
 from distributions.streams import uniform_run
 from simcore.model.equations import GROWTH_FLOOR  # a compile-time constant of the kernel
-from simcore.model.layout import OUT, ROLE, SCHED, TARGET
+from simcore.model.layout import LINE, OUT, ROLE, SCHED, SEGMENT_TARGETS, TARGET
 
 # rows, roles, targets and schedules by name (simcore.model.layout; numba reads these module
 # globals as compile-time constants)
-O_REVENUE, O_GP, O_OP = OUT["revenue"], OUT["gross_profit"], OUT["operating_profit"]
-O_PBT, O_NP, O_NPA = OUT["profit_before_tax"], OUT["net_profit"], OUT["net_profit_attributable"]
-O_EPS, O_PS, O_PE, O_DCF = OUT["eps"], OUT["price_ps"], OUT["price_pe"], OUT["price_dcf"]
-R_GM, R_TAXSUR, R_SELL = ROLE["gross_margin"], ROLE["ratio.taxes_surcharges"], ROLE["ratio.selling"]
-R_ADMIN, R_RND, R_IMP = ROLE["ratio.admin"], ROLE["ratio.rnd"], ROLE["ratio.impairment"]
-R_RATE, R_TAX, R_PS = ROLE["interest_rate"], ROLE["tax_rate"], ROLE["multiple.ps"]
-R_PE, R_WACC, R_TG = ROLE["multiple.pe"], ROLE["wacc"], ROLE["terminal_growth"]
+O_DCF = OUT["price_dcf"]
+R_TAXSUR, R_SELL, R_ADMIN = (
+    ROLE["ratio.taxes_surcharges"],
+    ROLE["ratio.selling"],
+    ROLE["ratio.admin"],
+)
+R_RND, R_IMP, R_CAPEX = ROLE["ratio.rnd"], ROLE["ratio.impairment"], ROLE["capex_intensity"]
+R_FG_SELL, R_FG_ADMIN = ROLE["fixed_growth.selling"], ROLE["fixed_growth.admin"]
+R_FG_RND, R_RATE, R_TAX = ROLE["fixed_growth.rnd"], ROLE["interest_rate"], ROLE["tax_rate"]
+R_PS, R_PE, R_WACC, R_TG = (
+    ROLE["multiple.ps"],
+    ROLE["multiple.pe"],
+    ROLE["wacc"],
+    ROLE["terminal_growth"],
+)
 T_GROWTH, T_CHURN, T_GM = TARGET["growth"], TARGET["churn"], TARGET["gross_margin"]
 T_SELL, T_ADMIN, T_RND = TARGET["ratio.selling"], TARGET["ratio.admin"], TARGET["ratio.rnd"]
 T_LOSS, T_MULT, T_WACC = TARGET["one_off_loss"], TARGET["multiple"], TARGET["wacc"]
+T_CAPEX = TARGET["capex_intensity"]
 N_TARGETS = len(TARGET)
-S_DEBT, S_DEBT_PREV, S_OTHER = SCHED["debt"], SCHED["debt_prev"], SCHED["other_income"]
-S_NONOP, S_MINORITY, S_DA = SCHED["non_operating"], SCHED["minority_share"], SCHED["da_ratio"]
-S_CAPEX, S_NETDEBT = SCHED["capex_ratio"], SCHED["net_debt"]
+N_SEG_TARGETS = len(SEGMENT_TARGETS)  # their codes are 0 .. N_SEG_TARGETS - 1 (layout order)
+S_OTHER, S_NONOP, S_MINORITY = (
+    SCHED["other_income"],
+    SCHED["non_operating"],
+    SCHED["minority_share"],
+)
+S_MAINT, S_EXIST, S_DEPW = (
+    SCHED["maintenance_capex"],
+    SCHED["existing_depreciation"],
+    SCHED["depreciation_weight"],
+)
+S_ONCA, S_ONCA_PREV = SCHED["other_noncurrent_assets"], SCHED["other_noncurrent_assets_prev"]
+S_ONCL, S_ONCL_PREV = (
+    SCHED["other_noncurrent_liabilities"],
+    SCHED["other_noncurrent_liabilities_prev"],
+)
+S_REC, S_INV, S_OCA = (
+    SCHED["receivables_ratio"],
+    SCHED["inventory_ratio"],
+    SCHED["other_current_assets_ratio"],
+)
+S_PAY, S_OCL = SCHED["payables_ratio"], SCHED["other_current_liabilities_ratio"]
+S_REPAY, S_MINCASH, S_PAYOUT = SCHED["repayment"], SCHED["minimum_cash"], SCHED["dividend_payout"]
+N_LINES = len(LINE)
+L_REV, L_COGS, L_GP, L_TAXSUR = (
+    LINE["revenue"],
+    LINE["cost_of_revenue"],
+    LINE["gross_profit"],
+    LINE["taxes_surcharges"],
+)
+L_SELL, L_ADMIN, L_RND, L_FIN = (
+    LINE["selling"],
+    LINE["admin"],
+    LINE["rnd"],
+    LINE["financial_expense"],
+)
+L_IMP, L_OTHER, L_OP, L_NONOP = (
+    LINE["impairment"],
+    LINE["other_income"],
+    LINE["operating_profit"],
+    LINE["non_operating"],
+)
+L_LOSS, L_PBT, L_TAX, L_NP = (
+    LINE["one_off_loss"],
+    LINE["profit_before_tax"],
+    LINE["income_tax"],
+    LINE["net_profit"],
+)
+L_MIN, L_NPA, L_EPS, L_DA = (
+    LINE["minority_interest"],
+    LINE["net_profit_attributable"],
+    LINE["eps"],
+    LINE["depreciation"],
+)
+L_EBITDA, L_NOPAT, L_CASH, L_REC = LINE["ebitda"], LINE["nopat"], LINE["cash"], LINE["receivables"]
+L_INV, L_OCA, L_PPE, L_ONCA = (
+    LINE["inventory"],
+    LINE["other_current_assets"],
+    LINE["fixed_assets"],
+    LINE["other_noncurrent_assets"],
+)
+L_TA, L_DEBT, L_PAY, L_OCL = (
+    LINE["total_assets"],
+    LINE["debt"],
+    LINE["payables"],
+    LINE["other_current_liabilities"],
+)
+L_ONCL, L_TL, L_EQP, L_EQM = (
+    LINE["other_noncurrent_liabilities"],
+    LINE["total_liabilities"],
+    LINE["equity_parent"],
+    LINE["minority_equity"],
+)
+L_EQ, L_DWC, L_OCF, L_CAPEX = (
+    LINE["equity"],
+    LINE["working_capital_change"],
+    LINE["operating_cash_flow"],
+    LINE["capex"],
+)
+L_ICF, L_INT, L_DIV, L_REPAY = (
+    LINE["investing_cash_flow"],
+    LINE["interest_paid"],
+    LINE["dividends"],
+    LINE["repayment"],
+)
+L_BORROW, L_FCF_FIN, L_NCF, L_FCF = (
+    LINE["borrowing"],
+    LINE["financing_cash_flow"],
+    LINE["net_cash_flow"],
+    LINE["fcf"],
+)
+L_ND, L_ROIC, L_PS, L_PE = LINE["net_debt"], LINE["roic"], LINE["price_ps"], LINE["price_pe"]
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 
@@ -99,11 +197,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
         sc.drv_b,
     )
     drv_years, corr_idx, corr_L, t_df = sc.drv_years, sc.corr_idx, sc.corr_L, sc.copula_df
-    roles, growth_idx, base_rev = sc.roles, sc.growth_idx, sc.base_rev
+    roles, growth_idx, margin_idx, base_rev = sc.roles, sc.growth_idx, sc.margin_idx, sc.base_rev
     sh_prob, sh_sev = sc.sh_prob, sc.sh_sev
     eff_shock, eff_target, eff_size, eff_cap = sc.eff_shock, sc.eff_target, sc.eff_size, sc.eff_cap
     eff_profile, eff_segmask, schedules = sc.eff_profile, sc.eff_segmask, sc.sched
-    out, seg_out, hits_out, draws_out, sev_out = bufs
+    out, seg_out, hits_out, draws_out, sev_out, stmt_out = bufs
+    out_line = sc.out_line
+    keep_statements = stmt_out.shape[2] > 0
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
     E = eff_shock.shape[0]
@@ -123,18 +223,27 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     impulse = np.empty((K, H, B))
     mask = np.empty(B, np.uint32)
     eff = np.empty((N_TARGETS, B))
-    eff_seg = np.empty((2, S, B))
+    eff_seg = np.empty((N_SEG_TARGETS, S, B))
     v = np.empty(B)
     xc = np.empty((C, B))
     seg_rev = np.empty((S, B))
-    revenue = np.empty(B)
-    financial = np.empty(B)
+    ln = np.empty((N_LINES, B))  # this year's statement lines
     wacc = np.empty(B)
     value = np.empty(B)
+    # state carried from year to year
     rev_prev = np.empty(B)
     carry = np.empty(B)
+    fixed = np.empty((3, B))  # fixed part of selling, admin, R&D
+    cash = np.empty(B)
+    debt = np.empty(B)
+    ppe = np.empty(B)
+    nwc = np.empty(B)
+    eqp = np.empty(B)
+    eqm = np.empty(B)
+    capex_h = np.empty((H, B))
     nopat = np.empty((H, B))
     fcf = np.empty((H, B))
+    netdebt = np.empty((H, B))
     # scratch of the row helpers: packed indices (ndtri_many's tails), table cells
     # (table_eval_many) and rows of intermediate values
     tails = np.empty(B, np.int64)
@@ -152,15 +261,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     m0 = np.empty(1)
     m1 = np.empty(1)
     shares = sc.shares
-    r_gm, r_taxsur, r_sell = roles[R_GM], roles[R_TAXSUR], roles[R_SELL]
-    r_admin, r_rnd, r_imp, r_rate = roles[R_ADMIN], roles[R_RND], roles[R_IMP], roles[R_RATE]
-    r_tax, r_ps, r_pe, r_wacc, r_tg = (
-        roles[R_TAX],
-        roles[R_PS],
-        roles[R_PE],
-        roles[R_WACC],
-        roles[R_TG],
-    )
+    sweep = sc.sweep
+    r_taxsur, r_sell, r_admin, r_rnd = roles[R_TAXSUR], roles[R_SELL], roles[R_ADMIN], roles[R_RND]
+    r_imp, r_capex, r_rate, r_tax = roles[R_IMP], roles[R_CAPEX], roles[R_RATE], roles[R_TAX]
+    r_fg_sell, r_fg_admin, r_fg_rnd = roles[R_FG_SELL], roles[R_FG_ADMIN], roles[R_FG_RND]
+    r_ps, r_pe, r_wacc, r_tg = roles[R_PS], roles[R_PE], roles[R_WACC], roles[R_TG]
     for lo in range(0, n, B):
         m = min(B, n - lo)
         p0 = start + lo  # global index of the chunk's first path
@@ -171,6 +276,14 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
         for i in range(m):
             rev_prev[i] = sc.base_revenue
             carry[i] = sc.tax_loss_cf
+            for k in range(3):
+                fixed[k, i] = sc.fixed0[k]
+            cash[i] = sc.opening[0]
+            debt[i] = sc.opening[1]
+            ppe[i] = sc.opening[2]
+            nwc[i] = sc.opening[3]
+            eqp[i] = sc.opening[4]
+            eqm[i] = sc.opening[5]
         for t in range(H):
             # 1. uniforms of every driver and shock (drivers: in the years the model reads)
             if method == 0:
@@ -334,7 +447,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     continue
                 cap = eff_cap[e]
                 tg = eff_target[e]
-                if tg == T_GROWTH or tg == T_CHURN:
+                if tg < N_SEG_TARGETS:
                     for i in range(m):
                         v[i] = capped(v[i], cap)
                     for s in range(S):
@@ -345,81 +458,202 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 else:
                     for i in range(m):
                         eff[tg, i] += capped(v[i], cap)
-            # 7. income statement, one row per loop: LLVM vectorises a loop only when it can
-            # check every pair of the arrays it touches for overlap, so each loop touches few
+            # 7. the statements, one row per loop where the model allows: LLVM vectorises a
+            # loop only when it can check every pair of the arrays it touches for overlap.
+            # Revenue by segment and the gross profit before D&A:
+            rev = ln[L_REV, :m]
+            gp = ln[L_GP, :m]
             for s in range(S):
                 gi = growth_idx[s]
+                mi = margin_idx[s]
                 for i in range(m):
-                    g = max(val[gi, i] + eff_seg[0, s, i], GROWTH_FLOOR)
-                    churn = min(max(eff_seg[1, s, i], 0.0), 1.0)
+                    g = max(val[gi, i] + eff_seg[T_GROWTH, s, i], GROWTH_FLOOR)
+                    churn = min(max(eff_seg[T_CHURN, s, i], 0.0), 1.0)
                     seg_rev[s, i] = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
                 row = seg_out[s, t, o0 : o0 + m]
                 for i in range(m):
                     row[i] = seg_rev[s, i]
                 if s == 0:
                     for i in range(m):
-                        revenue[i] = seg_rev[0, i]
+                        rev[i] = seg_rev[0, i]
+                        gp[i] = seg_rev[0, i] * min(val[mi, i] + eff_seg[T_GM, 0, i], 1.0)
                 else:
                     for i in range(m):
-                        revenue[i] = revenue[i] + seg_rev[s, i]
-            o_rev = out[O_REVENUE, t, o0 : o0 + m]
-            o_gp = out[O_GP, t, o0 : o0 + m]
-            o_op = out[O_OP, t, o0 : o0 + m]
-            o_pbt = out[O_PBT, t, o0 : o0 + m]
-            o_np = out[O_NP, t, o0 : o0 + m]
-            o_npa = out[O_NPA, t, o0 : o0 + m]
-            o_eps = out[O_EPS, t, o0 : o0 + m]
-            o_ps = out[O_PS, t, o0 : o0 + m]
-            o_pe = out[O_PE, t, o0 : o0 + m]
-            avg_debt = 0.5 * (schedules[S_DEBT_PREV, t] + schedules[S_DEBT, t])
+                        rev[i] = rev[i] + seg_rev[s, i]
+                        gp[i] = gp[i] + seg_rev[s, i] * min(val[mi, i] + eff_seg[T_GM, s, i], 1.0)
+            # capital: capex from capacity growth plus maintenance; straight-line D&A of the
+            # opening assets and of every year's capex
+            maint = schedules[S_MAINT, t]
+            capex = ln[L_CAPEX, :m]
+            for i in range(m):
+                inten = max(val[r_capex, i] + eff[T_CAPEX, i], 0.0)
+                capex[i] = inten * max(rev[i] - rev_prev[i], 0.0) + maint * rev[i]
+                capex_h[t, i] = capex[i]
+            da = ln[L_DA, :m]
+            for i in range(m):
+                da[i] = schedules[S_EXIST, t]
+            for year in range(t + 1):  # every capex vintage so far
+                w = schedules[S_DEPW, t - year]
+                if w != 0.0:
+                    for i in range(m):
+                        da[i] += capex_h[year, i] * w
+            cogs = ln[L_COGS, :m]
+            for i in range(m):
+                gp[i] = gp[i] - da[i]
+                cogs[i] = rev[i] - gp[i]
+            # operating costs: a fixed part growing by its driver plus a ratio of revenue
+            sell = ln[L_SELL, :m]
+            admin = ln[L_ADMIN, :m]
+            rnd = ln[L_RND, :m]
+            for i in range(m):
+                fixed[0, i] = fixed[0, i] * (1.0 + val[r_fg_sell, i])
+                sell[i] = fixed[0, i] + rev[i] * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
+            for i in range(m):
+                fixed[1, i] = fixed[1, i] * (1.0 + val[r_fg_admin, i])
+                admin[i] = fixed[1, i] + rev[i] * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
+            for i in range(m):
+                fixed[2, i] = fixed[2, i] * (1.0 + val[r_fg_rnd, i])
+                rnd[i] = fixed[2, i] + rev[i] * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
+            taxsur = ln[L_TAXSUR, :m]
+            imp = ln[L_IMP, :m]
+            fin = ln[L_FIN, :m]
+            for i in range(m):
+                taxsur[i] = rev[i] * val[r_taxsur, i]
+                imp[i] = rev[i] * val[r_imp, i]
+                fin[i] = val[r_rate, i] * debt[i]  # interest on the opening debt
             other = schedules[S_OTHER, t]
             nonop = schedules[S_NONOP, t]
             keep = 1.0 - schedules[S_MINORITY, t]
-            reinvest = schedules[S_DA, t] - schedules[S_CAPEX, t]
+            ln[L_OTHER, :m] = other
+            ln[L_NONOP, :m] = nonop
+            op = ln[L_OP, :m]
             for i in range(m):
-                o_rev[i] = revenue[i]
-            for i in range(m):
-                o_gp[i] = revenue[i] * min(val[r_gm, i] + eff[T_GM, i], 1.0)
-            for i in range(m):
-                financial[i] = val[r_rate, i] * avg_debt
-            for i in range(m):  # gross profit - taxes and surcharges - selling - admin - R&D
-                rev = revenue[i]  # - financial - impairment + other income
-                o_op[i] = (
-                    o_gp[i]
-                    - rev * val[r_taxsur, i]
-                    - rev * max(val[r_sell, i] + eff[T_SELL, i], 0.0)
-                    - rev * max(val[r_admin, i] + eff[T_ADMIN, i], 0.0)
-                    - rev * max(val[r_rnd, i] + eff[T_RND, i], 0.0)
-                    - financial[i]
-                    - rev * val[r_imp, i]
-                    + other
-                )
+                op[i] = gp[i] - taxsur[i] - sell[i] - admin[i] - rnd[i] - fin[i] - imp[i] + other
+            loss = ln[L_LOSS, :m]
+            pbt_ = ln[L_PBT, :m]
             for i in range(m):  # + non-operating - one-off loss (a share of last year's revenue)
-                o_pbt[i] = o_op[i] + nonop - eff[T_LOSS, i] * rev_prev[i]
+                loss[i] = eff[T_LOSS, i] * rev_prev[i]
+                pbt_[i] = op[i] + nonop - loss[i]
+            tax_ = ln[L_TAX, :m]
+            np_ = ln[L_NP, :m]
             for i in range(m):  # tax on profit after the loss carry-forward
-                pbt = o_pbt[i]
+                pbt = pbt_[i]
                 c_ = carry[i]
                 used = min(c_, pbt) if pbt > 0.0 else 0.0
                 taxable = pbt - used if pbt > 0.0 else 0.0
                 carry[i] = c_ - used if pbt > 0.0 else c_ - pbt
-                o_np[i] = pbt - val[r_tax, i] * taxable
+                tax_[i] = val[r_tax, i] * taxable
+                np_[i] = pbt - tax_[i]
+            npa = ln[L_NPA, :m]
+            mino = ln[L_MIN, :m]
+            eps_row = ln[L_EPS, :m]
             for i in range(m):
-                o_npa[i] = o_np[i] * keep
+                npa[i] = np_[i] * keep
+                mino[i] = np_[i] - npa[i]
+                eps_row[i] = npa[i] / shares
+            ebitda = ln[L_EBITDA, :m]
+            nop = ln[L_NOPAT, :m]
             for i in range(m):
-                o_eps[i] = o_npa[i] / shares
+                ebit = op[i] + fin[i]
+                ebitda[i] = ebit + da[i]
+                nop[i] = ebit - val[r_tax, i] * max(ebit, 0.0)
+                nopat[t, i] = nop[i]
+            # working capital: ratios of revenue and of the cost of revenue
+            rec = ln[L_REC, :m]
+            inv = ln[L_INV, :m]
+            oca = ln[L_OCA, :m]
+            pay = ln[L_PAY, :m]
+            ocl = ln[L_OCL, :m]
+            dwc = ln[L_DWC, :m]
+            r_rec, r_inv, r_oca = schedules[S_REC, t], schedules[S_INV, t], schedules[S_OCA, t]
+            r_pay, r_ocl = schedules[S_PAY, t], schedules[S_OCL, t]
+            for i in range(m):
+                rec[i] = r_rec * rev[i]
+                inv[i] = r_inv * cogs[i]
+                oca[i] = r_oca * rev[i]
+                pay[i] = r_pay * cogs[i]
+                ocl[i] = r_ocl * rev[i]
+            for i in range(m):
+                new = rec[i] + inv[i] + oca[i] - pay[i] - ocl[i]
+                dwc[i] = -(new - nwc[i])
+                nwc[i] = new
+            # cash flow and financing: scheduled repayment, then the gap below the minimum cash
+            # is borrowed and a share (sweep) of the cash above it repays debt
+            onca, oncl = schedules[S_ONCA, t], schedules[S_ONCL, t]
+            d_onca = onca - schedules[S_ONCA_PREV, t]
+            d_oncl = oncl - schedules[S_ONCL_PREV, t]
+            ln[L_ONCA, :m] = onca
+            ln[L_ONCL, :m] = oncl
+            payout = schedules[S_PAYOUT, t]
+            repay_t = schedules[S_REPAY, t]
+            min_cash = schedules[S_MINCASH, t]
+            ocf = ln[L_OCF, :m]
+            icf = ln[L_ICF, :m]
+            for i in range(m):
+                ocf[i] = np_[i] + da[i] + fin[i] - (-dwc[i]) + d_oncl
+                icf[i] = -capex[i] - d_onca
+            for i in range(m):
+                div = payout * max(npa[i], 0.0)
+                repay = min(repay_t, debt[i])
+                pre = cash[i] + ocf[i] + icf[i] - fin[i] - div - repay
+                borrow = max(min_cash - pre, 0.0)
+                extra = min(sweep * max(pre - min_cash, 0.0), debt[i] - repay)
+                invested = eqp[i] + eqm[i] + debt[i] - cash[i]  # opening invested capital
+                cash_new = pre + borrow - extra
+                ln[L_INT, i] = fin[i]
+                ln[L_DIV, i] = div
+                ln[L_REPAY, i] = repay + extra
+                ln[L_BORROW, i] = borrow
+                ln[L_FCF_FIN, i] = -fin[i] - div - repay + borrow - extra
+                ln[L_NCF, i] = cash_new - cash[i]
+                ln[L_ROIC, i] = nop[i] / invested if invested > 0.0 else np.nan
+                cash[i] = cash_new
+                debt[i] = debt[i] - repay + borrow - extra
+            for i in range(m):
+                eqp[i] = eqp[i] + npa[i] - ln[L_DIV, i]
+                eqm[i] = eqm[i] + (np_[i] - npa[i])
+                ppe[i] = ppe[i] + capex[i] - da[i]
+            for i in range(m):
+                ln[L_CASH, i] = cash[i]
+                ln[L_DEBT, i] = debt[i]
+                ln[L_PPE, i] = ppe[i]
+                ln[L_EQP, i] = eqp[i]
+                ln[L_EQM, i] = eqm[i]
+                ln[L_EQ, i] = eqp[i] + eqm[i]
+                ln[L_TA, i] = cash[i] + rec[i] + inv[i] + oca[i] + ppe[i] + onca
+                ln[L_TL, i] = debt[i] + pay[i] + ocl[i] + oncl
+                nd = debt[i] - cash[i]
+                ln[L_ND, i] = nd
+                netdebt[t, i] = nd
+                fcf_i = nop[i] + da[i] - capex[i] - (-dwc[i]) + d_oncl - d_onca
+                ln[L_FCF, i] = fcf_i
+                fcf[t, i] = fcf_i
+            # valuation: multiples (P/E undefined where EPS <= 0)
+            ps = ln[L_PS, :m]
+            pe = ln[L_PE, :m]
             for i in range(m):
                 derate = max(1.0 - eff[T_MULT, i], 0.0)
-                o_ps[i] = val[r_ps, i] * derate * revenue[i] / shares
-                e_ = o_eps[i]
-                o_pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else np.nan
+                ps[i] = val[r_ps, i] * derate * rev[i] / shares
+                e_ = eps_row[i]
+                pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else np.nan
             for i in range(m):
-                ebit = o_op[i] + financial[i]
-                nopat[t, i] = ebit - val[r_tax, i] * max(ebit, 0.0)
-            for i in range(m):
-                rev = revenue[i]
-                fcf[t, i] = nopat[t, i] + rev * reinvest - sc.wc_ratio * (rev - rev_prev[i])
-                rev_prev[i] = rev
-        # 8. DCF as of each year end, with the final year's discount rate and terminal growth
+                rev_prev[i] = rev[i]
+            # the stored outputs and, on request, every line
+            for j in range(out_line.shape[0]):
+                line = out_line[j]
+                if line >= 0:
+                    row = out[j, t, o0 : o0 + m]
+                    src = ln[line, :m]
+                    for i in range(m):
+                        row[i] = src[i]
+            if keep_statements:
+                for line in range(N_LINES):
+                    row = stmt_out[line, t, o0 : o0 + m]
+                    src = ln[line, :m]
+                    for i in range(m):
+                        row[i] = src[i]
+        # 8. DCF as of each year end, with the final year's discount rate and terminal growth,
+        # less each path's own net debt at that date
         for i in range(m):
             wacc[i] = val[r_wacc, i] + eff[T_WACC, i]
         for i in range(m):
@@ -429,10 +663,9 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             if t < H - 1:
                 for i in range(m):
                     value[i] = (value[i] + fcf[t + 1, i]) / (1.0 + wacc[i])
-            net_debt = schedules[S_NETDEBT, t]
             row = out[O_DCF, t, o0 : o0 + m]
             for i in range(m):
-                row[i] = max(value[i] - net_debt, 0.0) / shares
+                row[i] = max(value[i] - netdebt[t, i], 0.0) / shares
 
 
 simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)

@@ -13,8 +13,14 @@ import numpy as np
 from distributions import Distribution
 from distributions.kernels import CODE_CONSTANT
 from distributions.streams import SeedLike, stream_key
-from simcore.model.equations import driver_stream, shock_schedule, shock_stream
-from simcore.model.layout import FIXED_DRIVERS, OUTPUTS, SCHED_ROWS, TARGET
+from simcore.model.equations import (
+    driver_stream,
+    opening_working_capital,
+    schedules,
+    shock_schedule,
+    shock_stream,
+)
+from simcore.model.layout import FIXED_DRIVERS, LINE, LINES, OUTPUTS, SCHED_ROWS, TARGET
 from simcore.model.scenario import Scenario, extend
 
 
@@ -69,7 +75,8 @@ class CompiledScenario(NamedTuple):
     corr_L: np.ndarray  # float64[C, C] lower-triangular factor
     copula_df: float  # 0 for the Gaussian copula
     roles: np.ndarray  # int64[len(FIXED_DRIVERS)] driver index of each fixed role
-    growth_idx: np.ndarray  # int64[S]
+    growth_idx: np.ndarray  # int64[S] driver index of each segment's growth
+    margin_idx: np.ndarray  # int64[S] and of its gross margin
     base_rev: np.ndarray  # float64[S]
     sh_prob: np.ndarray  # float64[K, H] probability of a hit (0 off, 1 forced by a stress)
     sh_sev: np.ndarray  # float64[K, H] forced severity, NaN where drawn
@@ -82,11 +89,15 @@ class CompiledScenario(NamedTuple):
     eff_segmask: np.ndarray  # float64[E, S]
     sched: np.ndarray  # float64[len(SCHED_ROWS), H], rows in layout.SCHED_ROWS order
     tables: np.ndarray  # float64[M, 2]: every tabulated ppf, identical tables stored once
+    out_line: np.ndarray  # int64[len(OUTPUTS)] statement line of each output (-1: price_dcf)
     shares: float  # millions
     terminal_roic: float
-    wc_ratio: float  # working-capital investment / revenue increase
     tax_loss_cf: float  # tax losses carried into the first forecast year
     base_revenue: float  # total revenue of the base year
+    fixed0: np.ndarray  # float64[3] base-year fixed part of selling, admin, R&D
+    opening: np.ndarray  # float64[6] cash, debt, fixed assets, working capital, equity
+    # (parent), minority equity at the end of the base year
+    sweep: float  # share of the cash above the minimum that repays debt
 
 
 def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
@@ -119,9 +130,8 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         m = min(len(e.profile), H)
         profile[i, :m] = e.profile[:m]
         segmask[i] = [(not e.segments) or (s in e.segments) for s in segs]
-    debt = extend(sc.debt, H)
-    rows = {"debt": debt, "debt_prev": np.concatenate([[sc.debt_base], debt[:-1]])}
-    sched = np.stack([rows[r] if r in rows else extend(getattr(sc, r), H) for r in SCHED_ROWS])
+    rows = schedules(sc)
+    sched = np.stack([rows[r] for r in SCHED_ROWS])
     base_rev = np.array([s.base_revenue for s in sc.segments], np.float64)
     sh_prob, sh_sev = shock_schedule(sc)
     # Innovations the model reads, per driver: none for a Constant, one (year 0) for persistence
@@ -148,6 +158,7 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         copula_df=float(sc.copula_df) if sc.copula == "student_t" else 0.0,
         roles=np.array([index[r] for r in FIXED_DRIVERS], np.int64),
         growth_idx=np.array([index[f"growth.{s}"] for s in segs], np.int64),
+        margin_idx=np.array([index[f"margin.{s}"] for s in segs], np.int64),
         base_rev=base_rev,
         sh_prob=sh_prob,
         sh_sev=sh_sev,
@@ -160,11 +171,24 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         eff_segmask=segmask,
         sched=sched,
         tables=np.concatenate([t for _, t in tables.values()]) if tables else np.zeros((1, 2)),
+        out_line=np.array([LINE.get(o, -1) for o in OUTPUTS], np.int64),
         shares=float(sc.shares),
         terminal_roic=float(sc.terminal_roic),
-        wc_ratio=float(sc.wc_ratio),
         tax_loss_cf=float(sc.tax_loss_carryforward),
         base_revenue=float(base_rev.sum()),
+        fixed0=np.array([sc.fixed_selling, sc.fixed_admin, sc.fixed_rnd], np.float64),
+        opening=np.array(
+            [
+                sc.opening_cash,
+                sc.opening_debt,
+                sc.opening_fixed_assets,
+                opening_working_capital(sc),
+                sc.opening_equity,
+                sc.opening_minority_equity,
+            ],
+            np.float64,
+        ),
+        sweep=float(sc.sweep),
     )
 
 
@@ -176,10 +200,14 @@ class Buffers(NamedTuple):
     hits_out: np.ndarray  # uint32[H, N] bitmask of the shocks that hit
     draws_out: np.ndarray  # float64[F, H, N] driver values (keep_draws)
     sev_out: np.ndarray  # float64[K, H, N] severities, 0 where no hit (keep_draws)
+    stmt_out: np.ndarray  # float64[len(LINES), H, N] every statement line (statements)
 
 
-def allocate(rec: CompiledScenario, n_paths: int, keep_draws: bool) -> Buffers:
-    """Uninitialised buffers for ``n_paths`` paths of ``rec`` (the kernel writes every cell)."""
+def allocate(
+    rec: CompiledScenario, n_paths: int, keep_draws: bool, statements: bool = False
+) -> Buffers:
+    """Uninitialised buffers for ``n_paths`` paths of ``rec`` (the kernel writes every cell).
+    The draws and the full statements are kept only on request (``N`` is 0 otherwise)."""
     F, H = rec.drv_base.shape
     nd = n_paths if keep_draws else 0
     return Buffers(
@@ -188,4 +216,5 @@ def allocate(rec: CompiledScenario, n_paths: int, keep_draws: bool) -> Buffers:
         np.empty((H, n_paths), np.uint32),
         np.empty((F, H, nd)),
         np.empty((rec.sh_prob.shape[0], H, nd)),
+        np.empty((len(LINES), H, n_paths if statements else 0)),
     )

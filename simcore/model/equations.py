@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from distributions.streams import SeedLike, stream_key, uniforms_numpy
+from simcore.model.layout import LINES, SCHED_ROWS, SEGMENT_TARGETS
 from simcore.model.scenario import Scenario, extend
 
 if TYPE_CHECKING:
@@ -63,11 +64,12 @@ def shock_schedule(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shock_effects(scenario: Scenario, hits: Arrays, severity: Arrays) -> Arrays:
-    """Per-year effect of every shock target: ``{target: (n, H)}``; growth/churn ``(n, S, H)``.
+    """Per-year effect of every shock target: ``{target: (n, H)}``; the segment targets
+    (``SEGMENT_TARGETS``) ``(n, S, H)``.
 
     ``hits[name]`` is the number of events (n, H); ``severity[name]`` the severity draw (n, H).
     An event in year tau adds ``size * severity * profile[t - tau]`` to its target in year t;
-    each effect's yearly value is capped at ``cap`` in absolute value.
+    each effect's yearly value is capped at ``cap`` in absolute value (its sign kept).
     """
     n, horizon = next(iter(hits.values())).shape if hits else (0, scenario.horizon)
     segs = scenario.segment_names
@@ -85,7 +87,7 @@ def shock_effects(scenario: Scenario, hits: Arrays, severity: Arrays) -> Arrays:
                 for tau in range(t + 1):
                     value[:, t] += impulse[:, tau] * (eff.size * prof[t - tau])
             value = np.sign(value) * np.minimum(np.abs(value), eff.cap)
-            if eff.target in ("growth", "churn"):
+            if eff.target in SEGMENT_TARGETS:
                 mask = np.array([(not eff.segments) or (s in eff.segments) for s in segs], float)
                 acc = out.setdefault(eff.target, np.zeros((n, len(segs), horizon)))
                 acc += mask[None, :, None] * value[:, None, :]
@@ -95,113 +97,243 @@ def shock_effects(scenario: Scenario, hits: Arrays, severity: Arrays) -> Arrays:
     return out
 
 
+def schedules(sc: Scenario) -> dict[str, np.ndarray]:
+    """The deterministic per-year inputs of the model, float64[H] each (layout.SCHED_ROWS).
+
+    Depreciation is straight line: the opening fixed assets over ``remaining_life`` years from
+    the first forecast year; each year's capex over ``useful_life`` years with half a year in the
+    year it is spent. ``depreciation_weight[a]`` is the share of a capex depreciated at age a
+    (it sums to 1 over the asset's life, so no vintage is depreciated below zero)."""
+    H = sc.horizon
+    t = np.arange(H, dtype=np.float64)
+    done = np.minimum((t + 1.0) / sc.remaining_life, 1.0)
+    existing = sc.opening_fixed_assets * np.diff(np.concatenate([[0.0], done]))
+    spent = np.minimum((t + 0.5) / sc.useful_life, 1.0)
+    weight = np.diff(np.concatenate([[0.0], spent]))
+    onca = extend(sc.other_noncurrent_assets or (sc.opening_other_noncurrent_assets,), H)
+    oncl = extend(sc.other_noncurrent_liabilities or (sc.opening_other_noncurrent_liabilities,), H)
+    rows = {
+        "existing_depreciation": existing,
+        "depreciation_weight": weight,
+        "other_noncurrent_assets": onca,
+        "other_noncurrent_assets_prev": np.concatenate(
+            [[sc.opening_other_noncurrent_assets], onca[:-1]]
+        ),
+        "other_noncurrent_liabilities": oncl,
+        "other_noncurrent_liabilities_prev": np.concatenate(
+            [[sc.opening_other_noncurrent_liabilities], oncl[:-1]]
+        ),
+    }
+    return {r: rows[r] if r in rows else extend(getattr(sc, r), H) for r in SCHED_ROWS}
+
+
+def opening_working_capital(sc: Scenario) -> float:
+    """Net operating working capital at the end of the base year."""
+    return (
+        sc.opening_receivables
+        + sc.opening_inventory
+        + sc.opening_other_current_assets
+        - sc.opening_payables
+        - sc.opening_other_current_liabilities
+    )
+
+
 def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays) -> Arrays:
-    """The model on given draws. ``drivers[name]`` is (n, H) of driver *values* (base applied)."""
+    """The model on given draws: every statement line (``layout.LINES``) and ``price_dcf``,
+    (n, H) each, and ``segment_revenue`` (n, S, H). ``drivers[name]`` is (n, H) of driver
+    *values* (base applied)."""
     sc = scenario
     H = sc.horizon
     segs = sc.segment_names
+    S = len(segs)
     n = next(iter(drivers.values())).shape[0]
     eff = shock_effects(sc, hits, severity)
     zero = np.zeros((n, H))
-    zero_s = np.zeros((n, len(segs), H))
+    zero_s = np.zeros((n, S, H))
+    sched = schedules(sc)
 
     def e(name: str) -> np.ndarray:
         return eff.get(name, zero)
 
-    debt = extend(sc.debt, H)
-    debt_prev = np.concatenate([[sc.debt_base], debt[:-1]])
-    other_income = extend(sc.other_income, H)
-    non_operating = extend(sc.non_operating, H)
-    minority_share = extend(sc.minority_share, H)
-    da_ratio = extend(sc.da_ratio, H)
-    capex_ratio = extend(sc.capex_ratio, H)
-    net_debt = extend(sc.net_debt, H)
+    def d(name: str, t: int) -> np.ndarray:
+        return drivers[name][:, t]
 
-    # revenue by segment
+    lines = {name: np.empty((n, H)) for name in LINES}
+    seg_rev = np.empty((n, S, H))
     growth = np.stack([drivers[f"growth.{s}"] for s in segs], axis=1) + eff.get("growth", zero_s)
     growth = np.maximum(growth, GROWTH_FLOOR)
     churn = np.clip(eff.get("churn", zero_s), 0.0, 1.0)
-    seg_rev = np.empty((n, len(segs), H))
-    prev = np.array([s.base_revenue for s in sc.segments], dtype=np.float64)[None, :]
-    for t in range(H):
-        prev = prev * (1.0 + growth[:, :, t]) * (1.0 - churn[:, :, t])
-        seg_rev[:, :, t] = prev
-    revenue = seg_rev.sum(axis=1)
-    revenue_prev = np.concatenate(
-        [np.full((n, 1), sum(s.base_revenue for s in sc.segments)), revenue[:, :-1]], axis=1
+    margin = np.minimum(
+        np.stack([drivers[f"margin.{s}"] for s in segs], axis=1) + eff.get("gross_margin", zero_s),
+        1.0,
     )
 
-    # costs, operating profit and profit before tax
-    gross_margin = np.minimum(drivers["gross_margin"] + e("gross_margin"), 1.0)
-    gross_profit = revenue * gross_margin
-    taxes_surcharges = revenue * drivers["ratio.taxes_surcharges"]
-    selling = revenue * np.maximum(drivers["ratio.selling"] + e("ratio.selling"), 0.0)
-    admin = revenue * np.maximum(drivers["ratio.admin"] + e("ratio.admin"), 0.0)
-    rnd = revenue * np.maximum(drivers["ratio.rnd"] + e("ratio.rnd"), 0.0)
-    financial = drivers["interest_rate"] * (0.5 * (debt_prev + debt))[None, :]
-    impairment = revenue * drivers["ratio.impairment"]
-    operating_profit = (
-        gross_profit
-        - taxes_surcharges
-        - selling
-        - admin
-        - rnd
-        - financial
-        - impairment
-        + other_income[None, :]
-    )
-    one_off = e("one_off_loss") * revenue_prev
-    pbt = operating_profit + non_operating[None, :] - one_off
-
-    # income tax with losses carried forward, net profit, EPS
-    tax = np.empty((n, H))
+    # state carried from year to year, per path
+    rev = np.array([s.base_revenue for s in sc.segments], dtype=np.float64)[None, :]
+    rev_prev = np.full(n, sum(s.base_revenue for s in sc.segments))
+    fixed = {k: np.full(n, float(getattr(sc, f"fixed_{k}"))) for k in ("selling", "admin", "rnd")}
     carry = np.full(n, float(sc.tax_loss_carryforward))
+    cash = np.full(n, float(sc.opening_cash))
+    debt = np.full(n, float(sc.opening_debt))
+    ppe = np.full(n, float(sc.opening_fixed_assets))
+    nwc = np.full(n, opening_working_capital(sc))
+    eq_parent = np.full(n, float(sc.opening_equity))
+    eq_minority = np.full(n, float(sc.opening_minority_equity))
+    capex_hist = np.zeros((n, H))
+
     for t in range(H):
-        p = pbt[:, t]
-        used = np.where(p > 0.0, np.minimum(carry, p), 0.0)
-        taxable = np.where(p > 0.0, p - used, 0.0)
-        carry = np.where(p > 0.0, carry - used, carry - p)
-        tax[:, t] = drivers["tax_rate"][:, t] * taxable
-    net_profit = pbt - tax
-    npa = net_profit * (1.0 - minority_share[None, :])
-    eps = npa / sc.shares
+        L = {}  # this year's lines
+        # revenue by segment, gross profit (D&A in the cost of revenue)
+        rev = rev * (1.0 + growth[:, :, t]) * (1.0 - churn[:, :, t])
+        seg_rev[:, :, t] = rev
+        revenue = rev.sum(axis=1)
+        cash_gp = (rev * margin[:, :, t]).sum(axis=1)
+        # capital: capex from capacity growth plus maintenance; straight-line D&A
+        intensity = np.maximum(d("capex_intensity", t) + e("capex_intensity")[:, t], 0.0)
+        capex = (
+            intensity * np.maximum(revenue - rev_prev, 0.0)
+            + sched["maintenance_capex"][t] * revenue
+        )
+        capex_hist[:, t] = capex
+        da = sched["existing_depreciation"][t] + (
+            capex_hist[:, : t + 1] * sched["depreciation_weight"][t::-1][None, :]
+        ).sum(axis=1)
+        gp = cash_gp - da
+        # operating costs: a fixed part growing by its driver and a variable ratio of revenue
+        cost = {}
+        for k in ("selling", "admin", "rnd"):
+            fixed[k] = fixed[k] * (1.0 + d(f"fixed_growth.{k}", t))
+            ratio = np.maximum(d(f"ratio.{k}", t) + e(f"ratio.{k}")[:, t], 0.0)
+            cost[k] = fixed[k] + revenue * ratio
+        financial = d("interest_rate", t) * debt  # on the opening balance
+        L.update(
+            revenue=revenue,
+            cost_of_revenue=revenue - gp,
+            gross_profit=gp,
+            taxes_surcharges=revenue * d("ratio.taxes_surcharges", t),
+            selling=cost["selling"],
+            admin=cost["admin"],
+            rnd=cost["rnd"],
+            financial_expense=financial,
+            impairment=revenue * d("ratio.impairment", t),
+            other_income=np.full(n, sched["other_income"][t]),
+        )
+        L["operating_profit"] = (
+            gp
+            - L["taxes_surcharges"]
+            - L["selling"]
+            - L["admin"]
+            - L["rnd"]
+            - financial
+            - L["impairment"]
+            + L["other_income"]
+        )
+        L["non_operating"] = np.full(n, sched["non_operating"][t])
+        L["one_off_loss"] = e("one_off_loss")[:, t] * rev_prev
+        pbt = L["operating_profit"] + L["non_operating"] - L["one_off_loss"]
+        # income tax with losses carried forward (they never expire)
+        used = np.where(pbt > 0.0, np.minimum(carry, pbt), 0.0)
+        taxable = np.where(pbt > 0.0, pbt - used, 0.0)
+        carry = np.where(pbt > 0.0, carry - used, carry - pbt)
+        tax = d("tax_rate", t) * taxable
+        net = pbt - tax
+        npa = net * (1.0 - sched["minority_share"][t])
+        ebit = L["operating_profit"] + financial
+        L.update(
+            profit_before_tax=pbt,
+            income_tax=tax,
+            net_profit=net,
+            minority_interest=net - npa,
+            net_profit_attributable=npa,
+            eps=npa / sc.shares,
+            depreciation=da,
+            ebitda=ebit + da,
+            nopat=ebit - d("tax_rate", t) * np.maximum(ebit, 0.0),
+        )
+        # working capital: ratios of revenue and of the cost of revenue
+        cogs = L["cost_of_revenue"]
+        rec = sched["receivables_ratio"][t] * revenue
+        inv = sched["inventory_ratio"][t] * cogs
+        oca = sched["other_current_assets_ratio"][t] * revenue
+        pay = sched["payables_ratio"][t] * cogs
+        ocl = sched["other_current_liabilities_ratio"][t] * revenue
+        nwc_new = rec + inv + oca - pay - ocl
+        dnwc = nwc_new - nwc
+        d_oncl = (
+            sched["other_noncurrent_liabilities"][t] - sched["other_noncurrent_liabilities_prev"][t]
+        )
+        d_onca = sched["other_noncurrent_assets"][t] - sched["other_noncurrent_assets_prev"][t]
+        ocf = net + da + financial - dnwc + d_oncl  # interest paid is a financing flow
+        icf = -capex - d_onca
+        # financing: scheduled repayment, then the gap below the minimum cash is borrowed and a
+        # share (sweep) of the cash above it repays debt
+        dividends = sched["dividend_payout"][t] * np.maximum(npa, 0.0)
+        repay = np.minimum(sched["repayment"][t], debt)
+        pre = cash + ocf + icf - financial - dividends - repay
+        min_cash = sched["minimum_cash"][t]
+        borrow = np.maximum(min_cash - pre, 0.0)
+        extra = np.minimum(sc.sweep * np.maximum(pre - min_cash, 0.0), debt - repay)
+        fin_cf = -financial - dividends - repay + borrow - extra
+        invested = eq_parent + eq_minority + debt - cash  # opening invested capital
+        cash_new = pre + borrow - extra
+        debt = debt - repay + borrow - extra
+        eq_parent = eq_parent + npa - dividends
+        eq_minority = eq_minority + (net - npa)
+        ppe = ppe + capex - da
+        L.update(
+            cash=cash_new,
+            receivables=rec,
+            inventory=inv,
+            other_current_assets=oca,
+            fixed_assets=ppe,
+            other_noncurrent_assets=np.full(n, sched["other_noncurrent_assets"][t]),
+            debt=debt,
+            payables=pay,
+            other_current_liabilities=ocl,
+            other_noncurrent_liabilities=np.full(n, sched["other_noncurrent_liabilities"][t]),
+            equity_parent=eq_parent,
+            minority_equity=eq_minority,
+            equity=eq_parent + eq_minority,
+            working_capital_change=-dnwc,
+            operating_cash_flow=ocf,
+            capex=capex,
+            investing_cash_flow=icf,
+            interest_paid=financial,
+            dividends=dividends,
+            repayment=repay + extra,
+            borrowing=borrow,
+            financing_cash_flow=fin_cf,
+            net_cash_flow=cash_new - cash,
+            fcf=L["nopat"] + da - capex - dnwc + d_oncl - d_onca,
+            net_debt=debt - cash_new,
+        )
+        L["total_assets"] = cash_new + rec + inv + oca + ppe + L["other_noncurrent_assets"]
+        L["total_liabilities"] = debt + pay + ocl + L["other_noncurrent_liabilities"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            L["roic"] = np.where(invested > 0.0, L["nopat"] / invested, np.nan)
+        # valuation: multiples (P/E undefined where EPS <= 0)
+        derate = np.maximum(1.0 - e("multiple")[:, t], 0.0)
+        L["price_ps"] = d("multiple.ps", t) * derate * revenue / sc.shares
+        with np.errstate(invalid="ignore"):
+            L["price_pe"] = np.where(
+                L["eps"] > 0.0, d("multiple.pe", t) * derate * L["eps"], np.nan
+            )
+        for name in LINES:
+            lines[name][:, t] = L[name]
+        cash, nwc, rev_prev = cash_new, nwc_new, revenue
 
-    # valuation: multiples
-    derate = np.maximum(1.0 - e("multiple"), 0.0)
-    price_ps = drivers["multiple.ps"] * derate * revenue / sc.shares
-    with np.errstate(invalid="ignore"):
-        price_pe = np.where(eps > 0.0, drivers["multiple.pe"] * derate * eps, np.nan)
-
-    # valuation: DCF: each year's NOPAT and free cash flow
-    ebit = operating_profit + financial
-    nopat = ebit - drivers["tax_rate"] * np.maximum(ebit, 0.0)
-    fcf = (
-        nopat + revenue * (da_ratio - capex_ratio)[None, :] - sc.wc_ratio * (revenue - revenue_prev)
-    )
-    # valuation: DCF as of each year end, with the final year's discount rate and growth
+    # valuation: DCF as of each year end, with the final year's discount rate and growth, less
+    # each path's own net debt at that date
     w = drivers["wacc"][:, -1] + e("wacc")[:, -1]
     g = drivers["terminal_growth"][:, -1]
-    value = nopat[:, -1] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (w - g)
+    value = lines["nopat"][:, -1] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (w - g)
     ev = np.empty((n, H))
     ev[:, H - 1] = value
     for t in range(H - 2, -1, -1):
-        value = (value + fcf[:, t + 1]) / (1.0 + w)
+        value = (value + lines["fcf"][:, t + 1]) / (1.0 + w)
         ev[:, t] = value
-    price_dcf = np.maximum(ev - net_debt[None, :], 0.0) / sc.shares
-
-    return {
-        "segment_revenue": seg_rev,
-        "revenue": revenue,
-        "gross_profit": gross_profit,
-        "operating_profit": operating_profit,
-        "profit_before_tax": pbt,
-        "net_profit": net_profit,
-        "net_profit_attributable": npa,
-        "eps": eps,
-        "price_ps": price_ps,
-        "price_pe": price_pe,
-        "price_dcf": price_dcf,
-    }
+    price_dcf = np.maximum(ev - lines["net_debt"], 0.0) / sc.shares
+    return {"segment_revenue": seg_rev, **lines, "price_dcf": price_dcf}
 
 
 def _ppf_numpy(dist: Distribution, u: ArrayLike) -> Any:

@@ -70,6 +70,7 @@ MAX_TERMINAL_ROIC = MAX_RATE
 # (lowest, highest).
 ROLE_RANGE = {
     "growth": (-MAX_RATE, MAX_GROWTH),  # the model floors growth at -95% anyway
+    "fixed_growth": (-0.95, MAX_GROWTH),  # a fixed cost never changes sign
     "multiple": (-MAX_MULTIPLE, MAX_MULTIPLE),
     "wacc": (MIN_WACC, MAX_RATE),
 }

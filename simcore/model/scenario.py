@@ -161,21 +161,46 @@ class Scenario:
     correlation_labels: tuple[str, ...]
     correlation: np.ndarray
     shocks: tuple[Shock, ...]
-    # deterministic schedules, one value per forecast year (extended by their last value)
-    debt: tuple[float, ...]  # interest-bearing debt at year end
-    debt_base: float  # at the end of the base year
-    net_debt: tuple[float, ...]  # for the DCF bridge, year end
-    other_income: tuple[float, ...]  # other income + asset disposal gain
-    non_operating: tuple[float, ...]  # non-operating income (net)
-    minority_share: tuple[float, ...]  # minority interest / net profit
-    da_ratio: tuple[float, ...]  # D&A / revenue
-    capex_ratio: tuple[float, ...]  # capex / revenue
-    wc_ratio: float  # working-capital investment / revenue increase
+    # deterministic inputs ([schedules.<name>] in a file; docs/model.md gives every equation).
+    # The balance sheet at the end of the base year: it must balance (validated).
+    opening_cash: float
+    opening_fixed_assets: float  # net PP&E incl. construction in progress
+    opening_debt: float  # interest-bearing borrowings
+    opening_equity: float  # equity attributable to the parent
+    useful_life: float  # years over which new capex is depreciated (straight line)
+    remaining_life: float  # years over which the opening fixed assets are depreciated
     terminal_roic: float  # return on new capital in the terminal value
-    tax_loss_carryforward: float  # tax losses available at the start of the forecast
     shares: float  # millions
     market_price: float
     market_date: str
+    opening_receivables: float = 0.0
+    opening_inventory: float = 0.0
+    opening_other_current_assets: float = 0.0
+    opening_other_noncurrent_assets: float = 0.0
+    opening_payables: float = 0.0
+    opening_other_current_liabilities: float = 0.0
+    opening_other_noncurrent_liabilities: float = 0.0
+    opening_minority_equity: float = 0.0
+    # per forecast year (extended by the last value)
+    other_income: tuple[float, ...] = (0.0,)  # other income + asset disposal gain
+    non_operating: tuple[float, ...] = (0.0,)  # non-operating income (net)
+    minority_share: tuple[float, ...] = (0.0,)  # minority interest / net profit
+    fixed_selling: float = 0.0  # fixed part of each operating-cost line in the base year
+    fixed_admin: float = 0.0
+    fixed_rnd: float = 0.0
+    maintenance_capex: tuple[float, ...] = (0.0,)  # capex / revenue, besides growth capex
+    receivables_ratio: tuple[float, ...] = (0.0,)  # / revenue
+    inventory_ratio: tuple[float, ...] = (0.0,)  # / cost of revenue
+    other_current_assets_ratio: tuple[float, ...] = (0.0,)  # / revenue
+    payables_ratio: tuple[float, ...] = (0.0,)  # / cost of revenue
+    other_current_liabilities_ratio: tuple[float, ...] = (0.0,)  # / revenue
+    other_noncurrent_assets: tuple[float, ...] = ()  # year-end levels; () holds the opening
+    other_noncurrent_liabilities: tuple[float, ...] = ()
+    repayment: tuple[float, ...] = (0.0,)  # scheduled debt repayment
+    minimum_cash: tuple[float, ...] = (0.0,)  # a shortfall below it is borrowed
+    dividend_payout: tuple[float, ...] = (0.0,)  # of positive attributable net profit
+    sweep: float = 0.0  # share of the cash above the minimum that repays debt
+    tax_loss_carryforward: float = 0.0  # tax losses available at the start of the forecast
     history: dict = field(default_factory=dict)  # e.g. {"net_profit_attributable": {2023: -80}}
     forecast: Forecast = field(default_factory=Forecast)
     correlation_kind: str = "pearson"

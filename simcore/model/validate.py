@@ -62,6 +62,7 @@ from simcore.model.limits import (
     MIN_SHARES,
     MIN_TERMINAL_ROIC,
 )
+from simcore.model.layout import SEGMENT_DRIVERS, SEGMENT_TARGETS
 from simcore.model.scenario import (
     FIXED_DRIVERS,
     SHOCK_TARGETS,
@@ -103,7 +104,9 @@ _UNIT = (0.0, 1.0, True, True)
 # Allowed range of a driver's ``base`` by role.
 _BASE_RANGE = {
     "growth": (-1.0, 10.0, False, True),
-    "gross_margin": (-1.0, 1.0, True, True),
+    "margin": (-1.0, 1.0, True, True),
+    "fixed_growth": (-1.0, 10.0, False, True),
+    "capex_intensity": (0.0, MAX_RATE, True, True),
     "ratio": _UNIT,
     "interest_rate": _UNIT,
     "tax_rate": _UNIT,
@@ -113,18 +116,64 @@ _BASE_RANGE = {
 }
 
 # Schedules, in the file's order: Scenario field (= [schedules.<name>]) -> (kind, range).
+_LIFE = (0.0, 100.0, False, True)
 SCHEDULE_DOMAINS: dict[str, tuple[str, _Range]] = {
-    "debt": ("per_year", _MONEY_NONNEG),
-    "net_debt": ("per_year", _MONEY),
+    # the balance sheet at the end of the base year
+    "opening_cash": ("scalar", _MONEY_NONNEG),
+    "opening_receivables": ("scalar", _MONEY_NONNEG),
+    "opening_inventory": ("scalar", _MONEY_NONNEG),
+    "opening_other_current_assets": ("scalar", _MONEY_NONNEG),
+    "opening_fixed_assets": ("scalar", _MONEY_NONNEG),
+    "opening_other_noncurrent_assets": ("scalar", _MONEY_NONNEG),
+    "opening_debt": ("scalar", _MONEY_NONNEG),
+    "opening_payables": ("scalar", _MONEY_NONNEG),
+    "opening_other_current_liabilities": ("scalar", _MONEY_NONNEG),
+    "opening_other_noncurrent_liabilities": ("scalar", _MONEY_NONNEG),
+    "opening_equity": ("scalar", _MONEY),
+    "opening_minority_equity": ("scalar", _MONEY),
+    # income statement lines outside the drivers
     "other_income": ("per_year", _MONEY),
     "non_operating": ("per_year", _MONEY),
     "minority_share": ("per_year", _UNIT),
-    "da_ratio": ("per_year", _RATE_NONNEG),
-    "capex_ratio": ("per_year", _RATE_NONNEG),
-    "wc_ratio": ("scalar", _RATE),
-    "terminal_roic": ("scalar", (MIN_TERMINAL_ROIC, MAX_TERMINAL_ROIC, True, True)),
+    "fixed_selling": ("scalar", _MONEY_NONNEG),
+    "fixed_admin": ("scalar", _MONEY_NONNEG),
+    "fixed_rnd": ("scalar", _MONEY_NONNEG),
     "tax_loss_carryforward": ("scalar", _MONEY_NONNEG),
+    # capital and working capital
+    "maintenance_capex": ("per_year", _RATE_NONNEG),
+    "useful_life": ("scalar", _LIFE),
+    "remaining_life": ("scalar", _LIFE),
+    "other_noncurrent_assets": ("per_year", _MONEY_NONNEG),
+    "other_noncurrent_liabilities": ("per_year", _MONEY_NONNEG),
+    "receivables_ratio": ("per_year", _RATE_NONNEG),
+    "inventory_ratio": ("per_year", _RATE_NONNEG),
+    "other_current_assets_ratio": ("per_year", _RATE_NONNEG),
+    "payables_ratio": ("per_year", _RATE_NONNEG),
+    "other_current_liabilities_ratio": ("per_year", _RATE_NONNEG),
+    # financing
+    "repayment": ("per_year", _MONEY_NONNEG),
+    "minimum_cash": ("per_year", _MONEY_NONNEG),
+    "dividend_payout": ("per_year", _UNIT),
+    "sweep": ("scalar", _UNIT),
+    # valuation
+    "terminal_roic": ("scalar", (MIN_TERMINAL_ROIC, MAX_TERMINAL_ROIC, True, True)),
 }
+# Schedules a scenario must give; the others default to 0 (the other non-current lines: held at
+# their opening balance).
+REQUIRED_SCHEDULES = (
+    "opening_cash",
+    "opening_fixed_assets",
+    "opening_debt",
+    "opening_equity",
+    "useful_life",
+    "remaining_life",
+    "terminal_roic",
+)
+# Schedules of the first model (schema 1), replaced by the three statements.
+OLD_SCHEDULES = ("debt", "net_debt", "da_ratio", "capex_ratio", "wc_ratio")
+# An opening balance sheet balances when assets - liabilities - equity is within this share of
+# its assets (rounding error only; the statements then tie to the same precision every year).
+BALANCE_TOLERANCE = 1e-9
 # Tables whose ``rationale`` is kept in ``Scenario.notes`` under the table's name.
 _NOTE_TABLES = ("market", "correlation", "forecast", "history")
 
@@ -159,7 +208,6 @@ _FIELD_OF: dict[KeyPath, str] = {
     ("correlation", "repair"): "correlation_repair",
     ("correlation", "copula"): "copula",
     ("correlation", "df"): "copula_df",
-    ("schedules", "debt", "base"): "debt_base",
 }
 _TUPLES = {"segments": "segments", "drivers": "drivers", "shocks": "shocks", "stress": "stresses"}
 
@@ -515,13 +563,13 @@ class _Validator:
         path = ("drivers",)
         drivers = _items(self.sc.drivers, path, "a tuple of Driver")
         seg_names = [s.name for s in self.sc.segments]
-        roles = [f"growth.{s}" for s in seg_names] + list(FIXED_DRIVERS)
+        roles = [f"{r}.{s}" for r in SEGMENT_DRIVERS for s in seg_names] + list(FIXED_DRIVERS)
         seen: set = set()
         for d in drivers:
             name, p = d.name, path + (d.name,)
             if name not in roles:
                 text = brief(str(name))
-                if isinstance(name, str) and name.startswith("growth."):
+                if isinstance(name, str) and name.split(".")[0] in SEGMENT_DRIVERS:
                     seg = name.split(".", 1)[1]
                     msg = (
                         f"driver {text!r} names no segment"
@@ -551,8 +599,8 @@ class _Validator:
         for name in roles:
             if name not in seen:
                 what = (
-                    "every segment needs a growth driver"
-                    if name.startswith("growth.")
+                    f"every segment needs a {name.split('.')[0]} driver"
+                    if name.split(".")[0] in SEGMENT_DRIVERS
                     else "the model reads every fixed driver"
                 )
                 _fail(
@@ -676,10 +724,11 @@ class _Validator:
         real(e.size, p + ("size",), _RATE)
         self.per_year(e.profile, p + ("profile",), _RATE)
         segs = _items(e.segments, p + ("segments",), "an array of segment names")
-        if segs and target not in ("growth", "churn"):
+        if segs and target not in SEGMENT_TARGETS:
             _fail(
                 p + ("segments",),
-                f"segments only apply to targets 'growth' and 'churn', not {target!r}",
+                f"segments only apply to targets {', '.join(map(repr, SEGMENT_TARGETS))}, "
+                f"not {target!r}",
                 segs,
                 "no segments for this target",
             )
@@ -726,11 +775,47 @@ class _Validator:
             p = ("schedules", key)
             if kind == "scalar":
                 real(getattr(self.sc, key), p + ("value",), rng)
+            elif key in ("other_noncurrent_assets", "other_noncurrent_liabilities") and not (
+                getattr(self.sc, key)
+            ):
+                pass  # () holds the opening balance
             else:
                 self.per_year(getattr(self.sc, key), p + ("values",), rng)
-                if key == "debt":
-                    real(self.sc.debt_base, p + ("base",), rng)
             self.rationale_note(key)
+        self.opening_balance()
+
+    def opening_balance(self) -> None:
+        """The opening balance sheet balances (the statements then tie on every path)."""
+        sc = self.sc
+        assets = (
+            sc.opening_cash
+            + sc.opening_receivables
+            + sc.opening_inventory
+            + sc.opening_other_current_assets
+            + sc.opening_fixed_assets
+            + sc.opening_other_noncurrent_assets
+        )
+        liabilities = (
+            sc.opening_debt
+            + sc.opening_payables
+            + sc.opening_other_current_liabilities
+            + sc.opening_other_noncurrent_liabilities
+        )
+        equity = sc.opening_equity + sc.opening_minority_equity
+        gap = assets - liabilities - equity
+        if not abs(gap) <= BALANCE_TOLERANCE * max(abs(assets), 1.0):
+            allowed = (
+                "opening assets = opening liabilities + opening_equity + "
+                "opening_minority_equity (adjust a line, and say so in its rationale)"
+            )
+            _fail(
+                ("schedules", "opening_equity", "value"),
+                f"the opening balance sheet does not balance: assets {assets:.10g} - "
+                f"liabilities {liabilities:.10g} - equity {equity:.10g} = {gap:.6g}; "
+                f"allowed {allowed}",
+                sc.opening_equity,
+                allowed,
+            )
 
     def forecast(self) -> None:
         path = ("forecast",)
@@ -1006,7 +1091,7 @@ class _Validator:
                 )
                 keys = (
                     [(e.target, g) for g in (e.segments or segs)]
-                    if e.target in ("growth", "churn")
+                    if e.target in SEGMENT_TARGETS
                     else [e.target]
                 )
                 for key in keys:
@@ -1017,7 +1102,8 @@ class _Validator:
             lo, hi = limits.ppf_z_range(d.dist, float(z))
             parts = [(("drivers", d.name, where), *limits.driver_range(d.base, d.mode, lo, hi))]
             role = _role(d.name)
-            target = ("growth", d.name[7:]) if role == "growth" else d.name
+            seg_target = {"growth": "growth", "margin": "gross_margin"}.get(role)
+            target = (seg_target, d.name.split(".", 1)[1]) if seg_target else d.name
             _within(
                 d.name,
                 parts + effects.pop(target, []),
@@ -1067,7 +1153,7 @@ def _within(
 
 def _role(name: str) -> str:
     """``growth`` for ``growth.<segment>``, ``ratio`` for ``ratio.selling``, ..."""
-    return "growth" if name.startswith("growth.") else name.split(".")[0]
+    return name.split(".")[0]
 
 
 def _shifted(d: Driver, shift: Iterable[StressShift]) -> Driver:

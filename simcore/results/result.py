@@ -48,6 +48,7 @@ class SimulationResult:
         hits: np.ndarray,
         manifest: dict[str, Any],
         draws: dict[str, dict[str, np.ndarray]] | None = None,
+        statements: dict[str, np.ndarray] | None = None,
     ) -> None:
         self.scenario = scenario
         self._out = out  # (O, H, n)
@@ -55,6 +56,9 @@ class SimulationResult:
         self._hits = hits  # (H, n)
         self.manifest = manifest
         self.draws = draws
+        # every statement line (layout.LINES) as (n_paths, horizon), with simulate(...,
+        # statements=True); None otherwise
+        self.statements = statements
 
     # -- access ---------------------------------------------------------------------------------
     @property
