@@ -87,7 +87,14 @@ from simcore.model.scenario import (
     StressForce,
     StressShift,
 )
-from simcore.model.validate import SCHEDULE_DOMAINS, distribution_param, integer, validate
+from simcore.model.validate import (
+    OLD_SCHEDULES,
+    REQUIRED_SCHEDULES,
+    SCHEDULE_DOMAINS,
+    distribution_param,
+    integer,
+    validate,
+)
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -106,7 +113,7 @@ __all__ = [
     "loads_scenario",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_SCENARIO = "paratera"
 
 _YEAR = re.compile(r"[0-9]{4}")
@@ -114,11 +121,12 @@ _MAX_DEPTH = 32  # where tomllib runs out of recursion, the first line nesting d
 _MISSING = object()
 
 # Schedules: toml key -> (Scenario field, kind, range, required).
-_REQUIRED_SCHEDULES = ("debt", "net_debt", "da_ratio", "capex_ratio", "terminal_roic")
 _SCHEDULES = {
-    key: (key, kind, rng, key in _REQUIRED_SCHEDULES)
+    key: (key, kind, rng, key in REQUIRED_SCHEDULES)
     for key, (kind, rng) in SCHEDULE_DOMAINS.items()
 }
+# per-year levels that default to their opening balance (an empty tuple on the Scenario)
+_HELD = ("other_noncurrent_assets", "other_noncurrent_liabilities")
 
 
 # -- key paths and their lines ----------------------------------------------------------------
@@ -483,6 +491,13 @@ class _Reader:
         )
         self.keys(doc, (), top_required, top_optional)
         version = doc.get("schema_version", SCHEMA_VERSION)
+        old = [
+            k
+            for k in OLD_SCHEDULES
+            if isinstance(doc.get("schedules"), dict) and k in doc["schedules"]
+        ]
+        if version == 1 or old:
+            self.first_model(doc, old)
         integer(version, ("schema_version",), SCHEMA_VERSION, SCHEMA_VERSION)
         notes: dict = {}
         market = doc["market"]
@@ -688,6 +703,40 @@ class _Reader:
             out.append(Stress(name, force, shift, spec.get("rationale", "")))
         return tuple(out)
 
+    def first_model(self, doc: dict[str, Any], old: list[str]) -> None:
+        """A file of the first model (schema 1): one error saying what to add."""
+        path = ("schedules", old[0]) if old else ("schema_version",)
+        have = set(doc.get("schedules", {})) if isinstance(doc.get("schedules"), dict) else set()
+        add = [f"[schedules.{k}]" for k in REQUIRED_SCHEDULES if k not in have]
+        drivers = doc.get("drivers", {}) if isinstance(doc.get("drivers"), dict) else {}
+        add += [
+            f"[drivers.{k!r}]".replace("'", '"')
+            for k in (
+                "fixed_growth.selling",
+                "fixed_growth.admin",
+                "fixed_growth.rnd",
+                "capex_intensity",
+            )
+            if k not in drivers
+        ]
+        if "gross_margin" in drivers:
+            add.append('[drivers."margin.<segment>"] for every segment (instead of gross_margin)')
+        what = ", ".join(f"[schedules.{k}]" for k in old) or "schema_version = 1"
+        allowed = (
+            "a schema 2 file: remove "
+            + ", ".join(f"[schedules.{k}]" for k in OLD_SCHEDULES)
+            + ", set schema_version = 2 and add "
+            + ", ".join(add)
+            + " (docs/model.md, 'Moving a schema 1 file'; simcore show-default prints a full file)"
+        )
+        self.fail(
+            path,
+            f"{what}: this file describes the first model, whose fixed debt, D&A, capex and "
+            f"working-capital schedules were replaced by the three statements; allowed {allowed}",
+            old or 1,
+            allowed,
+        )
+
     def schedules(self, table: Any, notes: dict[str, Any]) -> dict[str, Any]:
         path = ("schedules",)
         required = tuple(k for k, v in _SCHEDULES.items() if v[3])
@@ -695,18 +744,18 @@ class _Reader:
         self.keys(table, path, required, optional)
         out = {}
         for key, (field, kind, _rng, _req) in _SCHEDULES.items():
-            spec = table.get(key, {"value": 0.0} if kind == "scalar" else {"values": [0.0]})
+            default = {"value": 0.0} if kind == "scalar" else {"values": [0.0]}
+            if key in _HELD and key not in table:
+                out[field] = ()
+                continue
+            spec = table.get(key, default)
             p = path + (key,)
             if kind == "scalar":
                 self.keys(spec, p, ("value",), ("rationale",))
                 out[field] = self.real(spec["value"])
             else:
-                self.keys(
-                    spec, p, ("values", "base") if key == "debt" else ("values",), ("rationale",)
-                )
+                self.keys(spec, p, ("values",), ("rationale",))
                 out[field] = self.per_year(spec["values"])
-                if key == "debt":
-                    out["debt_base"] = self.real(spec["base"])
             self.note(notes, key, spec)
         return out
 
@@ -1024,13 +1073,13 @@ def dumps_scenario(scenario: Scenario) -> str:
         rationale(st.rationale)
 
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():
-        header("schedules", key)
         value = getattr(sc, field)
+        if key in _HELD and not value:
+            continue  # held at the opening balance
+        header("schedules", key)
         if kind == "scalar":
             kv("value", value)
         else:
-            if key == "debt":
-                kv("base", sc.debt_base)
             kv("values", list(value))
         rationale(notes.pop(key, ""))
 
