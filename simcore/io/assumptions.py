@@ -1,4 +1,4 @@
-"""A scenario in words: its assumptions as Markdown tables and its deterministic statement.
+"""A scenario in words: its assumptions as Markdown tables and its deterministic statements.
 
 :func:`assumptions_markdown` writes every segment, driver, correlation, shock and schedule of a
 scenario with its rationale; ``docs/model.md`` embeds the default's tables and a test checks
@@ -6,7 +6,8 @@ they are current, so the documentation cannot drift from the file.
 
 :func:`deterministic_statement` runs :func:`simcore.model.equations.evaluate` with every variance
 set to zero (add-mode deviations 0, mul-mode multipliers 1) and every shock off: the
-scenario's central path, which for the default reproduces the sell-side report's forecast.
+scenario's central path, which for the default reproduces the sell-side report's income
+statement, balance sheet and cash flow.
 
 ``python -m simcore.io.assumptions [scenario.toml]`` prints both (the default scenario if no file).
 """
@@ -21,6 +22,7 @@ import numpy as np
 
 from simcore.io.scenario_file import _SCHEDULES, default_scenario, load_scenario
 from simcore.model.equations import evaluate
+from simcore.model.layout import LINES, SEGMENT_TARGETS
 from simcore.model.scenario import Scenario, extend
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ __all__ = [
     "statement_markdown",
 ]
 
-# Income-statement lines of :func:`deterministic_statement`, in the report's order.
+# Lines of :func:`deterministic_statement` shown in the calibration table, in the report's order.
 STATEMENT_LINES = {
     "revenue": "revenue",
     "cost_of_revenue": "cost of revenue",
@@ -41,7 +43,7 @@ STATEMENT_LINES = {
     "selling": "selling expense",
     "admin": "admin expense",
     "rnd": "R&D expense",
-    "financial": "financial expense",
+    "financial_expense": "financial expense",
     "impairment": "credit impairment (loss)",
     "other_income": "other income + disposal gain",
     "operating_profit": "operating profit",
@@ -51,6 +53,16 @@ STATEMENT_LINES = {
     "net_profit": "net profit",
     "net_profit_attributable": "net profit attributable",
     "eps": "EPS",
+    "depreciation": "depreciation and amortisation",
+    "cash": "cash",
+    "debt": "borrowings",
+    "fixed_assets": "fixed assets (incl. construction in progress)",
+    "total_assets": "total assets",
+    "total_liabilities": "total liabilities",
+    "equity": "total equity",
+    "operating_cash_flow": "operating cash flow",
+    "investing_cash_flow": "investing cash flow",
+    "financing_cash_flow": "financing cash flow",
 }
 
 
@@ -61,41 +73,15 @@ def deterministic_drivers(scenario: Scenario) -> dict[str, np.ndarray]:
 
 
 def deterministic_statement(scenario: Scenario) -> dict[str, np.ndarray]:
-    """The income statement with zero variance and no shocks: ``{line: float64[H]}``."""
+    """The three statements with zero variance and no shocks: ``{line: float64[H]}`` for every
+    line of :data:`simcore.model.layout.LINES` and ``price_dcf``."""
     sc = scenario
     H = sc.horizon
     drivers = deterministic_drivers(sc)
     hits = {s.name: np.zeros((1, H)) for s in sc.shocks}
     severity = {s.name: np.ones((1, H)) for s in sc.shocks}
-    out = evaluate(sc, drivers, hits, severity)
-    revenue = out["revenue"][0]
-    debt = extend(sc.debt, H)
-    debt_prev = np.concatenate([[sc.debt_base], debt[:-1]])
-
-    def ratio(name: str) -> np.ndarray:
-        return revenue * drivers[name][0]
-
-    return {
-        "revenue": revenue,
-        "cost_of_revenue": revenue - out["gross_profit"][0],
-        "taxes_surcharges": ratio("ratio.taxes_surcharges"),
-        "selling": ratio("ratio.selling"),
-        "admin": ratio("ratio.admin"),
-        "rnd": ratio("ratio.rnd"),
-        "financial": drivers["interest_rate"][0] * 0.5 * (debt_prev + debt),
-        "impairment": ratio("ratio.impairment"),
-        "other_income": extend(sc.other_income, H),
-        "operating_profit": out["operating_profit"][0],
-        "non_operating": extend(sc.non_operating, H),
-        "profit_before_tax": out["profit_before_tax"][0],
-        "income_tax": out["profit_before_tax"][0] - out["net_profit"][0],
-        "net_profit": out["net_profit"][0],
-        "net_profit_attributable": out["net_profit_attributable"][0],
-        "eps": out["eps"][0],
-        "price_ps": out["price_ps"][0],
-        "price_pe": out["price_pe"][0],
-        "price_dcf": out["price_dcf"][0],
-    }
+    out = evaluate(sc.with_shocks(False), drivers, hits, severity)
+    return {k: out[k][0] for k in (*LINES, "price_dcf")}
 
 
 def _g(x: float) -> str:
@@ -184,7 +170,7 @@ def assumptions_markdown(scenario: Scenario) -> str:
                 ", ".join(e.segments)
                 if e.segments
                 else "all"
-                if e.target in ("growth", "churn")
+                if e.target in SEGMENT_TARGETS
                 else ""
             )
             cap = "" if np.isinf(e.cap) else _g(e.cap)
@@ -202,9 +188,9 @@ def assumptions_markdown(scenario: Scenario) -> str:
     ]
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():
         value = getattr(sc, field)
+        if not isinstance(value, float | int) and not value:
+            continue  # a level held at its opening balance
         text = _g(value) if kind == "scalar" else _values(value)
-        if key == "debt":
-            text = f"{_g(sc.debt_base)} -> {text}"
         out.append(f"| `{key}` | {text} | {_cell(sc.notes.get(key, ''))} |")
     return "\n".join(out) + "\n"
 

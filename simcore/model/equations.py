@@ -195,9 +195,9 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
             + sched["maintenance_capex"][t] * revenue
         )
         capex_hist[:, t] = capex
-        da = sched["existing_depreciation"][t] + (
-            capex_hist[:, : t + 1] * sched["depreciation_weight"][t::-1][None, :]
-        ).sum(axis=1)
+        da = np.full(n, sched["existing_depreciation"][t])
+        for year in range(t + 1):  # every capex vintage so far, oldest first
+            da = da + capex_hist[:, year] * sched["depreciation_weight"][t - year]
         gp = cash_gp - da
         # operating costs: a fixed part growing by its driver and a variable ratio of revenue
         cost = {}

@@ -54,7 +54,7 @@ def test_persistence_one_drivers_hold_their_year_zero_draw(sampling):
     holds the marginal (outside the copula), or keeps drawing (inside it, where the other
     labelled drivers mix their innovations) and still holds. Both give the numpy/scipy draws
     (Monte Carlo), and the held drivers are constant over the years (their base is)."""
-    labels = ("growth.a", "growth.b", "gross_margin", "wacc")
+    labels = ("growth.a", "growth.b", "margin.a", "wacc")
     corr = np.array(
         [[1, 0.6, 0.3, 0.2], [0.6, 1, 0.2, 0.1], [0.3, 0.2, 1, 0.1], [0.2, 0.1, 0.1, 1.0]]
     )
@@ -289,7 +289,7 @@ def test_numpy_integers_are_integers_for_threads_and_memory_limit():
     assert r.manifest["threads"] == int(n)
 
 
-_U = np.full((4, 3, 19), 0.5)  # the toy: 14 drivers + 2 x 2 shock columns + 1, per year
+_U = np.full((4, 3, 24), 0.5)  # the toy: 19 drivers + 2 x 2 shock columns + 1, per year
 
 
 @pytest.mark.parametrize(
@@ -317,18 +317,18 @@ _U = np.full((4, 3, 19), 0.5)  # the toy: 14 drivers + 2 x 2 shock columns + 1, 
             _U[:, :, :-1],
             {},
             ValueError,
-            r"u has shape \(4, 3, 18\); expected \('n_paths', 3, 19\) \(see design_columns\)",
+            r"u has shape \(4, 3, 23\); expected \('n_paths', 3, 24\) \(see design_columns\)",
         ),
         (
             None,
-            np.where(np.arange(19) == 3, 0.0, _U),
+            np.where(np.arange(24) == 3, 0.0, _U),
             {},
             ValueError,
             r"u has 12 values outside \[2\*\*-53, 1\) \(NaN included\); allowed 2\*\*-53 <= u < 1",
         ),
         (
             None,
-            np.where(np.arange(19) == 3, 2.0**-60, _U),
+            np.where(np.arange(24) == 3, 2.0**-60, _U),
             {},
             ValueError,
             r"u has 12 values outside \[2\*\*-53, 1\)",
@@ -435,17 +435,18 @@ def test_forced_shocks_match_the_reference():
 
 
 def test_identical_tables_are_stored_once():
-    """The default scenario's nine truncated normals standardise to three distinct tables; the
-    kernel gets each once (its lookups then fit the L2 cache) and every driver the right one."""
+    """The default scenario's sixteen truncated normals standardise to three distinct tables
+    and its PERT has one; the kernel gets each once (its lookups then fit the L2 cache) and
+    every driver the right one."""
     from simcore import default_scenario
     from simcore.model.compile import compile_scenario
 
     sc = default_scenario()
     ki = compile_scenario(sc, np.random.SeedSequence(1))
     tabbed = [f for f, off in enumerate(ki.drv.offset) if off >= 0]
-    assert len(tabbed) == 9
+    assert len(tabbed) == 17
     n = sc.drivers[tabbed[0]].dist.kernel_args()[2].shape[0]
-    assert ki.tables.shape[0] == 3 * n
+    assert ki.tables.shape[0] == 4 * n
     for f in tabbed:
         off = ki.drv.offset[f]
         assert np.array_equal(ki.tables[off : off + n], sc.drivers[f].dist.kernel_args()[2])

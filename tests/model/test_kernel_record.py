@@ -37,17 +37,25 @@ def test_kernel_indices_come_from_the_layout():
         (layout.FIXED_DRIVERS, layout.ROLE),
         (tuple(layout.SHOCK_TARGETS), layout.TARGET),
         (layout.SCHED_ROWS, layout.SCHED),
+        (layout.LINES, layout.LINE),
     ):
         assert list(index) == list(names) and list(index.values()) == list(range(len(names)))
-    assert (_kernel.O_REVENUE, _kernel.O_NPA, _kernel.O_DCF) == (
-        layout.OUTPUTS.index("revenue"),
-        layout.OUTPUTS.index("net_profit_attributable"),
-        layout.OUTPUTS.index("price_dcf"),
+    assert _kernel.O_DCF == layout.OUTPUTS.index("price_dcf")
+    assert (_kernel.L_REV, _kernel.L_NPA, _kernel.L_EQ) == (
+        layout.LINES.index("revenue"),
+        layout.LINES.index("net_profit_attributable"),
+        layout.LINES.index("equity"),
     )
     assert _kernel.R_WACC == layout.FIXED_DRIVERS.index("wacc")
     assert _kernel.T_MULT == list(layout.SHOCK_TARGETS).index("multiple")
-    assert _kernel.S_NETDEBT == layout.SCHED_ROWS.index("net_debt")
+    assert _kernel.S_REPAY == layout.SCHED_ROWS.index("repayment")
     assert _kernel.N_TARGETS == len(layout.SHOCK_TARGETS)
+    # the segment targets come first: the kernel indexes its segment effects by target code
+    assert list(layout.SHOCK_TARGETS)[: len(layout.SEGMENT_TARGETS)] == list(layout.SEGMENT_TARGETS)
+    # every output but the DCF is a statement line, and the kernel copies the right one
+    rec = compile_scenario(default_scenario(), np.random.SeedSequence(1))
+    for name, line in zip(layout.OUTPUTS, rec.out_line, strict=True):
+        assert line == (-1 if name == "price_dcf" else layout.LINES.index(name))
 
 
 def test_schedule_rows_follow_the_layout():
@@ -55,14 +63,23 @@ def test_schedule_rows_follow_the_layout():
     rec = compile_scenario(sc, np.random.SeedSequence(1))
     H = sc.horizon
     assert rec.sched.shape == (len(layout.SCHED_ROWS), H)
-    for row in ("da_ratio", "capex_ratio", "net_debt", "minority_share"):
+    for row in ("repayment", "receivables_ratio", "other_current_assets_ratio", "minority_share"):
         values = list(getattr(sc, row))[:H]
         values += [values[-1]] * (H - len(values))  # a schedule holds its last value
         np.testing.assert_array_equal(rec.sched[layout.SCHED[row]], values, err_msg=row)
-    assert rec.sched[layout.SCHED["debt_prev"], 0] == sc.debt_base
-    np.testing.assert_array_equal(
-        rec.sched[layout.SCHED["debt_prev"], 1:], rec.sched[layout.SCHED["debt"], :-1]
+    onca = layout.SCHED["other_noncurrent_assets"]
+    assert rec.sched[layout.SCHED["other_noncurrent_assets_prev"], 0] == (
+        sc.opening_other_noncurrent_assets
     )
+    np.testing.assert_array_equal(
+        rec.sched[layout.SCHED["other_noncurrent_assets_prev"], 1:], rec.sched[onca, :-1]
+    )
+    # straight-line D&A: the opening assets and each capex depreciate exactly their cost
+    long = compile_scenario(sc.with_horizon(30), np.random.SeedSequence(1))
+    assert long.sched[layout.SCHED["existing_depreciation"]].sum() == pytest.approx(
+        sc.opening_fixed_assets, rel=1e-12
+    )
+    assert long.sched[layout.SCHED["depreciation_weight"]].sum() == pytest.approx(1.0, rel=1e-12)
 
 
 def test_buffers_have_the_documented_shapes():
@@ -77,10 +94,13 @@ def test_buffers_have_the_documented_shapes():
         (H, 7),
         (F, H, 0),
         (K, H, 0),
+        (len(layout.LINES), H, 0),
     ]
     assert b.hits_out.dtype == np.uint32
     b = allocate(rec, 7, keep_draws=True)
     assert b.draws_out.shape == (F, H, 7) and b.sev_out.shape == (K, H, 7)
+    b = allocate(rec, 7, keep_draws=False, statements=True)
+    assert b.stmt_out.shape == (len(layout.LINES), H, 7)
 
 
 def test_one_compiled_signature_serves_every_sampling_method_and_scenario():

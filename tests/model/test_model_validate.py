@@ -99,8 +99,8 @@ CASES = [
     ),
     (
         "mode",
-        lambda: driver("gross_margin", mode="additive"),
-        "drivers.gross_margin.mode",
+        lambda: driver("margin.a", mode="additive"),
+        'drivers."margin.a".mode',
         "\"additive\" is not allowed; allowed one of 'add', 'mul'",
     ),
     # per-year arrays' lengths
@@ -125,7 +125,7 @@ CASES = [
     # correlation block
     (
         "label not a driver",
-        lambda: make_toy(correlation_labels=("growth.a", "growth.x", "gross_margin")),
+        lambda: make_toy(correlation_labels=("growth.a", "growth.x", "margin.a")),
         "correlation.labels[1]",
         "\"growth.x\" is not a driver (did you mean 'growth.b'?)",
     ),
@@ -182,7 +182,7 @@ CASES = [
         "segments on a ratio",
         lambda: effect(1, 2, segments=("a",)),
         "shocks.leak.effects[2].segments",
-        "segments only apply to targets 'growth' and 'churn'",
+        "segments only apply to targets 'growth', 'churn', 'gross_margin', not 'ratio.admin'",
     ),
     (
         "forced twice",
@@ -301,8 +301,10 @@ def test_the_message_of_a_python_object_names_its_attribute():
         "(drivers[1].persistence): 1.5 is out of range; allowed [0, 1]"
     )
     with pytest.raises(ScenarioError) as info:
-        validate(make_toy(debt_base=-1.0), source="mine")
-    assert str(info.value).startswith("mine: schedules.debt.base (debt_base): -1 is out of range")
+        validate(make_toy(opening_debt=-1.0), source="mine")
+    assert str(info.value).startswith(
+        "mine: schedules.opening_debt.value (opening_debt): -1 is out of range"
+    )
 
 
 def test_the_file_names_the_keys_it_wrote():
