@@ -294,14 +294,16 @@ def model_factors(scenario: Scenario) -> list[str]:
 
 
 def default_groups(scenario: Scenario) -> dict[str, list[str]]:
-    """Named groups from driver-name prefixes: ``<segment> growth`` per segment, ``margins``
-    (gross margin and cost ratios), ``financing and tax``, ``valuation`` (multiples, WACC,
-    terminal growth), ``<shock> shock`` per shock and ``copula mixing``."""
+    """Named groups from driver-name prefixes: ``<segment> growth`` per segment, ``margins and
+    costs`` (segment margins, cost ratios and the growth of fixed costs), ``capital`` (capex
+    intensity), ``financing and tax``, ``valuation`` (multiples, WACC, terminal growth),
+    ``<shock> shock`` per shock and ``copula mixing``."""
     factors = model_factors(scenario)
     spec = {f"{s} growth": [f"growth.{s}"] for s in scenario.segment_names}
     spec.update(
         {
-            "margins": ["gross_margin", "ratio.*"],
+            "margins and costs": ["margin.*", "ratio.*", "fixed_growth.*"],
+            "capital": ["capex_intensity"],
             "financing and tax": ["interest_rate", "tax_rate"],
             "valuation": ["multiple.*", "wacc", "terminal_growth"],
         }

@@ -31,7 +31,7 @@ SEGMENT_DRIVERS = ("growth", "margin")
 # its sign is the direction: a positive value raises the line, a negative one lowers it.
 SHOCK_TARGETS = {
     "growth": "added to the growth of the listed segments (e.g. -0.2 = 20 points lower)",
-    "churn": "fraction of the listed segments' revenue lost that year (negative: won)",
+    "churn": "fraction of the listed segments' revenue lost that year (clipped to 0..1)",
     "gross_margin": "added to the listed segments' gross margin before D&A",
     "ratio.selling": "added to the variable selling-expense ratio",
     "ratio.admin": "added to the variable admin-expense ratio",

@@ -71,6 +71,11 @@ MAX_TERMINAL_ROIC = MAX_RATE
 ROLE_RANGE = {
     "growth": (-MAX_RATE, MAX_GROWTH),  # the model floors growth at -95% anyway
     "fixed_growth": (-0.95, MAX_GROWTH),  # a fixed cost never changes sign
+    # A year's interest at most the debt itself and income tax at most the taxable profit: the
+    # financing loop (a cash shortfall is borrowed, and the debt bears interest) then grows debt
+    # at most threefold a year, whatever the other lines do.
+    "interest_rate": (-1.0, 1.0),
+    "tax_rate": (-1.0, 1.0),
     "multiple": (-MAX_MULTIPLE, MAX_MULTIPLE),
     "wacc": (MIN_WACC, MAX_RATE),
 }

@@ -268,34 +268,46 @@ def _check_values(
     sc: Scenario, out: np.ndarray, seg: np.ndarray, hits: np.ndarray, fail: _Fail
 ) -> None:
     """Only what the model can produce: finite values, except ``price_pe``, which is NaN exactly
-    where EPS <= 0; hits only of the scenario's shocks."""
+    where EPS <= 0, and ``roic``, NaN exactly where the opening invested capital (equity + debt
+    - cash a year before) is not positive; hits only of the scenario's shocks."""
 
     def where(mask: np.ndarray) -> str:
         t, i = np.argwhere(mask)[0]
         return f"{int(mask.sum())} of them, the first at path {i}, year {sc.base_year + 1 + t}"
 
-    pe, eps = OUTPUTS.index("price_pe"), OUTPUTS.index("eps")
+    pe, eps, roic = OUTPUTS.index("price_pe"), OUTPUTS.index("eps"), OUTPUTS.index("roic")
+    invested = (
+        out[OUTPUTS.index("equity")] + out[OUTPUTS.index("debt")] - out[OUTPUTS.index("cash")]
+    )
+    opening = sc.opening_equity + sc.opening_minority_equity + sc.opening_debt - sc.opening_cash
+    invested = np.concatenate([np.full((1, invested.shape[1]), opening), invested[:-1]])
+    # output -> (where it is undefined, what that is in words, its negation)
+    undefined = {
+        pe: (out[eps] <= 0, "eps <= 0", "eps > 0"),
+        roic: (invested <= 0, "the opening invested capital <= 0", "it is > 0"),
+    }
     for o, name in enumerate(OUTPUTS):
         x = out[o]
-        bad = np.isinf(x) if o == pe else ~np.isfinite(x)
+        bad = np.isinf(x) if o in undefined else ~np.isfinite(x)
         if bad.any():
             allowed = (
-                "NaN only where eps <= 0, never inf"
-                if o == pe
-                else "finite values (only price_pe may be NaN, where eps <= 0)"
+                f"NaN only where {undefined[o][1]}, never inf"
+                if o in undefined
+                else "finite values (only price_pe and roic may be NaN, where undefined)"
             )
             fail(f"{name} has non-finite values ({where(bad)}); allowed {allowed}", "out")
-    nan, undefined = np.isnan(out[pe]), out[eps] <= 0
-    for mask, what in (
-        (nan & ~undefined, "NaN where eps > 0"),
-        (~nan & undefined, "a number where eps <= 0"),
-    ):
-        if mask.any():
-            fail(
-                f"price_pe is {what} ({where(mask)}); the model gives NaN exactly where "
-                f"eps <= 0 (a P/E price is undefined there)",
-                "out",
-            )
+    for o, (mask_undefined, rule, negation) in undefined.items():
+        nan = np.isnan(out[o])
+        for mask, what in (
+            (nan & ~mask_undefined, f"NaN where {negation}"),
+            (~nan & mask_undefined, f"a number where {rule}"),
+        ):
+            if mask.any():
+                fail(
+                    f"{OUTPUTS[o]} is {what} ({where(mask)}); the model gives NaN exactly "
+                    f"where {rule} (it is undefined there)",
+                    "out",
+                )
     for s, name in enumerate(sc.segment_names):
         bad = ~np.isfinite(seg[s])
         if bad.any():

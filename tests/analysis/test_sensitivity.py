@@ -130,25 +130,30 @@ def test_model_sobol_per_year_with_exact_zeros_for_unused_factors():
     npa = got.loc[("net_profit_attributable", 2027)]
     for f in ("multiple.ps", "multiple.pe", "wacc", "terminal_growth"):
         assert (npa.loc[f, ["S1", "S1_conf", "ST", "ST_conf"]] == 0.0).all(), f
-    assert npa["ST"].idxmax() in ("growth.a", "gross_margin", "shock.tech")
+    assert npa["ST"].idxmax() in ("growth.a", "margin.a", "shock.tech")
 
 
 def test_model_sobol_default_groups_and_nan_outputs():
     sc = make_toy()
     groups = default_groups(sc)
-    assert groups["margins"] == [
-        "gross_margin",
+    assert groups["margins and costs"] == [
+        "margin.a",
+        "margin.b",
         "ratio.taxes_surcharges",
         "ratio.selling",
         "ratio.admin",
         "ratio.rnd",
+        "fixed_growth.selling",
+        "fixed_growth.admin",
+        "fixed_growth.rnd",
         "ratio.impairment",
     ]
+    assert groups["capital"] == ["capex_intensity"]
     assert groups["tech shock"] == ["shock.tech"]
     got = sobol_analysis(sc, 2**6, groups="default", seed=6, n_boot=10)
     assert list(got.loc[("net_profit_attributable", 2025)].index) == list(groups)
-    assert got.loc[("net_profit_attributable", 2025, "margins"), "members"].startswith(
-        "gross_margin, ratio"
+    assert got.loc[("net_profit_attributable", 2025, "margins and costs"), "members"].startswith(
+        "margin.a, margin.b, ratio"
     )
     with pytest.raises(ValueError, match=r"'price_pe' is undefined \(NaN\) on \d+ of"):
         sobol_analysis(
@@ -162,20 +167,18 @@ def test_model_sobol_default_groups_and_nan_outputs():
 # -- one at a time ---------------------------------------------------------------------------------
 def test_tornado_factor_without_effect_has_zero_width_bar():
     sc = make_toy()
-    t = tornado(
-        sc, NPA_2027, factors=["gross_margin", "multiple.pe", "growth.a"], n_paths=2000, seed=3
-    )
+    t = tornado(sc, NPA_2027, factors=["margin.a", "multiple.pe", "growth.a"], n_paths=2000, seed=3)
     assert list(t.columns) == ["low_input", "high_input", "low", "high", "swing"]
     assert t.index[-1] == "multiple.pe"  # sorted by |swing|, no effect last
     row = t.loc["multiple.pe"]
     assert row["swing"] == 0.0 and row["low"] == row["high"] == t.attrs["base"]
-    assert t.loc["gross_margin", "swing"] > 0 and t.loc["gross_margin", "low_input"] < 0
+    assert t.loc["margin.a", "swing"] > 0 and t.loc["margin.a", "low_input"] < 0
     # the chart draws a zero-width bar for it and says so
     fig = charts.tornado_chart(t)
     ax = fig.axes[0]
     bars = {p.get_gid(): p for p in ax.patches if p.get_gid()}
     assert bars["low:multiple.pe"].get_width() == 0.0 == bars["high:multiple.pe"].get_width()
-    assert bars["high:gross_margin"].get_width() > 0
+    assert bars["high:margin.a"].get_width() > 0
     assert any(t.get_text().strip() == "no effect" for t in ax.texts)
     assert ax.get_xlabel() == "median net profit attributable, 2027 (CNY m)"
 
@@ -249,7 +252,7 @@ def test_rank_correlation_and_contribution_to_variance():
         assert block["contribution"].sum() == pytest.approx(1.0, abs=1e-12), (out, year)
         assert (block["spearman"].abs() <= 1).all()
     npa = rc.loc[("net_profit_attributable", 2025)]
-    assert npa["spearman"]["gross_margin"] > 0.3 and npa["spearman"]["ratio.selling"] < 0
+    assert npa["spearman"]["margin.a"] > 0.3 and npa["spearman"]["ratio.selling"] < 0
     assert npa["spearman"]["shock.tech"] < 0
     pe = rc.loc[("price_pe", 2025)]
     assert (pe["n_used"] < 6000).all() == bool(np.isnan(r["price_pe"][:, 0]).any())

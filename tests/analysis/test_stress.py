@@ -191,7 +191,7 @@ def test_shift_moves_the_driver_base_only():
     np.testing.assert_allclose(
         d["multiple.pe"], 0.8 * base.draws["drivers"]["multiple.pe"], rtol=1e-15
     )
-    assert d["gross_margin"].tobytes() == base.draws["drivers"]["gross_margin"].tobytes()
+    assert d["margin.a"].tobytes() == base.draws["drivers"]["margin.a"].tobytes()
     assert (up["net_profit"] < base["net_profit"]).all()  # more interest on every path
 
 

@@ -122,9 +122,9 @@ def test_golden_default_scenario_quantiles():
 # regenerate only for a deliberate change of the model, the streams or a ppf.
 GOLDEN_NPA = np.array(
     [
-        [-13.327654181668, 20.724742315277, 54.62329777158],
-        [-16.145591386698, 28.720757387022, 78.437918537231],
-        [-15.400107906782, 37.014443284728, 103.602728195301],
+        [-34.799805486308, 19.994701231813, 72.575260163723],
+        [-62.356453045634, 27.289035244943, 129.368202159285],
+        [-93.936619377924, 32.634606841976, 201.856510153583],
     ]
 )
 
@@ -396,8 +396,8 @@ _MALFORMED = {  # name: (the bytes of the file, what the message must say)
     ),
     "short entry": (
         _truncate_out_data,
-        r"entry 'out': holds 71992 bytes of data, but its header's shape "
-        r"\(10, 3, 300\) and dtype <f8 need 72000",
+        r"entry 'out': holds 136792 bytes of data, but its header's shape "
+        r"\(19, 3, 300\) and dtype <f8 need 136800",
     ),
 }
 

@@ -92,7 +92,7 @@ def test_long_horizon_is_abridged_and_undefined_prices_say_so():
     sc = dataclasses.replace(
         sc,
         drivers=tuple(
-            dataclasses.replace(d, base=(0.01,)) if d.name == "gross_margin" else d
+            dataclasses.replace(d, base=(0.01,)) if d.name.startswith("margin.") else d
             for d in sc.drivers
         ),
     )
