@@ -111,6 +111,7 @@ def main(argv=None) -> dict:
         r0._hits,
         np.empty((len(sc.drivers), sc.horizon, 0)),
         np.empty((len(sc.shocks), sc.horizon, 0)),
+        np.empty((0, sc.horizon, 0)),
     )
 
     def kernel_into_touched_memory():  # rewrites r0's arrays with the same bytes (same seed)

@@ -29,8 +29,8 @@ def scenarios() -> dict:
     text = (Path(simcore.__file__).parent / "scenarios" / "toy.toml").read_text(encoding="utf-8")
     t_copula = text.replace("[correlation]\n", '[correlation]\ncopula = "student_t"\ndf = 5\n', 1)
     held = text.replace(
-        'labels = ["growth.core", "gross_margin"]',
-        'labels = ["growth.core", "gross_margin", "wacc"]',
+        'labels = ["growth.core", "margin.core"]',
+        'labels = ["growth.core", "margin.core", "wacc"]',
     ).replace(
         "    [1.0, 0.3],\n    [0.3, 1.0],\n",
         "    [1.0, 0.3, -0.2],\n    [0.3, 1.0, 0.0],\n    [-0.2, 0.0, 1.0],\n",

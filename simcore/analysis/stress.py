@@ -318,18 +318,23 @@ class Lever:
         return cls(f"size of every {shock} effect", scale, 1.0, "x effect size")
 
     @classmethod
-    def shift(cls, driver: str, how: str = "add") -> Lever:
-        """The driver's base moved by x (``how="add"``) or multiplied by x (``"scale"``)."""
+    def shift(cls, driver: str | tuple[str, ...], how: str = "add") -> Lever:
+        """The driver's base moved by x (``how="add"``) or multiplied by x (``"scale"``);
+        several drivers move together (``("margin.a", "margin.b")``: every segment's margin)."""
         if how not in ("add", "scale"):
             raise ValueError(f"how={how!r} must be 'add' or 'scale'")
+        names = (driver,) if isinstance(driver, str) else tuple(driver)
 
         def apply(sc: Scenario, x: float) -> Scenario:
-            sh = StressShift(driver, add=x) if how == "add" else StressShift(driver, scale=x)
-            return apply_stress(sc, Stress("reverse", shift=(sh,)))
+            shift = tuple(
+                StressShift(d, add=x) if how == "add" else StressShift(d, scale=x) for d in names
+            )
+            return apply_stress(sc, Stress("reverse", shift=shift))
 
+        what = ", ".join(names)
         if how == "add":
-            return cls(f"{driver} base shift (added)", apply, 0.0, "added to the base")
-        return cls(f"{driver} base multiplier", apply, 1.0, "x base")
+            return cls(f"{what} base shift (added)", apply, 0.0, "added to the base")
+        return cls(f"{what} base multiplier", apply, 1.0, "x base")
 
     @classmethod
     def probability(cls, shock: str) -> Lever:

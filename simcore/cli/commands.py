@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser(
         "show-default",
         parents=[common],
-        help="print the default scenario as TOML (a template to edit)",
+        help="print the default scenario file, with its explanatory comments (a template to edit)",
     )
     show.set_defaults(func=_cmd_show_default)
 
@@ -307,9 +307,9 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_show_default(args: argparse.Namespace) -> int:
-    from simcore.io.scenario_file import default_scenario, dumps_scenario
+    from simcore.io.scenario_file import DEFAULT_SCENARIO, builtin_scenario_text
 
-    text = dumps_scenario(default_scenario())
+    text = builtin_scenario_text(DEFAULT_SCENARIO)  # the shipped file, its comments kept
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 

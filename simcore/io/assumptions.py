@@ -188,9 +188,12 @@ def assumptions_markdown(scenario: Scenario) -> str:
     ]
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():
         value = getattr(sc, field)
-        if not isinstance(value, float | int) and not value:
+        if kind == "scalar":
+            text = _g(value)
+        elif not value:
             continue  # a level held at its opening balance
-        text = _g(value) if kind == "scalar" else _values(value)
+        else:
+            text = _values(value)
         out.append(f"| `{key}` | {text} | {_cell(sc.notes.get(key, ''))} |")
     return "\n".join(out) + "\n"
 

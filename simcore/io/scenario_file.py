@@ -35,7 +35,8 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     [[shocks.<name>.effects]]  target, size, profile, segments, cap, rationale
     [stress.<name>]       force = [{shock, year, severity, only}], shift = [{driver, add, scale}],
                           rationale (named stress scenarios, see simcore.analysis.stress)
-    [schedules.<name>]    values (per year) | value (scalar) [, base], rationale
+    [schedules.<name>]    values (per year) | value (scalar), rationale: the opening balance
+                          sheet, lives, working-capital ratios, financing rules (docs/model.md)
     [forecast]            revenue, net_profit_attributable, eps, rationale
     [history]             rationale; [history.<series>] <year> = value
     [notes]               free-form strings
@@ -917,15 +918,19 @@ def _builtin_names() -> list[str]:
     return sorted(f.name[:-5] for f in _scenario_dir().iterdir() if f.name.endswith(".toml"))
 
 
-def builtin_scenario(name: str) -> Scenario:
-    """A scenario shipped with the package, by name (see :func:`list_scenarios`)."""
+def builtin_scenario_text(name: str) -> str:
+    """The TOML text of a scenario shipped with the package, with its explanatory comments."""
     names = _builtin_names()
     if name not in names:
         raise ValueError(
             f"no built-in scenario {name!r}{did_you_mean(name, names)}; allowed {', '.join(names)}"
         )
-    text = _scenario_dir().joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    return loads_scenario(text, source=f"simcore/scenarios/{name}.toml")
+    return _scenario_dir().joinpath(f"{name}.toml").read_text(encoding="utf-8")
+
+
+def builtin_scenario(name: str) -> Scenario:
+    """A scenario shipped with the package, by name (see :func:`list_scenarios`)."""
+    return loads_scenario(builtin_scenario_text(name), source=f"simcore/scenarios/{name}.toml")
 
 
 def default_scenario() -> Scenario:

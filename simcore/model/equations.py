@@ -182,7 +182,7 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
     capex_hist = np.zeros((n, H))
 
     for t in range(H):
-        L = {}  # this year's lines
+        L: Arrays = {}  # this year's lines
         # revenue by segment, gross profit (D&A in the cost of revenue)
         rev = rev * (1.0 + growth[:, :, t]) * (1.0 - churn[:, :, t])
         seg_rev[:, :, t] = rev

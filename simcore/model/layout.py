@@ -1,7 +1,8 @@
 """What the kernel reads and writes, declared once: outputs, statement lines, driver roles,
 shock targets and schedule rows. The order of each tuple is the kernel's index order; the
 indices the kernel and the compiler use (``OUT``, ``LINE``, ``ROLE``, ``TARGET``, ``SCHED``) are
-derived from it here, so adding a name is one edit. The limits every value must respect are in :mod:`simcore.model.limits`."""
+derived from it here, so adding a name is one edit. The limits every value must respect are
+in :mod:`simcore.model.limits`."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ sampler's uniforms lie in ``[U_MIN, 1 - U_MIN]`` (:data:`distributions.streams.U
 independent normal score is at most :data:`Z_EDGE` (8.2095) in absolute value; the copula and
 the AR(1) persistence can take a driver's score further (:func:`score_bounds`), and the driver's
 kernel ``ppf`` at that score gives its reach. With every input inside these limits, every output
-of every path is below about 1e120 in absolute value (the derivation is in docs/model.md), so
+of every path is below about 1e130 in absolute value (the derivation is in docs/model.md), so
 means and standard deviations stay finite for any number of paths.
 """
 

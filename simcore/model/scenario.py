@@ -7,26 +7,33 @@ A :class:`Scenario` is a frozen, validated description. It is built from a TOML 
 Every driver and shock is *named*: names key the random streams, so adding or removing one
 leaves every other's draws unchanged.
 
-Driver roles the model reads (``DRIVER_ROLES``); a scenario must define each one
-(``growth.<segment>`` for every segment):
+Driver roles the model reads (``layout.FIXED_DRIVERS`` and, per segment, ``growth.<segment>``
+and ``margin.<segment>``); a scenario must define each one:
 
 =====================  =====  ==================================================================
 name                   unit   meaning
 =====================  =====  ==================================================================
 growth.<segment>       frac   revenue growth of the segment (AR(1) via ``persistence``)
-gross_margin           frac   gross margin on total revenue
+margin.<segment>       frac   the segment's gross margin before D&A (D&A is in the cost of
+                              revenue: gross profit = sum of revenue x margin - D&A)
 ratio.taxes_surcharges frac   taxes and surcharges / revenue
-ratio.selling          frac   selling expense / revenue
-ratio.admin            frac   admin expense / revenue
-ratio.rnd              frac   R&D expense / revenue
+ratio.selling          frac   variable selling expense / revenue (plus the fixed part)
+ratio.admin            frac   variable admin expense / revenue
+ratio.rnd              frac   variable R&D expense / revenue
+fixed_growth.<line>    frac   growth of the fixed part of selling, admin, R&D (e.g. wages)
 ratio.impairment       frac   credit impairment loss / revenue (positive = loss)
-interest_rate          frac   financial expense / average interest-bearing debt
+capex_intensity        x      capex per unit of revenue growth (plus maintenance capex)
+interest_rate          frac   financial expense / opening interest-bearing debt
 tax_rate               frac   effective income-tax rate on positive taxable profit
 multiple.ps            x      price / sales multiple
 multiple.pe            x      price / earnings multiple
 wacc                   frac   discount rate of the DCF
 terminal_growth        frac   Gordon growth of the DCF (wacc > terminal_growth on every path)
 =====================  =====  ==================================================================
+
+The deterministic inputs (the opening balance sheet, depreciation lives, working-capital ratios,
+the financing rules) are the ``[schedules.<name>]`` fields below; ``docs/model.md`` gives every
+equation.
 
 A driver's value in year t is ``base[t] + X_t`` (``mode="add"``) or ``base[t] * X_t``
 (``mode="mul"``), where ``X_t`` has the marginal ``dist`` in every year and its normal score

@@ -40,6 +40,7 @@ from simcore.model.errors import (
     show,
     type_name,
 )
+from simcore.model.layout import SEGMENT_DRIVERS, SEGMENT_TARGETS
 from simcore.model.limits import (
     MAX_EFFECTS,
     MAX_EMPIRICAL_POINTS,
@@ -62,7 +63,6 @@ from simcore.model.limits import (
     MIN_SHARES,
     MIN_TERMINAL_ROIC,
 )
-from simcore.model.layout import SEGMENT_DRIVERS, SEGMENT_TARGETS
 from simcore.model.scenario import (
     FIXED_DRIVERS,
     SHOCK_TARGETS,

@@ -42,6 +42,7 @@ __all__ = [
     "STYLE",
     "distribution_net_profit",
     "fan_chart_net_profit",
+    "fan_chart_financing",
     "fan_chart_revenue_segments",
     "fan_chart_valuation",
     "save_figure",
@@ -589,6 +590,50 @@ def fan_chart_revenue_segments(
             above = axes[k // ncols - 1, k % ncols]  # now the lowest panel of its column
             above.xaxis.set_tick_params(labelbottom=True)
         _frame(fig, axes, result, _title(result, f"revenue by segment ({cur} m)"))
+    return fig
+
+
+def fan_chart_financing(
+    result: SimulationResult, *, figsize: tuple[float, float] = (10.0, 6.6)
+) -> Figure:
+    """What the balance sheet and the cash flow do on the paths: EBITDA, free cash flow, net
+    debt (borrowings less cash; each path's own, which the DCF deducts) and ROIC, as fans. Net
+    debt opens from the base year's balance sheet."""
+    sc = result.scenario
+    cur = _currency(result)
+    years = result.years
+    opening_net_debt = sc.opening_debt - sc.opening_cash
+    panels = [
+        ("ebitda", f"EBITDA ({cur} m)", None, 1.0),
+        ("fcf", f"free cash flow to the firm ({cur} m)", None, 1.0),
+        ("net_debt", f"net debt: borrowings less cash ({cur} m)", opening_net_debt, 1.0),
+        ("roic", "return on opening invested capital (%)", None, 100.0),
+    ]
+    with mpl.rc_context(STYLE):
+        fig, axes = _new_figure(figsize, 2, 2, sharex=True)
+        for k, (name, label, opening, scale) in enumerate(panels):
+            ax = axes[k // 2, k % 2]
+            qs = {q: v * scale for q, v in _quantile_dict(result, name).items()}
+            anchor = None
+            if opening is not None:
+                ax.plot(
+                    [sc.base_year],
+                    [opening],
+                    label="actual",
+                    zorder=4,
+                    gid="actual",
+                    **ACTUAL,
+                )
+                anchor = (sc.base_year, float(opening))
+            _fan(ax, years, qs, anchor=anchor, label=(k == 0))
+            ax.axhline(0.0, zorder=2, **ZERO)
+            _year_axis(ax, [sc.base_year, *years])
+            ax.set_xlabel("")
+            if scale == 1.0:
+                _thousands(ax)
+            ax.set_title(label, loc="left")
+        note = " · ROIC: NOPAT over equity + debt - cash at the start of the year"
+        _frame(fig, axes, result, _title(result, "cash, debt and returns"), note=note)
     return fig
 
 

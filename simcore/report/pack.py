@@ -618,6 +618,7 @@ def pack_pages(
             charts.fan_chart_valuation(result, figsize=PAGE),
             charts.distribution_net_profit(result, figsize=PAGE),
             charts.fan_chart_revenue_segments(result, figsize=PAGE),
+            charts.fan_chart_financing(result, figsize=PAGE),
         ]
         pages += _risk_pages(result)
         if analyses is not None:

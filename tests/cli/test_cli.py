@@ -170,6 +170,9 @@ def test_show_default_round_trips(tmp_path):
     assert r.returncode == 0
     sc = loads_scenario(r.stdout)
     assert sc.digest() == default_scenario().digest()
+    # the shipped file itself: its explanatory comments are kept
+    assert "# -- deterministic inputs of the three statements" in r.stdout
+    assert "# The balance sheet at the end of 2024" in r.stdout
     (tmp_path / "default.toml").write_text(r.stdout, encoding="utf-8")
     r = simcore_cmd("validate", "default.toml", cwd=tmp_path)
     assert r.returncode == 0 and r.stdout.startswith("OK: default.toml: Paratera")

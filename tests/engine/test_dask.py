@@ -169,7 +169,9 @@ def test_map_scenarios_and_compare_stresses(client):
 def test_evaluate_design_and_sobol_analysis(client):
     sc = make_toy()
     rng = np.random.default_rng(8)
-    u = rng.uniform(0.001, 0.999, size=(3_000, sc.horizon, 2 * len(sc.shocks) + 15))
+    u = rng.uniform(
+        0.001, 0.999, size=(3_000, sc.horizon, len(sc.drivers) + 2 * len(sc.shocks) + 1)
+    )
     _same_bytes(evaluate_uniforms(sc, u), sd.evaluate_design(client, sc, u, block=700))
     local = sobol_analysis(sc, 2**6, seed=6, n_boot=10)
     far = sobol_analysis(sc, 2**6, seed=6, n_boot=10, client=client)
@@ -188,8 +190,10 @@ def _check_summary(streamed, result, q, outputs=None):
     is_q = ref["statistic"].str.startswith("q").to_numpy()
     for col in ("value", "mcse"):  # quantiles (and their MCSE brackets): the same bytes
         assert head[col].to_numpy()[is_q].tobytes() == ref[col].to_numpy()[is_q].tobytes()
+        # moments merged block by block (Chan et al.) against one pass: rounding only; a
+        # standard error of a std (fourth moments of ROIC, whose spread is wide) reaches 1.5e-12
         np.testing.assert_allclose(
-            head[col].to_numpy()[~is_q], ref[col].to_numpy()[~is_q], rtol=1e-12, atol=0
+            head[col].to_numpy()[~is_q], ref[col].to_numpy()[~is_q], rtol=1e-11, atol=0
         )
     risk = result.risk_metrics()
     tail = streamed.iloc[len(ref) :]
