@@ -53,6 +53,22 @@ from simcore.model.layout import LINE, OUT, ROLE, SCHED, SEGMENT_TARGETS, TARGET
 # rows, roles, targets and schedules by name (simcore.model.layout; numba reads these module
 # globals as compile-time constants)
 O_DCF = OUT["price_dcf"]
+# the stored outputs the kernel writes in place (the other lines go to a scratch row)
+O_REV, O_GP, O_OP, O_PBT = (
+    OUT["revenue"],
+    OUT["gross_profit"],
+    OUT["operating_profit"],
+    OUT["profit_before_tax"],
+)
+O_NP, O_NPA, O_EPS, O_PS = (
+    OUT["net_profit"],
+    OUT["net_profit_attributable"],
+    OUT["eps"],
+    OUT["price_ps"],
+)
+O_PE, O_EBITDA, O_DA, O_CAPEX = OUT["price_pe"], OUT["ebitda"], OUT["depreciation"], OUT["capex"]
+O_FCF, O_CASH, O_DEBT, O_ND = OUT["fcf"], OUT["cash"], OUT["debt"], OUT["net_debt"]
+O_EQ, O_ROIC = OUT["equity"], OUT["roic"]
 R_TAXSUR, R_SELL, R_ADMIN = (
     ROLE["ratio.taxes_surcharges"],
     ROLE["ratio.selling"],
@@ -202,7 +218,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     eff_shock, eff_target, eff_size, eff_cap = sc.eff_shock, sc.eff_target, sc.eff_size, sc.eff_cap
     eff_profile, eff_segmask, schedules = sc.eff_profile, sc.eff_segmask, sc.sched
     out, seg_out, hits_out, draws_out, sev_out, stmt_out = bufs
-    out_line = sc.out_line
+    line_out = sc.line_out
     keep_statements = stmt_out.shape[2] > 0
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
@@ -461,8 +477,8 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             # 7. the statements, one row per loop where the model allows: LLVM vectorises a
             # loop only when it can check every pair of the arrays it touches for overlap.
             # Revenue by segment and the gross profit before D&A:
-            rev = ln[L_REV, :m]
-            gp = ln[L_GP, :m]
+            rev = out[O_REV, t, o0 : o0 + m]
+            gp = out[O_GP, t, o0 : o0 + m]
             for s in range(S):
                 gi = growth_idx[s]
                 mi = margin_idx[s]
@@ -484,12 +500,12 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             # capital: capex from capacity growth plus maintenance; straight-line D&A of the
             # opening assets and of every year's capex
             maint = schedules[S_MAINT, t]
-            capex = ln[L_CAPEX, :m]
+            capex = out[O_CAPEX, t, o0 : o0 + m]
             for i in range(m):
                 inten = max(val[r_capex, i] + eff[T_CAPEX, i], 0.0)
                 capex[i] = inten * max(rev[i] - rev_prev[i], 0.0) + maint * rev[i]
                 capex_h[t, i] = capex[i]
-            da = ln[L_DA, :m]
+            da = out[O_DA, t, o0 : o0 + m]
             for i in range(m):
                 da[i] = schedules[S_EXIST, t]
             for year in range(t + 1):  # every capex vintage so far
@@ -526,16 +542,16 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             keep = 1.0 - schedules[S_MINORITY, t]
             ln[L_OTHER, :m] = other
             ln[L_NONOP, :m] = nonop
-            op = ln[L_OP, :m]
+            op = out[O_OP, t, o0 : o0 + m]
             for i in range(m):
                 op[i] = gp[i] - taxsur[i] - sell[i] - admin[i] - rnd[i] - fin[i] - imp[i] + other
             loss = ln[L_LOSS, :m]
-            pbt_ = ln[L_PBT, :m]
+            pbt_ = out[O_PBT, t, o0 : o0 + m]
             for i in range(m):  # + non-operating - one-off loss (a share of last year's revenue)
                 loss[i] = eff[T_LOSS, i] * rev_prev[i]
                 pbt_[i] = op[i] + nonop - loss[i]
             tax_ = ln[L_TAX, :m]
-            np_ = ln[L_NP, :m]
+            np_ = out[O_NP, t, o0 : o0 + m]
             for i in range(m):  # tax on profit after the loss carry-forward
                 pbt = pbt_[i]
                 c_ = carry[i]
@@ -544,14 +560,14 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 carry[i] = c_ - used if pbt > 0.0 else c_ - pbt
                 tax_[i] = val[r_tax, i] * taxable
                 np_[i] = pbt - tax_[i]
-            npa = ln[L_NPA, :m]
+            npa = out[O_NPA, t, o0 : o0 + m]
             mino = ln[L_MIN, :m]
-            eps_row = ln[L_EPS, :m]
+            eps_row = out[O_EPS, t, o0 : o0 + m]
             for i in range(m):
                 npa[i] = np_[i] * keep
                 mino[i] = np_[i] - npa[i]
                 eps_row[i] = npa[i] / shares
-            ebitda = ln[L_EBITDA, :m]
+            ebitda = out[O_EBITDA, t, o0 : o0 + m]
             nop = ln[L_NOPAT, :m]
             for i in range(m):
                 ebit = op[i] + fin[i]
@@ -592,45 +608,62 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             for i in range(m):
                 ocf[i] = np_[i] + da[i] + fin[i] - (-dwc[i]) + d_oncl
                 icf[i] = -capex[i] - d_onca
+            roic = out[O_ROIC, t, o0 : o0 + m]
+            for i in range(m):  # on the opening invested capital, before cash and debt move
+                invested = eqp[i] + eqm[i] + debt[i] - cash[i]
+                ratio = nop[i] / invested
+                roic[i] = ratio if invested > 0.0 else np.nan
+            div = ln[L_DIV, :m]
+            repaid = ln[L_REPAY, :m]
+            borrowed = ln[L_BORROW, :m]
+            extra = ln[L_FCF_FIN, :m]  # the sweep's extra repayment, until the row is filled
             for i in range(m):
-                div = payout * max(npa[i], 0.0)
-                repay = min(repay_t, debt[i])
-                pre = cash[i] + ocf[i] + icf[i] - fin[i] - div - repay
-                borrow = max(min_cash - pre, 0.0)
-                extra = min(sweep * max(pre - min_cash, 0.0), debt[i] - repay)
-                invested = eqp[i] + eqm[i] + debt[i] - cash[i]  # opening invested capital
-                cash_new = pre + borrow - extra
-                ln[L_INT, i] = fin[i]
-                ln[L_DIV, i] = div
-                ln[L_REPAY, i] = repay + extra
-                ln[L_BORROW, i] = borrow
-                ln[L_FCF_FIN, i] = -fin[i] - div - repay + borrow - extra
-                ln[L_NCF, i] = cash_new - cash[i]
-                ln[L_ROIC, i] = nop[i] / invested if invested > 0.0 else np.nan
+                div[i] = payout * max(npa[i], 0.0)
+                repaid[i] = min(repay_t, debt[i])
+            for i in range(m):
+                pre = cash[i] + ocf[i] + icf[i] - fin[i] - div[i] - repaid[i]
+                borrowed[i] = max(min_cash - pre, 0.0)
+                extra[i] = min(sweep * max(pre - min_cash, 0.0), debt[i] - repaid[i])
+                ln[L_NCF, i] = pre  # the cash before financing, until the row is filled
+            ncf = ln[L_NCF, :m]
+            for i in range(m):
+                cash_new = ncf[i] + borrowed[i] - extra[i]
+                ncf[i] = cash_new - cash[i]
                 cash[i] = cash_new
-                debt[i] = debt[i] - repay + borrow - extra
+                debt[i] = debt[i] - repaid[i] + borrowed[i] - extra[i]
+            fin_cf = ln[L_FCF_FIN, :m]
             for i in range(m):
-                eqp[i] = eqp[i] + npa[i] - ln[L_DIV, i]
+                x = extra[i]
+                fin_cf[i] = -fin[i] - div[i] - repaid[i] + borrowed[i] - x
+                repaid[i] = repaid[i] + x
+            ln[L_INT, :m] = fin
+            for i in range(m):
+                eqp[i] = eqp[i] + npa[i] - div[i]
                 eqm[i] = eqm[i] + (np_[i] - npa[i])
                 ppe[i] = ppe[i] + capex[i] - da[i]
+            out[O_CASH, t, o0 : o0 + m] = cash[:m]
+            out[O_DEBT, t, o0 : o0 + m] = debt[:m]
+            ln[L_PPE, :m] = ppe[:m]
+            ln[L_EQP, :m] = eqp[:m]
+            ln[L_EQM, :m] = eqm[:m]
+            eq = out[O_EQ, t, o0 : o0 + m]
+            ta = ln[L_TA, :m]
+            tl = ln[L_TL, :m]
+            nd = out[O_ND, t, o0 : o0 + m]
             for i in range(m):
-                ln[L_CASH, i] = cash[i]
-                ln[L_DEBT, i] = debt[i]
-                ln[L_PPE, i] = ppe[i]
-                ln[L_EQP, i] = eqp[i]
-                ln[L_EQM, i] = eqm[i]
-                ln[L_EQ, i] = eqp[i] + eqm[i]
-                ln[L_TA, i] = cash[i] + rec[i] + inv[i] + oca[i] + ppe[i] + onca
-                ln[L_TL, i] = debt[i] + pay[i] + ocl[i] + oncl
-                nd = debt[i] - cash[i]
-                ln[L_ND, i] = nd
-                netdebt[t, i] = nd
-                fcf_i = nop[i] + da[i] - capex[i] - (-dwc[i]) + d_oncl - d_onca
-                ln[L_FCF, i] = fcf_i
-                fcf[t, i] = fcf_i
+                eq[i] = eqp[i] + eqm[i]
+                ta[i] = cash[i] + rec[i] + inv[i] + oca[i] + ppe[i] + onca
+                tl[i] = debt[i] + pay[i] + ocl[i] + oncl
+            for i in range(m):
+                nd[i] = debt[i] - cash[i]
+                netdebt[t, i] = nd[i]
+            f_ = out[O_FCF, t, o0 : o0 + m]
+            for i in range(m):
+                f_[i] = nop[i] + da[i] - capex[i] - (-dwc[i]) + d_oncl - d_onca
+                fcf[t, i] = f_[i]
             # valuation: multiples (P/E undefined where EPS <= 0)
-            ps = ln[L_PS, :m]
-            pe = ln[L_PE, :m]
+            ps = out[O_PS, t, o0 : o0 + m]
+            pe = out[O_PE, t, o0 : o0 + m]
             for i in range(m):
                 derate = max(1.0 - eff[T_MULT, i], 0.0)
                 ps[i] = val[r_ps, i] * derate * rev[i] / shares
@@ -638,20 +671,20 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else np.nan
             for i in range(m):
                 rev_prev[i] = rev[i]
-            # the stored outputs and, on request, every line
-            for j in range(out_line.shape[0]):
-                line = out_line[j]
-                if line >= 0:
-                    row = out[j, t, o0 : o0 + m]
-                    src = ln[line, :m]
-                    for i in range(m):
-                        row[i] = src[i]
+            # every line on request: the stored outputs were written in place, the others are
+            # this year's rows of ln
             if keep_statements:
                 for line in range(N_LINES):
                     row = stmt_out[line, t, o0 : o0 + m]
-                    src = ln[line, :m]
-                    for i in range(m):
-                        row[i] = src[i]
+                    j = line_out[line]
+                    if j >= 0:
+                        src_o = out[j, t, o0 : o0 + m]
+                        for i in range(m):
+                            row[i] = src_o[i]
+                    else:
+                        src_l = ln[line, :m]
+                        for i in range(m):
+                            row[i] = src_l[i]
         # 8. DCF as of each year end, with the final year's discount rate and terminal growth,
         # less each path's own net debt at that date
         for i in range(m):
