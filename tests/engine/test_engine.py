@@ -435,7 +435,7 @@ def test_forced_shocks_match_the_reference():
 
 
 def test_identical_tables_are_stored_once():
-    """The default scenario's sixteen truncated normals standardise to three distinct tables
+    """The default scenario's ten truncated normals standardise to three distinct tables
     and its PERT has one; the kernel gets each once (its lookups then fit the L2 cache) and
     every driver the right one."""
     from simcore import default_scenario
@@ -444,7 +444,7 @@ def test_identical_tables_are_stored_once():
     sc = default_scenario()
     ki = compile_scenario(sc, np.random.SeedSequence(1))
     tabbed = [f for f, off in enumerate(ki.drv.offset) if off >= 0]
-    assert len(tabbed) == 17
+    assert len(tabbed) == 11
     n = sc.drivers[tabbed[0]].dist.kernel_args()[2].shape[0]
     assert ki.tables.shape[0] == 4 * n
     for f in tabbed:

@@ -518,10 +518,10 @@ def test_error_message_format_out_of_range():
             ["unknown parameter 'sigma' of Normal", "allowed loc, scale"],
         ),
         (
-            '[drivers."margin.general_cloud"]',
-            "low = -0.06, high = 0.06",
-            "low = 0.06, high = -0.06",
-            'drivers."margin.general_cloud".dist',
+            '[drivers."ratio.admin"]',
+            "low = -0.015, high = 0.015",
+            "low = 0.015, high = -0.015",
+            'drivers."ratio.admin".dist',
             ["must be below high"],
         ),
         (
