@@ -27,6 +27,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.textpath import text_to_path
 
+from simcore.model.validate import SCHEDULE_DOMAINS
 from simcore.report import charts
 
 if TYPE_CHECKING:
@@ -567,8 +568,20 @@ def _assumption_pages(result: SimulationResult) -> list[Figure]:
         rows,
     )
     notes = {k: v for k, v in (sc.notes or {}).items() if v}
+    pg.heading("The balance sheet, capital and financing inputs (deterministic)")
+    rows = []
+    for key, (kind, _rng) in SCHEDULE_DOMAINS.items():
+        value = getattr(sc, key)
+        if kind == "scalar":
+            text = f"{value:,.6g}"
+        elif value:
+            text = " / ".join(f"{v:,.6g}" for v in value)
+        else:
+            text = "held at its opening balance"
+        rows.append([key.replace("_", " "), text, str(notes.pop(key, ""))])
+    pg.table([("input", 1.9, "left"), ("value", 1.5, "left"), ("rationale", 5.6, "left")], rows)
     if notes:
-        pg.heading("Schedules and other notes")
+        pg.heading("Other notes")
         pg.table(
             [("item", 1.4, "left"), ("note", 7.0, "left")], [[k, str(v)] for k, v in notes.items()]
         )

@@ -229,7 +229,6 @@ def test_streamed_summary_is_exact():
         q=q,
         block=30_000,
         max_values=40,
-        outputs=["net_profit_attributable", "price_pe"],
     )
     assert tight.attrs["passes"] > 2
     ref = streamed.set_index(["output", "year", "statistic"])

@@ -863,3 +863,51 @@ def test_deterministic_statement_is_finite():
     st = deterministic_statement(default_scenario())
     assert all(np.isfinite(v).all() for v in st.values())
     assert math.isclose(st["revenue"].sum(), 863 + 1116 + 1364, abs_tol=1.0)
+
+
+# -- files of the first model (schema 1) ------------------------------------------------------
+def test_a_schema_1_file_gets_one_error_saying_what_to_add():
+    old = (
+        builtin_scenario_text("toy")
+        .replace("schema_version = 2", "schema_version = 1")
+        .replace('"margin.core" =', "gross_margin =")
+        .replace(
+            'labels = ["growth.core", "margin.core"]', 'labels = ["growth.core", "gross_margin"]'
+        )
+    )
+    old = "\n".join(  # the first model had no fixed costs and no capex driver
+        ln for ln in old.splitlines() if not ln.startswith(('"fixed_growth.', "capex_intensity"))
+    )
+    old = old[: old.index("[schedules.opening_cash]")] + (
+        "[schedules.debt]\nbase = 50\nvalues = [50]\n\n"
+        "[schedules.net_debt]\nvalues = [30]\n\n"
+        "[schedules.da_ratio]\nvalues = [0.05]\n\n"
+        "[schedules.capex_ratio]\nvalues = [0.06]\n\n"
+        "[schedules.terminal_roic]\nvalue = 0.12\n"
+    )
+    err = error_of(old)
+    msg = str(err)
+    assert err.key_path == "schedules.debt"
+    assert "describes the first model" in msg and "schema_version = 2" in msg
+    for what in (
+        "[schedules.opening_cash]",
+        "[schedules.opening_fixed_assets]",
+        "[schedules.opening_debt]",
+        "[schedules.opening_equity]",
+        "[schedules.useful_life]",
+        "[schedules.remaining_life]",
+        '[drivers."capex_intensity"]',
+        '[drivers."fixed_growth.selling"]',
+        '[drivers."margin.<segment>"]',
+        "remove [schedules.debt], [schedules.net_debt], [schedules.da_ratio]",
+        "Moving a schema 1 file",
+    ):
+        assert what in msg, what
+    assert "[schedules.terminal_roic]" not in msg.split("add", 1)[1]  # it has that one
+    # a schema 2 file that still carries an old schedule is told the same
+    text = PARATERA.replace(
+        "[schedules.terminal_roic]",
+        "[schedules.wc_ratio]\nvalue = -0.16\n\n[schedules.terminal_roic]",
+    )
+    err = error_of(text)
+    assert err.key_path == "schedules.wc_ratio" and "describes the first model" in str(err)
