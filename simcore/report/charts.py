@@ -18,6 +18,7 @@ ids), which the CLI's reproducibility guarantee relies on.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from numpy.typing import ArrayLike
+
+from simcore.report.caveats import valuation_caveats
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -336,12 +339,14 @@ def fan_chart_valuation(
 
     P/E is undefined where EPS <= 0: its bands are over the paths where it is defined, and the
     share of such paths is annotated; the probability of exceeding the market counts undefined
-    paths as not exceeding (as :meth:`SimulationResult.risk_metrics` does).
+    paths as not exceeding (as :meth:`SimulationResult.risk_metrics` does). Under each panel,
+    what its method assumes (:func:`simcore.report.caveats.valuation_caveats`).
     """
     sc = result.scenario
     cur = _currency(result)
     years = result.years
     market = float(sc.market_price)
+    caveats = valuation_caveats(sc)
     with mpl.rc_context(STYLE):
         fig, axes = _new_figure(figsize, 1, len(PRICE_LABELS), sharex=True)
         for j, (name, label) in enumerate(PRICE_LABELS.items()):
@@ -396,6 +401,8 @@ def fan_chart_valuation(
                     gid=f"p_above_{year}",
                 )
             _year_axis(ax, years)
+            # what the method assumes, where its number is (in place of "fiscal year")
+            ax.set_xlabel(textwrap.fill(caveats[name], 48), fontsize=7.5, color="0.25", loc="left")
             _thousands(ax)
             ax.yaxis.set_major_locator(MaxNLocator(6))
             title = label if name != "price_pe" else "P/E (where EPS > 0)"

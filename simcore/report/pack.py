@@ -29,6 +29,7 @@ from matplotlib.textpath import text_to_path
 
 from simcore.model.validate import SCHEDULE_DOMAINS
 from simcore.report import charts
+from simcore.report.caveats import valuation_caveats
 
 if TYPE_CHECKING:
     from simcore.analysis.pack_analyses import PackAnalyses
@@ -324,7 +325,7 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
         + ", ".join(
             f"{label} {_pct(v[-1]['p_above_market'])}" for label, v in h["valuation"].items()
         )
-        + "."
+        + " (what each method assumes is under the price table below)."
     )
     pg.heading("Key points")
     pg.paragraph("\n".join(points), size=9)
@@ -382,10 +383,13 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
         rows.append(row)
     pg.table(cols, rows)
     pe = h["valuation"]["P/E"]
+    caveats = valuation_caveats(sc)
     pg.paragraph(
-        "P/E is undefined where EPS <= 0; its median is over the paths where it is defined ("
+        "What each method assumes. "
+        + " ".join(f"{label}: {caveats[name]}." for name, label in charts.PRICE_LABELS.items())
+        + " P/E is defined on "
         + ", ".join(f"{r['year']}: {r['defined']:.0%}" for r in pe)
-        + " of paths) and P(>market) counts undefined paths as not exceeding the market.",
+        + " of paths; P(>market) counts undefined paths as not exceeding the market.",
         size=8,
     )
     return pg.pages
@@ -460,6 +464,13 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
             row[0] += f" (defined on ≥ {defined:.0%} of paths)"
         rows.append(row)
     pg.table(cols, rows)
+    caveats = valuation_caveats(result.scenario)
+    pg.paragraph(
+        "What each valuation assumes. "
+        + " ".join(f"{label}: {caveats[name]}." for name, label in charts.PRICE_LABELS.items())
+        + " P(P/E price > market) counts the paths where EPS <= 0 as not above.",
+        size=8,
+    )
     return pg.pages
 
 

@@ -1,5 +1,6 @@
 """Charts and the committee pack: check what was drawn, not just that drawing worked."""
 
+import dataclasses
 import io
 import re
 
@@ -13,6 +14,7 @@ from simcore import builtin_scenario, default_scenario
 from simcore.engine.core import DEFAULT_SEED, simulate
 from simcore.report import charts
 from simcore.report import pack as report
+from simcore.report.caveats import valuation_caveats
 
 N = 4000  # paths: enough for stable quantiles, fast to draw
 
@@ -121,6 +123,30 @@ def test_fan_chart_valuation(result):
         assert f"defined {pe_defined[t]:.0%}" in pe_notes[f"p_above_{year}"]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "market price 157.80 (2025-06-05)" in labels
+    # what each method assumes, under its panel
+    caveats = valuation_caveats(result.scenario)
+    for ax, name in zip(axes, ("price_ps", "price_pe", "price_dcf"), strict=True):
+        assert " ".join(ax.get_xlabel().split()) == caveats[name]
+
+
+def test_valuation_caveats_say_whether_a_multiple_is_the_markets_own():
+    sc = default_scenario()
+    c = valuation_caveats(sc)
+    assert "market's own P/S of the report's forecast" in c["price_ps"]
+    assert "by construction" in c["price_pe"] and "undefined where EPS <= 0" in c["price_pe"]
+    assert "no fade" in c["price_dcf"]
+    # a P/E from peers (18x) is not the market's: the caveat names its centre instead
+    pe = dataclasses.replace(sc.driver("multiple.pe"), base=(18.0,))
+    other = dataclasses.replace(
+        sc, drivers=tuple(pe if d.name == "multiple.pe" else d for d in sc.drivers)
+    )
+    c = valuation_caveats(other)
+    assert "scenario's P/E of 18x (not the market's)" in c["price_pe"]
+    assert "market's own P/S" in c["price_ps"]
+    # without a forecast there is nothing to tell the market's multiple by
+    bare = dataclasses.replace(sc, forecast=dataclasses.replace(sc.forecast, revenue=()))
+    c = valuation_caveats(bare)["price_ps"]
+    assert c == "centred on the scenario's P/S of 10.76/8.32/6.81x"
 
 
 def test_distribution_net_profit(result):
@@ -246,6 +272,9 @@ def test_write_pack(result, tmp_path):
     assert [pages[i]._suptitle is not None for i in range(1, 5)] == [True] * 4
     joined = " ".join(" ".join(text.values()).split())  # wrapped lines joined by spaces
     assert "risk table" in joined and "P(miss forecast)" in joined
+    cover = " ".join(text[0].split())
+    for caveat in valuation_caveats(result.scenario).values():  # beside the prices
+        assert caveat in cover and caveat in " ".join(text[6].split() + text[7].split())
     for d in result.scenario.drivers:  # every driver with its distribution and rationale
         assert d.name in joined and repr(d.dist) in joined
         assert " ".join(d.rationale.split()) in joined
