@@ -372,12 +372,15 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
     pg.heading(
         f"Implied price per share ({cur}/share) against the market price {sc.market_price:,.2f}"
     )
-    cols = [("method", 0.8, "left")] + [
+    cols = [("method", 1.6, "left")] + [
         (f"{y} {what}", 1.0, "right") for y in years for what in ("median", "P(>market)")
     ]
     rows = []
     for label, per_year in h["valuation"].items():
-        row = [label]
+        defined = [r["defined"] for r in per_year]
+        # the share of paths where the method is defined, beside its numbers
+        shown = label if min(defined) >= 1 else f"{label} (defined on {_shares(defined)})"
+        row = [shown]
         for r in per_year:
             row += [_num(r["median"], 2), _pct(r["p_above_market"])]
         rows.append(row)
@@ -409,6 +412,11 @@ _RISK_ROWS = [
 ]
 
 
+def _shares(values: Iterable[float]) -> str:
+    """Shares of paths, one per year: ``75/71/67% of paths``."""
+    return "/".join(f"{100 * v:.0f}" for v in values) + "% of paths"
+
+
 def _risk_pages(result: SimulationResult) -> list[Figure]:
     risk = result.risk_metrics()
     cur = result.scenario.currency or "CNY"
@@ -422,10 +430,13 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
     )
     cols = [("metric", 3.0, "left")] + [(str(y), 1.4, "right") for y in risk.index]
     rows = []
+    pe_defined = np.mean(~np.isnan(result["price_pe"]), axis=0)
     for key, label, kind in _RISK_ROWS:
         if key not in risk.columns:
             continue
         row = [label.replace("CNY", cur)]
+        if key == "p_price_pe_above_market" and pe_defined.min() < 1:
+            row[0] += f" (P/E defined on {_shares(pe_defined)})"
         for year in risk.index:
             v = risk.loc[year, key]
             se = risk.loc[year, key + "_se"] if key + "_se" in risk.columns else None
