@@ -25,6 +25,7 @@ engine's fixed seed), prints a compact summary and writes into ``--out`` (defaul
 ``fan_valuation.*``
 ``distribution_net_profit.*``
 ``fan_revenue_segments.*``
+``fan_financing.*``         cash, debt and returns: EBITDA, free cash flow, net debt, ROIC
 ``committee_pack.pdf``      the investment-committee pack (:mod:`simcore.report`); not with
                             --no-charts
 ``manifest.json``           the engine's manifest, the CLI arguments, the run id and the
@@ -110,7 +111,13 @@ DEFAULT_OUT = "simcore-out"
 SAMPLING = ("mc", "lhs", "sobol", "antithetic")
 
 SUMMARY, RESULTS, PACK = "summary.csv", "results.npz", "committee_pack.pdf"
-CHART_NAMES = ("fan_net_profit", "fan_valuation", "distribution_net_profit", "fan_revenue_segments")
+CHART_NAMES = (
+    "fan_net_profit",
+    "fan_valuation",
+    "distribution_net_profit",
+    "fan_revenue_segments",
+    "fan_financing",
+)
 CHART_FORMATS = ("png", "svg")
 KNOWN_OUTPUTS = frozenset(
     [SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG]
@@ -480,6 +487,7 @@ def _write_outputs(
             "fan_valuation": charts.fan_chart_valuation,
             "distribution_net_profit": charts.distribution_net_profit,
             "fan_revenue_segments": charts.fan_chart_revenue_segments,
+            "fan_financing": charts.fan_chart_financing,
         }
         for name in CHART_NAMES:
             fig = makers[name](result)
