@@ -257,9 +257,6 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     eqp = np.empty(B)
     eqm = np.empty(B)
     capex_h = np.empty((H, B))
-    nopat = np.empty((H, B))
-    fcf = np.empty((H, B))
-    netdebt = np.empty((H, B))
     # scratch of the row helpers: packed indices (ndtri_many's tails), table cells
     # (table_eval_many) and rows of intermediate values
     tails = np.empty(B, np.int64)
@@ -540,8 +537,6 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             other = schedules[S_OTHER, t]
             nonop = schedules[S_NONOP, t]
             keep = 1.0 - schedules[S_MINORITY, t]
-            ln[L_OTHER, :m] = other
-            ln[L_NONOP, :m] = nonop
             op = out[O_OP, t, o0 : o0 + m]
             for i in range(m):
                 op[i] = gp[i] - taxsur[i] - sell[i] - admin[i] - rnd[i] - fin[i] - imp[i] + other
@@ -561,11 +556,9 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 tax_[i] = val[r_tax, i] * taxable
                 np_[i] = pbt - tax_[i]
             npa = out[O_NPA, t, o0 : o0 + m]
-            mino = ln[L_MIN, :m]
             eps_row = out[O_EPS, t, o0 : o0 + m]
             for i in range(m):
                 npa[i] = np_[i] * keep
-                mino[i] = np_[i] - npa[i]
                 eps_row[i] = npa[i] / shares
             ebitda = out[O_EBITDA, t, o0 : o0 + m]
             nop = ln[L_NOPAT, :m]
@@ -573,7 +566,6 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 ebit = op[i] + fin[i]
                 ebitda[i] = ebit + da[i]
                 nop[i] = ebit - val[r_tax, i] * max(ebit, 0.0)
-                nopat[t, i] = nop[i]
             # working capital: ratios of revenue and of the cost of revenue
             rec = ln[L_REC, :m]
             inv = ln[L_INV, :m]
@@ -598,8 +590,6 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             onca, oncl = schedules[S_ONCA, t], schedules[S_ONCL, t]
             d_onca = onca - schedules[S_ONCA_PREV, t]
             d_oncl = oncl - schedules[S_ONCL_PREV, t]
-            ln[L_ONCA, :m] = onca
-            ln[L_ONCL, :m] = oncl
             payout = schedules[S_PAYOUT, t]
             repay_t = schedules[S_REPAY, t]
             min_cash = schedules[S_MINCASH, t]
@@ -631,36 +621,20 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 ncf[i] = cash_new - cash[i]
                 cash[i] = cash_new
                 debt[i] = debt[i] - repaid[i] + borrowed[i] - extra[i]
-            fin_cf = ln[L_FCF_FIN, :m]
-            for i in range(m):
-                x = extra[i]
-                fin_cf[i] = -fin[i] - div[i] - repaid[i] + borrowed[i] - x
-                repaid[i] = repaid[i] + x
-            ln[L_INT, :m] = fin
             for i in range(m):
                 eqp[i] = eqp[i] + npa[i] - div[i]
                 eqm[i] = eqm[i] + (np_[i] - npa[i])
                 ppe[i] = ppe[i] + capex[i] - da[i]
             out[O_CASH, t, o0 : o0 + m] = cash[:m]
             out[O_DEBT, t, o0 : o0 + m] = debt[:m]
-            ln[L_PPE, :m] = ppe[:m]
-            ln[L_EQP, :m] = eqp[:m]
-            ln[L_EQM, :m] = eqm[:m]
             eq = out[O_EQ, t, o0 : o0 + m]
-            ta = ln[L_TA, :m]
-            tl = ln[L_TL, :m]
             nd = out[O_ND, t, o0 : o0 + m]
             for i in range(m):
                 eq[i] = eqp[i] + eqm[i]
-                ta[i] = cash[i] + rec[i] + inv[i] + oca[i] + ppe[i] + onca
-                tl[i] = debt[i] + pay[i] + ocl[i] + oncl
-            for i in range(m):
                 nd[i] = debt[i] - cash[i]
-                netdebt[t, i] = nd[i]
-            f_ = out[O_FCF, t, o0 : o0 + m]
+            f_ = out[O_FCF, t, o0 : o0 + m]  # read back by the DCF (section 8)
             for i in range(m):
                 f_[i] = nop[i] + da[i] - capex[i] - (-dwc[i]) + d_oncl - d_onca
-                fcf[t, i] = f_[i]
             # valuation: multiples (P/E undefined where EPS <= 0)
             ps = out[O_PS, t, o0 : o0 + m]
             pe = out[O_PE, t, o0 : o0 + m]
@@ -671,9 +645,30 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else np.nan
             for i in range(m):
                 rev_prev[i] = rev[i]
-            # every line on request: the stored outputs were written in place, the others are
-            # this year's rows of ln
+            # every line on request: the lines only the full statements show, then the copy
+            # (the stored outputs were written in place, the others are this year's rows of ln)
             if keep_statements:
+                mino = ln[L_MIN, :m]
+                fin_cf = ln[L_FCF_FIN, :m]
+                ta = ln[L_TA, :m]
+                tl = ln[L_TL, :m]
+                for i in range(m):
+                    mino[i] = np_[i] - npa[i]
+                for i in range(m):
+                    x = extra[i]  # the sweep's repayment, held in this row until now
+                    fin_cf[i] = -fin[i] - div[i] - repaid[i] + borrowed[i] - x
+                    repaid[i] = repaid[i] + x
+                for i in range(m):
+                    ta[i] = cash[i] + rec[i] + inv[i] + oca[i] + ppe[i] + onca
+                    tl[i] = debt[i] + pay[i] + ocl[i] + oncl
+                ln[L_OTHER, :m] = other
+                ln[L_NONOP, :m] = nonop
+                ln[L_ONCA, :m] = onca
+                ln[L_ONCL, :m] = oncl
+                ln[L_INT, :m] = fin
+                ln[L_PPE, :m] = ppe[:m]
+                ln[L_EQP, :m] = eqp[:m]
+                ln[L_EQM, :m] = eqm[:m]
                 for line in range(N_LINES):
                     row = stmt_out[line, t, o0 : o0 + m]
                     j = line_out[line]
@@ -689,16 +684,19 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
         # less each path's own net debt at that date
         for i in range(m):
             wacc[i] = val[r_wacc, i] + eff[T_WACC, i]
+        nop = ln[L_NOPAT, :m]  # the last year's (the rows of ln hold the last year)
         for i in range(m):
             g = val[r_tg, i]
-            value[i] = nopat[H - 1, i] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (wacc[i] - g)
+            value[i] = nop[i] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (wacc[i] - g)
         for t in range(H - 1, -1, -1):
             if t < H - 1:
+                f_ = out[O_FCF, t + 1, o0 : o0 + m]
                 for i in range(m):
-                    value[i] = (value[i] + fcf[t + 1, i]) / (1.0 + wacc[i])
+                    value[i] = (value[i] + f_[i]) / (1.0 + wacc[i])
+            nd = out[O_ND, t, o0 : o0 + m]
             row = out[O_DCF, t, o0 : o0 + m]
             for i in range(m):
-                row[i] = max(value[i] - netdebt[t, i], 0.0) / shares
+                row[i] = max(value[i] - nd[i], 0.0) / shares
 
 
 simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)

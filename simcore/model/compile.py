@@ -20,7 +20,7 @@ from simcore.model.equations import (
     shock_schedule,
     shock_stream,
 )
-from simcore.model.layout import FIXED_DRIVERS, LINE, LINES, OUTPUTS, SCHED_ROWS, TARGET
+from simcore.model.layout import FIXED_DRIVERS, LINES, OUTPUTS, SCHED_ROWS, TARGET
 from simcore.model.scenario import Scenario, extend
 
 
@@ -89,7 +89,6 @@ class CompiledScenario(NamedTuple):
     eff_segmask: np.ndarray  # float64[E, S]
     sched: np.ndarray  # float64[len(SCHED_ROWS), H], rows in layout.SCHED_ROWS order
     tables: np.ndarray  # float64[M, 2]: every tabulated ppf, identical tables stored once
-    out_line: np.ndarray  # int64[len(OUTPUTS)] statement line of each output (-1: price_dcf)
     line_out: np.ndarray  # int64[len(LINES)] output row of each line (-1: not stored)
     shares: float  # millions
     terminal_roic: float
@@ -172,7 +171,6 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         eff_segmask=segmask,
         sched=sched,
         tables=np.concatenate([t for _, t in tables.values()]) if tables else np.zeros((1, 2)),
-        out_line=np.array([LINE.get(o, -1) for o in OUTPUTS], np.int64),
         line_out=np.array([OUTPUTS.index(x) if x in OUTPUTS else -1 for x in LINES], np.int64),
         shares=float(sc.shares),
         terminal_roic=float(sc.terminal_roic),
