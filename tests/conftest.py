@@ -38,6 +38,7 @@ def make_toy(horizon: int = 3, **changes) -> Scenario:
         Driver("tax_rate", (0.08,), n(0.01)),
         Driver("multiple.ps", (8.0,), LogNormal(-0.005, 0.1), mode="mul"),
         Driver("multiple.pe", (200.0,), LogNormal(-0.005, 0.1), mode="mul"),
+        Driver("multiple.ev_ebitda", (20.0,), LogNormal(-0.005, 0.1), mode="mul"),
         Driver("wacc", (0.09,), TruncatedNormal(0, 0.005, -0.02, 0.02), persistence=1.0),
         Driver("terminal_growth", (0.03,), TruncatedNormal(0, 0.003, -0.01, 0.01), persistence=1.0),
     )

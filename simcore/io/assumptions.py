@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simcore.io.scenario_file import _SCHEDULES, default_scenario, load_scenario
-from simcore.model.equations import evaluate
+from simcore.model.equations import driver_bases, evaluate
 from simcore.model.layout import LINES, SEGMENT_TARGETS
-from simcore.model.scenario import Scenario, extend
+from simcore.model.peers import apply_peers
+from simcore.model.scenario import Scenario
 
 if TYPE_CHECKING:
     from distributions import Distribution
@@ -67,9 +68,10 @@ STATEMENT_LINES = {
 
 
 def deterministic_drivers(scenario: Scenario) -> dict[str, np.ndarray]:
-    """Every driver at its base: ``{name: float64[1, H]}`` (deviation 0 / multiplier 1)."""
-    H = scenario.horizon
-    return {d.name: extend(d.base, H)[None, :] for d in scenario.drivers}
+    """Every driver at its base: ``{name: float64[1, H]}`` (deviation 0 / multiplier 1), the
+    bases the kernel uses (faded beyond the explicit years, centred on peers if chosen)."""
+    sc = apply_peers(scenario)
+    return {d.name: driver_bases(sc, d)[None, :] for d in sc.drivers}
 
 
 def deterministic_statement(scenario: Scenario) -> dict[str, np.ndarray]:
@@ -81,7 +83,7 @@ def deterministic_statement(scenario: Scenario) -> dict[str, np.ndarray]:
     hits = {s.name: np.zeros((1, H)) for s in sc.shocks}
     severity = {s.name: np.ones((1, H)) for s in sc.shocks}
     out = evaluate(sc.with_shocks(False), drivers, hits, severity)
-    return {k: out[k][0] for k in (*LINES, "price_dcf")}
+    return {k: out[k][0] for k in (*LINES, "price_dcf", "dcf_terminal_share")}
 
 
 def _g(x: float) -> str:
@@ -188,7 +190,9 @@ def assumptions_markdown(scenario: Scenario) -> str:
     ]
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():
         value = getattr(sc, field)
-        if kind == "scalar":
+        if kind == "optional" and value is None:
+            continue  # the rule's default
+        if kind in ("scalar", "integer", "optional"):
             text = _g(value)
         elif not value:
             continue  # a level held at its opening balance

@@ -26,7 +26,8 @@ array points at the line where that value starts).
 
 The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example)::
 
-    schema_version, name, ticker, currency, description, source, base_year, horizon
+    schema_version, name, ticker, currency, description, source, base_year, horizon,
+    explicit_years (optional: years the bases describe when the horizon is longer)
     [market]              price, date, shares, rationale
     [segments.<name>]     revenue, rationale
     [drivers.<name>]      base, dist (omitted: deterministic), mode, persistence, rationale
@@ -37,6 +38,9 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
                           rationale (named stress scenarios, see simcore.analysis.stress)
     [schedules.<name>]    values (per year) | value (scalar), rationale: the opening balance
                           sheet, lives, working-capital ratios, financing rules (docs/model.md)
+    [valuation]           multiples ("market": the file's market-implied multiples, or
+                          "peers": the peers' median), rationale
+    [peers.<name>]        ps, pe, ev_ebitda (any of them), date, source, rationale
     [forecast]            revenue, net_profit_attributable, eps, rationale
     [history]             rationale; [history.<series>] <year> = value
     [notes]               free-form strings
@@ -81,6 +85,7 @@ from simcore.model.scenario import (
     Effect,
     Forced,
     Forecast,
+    Peer,
     Scenario,
     Segment,
     Shock,
@@ -90,7 +95,9 @@ from simcore.model.scenario import (
 )
 from simcore.model.validate import (
     OLD_SCHEDULES,
+    PEER_KINDS,
     REQUIRED_SCHEDULES,
+    SCHEDULE_DEFAULTS,
     SCHEDULE_DOMAINS,
     distribution_param,
     integer,
@@ -480,6 +487,9 @@ class _Reader:
         )
         top_optional = (
             "schema_version",
+            "explicit_years",
+            "valuation",
+            "peers",
             "ticker",
             "description",
             "source",
@@ -513,6 +523,10 @@ class _Reader:
         history = self.history(doc.get("history", {}), notes)
         self.free_notes(doc.get("notes", {}), notes)
         stresses = self.stresses(doc.get("stress", {}))
+        valuation = doc.get("valuation", {})
+        self.keys(valuation, ("valuation",), (), ("multiples", "rationale"))
+        self.note(notes, "valuation", valuation)
+        peers = self.peers(doc.get("peers", {}))
         return Scenario(
             name=doc["name"],
             ticker=doc.get("ticker", ""),
@@ -533,6 +547,9 @@ class _Reader:
             source=doc.get("source", ""),
             notes=notes,
             stresses=stresses,
+            explicit_years=doc.get("explicit_years", 0),
+            multiples_centre=valuation.get("multiples", "market"),
+            peers=peers,
             **corr,
             **sched,
         )
@@ -749,16 +766,40 @@ class _Reader:
             if key in _HELD and key not in table:
                 out[field] = ()
                 continue
+            if kind in ("integer", "optional") and key not in table:
+                out[field] = SCHEDULE_DEFAULTS.get(key)
+                continue
             spec = table.get(key, default)
             p = path + (key,)
-            if kind == "scalar":
+            if kind == "optional":  # a rationale without a value keeps the default rule
+                self.keys(spec, p, (), ("value", "rationale"))
+                out[field] = self.real(spec["value"]) if "value" in spec else None
+            elif kind in ("scalar", "integer"):
                 self.keys(spec, p, ("value",), ("rationale",))
-                out[field] = self.real(spec["value"])
+                out[field] = spec["value"] if kind == "integer" else self.real(spec["value"])
             else:
                 self.keys(spec, p, ("values",), ("rationale",))
                 out[field] = self.per_year(spec["values"])
             self.note(notes, key, spec)
         return out
+
+    def peers(self, table: Any) -> tuple[Peer, ...]:
+        path = ("peers",)
+        self.table(table, path)
+        out = []
+        for name, spec in table.items():
+            p = path + (name,)
+            self.keys(spec, p, ("date", "source"), (*PEER_KINDS, "rationale"))
+            out.append(
+                Peer(
+                    name=name,
+                    date=_date(spec["date"]),
+                    source=spec["source"],
+                    rationale=spec.get("rationale", ""),
+                    **{k: self.real(spec[k]) for k in PEER_KINDS if k in spec},
+                )
+            )
+        return tuple(out)
 
     def forecast(self, table: Any, notes: dict[str, Any]) -> Forecast:
         path = ("forecast",)
@@ -1005,6 +1046,8 @@ def dumps_scenario(scenario: Scenario) -> str:
     kv("source", sc.source)
     kv("base_year", int(sc.base_year))
     kv("horizon", int(sc.horizon))
+    if sc.explicit_years:
+        kv("explicit_years", int(sc.explicit_years))
 
     header("market")
     kv("price", sc.market_price)
@@ -1069,6 +1112,20 @@ def dumps_scenario(scenario: Scenario) -> str:
                 kv("cap", e.cap)
             rationale(getattr(e, "rationale", ""))
 
+    note = notes.pop("valuation", "")
+    if sc.multiples_centre != "market" or note:
+        header("valuation")
+        kv("multiples", sc.multiples_centre)
+        rationale(note)
+    for peer in sc.peers:
+        header("peers", peer.name)
+        for key in PEER_KINDS:
+            if getattr(peer, key) is not None:
+                kv(key, getattr(peer, key))
+        kv("date", peer.date)
+        kv("source", peer.source)
+        rationale(peer.rationale)
+
     for st in sc.stresses:
         header("stress", st.name)
         if st.force:
@@ -1081,8 +1138,13 @@ def dumps_scenario(scenario: Scenario) -> str:
         value = getattr(sc, field)
         if key in _HELD and not value:
             continue  # held at the opening balance
+        if kind == "optional" and value is None:
+            if key in notes:  # the rule's default, with its rationale
+                header("schedules", key)
+                rationale(notes.pop(key))
+            continue
         header("schedules", key)
-        if kind == "scalar":
+        if kind in ("scalar", "integer", "optional"):
             kv("value", value)
         else:
             kv("values", list(value))

@@ -47,12 +47,13 @@ from distributions.kernels import (
 )
 from distributions.sampling import sample_pairs
 from distributions.streams import uniform_run
+from simcore.model.dcf import fade_value
 from simcore.model.equations import GROWTH_FLOOR  # a compile-time constant of the kernel
 from simcore.model.layout import LINE, OUT, ROLE, SCHED, SEGMENT_TARGETS, TARGET
 
 # rows, roles, targets and schedules by name (simcore.model.layout; numba reads these module
 # globals as compile-time constants)
-O_DCF = OUT["price_dcf"]
+O_DCF, O_TVS = OUT["price_dcf"], OUT["dcf_terminal_share"]
 # the stored outputs the kernel writes in place (the other lines go to a scratch row)
 O_REV, O_GP, O_OP, O_PBT = (
     OUT["revenue"],
@@ -66,7 +67,8 @@ O_NP, O_NPA, O_EPS, O_PS = (
     OUT["eps"],
     OUT["price_ps"],
 )
-O_PE, O_EBITDA, O_DA, O_CAPEX = OUT["price_pe"], OUT["ebitda"], OUT["depreciation"], OUT["capex"]
+O_PE, O_EVE = OUT["price_pe"], OUT["price_ev_ebitda"]
+O_EBITDA, O_DA, O_CAPEX = OUT["ebitda"], OUT["depreciation"], OUT["capex"]
 O_FCF, O_CASH, O_DEBT, O_ND = OUT["fcf"], OUT["cash"], OUT["debt"], OUT["net_debt"]
 O_EQ, O_ROIC = OUT["equity"], OUT["roic"]
 R_TAXSUR, R_SELL, R_ADMIN = (
@@ -77,12 +79,8 @@ R_TAXSUR, R_SELL, R_ADMIN = (
 R_RND, R_IMP, R_CAPEX = ROLE["ratio.rnd"], ROLE["ratio.impairment"], ROLE["capex_intensity"]
 R_FG_SELL, R_FG_ADMIN = ROLE["fixed_growth.selling"], ROLE["fixed_growth.admin"]
 R_FG_RND, R_RATE, R_TAX = ROLE["fixed_growth.rnd"], ROLE["interest_rate"], ROLE["tax_rate"]
-R_PS, R_PE, R_WACC, R_TG = (
-    ROLE["multiple.ps"],
-    ROLE["multiple.pe"],
-    ROLE["wacc"],
-    ROLE["terminal_growth"],
-)
+R_PS, R_PE, R_EVE = ROLE["multiple.ps"], ROLE["multiple.pe"], ROLE["multiple.ev_ebitda"]
+R_WACC, R_TG = ROLE["wacc"], ROLE["terminal_growth"]
 T_GROWTH, T_CHURN, T_GM = TARGET["growth"], TARGET["churn"], TARGET["gross_margin"]
 T_SELL, T_ADMIN, T_RND = TARGET["ratio.selling"], TARGET["ratio.admin"], TARGET["ratio.rnd"]
 T_LOSS, T_MULT, T_WACC = TARGET["one_off_loss"], TARGET["multiple"], TARGET["wacc"]
@@ -179,7 +177,7 @@ L_BORROW, L_FCF_FIN, L_NCF, L_FCF = (
     LINE["net_cash_flow"],
     LINE["fcf"],
 )
-L_ND, L_ROIC, L_PS, L_PE = LINE["net_debt"], LINE["roic"], LINE["price_ps"], LINE["price_pe"]
+L_IC, L_WACC, L_TG = LINE["invested_capital"], LINE["discount_rate"], LINE["terminal_growth"]
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 
@@ -246,6 +244,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     ln = np.empty((N_LINES, B))  # this year's statement lines
     wacc = np.empty(B)
     value = np.empty(B)
+    tv = np.empty(B)
     # state carried from year to year
     rev_prev = np.empty(B)
     carry = np.empty(B)
@@ -278,7 +277,8 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     r_taxsur, r_sell, r_admin, r_rnd = roles[R_TAXSUR], roles[R_SELL], roles[R_ADMIN], roles[R_RND]
     r_imp, r_capex, r_rate, r_tax = roles[R_IMP], roles[R_CAPEX], roles[R_RATE], roles[R_TAX]
     r_fg_sell, r_fg_admin, r_fg_rnd = roles[R_FG_SELL], roles[R_FG_ADMIN], roles[R_FG_RND]
-    r_ps, r_pe, r_wacc, r_tg = roles[R_PS], roles[R_PE], roles[R_WACC], roles[R_TG]
+    r_ps, r_pe, r_eve = roles[R_PS], roles[R_PE], roles[R_EVE]
+    r_wacc, r_tg = roles[R_WACC], roles[R_TG]
     for lo in range(0, n, B):
         m = min(B, n - lo)
         p0 = start + lo  # global index of the chunk's first path
@@ -635,14 +635,19 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             f_ = out[O_FCF, t, o0 : o0 + m]  # read back by the DCF (section 8)
             for i in range(m):
                 f_[i] = nop[i] + da[i] - capex[i] - (-dwc[i]) + d_oncl - d_onca
-            # valuation: multiples (P/E undefined where EPS <= 0)
+            # valuation: multiples (P/E and EV/EBITDA give no value, 0, where the earnings or
+            # the EBITDA are not positive; the price never goes below 0)
             ps = out[O_PS, t, o0 : o0 + m]
             pe = out[O_PE, t, o0 : o0 + m]
+            eve = out[O_EVE, t, o0 : o0 + m]
             for i in range(m):
                 derate = max(1.0 - eff[T_MULT, i], 0.0)
                 ps[i] = val[r_ps, i] * derate * rev[i] / shares
                 e_ = eps_row[i]
-                pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else np.nan
+                pe[i] = val[r_pe, i] * derate * e_ if e_ > 0.0 else 0.0
+                b_ = ebitda[i]
+                ev_ = val[r_eve, i] * derate * b_ - nd[i]
+                eve[i] = max(ev_, 0.0) / shares if b_ > 0.0 else 0.0
             for i in range(m):
                 rev_prev[i] = rev[i]
             # every line on request: the lines only the full statements show, then the copy
@@ -669,6 +674,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 ln[L_PPE, :m] = ppe[:m]
                 ln[L_EQP, :m] = eqp[:m]
                 ln[L_EQM, :m] = eqm[:m]
+                ic = ln[L_IC, :m]
+                dr = ln[L_WACC, :m]
+                tgr = ln[L_TG, :m]
+                for i in range(m):
+                    ic[i] = eq[i] + nd[i]
+                    dr[i] = val[r_wacc, i] + eff[T_WACC, i]
+                    tgr[i] = val[r_tg, i]
                 for line in range(N_LINES):
                     row = stmt_out[line, t, o0 : o0 + m]
                     j = line_out[line]
@@ -680,23 +692,45 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                         src_l = ln[line, :m]
                         for i in range(m):
                             row[i] = src_l[i]
-        # 8. DCF as of each year end, with the final year's discount rate and terminal growth,
-        # less each path's own net debt at that date
+        # 8. the staged DCF as of each year end (simcore.model.dcf): the fade and the terminal
+        # value after the last year, then the free cash flows discounted back at the final
+        # year's discount rate, less each path's own net debt at each date
+        nop = ln[L_NOPAT, :m]  # the last year's (the rows of ln hold the last year)
+        rev = out[O_REV, H - 1, o0 : o0 + m]
+        before = out[O_REV, H - 2 if H > 1 else 0, o0 : o0 + m]
+        eq = out[O_EQ, H - 1, o0 : o0 + m]
+        nd = out[O_ND, H - 1, o0 : o0 + m]
         for i in range(m):
             wacc[i] = val[r_wacc, i] + eff[T_WACC, i]
-        nop = ln[L_NOPAT, :m]  # the last year's (the rows of ln hold the last year)
-        for i in range(m):
-            g = val[r_tg, i]
-            value[i] = nop[i] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (wacc[i] - g)
+            r_ = rev[i]
+            r0 = before[i] if H > 1 else sc.base_revenue
+            gr0 = r_ / r0 - 1.0 if r0 > 0.0 else 0.0
+            mg0 = nop[i] / r_ if r_ > 0.0 else 0.0
+            kc0 = max((eq[i] + nd[i]) / r_, 0.0) if r_ > 0.0 else 0.0
+            value[i], tv[i] = fade_value(
+                r_,
+                gr0,
+                mg0,
+                kc0,
+                wacc[i],
+                val[r_tg, i],
+                int(sc.fade_years),
+                sc.terminal_margin,
+                sc.terminal_roic,
+                np.nan,
+            )
         for t in range(H - 1, -1, -1):
             if t < H - 1:
                 f_ = out[O_FCF, t + 1, o0 : o0 + m]
                 for i in range(m):
                     value[i] = (value[i] + f_[i]) / (1.0 + wacc[i])
+                    tv[i] = tv[i] / (1.0 + wacc[i])
             nd = out[O_ND, t, o0 : o0 + m]
             row = out[O_DCF, t, o0 : o0 + m]
+            share = out[O_TVS, t, o0 : o0 + m]
             for i in range(m):
                 row[i] = max(value[i] - nd[i], 0.0) / shares
+                share[i] = tv[i] / value[i] if value[i] > 0.0 else np.nan
 
 
 simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)

@@ -14,6 +14,7 @@ from distributions import Distribution
 from distributions.kernels import CODE_CONSTANT
 from distributions.streams import SeedLike, stream_key
 from simcore.model.equations import (
+    driver_bases,
     driver_stream,
     opening_working_capital,
     schedules,
@@ -21,7 +22,8 @@ from simcore.model.equations import (
     shock_stream,
 )
 from simcore.model.layout import FIXED_DRIVERS, LINES, OUTPUTS, SCHED_ROWS, TARGET
-from simcore.model.scenario import Scenario, extend
+from simcore.model.peers import apply_peers
+from simcore.model.scenario import Scenario
 
 
 class Packed(NamedTuple):
@@ -92,6 +94,8 @@ class CompiledScenario(NamedTuple):
     line_out: np.ndarray  # int64[len(LINES)] output row of each line (-1: not stored)
     shares: float  # millions
     terminal_roic: float
+    fade_years: float  # (a whole number) years of the DCF's fade after the last simulated year
+    terminal_margin: float  # NOPAT / revenue at the end of the fade (NaN: each path's own held)
     tax_loss_cf: float  # tax losses carried into the first forecast year
     base_revenue: float  # total revenue of the base year
     fixed0: np.ndarray  # float64[3] base-year fixed part of selling, admin, R&D
@@ -101,7 +105,9 @@ class CompiledScenario(NamedTuple):
 
 
 def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
-    """The kernel's record of ``sc`` with the stream keys of ``seed`` (a SeedSequence)."""
+    """The kernel's record of ``sc`` with the stream keys of ``seed`` (a SeedSequence); its
+    multiples centred on the peers where the scenario says so (:mod:`simcore.model.peers`)."""
+    sc = apply_peers(sc)
     H = sc.horizon
     names = [d.name for d in sc.drivers]
     index = {n: i for i, n in enumerate(names)}
@@ -148,7 +154,7 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         sh_k1=np.ascontiguousarray(sk[:, 1]),
         mix_key=stream_key(seed, mixing) if mixing else np.zeros(2, np.uint64),
         drv=drv,
-        drv_base=np.stack([extend(d.base, H) for d in sc.drivers]),
+        drv_base=np.stack([driver_bases(sc, d) for d in sc.drivers]),
         drv_mul=np.array([d.mode == "mul" for d in sc.drivers], np.int64),
         drv_phi=phi,
         drv_b=np.sqrt(1.0 - phi**2),
@@ -174,6 +180,8 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         line_out=np.array([OUTPUTS.index(x) if x in OUTPUTS else -1 for x in LINES], np.int64),
         shares=float(sc.shares),
         terminal_roic=float(sc.terminal_roic),
+        fade_years=float(sc.fade_years),
+        terminal_margin=np.nan if sc.terminal_margin is None else float(sc.terminal_margin),
         tax_loss_cf=float(sc.tax_loss_carryforward),
         base_revenue=float(base_rev.sum()),
         fixed0=np.array([sc.fixed_selling, sc.fixed_admin, sc.fixed_rnd], np.float64),

@@ -23,7 +23,8 @@ from scipy import special, stats
 
 from distributions.streams import SeedLike, stream_key, uniforms_numpy
 from simcore.model.layout import LINES, SCHED_ROWS, SEGMENT_TARGETS
-from simcore.model.scenario import Scenario, extend
+from simcore.model.peers import apply_peers
+from simcore.model.scenario import Driver, Scenario, extend
 
 if TYPE_CHECKING:
     from distributions import Distribution
@@ -125,6 +126,25 @@ def schedules(sc: Scenario) -> dict[str, np.ndarray]:
         ),
     }
     return {r: rows[r] if r in rows else extend(getattr(sc, r), H) for r in SCHED_ROWS}
+
+
+def driver_bases(sc: Scenario, d: Driver) -> np.ndarray:
+    """A driver's base in every simulated year, float64[H].
+
+    In the scenario's explicit years it is the given base (extended by its last value). A
+    ``growth.<segment>`` base then fades linearly to the terminal-growth base, reaching it
+    ``fade_years`` after the last explicit year (the DCF's fade rule); every other base holds
+    its last explicit value."""
+    H, E = sc.horizon, sc.explicit
+    base = extend(d.base, H)
+    if H <= E or not d.name.startswith("growth."):
+        return base
+    last = base[E - 1]
+    target = extend(sc.driver("terminal_growth").base, E)[E - 1]
+    steps = np.arange(1, H - E + 1, dtype=np.float64)
+    share = np.minimum(steps / sc.fade_years, 1.0) if sc.fade_years > 0 else np.ones(H - E)
+    base[E:] = last + (target - last) * share
+    return base
 
 
 def opening_working_capital(sc: Scenario) -> float:
@@ -311,29 +331,82 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
         L["total_liabilities"] = debt + pay + ocl + L["other_noncurrent_liabilities"]
         with np.errstate(divide="ignore", invalid="ignore"):
             L["roic"] = np.where(invested > 0.0, L["nopat"] / invested, np.nan)
-        # valuation: multiples (P/E undefined where EPS <= 0)
+        L["invested_capital"] = L["equity"] + L["net_debt"]  # closing
+        L["discount_rate"] = d("wacc", t) + e("wacc")[:, t]
+        L["terminal_growth"] = d("terminal_growth", t)
+        # valuation: multiples (P/E and EV/EBITDA give 0 where earnings / EBITDA <= 0)
         derate = np.maximum(1.0 - e("multiple")[:, t], 0.0)
         L["price_ps"] = d("multiple.ps", t) * derate * revenue / sc.shares
-        with np.errstate(invalid="ignore"):
-            L["price_pe"] = np.where(
-                L["eps"] > 0.0, d("multiple.pe", t) * derate * L["eps"], np.nan
-            )
+        L["price_pe"] = np.where(L["eps"] > 0.0, d("multiple.pe", t) * derate * L["eps"], 0.0)
+        ev_multiple = d("multiple.ev_ebitda", t) * derate * L["ebitda"] - L["net_debt"]
+        L["price_ev_ebitda"] = np.where(
+            L["ebitda"] > 0.0, np.maximum(ev_multiple, 0.0) / sc.shares, 0.0
+        )
         for name in LINES:
             lines[name][:, t] = L[name]
         cash, nwc, rev_prev = cash_new, nwc_new, revenue
 
-    # valuation: DCF as of each year end, with the final year's discount rate and growth, less
-    # each path's own net debt at that date
-    w = drivers["wacc"][:, -1] + e("wacc")[:, -1]
-    g = drivers["terminal_growth"][:, -1]
-    value = lines["nopat"][:, -1] * (1.0 + g) * (1.0 - g / sc.terminal_roic) / (w - g)
-    ev = np.empty((n, H))
-    ev[:, H - 1] = value
+    # valuation: the staged DCF (simcore.model.dcf) as of each year end, at the final year's
+    # discount rate, less each path's own net debt at that date
+    w = lines["discount_rate"][:, -1]
+    ev, tv = fade_values(sc, lines, w)
+    ev_t = np.empty((n, H))
+    tv_t = np.empty((n, H))
+    ev_t[:, H - 1], tv_t[:, H - 1] = ev, tv
     for t in range(H - 2, -1, -1):
-        value = (value + lines["fcf"][:, t + 1]) / (1.0 + w)
-        ev[:, t] = value
-    price_dcf = np.maximum(ev - lines["net_debt"], 0.0) / sc.shares
-    return {"segment_revenue": seg_rev, **lines, "price_dcf": price_dcf}
+        ev = (ev + lines["fcf"][:, t + 1]) / (1.0 + w)
+        tv = tv / (1.0 + w)
+        ev_t[:, t], tv_t[:, t] = ev, tv
+    price_dcf = np.maximum(ev_t - lines["net_debt"], 0.0) / sc.shares
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(ev_t > 0.0, tv_t / ev_t, np.nan)
+    return {
+        "segment_revenue": seg_rev,
+        **lines,
+        "price_dcf": price_dcf,
+        "dcf_terminal_share": share,
+    }
+
+
+def fade_values(
+    sc: Scenario,
+    lines: Arrays,
+    w: np.ndarray,
+    *,
+    fade_growth: np.ndarray | float | None = None,
+    terminal_margin: np.ndarray | float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(enterprise value, PV of the terminal value) at the end of the last year, per path: the
+    fade of :mod:`simcore.model.dcf` over ``lines`` (n, H) at discount rates ``w``.
+    ``fade_growth`` replaces the linear growth fade by a constant; ``terminal_margin``
+    replaces the scenario's."""
+    rev = lines["revenue"][:, -1]
+    before = lines["revenue"][:, -2] if sc.horizon > 1 else np.full(rev.shape, _base_rev(sc))
+    safe = np.where(rev > 0.0, rev, 1.0)
+    g0 = np.where(before > 0.0, rev / np.where(before > 0.0, before, 1.0) - 1.0, 0.0)
+    m0 = np.where(rev > 0.0, lines["nopat"][:, -1] / safe, 0.0)
+    k0 = np.where(rev > 0.0, np.maximum(lines["invested_capital"][:, -1] / safe, 0.0), 0.0)
+    g_t = lines["terminal_growth"][:, -1]
+    m_t = terminal_margin if terminal_margin is not None else sc.terminal_margin
+    mt = m0 if m_t is None else np.broadcast_to(np.asarray(m_t, np.float64), m0.shape)
+    kt = mt * (1.0 + g_t) / sc.terminal_roic
+    F = sc.fade_years
+    disc = np.ones_like(rev)
+    pv = np.zeros_like(rev)
+    r = rev
+    for j in range(1, F + 1):
+        a = j / F
+        g = g0 + (g_t - g0) * a if fade_growth is None else fade_growth
+        r_new = r * (1.0 + g)
+        disc = disc / (1.0 + w)
+        pv = pv + ((m0 + (mt - m0) * a) * r_new - (k0 + (kt - k0) * a) * (r_new - r)) * disc
+        r = r_new
+    tv = mt * r * (1.0 + g_t) * (1.0 - g_t / sc.terminal_roic) / (w - g_t) * disc
+    return pv + tv, tv
+
+
+def _base_rev(sc: Scenario) -> float:
+    return float(sum(s.base_revenue for s in sc.segments))
 
 
 def _ppf_numpy(dist: Distribution, u: ArrayLike) -> Any:
@@ -345,7 +418,7 @@ def sample(
     scenario: Scenario, n_paths: int, seed: SeedLike, start: int = 0
 ) -> tuple[Arrays, Arrays, Arrays]:
     """Monte Carlo draws of every driver and shock, numpy only: ``(drivers, hits, severity)``."""
-    sc = scenario
+    sc = apply_peers(scenario)
     H = sc.horizon
     paths = np.arange(start, start + n_paths, dtype=np.uint64)
     # uniforms and independent normal scores
@@ -392,7 +465,7 @@ def sample(
             prev = eps[d.name][:, t] if t == 0 else a * prev + b * eps[d.name][:, t]
             z[:, t] = prev
         x = _ppf_numpy(d.dist, special.ndtr(z))
-        base = extend(d.base, H)[None, :]
+        base = driver_bases(sc, d)[None, :]
         drivers[d.name] = base + x if d.mode == "add" else base * x
     # shocks: hits and severities
     hits: Arrays = {}

@@ -22,6 +22,7 @@ FIXED_DRIVERS = (
     "tax_rate",
     "multiple.ps",
     "multiple.pe",
+    "multiple.ev_ebitda",
     "wacc",
     "terminal_growth",
 )
@@ -38,7 +39,7 @@ SHOCK_TARGETS = {
     "ratio.admin": "added to the variable admin-expense ratio",
     "ratio.rnd": "added to the variable R&D ratio",
     "one_off_loss": "one-off loss as a fraction of the previous year's revenue (negative: gain)",
-    "multiple": "valuation multiples (P/S, P/E) are multiplied by (1 - value)",
+    "multiple": "valuation multiples (P/S, P/E, EV/EBITDA) are multiplied by (1 - value)",
     "wacc": "added to the DCF discount rate",
     "capex_intensity": "added to the capex per unit of revenue growth",
 }
@@ -101,12 +102,21 @@ CASH_FLOW_LINES = (
     "net_cash_flow",
     "fcf",
 )
-VALUE_LINES = ("net_debt", "roic", "price_ps", "price_pe")
+VALUE_LINES = (
+    "net_debt",
+    "invested_capital",
+    "roic",
+    "price_ps",
+    "price_pe",
+    "price_ev_ebitda",
+    "discount_rate",
+    "terminal_growth",
+)
 LINES = INCOME_LINES + BALANCE_LINES + CASH_FLOW_LINES + VALUE_LINES
 
 # What every run stores per path and year (``SimulationResult.outputs``): the headline lines
-# and valuations. ``price_dcf`` is the one output that is not a statement line (the kernel
-# computes it after the last year, discounting back).
+# and valuations. ``price_dcf`` and ``dcf_terminal_share`` are the outputs that are not
+# statement lines (the kernel computes them after the last year, discounting back).
 OUTPUTS = (
     "revenue",
     "gross_profit",
@@ -117,7 +127,9 @@ OUTPUTS = (
     "eps",
     "price_ps",
     "price_pe",
+    "price_ev_ebitda",
     "price_dcf",
+    "dcf_terminal_share",
     "ebitda",
     "depreciation",
     "capex",

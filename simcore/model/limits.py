@@ -63,6 +63,7 @@ MAX_MULTIPLE = 1e20  # |valuation multiple| a multiple driver can reach
 MAX_SEVERITY = 1e10  # |shock severity| (drawn at the extreme uniforms, or forced)
 MIN_WACC = -0.5  # WACC (with shock effects) can fall to this at the lowest: 1 + WACC >= 0.5
 MIN_DISCOUNT_SPREAD = 1e-6  # lowest possible WACC - highest possible terminal growth
+MAX_FADE_YEARS = 50  # years of the DCF's fade after the simulated years
 MIN_TERMINAL_ROIC = 1e-4
 MAX_TERMINAL_ROIC = MAX_RATE
 

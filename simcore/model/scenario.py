@@ -140,6 +140,20 @@ class Stress:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """A comparable company's trading multiples (``[peers.<name>]``), with their date and
+    source: the alternative centre of the multiple valuations (``multiples_centre="peers"``)."""
+
+    name: str
+    date: str
+    source: str
+    ps: float | None = None  # price / sales
+    pe: float | None = None  # price / earnings
+    ev_ebitda: float | None = None  # enterprise value / EBITDA
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
 class Forecast:
     """The sell-side report's own point forecast, per horizon year, for charts and risk tables."""
 
@@ -176,7 +190,7 @@ class Scenario:
     opening_equity: float  # equity attributable to the parent
     useful_life: float  # years over which new capex is depreciated (straight line)
     remaining_life: float  # years over which the opening fixed assets are depreciated
-    terminal_roic: float  # return on new capital in the terminal value
+    terminal_roic: float  # return on new capital at the end of the DCF's fade and after
     shares: float  # millions
     market_price: float
     market_date: str
@@ -218,6 +232,16 @@ class Scenario:
     source: str = ""
     notes: dict = field(default_factory=dict)  # rationale of schedules etc.
     stresses: tuple[Stress, ...] = ()  # named stress scenarios (see simcore.analysis.stress)
+    # valuation (simcore.model.dcf): the DCF's fade after the last simulated year, and the
+    # terminal NOPAT margin it converges to (None: each path's own last-year margin is held)
+    fade_years: int = 10
+    terminal_margin: float | None = None
+    # years the drivers' bases describe (0: every simulated year). Simulated years beyond them
+    # fade the growth bases to terminal growth over ``fade_years`` (docs/model.md).
+    explicit_years: int = 0
+    peers: tuple[Peer, ...] = ()
+    multiples_centre: str = "market"  # "market": the file's (market-implied) multiple bases;
+    # "peers": the peers' median multiples (simcore.model.peers)
 
     # -- identity: the generated dataclass __eq__ would call bool() on the correlation array
     def __eq__(self, other: object) -> bool:
@@ -264,8 +288,16 @@ class Scenario:
         names = [s.name for s in self.stresses]
         raise KeyError(f"scenario {self.name!r} has no stress scenario {name!r}; it has {names}")
 
+    @property
+    def explicit(self) -> int:
+        """Years the drivers' bases describe (beyond them the growth bases fade)."""
+        return self.explicit_years or self.horizon
+
     def with_horizon(self, horizon: int) -> Scenario:
-        return replace(self, horizon=int(horizon))
+        """A copy simulated over ``horizon`` years; the bases still describe the same years."""
+        h = int(horizon)
+        explicit = self.explicit if h > self.explicit else self.explicit_years
+        return replace(self, horizon=h, explicit_years=explicit)
 
     def with_shocks(self, enabled: dict[str, bool] | bool) -> Scenario:
         """A copy with shocks switched on/off (``False`` switches every shock off)."""

@@ -44,6 +44,7 @@ from simcore.model.layout import SEGMENT_DRIVERS, SEGMENT_TARGETS
 from simcore.model.limits import (
     MAX_EFFECTS,
     MAX_EMPIRICAL_POINTS,
+    MAX_FADE_YEARS,
     MAX_HISTORY_SERIES,
     MAX_HORIZON,
     MAX_LINE_CHARS,
@@ -68,6 +69,7 @@ from simcore.model.scenario import (
     SHOCK_TARGETS,
     Driver,
     Effect,
+    Peer,
     Scenario,
     Shock,
     StressShift,
@@ -157,7 +159,14 @@ SCHEDULE_DOMAINS: dict[str, tuple[str, _Range]] = {
     "sweep": ("scalar", _UNIT),
     # valuation
     "terminal_roic": ("scalar", (MIN_TERMINAL_ROIC, MAX_TERMINAL_ROIC, True, True)),
+    "fade_years": ("integer", (0, MAX_FADE_YEARS, True, True)),  # default 10
+    "terminal_margin": ("optional", (-1.0, 1.0, True, True)),  # absent: each path's own
 }
+# Kinds: "scalar" (value, default 0), "per_year" (values), "integer" (value, a whole number;
+# the Scenario field's default when absent), "optional" (value; None when absent).
+SCHEDULE_DEFAULTS = {"fade_years": 10}
+PEER_KINDS = ("ps", "pe", "ev_ebitda")  # the multiples a [peers.<name>] table may give
+
 # Schedules a scenario must give; the others default to 0 (the other non-current lines: held at
 # their opening balance).
 REQUIRED_SCHEDULES = (
@@ -175,7 +184,7 @@ OLD_SCHEDULES = ("debt", "net_debt", "da_ratio", "capex_ratio", "wc_ratio")
 # its assets (rounding error only; the statements then tie to the same precision every year).
 BALANCE_TOLERANCE = 1e-9
 # Tables whose ``rationale`` is kept in ``Scenario.notes`` under the table's name.
-_NOTE_TABLES = ("market", "correlation", "forecast", "history")
+_NOTE_TABLES = ("market", "correlation", "forecast", "history", "valuation")
 
 
 def validate(
@@ -440,6 +449,7 @@ class _Validator:
         _string(sc.source, ("source",), kind="line")
         integer(sc.base_year, ("base_year",), 1900, 2200)
         integer(sc.horizon, ("horizon",), 1, MAX_HORIZON)
+        integer(sc.explicit_years, ("explicit_years",), 0, MAX_HORIZON)
         real(sc.market_price, ("market", "price"), _MONEY_POS)
         real(
             sc.shares,
@@ -457,6 +467,7 @@ class _Validator:
         self.forecast()
         self.history()
         self.free_notes()
+        self.valuation()
         self.check_discounting(sc.drivers, sc.shocks)
         self.check_reach(sc.drivers, sc.shocks)
         self.stresses()
@@ -485,6 +496,50 @@ class _Validator:
         indexed = self.has(path + (0,), not (one_as_number and len(values) == 1))
         for i, v in enumerate(values):
             real(v, path + (i,) if indexed else path, rng)
+
+    def valuation(self) -> None:
+        """The centre of the multiples and the peer set (simcore.model.peers)."""
+        sc = self.sc
+        _string(sc.multiples_centre, ("valuation", "multiples"), choices=("market", "peers"))
+        if not isinstance(sc.peers, tuple):
+            _fail(
+                ("peers",),
+                f"{show(sc.peers)} is {type_name(sc.peers)}; allowed a tuple of Peer",
+                sc.peers,
+                "a tuple of Peer",
+            )
+        seen: set = set()
+        for peer in sc.peers:
+            p = ("peers", getattr(peer, "name", "?"))
+            if not isinstance(peer, Peer):
+                _fail(p, f"{show(peer)} is {type_name(peer)}; allowed a Peer", peer, "a Peer")
+            _name(peer.name, p, "peer")
+            _unique(peer.name, seen, p, "peer")
+            self.date(peer.date, p + ("date",))
+            _string(peer.source, p + ("source",), kind="line")
+            if not peer.source.strip():
+                _fail(
+                    p + ("source",),
+                    "an empty source is not allowed; allowed where the "
+                    "multiples come from (e.g. 'Wind, 2025-06-05 close')",
+                    peer.source,
+                    "a source",
+                )
+            _string(peer.rationale, p + ("rationale",), kind="line")
+            given = [k for k in PEER_KINDS if getattr(peer, k) is not None]
+            if not given:
+                allowed = "at least one of " + ", ".join(PEER_KINDS)
+                _fail(p, f"peer {peer.name!r} gives no multiple; allowed {allowed}", None, allowed)
+            for k in given:
+                real(getattr(peer, k), p + (k,), (0.0, MAX_MULTIPLE, False, True), "a multiple")
+        if sc.multiples_centre == "peers" and not sc.peers:
+            allowed = "at least one [peers.<name>] table, or multiples = 'market'"
+            _fail(
+                ("valuation", "multiples"),
+                f"'peers' is chosen but the scenario has no peers; allowed {allowed}",
+                sc.multiples_centre,
+                allowed,
+            )
 
     def date(self, value: object, path: KeyPath) -> None:
         allowed = "a date, e.g. 2025-06-05"
@@ -773,8 +828,13 @@ class _Validator:
     def schedules(self) -> None:
         for key, (kind, rng) in SCHEDULE_DOMAINS.items():
             p = ("schedules", key)
-            if kind == "scalar":
-                real(getattr(self.sc, key), p + ("value",), rng)
+            value = getattr(self.sc, key)
+            if kind == "scalar" or (kind == "optional" and value is not None):
+                real(value, p + ("value",), rng)
+            elif kind == "integer":
+                integer(value, p + ("value",), int(rng[0]), int(rng[1]))
+            elif kind == "optional":
+                pass  # None: the rule's default (see Scenario)
             elif key in ("other_noncurrent_assets", "other_noncurrent_liabilities") and not (
                 getattr(self.sc, key)
             ):

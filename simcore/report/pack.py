@@ -594,7 +594,9 @@ def _assumption_pages(result: SimulationResult) -> list[Figure]:
     rows = []
     for key, (kind, _rng) in SCHEDULE_DOMAINS.items():
         value = getattr(sc, key)
-        if kind == "scalar":
+        if kind == "optional" and value is None:
+            text = "each path's own last-year value, held"
+        elif kind != "per_year":
             text = f"{value:,.6g}"
         elif value:
             text = " / ".join(f"{v:,.6g}" for v in value)

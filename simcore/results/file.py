@@ -267,15 +267,17 @@ def _scenario(
 def _check_values(
     sc: Scenario, out: np.ndarray, seg: np.ndarray, hits: np.ndarray, fail: _Fail
 ) -> None:
-    """Only what the model can produce: finite values, except ``price_pe``, which is NaN exactly
-    where EPS <= 0, and ``roic``, NaN exactly where the opening invested capital (equity + debt
-    - cash a year before) is not positive; hits only of the scenario's shocks."""
+    """Only what the model can produce: finite values, except ``roic``, NaN exactly where the
+    opening invested capital (equity + debt - cash a year before) is not positive, and
+    ``dcf_terminal_share``, NaN where the enterprise value is not positive; ``price_pe`` 0
+    where EPS <= 0 and ``price_ev_ebitda`` 0 where EBITDA <= 0; hits only of the scenario's
+    shocks."""
 
     def where(mask: np.ndarray) -> str:
         t, i = np.argwhere(mask)[0]
         return f"{int(mask.sum())} of them, the first at path {i}, year {sc.base_year + 1 + t}"
 
-    pe, eps, roic = OUTPUTS.index("price_pe"), OUTPUTS.index("eps"), OUTPUTS.index("roic")
+    roic, share = OUTPUTS.index("roic"), OUTPUTS.index("dcf_terminal_share")
     invested = (
         out[OUTPUTS.index("equity")] + out[OUTPUTS.index("debt")] - out[OUTPUTS.index("cash")]
     )
@@ -283,19 +285,26 @@ def _check_values(
     invested = np.concatenate([np.full((1, invested.shape[1]), opening), invested[:-1]])
     # output -> (where it is undefined, what that is in words, its negation)
     undefined = {
-        pe: (out[eps] <= 0, "eps <= 0", "eps > 0"),
         roic: (invested <= 0, "the opening invested capital <= 0", "it is > 0"),
     }
     for o, name in enumerate(OUTPUTS):
         x = out[o]
-        bad = np.isinf(x) if o in undefined else ~np.isfinite(x)
+        bad = np.isinf(x) if o in undefined or o == share else ~np.isfinite(x)
         if bad.any():
             allowed = (
-                f"NaN only where {undefined[o][1]}, never inf"
-                if o in undefined
-                else "finite values (only price_pe and roic may be NaN, where undefined)"
+                "NaN only where undefined, never inf"
+                if o in undefined or o == share
+                else "finite values (only roic and dcf_terminal_share may be NaN, where undefined)"
             )
             fail(f"{name} has non-finite values ({where(bad)}); allowed {allowed}", "out")
+    for price, base, rule in (("price_pe", "eps", "EPS"), ("price_ev_ebitda", "ebitda", "EBITDA")):
+        wrong = (out[OUTPUTS.index(base)] <= 0) & (out[OUTPUTS.index(price)] != 0.0)
+        if wrong.any():
+            fail(
+                f"{price} is not 0 where {rule} <= 0 ({where(wrong)}); the model gives 0 "
+                "there (the multiple gives no value)",
+                "out",
+            )
     for o, (mask_undefined, rule, negation) in undefined.items():
         nan = np.isnan(out[o])
         for mask, what in (

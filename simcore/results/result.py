@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from simcore.io.files import StrPath
 
 DEFAULT_Q = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
-PRICE_OUTPUTS = ("price_ps", "price_pe", "price_dcf")
+PRICE_OUTPUTS = ("price_ps", "price_pe", "price_ev_ebitda", "price_dcf")
+# prices a multiple gives only where its base is positive; 0 (no value) elsewhere, counted as 0
+# in every quantile and probability (docs/model.md, "Valuation")
+MULTIPLE_BASE = {"price_pe": "eps", "price_ev_ebitda": "ebitda"}
 _Z95 = float(special.ndtri(0.975))
 _HTML_MAX_YEARS = 8  # a longer horizon shows its first and last years around an ellipsis
 
@@ -34,7 +37,10 @@ class SimulationResult:
     ``result[name]`` is a float64 array (n_paths, horizon) for every name in
     :data:`simcore.model.scenario.OUTPUTS` and ``"revenue.<segment>"``; ``result.hits`` is a uint32
     (n_paths, horizon) bitmask of the shocks that hit (bit k = ``scenario.shocks[k]``).
-    ``price_pe`` is NaN where EPS <= 0 (a P/E price is undefined there, not negative).
+    ``price_pe`` is 0 where EPS <= 0 and ``price_ev_ebitda`` 0 where EBITDA <= 0: the multiple
+    gives no value there, and those paths count as 0 in every quantile and probability
+    (:meth:`undefined_share` says how many). ``roic`` and ``dcf_terminal_share`` are NaN where
+    undefined (quantiles skip them).
 
     Monte Carlo standard errors assume independent paths (``sampling="mc"``); for antithetic,
     Latin hypercube and Sobol sampling they are conservative.
@@ -102,6 +108,13 @@ class SimulationResult:
         return ((self._hits >> np.uint32(names.index(shock))) & np.uint32(1)).astype(bool).T
 
     # -- statistics ---------------------------------------------------------------------------
+    def undefined_share(self, output: str) -> np.ndarray:
+        """Per year, the share of paths where ``output`` is undefined: EPS <= 0 for the P/E
+        price, EBITDA <= 0 for the EV/EBITDA price (both 0 there), NaN for the others."""
+        if output in MULTIPLE_BASE:
+            return np.count_nonzero(self._rows(MULTIPLE_BASE[output]) <= 0.0, axis=1) / self.n_paths
+        return np.count_nonzero(np.isnan(self._rows(output)), axis=1) / self.n_paths
+
     @staticmethod
     def _check_q(q: ArrayLike) -> np.ndarray:
         qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
@@ -153,7 +166,9 @@ class SimulationResult:
 
         Mean: s/sqrt(n). Std: sqrt((m4 - s^4) / (4 s^2 n)). Quantile q: distribution-free, from
         the order statistics at q +- 1.96 sqrt(q(1-q)/n), divided by 2 * 1.96. ``defined`` is the
-        share of paths where the output exists (P/E price needs EPS > 0). Where the defined paths
+        share of paths where the output is defined (1 - :meth:`undefined_share`: a P/E price
+        needs EPS > 0, counted as 0 where not, so its statistics include those paths). Where the
+        defined paths
         show no spread (one path, or all equal) the std and every standard error are 0; NaN only
         where no path defines the output.
         """
@@ -178,9 +193,10 @@ class SimulationResult:
                     )
                 )
             qv = np.stack([_fast_quantiles(x[t], levels[t]) for t in range(x.shape[0])])
+            defined = 1.0 - self.undefined_share(name)
             m = qa.size
             for t, year in enumerate(self.years):
-                common = {"output": name, "year": year, "defined": n_def[t] / self.n_paths}
+                common = {"output": name, "year": year, "defined": defined[t]}
                 rows.append({**common, "statistic": "mean", "value": mean[t], "mcse": se_mean[t]})
                 rows.append({**common, "statistic": "std", "value": std[t], "mcse": se_std[t]})
                 for j, lev in enumerate(qa):
@@ -274,8 +290,8 @@ class SimulationResult:
         entries' dtypes and shapes against each other, the manifest's ``n_paths`` and
         ``horizon`` and the scenario's segments and shocks; the horizon within
         ``engine.MAX_HORIZON``; the scenario re-validated like a scenario file; values only
-        what the model produces (``price_pe`` NaN exactly where EPS <= 0, nothing else NaN,
-        inf nowhere). Never unpickles. Raises :class:`ResultFileError` (a ``ValueError``)
+        what the model produces (``roic`` NaN exactly where the opening invested capital is
+        not positive, P/E and EV/EBITDA prices 0 where their base is not positive, inf nowhere). Never unpickles. Raises :class:`ResultFileError` (a ``ValueError``)
         naming the file, the entry and what is wrong, or ``OSError`` if it cannot be opened."""
         scenario, out, seg, hits, manifest = read_result(path)
         return cls(scenario, out, seg, hits, manifest)
@@ -304,7 +320,6 @@ class SimulationResult:
             cols = list(range(half)) + [None] + list(range(H - half + 1, H))
         picked = [t for t in cols if t is not None]
 
-        # NaN where the output is never defined (P/E with EPS <= 0)
         def medians(name: str) -> np.ndarray:
             return _fast_quantiles(self._rows(name)[picked], np.array([0.5]))[:, 0]
 
@@ -321,8 +336,22 @@ class SimulationResult:
                 "pct",
             ),
         ]
-        for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
+        for name, label in (
+            ("price_ps", "P/S"),
+            ("price_pe", "P/E"),
+            ("price_ev_ebitda", "EV/EBITDA"),
+            ("price_dcf", "DCF"),
+        ):
             table.append((f"median {label} price ({cur}/share)", medians(name), "num"))
+            if name in MULTIPLE_BASE:
+                base = "EPS" if name == "price_pe" else "EBITDA"
+                table.append(
+                    (
+                        f"paths with {base} &le; 0 ({label} gives 0)",
+                        self.undefined_share(name)[picked],
+                        "pct",
+                    )
+                )
 
         def cell(v: float, kind: str) -> str:
             if not np.isfinite(v):

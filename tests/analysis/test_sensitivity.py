@@ -128,7 +128,7 @@ def test_model_sobol_per_year_with_exact_zeros_for_unused_factors():
     assert got.attrs["n_evaluations"] == 2**7 * (len(factors) + 2)
     # valuation multiples and the DCF inputs never touch net profit: exactly zero, not ~0
     npa = got.loc[("net_profit_attributable", 2027)]
-    for f in ("multiple.ps", "multiple.pe", "wacc", "terminal_growth"):
+    for f in ("multiple.ps", "multiple.pe", "multiple.ev_ebitda", "wacc", "terminal_growth"):
         assert (npa.loc[f, ["S1", "S1_conf", "ST", "ST_conf"]] == 0.0).all(), f
     assert npa["ST"].idxmax() in ("growth.a", "margin.a", "shock.tech")
 
@@ -155,11 +155,11 @@ def test_model_sobol_default_groups_and_nan_outputs():
     assert got.loc[("net_profit_attributable", 2025, "margins and costs"), "members"].startswith(
         "margin.a, margin.b, ratio"
     )
-    with pytest.raises(ValueError, match=r"'price_pe' is undefined \(NaN\) on \d+ of"):
+    with pytest.raises(ValueError, match=r"'dcf_terminal_share' is undefined \(NaN\) on \d+ of"):
         sobol_analysis(
             make_toy(tax_loss_carryforward=0.0, other_income=(-200,)),
             2**5,
-            outputs=["price_pe"],
+            outputs=["dcf_terminal_share"],
             n_boot=10,
         )
 

@@ -173,13 +173,13 @@ def test_manifest_is_enough_to_replay():
     assert r._out.tobytes() == again._out.tobytes()
 
 
-def test_horizon_ten_and_pe_undefined_where_eps_not_positive():
+def test_horizon_ten_and_pe_zero_where_eps_not_positive():
     r = simulate(make_toy(), 2000, seed=1, horizon=10)
     assert r["revenue"].shape == (2000, 10)
     eps, pe = r["eps"], r["price_pe"]
-    assert np.isnan(pe[eps <= 0]).all() and not np.isnan(pe[eps > 0]).any()
+    assert (eps <= 0).any() and (pe[eps <= 0] == 0.0).all() and (pe[eps > 0] > 0.0).all()
     for name in OUTPUTS:
-        if name != "price_pe":
+        if name != "dcf_terminal_share":  # NaN where the enterprise value is not positive
             assert np.isfinite(r[name]).all(), name
 
 
@@ -289,7 +289,7 @@ def test_numpy_integers_are_integers_for_threads_and_memory_limit():
     assert r.manifest["threads"] == int(n)
 
 
-_U = np.full((4, 3, 24), 0.5)  # the toy: 19 drivers + 2 x 2 shock columns + 1, per year
+_U = np.full((4, 3, 25), 0.5)  # the toy: 20 drivers + 2 x 2 shock columns + 1, per year
 
 
 @pytest.mark.parametrize(
@@ -317,18 +317,18 @@ _U = np.full((4, 3, 24), 0.5)  # the toy: 19 drivers + 2 x 2 shock columns + 1, 
             _U[:, :, :-1],
             {},
             ValueError,
-            r"u has shape \(4, 3, 23\); expected \('n_paths', 3, 24\) \(see design_columns\)",
+            r"u has shape \(4, 3, 24\); expected \('n_paths', 3, 25\) \(see design_columns\)",
         ),
         (
             None,
-            np.where(np.arange(24) == 3, 0.0, _U),
+            np.where(np.arange(25) == 3, 0.0, _U),
             {},
             ValueError,
             r"u has 12 values outside \[2\*\*-53, 1\) \(NaN included\); allowed 2\*\*-53 <= u < 1",
         ),
         (
             None,
-            np.where(np.arange(24) == 3, 2.0**-60, _U),
+            np.where(np.arange(25) == 3, 2.0**-60, _U),
             {},
             ValueError,
             r"u has 12 values outside \[2\*\*-53, 1\)",

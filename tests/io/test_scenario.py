@@ -167,7 +167,7 @@ def test_default_discounting_is_bounded():
     w, g = sc.driver("wacc"), sc.driver("terminal_growth")
     assert w.persistence == 1.0 and g.persistence == 1.0
     assert min(w.base) + w.dist.support()[0] > max(g.base) + g.dist.support()[1]
-    for name in ("multiple.ps", "multiple.pe", "ratio.impairment"):
+    for name in ("multiple.ps", "multiple.pe", "multiple.ev_ebitda", "ratio.impairment"):
         d = sc.driver(name)
         assert d.mode == "mul" and d.dist.mean() == pytest.approx(1.0, rel=1e-12)
 
@@ -483,15 +483,15 @@ def test_error_message_format_out_of_range():
         ),
         (
             "[correlation]",
+            "[1.0, 0.6, 0.5, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2, 0.2, 0.2],",
             "[1.0, 0.6, 0.5, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2, 0.2],",
-            "[1.0, 0.6, 0.5, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2],",
             "correlation.matrix[0]",
-            ["10 x 10"],
+            ["11 x 11"],
         ),
         (
             "[correlation]",
-            "[0.6, 1.0, 0.4, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2],",
-            "[0.7, 1.0, 0.4, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2],",
+            "[0.6, 1.0, 0.4, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2, 0.2],",
+            "[0.7, 1.0, 0.4, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2, 0.2],",
             "correlation.matrix[1][0]",
             ["not symmetric", "'growth.industry_cloud' x 'growth.general_cloud'"],
         ),
@@ -665,12 +665,12 @@ def test_wacc_shock_that_can_lower_the_rate_counts():
 
 def test_non_psd_correlation_names_the_factors():
     text = PARATERA.replace(
-        "    [1.0, 0.6, 0.5, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2, 0.2],\n"
-        "    [0.6, 1.0, 0.4, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2],\n"
-        "    [0.5, 0.4, 1.0, 0.2, -0.1, -0.1, -0.3, 0.0, 0.3, 0.3],",
-        "    [1.0, 0.9, 0.9, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2, 0.2],\n"
-        "    [0.9, 1.0, -0.9, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2],\n"
-        "    [0.9, -0.9, 1.0, 0.2, -0.1, -0.1, -0.3, 0.0, 0.3, 0.3],",
+        "    [1.0, 0.6, 0.5, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2, 0.2, 0.2],\n"
+        "    [0.6, 1.0, 0.4, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2, 0.2],\n"
+        "    [0.5, 0.4, 1.0, 0.2, -0.1, -0.1, -0.3, 0.0, 0.3, 0.3, 0.3],",
+        "    [1.0, 0.9, 0.9, 0.3, -0.2, -0.1, -0.1, 0.0, 0.2, 0.2, 0.2],\n"
+        "    [0.9, 1.0, -0.9, 0.3, -0.1, -0.2, -0.1, 0.0, 0.2, 0.2, 0.2],\n"
+        "    [0.9, -0.9, 1.0, 0.2, -0.1, -0.1, -0.3, 0.0, 0.3, 0.3, 0.3],",
     )
     assert text != PARATERA
     err = error_of(text)

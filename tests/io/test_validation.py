@@ -529,14 +529,14 @@ def edge_scenarios(draw):
 
     drivers = [normal(n, 10.0, -limits.MAX_RATE, 50.0) for n in names[:n_seg]]  # + 50 shock
     drivers += [normal(n, 0.5, -limits.MAX_RATE, 1.0) for n in names[n_seg : 2 * n_seg]]
-    for n in names[2 * n_seg : -4]:
+    for n in names[2 * n_seg : -5]:
         if n.startswith("fixed_growth."):  # a fixed cost grows at most +10,000% a year
             drivers.append(normal(n, 0.5, -0.95, limits.MAX_GROWTH))
         elif n in ("interest_rate", "tax_rate"):  # interest and tax at most what they are on
             drivers.append(normal(n, 0.0, -1.0, 1.0))
         else:
             drivers.append(normal(n, 0.5, -limits.MAX_RATE, limits.MAX_RATE))
-    for n in ("multiple.ps", "multiple.pe"):
+    for n in ("multiple.ps", "multiple.pe", "multiple.ev_ebitda"):
         if draw(st.booleans(), label=f"{n} lognormal"):
             dist = distributions.LogNormal(math.log(limits.MAX_MULTIPLE * EDGE) - z[n], 1.0)
             drivers.append(Driver(n, (1.0,), dist, "mul", phi[n]))
@@ -623,8 +623,10 @@ def assert_finite(result):
     eps = result["eps"]
     for name in result.names:
         x = result[name]
-        if name == "price_pe":  # undefined (NaN) exactly where EPS <= 0, by design
-            assert np.array_equal(np.isnan(x), eps <= 0) and np.isfinite(x[eps > 0]).all()
+        if name == "price_pe":  # no value (0) where EPS <= 0, by design
+            assert np.isfinite(x).all() and (x[eps <= 0] == 0.0).all()
+        elif name == "dcf_terminal_share":  # NaN where the enterprise value is not positive
+            assert not np.isinf(x).any()
         elif name == "roic":  # undefined where the opening invested capital is not positive
             sc = result.scenario
             opening = sc.opening_equity + sc.opening_minority_equity + sc.opening_debt

@@ -54,7 +54,7 @@ def test_kernel_indices_come_from_the_layout():
     assert list(layout.SHOCK_TARGETS)[: len(layout.SEGMENT_TARGETS)] == list(layout.SEGMENT_TARGETS)
     # every output but the DCF is a statement line, and the kernel copies the right one
     rec = compile_scenario(default_scenario(), np.random.SeedSequence(1))
-    assert set(layout.OUTPUTS) - set(layout.LINES) == {"price_dcf"}
+    assert set(layout.OUTPUTS) - set(layout.LINES) == {"price_dcf", "dcf_terminal_share"}
     for line, j in zip(layout.LINES, rec.line_out, strict=True):
         assert j == (layout.OUTPUTS.index(line) if line in layout.OUTPUTS else -1)
 

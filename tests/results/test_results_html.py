@@ -97,9 +97,10 @@ def test_long_horizon_is_abridged_and_undefined_prices_say_so():
         ),
     )
     r = simulate(sc, 300, seed=5)
-    assert np.isnan(r["price_pe"]).all()
+    assert (r["price_pe"] == 0.0).all()
     page = _Page(r._repr_html_())
     header = page.rows[0][1:]
     assert header == ["2025", "2026", "2027", "2028", "…", "2034", "2035", "2036"]
-    assert _row(page, "median P/E price") == ["n/a"] * 4 + ["…"] + ["n/a"] * 3
+    assert _row(page, "median P/E price") == ["0.00"] * 4 + ["…"] + ["0.00"] * 3
+    assert _row(page, "paths with EPS") == ["100.0%"] * 4 + ["…"] + ["100.0%"] * 3
     assert _row(page, "P(loss)") == ["100.0%"] * 4 + ["…"] + ["100.0%"] * 3
