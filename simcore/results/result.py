@@ -291,8 +291,9 @@ class SimulationResult:
         ``horizon`` and the scenario's segments and shocks; the horizon within
         ``engine.MAX_HORIZON``; the scenario re-validated like a scenario file; values only
         what the model produces (``roic`` NaN exactly where the opening invested capital is
-        not positive, P/E and EV/EBITDA prices 0 where their base is not positive, inf nowhere). Never unpickles. Raises :class:`ResultFileError` (a ``ValueError``)
-        naming the file, the entry and what is wrong, or ``OSError`` if it cannot be opened."""
+        not positive, P/E and EV/EBITDA prices 0 where their base is not positive, inf
+        nowhere). Never unpickles. Raises :class:`ResultFileError` (a ``ValueError``) naming
+        the file, the entry and what is wrong, or ``OSError`` if it cannot be opened."""
         scenario, out, seg, hits, manifest = read_result(path)
         return cls(scenario, out, seg, hits, manifest)
 
