@@ -2,7 +2,8 @@
 
 :func:`pack_analyses` runs them for a finished run: the tornado of median net profit
 attributable (final year), the attribution of the named risks (if any is enabled), the stress
-scenarios (if the scenario defines any) and, on request, grouped Sobol' indices. The report only
+scenarios (if the scenario defines any), the reverse DCF of the market price and, on request,
+grouped Sobol' indices. The report only
 draws what it is given (``simcore.report.write_pack(result, path, analyses=...)``).
 
 Every analysis reuses the run's seed with ``min(n_paths, result.n_paths)`` paths, so its base
@@ -22,6 +23,7 @@ from distributions import Constant
 from simcore.analysis import ANALYSIS_PATHS
 from simcore.analysis import sensitivity as sa
 from simcore.analysis import stress as st
+from simcore.analysis.valuation import ReverseDCF, reverse_dcf
 
 if TYPE_CHECKING:
     from simcore.results.result import SimulationResult
@@ -37,6 +39,7 @@ class PackAnalyses:
     stresses: pd.DataFrame | None = None
     sobol: pd.DataFrame | None = None
     n_paths: int = ANALYSIS_PATHS  # paths per run of each analysis
+    reverse_dcf: tuple[ReverseDCF, ...] = ()  # fade growth, terminal margin
 
 
 def seed_of_run(result: SimulationResult) -> np.random.SeedSequence:
@@ -74,4 +77,7 @@ def pack_analyses(
     if sobol_n:
         say(f"grouped Sobol' indices, N = {sobol_n:,}")
         sobol = sa.sobol_analysis(sc, sobol_n, groups="default", seed=seed)
-    return PackAnalyses(tornado, attribution, stresses, sobol, n)
+    say(f"reverse DCF of the market price: 2 solves over {n:,} paths")
+    solve = ("fade_growth", "terminal_margin") if sc.fade_years else ("terminal_margin",)
+    rev = tuple(reverse_dcf(sc, s, n_paths=n, seed=seed) for s in solve)
+    return PackAnalyses(tornado, attribution, stresses, sobol, n, rev)

@@ -1,4 +1,4 @@
-"""The ``simcore sensitivity`` and ``simcore stress`` subcommands.
+"""The ``simcore sensitivity``, ``simcore stress`` and ``simcore reverse-dcf`` subcommands.
 
 Glue only: the analyses live in :mod:`simcore.analysis.sensitivity` and
 :mod:`simcore.analysis.stress`, the charts in :mod:`simcore.report.sensitivity_charts`;
@@ -11,6 +11,10 @@ Glue only: the analyses live in :mod:`simcore.analysis.sensitivity` and
 
 ``simcore stress`` writes ``stress.{csv,png,svg}``, ``attribution.csv``,
 ``waterfall_<metric>.{png,svg}`` and, with ``--reverse``, ``reverse_stress.{csv,png,svg}``.
+
+``simcore reverse-dcf`` writes ``reverse_dcf.{csv,png,svg}``: for the fade-period growth and the
+terminal NOPAT margin (``--solve-for``), what the DCF needs to give the market price (or
+``--target``) on the central path and over the paths (:mod:`simcore.analysis.valuation`).
 
 Both also write ``manifest.json`` (the command, its arguments, the scenario's SHA-256, the seed,
 the versions and the sha256 of every file). As for ``simcore run``, the folder is written whole
@@ -153,6 +157,29 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
     )
     st.set_defaults(func=cmd_stress)
 
+    rd = sub.add_parser(
+        "reverse-dcf",
+        parents=[common],
+        help="what the market price needs: fade growth, terminal margin",
+        description="Solve for the fade-period revenue growth and the terminal NOPAT margin at "
+        "which the staged DCF gives the market price, on the central path and on every path.",
+    )
+    shared(rd, "simcore-reverse-dcf")
+    rd.add_argument(
+        "--solve-for",
+        action="append",
+        choices=("fade_growth", "terminal_margin"),
+        help="the driver to solve for (default: both); repeatable",
+    )
+    rd.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        metavar="PRICE",
+        help="the price per share to reach (default: the scenario's market price)",
+    )
+    rd.set_defaults(func=cmd_reverse_dcf)
+
 
 def parse_target(text: str) -> tuple[str, str, str | float]:
     """``"prob_loss net_profit_attributable 2027 >= 0.5"`` -> (stat spec, op, threshold)."""
@@ -199,6 +226,7 @@ _KNOWN = {
         r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
         r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|manifest\.json"
     ),
+    "reverse-dcf": re.compile(r"reverse_dcf\.(csv|png|svg)|manifest\.json"),
     "stress": re.compile(
         r"(stress|reverse_stress)\.(csv|png|svg)|attribution\.csv"
         r"|waterfall_[a-z_]+\.(png|svg)|manifest\.json"
@@ -388,6 +416,29 @@ def _stress(args: argparse.Namespace, sc: Scenario, seed: int, w: _Writer) -> No
             f"reverse stress: {rev.lever} = {rev.threshold:.6g} makes {rev.target} "
             f"(value {rev.value:.6g}; {'converged' if rev.converged else 'NOT converged'})"
         )
+
+
+def cmd_reverse_dcf(args: argparse.Namespace) -> int:
+    sc, seed = _setup(args)
+    solve = args.solve_for or (
+        ["fade_growth", "terminal_margin"] if sc.fade_years else ["terminal_margin"]
+    )
+    with _outputs(args, sc, seed, solve_for=solve, target=args.target) as w:
+        import pandas as pd
+
+        from simcore.analysis.valuation import reverse_dcf
+        from simcore.report.valuation_charts import reverse_dcf_chart
+
+        w.say(f"reverse DCF ({args.paths:,} paths)")
+        results = [
+            reverse_dcf(sc, s, target=args.target, n_paths=args.paths, seed=seed) for s in solve
+        ]
+        table = pd.concat({r.solve_for: r.table()["value"] for r in results}, names=["solve_for"])
+        w.table("reverse_dcf", table.to_frame())
+        w.figure("reverse_dcf", reverse_dcf_chart(results, scenario_name=sc.name))
+        for r in results:
+            w.say(f"  {r.summary()}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover - for trying the subcommands without cli.py

@@ -3,26 +3,36 @@
 A multiple is *market-implied* when the scenario's base multiple, applied to the report's own
 forecast, gives the market price (within 1%): then the report's path prices at the market by
 construction, and "P(price > market)" measures the spread of the simulated fundamentals and
-multiples around the market's view, not a mispricing. Otherwise the caveat names the multiple's
-centre. The DCF caveat states its terminal-value rule.
+multiples around the market's view, not a mispricing. A multiple centred on peers
+(``[valuation] multiples = "peers"``) names the peers' median and date. Otherwise the caveat
+names the multiple's centre. The P/E and EV/EBITDA caveats say that they give 0 where the
+earnings or EBITDA are not positive. The DCF caveat states its fade and terminal rule, and
+warns when simulated years go beyond the years the bases describe.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from simcore.model.peers import describe, peer_values
 from simcore.model.scenario import Scenario, extend
 
 __all__ = ["valuation_caveats"]
 
-_METRIC = {"price_ps": ("multiple.ps", "revenue"), "price_pe": ("multiple.pe", "eps")}
-_NAME = {"price_ps": "P/S", "price_pe": "P/E"}
+# output -> (driver, forecast metric, peer key, name)
+_METHODS = {
+    "price_ps": ("multiple.ps", "revenue", "ps", "P/S"),
+    "price_pe": ("multiple.pe", "eps", "pe", "P/E"),
+    "price_ev_ebitda": ("multiple.ev_ebitda", None, "ev_ebitda", "EV/EBITDA"),
+}
 
 
 def _market_implied(sc: Scenario, output: str) -> bool | None:
     """Whether the multiple behind ``output`` is the market's own multiple of the report's
     forecast (None: the scenario has no forecast of the metric to tell)."""
-    driver, metric = _METRIC[output]
+    driver, metric, _, _ = _METHODS[output]
+    if metric is None:  # EV/EBITDA: the report's EBITDA is not a forecast series; the
+        return _implied_by_name(sc, driver)  # rationale says whether it is market-implied
     forecast = np.asarray(getattr(sc.forecast, metric), dtype=np.float64)
     if forecast.size == 0 or not np.all(forecast > 0):
         return None
@@ -33,26 +43,59 @@ def _market_implied(sc: Scenario, output: str) -> bool | None:
     return bool(np.all(np.abs(price / sc.market_price - 1.0) <= 0.01))
 
 
+def _implied_by_name(sc: Scenario, driver: str) -> bool | None:
+    """EV/EBITDA: market-implied when the deterministic path prices at the market (1%)."""
+    from simcore.io.assumptions import deterministic_statement
+
+    st = deterministic_statement(sc)
+    price = st["price_ev_ebitda"][: sc.explicit]
+    if not np.all(st["ebitda"][: sc.explicit] > 0):
+        return None
+    return bool(np.all(np.abs(price / sc.market_price - 1.0) <= 0.01))
+
+
 def valuation_caveats(sc: Scenario) -> dict[str, str]:
-    """``{output: one-line caveat}`` for ``price_ps``, ``price_pe`` and ``price_dcf``."""
+    """``{output: one-line caveat}`` for ``price_ps``, ``price_pe``, ``price_ev_ebitda`` and
+    ``price_dcf``."""
     out: dict[str, str] = {}
-    for output, name in _NAME.items():
-        implied = _market_implied(sc, output)
-        if implied:
-            text = (
-                f"centred on the market's own {name} of the report's forecast: the report's "
-                "path prices at the market by construction"
-            )
+    for output, (driver, _, key, name) in _METHODS.items():
+        if sc.multiples_centre == "peers" and peer_values(sc, key):
+            text = describe(sc, key)
         else:
-            base = "/".join(f"{b:g}" for b in sc.driver(_METRIC[output][0]).base)
-            text = f"centred on the scenario's {name} of {base}x"
-            if implied is False:  # None: no forecast to tell the market's multiple by
-                text += " (not the market's)"
+            implied = _market_implied(sc, output)
+            if implied:
+                text = (
+                    f"centred on the market's own {name} of the report's forecast: the "
+                    "report's path prices at the market by construction"
+                )
+            else:
+                base = "/".join(f"{b:g}" for b in sc.driver(driver).base)
+                text = f"centred on the scenario's {name} of {base}x"
+                if implied is False:  # None: no forecast to tell the market's multiple by
+                    text += " (not the market's)"
         if output == "price_pe":
-            text += "; undefined where EPS <= 0 (quantiles over the defined paths)"
+            text += "; 0 where EPS <= 0, and those paths count in every statistic"
+        if output == "price_ev_ebitda":
+            text += "; less each path's net debt; 0 where EBITDA <= 0"
         out[output] = text
-    out["price_dcf"] = (
-        "capitalises the last forecast year's NOPAT at once, with no fade to terminal growth: "
-        "it reads low for a company growing fast at the horizon"
+    margin = (
+        "each path's own last-year NOPAT margin"
+        if sc.terminal_margin is None
+        else f"a {sc.terminal_margin:.1%} NOPAT margin"
     )
+    end = sc.base_year + sc.horizon
+    if sc.fade_years:
+        text = (
+            f"cash flows to {end}, then {sc.fade_years} fade years to terminal growth, "
+            f"{margin} and a {sc.terminal_roic:.1%} return on new capital, then a terminal value"
+        )
+    else:
+        text = (
+            f"no fade: a terminal value right after {end} ({margin}, "
+            f"{sc.terminal_roic:.1%} return on new capital)"
+        )
+    if sc.horizon > sc.explicit:
+        last = sc.base_year + sc.explicit
+        text += f"; growth bases after {last} fade from the {last} values (no data beyond)"
+    out["price_dcf"] = text
     return out

@@ -31,6 +31,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from numpy.typing import ArrayLike
 
 from simcore.report.caveats import valuation_caveats
+from simcore.results.result import MULTIPLE_BASE
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -110,7 +111,12 @@ FORECAST: dict[str, Any] = {
 MARKET: dict[str, Any] = {"color": "black", "linewidth": 1.3, "linestyle": (0, (6, 3))}
 ZERO: dict[str, Any] = {"color": "0.35", "linewidth": 0.9, "linestyle": ":"}
 FOOTER_SIZE = 7.0
-PRICE_LABELS = {"price_ps": "P/S", "price_pe": "P/E", "price_dcf": "DCF"}
+PRICE_LABELS = {
+    "price_ps": "P/S",
+    "price_pe": "P/E",
+    "price_ev_ebitda": "EV/EBITDA",
+    "price_dcf": "staged DCF",
+}
 _FAN_Q = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 _LEGEND_ORDER = ("actual", "median", "25–75%", "10–90%", "5–95%", "report forecast")
 
@@ -332,15 +338,15 @@ def fan_chart_net_profit(
 
 
 def fan_chart_valuation(
-    result: SimulationResult, *, figsize: tuple[float, float] = (11.0, 4.8)
+    result: SimulationResult, *, figsize: tuple[float, float] = (13.0, 5.0)
 ) -> Figure:
-    """Implied price per share per year for P/S, P/E and DCF (one panel each) against the market
-    price, with the probability of exceeding it annotated per year.
+    """Implied price per share per year for P/S, P/E, EV/EBITDA and the staged DCF (one panel
+    each) against the market price, with the probability of exceeding it annotated per year.
 
-    P/E is undefined where EPS <= 0: its bands are over the paths where it is defined, and the
-    share of such paths is annotated; the probability of exceeding the market counts undefined
-    paths as not exceeding (as :meth:`SimulationResult.risk_metrics` does). Under each panel,
-    what its method assumes (:func:`simcore.report.caveats.valuation_caveats`).
+    P/E and EV/EBITDA give 0 where EPS or EBITDA <= 0: those paths are in the bands and the
+    probabilities as 0 (as in :meth:`SimulationResult.risk_metrics`), and their share is
+    annotated per year. Under each panel, what its method assumes
+    (:func:`simcore.report.caveats.valuation_caveats`).
     """
     sc = result.scenario
     cur = _currency(result)
@@ -353,6 +359,8 @@ def fan_chart_valuation(
             ax = axes[0, j]
             x = result[name]  # (n, H)
             defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
+            zero = result.undefined_share(name) if name in MULTIPLE_BASE else None
+            tv = np.nanmedian(result["dcf_terminal_share"], axis=0) if name == "price_dcf" else None
             above = np.count_nonzero(x > market, axis=0) / result.n_paths
             if defined.min() > 0:
                 qs = _quantile_dict(result, name)
@@ -382,12 +390,16 @@ def fan_chart_valuation(
                     continue
                 if len(years) <= 3:
                     text = f"P(>mkt)\n{above[t]:.0%}"
-                    if name == "price_pe":
-                        text += f"\ndefined {defined[t]:.0%}"
+                    if zero is not None:
+                        text += f"\nat 0: {zero[t]:.0%}"
+                    if tv is not None:
+                        text += f"\nTV {tv[t]:.0%} of EV"
                 else:
                     text = f"P>mkt\n{above[t]:.0%}"
-                    if name == "price_pe":
-                        text += f"\ndef. {defined[t]:.0%}"
+                    if zero is not None:
+                        text += f"\n0: {zero[t]:.0%}"
+                    if tv is not None:
+                        text += f"\nTV {tv[t]:.0%}"
                 ax.annotate(
                     text,
                     (year, 1.0),
@@ -402,11 +414,10 @@ def fan_chart_valuation(
                 )
             _year_axis(ax, years)
             # what the method assumes, where its number is (in place of "fiscal year")
-            ax.set_xlabel(textwrap.fill(caveats[name], 48), fontsize=7.5, color="0.25", loc="left")
+            ax.set_xlabel(textwrap.fill(caveats[name], 44), fontsize=7.0, color="0.25", loc="left")
             _thousands(ax)
             ax.yaxis.set_major_locator(MaxNLocator(6))
-            title = label if name != "price_pe" else "P/E (where EPS > 0)"
-            ax.set_title(title, loc="left")
+            ax.set_title(label, loc="left")
             ax.set_ylabel(f"implied price ({cur}/share)" if j == 0 else f"{cur}/share")
         _frame(
             fig,

@@ -68,8 +68,9 @@ def _num(x: float | None, digits: int = 1) -> str:
 def headline(result: SimulationResult) -> dict[str, Any]:
     """The cover page's numbers as plain data: per year the report forecast, quantiles of net
     profit attributable, probability of loss / of missing the forecast, VaR and ES (95%), and per
-    valuation method the median implied price, the share of paths where it is defined and the
-    probability of exceeding the market price."""
+    valuation method the median implied price, the share of paths where it is defined (P/E and
+    EV/EBITDA: where EPS / EBITDA > 0; elsewhere they give 0, counted in the median and the
+    probability) and the probability of exceeding the market price."""
     risk = result.risk_metrics(levels=(0.95,))
     q = result.quantiles("net_profit_attributable", (0.05, 0.25, 0.5, 0.75, 0.95))
     years = result.years
@@ -91,9 +92,8 @@ def headline(result: SimulationResult) -> dict[str, Any]:
             }
         )
     for name, label in charts.PRICE_LABELS.items():
-        x = result[name]
         med = result.quantiles(name, (0.5,))[0.5].to_numpy()
-        defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
+        defined = 1.0 - result.undefined_share(name)
         out["valuation"][label] = [
             {
                 "year": year,
@@ -377,22 +377,20 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
     ]
     rows = []
     for label, per_year in h["valuation"].items():
-        defined = [r["defined"] for r in per_year]
-        # the share of paths where the method is defined, beside its numbers
-        shown = label if min(defined) >= 1 else f"{label} (defined on {_shares(defined)})"
+        zero = [1.0 - r["defined"] for r in per_year]
+        # the share of paths where the multiple gives no value (0), beside its numbers
+        shown = label if max(zero) <= 0 else f"{label} (0 on {_shares(zero)})"
         row = [shown]
         for r in per_year:
             row += [_num(r["median"], 2), _pct(r["p_above_market"])]
         rows.append(row)
     pg.table(cols, rows)
-    pe = h["valuation"]["P/E"]
     caveats = valuation_caveats(sc)
     pg.paragraph(
         "What each method assumes. "
         + " ".join(f"{label}: {caveats[name]}." for name, label in charts.PRICE_LABELS.items())
-        + " P/E is defined on "
-        + ", ".join(f"{r['year']}: {r['defined']:.0%}" for r in pe)
-        + " of paths; P(>market) counts undefined paths as not exceeding the market.",
+        + " A multiple whose base (EPS, EBITDA) is not positive gives 0 on that path, counted "
+        "in the medians and probabilities.",
         size=8,
     )
     return pg.pages
@@ -408,7 +406,8 @@ _RISK_ROWS = [
     ("ES0.99", "ES 99% below forecast (CNY m)", "num"),
     ("p_price_ps_above_market", "P(P/S price > market)", "pct"),
     ("p_price_pe_above_market", "P(P/E price > market)", "pct"),
-    ("p_price_dcf_above_market", "P(DCF price > market)", "pct"),
+    ("p_price_ev_ebitda_above_market", "P(EV/EBITDA price > market)", "pct"),
+    ("p_price_dcf_above_market", "P(staged DCF price > market)", "pct"),
 ]
 
 
@@ -430,13 +429,14 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
     )
     cols = [("metric", 3.0, "left")] + [(str(y), 1.4, "right") for y in risk.index]
     rows = []
-    pe_defined = np.mean(~np.isnan(result["price_pe"]), axis=0)
     for key, label, kind in _RISK_ROWS:
         if key not in risk.columns:
             continue
         row = [label.replace("CNY", cur)]
-        if key == "p_price_pe_above_market" and pe_defined.min() < 1:
-            row[0] += f" (P/E defined on {_shares(pe_defined)})"
+        for name, base in (("price_pe", "EPS"), ("price_ev_ebitda", "EBITDA")):
+            zero = result.undefined_share(name)
+            if key == f"p_{name}_above_market" and zero.max() > 0:
+                row[0] += f" ({base} <= 0, price 0, on {_shares(zero)})"
         for year in risk.index:
             v = risk.loc[year, key]
             se = risk.loc[year, key + "_se"] if key + "_se" in risk.columns else None
@@ -449,7 +449,9 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
         ("eps", f"EPS ({cur})", 2),
         ("price_ps", f"P/S price ({cur}/share)", 2),
         ("price_pe", f"P/E price ({cur}/share)", 2),
-        ("price_dcf", f"DCF price ({cur}/share)", 2),
+        ("price_ev_ebitda", f"EV/EBITDA price ({cur}/share)", 2),
+        ("price_dcf", f"staged DCF price ({cur}/share)", 2),
+        ("dcf_terminal_share", "terminal value / DCF enterprise value", 2),
     ]
     s = result.summary(outputs=[o[0] for o in outputs], q=(0.05, 0.5, 0.95))
     pg.heading("Key outputs per year: mean ± Monte Carlo standard error; median [5%, 95%]")
@@ -471,7 +473,9 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
                 f"{_num(v['q0.95'][0], digits)}]"
             )
         defined = s.loc[s["output"] == name, "defined"].min()
-        if defined < 1:
+        if defined < 1 and name in ("price_pe", "price_ev_ebitda"):
+            row[0] += f" (0 on ≤ {1 - defined:.0%} of paths, included)"
+        elif defined < 1:
             row[0] += f" (defined on ≥ {defined:.0%} of paths)"
         rows.append(row)
     pg.table(cols, rows)
@@ -479,7 +483,8 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
     pg.paragraph(
         "What each valuation assumes. "
         + " ".join(f"{label}: {caveats[name]}." for name, label in charts.PRICE_LABELS.items())
-        + " P(P/E price > market) counts the paths where EPS <= 0 as not above.",
+        + " Where EPS or EBITDA <= 0 the multiple gives a price of 0: those paths count as 0 "
+        "in every median, quantile and probability (none is dropped).",
         size=8,
     )
     return pg.pages

@@ -17,7 +17,8 @@ def pack_pages(
 ) -> list[Figure]:
     """Sensitivity pages of a :class:`~simcore.analysis.pack_analyses.PackAnalyses`: the
     tornado, the waterfalls of median net profit and of the probability of loss (when the
-    attribution was run), the stress scenarios and the Sobol' indices (when given)."""
+    attribution was run), the stress scenarios, the Sobol' indices and the reverse DCF (when
+    given)."""
     from simcore.report import sensitivity_charts as ch
 
     pages = [ch.tornado_chart(analyses.tornado, figsize=figsize)]
@@ -30,4 +31,8 @@ def pack_pages(
         pages.append(ch.stress_chart(analyses.stresses, figsize=figsize))
     if analyses.sobol is not None:
         pages.append(ch.sobol_chart(analyses.sobol, figsize=figsize))
+    if analyses.reverse_dcf:
+        from simcore.report.valuation_charts import reverse_dcf_chart
+
+        pages.append(reverse_dcf_chart(analyses.reverse_dcf, figsize=figsize))
     return pages

@@ -104,9 +104,10 @@ def test_fan_chart_valuation(result):
     fig = charts.fan_chart_valuation(result)
     check_common(fig, result, "implied price per share")
     axes = visible_axes(fig)
-    assert [ax.get_title(loc="left") for ax in axes] == ["P/S", "P/E (where EPS > 0)", "DCF"]
+    assert [ax.get_title(loc="left") for ax in axes] == ["P/S", "P/E", "EV/EBITDA", "staged DCF"]
     risk = result.risk_metrics()
-    for ax, name in zip(axes, ("price_ps", "price_pe", "price_dcf"), strict=True):
+    names = ("price_ps", "price_pe", "price_ev_ebitda", "price_dcf")
+    for ax, name in zip(axes, names, strict=True):
         assert "CNY/share" in ax.get_ylabel()
         assert len(bands(ax)) == 3
         market = line(ax, "market")
@@ -117,15 +118,21 @@ def test_fan_chart_valuation(result):
         for year in result.years:
             p = risk.loc[year, f"p_{name}_above_market"]
             assert f"P(>mkt)\n{p:.0%}" in notes[f"p_above_{year}"]
-    pe_defined = np.mean(~np.isnan(result["price_pe"]), axis=0)
+    # the share of paths where P/E gives 0 (EPS <= 0), beside its numbers; the DCF's terminal
+    # value share of enterprise value (median over paths)
+    pe_zero = np.mean(result["eps"] <= 0, axis=0)
+    assert pe_zero.max() > 0
     pe_notes = {t.get_gid(): t.get_text() for t in axes[1].texts}
+    dcf_notes = {t.get_gid(): t.get_text() for t in axes[3].texts}
+    tv = np.nanmedian(result["dcf_terminal_share"], axis=0)
     for t, year in enumerate(result.years):
-        assert f"defined {pe_defined[t]:.0%}" in pe_notes[f"p_above_{year}"]
+        assert f"at 0: {pe_zero[t]:.0%}" in pe_notes[f"p_above_{year}"]
+        assert f"TV {tv[t]:.0%} of EV" in dcf_notes[f"p_above_{year}"]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "market price 157.80 (2025-06-05)" in labels
     # what each method assumes, under its panel
     caveats = valuation_caveats(result.scenario)
-    for ax, name in zip(axes, ("price_ps", "price_pe", "price_dcf"), strict=True):
+    for ax, name in zip(axes, names, strict=True):
         assert " ".join(ax.get_xlabel().split()) == caveats[name]
 
 
@@ -133,8 +140,13 @@ def test_valuation_caveats_say_whether_a_multiple_is_the_markets_own():
     sc = default_scenario()
     c = valuation_caveats(sc)
     assert "market's own P/S of the report's forecast" in c["price_ps"]
-    assert "by construction" in c["price_pe"] and "undefined where EPS <= 0" in c["price_pe"]
-    assert "no fade" in c["price_dcf"]
+    assert "by construction" in c["price_pe"] and "0 where EPS <= 0" in c["price_pe"]
+    assert "market's own EV/EBITDA" in c["price_ev_ebitda"]
+    assert "10 fade years to terminal growth" in c["price_dcf"]
+    assert "beyond" not in c["price_dcf"]
+    long = valuation_caveats(sc.with_horizon(12))["price_dcf"]
+    assert "growth bases after 2027 fade from the 2027 values" in long
+    assert "no fade" in valuation_caveats(dataclasses.replace(sc, fade_years=0))["price_dcf"]
     # a P/E from peers (18x) is not the market's: the caveat names its centre instead
     pe = dataclasses.replace(sc.driver("multiple.pe"), base=(18.0,))
     other = dataclasses.replace(
