@@ -109,6 +109,7 @@ S_REC, S_INV, S_OCA = (
 )
 S_PAY, S_OCL = SCHED["payables_ratio"], SCHED["other_current_liabilities_ratio"]
 S_REPAY, S_MINCASH, S_PAYOUT = SCHED["repayment"], SCHED["minimum_cash"], SCHED["dividend_payout"]
+S_KEPT = SCHED["capital_kept"]
 N_LINES = len(LINE)
 L_REV, L_COGS, L_GP, L_TAXSUR = (
     LINE["revenue"],
@@ -496,20 +497,33 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                         gp[i] = gp[i] + seg_rev[s, i] * min(val[mi, i] + eff_seg[T_GM, s, i], 1.0)
             # capital: capex from capacity growth plus maintenance; straight-line D&A of the
             # opening assets and of every year's capex
+            # (beyond the explicit years capex replaces the D&A of the year: capex - D&A is
+            # the growth capex, the fade's rule)
             maint = schedules[S_MAINT, t]
-            capex = out[O_CAPEX, t, o0 : o0 + m]
-            for i in range(m):
-                inten = max(val[r_capex, i] + eff[T_CAPEX, i], 0.0)
-                capex[i] = inten * max(rev[i] - rev_prev[i], 0.0) + maint * rev[i]
-                capex_h[t, i] = capex[i]
+            kept = schedules[S_KEPT, t] != 0.0
             da = out[O_DA, t, o0 : o0 + m]
             for i in range(m):
                 da[i] = schedules[S_EXIST, t]
-            for year in range(t + 1):  # every capex vintage so far
+            for year in range(t):  # every earlier capex vintage
                 w = schedules[S_DEPW, t - year]
                 if w != 0.0:
                     for i in range(m):
                         da[i] += capex_h[year, i] * w
+            w0 = schedules[S_DEPW, 0]
+            capex = out[O_CAPEX, t, o0 : o0 + m]
+            for i in range(m):
+                inten = max(val[r_capex, i] + eff[T_CAPEX, i], 0.0)
+                grow = inten * max(rev[i] - rev_prev[i], 0.0)
+                if not kept:
+                    capex[i] = grow + maint * rev[i]
+                elif w0 < 1.0:
+                    capex[i] = (grow + da[i]) / (1.0 - w0)
+                else:
+                    capex[i] = grow + da[i]
+                capex_h[t, i] = capex[i]
+            if w0 != 0.0:  # this year's vintage, last
+                for i in range(m):
+                    da[i] += capex[i] * w0
             cogs = ln[L_COGS, :m]
             for i in range(m):
                 gp[i] = gp[i] - da[i]

@@ -104,7 +104,9 @@ def schedules(sc: Scenario) -> dict[str, np.ndarray]:
     Depreciation is straight line: the opening fixed assets over ``remaining_life`` years from
     the first forecast year; each year's capex over ``useful_life`` years with half a year in the
     year it is spent. ``depreciation_weight[a]`` is the share of a capex depreciated at age a
-    (it sums to 1 over the asset's life, so no vintage is depreciated below zero)."""
+    (it sums to 1 over the asset's life, so no vintage is depreciated below zero).
+    ``capital_kept`` is 1 in the simulated years beyond the explicit ones: there capex replaces
+    the year's D&A (the fade's rule) instead of following the maintenance-capex ratio."""
     H = sc.horizon
     t = np.arange(H, dtype=np.float64)
     done = np.minimum((t + 1.0) / sc.remaining_life, 1.0)
@@ -114,6 +116,7 @@ def schedules(sc: Scenario) -> dict[str, np.ndarray]:
     onca = extend(sc.other_noncurrent_assets or (sc.opening_other_noncurrent_assets,), H)
     oncl = extend(sc.other_noncurrent_liabilities or (sc.opening_other_noncurrent_liabilities,), H)
     rows = {
+        "capital_kept": (t >= sc.explicit).astype(np.float64),
         "existing_depreciation": existing,
         "depreciation_weight": weight,
         "other_noncurrent_assets": onca,
@@ -132,12 +135,13 @@ def driver_bases(sc: Scenario, d: Driver) -> np.ndarray:
     """A driver's base in every simulated year, float64[H].
 
     In the scenario's explicit years it is the given base (extended by its last value). A
-    ``growth.<segment>`` base then fades linearly to the terminal-growth base, reaching it
-    ``fade_years`` after the last explicit year (the DCF's fade rule); every other base holds
-    its last explicit value."""
+    ``growth.<segment>`` or ``fixed_growth.<line>`` base then fades linearly to the
+    terminal-growth base, reaching it ``fade_years`` after the last explicit year (the DCF's
+    fade rule: in the long run revenue and fixed costs grow with the economy); every other
+    base holds its last explicit value."""
     H, E = sc.horizon, sc.explicit
     base = extend(d.base, H)
-    if H <= E or not d.name.startswith("growth."):
+    if H <= E or not d.name.startswith(("growth.", "fixed_growth.")):
         return base
     last = base[E - 1]
     target = extend(sc.driver("terminal_growth").base, E)[E - 1]
@@ -208,16 +212,20 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
         seg_rev[:, :, t] = rev
         revenue = rev.sum(axis=1)
         cash_gp = (rev * margin[:, :, t]).sum(axis=1)
-        # capital: capex from capacity growth plus maintenance; straight-line D&A
+        # capital: capex from capacity growth plus maintenance (beyond the explicit years: the
+        # D&A it replaces); straight-line D&A
         intensity = np.maximum(d("capex_intensity", t) + e("capex_intensity")[:, t], 0.0)
-        capex = (
-            intensity * np.maximum(revenue - rev_prev, 0.0)
-            + sched["maintenance_capex"][t] * revenue
-        )
-        capex_hist[:, t] = capex
         da = np.full(n, sched["existing_depreciation"][t])
-        for year in range(t + 1):  # every capex vintage so far, oldest first
+        for year in range(t):  # every earlier capex vintage, oldest first
             da = da + capex_hist[:, year] * sched["depreciation_weight"][t - year]
+        w0 = sched["depreciation_weight"][0]
+        growth_capex = intensity * np.maximum(revenue - rev_prev, 0.0)
+        if sched["capital_kept"][t]:  # beyond the explicit years capex - D&A = growth capex
+            capex = (growth_capex + da) / (1.0 - w0) if w0 < 1.0 else growth_capex + da
+        else:
+            capex = growth_capex + sched["maintenance_capex"][t] * revenue
+        capex_hist[:, t] = capex
+        da = da + capex * w0  # this year's vintage, last
         gp = cash_gp - da
         # operating costs: a fixed part growing by its driver and a variable ratio of revenue
         cost = {}

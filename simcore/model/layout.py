@@ -161,6 +161,7 @@ SCHED_ROWS = (
     "repayment",
     "minimum_cash",
     "dividend_payout",
+    "capital_kept",
 )
 
 
