@@ -517,6 +517,8 @@ def _nothing() -> None:
 def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: int) -> None:
     import numpy as np
 
+    from simcore.report.caveats import valuation_caveats
+
     sc = result.scenario
     cur = sc.currency or "CNY"
     years = result.years
@@ -543,21 +545,32 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
         f"Implied price per share ({cur}/share); market price {sc.market_price:,.2f} "
         f"on {sc.market_date}"
     )
-    lines.append(f"  {'method':<7}{'year':<6}{head}{'P(>market)':>12}")
-    for name, label in (("price_ps", "P/S"), ("price_pe", "P/E"), ("price_dcf", "DCF")):
+    lines.append(f"  {'method':<10}{'year':<6}{head}{'P(>market)':>12}")
+    tv = np.nanmedian(result["dcf_terminal_share"], axis=0)
+    for name, label in (
+        ("price_ps", "P/S"),
+        ("price_pe", "P/E"),
+        ("price_ev_ebitda", "EV/EBITDA"),
+        ("price_dcf", "DCF"),
+    ):
         q = result.quantiles(name, qs)
-        x = result[name]
-        defined = np.count_nonzero(~np.isnan(x), axis=0) / result.n_paths
+        zero = result.undefined_share(name)
+        base = {"price_pe": "EPS", "price_ev_ebitda": "EBITDA"}.get(name)
         for t, year in enumerate(years):
             vals = "".join(f"{v:>10,.2f}" for v in q.loc[year])
             p = risk[f"p_{name}_above_market"].loc[year]
-            note = f"  (defined on {defined[t]:.0%} of paths)" if defined[t] < 1 else ""
-            lines.append(f"  {label:<7}{year:<6}{vals}{p:>12.1%}{note}")
+            note = f"  ({base} <= 0, price 0: {zero[t]:.0%} of paths)" if base and zero[t] else ""
+            if name == "price_dcf":
+                note = f"  (terminal value {tv[t]:.0%} of EV)"
+            lines.append(f"  {label:<10}{year:<6}{vals}{p:>12.1%}{note}")
+    caveats = valuation_caveats(sc)
     lines.append("")
     lines.append(
         "P(loss): probability that net profit attributable < 0. P(>market): probability "
         "that the implied price exceeds the market price."
     )
+    lines.append(f"Multiples (P/S, P/E, EV/EBITDA alike): {caveats['price_ps']}.")
+    lines.append(f"DCF: {caveats['price_dcf']}; what the market price needs: simcore reverse-dcf.")
     lines.append(f"Wrote {n_files} files to {out}/ (run id {run_id}).")
     print("\n".join(lines), flush=True)
 

@@ -218,13 +218,41 @@ def test_run_summary_on_stdout(tmp_path):
     assert "Paratera (839493.BJ) · 2,000 paths · seed 20250605" in out
     assert "Net profit attributable (CNY m)" in out
     assert "market price 157.80 on 2025-06-05" in out
-    for label in ("P/S ", "P/E ", "DCF "):
+    for label in ("P/S ", "P/E ", "EV/EBITDA ", "DCF "):
         assert sum(ln.lstrip().startswith(label) for ln in out.splitlines()) == 3
+    assert "(EPS <= 0, price 0: " in out and "(terminal value " in out
+    assert "10 fade years to terminal growth" in out and "simcore reverse-dcf" in out
     rows = [ln.split() for ln in out.splitlines() if ln.strip().startswith("2025 ")]
     assert rows[0][-2] == "24.0"  # the report's forecast beside the quantiles
     assert "P(>market)" in out and "P(loss)" in out
     assert set(snapshot(tmp_path / "o")) == NUMBERS_ONLY
     assert "simulating" in r.stderr
+
+
+def test_reverse_dcf_prints_what_the_market_price_needs(tmp_path):
+    r = simcore_cmd("reverse-dcf", "--paths", 500, "--out", "o", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "reverse DCF (500 paths)" in r.stdout
+    assert "central path needs revenue growth in every fade year of" in r.stdout
+    assert "central path needs NOPAT margin at the end of the fade of" in r.stdout
+    names = {p.name for p in (tmp_path / "o").iterdir()}
+    assert names == {"reverse_dcf.csv", "reverse_dcf.png", "reverse_dcf.svg", "manifest.json"}
+    table = (tmp_path / "o" / "reverse_dcf.csv").read_text()
+    assert "fade_growth,target price (per share),157.8" in table
+    r = simcore_cmd(
+        "reverse-dcf",
+        "--solve-for",
+        "terminal_margin",
+        "--target",
+        50,
+        "--paths",
+        500,
+        "--out",
+        "o2",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "give 50.00 per share" in r.stdout and "fade growth" not in r.stdout
 
 
 def test_every_flag_is_wired(tmp_path):

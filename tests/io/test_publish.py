@@ -465,7 +465,7 @@ def test_out_with_foreign_files_is_refused_before_any_work(tmp_path):
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["notes.txt"]
 
 
-@pytest.mark.parametrize("command", ["sensitivity", "stress"])
+@pytest.mark.parametrize("command", ["sensitivity", "stress", "reverse-dcf"])
 def test_sensitivity_and_stress_stage_record_and_need_force(tmp_path, command):
     extra = ["--no-sobol"] if command == "sensitivity" else []
     base = [command, "--scenario", TOY, "--paths", 400, "--out", "o", "--quiet", *extra]
@@ -488,7 +488,7 @@ def test_sensitivity_and_stress_stage_record_and_need_force(tmp_path, command):
     assert (
         json.loads((tmp_path / "o" / "manifest.json").read_text())["run"]["identity"]["seed"] == 2
     )
-    other = "stress" if command == "sensitivity" else "sensitivity"  # another command's folder
+    other = "stress" if command != "stress" else "sensitivity"  # another command's folder
     r = simcore_cmd(other, "--scenario", TOY, "--paths", 400, "--out", "o", cwd=tmp_path)
     assert r.returncode == 1 and "did not write" in r.stderr
 
