@@ -298,7 +298,13 @@ def test_constant_fade_growth_matches_an_independent_root_finder(u, fade):
         values = np.array([price(g) for g in np.linspace(lo, hi, 61)])
         assert np.all(np.diff(values) > 0)  # precondition: one root
         target = values[0] + u * (values[-1] - values[0])
-        want = brentq(lambda g: price(g) - target, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+        want = brentq(
+            lambda g, target=target: price(g) - target,
+            lo,
+            hi,
+            xtol=1e-14,
+            rtol=4 * np.finfo(float).eps,
+        )
         out = np.empty(1)
         solve_paths(
             STATE[i : i + 1], FCF[i : i + 1], fade, m_t, roic, shares, target, 0, lo, hi, out
