@@ -30,7 +30,7 @@ CHARTS = {
     "01_quickstart.ipynb": 5,
     "02_sensitivity.ipynb": 4,
     "03_stress_testing.ipynb": 6,
-    "04_your_own_company.ipynb": 3,
+    "04_your_own_company.ipynb": 4,
 }
 PATHS_LINE = 'N_PATHS = int(os.environ.get("SIMCORE_NB_PATHS", 200_000))'
 
