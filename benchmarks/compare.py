@@ -17,6 +17,8 @@ Per configuration (default scenario; 10^5 and 10^6 paths; horizon 3 and 10; defa
   paths, scaled linearly to the configuration's paths, / e2e. Target >= 3.
 - ``py/e2e``: the pure-Python loop (the kernel's own code run by the interpreter,
   :func:`benchmarks.baselines.python_simulate`) on ``--python-paths`` paths, scaled, / e2e.
+- ``fade``: ``simulate`` / ``simulate`` of the same scenario with ``fade_years = 0``, timed in
+  turns: what the staged DCF's fade (10 years per path by default) costs.
 - ``peak RSS``: the highest resident set size sampled (every millisecond) during an e2e run minus
   the resident set size before it, free heap pages returned to the OS first (every allocation,
   numba's included; ``ru_maxrss`` gives the same where the run sets a new high-water mark, saved
@@ -34,6 +36,7 @@ numpy reference before it is timed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -149,8 +152,14 @@ def measure(args) -> dict:
         sc = scenario(h)
         _say(f"timing {n:,} paths x {h} years, {args.repeats} repeats")
         floor = RandomNumbers(sc, n, SEED)
-        (e2e, e2e_all), (sim, _), (rng, _) = median_times(
-            [lambda sc=sc, n=n: _e2e(sc, n), lambda sc=sc, n=n: simulate(sc, n, seed=SEED), floor],
+        no_fade = dataclasses.replace(sc, fade_years=0)  # the DCF without its fade
+        (e2e, e2e_all), (sim, _), (rng, _), (sim0, _) = median_times(
+            [
+                lambda sc=sc, n=n: _e2e(sc, n),
+                lambda sc=sc, n=n: simulate(sc, n, seed=SEED),
+                floor,
+                lambda sc=no_fade, n=n: simulate(sc, n, seed=SEED),
+            ],
             args.repeats,
         )
         # the quantile step timed on its own: e2e - sim also carries simulate's spread (at
@@ -165,6 +174,8 @@ def measure(args) -> dict:
                 "e2e_s": e2e,
                 "e2e_all_s": e2e_all,
                 "simulate_s": sim,
+                "simulate_no_fade_s": sim0,
+                "fade_over_no_fade": sim / sim0,
                 "quantiles_s": qt,
                 "random_numbers_s": rng,
                 "reference_s_scaled": ref,
@@ -295,7 +306,7 @@ def print_run(out) -> None:
     hdr = (
         f"{'paths x years':>15} {'e2e s':>8} {'sim s':>8} {'ns/path-yr':>10} "
         f"{'paths/s':>9} {'x floor':>8} {'ref/e2e':>8} {'py/e2e':>8} "
-        f"{'peak RSS MB':>11} {'/stored':>7} {'tracem MB':>9}"
+        f"{'peak RSS MB':>11} {'/stored':>7} {'tracem MB':>9} {'fade':>6}"
     )
     print(hdr)
     print("-" * len(hdr))
@@ -306,14 +317,15 @@ def print_run(out) -> None:
             f"{r['ns_per_path_year']:10.0f} {r['paths_per_s']:9.3g} "
             f"{r['ratio_to_random_numbers']:8.2f} {r['reference_over_e2e']:8.2f} "
             f"{r['python_over_e2e']:8.0f} {r['peak_rss_bytes'] / MB:11.0f} {rss_ratio:>7} "
-            f"{r['peak_tracemalloc_bytes'] / MB:9.0f}"
+            f"{r['peak_tracemalloc_bytes'] / MB:9.0f} {_fmt(r.get('fade_over_no_fade'), '.3f'):>6}"
         )
     c0 = out["configs"][0]
     print(
         "e2e = simulate + quantiles of every output; x floor = e2e / random numbers alone;\n"
         f"ref/e2e, py/e2e = numpy reference, pure Python (timed on {c0['reference_paths']:,} "
         f"and {c0['python_paths']:,} paths, scaled) / e2e;\n"
-        "peak RSS = highest resident set size sampled every ms during e2e, minus before."
+        "peak RSS = highest resident set size sampled every ms during e2e, minus before;\n"
+        "fade = simulate / simulate with fade_years = 0 (the cost of the DCF's fade)."
     )
     p = out["process"]
     print()
@@ -354,6 +366,8 @@ def print_targets(runs: dict) -> None:
 METRICS = (  # (key, label, format)
     ("e2e_s", "e2e s", ".4g"),
     ("simulate_s", "simulate s", ".4g"),
+    ("simulate_no_fade_s", "sim, no DCF fade s", ".4g"),
+    ("fade_over_no_fade", "fade / no fade", ".3g"),
     ("ns_per_path_year", "ns/path-year", ".4g"),
     ("paths_per_s", "paths/s", ".4g"),
     ("random_numbers_s", "random numbers s", ".4g"),

@@ -181,6 +181,21 @@ def assumptions_markdown(scenario: Scenario) -> str:
                 f"{segs} | {cap} | {_cell(e.rationale)} |"
             )
 
+    if sc.peers:
+        centre = "the centre of the multiples" if sc.multiples_centre == "peers" else "not used"
+        out += [
+            "",
+            f"#### Peers ({centre})",
+            "",
+            "| peer | P/S | P/E | EV/EBITDA | date | source | rationale |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for p in sc.peers:
+            vals = " | ".join("–" if v is None else _g(v) for v in (p.ps, p.pe, p.ev_ebitda))
+            out.append(
+                f"| `{p.name}` | {vals} | {p.date} | {_cell(p.source)} | {_cell(p.rationale)} |"
+            )
+
     out += [
         "",
         "#### Schedules (deterministic)",

@@ -535,6 +535,30 @@ def _assumption_pages(result: SimulationResult) -> list[Figure]:
         ],
         rows,
     )
+    if sc.peers:
+        used = "used as the centre" if sc.multiples_centre == "peers" else "not used: market"
+        pg.heading(f"Peer multiples ({used})")
+        pg.table(
+            [
+                ("peer", 1.3, "left"),
+                ("P/S", 0.6, "right"),
+                ("P/E", 0.6, "right"),
+                ("EV/EBITDA", 0.8, "right"),
+                ("date", 0.9, "left"),
+                ("source", 2.4, "left"),
+                ("rationale", 2.6, "left"),
+            ],
+            [
+                [
+                    p.name,
+                    *("–" if v is None else f"{v:,.3g}" for v in (p.ps, p.pe, p.ev_ebitda)),
+                    p.date,
+                    p.source,
+                    p.rationale or "–",
+                ]
+                for p in sc.peers
+            ],
+        )
     if sc.correlation_labels:
         pg.heading(f"Correlation ({sc.correlation_kind}, {sc.copula} copula)")
         labels = list(sc.correlation_labels)

@@ -202,3 +202,33 @@ def test_reverse_dcf_errors_name_the_problem():
         reverse_dcf(dataclasses.replace(sc, fade_years=0), "fade_growth", n_paths=10)
     with pytest.raises(ValueError, match=r"target=-1.*positive price"):
         reverse_dcf(sc, "terminal_margin", target=-1, n_paths=10)
+
+
+def test_beyond_the_explicit_years_kernel_and_oracle_agree():
+    """The years past the explicit ones (growth fading, capex replacing D&A) on the kernel and
+    on the numpy oracle, from the same draws and sampled independently."""
+    from simcore.model import equations as reference
+
+    sc = make_toy().with_horizon(9)
+    r = simulate(sc, 2000, seed=12, keep_draws=True)
+    hits = {s.name: r.shock_hit(s.name).astype(float) for s in sc.shocks}
+    ref = reference.evaluate(sc, r.draws["drivers"], hits, r.draws["severity"])
+    for name in ("revenue", "capex", "depreciation", "net_profit", "fcf", "price_dcf", "cash"):
+        np.testing.assert_allclose(r[name], ref[name], rtol=1e-12, atol=1e-9, err_msg=name)
+    drivers, _, _ = reference.sample(sc, 2000, 12)
+    np.testing.assert_allclose(
+        r.draws["drivers"]["growth.a"], drivers["growth.a"], rtol=1e-9, atol=1e-12
+    )
+    capex, da = r["capex"][:, 3:], r["depreciation"][:, 3:]
+    growth_capex = capex - da
+    assert (growth_capex >= -1e-9 * np.abs(da)).all()
+
+
+def test_peers_are_listed_with_the_assumptions():
+    from simcore.io.assumptions import assumptions_markdown
+
+    sc = dataclasses.replace(make_toy(), peers=PEERS, multiples_centre="peers")
+    text = assumptions_markdown(sc)
+    assert "#### Peers (the centre of the multiples)" in text
+    assert "| `alpha` | 4 | 40 | – | 2025-06-05 | test data |" in text
+    assert "#### Peers" not in assumptions_markdown(make_toy())
