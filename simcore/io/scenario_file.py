@@ -760,7 +760,7 @@ class _Reader:
         required = tuple(k for k, v in _SCHEDULES.items() if v[3])
         optional = tuple(k for k, v in _SCHEDULES.items() if not v[3])
         self.keys(table, path, required, optional)
-        out = {}
+        out: dict[str, Any] = {}
         for key, (field, kind, _rng, _req) in _SCHEDULES.items():
             default = {"value": 0.0} if kind == "scalar" else {"values": [0.0]}
             if key in _HELD and key not in table:

@@ -412,8 +412,9 @@ _RISK_ROWS = [
 
 
 def _shares(values: Iterable[float]) -> str:
-    """Shares of paths, one per year: ``75/71/67% of paths``."""
-    return "/".join(f"{100 * v:.0f}" for v in values) + "% of paths"
+    """Shares of paths, one per year: ``75/71/67% of paths`` (``<1`` for a share that is not
+    0 but rounds to it)."""
+    return "/".join("<1" if 0 < v < 0.005 else f"{100 * v:.0f}" for v in values) + "% of paths"
 
 
 def _risk_pages(result: SimulationResult) -> list[Figure]:
@@ -451,7 +452,7 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
         ("price_pe", f"P/E price ({cur}/share)", 2),
         ("price_ev_ebitda", f"EV/EBITDA price ({cur}/share)", 2),
         ("price_dcf", f"staged DCF price ({cur}/share)", 2),
-        ("dcf_terminal_share", "terminal value / DCF enterprise value", 2),
+        ("dcf_terminal_share", "terminal value, share of the DCF's enterprise value", 0),
     ]
     s = result.summary(outputs=[o[0] for o in outputs], q=(0.05, 0.5, 0.95))
     pg.heading("Key outputs per year: mean ± Monte Carlo standard error; median [5%, 95%]")
@@ -467,6 +468,10 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
         for year in years:
             g = s[(s["output"] == name) & (s["year"] == year)]
             v = dict(zip(g["statistic"], zip(g["value"], g["mcse"], strict=True), strict=True))
+            if name == "dcf_terminal_share":  # a ratio, in percent: its median and band
+                row.append(f"{_pct(v['mean'][0])} ± {_pct(v['mean'][1])}")
+                row.append(f"{_pct(v['q0.5'][0])} [{_pct(v['q0.05'][0])}, {_pct(v['q0.95'][0])}]")
+                continue
             row.append(f"{_num(v['mean'][0], digits)} ± {_num(v['mean'][1], digits)}")
             row.append(
                 f"{_num(v['q0.5'][0], digits)} [{_num(v['q0.05'][0], digits)}, "
@@ -474,7 +479,9 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
             )
         defined = s.loc[s["output"] == name, "defined"].min()
         if defined < 1 and name in ("price_pe", "price_ev_ebitda"):
-            row[0] += f" (0 on ≤ {1 - defined:.0%} of paths, included)"
+            row[0] += f" (0 on ≤ {_shares([1 - defined])}, included)"
+        elif name == "dcf_terminal_share" and defined < 1:
+            row[0] += f" (where the EV > 0: ≥ {defined:.0%} of paths)"
         elif defined < 1:
             row[0] += f" (defined on ≥ {defined:.0%} of paths)"
         rows.append(row)
