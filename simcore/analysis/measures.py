@@ -11,7 +11,7 @@ knows its label and unit (for tables and charts). :func:`statistic` builds one f
 ``stat`` is one of (``x`` is the output in that year, one value per path):
 
 ====================  ===================================================================
-``mean``, ``median``  of x (paths where x is undefined, e.g. P/E with EPS <= 0, left out)
+``mean``, ``median``  of x (paths where x is undefined, NaN, e.g. ROIC, left out)
 ``std``               standard deviation of x
 ``p<k>``              k-th percentile, e.g. ``p5``, ``p95``, ``p2.5`` (linear, as numpy)
 ``es<k>``             expected shortfall: mean of the lowest k% of x, e.g. ``es5``
@@ -47,12 +47,15 @@ __all__ = ["Statistic", "StatisticSpec", "statistic", "output_unit"]
 # a callable f(result) -> float
 StatisticSpec: TypeAlias = "Statistic | str | tuple[Any, ...] | Callable[[SimulationResult], float]"
 
-_PER_SHARE = ("eps", "price_ps", "price_pe", "price_dcf")
+_PER_SHARE = ("eps", "price_ps", "price_pe", "price_ev_ebitda", "price_dcf")
+_RATIOS = ("roic", "dcf_terminal_share")  # fractions, no currency
 _SIMPLE = ("mean", "median", "std", "prob_loss", "prob_above_market", "prob_below_forecast")
 _PATTERN = re.compile(r"(p|es)(\d+(?:\.\d+)?)|(prob_below|prob_above):(-?[\d.eE+-]+)")
 _PRETTY = {
     "price_ps": "P/S implied price",
     "price_pe": "P/E implied price",
+    "price_ev_ebitda": "EV/EBITDA implied price",
+    "dcf_terminal_share": "DCF terminal-value share",
     "price_dcf": "DCF implied price",
     "eps": "EPS",
 }
@@ -67,9 +70,12 @@ _WORDS = {
 
 
 def output_unit(scenario: Scenario, output: str) -> str:
-    """``"CNY m"`` for money lines, ``"CNY per share"`` for EPS and implied prices."""
+    """``"CNY m"`` for money lines, ``"CNY per share"`` for EPS and implied prices,
+    ``"fraction"`` for ROIC and the DCF's terminal share."""
     cur = scenario.currency or "CNY"
     base = output.split(".", 1)[0]
+    if base in _RATIOS:
+        return "fraction"
     return f"{cur} per share" if base in _PER_SHARE else f"{cur} m"
 
 

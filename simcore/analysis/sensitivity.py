@@ -290,7 +290,7 @@ def rank_correlation(
     t is, with ``inputs="cumulative"`` (default), the mean of a driver's values over the years up
     to t and the sum of a shock's severities up to t (0 where it never hit), since revenue and
     profit in year t depend on every earlier year's growth and shocks; with ``"same"``, the
-    value in year t alone. Paths where the output is undefined (P/E with EPS <= 0) are left out
+    value in year t alone. Paths where the output is undefined (NaN: ROIC) are left out
     (``n_used``). A constant input or output correlates 0.
 
     Returns a DataFrame indexed by (output, year, factor) with ``spearman`` and

@@ -338,7 +338,7 @@ def sobol_analysis(
         Base samples (a power of two); the kernel runs n * (G + 2) paths.
     outputs : sequence of str
         Outputs (``result`` names); each is analysed in every simulated year. An output that is
-        undefined on some path (``price_pe``) raises, naming the count.
+        undefined (NaN) on some path (``roic``, ``dcf_terminal_share``) raises, naming the count.
     groups : None, "default" or dict
         None: one factor per driver and shock (:func:`model_factors`). ``"default"``:
         :func:`default_groups`. A dict: group -> factor names or patterns (others stand alone).
@@ -397,7 +397,8 @@ def sobol_analysis(
         if nan:
             raise ValueError(
                 f"output {out!r} is undefined (NaN) on {nan} of {Y.size} path-years "
-                f"(P/E needs EPS > 0); choose an output defined on every path, e.g. "
+                f"(ROIC and the DCF's terminal share can be); choose an output defined on every "
+                "path, e.g. "
                 f"'eps' or 'price_ps'"
             )
         for t, year in enumerate(result.years):

@@ -10,7 +10,8 @@ forecast year equals a target price (by default the market price):
   value).
 
 The per-path solve uses the kernel's own function on each path's last simulated year, so the
-price at the solved value is the price the run would show (tested). "Reached" compares each
+price at the solved value is the price the run would show (tested). "Reached" is the share of
+paths whose own DCF (with its own fade) is at least the target; the table also compares each
 path's own last-year value (its revenue growth, or its NOPAT margin) with what it needs.
 """
 
@@ -24,8 +25,10 @@ import pandas as pd
 
 from distributions.streams import SeedLike
 from simcore.model.dcf import solve_paths
+from simcore.model.equations import dcf_fade_years
 from simcore.model.peers import apply_peers
 from simcore.model.scenario import Scenario
+from simcore.model.validate import validate
 
 SOLVE_FOR = {
     # name: (code, bracket, what it is, unit)
@@ -48,6 +51,7 @@ class ReverseDCF:
     central_own: float  # the central path's own last-year value
     required: np.ndarray  # per path
     own: np.ndarray  # per path: its last-year revenue growth or NOPAT margin
+    own_price: np.ndarray  # per path: its own DCF price at the end of the first year
     bracket: tuple[float, float]
     n_paths: int
     seed: Any
@@ -58,7 +62,13 @@ class ReverseDCF:
 
     @property
     def p_reached(self) -> float:
-        """Share of paths whose own last-year value is at least what they need."""
+        """Share of paths whose own DCF (their own fade) already reaches the target."""
+        return float(np.mean(self.own_price >= self.target))
+
+    @property
+    def p_own_reaches(self) -> float:
+        """Share of paths whose own last-year value (growth, margin) is at least what they need
+        (a rough reading for growth: a path's own DCF fades from that value, not holds it)."""
         return float(np.mean(self.own >= self.required))
 
     @property
@@ -78,7 +88,8 @@ class ReverseDCF:
             (f"required {self.what}, central path", self.central),
             ("central path's own value (last simulated year)", self.central_own),
             *((f"required, {k} over paths", v) for k, v in self.quantiles().items()),
-            ("P(a path's own value reaches what it needs)", self.p_reached),
+            ("P(a path's own DCF reaches the target)", self.p_reached),
+            ("P(a path's own last-year value reaches what it needs)", self.p_own_reaches),
             ("share of paths no value in the bracket reaches", self.share_unreachable),
         ]
         return pd.DataFrame(rows, columns=["statistic", "value"]).set_index("statistic")
@@ -97,7 +108,7 @@ class ReverseDCF:
             f"For the DCF to give {self.target:.2f} per share at the end of {self.year}, the "
             f"central path needs {self.what} of {need} over {self.fade_years} fade years (its "
             f"own {self.central_own:.1%}); over the paths the median need is {med_s}, and "
-            f"{self.p_reached:.1%} of paths already reach what they need."
+            f"{self.p_reached:.1%} of paths reach the price with their own fade."
         )
 
 
@@ -132,7 +143,7 @@ def _solve(sc: Scenario, lines: dict[str, np.ndarray], which: int, target: float
     solve_paths(
         state,
         fcf,
-        int(sc.fade_years),
+        dcf_fade_years(sc),
         m_t,
         float(sc.terminal_roic),
         float(sc.shares),
@@ -165,11 +176,14 @@ def reverse_dcf(
             f"reverse_dcf: solve_for={solve_for!r} is not known; allowed one of "
             f"{', '.join(map(repr, SOLVE_FOR))}"
         )
+    validate(scenario)
     sc = apply_peers(scenario)
-    if solve_for == "fade_growth" and sc.fade_years == 0:
+    if solve_for == "fade_growth" and dcf_fade_years(sc) == 0:
         raise ValueError(
-            "reverse_dcf: solve_for='fade_growth' needs a fade period, but the scenario's "
-            "fade_years is 0; allowed fade_years >= 1, or solve_for='terminal_margin'"
+            "reverse_dcf: solve_for='fade_growth' needs a fade period after the last simulated "
+            f"year, but fade_years is {sc.fade_years} and {sc.horizon - sc.explicit} simulated "
+            "years are past the explicit ones; allowed a longer fade or a shorter horizon, or "
+            "solve_for='terminal_margin'"
         )
     price = float(sc.market_price if target is None else target)
     if not np.isfinite(price) or price <= 0.0:
@@ -187,11 +201,12 @@ def reverse_dcf(
         solve_for=solve_for,
         target=price,
         year=sc.years[0],
-        fade_years=int(sc.fade_years),
+        fade_years=dcf_fade_years(sc),
         central=central,
         central_own=central_own,
         required=required,
         own=own,
+        own_price=r["price_dcf"][:, 0].copy(),
         bracket=SOLVE_FOR[solve_for][1],
         n_paths=int(n_paths),
         seed=seed,

@@ -497,8 +497,8 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                         gp[i] = gp[i] + seg_rev[s, i] * min(val[mi, i] + eff_seg[T_GM, s, i], 1.0)
             # capital: capex from capacity growth plus maintenance; straight-line D&A of the
             # opening assets and of every year's capex
-            # (beyond the explicit years capex replaces the D&A of the year: capex - D&A is
-            # the growth capex, the fade's rule)
+            # (beyond the explicit years capex replaces the D&A of the assets in place, the
+            # fade's rule: capex - D&A is the growth capex less its own first-year D&A)
             maint = schedules[S_MAINT, t]
             kept = schedules[S_KEPT, t] != 0.0
             da = out[O_DA, t, o0 : o0 + m]
@@ -514,12 +514,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             for i in range(m):
                 inten = max(val[r_capex, i] + eff[T_CAPEX, i], 0.0)
                 grow = inten * max(rev[i] - rev_prev[i], 0.0)
-                if not kept:
-                    capex[i] = grow + maint * rev[i]
-                elif w0 < 1.0:
-                    capex[i] = (grow + da[i]) / (1.0 - w0)
-                else:
-                    capex[i] = grow + da[i]
+                capex[i] = grow + da[i] if kept else grow + maint * rev[i]
                 capex_h[t, i] = capex[i]
             if w0 != 0.0:  # this year's vintage, last
                 for i in range(m):

@@ -14,6 +14,7 @@ from distributions import Distribution
 from distributions.kernels import CODE_CONSTANT
 from distributions.streams import SeedLike, stream_key
 from simcore.model.equations import (
+    dcf_fade_years,
     driver_bases,
     driver_stream,
     opening_working_capital,
@@ -94,7 +95,7 @@ class CompiledScenario(NamedTuple):
     line_out: np.ndarray  # int64[len(LINES)] output row of each line (-1: not stored)
     shares: float  # millions
     terminal_roic: float
-    fade_years: float  # (a whole number) years of the DCF's fade after the last simulated year
+    fade_years: float  # (a whole number) DCF fade years after the last simulated year
     terminal_margin: float  # NOPAT / revenue at the end of the fade (NaN: each path's own held)
     tax_loss_cf: float  # tax losses carried into the first forecast year
     base_revenue: float  # total revenue of the base year
@@ -180,7 +181,7 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         line_out=np.array([OUTPUTS.index(x) if x in OUTPUTS else -1 for x in LINES], np.int64),
         shares=float(sc.shares),
         terminal_roic=float(sc.terminal_roic),
-        fade_years=float(sc.fade_years),
+        fade_years=float(dcf_fade_years(sc)),
         terminal_margin=np.nan if sc.terminal_margin is None else float(sc.terminal_margin),
         tax_loss_cf=float(sc.tax_loss_carryforward),
         base_revenue=float(base_rev.sum()),

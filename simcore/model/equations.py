@@ -151,6 +151,13 @@ def driver_bases(sc: Scenario, d: Driver) -> np.ndarray:
     return base
 
 
+def dcf_fade_years(sc: Scenario) -> int:
+    """Fade years left for the DCF after the last simulated year: the fade lasts
+    ``fade_years`` from the last *explicit* year, and simulated years beyond the explicit ones
+    (whose growth bases already fade) use that much of it up."""
+    return max(int(sc.fade_years) - max(sc.horizon - sc.explicit, 0), 0)
+
+
 def opening_working_capital(sc: Scenario) -> float:
     """Net operating working capital at the end of the base year."""
     return (
@@ -220,8 +227,8 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
             da = da + capex_hist[:, year] * sched["depreciation_weight"][t - year]
         w0 = sched["depreciation_weight"][0]
         growth_capex = intensity * np.maximum(revenue - rev_prev, 0.0)
-        if sched["capital_kept"][t]:  # beyond the explicit years capex - D&A = growth capex
-            capex = (growth_capex + da) / (1.0 - w0) if w0 < 1.0 else growth_capex + da
+        if sched["capital_kept"][t]:  # beyond the explicit years: replace the assets' D&A
+            capex = growth_capex + da
         else:
             capex = growth_capex + sched["maintenance_capex"][t] * revenue
         capex_hist[:, t] = capex
@@ -398,7 +405,7 @@ def fade_values(
     m_t = terminal_margin if terminal_margin is not None else sc.terminal_margin
     mt = m0 if m_t is None else np.broadcast_to(np.asarray(m_t, np.float64), m0.shape)
     kt = mt * (1.0 + g_t) / sc.terminal_roic
-    F = sc.fade_years
+    F = dcf_fade_years(sc)
     disc = np.ones_like(rev)
     pv = np.zeros_like(rev)
     r = rev

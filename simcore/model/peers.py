@@ -6,10 +6,11 @@ the file's bases, usually the multiples the market price implies on the report's
 ``multiples_centre = "peers"`` and a peer set (``[peers.<name>]``: each peer's multiples, date
 and source), :func:`apply_peers` gives the scenario the kernel simulates:
 
-- each multiple with at least one peer value is centred on the peers' median, in every year;
-- with at least two peer values its spread is the peers' dispersion: a mean-1 lognormal whose
-  sigma is the sample standard deviation of the peers' log multiples (how far one company sits
-  from its peers); with one value the file's spread is kept;
+- each multiple with at least one peer value has its base at the peers' median, in every year
+  (the multiplier has mean 1, so the simulated multiple's mean is the peers' median);
+- with at least two distinct peer values its spread is the peers' dispersion: a mean-1
+  lognormal whose sigma is the sample standard deviation of the peers' log multiples (how far
+  one company sits from its peers); otherwise the file's spread is kept;
 - a multiple no peer gives keeps the file's centre and spread (and is labelled so).
 """
 
@@ -55,15 +56,16 @@ def apply_peers(sc: Scenario) -> Scenario:
         i = next(j for j, d in enumerate(drivers) if d.name == name)
         d = drivers[i]
         dist, mode = d.dist, d.mode
-        if sigma is not None and sigma > 0.0:
+        spread = sigma is not None and sigma > 0.0
+        if spread:
             dist, mode = LogNormal(-0.5 * sigma * sigma, sigma), "mul"
         drivers[i] = replace(
             d,
             base=(median,),
             mode=mode,
             dist=dist,
-            rationale=f"{LABELS[kind]} centred on the median of {len(peer_values(sc, kind))} "
-            "peers" + ("" if sigma is None else f", log spread {sigma:.3g} (their dispersion)"),
+            rationale=f"{LABELS[kind]}: mean at the median of {len(peer_values(sc, kind))} peers"
+            + (f", log spread {sigma:.3g} (their dispersion)" if spread else ", the file's spread"),
         )
     return replace(sc, drivers=tuple(drivers))
 
@@ -76,7 +78,5 @@ def describe(sc: Scenario, kind: str) -> str:
         peers = [p for p in sc.peers if getattr(p, kind) is not None]
         dates = sorted({p.date for p in peers})
         when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
-        return (
-            f"centred on the median {LABELS[kind]} of {len(peers)} peers ({centre[0]:.3g}x, {when})"
-        )
+        return f"mean at the median {LABELS[kind]} of {len(peers)} peers ({centre[0]:.3g}x, {when})"
     return "centred on the market price by construction (market-implied multiple)"

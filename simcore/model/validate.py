@@ -470,6 +470,10 @@ class _Validator:
         self.valuation()
         self.check_discounting(sc.drivers, sc.shocks)
         self.check_reach(sc.drivers, sc.shocks)
+        if sc.multiples_centre == "peers":  # the multiples the run will use
+            from simcore.model.peers import apply_peers
+
+            self.check_reach(apply_peers(sc).drivers, sc.shocks)
         self.stresses()
 
     # -- values ---------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def valuation_caveats(sc: Scenario) -> dict[str, str]:
             text += "; less each path's net debt; 0 where EBITDA <= 0"
         out[output] = text
     margin = (
-        "each path's own last-year NOPAT margin"
+        f"each path's own {sc.base_year + sc.horizon} NOPAT margin held (the value moves with "
+        "the horizon)"
         if sc.terminal_margin is None
         else f"a {sc.terminal_margin:.1%} NOPAT margin"
     )

@@ -469,7 +469,7 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
             g = s[(s["output"] == name) & (s["year"] == year)]
             v = dict(zip(g["statistic"], zip(g["value"], g["mcse"], strict=True), strict=True))
             if name == "dcf_terminal_share":  # a ratio, in percent: its median and band
-                row.append(f"{_pct(v['mean'][0])} ± {_pct(v['mean'][1])}")
+                row.append("–")  # its mean is unstable: the EV can be near 0
                 row.append(f"{_pct(v['q0.5'][0])} [{_pct(v['q0.05'][0])}, {_pct(v['q0.95'][0])}]")
                 continue
             row.append(f"{_num(v['mean'][0], digits)} ± {_num(v['mean'][1], digits)}")
@@ -478,8 +478,9 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
                 f"{_num(v['q0.95'][0], digits)}]"
             )
         defined = s.loc[s["output"] == name, "defined"].min()
-        if defined < 1 and name in ("price_pe", "price_ev_ebitda"):
-            row[0] += f" (0 on ≤ {_shares([1 - defined])}, included)"
+        zero = result.undefined_share(name).max()
+        if zero > 0 and name in ("price_pe", "price_ev_ebitda"):
+            row[0] += f" (0 on ≤ {_shares([zero])}, included)"
         elif name == "dcf_terminal_share" and defined < 1:
             row[0] += f" (where the EV > 0: ≥ {defined:.0%} of paths)"
         elif defined < 1:

@@ -79,7 +79,7 @@ def reverse_dcf_chart(
             caption = (
                 f"Needed: the value at which a path's DCF at the end of {rv.year} equals "
                 f"{rv.target:,.2f}; line: {_OWN[rv.solve_for]}. {rv.p_reached:.0%} of paths "
-                f"already reach what they need; {out:.0%} would need more than {hi:.0%} "
+                f"reach the price with their own fade; {out:.0%} would need more than {hi:.0%} "
                 f"(not drawn), {below:.0%} exceed the price at any value down to {lo:.0%}. "
                 f"Fade {rv.fade_years} years; {rv.n_paths:,} paths."
             )

@@ -8,8 +8,9 @@ n_paths), ``meta`` (JSON text, ``{"manifest": {...}}``) and ``scenario`` (TOML t
 The order of the checks: the archive and its entries' headers (dtype and shape, before any data
 is read, so a corrupt header cannot make us allocate), the shapes against each other, the
 manifest and the scenario (re-validated like a scenario file), and last the values: what the
-model can produce (NaN only in ``price_pe``, exactly where EPS <= 0; inf nowhere; no hit of a
-shock the scenario does not have). Anything wrong raises :class:`ResultFileError`.
+model can produce (NaN only in ``roic`` and ``dcf_terminal_share``, where undefined; P/E and
+EV/EBITDA prices 0 where EPS or EBITDA <= 0; inf nowhere; no hit of a shock the scenario does
+not have). Anything wrong raises :class:`ResultFileError`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class ResultFileError(ValueError):
     """A results file that :meth:`SimulationResult.load` cannot accept: not an ``.npz`` archive
     of the entries :meth:`SimulationResult.save` writes, an entry of the wrong dtype or shape,
     bad JSON, arrays that contradict each other, the manifest or the scenario, or values the
-    model cannot produce (NaN outside ``price_pe``, inf anywhere).
+    model cannot produce (NaN outside ``roic`` and ``dcf_terminal_share``, inf anywhere).
 
     The message names the file, the entry (``out``, ``seg``, ``hits``, ``meta``, ``scenario``)
     and what is wrong. Attributes: ``path``, ``entry`` (``""`` for the file as a whole) and

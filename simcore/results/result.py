@@ -166,9 +166,9 @@ class SimulationResult:
 
         Mean: s/sqrt(n). Std: sqrt((m4 - s^4) / (4 s^2 n)). Quantile q: distribution-free, from
         the order statistics at q +- 1.96 sqrt(q(1-q)/n), divided by 2 * 1.96. ``defined`` is the
-        share of paths where the output is defined (1 - :meth:`undefined_share`: a P/E price
-        needs EPS > 0, counted as 0 where not, so its statistics include those paths). Where the
-        defined paths
+        share of paths where the output is not NaN (ROIC, the DCF's terminal share); the P/E and
+        EV/EBITDA prices are never NaN (0 where their base is not positive, included in every
+        statistic: :meth:`undefined_share` gives how many). Where the defined paths
         show no spread (one path, or all equal) the std and every standard error are 0; NaN only
         where no path defines the output.
         """
@@ -193,10 +193,9 @@ class SimulationResult:
                     )
                 )
             qv = np.stack([_fast_quantiles(x[t], levels[t]) for t in range(x.shape[0])])
-            defined = 1.0 - self.undefined_share(name)
             m = qa.size
             for t, year in enumerate(self.years):
-                common = {"output": name, "year": year, "defined": defined[t]}
+                common = {"output": name, "year": year, "defined": n_def[t] / self.n_paths}
                 rows.append({**common, "statistic": "mean", "value": mean[t], "mcse": se_mean[t]})
                 rows.append({**common, "statistic": "std", "value": std[t], "mcse": se_std[t]})
                 for j, lev in enumerate(qa):
