@@ -1,7 +1,7 @@
 """Quantiles of stored outputs: simcore's bucket selection (``simcore.results.quantiles.quantiles``,
 rows in parallel) against ``np.quantile`` (``np.nanquantile`` where the output has NaN paths:
-ROIC where the opening invested capital is not positive). Nine levels (``DEFAULT_Q``) of each of the 3 years of one output of
-a default-scenario run."""
+ROIC where the opening invested capital is not positive). Nine levels (``DEFAULT_Q``) of each
+of the 3 years of one output of a default-scenario run."""
 
 from __future__ import annotations
 

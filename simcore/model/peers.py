@@ -57,7 +57,7 @@ def apply_peers(sc: Scenario) -> Scenario:
         d = drivers[i]
         dist, mode = d.dist, d.mode
         spread = sigma is not None and sigma > 0.0
-        if spread:
+        if sigma is not None and spread:
             dist, mode = LogNormal(-0.5 * sigma * sigma, sigma), "mul"
         drivers[i] = replace(
             d,
