@@ -33,6 +33,7 @@ from simcore.analysis.measures import StatisticSpec, statistic
 from simcore.analysis.sobol import (
     INDEPENDENCE_NOTE,
     default_groups,
+    entering_inputs,
     model_factors,
     ordered_index,
     sobol_analysis,
@@ -293,9 +294,11 @@ def rank_correlation(
     value in year t alone. Paths where the output is undefined (NaN: ROIC) are left out
     (``n_used``). A constant input or output correlates 0.
 
-    Returns a DataFrame indexed by (output, year, factor) with ``spearman`` and
-    ``contribution`` (squared rank correlations normalised to sum to 1 over the inputs;
-    the sign is that of ``spearman``) and ``n_used``.
+    Returns a DataFrame indexed by (output, year, factor) with ``spearman``, ``contribution``
+    (squared rank correlations normalised to sum to 1 over the inputs that enter the output;
+    an input that does not enter it, e.g. a multiple for net profit, gets exactly 0 however it
+    correlates through the copula: :func:`simcore.analysis.sobol.entering_inputs`), ``n_used``
+    and ``enters``.
     """
     draws = getattr(result, "draws", None)
     if draws is None:
@@ -309,7 +312,8 @@ def rank_correlation(
     }
     shocks = {f"shock.{n}": x for n, x in draws["severity"].items() if sc.shock(n).enabled}
     names = list(drivers) + list(shocks)
-    rows: list[tuple[int, int, tuple[float, float, int]]] = []  # (output, year, values)
+    enters = entering_inputs(sc, outputs)
+    rows: list[tuple[int, int, tuple[float, float, int, bool]]] = []  # (output, year, values)
     index: list[tuple[str, int, str]] = []
     for t, year in enumerate(result.years):
         if inputs == "same":
@@ -325,15 +329,16 @@ def rank_correlation(
             ok = ~np.isnan(y)
             rx = rx_all if ok.all() else _ranks(X[ok])
             r = _corr_cols(rx, _ranks(y[ok]))
-            r2 = r * r
+            used = np.array([bool(enters.get((n_, out), np.ones(t + 1, bool))[t]) for n_ in names])
+            r2 = np.where(used, r * r, 0.0)  # an input that does not enter gets nothing
             contrib = r2 / r2.sum() if r2.sum() > 0 else np.zeros_like(r2)
-            for name, rho, c in zip(names, r, contrib, strict=True):
-                rows.append((outputs.index(out), t, (rho, c, int(ok.sum()))))
+            for name, rho, c, e in zip(names, r, contrib, used, strict=True):
+                rows.append((outputs.index(out), t, (rho, c, int(ok.sum()), bool(e))))
                 index.append((out, year, name))
     order = sorted(range(len(rows)), key=lambda i: rows[i][:2])  # output-major, then year
     df = pd.DataFrame(
         [rows[i][2] for i in order],
-        columns=["spearman", "contribution", "n_used"],
+        columns=["spearman", "contribution", "n_used", "enters"],
         index=ordered_index([index[i] for i in order], ["output", "year", "factor"]),
     )
     m = result.manifest

@@ -41,13 +41,13 @@ __all__ = ["sobol_indices", "sobol_analysis", "default_groups", "model_factors"]
 
 _U_MIN = 2.0**-31  # a scrambled Sobol' point can be exactly 0; the kernel needs 0 < u < 1
 INDEPENDENCE_NOTE = (
-    "Sobol' indices of the independent innovations (the uniforms before the copula). A "
-    "correlated driver's index also carries its influence on the drivers correlated with it "
-    "that come later in the copula's Cholesky order, so single-driver indices of correlated "
-    "drivers depend on that order; a group holding every copula-labelled driver is "
-    "order-free. For the association of the correlated drivers themselves see "
-    "rank_correlation (sampling-based, no variance decomposition)."
+    "Sobol' indices of independent inputs. The drivers of the correlation block (the copula's "
+    "labels, with its mixing draw) are one input, 'correlated drivers': single-driver indices "
+    "inside it would depend on the order of the labels (the Cholesky order), so they are not "
+    "offered. For the association of the correlated drivers themselves see rank_correlation "
+    "(sampling-based, no variance decomposition)."
 )
+BLOCK_GROUP = "correlated drivers"  # the group of the copula block
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -109,6 +109,78 @@ def _resolve_groups(
         clash = sorted(set(groups) & (set(names) - set(of)))
         raise ValueError(f"group name(s) {clash} equal an ungrouped input's name")
     return labels, members
+
+
+def copula_block(scenario: Scenario) -> list[str]:
+    """The factors the copula ties together: its labelled drivers and, for a Student-t copula,
+    its mixing draw (empty without a correlation block)."""
+    block = list(scenario.correlation_labels)
+    if scenario.copula == "student_t" and block:
+        block.append("copula.mixing")
+    return block
+
+
+def _keep_block_whole(
+    scenario: Scenario, names: list[str], labels: list[str]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Group labels in which the copula block is never split: unless one group already holds
+    every factor of the block, those factors leave their groups and form :data:`BLOCK_GROUP` (a
+    group left empty disappears). The indices are then the same for any order of the labels."""
+    block = set(copula_block(scenario)) & set(names)
+    if block:
+        held = {lab for n, lab in zip(names, labels, strict=True) if n in block}
+        if len(held) > 1:
+            labels = [BLOCK_GROUP if n in block else lab for n, lab in zip(names, labels, strict=True)]
+    members: dict[str, list[str]] = {}
+    for n, g in zip(names, labels, strict=True):
+        members.setdefault(g, []).append(n)
+    return labels, members
+
+
+def entering_inputs(
+    scenario: Scenario, outputs: Iterable[str], *, n: int = 32
+) -> dict[tuple[str, str], np.ndarray]:
+    """``{(factor, output): bool[H]}``: whether the factor enters the output in each year at
+    all. The model's equations (:func:`simcore.model.equations.evaluate`) are run on ``n``
+    simulated paths with no shock and with every shock hitting, then again with one driver's
+    *values* moved (or one shock's hits added or removed) and the output compared bit for bit:
+    a factor that changes nothing, e.g. a valuation multiple for net profit, does not enter.
+    Driver values, not the innovations before the copula, are moved, so the answer does not
+    depend on the order of the copula's labels."""
+    from simcore.engine.core import simulate
+    from simcore.model.equations import evaluate
+
+    factors = [f for f in model_factors(scenario) if f != "copula.mixing"]
+    H = scenario.horizon
+    r = simulate(scenario, n, seed=20250605, keep_draws=True)
+    assert r.draws is not None
+    drivers = r.draws["drivers"]
+    sev = {
+        s.name: np.where(r.draws["severity"][s.name] > 0, r.draws["severity"][s.name], 1.0)
+        for s in scenario.shocks
+    }
+    none = {s.name: np.zeros((n, H)) for s in scenario.shocks}
+    every = {s.name: np.ones((n, H)) for s in scenario.shocks}
+    bases = [(hits, evaluate(scenario, drivers, hits, sev)) for hits in (none, every)]
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for f in factors:
+        moved = []
+        if f.startswith("shock."):  # this one hitting or not, alone and with every other
+            name = f.removeprefix("shock.")
+            moved.append((0, evaluate(scenario, drivers, {**none, name: every[name]}, sev)))
+            moved.append((1, evaluate(scenario, drivers, {**every, name: none[name]}, sev)))
+        else:
+            x = drivers[f]
+            nudged = {**drivers, f: x + 0.01 * (np.abs(x) + 1.0)}
+            moved += [(i, evaluate(scenario, nudged, h, sev)) for i, (h, _) in enumerate(bases)]
+        for name_out in outputs:
+            enters = np.zeros(H, dtype=bool)
+            for i, m in moved:
+                a, b = bases[i][1][name_out], m[name_out]
+                same = (a == b) | (np.isnan(a) & np.isnan(b))
+                enters |= ~same.all(axis=0)
+            out[(f, name_out)] = enters
+    return out
 
 
 def ordered_index(tuples: Iterable[tuple[Any, ...]], names: list[str]) -> pd.MultiIndex:
@@ -294,12 +366,14 @@ def model_factors(scenario: Scenario) -> list[str]:
 
 
 def default_groups(scenario: Scenario) -> dict[str, list[str]]:
-    """Named groups from driver-name prefixes: ``<segment> growth`` per segment, ``margins and
-    costs`` (segment margins, cost ratios and the growth of fixed costs), ``capital`` (capex
-    intensity), ``financing and tax``, ``valuation`` (multiples, WACC, terminal growth),
-    ``<shock> shock`` per shock and ``copula mixing``."""
-    factors = model_factors(scenario)
-    spec = {f"{s} growth": [f"growth.{s}"] for s in scenario.segment_names}
+    """Named groups: first ``correlated drivers`` (the copula block, never split: see
+    :data:`INDEPENDENCE_NOTE`), then, from driver-name prefixes among the other factors,
+    ``<segment> growth`` per segment, ``margins and costs`` (segment margins, cost ratios and
+    the growth of fixed costs), ``capital`` (capex intensity), ``financing and tax``,
+    ``valuation`` (multiples, WACC, terminal growth) and ``<shock> shock`` per shock."""
+    block = copula_block(scenario)
+    factors = [f for f in model_factors(scenario) if f not in block]
+    spec: dict[str, list[str]] = {f"{s} growth": [f"growth.{s}"] for s in scenario.segment_names}
     spec.update(
         {
             "margins and costs": ["margin.*", "ratio.*", "fixed_growth.*"],
@@ -309,8 +383,10 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
         }
     )
     spec.update({f"{s.name} shock": [f"shock.{s.name}"] for s in scenario.shocks})
-    spec["copula mixing"] = ["copula.mixing"]
     out: dict[str, list[str]] = {}
+    present = [f for f in model_factors(scenario) if f in block]
+    if present:
+        out[BLOCK_GROUP] = present
     for g, pats in spec.items():
         hit = [f for f in factors if any(fnmatch.fnmatchcase(f, p) for p in pats)]
         if hit:
@@ -365,6 +441,7 @@ def sobol_analysis(
     if groups == "default":
         groups = default_groups(scenario)
     labels, members = _resolve_groups(factors, groups)
+    labels, members = _keep_block_whole(scenario, factors, labels)
     group_of = dict(zip(factors, labels, strict=True))
     cols = design_columns(scenario)
     H = scenario.horizon

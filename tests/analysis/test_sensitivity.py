@@ -4,6 +4,8 @@ Seeds are arbitrary fixed integers unless a comment says otherwise. Sizes are sm
 file runs in well under a minute on two cores.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import make_toy
@@ -123,21 +125,23 @@ def test_model_sobol_per_year_with_exact_zeros_for_unused_factors():
     factors = model_factors(sc)
     assert factors[-2:] == ["shock.tech", "shock.leak"]
     assert got.index.names == ["output", "year", "factor"]
-    assert len(got) == 2 * 3 * len(factors)
+    # the three copula-labelled drivers are one input (order-free): 22 factors, 20 inputs
+    assert len(got) == 2 * 3 * (len(factors) - 2)
     assert got.attrs["note"] == INDEPENDENCE_NOTE
-    assert got.attrs["n_evaluations"] == 2**7 * (len(factors) + 2)
+    assert got.attrs["n_evaluations"] == 2**7 * (len(factors) - 2 + 2)
     # valuation multiples and the DCF inputs never touch net profit: exactly zero, not ~0
     npa = got.loc[("net_profit_attributable", 2027)]
     for f in ("multiple.ps", "multiple.pe", "multiple.ev_ebitda", "wacc", "terminal_growth"):
         assert (npa.loc[f, ["S1", "S1_conf", "ST", "ST_conf"]] == 0.0).all(), f
-    assert npa["ST"].idxmax() in ("growth.a", "margin.a", "shock.tech")
+    assert npa["ST"].idxmax() in ("correlated drivers", "shock.tech")
 
 
 def test_model_sobol_default_groups_and_nan_outputs():
     sc = make_toy()
     groups = default_groups(sc)
+    assert groups["correlated drivers"] == ["growth.a", "growth.b", "margin.a"]
+    assert "a growth" not in groups and "b growth" not in groups  # inside the block
     assert groups["margins and costs"] == [
-        "margin.a",
         "margin.b",
         "ratio.taxes_surcharges",
         "ratio.selling",
@@ -153,7 +157,7 @@ def test_model_sobol_default_groups_and_nan_outputs():
     got = sobol_analysis(sc, 2**6, groups="default", seed=6, n_boot=10)
     assert list(got.loc[("net_profit_attributable", 2025)].index) == list(groups)
     assert got.loc[("net_profit_attributable", 2025, "margins and costs"), "members"].startswith(
-        "margin.a, margin.b, ratio"
+        "margin.b, ratio"
     )
     with pytest.raises(ValueError, match=r"'dcf_terminal_share' is undefined \(NaN\) on \d+ of"):
         sobol_analysis(
@@ -272,3 +276,55 @@ def test_sobol_chart_draws_s1_and_st_with_intervals_per_year():
         assert sum(p.get_gid() == "ST" for p in ax.patches) == n_groups
         assert ax.get_xlabel() == "share of output variance"
     assert len(fig.axes[0].get_yticklabels()) == n_groups
+
+
+# -- order-free indices under dependence -----------------------------------------------------------
+def _permuted(sc, order):
+    labels = [sc.correlation_labels[i] for i in order]
+    corr = np.asarray(sc.correlation)[np.ix_(order, order)]
+    return dataclasses.replace(sc, correlation_labels=tuple(labels), correlation=corr)
+
+
+@pytest.mark.parametrize("groups", [None, "default"])
+def test_sobol_indices_do_not_depend_on_the_order_of_the_copula_labels(groups):
+    """The same joint distribution with the labels reordered gives the same indices (within
+    their confidence intervals): the copula block is one input, never split."""
+    sc = make_toy()
+    other = _permuted(sc, [2, 0, 1])
+    a = sobol_analysis(sc, 2**9, groups=groups, seed=3, n_boot=50)
+    b = sobol_analysis(other, 2**9, groups=groups, seed=4, n_boot=50)
+    assert list(a.index) == list(b.index)
+    assert "correlated drivers" in a.index.get_level_values("factor")
+    assert not {"growth.a", "growth.b", "margin.a"} & set(a.index.get_level_values("factor"))
+    for col in ("S1", "ST"):
+        gap = (a[col] - b[col]).abs()
+        tol = 2 * np.hypot(a[f"{col}_conf"], b[f"{col}_conf"]) + 0.02
+        assert (gap <= tol).all(), gap[gap > tol]
+    block = a.loc[("net_profit_attributable", 2027, "correlated drivers"), "members"]
+    assert block == "growth.a, growth.b, margin.a"
+
+
+def test_a_group_that_splits_the_block_is_merged_into_it():
+    sc = make_toy()
+    got = sobol_analysis(sc, 2**6, groups={"growth": ["growth.*"]}, seed=1, n_boot=10)
+    factors = set(got.index.get_level_values("factor"))
+    assert "correlated drivers" in factors and "growth" not in factors
+    whole = sobol_analysis(sc, 2**6, groups={"demand": ["growth.*", "margin.a"]}, seed=1, n_boot=10)
+    assert "demand" in set(whole.index.get_level_values("factor"))  # holds the whole block
+
+
+def test_contribution_to_variance_gives_nothing_to_an_input_that_does_not_enter():
+    from simcore.io.scenario_file import default_scenario
+
+    sc = default_scenario()
+    r = simulate(sc, 4000, seed=2, keep_draws=True)
+    rc = rank_correlation(r, ["net_profit_attributable", "price_ps"])
+    npa = rc.loc[("net_profit_attributable", 2027)]
+    for name in ("multiple.ps", "multiple.pe", "multiple.ev_ebitda", "wacc", "terminal_growth"):
+        assert npa.loc[name, "contribution"] == 0.0 and not npa.loc[name, "enters"], name
+    # they still correlate through the copula (the association is shown, not attributed)
+    assert abs(npa.loc["multiple.ps", "spearman"]) > 0.05
+    assert npa["contribution"].sum() == pytest.approx(1.0)
+    ps = rc.loc[("price_ps", 2027)]
+    assert ps.loc["margin.ai_cloud", "contribution"] == 0.0
+    assert ps.loc["multiple.ps", "contribution"] > 0.1
