@@ -130,7 +130,9 @@ def _keep_block_whole(
     if block:
         held = {lab for n, lab in zip(names, labels, strict=True) if n in block}
         if len(held) > 1:
-            labels = [BLOCK_GROUP if n in block else lab for n, lab in zip(names, labels, strict=True)]
+            labels = [
+                BLOCK_GROUP if n in block else lab for n, lab in zip(names, labels, strict=True)
+            ]
     members: dict[str, list[str]] = {}
     for n, g in zip(names, labels, strict=True):
         members.setdefault(g, []).append(n)
