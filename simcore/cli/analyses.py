@@ -7,7 +7,9 @@ Glue only: the analyses live in :mod:`simcore.analysis.sensitivity` and
 ``simcore sensitivity`` writes into ``--out`` (default ``./simcore-sensitivity``):
 ``tornado.{csv,png,svg}`` and ``spider.{csv,png,svg}`` per ``--statistic``
 (numbered ``tornado_2`` ... from the second), ``rank_correlation.{csv,png,svg}``,
-``sobol.csv`` and ``sobol_<output>.{png,svg}`` (not with ``--no-sobol``).
+``sobol.csv`` and ``sobol_<output>.{png,svg}`` (not with ``--no-sobol``), ``tail_shift.csv``
+(each input's shift in the worst 5% of the first output) and ``tail_allocation.csv`` (ES and VaR
+of net profit split into the paths' own part and each event's, :mod:`simcore.analysis.tail`).
 
 ``simcore stress`` writes ``stress.{csv,png,svg}``, ``attribution.csv``,
 ``waterfall_<metric>.{png,svg}`` and, with ``--reverse``, ``reverse_stress.{csv,png,svg}``.
@@ -224,7 +226,8 @@ def parse_lever(text: str) -> Lever:
 _KNOWN = {
     "sensitivity": re.compile(
         r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
-        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|manifest\.json"
+        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation)\.csv"
+        r"|manifest\.json"
     ),
     "reverse-dcf": re.compile(r"reverse_dcf\.(csv|png|svg)|manifest\.json"),
     "stress": re.compile(
@@ -350,10 +353,23 @@ def _sensitivity(
         w.figure(f"spider{suffix}", ch.spider_chart(sp))
         top = ", ".join(f"{f} {s:+.3g}" for f, s in t["swing"].head(3).items())
         w.say(f"  largest swings: {top}")
-    w.say("rank correlations (one run, stored draws)")
-    rc = sa.rank_correlation(simulate(sc, args.paths, seed=seed, keep_draws=True), args.outputs)
+    w.say("rank correlations and tail shifts (one run, stored draws)")
+    run = simulate(sc, args.paths, seed=seed, keep_draws=True)
+    rc = sa.rank_correlation(run, args.outputs)
     w.table("rank_correlation", rc)
     w.figure("rank_correlation", ch.rank_correlation_chart(rc))
+    from simcore.analysis.tail import tail_allocation, tail_shift
+
+    out0 = args.outputs[0]
+    ts = tail_shift(run, out0, level=0.05)
+    w.table("tail_shift", ts)
+    top = ", ".join(f"{f} (percentile {p:.2f})" for f, p in ts["tail_percentile"].head(3).items())
+    w.say(f"  in the worst 5% of {out0} {ts.attrs['year']}: {top}")
+    if any(s.enabled for s in sc.shocks) and out0 == "net_profit_attributable":
+        ta = tail_allocation(sc, out0, level=0.05, n_paths=args.paths, seed=seed)
+        w.table("tail_allocation", ta)
+        parts = ", ".join(f"{c} {v:,.1f}" for c, v in ta["ES"].iloc[:-1].items())
+        w.say(f"  ES 5% below the forecast {ta.attrs['ES']:,.1f} = {parts}")
     if args.sobol:
         groups: Literal["default"] | None = "default" if args.groups == "default" else None
         w.say(f"Sobol' indices (N = {args.sobol_n:,}, {args.groups})")
