@@ -23,6 +23,7 @@ from distributions import Constant
 from simcore.analysis import ANALYSIS_PATHS
 from simcore.analysis import sensitivity as sa
 from simcore.analysis import stress as st
+from simcore.analysis.reconcile import reconciled_table
 from simcore.analysis.valuation import ReverseDCF, reverse_dcf
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class PackAnalyses:
     sobol: pd.DataFrame | None = None
     n_paths: int = ANALYSIS_PATHS  # paths per run of each analysis
     reverse_dcf: tuple[ReverseDCF, ...] = ()  # fade growth, terminal margin
+    reconciled: pd.DataFrame | None = None  # every sensitivity method side by side
 
 
 def seed_of_run(result: SimulationResult) -> np.random.SeedSequence:
@@ -80,4 +82,12 @@ def pack_analyses(
     say(f"reverse DCF of the market price: 2 solves over {n:,} paths")
     solve = ("fade_growth", "terminal_margin") if sc.fade_years else ("terminal_margin",)
     rev = tuple(reverse_dcf(sc, s, n_paths=n, seed=seed) for s in solve)
-    return PackAnalyses(tornado, attribution, stresses, sobol, n, rev)
+    say(f"the methods side by side: Shapley effects ({n:,} paths per run)")
+    reconciled = reconciled_table(sc, n_paths=n, seed=_int_seed(seed))
+    return PackAnalyses(tornado, attribution, stresses, sobol, n, rev, reconciled)
+
+
+def _int_seed(seed: np.random.SeedSequence) -> int:
+    """An integer seed for the analyses that take one (the run's entropy, as the CLI gives)."""
+    e = seed.entropy
+    return int(e) % 2**63 if isinstance(e, int) else 0

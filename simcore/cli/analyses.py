@@ -8,8 +8,10 @@ Glue only: the analyses live in :mod:`simcore.analysis.sensitivity` and
 ``tornado.{csv,png,svg}`` and ``spider.{csv,png,svg}`` per ``--statistic``
 (numbered ``tornado_2`` ... from the second), ``rank_correlation.{csv,png,svg}``,
 ``sobol.csv`` and ``sobol_<output>.{png,svg}`` (not with ``--no-sobol``), ``tail_shift.csv``
-(each input's shift in the worst 5% of the first output) and ``tail_allocation.csv`` (ES and VaR
-of net profit split into the paths' own part and each event's, :mod:`simcore.analysis.tail`).
+(each input's shift in the worst 5% of the first output), ``tail_allocation.csv`` (ES and VaR
+of net profit split into the paths' own part and each event's, :mod:`simcore.analysis.tail`)
+and ``reconciled.csv`` (every method's value and rank side by side, with Shapley effects:
+:mod:`simcore.analysis.reconcile`).
 
 ``simcore stress`` writes ``stress.{csv,png,svg}``, ``attribution.csv``,
 ``waterfall_<metric>.{png,svg}`` and, with ``--reverse``, ``reverse_stress.{csv,png,svg}``.
@@ -226,7 +228,7 @@ def parse_lever(text: str) -> Lever:
 _KNOWN = {
     "sensitivity": re.compile(
         r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
-        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation)\.csv"
+        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation)\.csv|reconciled\.csv"
         r"|manifest\.json"
     ),
     "reverse-dcf": re.compile(r"reverse_dcf\.(csv|png|svg)|manifest\.json"),
@@ -370,6 +372,18 @@ def _sensitivity(
         w.table("tail_allocation", ta)
         parts = ", ".join(f"{c} {v:,.1f}" for c, v in ta["ES"].iloc[:-1].items())
         w.say(f"  ES 5% below the forecast {ta.attrs['ES']:,.1f} = {parts}")
+    from simcore.analysis.reconcile import reconciled_table
+
+    w.say(f"every method side by side, with Shapley effects ({args.paths:,} paths per run)")
+    rec = reconciled_table(sc, out0, n_paths=args.paths, seed=seed)
+    w.table("reconciled", rec)
+    top = ", ".join(
+        f"{f} {v:.0%} ± {e:.0%}"
+        for f, v, e in zip(
+            rec.index[:4], rec["Shapley"].head(4), rec["Shapley_se"].head(4), strict=True
+        )
+    )
+    w.say(f"  largest Shapley effects on {out0} {rec.attrs['year']}: {top}")
     if args.sobol:
         groups: Literal["default"] | None = "default" if args.groups == "default" else None
         w.say(f"Sobol' indices (N = {args.sobol_n:,}, {args.groups})")

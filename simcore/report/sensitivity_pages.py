@@ -31,6 +31,10 @@ def pack_pages(
         pages.append(ch.stress_chart(analyses.stresses, figsize=figsize))
     if analyses.sobol is not None:
         pages.append(ch.sobol_chart(analyses.sobol, figsize=figsize))
+    if analyses.reconciled is not None:
+        from simcore.report.valuation_charts import reconciled_chart
+
+        pages.append(reconciled_chart(analyses.reconciled, figsize=figsize))
     if analyses.reverse_dcf:
         from simcore.report.valuation_charts import reverse_dcf_chart
 

@@ -1,4 +1,5 @@
-"""The reverse-DCF chart: what the market price needs, against what the paths deliver.
+"""The reverse-DCF chart (what the market price needs, against what the paths deliver) and the
+reconciled sensitivity table as a page.
 
 One panel per solved driver (:class:`simcore.analysis.valuation.ReverseDCF`): the distribution
 over paths of the value each path needs for its DCF to give the target price, beside the
@@ -18,6 +19,7 @@ from matplotlib.ticker import PercentFormatter
 from simcore.report import charts
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
     from simcore.analysis.valuation import ReverseDCF
@@ -94,4 +96,72 @@ def reverse_dcf_chart(
                 )
         title = "Reverse DCF: what the market price needs"
         fig.suptitle(f"{scenario_name}: {title}" if scenario_name else title, fontsize=13)
+    return fig
+
+
+def reconciled_chart(table: pd.DataFrame, *, figsize: tuple[float, float] = (11.0, 7.5)) -> Figure:
+    """The reconciled sensitivity table (:func:`simcore.analysis.reconcile.reconciled_table`)
+    as a page: the inputs with the largest Shapley effects, each method's value and rank side
+    by side, and one line on what each method measures."""
+    methods = table.attrs.get("methods", {})
+    top = table.head(14)
+    cols = ["Shapley", "Sobol' total (group)", "rank correlation", "tornado", "tail shift"]
+    head = [
+        "input",
+        "Shapley (± se)",
+        "Sobol' total of its group",
+        "rank correlation share",
+        "tornado swing",
+        "tail shift z",
+    ]
+    cells = []
+    for name, row in top.iterrows():
+
+        def cell(m: str, pct: bool, row: pd.Series = row) -> str:
+            v = row[m]
+            if not np.isfinite(v):
+                return "–"
+            rank = int(row[f"rank: {m}"])
+            return (f"{v:.0%}" if pct else f"{v:+,.3g}") + f"  (#{rank})"
+
+        sh = f"{row['Shapley']:.0%} ± {row['Shapley_se']:.0%}  (#{int(row['rank: Shapley'])})"
+        group = str(row["Sobol' group"])
+        sob = cell(cols[1], True) + (f"\n{group}" if group and group != name else "")
+        cells.append(
+            [str(name), sh, sob, cell(cols[2], True), cell(cols[3], False), cell(cols[4], False)]
+        )
+    with mpl.rc_context(charts.STYLE):
+        from matplotlib.figure import Figure as _Figure
+
+        fig = _Figure(figsize=figsize)
+        ax = fig.add_axes((0.03, 0.24, 0.94, 0.66))
+        ax.axis("off")
+        tab = ax.table(cellText=cells, colLabels=head, loc="upper left", cellLoc="left")
+        tab.auto_set_font_size(False)
+        tab.set_fontsize(7.5)
+        tab.scale(1.0, 1.9)
+        for (r, _c), c in tab.get_celld().items():
+            c.set_edgecolor("0.85")
+            if r == 0:
+                c.set_text_props(weight="bold")
+        year, output = table.attrs.get("year", ""), table.attrs.get("output", "")
+        fig.suptitle(
+            f"{table.attrs.get('scenario', '')}: what drives {output.replace('_', ' ')} {year}, "
+            "by five methods",
+            fontsize=12,
+        )
+        lines = [f"{m}: {text}." for m, text in methods.items()]
+        lines.append(
+            "They answer different questions, so their ranks differ. # = rank within the method. "
+            f"{table.attrs.get('n_paths', 0):,} paths; Shapley over "
+            f"{table.attrs.get('shapley_perm', 0):,} random orders."
+        )
+        fig.text(
+            0.03,
+            0.2,
+            "\n".join(textwrap.fill(x, 175) for x in lines),
+            va="top",
+            fontsize=7.5,
+            color="0.2",
+        )
     return fig

@@ -89,3 +89,34 @@ def test_model_shapley_refuses_what_it_cannot_do():
         shapley_effects(lambda Z: Z[:, 0, 0], np.eye(2), n_inner=1)
     with pytest.raises(ValueError, match="not positive semi-definite"):
         shapley_effects(lambda Z: Z[:, 0, 0], np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_reconciled_table_puts_every_method_side_by_side():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simcore.analysis.reconcile import METHODS, reconciled_table
+    from simcore.report.valuation_charts import reconciled_chart
+
+    sc = make_toy()
+    t = reconciled_table(sc, n_paths=2000, sobol_n=2**7, shapley_perm=200)
+    assert set(METHODS) == {
+        "tornado",
+        "rank correlation",
+        "Sobol' total (group)",
+        "Shapley",
+        "tail shift",
+    }
+    for m in METHODS:
+        assert m in t.columns and f"rank: {m}" in t.columns
+    assert t["Shapley"].sum() == pytest.approx(1.0, abs=1e-9)
+    assert (np.diff(t["Shapley"].to_numpy()) <= 0).all()  # sorted by the Shapley effect
+    # inside the copula block the Sobol' value is the block's, named as such
+    assert t.loc["growth.a", "Sobol' group"] == "correlated drivers"
+    assert t.loc["growth.a", "Sobol' total (group)"] == t.loc["margin.a", "Sobol' total (group)"]
+    # a multiple does not enter net profit: no rank-correlation share, no tornado swing
+    assert t.loc["multiple.ps", "rank correlation"] == 0.0 and t.loc["multiple.ps", "tornado"] == 0
+    assert np.isnan(t.loc["shock.tech", "tornado"])  # the tornado moves drivers only
+    fig = reconciled_chart(t)
+    assert "by five methods" in fig.get_suptitle()
+    assert any("Shapley: share of the variance" in x.get_text() for x in fig.texts)
