@@ -83,11 +83,5 @@ def pack_analyses(
     solve = ("fade_growth", "terminal_margin") if sc.fade_years else ("terminal_margin",)
     rev = tuple(reverse_dcf(sc, s, n_paths=n, seed=seed) for s in solve)
     say(f"the methods side by side: Shapley effects ({n:,} paths per run)")
-    reconciled = reconciled_table(sc, n_paths=n, seed=_int_seed(seed))
+    reconciled = reconciled_table(sc, n_paths=n, seed=seed)
     return PackAnalyses(tornado, attribution, stresses, sobol, n, rev, reconciled)
-
-
-def _int_seed(seed: np.random.SeedSequence) -> int:
-    """An integer seed for the analyses that take one (the run's entropy, as the CLI gives)."""
-    e = seed.entropy
-    return int(e) % 2**63 if isinstance(e, int) else 0

@@ -1,7 +1,8 @@
 """One table that puts the sensitivity methods side by side, so a reader sees why they differ.
 
 :func:`reconciled_table` ranks every input of one output and year by each method, with the
-value behind each rank, and :data:`METHODS` says in one line what each method measures. They
+value behind each rank, and :data:`SENSITIVITY_METHODS` says in one line what each method
+measures. They
 answer different questions, so their rankings differ for reasons the meanings give: the
 tornado moves one input at a time with the others at their medians (no interactions, no
 dependence); the rank correlations measure association (a driver correlated with another
@@ -24,11 +25,12 @@ from simcore.analysis.tail import tail_shift
 from simcore.engine.core import DEFAULT_SEED, simulate
 
 if TYPE_CHECKING:
+    from distributions.streams import SeedLike
     from simcore.model.scenario import Scenario
 
-__all__ = ["METHODS", "reconciled_table"]
+__all__ = ["SENSITIVITY_METHODS", "reconciled_table"]
 
-METHODS = {
+SENSITIVITY_METHODS = {
     "tornado": "swing of the median when the input alone moves from its P10 to its P90, the "
     "others at their medians: one at a time, no interactions, no dependence",
     "rank correlation": "share of the squared rank correlations of the inputs that enter the "
@@ -61,10 +63,11 @@ def reconciled_table(
     n_paths: int = 20_000,
     sobol_n: int = 2**11,
     shapley_perm: int = 1000,
-    seed: int = DEFAULT_SEED,
+    seed: SeedLike = DEFAULT_SEED,
 ) -> pd.DataFrame:
     """Every random input of ``output`` in ``year`` (default the last) ranked by each method of
-    :data:`METHODS`, value and rank side by side, sorted by the Shapley effect; ``attrs``
+    :data:`SENSITIVITY_METHODS`, value and rank side by side, sorted by the Shapley effect;
+    ``attrs``
     hold the meanings and the settings."""
     sc = scenario
     yr = sc.years[-1] if year is None else year
@@ -85,7 +88,9 @@ def reconciled_table(
         for member in str(row["members"]).split(", "):
             group_st[member] = float(row["ST"])
             group_of[member] = str(g)
-    sh = _year(model_shapley(sc, [output], n_perm=shapley_perm, seed=seed % 2**32), output, yr)
+    entropy = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
+    shapley_seed = int(entropy) % 2**32 if isinstance(entropy, int | np.integer) else 0
+    sh = _year(model_shapley(sc, [output], n_perm=shapley_perm, seed=shapley_seed), output, yr)
     factors = list(sh.index)
     df = pd.DataFrame(index=pd.Index(factors, name="factor"))
     df["Shapley"] = sh["shapley"]
@@ -99,7 +104,7 @@ def reconciled_table(
         df[f"rank: {m}"] = _rank(df[m])
     df = df.sort_values("Shapley", ascending=False)
     df.attrs.update(
-        methods=METHODS,
+        methods=SENSITIVITY_METHODS,
         output=output,
         year=yr,
         n_paths=n_paths,

@@ -146,24 +146,22 @@ def shapley_effects(
     return out
 
 
-def model_shapley(
+def model_inputs(
     scenario: Scenario,
-    outputs: str | Iterable[str] = ("net_profit_attributable",),
-    *,
-    n_perm: int = 2000,
-    n_inner: int = 3,
-    n_var: int = 20_000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Shapley effects of the company model's inputs (every random driver and shock) for
-    ``outputs`` in every year, under the scenario's Gaussian copula; the model is evaluated by
-    the kernel. Indexed by (output, year, factor) with ``shapley`` and ``shapley_se``."""
+) -> tuple[list[str], np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """The company model's inputs as normal scores: ``(factors, corr, to_uniforms)``.
+
+    An input is a driver (its H yearly normal scores, correlated through the scenario's
+    Gaussian copula as the kernel correlates them: ``corr`` is L L' on the block) or a shock
+    (occurrence scores in components 0..H-1, severity scores in H..2H-1). ``to_uniforms(Z)``
+    maps scores (n, d, 2H) to the kernel's uniforms (n, H, width) for
+    :func:`simcore.engine.evaluate_uniforms`: a driver's correlated score is its value's
+    score, so setting it moves that driver alone."""
     if scenario.copula == "student_t":
         raise ValueError(
-            "model_shapley needs the Gaussian copula's conditional distributions; the "
-            "scenario uses a Student-t copula (allowed: copula = 'gaussian')"
+            "the model's Shapley and tail analyses need the Gaussian copula's conditional "
+            "distributions; the scenario uses a Student-t copula (allowed: copula = 'gaussian')"
         )
-    outputs = [outputs] if isinstance(outputs, str) else list(outputs)
     factors = model_factors(scenario)
     H = scenario.horizon
     cols = design_columns(scenario)
@@ -202,6 +200,25 @@ def model_shapley(
             elif f in drv_col:
                 u[:, :, drv_col[f]] = uz[:, i, :H]
         return u
+
+    return factors, corr, to_uniforms
+
+
+def model_shapley(
+    scenario: Scenario,
+    outputs: str | Iterable[str] = ("net_profit_attributable",),
+    *,
+    n_perm: int = 2000,
+    n_inner: int = 3,
+    n_var: int = 20_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Shapley effects of the company model's inputs (every random driver and shock) for
+    ``outputs`` in every year, under the scenario's Gaussian copula; the model is evaluated by
+    the kernel. Indexed by (output, year, factor) with ``shapley`` and ``shapley_se``."""
+    outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+    factors, corr, to_uniforms = model_inputs(scenario)
+    H = scenario.horizon
 
     def func(Z: np.ndarray) -> np.ndarray:
         r = evaluate_uniforms(scenario, to_uniforms(Z))

@@ -10,7 +10,8 @@ Glue only: the analyses live in :mod:`simcore.analysis.sensitivity` and
 ``sobol.csv`` and ``sobol_<output>.{png,svg}`` (not with ``--no-sobol``), ``tail_shift.csv``
 (each input's shift in the worst 5% of the first output), ``tail_allocation.csv`` (ES and VaR
 of net profit split into the paths' own part and each event's, :mod:`simcore.analysis.tail`)
-and ``reconciled.csv`` (every method's value and rank side by side, with Shapley effects:
+, ``tail_contributions.csv`` (ES and VaR split over every driver and event) and
+``reconciled.csv`` (every method's value and rank side by side, with Shapley effects:
 :mod:`simcore.analysis.reconcile`).
 
 ``simcore stress`` writes ``stress.{csv,png,svg}``, ``attribution.csv``,
@@ -228,7 +229,7 @@ def parse_lever(text: str) -> Lever:
 _KNOWN = {
     "sensitivity": re.compile(
         r"((tornado|spider)(_\d+)?|rank_correlation)\.(csv|png|svg)"
-        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation)\.csv|reconciled\.csv"
+        r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation|contributions)\.csv|reconciled\.csv"
         r"|manifest\.json"
     ),
     "reverse-dcf": re.compile(r"reverse_dcf\.(csv|png|svg)|manifest\.json"),
@@ -372,6 +373,14 @@ def _sensitivity(
         w.table("tail_allocation", ta)
         parts = ", ".join(f"{c} {v:,.1f}" for c, v in ta["ES"].iloc[:-1].items())
         w.say(f"  ES 5% below the forecast {ta.attrs['ES']:,.1f} = {parts}")
+    if sc.copula != "student_t":
+        from simcore.analysis.tail import tail_contributions
+
+        tc = tail_contributions(sc, out0, level=0.05, n_paths=args.paths, seed=seed % 2**32)
+        w.table("tail_contributions", tc)
+        big = tc["ES"].drop(["total", "central value"]).sort_values(ascending=False).head(3)
+        parts = ", ".join(f"{c} {v:,.1f}" for c, v in big.items())
+        w.say(f"  ES 5% by input (of {tc.attrs['ES']:,.1f}): {parts}, ...")
     from simcore.analysis.reconcile import reconciled_table
 
     w.say(f"every method side by side, with Shapley effects ({args.paths:,} paths per run)")

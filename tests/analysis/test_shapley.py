@@ -95,19 +95,19 @@ def test_reconciled_table_puts_every_method_side_by_side():
     import matplotlib
 
     matplotlib.use("Agg")
-    from simcore.analysis.reconcile import METHODS, reconciled_table
+    from simcore.analysis.reconcile import SENSITIVITY_METHODS, reconciled_table
     from simcore.report.valuation_charts import reconciled_chart
 
     sc = make_toy()
     t = reconciled_table(sc, n_paths=2000, sobol_n=2**7, shapley_perm=200)
-    assert set(METHODS) == {
+    assert set(SENSITIVITY_METHODS) == {
         "tornado",
         "rank correlation",
         "Sobol' total (group)",
         "Shapley",
         "tail shift",
     }
-    for m in METHODS:
+    for m in SENSITIVITY_METHODS:
         assert m in t.columns and f"rank: {m}" in t.columns
     assert t["Shapley"].sum() == pytest.approx(1.0, abs=1e-9)
     assert (np.diff(t["Shapley"].to_numpy()) <= 0).all()  # sorted by the Shapley effect

@@ -391,9 +391,10 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
         "reverse_dcf",
         "reverse_dcf",
         "tornado",
+        "tornado",  # the reconciled table's
     ]
     assert all(c[1:] == (21, (), 1000) for c in calls), calls
-    assert len(told) == 4 and analyses.n_paths == 1000 and analyses.sobol is None
+    assert len(told) == 5 and analyses.n_paths == 1000 and analyses.sobol is None
     # the tornado's base is the median of the run's first 1000 paths, final year
     t = analyses.tornado
     head = simulate(toy(), 1000, seed=21)
@@ -403,7 +404,7 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
     monkeypatch.setattr(core, "_simulate", None)  # drawing the pages runs nothing
     pages = pack_pages(analyses, figsize=(11.69, 8.27))
     titles = [p.get_suptitle() for p in pages]
-    assert len(pages) == 5 and "tornado" in titles[0] and "stress" in titles[-2]
-    assert "Reverse DCF" in titles[-1]
+    assert len(pages) == 6 and "tornado" in titles[0] and "stress" in titles[-3]
+    assert "by five methods" in titles[-2] and "Reverse DCF" in titles[-1]
     assert [r.solve_for for r in analyses.reverse_dcf] == ["fade_growth", "terminal_margin"]
     assert all(tuple(p.get_size_inches()) == (11.69, 8.27) for p in pages)

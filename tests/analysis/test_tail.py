@@ -59,3 +59,19 @@ def test_bad_arguments_name_the_problem():
         tail_allocation(sc, year=2030, n_paths=100)
     many = dataclasses.replace(sc, shocks=sc.shocks * 1)
     assert tail_allocation(many, n_paths=200, seed=1).attrs["runs"] == 4
+
+
+def test_every_input_gets_its_share_of_es_and_what_does_not_enter_gets_nothing():
+    from simcore.analysis.tail import tail_contributions
+
+    sc = make_toy()
+    a = tail_contributions(sc, n_paths=4000, n_orders=4, seed=2)
+    assert a.loc["total", "ES"] == pytest.approx(a.attrs["ES"], rel=1e-9)
+    assert abs(a.loc["total", "VaR"] - a.attrs["VaR"]) < 0.1 * abs(a.attrs["VaR"])
+    for name in ("multiple.ps", "multiple.pe", "multiple.ev_ebitda", "wacc", "terminal_growth"):
+        assert a.loc[name, "ES"] == 0.0 and a.loc[name, "VaR"] == 0.0, name
+    assert a.loc["shock.tech", "ES"] > 3 * a.loc["shock.tech", "ES_se"]
+    assert a.loc["growth.a", "ES"] > 3 * a.loc["growth.a", "ES_se"]
+    assert a.attrs["evaluations"] > 4000
+    with pytest.raises(ValueError, match="n_orders=0"):
+        tail_contributions(sc, n_orders=0)
