@@ -75,8 +75,9 @@ def shapley_effects(
     (n, k). ``corr``: the inputs' correlation (d x d, positive semi-definite). ``n_perm``
     random orders, each with ``d - 1`` steps of ``n_inner`` conditional samples, plus ``n_var``
     independent samples for Var(Y): ``func`` sees ``n_var + n_perm (d - 1) n_inner`` rows in
-    two calls. Returns a DataFrame indexed by (output, input) with ``shapley`` and
-    ``shapley_se`` (the standard error over the orders) and ``attrs['variance']``."""
+    two calls. Returns a DataFrame indexed by (output, input) with ``shapley``, ``shapley_se``
+    (the standard error over the orders), ``shapley_conf`` (the 95% half-width) and
+    ``attrs['variance']``."""
     corr = np.asarray(corr, dtype=np.float64)
     d = corr.shape[0]
     if corr.shape != (d, d) or d < 1 or not np.allclose(corr, corr.T):
@@ -133,6 +134,7 @@ def shapley_effects(
         {
             "shapley": est.T.ravel(),
             "shapley_se": se.T.ravel(),
+            "shapley_conf": 1.959963984540054 * se.T.ravel(),  # 95% half-width
         },
         index=pd.MultiIndex.from_product([range(k), names], names=["output", "input"]),
     )

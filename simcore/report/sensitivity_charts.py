@@ -391,8 +391,8 @@ def sobol_chart(
             meta,
             f"Sobol' indices of {output.replace('_', ' ')} ({meta.get('grouping', 'factors')})",
             f"bars: estimates at N = {meta.get('n', 0):,} base samples; whiskers: "
-            f"{conf:.0%} bootstrap intervals. Indices of the independent innovations "
-            "(before the copula): see the note on correlated inputs",
+            f"{conf:.0%} bootstrap intervals. The correlated drivers are one input (their "
+            "split is the Shapley effects' job, on the reconciled page)",
         )
     return fig
 
