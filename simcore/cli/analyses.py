@@ -185,6 +185,27 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
     )
     rd.set_defaults(func=cmd_reverse_dcf)
 
+    bt = sub.add_parser(
+        "backtest",
+        parents=[common],
+        help="where published actuals landed in a run's fans: PIT, bands, CRPS",
+        description="Score actuals (a CSV with columns output, year, actual) against a saved "
+        "run (simcore run's results.npz): each actual's percentile, whether it fell inside "
+        "the 50% and 90% bands, its CRPS, and the calibration of all of them.",
+    )
+    bt.add_argument("--results", required=True, metavar="RUN.npz", help="a saved run")
+    bt.add_argument(
+        "--actuals", required=True, metavar="ACTUALS.csv", help="columns output, year, actual"
+    )
+    bt.add_argument(
+        "--out", default="simcore-backtest", metavar="DIR", help="default ./simcore-backtest"
+    )
+    bt.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    bt.add_argument(
+        "--force", action="store_true", help="replace the outputs of a different run in --out"
+    )
+    bt.set_defaults(func=cmd_backtest)
+
 
 def parse_target(text: str) -> tuple[str, str, str | float]:
     """``"prob_loss net_profit_attributable 2027 >= 0.5"`` -> (stat spec, op, threshold)."""
@@ -232,6 +253,7 @@ _KNOWN = {
         r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation|contributions)\.csv|reconciled\.csv"
         r"|manifest\.json"
     ),
+    "backtest": re.compile(r"(backtest|coverage)\.csv|manifest\.json"),
     "reverse-dcf": re.compile(r"reverse_dcf\.(csv|png|svg)|manifest\.json"),
     "stress": re.compile(
         r"(stress|reverse_stress)\.(csv|png|svg)|attribution\.csv"
@@ -477,6 +499,43 @@ def cmd_reverse_dcf(args: argparse.Namespace) -> int:
         w.figure("reverse_dcf", reverse_dcf_chart(results, scenario_name=sc.name))
         for r in results:
             w.say(f"  {r.summary()}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simcore.analysis.backtest import backtest, coverage
+    from simcore.results.result import SimulationResult
+
+    result = SimulationResult.load(args.results)
+    try:
+        actuals = pd.read_csv(args.actuals)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--actuals {args.actuals}: cannot be read as CSV: {exc}") from None
+    scores = backtest(result, actuals)  # checks every actual before anything is written
+    cov = coverage(scores)
+    seed = result.manifest.get("seed", {})
+    args.paths = result.n_paths
+    with _outputs(
+        args,
+        result.scenario,
+        seed.get("entropy", 0) if isinstance(seed, dict) else 0,
+        actuals=str(args.actuals),
+        results=str(args.results),
+    ) as w:
+        w.table("backtest", scores.set_index(["output", "year"]))
+        w.table("coverage", cov)
+        for r in scores.itertuples(index=False):
+            w.say(
+                f"  {r.output} {r.year}: actual {r.actual:,.4g} at percentile {r.pit:.0%} "
+                f"(90% band {r.q05:,.4g} to {r.q95:,.4g}; CRPS {r.crps:,.4g})"
+            )
+        inside = ", ".join(f"{b} {row.inside:.0%}" for b, row in cov.iterrows())
+        w.say(
+            f"  {cov.attrs['n']} actuals: inside {inside}; PIT uniformity KS p = "
+            f"{cov.attrs['p_value']:.3g}"
+        )
     return 0
 
 

@@ -504,3 +504,25 @@ def test_kernels_need_compiling_reads_numba_cache(tmp_path):
 
     simulate(default_scenario(), n_paths=10)
     assert cli.kernels_need_compiling() is None
+
+
+def test_backtest_scores_actuals_against_a_saved_run(tmp_path):
+    r = simcore_cmd(
+        "run", "--scenario", TOY, "--paths", 2000, "--no-charts", "--out", "o", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "a.csv").write_text("output,year,actual\nrevenue,2025,110\nrevenue,2026,1e9\n")
+    r = simcore_cmd(
+        "backtest", "--results", "o/results.npz", "--actuals", "a.csv", "--out", "bt", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert "revenue 2026: actual 1e+09 at percentile 100%" in r.stdout
+    assert "2 actuals: inside central 50%" in r.stdout
+    names = {p.name for p in (tmp_path / "bt").iterdir()}
+    assert names == {"backtest.csv", "coverage.csv", "manifest.json"}
+    (tmp_path / "b.csv").write_text("output,year,actual\nsales,2025,1\n")
+    r = simcore_cmd(
+        "backtest", "--results", "o/results.npz", "--actuals", "b.csv", "--out", "bt2", cwd=tmp_path
+    )
+    assert r.returncode == 1 and "'sales': the run has no such output" in r.stderr
+    assert not (tmp_path / "bt2").exists()
