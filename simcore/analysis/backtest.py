@@ -24,9 +24,10 @@ import pandas as pd
 from scipy import stats
 
 if TYPE_CHECKING:
+    from simcore.model.scenario import Scenario
     from simcore.results.result import SimulationResult
 
-__all__ = ["backtest", "coverage", "crps", "pit"]
+__all__ = ["backtest", "coverage", "crps", "pit", "scenario_actuals"]
 
 
 def pit(paths: np.ndarray, actual: float) -> float:
@@ -49,14 +50,27 @@ def crps(paths: np.ndarray, actual: float) -> float:
     return float(np.abs(x - actual).mean() - 0.5 * spread)
 
 
+def scenario_actuals(scenario: Scenario) -> dict[str, dict[int, float]]:
+    """The full-year figures of the scenario's ``[actuals.<name>]`` tables within its years, as
+    ``{output: {year: value}}`` (part years are left out: their nowcast is not built)."""
+    out: dict[str, dict[int, float]] = {}
+    for a in scenario.actuals:
+        if a.months == 12 and a.year in scenario.years:
+            for key, value in a.values:
+                out.setdefault(key, {})[a.year] = float(value)
+    return out
+
+
 def backtest(
-    result: SimulationResult, actuals: Mapping[str, Mapping[int, float]] | pd.DataFrame
+    result: SimulationResult,
+    actuals: Mapping[str, Mapping[int, float]] | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score ``actuals`` (``{output: {year: value}}``, or a DataFrame with columns ``output``,
-    ``year``, ``actual``) against ``result``. One row per actual: ``output``, ``year``,
-    ``actual``, ``pit``, ``in_50``, ``in_90``, ``crps``, the run's ``median``, ``q05``,
-    ``q95``. An output or a year the run does not have raises, naming it."""
-    rows = _rows(actuals)
+    ``year``, ``actual``; default: the run's scenario's full-year actuals) against ``result``.
+    One row per actual: ``output``, ``year``, ``actual``, ``pit``, ``in_50``, ``in_90``,
+    ``crps``, the run's ``median``, ``q05``, ``q95``. An output or a year the run does not
+    have raises, naming it."""
+    rows = _rows(scenario_actuals(result.scenario) if actuals is None else actuals)
     years = list(result.years)
     out = []
     for output, year, value in rows:

@@ -195,7 +195,9 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
     )
     bt.add_argument("--results", required=True, metavar="RUN.npz", help="a saved run")
     bt.add_argument(
-        "--actuals", required=True, metavar="ACTUALS.csv", help="columns output, year, actual"
+        "--actuals",
+        metavar="ACTUALS.csv",
+        help="columns output, year, actual (default: the run's scenario's [actuals.*] tables)",
     )
     bt.add_argument(
         "--out", default="simcore-backtest", metavar="DIR", help="default ./simcore-backtest"
@@ -253,7 +255,7 @@ _KNOWN = {
         r"|sobol\.csv|sobol_[A-Za-z0-9_.]+\.(png|svg)|tail_(shift|allocation|contributions)\.csv|reconciled\.csv"
         r"|manifest\.json"
     ),
-    "backtest": re.compile(r"(backtest|coverage)\.csv|manifest\.json"),
+    "backtest": re.compile(r"(backtest|coverage)\.csv|backtest\.(png|svg)|manifest\.json"),
     "reverse-dcf": re.compile(r"reverse_dcf\.(csv|png|svg)|manifest\.json"),
     "stress": re.compile(
         r"(stress|reverse_stress)\.(csv|png|svg)|attribution\.csv"
@@ -509,11 +511,18 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from simcore.results.result import SimulationResult
 
     result = SimulationResult.load(args.results)
-    try:
-        actuals = pd.read_csv(args.actuals)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"--actuals {args.actuals}: cannot be read as CSV: {exc}") from None
+    actuals = None
+    if args.actuals is not None:
+        try:
+            actuals = pd.read_csv(args.actuals)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--actuals {args.actuals}: cannot be read as CSV: {exc}") from None
     scores = backtest(result, actuals)  # checks every actual before anything is written
+    if scores.empty:
+        raise ValueError(
+            "no actuals to score: give --actuals, or [actuals.<name>] full-year tables in the "
+            "run's scenario for its years"
+        )
     cov = coverage(scores)
     seed = result.manifest.get("seed", {})
     args.paths = result.n_paths
@@ -526,6 +535,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     ) as w:
         w.table("backtest", scores.set_index(["output", "year"]))
         w.table("coverage", cov)
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from simcore.report.backtest_charts import backtest_chart
+
+        w.figure("backtest", backtest_chart(result, scores))
         for r in scores.itertuples(index=False):
             w.say(
                 f"  {r.output} {r.year}: actual {r.actual:,.4g} at percentile {r.pit:.0%} "

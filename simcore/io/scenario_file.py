@@ -41,6 +41,9 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     [valuation]           multiples ("market": the file's market-implied multiples, or
                           "peers": the peers' median), rationale
     [peers.<name>]        ps, pe, ev_ebitda (any of them), date, source, rationale
+    [actuals.<name>]      year, months (default 12), date, source, rationale, and reported
+                          figures: revenue, "revenue.<segment>", gross_profit,
+                          operating_profit, net_profit_attributable
     [forecast]            revenue, net_profit_attributable, eps, rationale
     [history]             rationale; [history.<series>] <year> = value
     [notes]               free-form strings
@@ -81,6 +84,7 @@ from simcore.model.errors import (
 )
 from simcore.model.limits import MAX_FILE_BYTES, MAX_HORIZON
 from simcore.model.scenario import (
+    Actual,
     Driver,
     Effect,
     Forced,
@@ -490,6 +494,7 @@ class _Reader:
             "explicit_years",
             "valuation",
             "peers",
+            "actuals",
             "ticker",
             "description",
             "source",
@@ -527,6 +532,7 @@ class _Reader:
         self.keys(valuation, ("valuation",), (), ("multiples", "rationale"))
         self.note(notes, "valuation", valuation)
         peers = self.peers(doc.get("peers", {}))
+        actuals = self.actuals(doc.get("actuals", {}))
         return Scenario(
             name=doc["name"],
             ticker=doc.get("ticker", ""),
@@ -550,6 +556,7 @@ class _Reader:
             explicit_years=doc.get("explicit_years", 0),
             multiples_centre=valuation.get("multiples", "market"),
             peers=peers,
+            actuals=actuals,
             **corr,
             **sched,
         )
@@ -797,6 +804,37 @@ class _Reader:
                     source=spec["source"],
                     rationale=spec.get("rationale", ""),
                     **{k: self.real(spec[k]) for k in PEER_KINDS if k in spec},
+                )
+            )
+        return tuple(out)
+
+    def actuals(self, table: Any) -> tuple[Actual, ...]:
+        path = ("actuals",)
+        self.table(table, path)
+        out = []
+        meta = ("year", "months", "date", "source", "rationale")
+        for name, spec in table.items():
+            p = path + (name,)
+            self.table(spec, p)
+            for k in ("year", "date", "source"):
+                if k not in spec:
+                    self.fail(
+                        p,
+                        f"[actuals.{name}] has no {k!r}; allowed year, months, date, "
+                        "source, rationale and the reported figures",
+                        spec,
+                        k,
+                    )
+            values = tuple((k, self.real(v)) for k, v in spec.items() if k not in meta)
+            out.append(
+                Actual(
+                    name=name,
+                    year=spec["year"],
+                    months=spec.get("months", 12),
+                    date=_date(spec["date"]),
+                    source=spec["source"],
+                    rationale=spec.get("rationale", ""),
+                    values=values,
                 )
             )
         return tuple(out)
@@ -1125,6 +1163,17 @@ def dumps_scenario(scenario: Scenario) -> str:
         kv("date", peer.date)
         kv("source", peer.source)
         rationale(peer.rationale)
+
+    for a in sc.actuals:
+        header("actuals", a.name)
+        kv("year", a.year)
+        if a.months != 12:
+            kv("months", a.months)
+        kv("date", a.date)
+        kv("source", a.source)
+        for key, value in a.values:
+            kv(key, value)
+        rationale(a.rationale)
 
     for st in sc.stresses:
         header("stress", st.name)

@@ -140,6 +140,22 @@ class Stress:
 
 
 @dataclass(frozen=True)
+class Actual:
+    """Reported figures for a period (``[actuals.<name>]``): a forecast year, ``months`` of it
+    elapsed (12: the full year), the report's date and source, and the figures by output
+    (``revenue``, ``revenue.<segment>``, ``gross_profit``, ``operating_profit``,
+    ``net_profit_attributable``)."""
+
+    name: str
+    year: int
+    date: str
+    source: str
+    values: tuple[tuple[str, float], ...]
+    months: int = 12
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
 class Peer:
     """A comparable company's trading multiples (``[peers.<name>]``), with their date and
     source: the alternative centre of the multiple valuations (``multiples_centre="peers"``)."""
@@ -240,6 +256,7 @@ class Scenario:
     # fade the growth bases to terminal growth over ``fade_years`` (docs/model.md).
     explicit_years: int = 0
     peers: tuple[Peer, ...] = ()
+    actuals: tuple[Actual, ...] = ()  # reported figures (simcore.analysis.backtest)
     multiples_centre: str = "market"  # "market": the file's (market-implied) multiple bases;
     # "peers": the peers' median multiples (simcore.model.peers)
 

@@ -67,6 +67,7 @@ from simcore.model.limits import (
 from simcore.model.scenario import (
     FIXED_DRIVERS,
     SHOCK_TARGETS,
+    Actual,
     Driver,
     Effect,
     Peer,
@@ -165,6 +166,8 @@ SCHEDULE_DOMAINS: dict[str, tuple[str, _Range]] = {
 # Kinds: "scalar" (value, default 0), "per_year" (values), "integer" (value, a whole number;
 # the Scenario field's default when absent), "optional" (value; None when absent).
 SCHEDULE_DEFAULTS = {"fade_years": 10}
+# the outputs an [actuals.<name>] table may report (and revenue.<segment>)
+ACTUAL_OUTPUTS = ("revenue", "gross_profit", "operating_profit", "net_profit_attributable")
 PEER_KINDS = ("ps", "pe", "ev_ebitda")  # the multiples a [peers.<name>] table may give
 
 # Schedules a scenario must give; the others default to 0 (the other non-current lines: held at
@@ -468,6 +471,7 @@ class _Validator:
         self.history()
         self.free_notes()
         self.valuation()
+        self.actuals()
         self.check_discounting(sc.drivers, sc.shocks)
         self.check_reach(sc.drivers, sc.shocks)
         if sc.multiples_centre == "peers":  # the multiples the run will use
@@ -544,6 +548,43 @@ class _Validator:
                 sc.multiples_centre,
                 allowed,
             )
+
+    def actuals(self) -> None:
+        """Reported figures: a forecast year, 1-12 months of it, a date, a source, and figures
+        of the outputs they can be compared with."""
+        sc = self.sc
+        allowed_keys = ACTUAL_OUTPUTS + tuple(f"revenue.{s}" for s in sc.segment_names)
+        seen: set = set()
+        for a in sc.actuals:
+            p = ("actuals", getattr(a, "name", "?"))
+            if not isinstance(a, Actual):
+                _fail(p, f"{show(a)} is {type_name(a)}; allowed an Actual", a, "an Actual")
+            _name(a.name, p, "actuals")
+            _unique(a.name, seen, p, "actuals")
+            integer(a.year, p + ("year",), sc.base_year + 1, sc.base_year + MAX_HORIZON)
+            integer(a.months, p + ("months",), 1, 12)
+            self.date(a.date, p + ("date",))
+            _string(a.source, p + ("source",), kind="line")
+            if not a.source.strip():
+                _fail(
+                    p + ("source",),
+                    "an empty source is not allowed; allowed where the figures were published",
+                    a.source,
+                    "a source",
+                )
+            if not a.values:
+                allowed = "at least one of " + ", ".join(allowed_keys)
+                _fail(p, f"actuals {a.name!r} give no figure; allowed {allowed}", None, allowed)
+            for key, value in a.values:
+                if key not in allowed_keys:
+                    allowed = "one of " + ", ".join(allowed_keys)
+                    _fail(
+                        p + (key,),
+                        f"{key!r} is not a figure the model forecasts; allowed {allowed}",
+                        key,
+                        allowed,
+                    )
+                real(value, p + (key,), _MONEY)
 
     def date(self, value: object, path: KeyPath) -> None:
         allowed = "a date, e.g. 2025-06-05"

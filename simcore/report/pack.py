@@ -695,6 +695,13 @@ def pack_pages(
             charts.fan_chart_financing(result, figsize=PAGE),
         ]
         pages += _risk_pages(result)
+        from simcore.analysis.backtest import backtest
+
+        scores = backtest(result)  # the scenario's reported full-year actuals, if any
+        if not scores.empty:
+            from simcore.report.backtest_charts import backtest_chart
+
+            pages.append(backtest_chart(result, scores, figsize=PAGE))
         if analyses is not None:
             from simcore.report.sensitivity_pages import pack_pages as sensitivity_pages
 

@@ -73,3 +73,41 @@ def test_backtest_table_and_errors():
         backtest(run, {"revenue": {2030: 1.0}})
     with pytest.raises(ValueError, match="allowed a number"):
         backtest(run, {"revenue": {2025: float("nan")}})
+
+
+def test_actuals_in_the_scenario_file_round_trip_validate_and_score():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simcore.io.scenario_file import (
+        ScenarioError,
+        builtin_scenario_text,
+        dumps_scenario,
+        loads_scenario,
+    )
+    from simcore.report.backtest_charts import backtest_chart
+
+    text = builtin_scenario_text("toy") + (
+        '\n[actuals.FY2025]\nyear = 2025\ndate = 2026-03-30\nsource = "synthetic, for tests"\n'
+        "revenue = 112.0\nnet_profit_attributable = 9.5\n"
+        "\n[actuals.H1-2026]\nyear = 2026\nmonths = 6\ndate = 2026-08-30\n"
+        'source = "synthetic"\nrevenue = 60.0\n'
+    )
+    sc = loads_scenario(text)
+    assert [a.name for a in sc.actuals] == ["FY2025", "H1-2026"]
+    assert sc.actuals[1].months == 6 and dict(sc.actuals[0].values)["revenue"] == 112.0
+    assert loads_scenario(dumps_scenario(sc)) == sc
+    run = simulate(sc, 3000, seed=2)
+    scores = backtest(run)  # the scenario's own full-year actuals; the half year is left out
+    assert set(zip(scores["output"], scores["year"], strict=True)) == {
+        ("revenue", 2025),
+        ("net_profit_attributable", 2025),
+    }
+    fig = backtest_chart(run, scores)
+    assert "against reported actuals" in fig.get_suptitle()
+    with pytest.raises(ScenarioError, match=r"actuals.FY2025.sales.*not a figure the model"):
+        loads_scenario(text.replace("revenue = 112.0", "sales = 112.0"))
+    with pytest.raises(ScenarioError, match=r"actuals.H1-2026.months.*\[1, 12\]"):
+        loads_scenario(text.replace("months = 6", "months = 13"))
+    with pytest.raises(ScenarioError, match=r"actuals.FY2025.*no 'source'"):
+        loads_scenario(text.replace('source = "synthetic, for tests"\n', ""))

@@ -1,0 +1,61 @@
+"""Backtest charts: each scored actual on its run's fan, and the histogram of the PITs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.ticker import PercentFormatter
+
+from simcore.report import charts
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from simcore.results.result import SimulationResult
+
+
+def backtest_chart(
+    result: SimulationResult, scores: pd.DataFrame, *, figsize: tuple[float, float] = (11.0, 5.0)
+) -> Figure:
+    """One fan per scored output (5-95%, 25-75%, median) with the actuals as markers, labelled
+    with their percentile, and the histogram of every PIT (flat when the fans are calibrated)."""
+    outputs = list(dict.fromkeys(scores["output"]))
+    years = list(result.years)
+    with mpl.rc_context(charts.STYLE):
+        fig, axes = charts._new_figure(figsize, 1, len(outputs) + 1)
+        for j, out in enumerate(outputs):
+            ax = axes[0, j]
+            x = result[out]
+            q = np.nanquantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+            ax.fill_between(years, q[0], q[4], color="#c6d4e8", label="5–95%")
+            ax.fill_between(years, q[1], q[3], color="#3a6699", alpha=0.8, label="25–75%")
+            ax.plot(years, q[2], color="black", linewidth=1.6, label="median")
+            mine = scores[scores["output"] == out]
+            ax.plot(mine["year"], mine["actual"], "o", color="#b03a2e", label="actual")
+            for r in mine.itertuples(index=False):
+                ax.annotate(
+                    f"{r.pit:.0%}",
+                    (r.year, r.actual),
+                    xytext=(5, 5),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#b03a2e",
+                )
+            ax.set_title(out.replace("_", " "), loc="left")
+            ax.set_xticks(years)
+            if j == 0:
+                ax.legend(fontsize=8, frameon=False, loc="upper left")
+        ax = axes[0, -1]
+        ax.hist(scores["pit"], bins=np.linspace(0, 1, 11), color="#3a6699", edgecolor="white")
+        ax.axhline(len(scores) / 10, color="black", linestyle=":", label="calibrated")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_title("where the actuals fell (PIT)", loc="left")
+        ax.set_xlabel("percentile of the actual in the run's paths")
+        ax.legend(fontsize=8, frameon=False)
+        fig.suptitle(
+            f"{result.scenario.name}: the run's fans against reported actuals", fontsize=12
+        )
+    return fig
