@@ -519,7 +519,13 @@ def test_backtest_scores_actuals_against_a_saved_run(tmp_path):
     assert "revenue 2026: actual 1e+09 at percentile 100%" in r.stdout
     assert "2 actuals: inside central 50%" in r.stdout
     names = {p.name for p in (tmp_path / "bt").iterdir()}
-    assert names == {"backtest.csv", "coverage.csv", "manifest.json"}
+    assert names == {
+        "backtest.csv",
+        "coverage.csv",
+        "backtest.png",
+        "backtest.svg",
+        "manifest.json",
+    }
     (tmp_path / "b.csv").write_text("output,year,actual\nsales,2025,1\n")
     r = simcore_cmd(
         "backtest", "--results", "o/results.npz", "--actuals", "b.csv", "--out", "bt2", cwd=tmp_path
