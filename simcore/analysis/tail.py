@@ -50,6 +50,15 @@ def _year_index(years: tuple[int, ...] | list[int], year: int | None) -> int:
     return list(years).index(year)
 
 
+def _forecast(sc: Scenario, output: str, t: int) -> float:
+    """The report's forecast the shortfall is measured from: net profit attributable's in year
+    t (its last value beyond), else 0 (the shortfall is then a loss)."""
+    fc = list(sc.forecast.net_profit_attributable)
+    if output != "net_profit_attributable" or not fc:
+        return 0.0
+    return float(fc[min(t, len(fc) - 1)])
+
+
 def _check_level(level: float) -> float:
     if not (isinstance(level, float | int) and 0.0 < level < 0.5):
         raise ValueError(f"level={level!r}; allowed a tail share in (0, 0.5), e.g. 0.05")
@@ -147,11 +156,7 @@ def tail_allocation(
         raise ValueError(f"window={window!r}; allowed a share of paths in (0, 0.5)")
     sc = scenario
     t = _year_index(sc.years, year)
-    if output != "net_profit_attributable" or not sc.forecast.net_profit_attributable:
-        fc = 0.0  # shortfall below 0 (a loss) where there is no forecast to fall short of
-    else:
-        fc_all = list(sc.forecast.net_profit_attributable)
-        fc = float(fc_all[min(t, len(fc_all) - 1)])
+    fc = _forecast(sc, output, t)
     names = [s.name for s in sc.shocks if s.enabled]
     if len(names) > MAX_EVENTS:
         raise ValueError(
@@ -244,12 +249,7 @@ def tail_contributions(
         raise ValueError(f"n_orders={n_orders!r}; allowed an integer >= 1")
     sc = scenario
     t = _year_index(sc.years, year)
-    fc_all = list(sc.forecast.net_profit_attributable)
-    fc = (
-        float(fc_all[min(t, len(fc_all) - 1)])
-        if fc_all and output == ("net_profit_attributable")
-        else 0.0
-    )
+    fc = _forecast(sc, output, t)
     factors, corr, to_uniforms = model_inputs(sc)
     d, H = len(factors), sc.horizon
     C = 2 * H

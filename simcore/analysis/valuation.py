@@ -25,7 +25,7 @@ import pandas as pd
 
 from distributions.streams import SeedLike
 from simcore.model.dcf import solve_paths
-from simcore.model.equations import dcf_fade_years
+from simcore.model.equations import dcf_fade_years, dcf_inputs
 from simcore.model.peers import apply_peers
 from simcore.model.scenario import Scenario
 from simcore.model.validate import validate
@@ -112,27 +112,7 @@ class ReverseDCF:
         )
 
 
-def dcf_state(sc: Scenario, lines: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(state float64[n, 7], fcf float64[n, H]) of :func:`simcore.model.dcf.solve_paths` from
-    statement lines ``{line: (n, H)}`` (``simulate(..., statements=True)`` or the central
-    path)."""
-    rev = lines["revenue"]
-    last = rev[:, -1]
-    if sc.horizon > 1:
-        before = rev[:, -2]
-    else:
-        before = np.full(last.shape, float(sum(s.base_revenue for s in sc.segments)))
-    safe = np.where(last > 0.0, last, 1.0)
-    state = np.empty((last.shape[0], 7))
-    state[:, 0] = last
-    state[:, 1] = np.where(before > 0.0, last / np.where(before > 0.0, before, 1.0) - 1.0, 0.0)
-    state[:, 2] = np.where(last > 0.0, lines["nopat"][:, -1] / safe, 0.0)
-    ic = lines["invested_capital"][:, -1]
-    state[:, 3] = np.where(last > 0.0, np.maximum(ic / safe, 0.0), 0.0)
-    state[:, 4] = lines["discount_rate"][:, -1]
-    state[:, 5] = lines["terminal_growth"][:, -1]
-    state[:, 6] = lines["net_debt"][:, 0]
-    return state, np.ascontiguousarray(lines["fcf"], dtype=np.float64)
+dcf_state = dcf_inputs  # the DCF's per-path inputs (simcore.model.equations.dcf_inputs)
 
 
 def _solve(sc: Scenario, lines: dict[str, np.ndarray], which: int, target: float) -> np.ndarray:

@@ -518,6 +518,7 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
     import numpy as np
 
     from simcore.report.caveats import valuation_caveats
+    from simcore.results.result import MULTIPLE_BASE
 
     sc = result.scenario
     cur = sc.currency or "CNY"
@@ -555,7 +556,7 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
     ):
         q = result.quantiles(name, qs)
         zero = result.undefined_share(name)
-        base = {"price_pe": "EPS", "price_ev_ebitda": "EBITDA"}.get(name)
+        base = MULTIPLE_BASE[name].upper() if name in MULTIPLE_BASE else None
         for t, year in enumerate(years):
             vals = "".join(f"{v:>10,.2f}" for v in q.loc[year])
             p = risk[f"p_{name}_above_market"].loc[year]

@@ -395,13 +395,8 @@ def fade_values(
     fade of :mod:`simcore.model.dcf` over ``lines`` (n, H) at discount rates ``w``.
     ``fade_growth`` replaces the linear growth fade by a constant; ``terminal_margin``
     replaces the scenario's."""
-    rev = lines["revenue"][:, -1]
-    before = lines["revenue"][:, -2] if sc.horizon > 1 else np.full(rev.shape, _base_rev(sc))
-    safe = np.where(rev > 0.0, rev, 1.0)
-    g0 = np.where(before > 0.0, rev / np.where(before > 0.0, before, 1.0) - 1.0, 0.0)
-    m0 = np.where(rev > 0.0, lines["nopat"][:, -1] / safe, 0.0)
-    k0 = np.where(rev > 0.0, np.maximum(lines["invested_capital"][:, -1] / safe, 0.0), 0.0)
-    g_t = lines["terminal_growth"][:, -1]
+    state, _ = dcf_inputs(sc, lines)
+    rev, g0, m0, k0, g_t = (state[:, i] for i in (0, 1, 2, 3, 5))
     m_t = terminal_margin if terminal_margin is not None else sc.terminal_margin
     mt = m0 if m_t is None else np.broadcast_to(np.asarray(m_t, np.float64), m0.shape)
     kt = mt * (1.0 + g_t) / sc.terminal_roic
@@ -420,8 +415,28 @@ def fade_values(
     return pv + tv, tv
 
 
-def _base_rev(sc: Scenario) -> float:
-    return float(sum(s.base_revenue for s in sc.segments))
+def dcf_inputs(sc: Scenario, lines: Arrays) -> tuple[np.ndarray, np.ndarray]:
+    """The DCF's per-path inputs from statement lines ``{line: (n, H)}``: ``state`` float64
+    [n, 7] = (revenue, growth, NOPAT margin, capital per revenue (at least 0), WACC, terminal
+    growth) in the last year and the first year's net debt, and ``fcf`` float64[n, H]: what
+    :func:`simcore.model.dcf.solve_paths` reads and the kernel computes in its section 8."""
+    rev = lines["revenue"]
+    last = rev[:, -1]
+    if sc.horizon > 1:
+        before = rev[:, -2]
+    else:
+        before = np.full(last.shape, float(sum(s.base_revenue for s in sc.segments)))
+    safe = np.where(last > 0.0, last, 1.0)
+    state = np.empty((last.shape[0], 7))
+    state[:, 0] = last
+    state[:, 1] = np.where(before > 0.0, last / np.where(before > 0.0, before, 1.0) - 1.0, 0.0)
+    state[:, 2] = np.where(last > 0.0, lines["nopat"][:, -1] / safe, 0.0)
+    ic = lines["invested_capital"][:, -1]
+    state[:, 3] = np.where(last > 0.0, np.maximum(ic / safe, 0.0), 0.0)
+    state[:, 4] = lines["discount_rate"][:, -1]
+    state[:, 5] = lines["terminal_growth"][:, -1]
+    state[:, 6] = lines["net_debt"][:, 0]
+    return state, np.ascontiguousarray(lines["fcf"], dtype=np.float64)
 
 
 def _ppf_numpy(dist: Distribution, u: ArrayLike) -> Any:

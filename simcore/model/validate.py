@@ -521,19 +521,7 @@ class _Validator:
             p = ("peers", getattr(peer, "name", "?"))
             if not isinstance(peer, Peer):
                 _fail(p, f"{show(peer)} is {type_name(peer)}; allowed a Peer", peer, "a Peer")
-            _name(peer.name, p, "peer")
-            _unique(peer.name, seen, p, "peer")
-            self.date(peer.date, p + ("date",))
-            _string(peer.source, p + ("source",), kind="line")
-            if not peer.source.strip():
-                _fail(
-                    p + ("source",),
-                    "an empty source is not allowed; allowed where the "
-                    "multiples come from (e.g. 'Wind, 2025-06-05 close')",
-                    peer.source,
-                    "a source",
-                )
-            _string(peer.rationale, p + ("rationale",), kind="line")
+            self.sourced(peer, p, "peer", seen, "where the multiples come from")
             given = [k for k in PEER_KINDS if getattr(peer, k) is not None]
             if not given:
                 allowed = "at least one of " + ", ".join(PEER_KINDS)
@@ -549,6 +537,23 @@ class _Validator:
                 allowed,
             )
 
+    def sourced(self, entry: Peer | Actual, p: KeyPath, what: str, seen: set, where: str) -> None:
+        """A named, dated entry with a non-empty source and an optional rationale (a peer's
+        multiples, reported actuals)."""
+        _name(entry.name, p, what)
+        _unique(entry.name, seen, p, what)
+        self.date(entry.date, p + ("date",))
+        _string(entry.source, p + ("source",), kind="line")
+        if not entry.source.strip():
+            allowed = f"{where} (e.g. 'Wind, 2025-06-05 close')"
+            _fail(
+                p + ("source",),
+                f"an empty source is not allowed; allowed {allowed}",
+                entry.source,
+                "a source",
+            )
+        _string(entry.rationale, p + ("rationale",), kind="line")
+
     def actuals(self) -> None:
         """Reported figures: a forecast year, 1-12 months of it, a date, a source, and figures
         of the outputs they can be compared with."""
@@ -559,19 +564,9 @@ class _Validator:
             p = ("actuals", getattr(a, "name", "?"))
             if not isinstance(a, Actual):
                 _fail(p, f"{show(a)} is {type_name(a)}; allowed an Actual", a, "an Actual")
-            _name(a.name, p, "actuals")
-            _unique(a.name, seen, p, "actuals")
+            self.sourced(a, p, "actuals", seen, "where the figures were published")
             integer(a.year, p + ("year",), sc.base_year + 1, sc.base_year + MAX_HORIZON)
             integer(a.months, p + ("months",), 1, 12)
-            self.date(a.date, p + ("date",))
-            _string(a.source, p + ("source",), kind="line")
-            if not a.source.strip():
-                _fail(
-                    p + ("source",),
-                    "an empty source is not allowed; allowed where the figures were published",
-                    a.source,
-                    "a source",
-                )
             if not a.values:
                 allowed = "at least one of " + ", ".join(allowed_keys)
                 _fail(p, f"actuals {a.name!r} give no figure; allowed {allowed}", None, allowed)

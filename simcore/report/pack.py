@@ -30,6 +30,7 @@ from matplotlib.textpath import text_to_path
 from simcore.model.validate import SCHEDULE_DOMAINS
 from simcore.report import charts
 from simcore.report.caveats import valuation_caveats
+from simcore.results.result import MULTIPLE_BASE
 
 if TYPE_CHECKING:
     from simcore.analysis.pack_analyses import PackAnalyses
@@ -434,7 +435,8 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
         if key not in risk.columns:
             continue
         row = [label.replace("CNY", cur)]
-        for name, base in (("price_pe", "EPS"), ("price_ev_ebitda", "EBITDA")):
+        for name, base in MULTIPLE_BASE.items():
+            base = base.upper()
             zero = result.undefined_share(name)
             if key == f"p_{name}_above_market" and zero.max() > 0:
                 row[0] += f" ({base} <= 0, price 0, on {_shares(zero)})"

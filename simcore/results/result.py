@@ -344,7 +344,7 @@ class SimulationResult:
         ):
             table.append((f"median {label} price ({cur}/share)", medians(name), "num"))
             if name in MULTIPLE_BASE:
-                base = "EPS" if name == "price_pe" else "EBITDA"
+                base = MULTIPLE_BASE[name].upper()
                 table.append(
                     (
                         f"paths with {base} &le; 0 ({label} gives 0)",
