@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simcore.io.scenario_file import _SCHEDULES, default_scenario, load_scenario
-from simcore.model.equations import driver_bases, evaluate
+from simcore.model.equations import evaluate
 from simcore.model.layout import LINES, SEGMENT_TARGETS
 from simcore.model.peers import apply_peers
-from simcore.model.scenario import Scenario
+from simcore.model.scenario import Scenario, driver_bases
 
 if TYPE_CHECKING:
     from distributions import Distribution

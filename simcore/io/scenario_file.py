@@ -41,9 +41,10 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     [valuation]           multiples ("market": the file's market-implied multiples, or
                           "peers": the peers' median), rationale
     [peers.<name>]        ps, pe, ev_ebitda (any of them), date, source, rationale
-    [actuals.<name>]      year, months (default 12), date, source, rationale, and reported
-                          figures: revenue, "revenue.<segment>", gross_profit,
-                          operating_profit, net_profit_attributable
+    [actuals.<name>]      year, months (default 12), share (of a part year), date, source,
+                          rationale, and reported figures: revenue, "revenue.<segment>",
+                          gross_profit, operating_profit, net_profit_attributable
+    [nowcast]             as_of (condition the run on the actuals dated by then), rationale
     [forecast]            revenue, net_profit_attributable, eps, rationale
     [history]             rationale; [history.<series>] <year> = value
     [notes]               free-form strings
@@ -495,6 +496,7 @@ class _Reader:
             "valuation",
             "peers",
             "actuals",
+            "nowcast",
             "ticker",
             "description",
             "source",
@@ -533,6 +535,9 @@ class _Reader:
         self.note(notes, "valuation", valuation)
         peers = self.peers(doc.get("peers", {}))
         actuals = self.actuals(doc.get("actuals", {}))
+        nowcast = doc.get("nowcast", {})
+        self.keys(nowcast, ("nowcast",), (), ("as_of", "rationale"))
+        self.note(notes, "nowcast", nowcast)
         return Scenario(
             name=doc["name"],
             ticker=doc.get("ticker", ""),
@@ -557,6 +562,7 @@ class _Reader:
             multiples_centre=valuation.get("multiples", "market"),
             peers=peers,
             actuals=actuals,
+            nowcast_as_of=_date(nowcast["as_of"]) if "as_of" in nowcast else "",
             **corr,
             **sched,
         )
@@ -812,7 +818,7 @@ class _Reader:
         path = ("actuals",)
         self.table(table, path)
         out = []
-        meta = ("year", "months", "date", "source", "rationale")
+        meta = ("year", "months", "share", "date", "source", "rationale")
         for name, spec in table.items():
             p = path + (name,)
             self.table(spec, p)
@@ -820,7 +826,7 @@ class _Reader:
                 if k not in spec:
                     self.fail(
                         p,
-                        f"[actuals.{name}] has no {k!r}; allowed year, months, date, "
+                        f"[actuals.{name}] has no {k!r}; allowed year, months, share, date, "
                         "source, rationale and the reported figures",
                         spec,
                         k,
@@ -831,6 +837,7 @@ class _Reader:
                     name=name,
                     year=spec["year"],
                     months=spec.get("months", 12),
+                    share=self.real(spec["share"]) if "share" in spec else None,
                     date=_date(spec["date"]),
                     source=spec["source"],
                     rationale=spec.get("rationale", ""),
@@ -1169,11 +1176,19 @@ def dumps_scenario(scenario: Scenario) -> str:
         kv("year", a.year)
         if a.months != 12:
             kv("months", a.months)
+        if a.share is not None:
+            kv("share", a.share)
         kv("date", a.date)
         kv("source", a.source)
         for key, value in a.values:
             kv(key, value)
         rationale(a.rationale)
+    note = notes.pop("nowcast", "")
+    if sc.nowcast_as_of or note:
+        header("nowcast")
+        if sc.nowcast_as_of:
+            kv("as_of", sc.nowcast_as_of)
+        rationale(note)
 
     for st in sc.stresses:
         header("stress", st.name)

@@ -218,6 +218,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     eff_profile, eff_segmask, schedules = sc.eff_profile, sc.eff_segmask, sc.sched
     out, seg_out, hits_out, draws_out, sev_out, stmt_out = bufs
     line_out = sc.line_out
+    now_drv, now_seg, now_gp = sc.now_drv, sc.now_seg, sc.now_gp
     keep_statements = stmt_out.shape[2] > 0
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
@@ -358,8 +359,10 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             # 4. persistence and marginals: z_t = phi z_{t-1} + sqrt(1 - phi^2) eps_t, then
             # x = ppf(Phi(z)); the common families inline (same arithmetic as ppf_z). With
             # phi = 1, z_t = z_{t-1} (+ 0 * eps_t) and last year's marginal is held.
+            # A nowcast conditions the state: z_t = w z* + (1 - w) z_t (simcore.model.nowcast).
             for f in range(F):
-                held = t > 0 and drv_phi[f] == 1.0
+                wn = now_drv[0, f, t]
+                held = t > 0 and drv_phi[f] == 1.0 and wn == 0.0
                 if t == 0:
                     for i in range(m):
                         z[f, i] = eps[f, i]
@@ -368,6 +371,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     b = drv_b[f]
                     for i in range(m):
                         z[f, i] = phi * z[f, i] + b * eps[f, i]
+                if wn != 0.0:
+                    zs = wn * now_drv[1, f, t]
+                    wr = 1.0 - wn
+                    for i in range(m):
+                        z[f, i] = zs + wr * z[f, i]
                 if not held:
                     code = drv_code[f]
                     a0 = drv_p[f, 0]
@@ -484,6 +492,12 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     g = max(val[gi, i] + eff_seg[T_GROWTH, s, i], GROWTH_FLOOR)
                     churn = min(max(eff_seg[T_CHURN, s, i], 0.0), 1.0)
                     seg_rev[s, i] = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
+                wn = now_seg[1, s, t]
+                if wn != 0.0:  # the reported part, and the rest of the year as simulated
+                    a = now_seg[0, s, t]
+                    wr = 1.0 - wn
+                    for i in range(m):
+                        seg_rev[s, i] = a + wr * seg_rev[s, i]
                 row = seg_out[s, t, o0 : o0 + m]
                 for i in range(m):
                     row[i] = seg_rev[s, i]
@@ -522,6 +536,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             cogs = ln[L_COGS, :m]
             for i in range(m):
                 gp[i] = gp[i] - da[i]
+            wn = now_gp[1, t]
+            if wn != 0.0:  # the reported gross profit, and the rest of the year as simulated
+                a = now_gp[0, t]
+                wr = 1.0 - wn
+                for i in range(m):
+                    gp[i] = a + wr * gp[i]
+            for i in range(m):
                 cogs[i] = rev[i] - gp[i]
             # operating costs: a fixed part growing by its driver plus a ratio of revenue
             sell = ln[L_SELL, :m]

@@ -15,7 +15,6 @@ from distributions.kernels import CODE_CONSTANT
 from distributions.streams import SeedLike, stream_key
 from simcore.model.equations import (
     dcf_fade_years,
-    driver_bases,
     driver_stream,
     opening_working_capital,
     schedules,
@@ -23,8 +22,9 @@ from simcore.model.equations import (
     shock_stream,
 )
 from simcore.model.layout import FIXED_DRIVERS, LINES, OUTPUTS, SCHED_ROWS, TARGET
+from simcore.model.nowcast import pins
 from simcore.model.peers import apply_peers
-from simcore.model.scenario import Scenario
+from simcore.model.scenario import Scenario, driver_bases
 
 
 class Packed(NamedTuple):
@@ -103,6 +103,12 @@ class CompiledScenario(NamedTuple):
     opening: np.ndarray  # float64[6] cash, debt, fixed assets, working capital, equity
     # (parent), minority equity at the end of the base year
     sweep: float  # share of the cash above the minimum that repays debt
+    # the nowcast (simcore.model.nowcast; weight 0: none): per driver and year the weight and
+    # target score of its growth state, per segment and year the reported revenue and its
+    # weight, per year the reported gross profit and its weight
+    now_drv: np.ndarray  # float64[2, F, H]
+    now_seg: np.ndarray  # float64[2, S, H]
+    now_gp: np.ndarray  # float64[2, H]
 
 
 def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
@@ -148,6 +154,7 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
     in_copula = np.isin(names, labels)
     years = np.where(drv.code == CODE_CONSTANT, 0, np.where(phi == 1.0, 1, H))
     years = np.where(in_copula, H, years)
+    now = pins(sc)[0]
     return CompiledScenario(
         drv_k0=np.ascontiguousarray(dk[:, 0]),
         drv_k1=np.ascontiguousarray(dk[:, 1]),
@@ -198,6 +205,9 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
             np.float64,
         ),
         sweep=float(sc.sweep),
+        now_drv=now.drv,
+        now_seg=now.seg,
+        now_gp=now.gp,
     )
 
 

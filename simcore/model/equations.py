@@ -23,8 +23,9 @@ from scipy import special, stats
 
 from distributions.streams import SeedLike, stream_key, uniforms_numpy
 from simcore.model.layout import LINES, SCHED_ROWS, SEGMENT_TARGETS
+from simcore.model.nowcast import pins
 from simcore.model.peers import apply_peers
-from simcore.model.scenario import Driver, Scenario, extend
+from simcore.model.scenario import Scenario, driver_bases, extend
 
 if TYPE_CHECKING:
     from distributions import Distribution
@@ -131,26 +132,6 @@ def schedules(sc: Scenario) -> dict[str, np.ndarray]:
     return {r: rows[r] if r in rows else extend(getattr(sc, r), H) for r in SCHED_ROWS}
 
 
-def driver_bases(sc: Scenario, d: Driver) -> np.ndarray:
-    """A driver's base in every simulated year, float64[H].
-
-    In the scenario's explicit years it is the given base (extended by its last value). A
-    ``growth.<segment>`` or ``fixed_growth.<line>`` base then fades linearly to the
-    terminal-growth base, reaching it ``fade_years`` after the last explicit year (the DCF's
-    fade rule: in the long run revenue and fixed costs grow with the economy); every other
-    base holds its last explicit value."""
-    H, E = sc.horizon, sc.explicit
-    base = extend(d.base, H)
-    if H <= E or not d.name.startswith(("growth.", "fixed_growth.")):
-        return base
-    last = base[E - 1]
-    target = extend(sc.driver("terminal_growth").base, E)[E - 1]
-    steps = np.arange(1, H - E + 1, dtype=np.float64)
-    share = np.minimum(steps / sc.fade_years, 1.0) if sc.fade_years > 0 else np.ones(H - E)
-    base[E:] = last + (target - last) * share
-    return base
-
-
 def dcf_fade_years(sc: Scenario) -> int:
     """Fade years left for the DCF after the last simulated year: the fade lasts
     ``fade_years`` from the last *explicit* year, and simulated years beyond the explicit ones
@@ -212,10 +193,14 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
     eq_minority = np.full(n, float(sc.opening_minority_equity))
     capex_hist = np.zeros((n, H))
 
+    now = pins(sc)[0]
     for t in range(H):
         L: Arrays = {}  # this year's lines
-        # revenue by segment, gross profit (D&A in the cost of revenue)
+        # revenue by segment, gross profit (D&A in the cost of revenue); a nowcast's reported
+        # part plus the rest of the year as simulated
         rev = rev * (1.0 + growth[:, :, t]) * (1.0 - churn[:, :, t])
+        w = now.seg[1, :, t]
+        rev = np.where(w != 0.0, now.seg[0, :, t] + (1.0 - w) * rev, rev)
         seg_rev[:, :, t] = rev
         revenue = rev.sum(axis=1)
         cash_gp = (rev * margin[:, :, t]).sum(axis=1)
@@ -234,6 +219,8 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
         capex_hist[:, t] = capex
         da = da + capex * w0  # this year's vintage, last
         gp = cash_gp - da
+        if now.gp[1, t]:
+            gp = now.gp[0, t] + (1.0 - now.gp[1, t]) * gp
         # operating costs: a fixed part growing by its driver and a variable ratio of revenue
         cost = {}
         for k in ("selling", "admin", "rnd"):
@@ -486,13 +473,17 @@ def sample(
         for i, k in enumerate(labels):
             eps[k] = X[..., i]
     # persistence and marginals: the driver values
+    # (a nowcast conditions the state: z_t = w z* + (1 - w) z_t, simcore.model.nowcast)
+    now = pins(sc)[0].drv
     drivers: Arrays = {}
-    for d in sc.drivers:
+    for f, d in enumerate(sc.drivers):
         z = np.empty((n_paths, H))
         a, b = d.persistence, np.sqrt(1.0 - d.persistence**2)
         prev = np.zeros(n_paths)
         for t in range(H):
             prev = eps[d.name][:, t] if t == 0 else a * prev + b * eps[d.name][:, t]
+            if now[0, f, t]:
+                prev = now[0, f, t] * now[1, f, t] + (1.0 - now[0, f, t]) * prev
             z[:, t] = prev
         x = _ppf_numpy(d.dist, special.ndtr(z))
         base = driver_bases(sc, d)[None, :]

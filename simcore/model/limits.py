@@ -45,6 +45,7 @@ MAX_NAME_CHARS = 64  # a segment, shock or stress name
 MAX_LINE_CHARS = 500  # one-line text: name, ticker, currency, source, note and history keys
 MAX_TEXT_CHARS = 20_000  # multi-line text: description, every rationale, notes
 MAX_HORIZON = 30  # years (per-year lists hold at most this many values)
+MAX_HISTORY = 30  # years before the base year an actual may report (seasonal shares)
 MAX_SEGMENTS = 64
 MAX_SHOCKS = 32  # the kernel records the shocks that hit a path-year in a 32-bit mask
 MAX_EFFECTS = 16  # effects of one shock

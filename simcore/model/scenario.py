@@ -153,6 +153,7 @@ class Actual:
     values: tuple[tuple[str, float], ...]
     months: int = 12
     rationale: str = ""
+    share: float | None = None  # seasonal share of a part year (simcore.model.nowcast)
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ class Scenario:
     explicit_years: int = 0
     peers: tuple[Peer, ...] = ()
     actuals: tuple[Actual, ...] = ()  # reported figures (simcore.analysis.backtest)
+    # condition the run on the actuals dated on or before this ISO date ("" none; see
+    # simcore.model.nowcast)
+    nowcast_as_of: str = ""
     multiples_centre: str = "market"  # "market": the file's (market-implied) multiple bases;
     # "peers": the peers' median multiples (simcore.model.peers)
 
@@ -315,6 +319,15 @@ class Scenario:
         h = int(horizon)
         explicit = self.explicit if h > self.explicit else self.explicit_years
         return replace(self, horizon=h, explicit_years=explicit)
+
+    def with_nowcast(self, as_of: str | None) -> Scenario:
+        """A copy conditioned on the actuals dated on or before ``as_of`` (ISO date; ``"latest"``:
+        every actual; None or ``""``: none), see :mod:`simcore.model.nowcast`."""
+        if as_of == "latest":
+            as_of = max((a.date for a in self.actuals), default="")
+            if not as_of:
+                raise ValueError(f"scenario {self.name!r} has no actuals to nowcast with")
+        return replace(self, nowcast_as_of=as_of or "")
 
     def with_shocks(self, enabled: dict[str, bool] | bool) -> Scenario:
         """A copy with shocks switched on/off (``False`` switches every shock off)."""
@@ -406,3 +419,23 @@ def extend(values: ArrayLike, horizon: int) -> np.ndarray:
     if v.size >= horizon:
         return v[:horizon].copy()
     return np.concatenate([v, np.full(horizon - v.size, v[-1])])
+
+
+def driver_bases(sc: Scenario, d: Driver) -> np.ndarray:
+    """A driver's base in every simulated year, float64[H].
+
+    In the scenario's explicit years it is the given base (extended by its last value). A
+    ``growth.<segment>`` or ``fixed_growth.<line>`` base then fades linearly to the
+    terminal-growth base, reaching it ``fade_years`` after the last explicit year (the DCF's
+    fade rule: in the long run revenue and fixed costs grow with the economy); every other
+    base holds its last explicit value."""
+    H, E = sc.horizon, sc.explicit
+    base = extend(d.base, H)
+    if H <= E or not d.name.startswith(("growth.", "fixed_growth.")):
+        return base
+    last = base[E - 1]
+    target = extend(sc.driver("terminal_growth").base, E)[E - 1]
+    steps = np.arange(1, H - E + 1, dtype=np.float64)
+    share = np.minimum(steps / sc.fade_years, 1.0) if sc.fade_years > 0 else np.ones(H - E)
+    base[E:] = last + (target - last) * share
+    return base

@@ -45,6 +45,7 @@ from simcore.model.limits import (
     MAX_EFFECTS,
     MAX_EMPIRICAL_POINTS,
     MAX_FADE_YEARS,
+    MAX_HISTORY,
     MAX_HISTORY_SERIES,
     MAX_HORIZON,
     MAX_LINE_CHARS,
@@ -472,6 +473,7 @@ class _Validator:
         self.free_notes()
         self.valuation()
         self.actuals()
+        self.nowcast()
         self.check_discounting(sc.drivers, sc.shocks)
         self.check_reach(sc.drivers, sc.shocks)
         if sc.multiples_centre == "peers":  # the multiples the run will use
@@ -565,8 +567,19 @@ class _Validator:
             if not isinstance(a, Actual):
                 _fail(p, f"{show(a)} is {type_name(a)}; allowed an Actual", a, "an Actual")
             self.sourced(a, p, "actuals", seen, "where the figures were published")
-            integer(a.year, p + ("year",), sc.base_year + 1, sc.base_year + MAX_HORIZON)
+            # earlier years are history: their part years give seasonal shares
+            integer(a.year, p + ("year",), sc.base_year - MAX_HISTORY, sc.base_year + MAX_HORIZON)
             integer(a.months, p + ("months",), 1, 12)
+            if a.share is not None:
+                if a.months == 12:
+                    _fail(
+                        p + ("share",),
+                        f"a share is for part years; actuals {a.name!r} report the full year "
+                        "(months = 12); allowed no share",
+                        a.share,
+                        "no share",
+                    )
+                real(a.share, p + ("share",), (0.0, 1.0, False, False), "a seasonal share")
             if not a.values:
                 allowed = "at least one of " + ", ".join(allowed_keys)
                 _fail(p, f"actuals {a.name!r} give no figure; allowed {allowed}", None, allowed)
@@ -580,6 +593,20 @@ class _Validator:
                         allowed,
                     )
                 real(value, p + (key,), _MONEY)
+
+    def nowcast(self) -> None:
+        """The as-of date of a nowcast, and every figure it conditions on usable (a reachable
+        year-to-date growth, consistent segments, part years where last year is known)."""
+        sc = self.sc
+        if not sc.nowcast_as_of:
+            return
+        self.date(sc.nowcast_as_of, ("nowcast", "as_of"))
+        from simcore.model.nowcast import pins
+
+        try:
+            pins(sc)
+        except ValueError as exc:
+            _fail(("nowcast", "as_of"), str(exc), sc.nowcast_as_of, "usable actuals")
 
     def date(self, value: object, path: KeyPath) -> None:
         allowed = "a date, e.g. 2025-06-05"

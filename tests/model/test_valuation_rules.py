@@ -18,9 +18,8 @@ from simcore.io.scenario_file import (
     loads_scenario,
 )
 from simcore.model.dcf import price_at_first_year
-from simcore.model.equations import driver_bases
 from simcore.model.peers import apply_peers, describe, peer_centre
-from simcore.model.scenario import Peer
+from simcore.model.scenario import Peer, driver_bases
 from simcore.report.caveats import valuation_caveats
 
 
