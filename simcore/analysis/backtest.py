@@ -7,7 +7,11 @@ probability score (CRPS, in the output's units; lower is better) of the empirica
 
     CRPS = mean |X - y| - E|X - X'| / 2,   E|X - X'| = 2 / n^2 * sum_i x_(i) (2 i - n - 1)
 
-over the sorted paths x_(1..n). :func:`coverage` summarises many actuals (several outputs, years
+over the sorted paths x_(1..n). A run conditioned on actuals (a nowcast,
+:mod:`simcore.model.nowcast`) is scored only on actuals published after its as-of date: the
+ones it knew are not a test. :func:`vintages` re-runs a scenario as of several dates (each a
+*vintage*: the run a risk team would have made then) and scores each on what came later.
+:func:`coverage` summarises many actuals (several outputs, years
 or vintages): the share inside each band against its nominal level with its binomial standard
 error, and a Kolmogorov-Smirnov test of the PITs against the uniform distribution (calibrated
 fans give uniform PITs: too narrow fans pile them at 0 and 1, too wide ones in the middle).
@@ -15,6 +19,7 @@ fans give uniform PITs: too narrow fans pile them at 0 and 1, too wide ones in t
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     from simcore.model.scenario import Scenario
     from simcore.results.result import SimulationResult
 
-__all__ = ["backtest", "coverage", "crps", "pit", "scenario_actuals"]
+__all__ = ["backtest", "coverage", "crps", "pit", "scenario_actuals", "vintages"]
 
 
 def pit(paths: np.ndarray, actual: float) -> float:
@@ -50,15 +55,19 @@ def crps(paths: np.ndarray, actual: float) -> float:
     return float(np.abs(x - actual).mean() - 0.5 * spread)
 
 
-def scenario_actuals(scenario: Scenario) -> dict[str, dict[int, float]]:
-    """The full-year figures of the scenario's ``[actuals.<name>]`` tables within its years, as
-    ``{output: {year: value}}`` (part years are left out: their nowcast is not built)."""
-    out: dict[str, dict[int, float]] = {}
+def scenario_actuals(scenario: Scenario) -> pd.DataFrame:
+    """The full-year figures of the scenario's ``[actuals.<name>]`` tables within its years:
+    columns ``output``, ``year``, ``actual``, ``date`` (published; the latest of a year's
+    figure wins, a revision replacing what it revises). Part years condition a nowcast
+    (:mod:`simcore.model.nowcast`) and are not scored: the fans are of full years."""
+    best: dict[tuple[str, int], tuple[str, float]] = {}
     for a in scenario.actuals:
         if a.months == 12 and a.year in scenario.years:
             for key, value in a.values:
-                out.setdefault(key, {})[a.year] = float(value)
-    return out
+                if (key, a.year) not in best or a.date >= best[key, a.year][0]:
+                    best[key, a.year] = (a.date, float(value))
+    rows = [(o, y, v, d) for (o, y), (d, v) in best.items()]
+    return pd.DataFrame(rows, columns=["output", "year", "actual", "date"])
 
 
 def backtest(
@@ -66,14 +75,17 @@ def backtest(
     actuals: Mapping[str, Mapping[int, float]] | pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score ``actuals`` (``{output: {year: value}}``, or a DataFrame with columns ``output``,
-    ``year``, ``actual``; default: the run's scenario's full-year actuals) against ``result``.
-    One row per actual: ``output``, ``year``, ``actual``, ``pit``, ``in_50``, ``in_90``,
-    ``crps``, the run's ``median``, ``q05``, ``q95``. An output or a year the run does not
-    have raises, naming it."""
+    ``year``, ``actual`` and optionally ``date``, published; default: the run's scenario's
+    full-year actuals) against ``result``. One row per actual: ``output``, ``year``,
+    ``actual``, ``pit``, ``in_50``, ``in_90``, ``crps``, the run's ``median``, ``q05``,
+    ``q95``. A nowcast run skips the actuals dated on or before its as-of date (it knew them).
+    An output or a year the run does not have raises, naming it."""
     rows = _rows(scenario_actuals(result.scenario) if actuals is None else actuals)
+    as_of = result.scenario.nowcast_as_of
+    rows = [r for r in rows if not (as_of and r[3] and r[3] <= as_of)]
     years = list(result.years)
     out = []
-    for output, year, value in rows:
+    for output, year, value, _date in rows:
         if output not in result.names:
             raise ValueError(
                 f"actual for {output!r}: the run has no such output; allowed one of "
@@ -100,9 +112,51 @@ def backtest(
                 "q95": q[4],
             }
         )
-    df = pd.DataFrame(out)
-    df.attrs.update(scenario=result.scenario.name, n_paths=result.n_paths)
+    df = pd.DataFrame(out, columns=_COLUMNS)
+    df.attrs.update(scenario=result.scenario.name, n_paths=result.n_paths, as_of=as_of)
     return df
+
+
+_COLUMNS = ["output", "year", "actual", "pit", "in_50", "in_90", "crps", "median", "q05", "q95"]
+
+
+def vintages(
+    scenario: Scenario,
+    as_of: Iterable[str],
+    *,
+    n_paths: int,
+    seed: int | None = None,
+    actuals: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, SimulationResult]]:
+    """Each as-of date's vintage: ``scenario`` conditioned on the actuals published by then
+    (:meth:`~simcore.model.scenario.Scenario.with_nowcast`), simulated with ``n_paths`` and
+    ``seed``, and scored on the full-year actuals published after it (``actuals``: a
+    DataFrame with a ``date`` column; default the scenario's own). Returns the scores of every
+    vintage (a leading ``vintage`` column) and the runs by as-of date."""
+    from simcore.engine.core import simulate
+    from simcore.model.validate import validate
+
+    table = scenario_actuals(scenario) if actuals is None else actuals
+    if "date" not in table.columns:
+        raise ValueError(
+            f"actuals have columns {list(table.columns)}; a vintage backtest needs a date "
+            "column (when each figure was published)"
+        )
+    dates = list(dict.fromkeys(as_of))
+    if not dates:
+        raise ValueError("no as-of dates; allowed one or more ISO dates, e.g. 2025-06-09")
+    runs = {d: scenario.with_nowcast(d) for d in dates}
+    for sc in runs.values():  # every vintage checked before any is run
+        validate(sc)
+    results: dict[str, SimulationResult] = {}
+    frames = []
+    for d, sc in runs.items():
+        results[d] = simulate(sc, n_paths=n_paths, seed=seed)
+        scores = backtest(results[d], table)
+        frames.append(scores.assign(vintage=d))
+    out = pd.concat(frames, ignore_index=True)[["vintage", *_COLUMNS]]
+    out.attrs.update(scenario=scenario.name, n_paths=n_paths)
+    return out, results
 
 
 def coverage(scores: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -133,15 +187,30 @@ def coverage(scores: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 def _rows(
     actuals: Mapping[str, Mapping[int, float]] | pd.DataFrame,
-) -> list[tuple[str, int, float]]:
+) -> list[tuple[str, int, float, str]]:
+    """``(output, year, value, date)`` per actual (date "" where not given)."""
     if isinstance(actuals, pd.DataFrame):
         need = {"output", "year", "actual"}
         if not need <= set(actuals.columns):
             raise ValueError(
-                f"actuals have columns {list(actuals.columns)}; allowed output, year, actual"
+                f"actuals have columns {list(actuals.columns)}; allowed output, year, actual "
+                "and optionally date"
             )
-        return [
-            (str(o), int(y), float(v))
-            for o, y, v in actuals[["output", "year", "actual"]].itertuples(index=False)
-        ]
-    return [(str(o), int(y), float(v)) for o, by in actuals.items() for y, v in by.items()]
+        dates = actuals["date"] if "date" in actuals.columns else [""] * len(actuals)
+        out = []
+        for (o, y, v), d in zip(
+            actuals[["output", "year", "actual"]].itertuples(index=False), dates, strict=True
+        ):
+            out.append((str(o), int(y), float(v), _iso(d)))
+        return out
+    return [(str(o), int(y), float(v), "") for o, by in actuals.items() for y, v in by.items()]
+
+
+def _iso(value: object) -> str:
+    """A publication date as ISO text ("" for none); anything else raises, naming it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return ""
+    try:
+        return datetime.date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"actual date {value!r} is not a date; allowed e.g. 2026-03-31") from None

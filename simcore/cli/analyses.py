@@ -79,6 +79,14 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
             help="non-negative integer seed (default: the engine's fixed seed)",
         )
         p.add_argument(
+            "--nowcast",
+            nargs="?",
+            const="latest",
+            default=None,
+            metavar="DATE",
+            help="condition the runs on the scenario's actuals published by DATE (default: all)",
+        )
+        p.add_argument(
             "--out", default=out, metavar="DIR", help=f"output directory (default ./{out})"
         )
         p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -189,15 +197,42 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
         "backtest",
         parents=[common],
         help="where published actuals landed in a run's fans: PIT, bands, CRPS",
-        description="Score actuals (a CSV with columns output, year, actual) against a saved "
-        "run (simcore run's results.npz): each actual's percentile, whether it fell inside "
-        "the 50% and 90% bands, its CRPS, and the calibration of all of them.",
+        description="Score actuals against saved runs (simcore run's results.npz) or against "
+        "vintages re-run from a scenario as of several dates (--as-of): each actual's "
+        "percentile, whether it fell inside the 50% and 90% bands, its CRPS, and the "
+        "calibration of all of them. A run conditioned on actuals (a nowcast) is scored only "
+        "on the actuals published after its as-of date.",
     )
-    bt.add_argument("--results", required=True, metavar="RUN.npz", help="a saved run")
+    runs = bt.add_mutually_exclusive_group(required=True)
+    runs.add_argument("--results", nargs="+", metavar="RUN.npz", help="one or more saved runs")
+    runs.add_argument(
+        "--as-of",
+        nargs="+",
+        metavar="DATE",
+        help="re-run --scenario conditioned on the actuals published by each date (a vintage "
+        "per date) and score each on the full-year actuals published after it",
+    )
+    bt.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario TOML file or built-in name: the vintages' scenario and the actuals "
+        "(default: Paratera for --as-of; each run's own scenario for --results)",
+    )
+    bt.add_argument(
+        "--paths",
+        type=_positive_int,
+        default=ANALYSIS_PATHS,
+        metavar="N",
+        help=f"paths per vintage with --as-of (default {ANALYSIS_PATHS:,})",
+    )
+    bt.add_argument(
+        "--seed", type=_seed, default=None, metavar="S", help="seed of the vintages (--as-of)"
+    )
     bt.add_argument(
         "--actuals",
         metavar="ACTUALS.csv",
-        help="columns output, year, actual (default: the run's scenario's [actuals.*] tables)",
+        help="columns output, year, actual and optionally date (published) (default: the "
+        "scenario's [actuals.*] full-year tables)",
     )
     bt.add_argument(
         "--out", default="simcore-backtest", metavar="DIR", help="default ./simcore-backtest"
@@ -299,10 +334,11 @@ def _setup(args: argparse.Namespace) -> tuple[Scenario, int]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from simcore.cli.common import _load_scenario_arg
+    from simcore.cli.common import _load_scenario_arg, nowcast_arg
     from simcore.engine.core import DEFAULT_SEED
 
     scenario, _label = _load_scenario_arg(args.scenario)
+    scenario = nowcast_arg(scenario, getattr(args, "nowcast", None))
     seed = DEFAULT_SEED if args.seed is None else args.seed
     return scenario, seed
 
@@ -507,49 +543,70 @@ def cmd_reverse_dcf(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from simcore.analysis.backtest import backtest, coverage
+    from simcore.analysis.backtest import backtest, coverage, scenario_actuals, vintages
     from simcore.results.result import SimulationResult
 
-    result = SimulationResult.load(args.results)
     actuals = None
     if args.actuals is not None:
         try:
             actuals = pd.read_csv(args.actuals)
         except (OSError, ValueError) as exc:
             raise ValueError(f"--actuals {args.actuals}: cannot be read as CSV: {exc}") from None
-    scores = backtest(result, actuals)  # checks every actual before anything is written
-    if scores.empty:
-        raise ValueError(
-            "no actuals to score: give --actuals, or [actuals.<name>] full-year tables in the "
-            "run's scenario for its years"
-        )
-    cov = coverage(scores)
-    seed = result.manifest.get("seed", {})
-    args.paths = result.n_paths
-    with _outputs(
-        args,
-        result.scenario,
-        seed.get("entropy", 0) if isinstance(seed, dict) else 0,
-        actuals=str(args.actuals),
-        results=str(args.results),
-    ) as w:
-        w.table("backtest", scores.set_index(["output", "year"]))
-        w.table("coverage", cov)
+    runs: dict[str, SimulationResult] = {}
+    if args.as_of:
+        sc, seed = _setup(args)
+        scores, runs = vintages(sc, args.as_of, n_paths=args.paths, seed=seed, actuals=actuals)
+    else:
         import matplotlib
 
         matplotlib.use("Agg")
+        if args.scenario is not None and actuals is None:
+            from simcore.cli.common import _load_scenario_arg
+
+            actuals = scenario_actuals(_load_scenario_arg(args.scenario)[0])
+        frames = []
+        for path in args.results:
+            result = SimulationResult.load(path)
+            label = result.scenario.nowcast_as_of or Path(path).name
+            label = label if label not in runs else f"{label} ({path})"
+            runs[label] = result
+            # every actual checked before anything is written
+            frames.append(backtest(result, actuals).assign(vintage=label))
+        scores = pd.concat(frames, ignore_index=True)
+        scores = scores[["vintage", *[c for c in scores.columns if c != "vintage"]]]
+        first = next(iter(runs.values()))
+        sc, args.paths = first.scenario, first.n_paths
+        entropy = first.manifest.get("seed", {})
+        seed = entropy.get("entropy", 0) if isinstance(entropy, dict) else 0
+    if scores.empty:
+        raise ValueError(
+            "no actuals to score: give --actuals, or [actuals.<name>] full-year tables for the "
+            "run's years published after its as-of date"
+        )
+    cov = coverage(scores)
+    sole = next(iter(runs.values()))
+    with _outputs(
+        args,
+        sc,
+        seed,
+        actuals=str(args.actuals),
+        results=[str(r) for r in args.results or ()],
+        as_of=list(args.as_of or ()),
+    ) as w:
+        w.table("backtest", scores.set_index(["vintage", "output", "year"]))
+        w.table("coverage", cov)
         from simcore.report.backtest_charts import backtest_chart
 
-        w.figure("backtest", backtest_chart(result, scores))
+        w.figure("backtest", backtest_chart(runs if len(runs) > 1 else sole, scores))
         for r in scores.itertuples(index=False):
             w.say(
-                f"  {r.output} {r.year}: actual {r.actual:,.4g} at percentile {r.pit:.0%} "
-                f"(90% band {r.q05:,.4g} to {r.q95:,.4g}; CRPS {r.crps:,.4g})"
+                f"  {r.vintage}: {r.output} {r.year}: actual {r.actual:,.4g} at percentile "
+                f"{r.pit:.0%} (90% band {r.q05:,.4g} to {r.q95:,.4g}; CRPS {r.crps:,.4g})"
             )
-        inside = ", ".join(f"{b} {row.inside:.0%}" for b, row in cov.iterrows())
+        inside = ", ".join(f"{b} {row.inside:.0%} ± {row.se:.0%}" for b, row in cov.iterrows())
         w.say(
-            f"  {cov.attrs['n']} actuals: inside {inside}; PIT uniformity KS p = "
-            f"{cov.attrs['p_value']:.3g}"
+            f"  {cov.attrs['n']} actuals over {len(runs)} vintage(s): inside {inside}; PIT "
+            f"uniformity KS p = {cov.attrs['p_value']:.3g}"
         )
     return 0
 

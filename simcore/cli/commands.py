@@ -88,6 +88,7 @@ from simcore.cli.common import (
     _safe_name,
     _seed,
     _sha256,
+    nowcast_arg,
     open_output,
     write_manifest,
 )
@@ -181,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="H",
         help="years to simulate, 1 to 30 (default: the scenario's)",
+    )
+    run.add_argument(
+        "--nowcast",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="DATE",
+        help="condition the run on the scenario's [actuals.*] published by DATE (default: "
+        "all of them): the reported part of a year fixed, the rest simulated",
     )
     run.add_argument(
         "--sampling",
@@ -517,7 +527,7 @@ def _nothing() -> None:
 def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: int) -> None:
     import numpy as np
 
-    from simcore.report.caveats import valuation_caveats
+    from simcore.report.caveats import nowcast_caveat, valuation_caveats
     from simcore.results.result import MULTIPLE_BASE
 
     sc = result.scenario
@@ -566,6 +576,8 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
             lines.append(f"  {label:<10}{year:<6}{vals}{p:>12.1%}{note}")
     caveats = valuation_caveats(sc)
     lines.append("")
+    if sc.nowcast_as_of:
+        lines.append(f"{nowcast_caveat(sc)}.")
     lines.append(
         "P(loss): probability that net profit attributable < 0. P(>market): probability "
         "that the implied price exceeds the market price."
@@ -623,6 +635,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simcore.engine.core import simulate
 
     scenario, scenario_label = _load_scenario_arg(args.scenario)
+    scenario = nowcast_arg(scenario, args.nowcast)
     opts = _run_options(scenario, args)
     seed = opts.seed
     identity = _run_identity(scenario, args, seed)
@@ -673,6 +686,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "horizon": args.horizon,
                 "sampling": args.sampling,
                 "threads": args.threads,
+                "nowcast": args.nowcast,
                 "no_charts": not args.charts,
             }
             if _uses_dask(args):

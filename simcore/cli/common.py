@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import hashlib
 import json
 import re
@@ -142,6 +143,29 @@ def _load_scenario_arg(value: str | None) -> tuple[Scenario, str]:
         f"argument --scenario: file {value!r} not found and not a built-in "
         f"scenario (built-in: {', '.join(names)})"
     )
+
+
+def nowcast_arg(scenario: Scenario, value: str | None) -> Scenario:
+    """``scenario`` conditioned as ``--nowcast`` asks (None: as the file says; ``latest``:
+    on every actual), checked before any work: a refusal names the option."""
+    if value is None:
+        return scenario
+    from simcore.model.validate import validate
+
+    if value != "latest":
+        try:
+            value = datetime.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise UsageError(
+                f"argument --nowcast: {value!r} is not a date; allowed an ISO date such as "
+                "2025-06-09, or no value for every actual"
+            ) from None
+    try:
+        sc = scenario.with_nowcast(value)
+        validate(sc)
+    except ValueError as exc:
+        raise UsageError(f"argument --nowcast: {exc}") from None
+    return sc
 
 
 def _run_id(identity: dict[str, Any]) -> str:

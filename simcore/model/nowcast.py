@@ -198,7 +198,7 @@ def pins(sc: Scenario) -> tuple[Pins, tuple[Conditioning, ...]]:
                     [prev[segs.index(s)] * (1 + _median_growth(sc, s, t)) for s in rest]
                 )
                 for s, c in zip(rest, central / central.sum(), strict=True):
-                    targets[s] = (left * c, w, rule, a, "revenue")
+                    targets[s] = (float(left * c), w, rule, a, "revenue")
             elif abs(left) > 0.01 * abs(total):
                 raise ValueError(
                     f"{who}: its segments, reported on their own, sum to {total - left:g}; "

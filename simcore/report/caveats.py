@@ -17,7 +17,7 @@ import numpy as np
 from simcore.model.peers import describe, peer_values
 from simcore.model.scenario import Scenario, extend
 
-__all__ = ["valuation_caveats"]
+__all__ = ["nowcast_caveat", "valuation_caveats"]
 
 # output -> (driver, forecast metric, peer key, name)
 _METHODS = {
@@ -100,3 +100,33 @@ def valuation_caveats(sc: Scenario) -> dict[str, str]:
         text += f"; growth bases after {last} fade from the {last} values (no data beyond)"
     out["price_dcf"] = text
     return out
+
+
+def nowcast_caveat(sc: Scenario) -> str:
+    """What a conditioned run fixed, in one sentence ("" for a run that is not conditioned)."""
+    from simcore.model.nowcast import pins
+
+    if not sc.nowcast_as_of:
+        return ""
+    used = pins(sc)[1]
+    if not used:
+        return f"Nowcast as of {sc.nowcast_as_of}: no reported figure of the simulated years"
+    parts: dict[tuple[int, str, int, float, str], float] = {}
+    for c in used:
+        figure = "revenue" if c.figure.startswith("revenue") else c.figure
+        key = (c.year, figure, c.months, c.share, c.share_rule)
+        parts[key] = parts.get(key, 0.0) + c.value
+    text = "; ".join(
+        f"{year} {figure.replace('_', ' ')} {value:,.4g}"
+        + (
+            " (full year)"
+            if months == 12
+            else f" for {months} months, {share:.0%} of the year ({rule})"
+        )
+        for (year, figure, months, share, rule), value in parts.items()
+    )
+    return (
+        f"Nowcast as of {sc.nowcast_as_of}: fixed to the reported {text}; the rest of each year "
+        "simulated, growth carrying on through its persistence; operating and net profit not "
+        "conditioned"
+    )
