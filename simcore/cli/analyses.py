@@ -598,15 +598,17 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         from simcore.report.backtest_charts import backtest_chart
 
         w.figure("backtest", backtest_chart(runs if len(runs) > 1 else sole, scores))
+        many = len(runs) > 1
         for r in scores.itertuples(index=False):
             w.say(
-                f"  {r.vintage}: {r.output} {r.year}: actual {r.actual:,.4g} at percentile "
-                f"{r.pit:.0%} (90% band {r.q05:,.4g} to {r.q95:,.4g}; CRPS {r.crps:,.4g})"
+                f"  {f'as of {r.vintage}: ' if many else ''}{r.output} {r.year}: actual "
+                f"{r.actual:,.4g} at percentile {r.pit:.0%} (90% band {r.q05:,.4g} to "
+                f"{r.q95:,.4g}; CRPS {r.crps:,.4g})"
             )
         inside = ", ".join(f"{b} {row.inside:.0%} ± {row.se:.0%}" for b, row in cov.iterrows())
         w.say(
-            f"  {cov.attrs['n']} actuals over {len(runs)} vintage(s): inside {inside}; PIT "
-            f"uniformity KS p = {cov.attrs['p_value']:.3g}"
+            f"  {cov.attrs['n']} actuals{f' over {len(runs)} vintages' if many else ''}: "
+            f"inside {inside}; PIT uniformity KS p = {cov.attrs['p_value']:.3g}"
         )
     return 0
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from simcore.report import charts
 from simcore.report.caveats import nowcast_caveat
@@ -70,6 +70,8 @@ def backtest_chart(
         ax.hist(scores["pit"], bins=np.linspace(0, 1, 11), color="#3a6699", edgecolor="white")
         ax.axhline(len(scores) / 10, color="black", linestyle=":", label="calibrated")
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel("actuals")
         ax.set_title(f"where the {len(scores)} actuals fell (PIT)", loc="left")
         ax.set_xlabel("percentile of the actual in the run's paths")
         ax.legend(fontsize=8, frameon=False)

@@ -29,7 +29,7 @@ from matplotlib.textpath import text_to_path
 
 from simcore.model.validate import SCHEDULE_DOMAINS
 from simcore.report import charts
-from simcore.report.caveats import valuation_caveats
+from simcore.report.caveats import nowcast_caveat, valuation_caveats
 from simcore.results.result import MULTIPLE_BASE
 
 if TYPE_CHECKING:
@@ -305,6 +305,8 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
     )
     if sc.description:
         pg.paragraph(sc.description, size=9)
+    if sc.nowcast_as_of:
+        pg.paragraph(nowcast_caveat(sc) + ".", size=9)
     last = h["net_profit_attributable"][-1]
     y = last["year"]
     points: list[str] = []

@@ -111,3 +111,52 @@ def test_actuals_in_the_scenario_file_round_trip_validate_and_score():
         loads_scenario(text.replace("months = 6", "months = 13"))
     with pytest.raises(ScenarioError, match=r"actuals.FY2025.*no 'source'"):
         loads_scenario(text.replace('source = "synthetic, for tests"\n', ""))
+
+
+def _dated(name, year, values, date, months=12):
+    from simcore.model.scenario import Actual
+
+    return Actual(name, year, date, "synthetic, for tests", tuple(values.items()), months)
+
+
+def test_vintages_score_only_what_was_published_after_them():
+    import dataclasses
+
+    from simcore.analysis.backtest import vintages
+
+    sc = dataclasses.replace(
+        make_toy(),
+        actuals=(
+            _dated("fy25", 2025, {"revenue": 180.0, "net_profit_attributable": 9.0}, "2026-03-31"),
+            _dated("q1_26", 2026, {"revenue": 50.0}, "2026-04-30", months=3),
+            _dated("fy26", 2026, {"revenue": 215.0}, "2027-03-31"),
+        ),
+    )
+    scores, runs = vintages(sc, ["2025-12-31", "2026-05-01"], n_paths=3000, seed=1)
+    got = {(v, o, y) for v, o, y in scores[["vintage", "output", "year"]].itertuples(index=False)}
+    assert got == {
+        ("2025-12-31", "revenue", 2025),
+        ("2025-12-31", "net_profit_attributable", 2025),
+        ("2025-12-31", "revenue", 2026),
+        ("2026-05-01", "revenue", 2026),  # 2025 was known to it: not a test
+    }
+    early, late = (scores[(scores.vintage == v) & (scores.year == 2026)].iloc[0] for v in runs)
+    assert late["q95"] - late["q05"] < 0.5 * (early["q95"] - early["q05"])
+    again = simulate(sc.with_nowcast("2026-05-01"), 3000, seed=1)
+    assert again["revenue"].tobytes() == runs["2026-05-01"]["revenue"].tobytes()
+    cov = coverage(scores)
+    assert cov.attrs["n"] == 4
+    with pytest.raises(ValueError, match="a date column"):
+        vintages(
+            sc,
+            ["2026-01-01"],
+            n_paths=10,
+            actuals=pd.DataFrame({"output": [], "year": [], "actual": []}),
+        )
+    with pytest.raises(ValueError, match="not a date"):
+        backtest(
+            runs["2025-12-31"],
+            pd.DataFrame(
+                {"output": ["revenue"], "year": [2025], "actual": [1.0], "date": ["soon"]}
+            ),
+        )

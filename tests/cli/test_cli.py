@@ -532,3 +532,87 @@ def test_backtest_scores_actuals_against_a_saved_run(tmp_path):
     )
     assert r.returncode == 1 and "'sales': the run has no such output" in r.stderr
     assert not (tmp_path / "bt2").exists()
+
+
+ACTUALS_TOML = (
+    '\n[actuals.fy2025]\nyear = 2025\ndate = 2026-03-30\nsource = "synthetic, for tests"\n'
+    "revenue = 112.0\n"
+    '\n[actuals.h1_2026]\nyear = 2026\nmonths = 6\ndate = 2026-08-30\nsource = "synthetic"\n'
+    "revenue = 60.0\n"
+    '\n[actuals.fy2026]\nyear = 2026\ndate = 2027-03-30\nsource = "synthetic"\n'
+    "revenue = 121.0\n"
+)
+
+
+def test_nowcast_run_and_vintage_backtest(tmp_path):
+    (tmp_path / "toy.toml").write_text(TOY.read_text() + ACTUALS_TOML)
+    r = simcore_cmd(
+        "run",
+        "--scenario",
+        "toy.toml",
+        "--paths",
+        2000,
+        "--no-charts",
+        "--nowcast",
+        "2026-09-01",
+        "--out",
+        "now",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "Nowcast as of 2026-09-01: fixed to the reported 2025 revenue 112 (full year)" in r.stdout
+    )
+    manifest = json.loads((tmp_path / "now" / "manifest.json").read_text())
+    assert manifest["cli"]["nowcast"] == "2026-09-01"
+    r = simcore_cmd(
+        "run",
+        "--scenario",
+        "toy.toml",
+        "--paths",
+        2000,
+        "--no-charts",
+        "--out",
+        "plain",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    # two saved runs as vintages: the nowcast is scored only on the 2026 full year
+    r = simcore_cmd(
+        "backtest",
+        "--results",
+        "plain/results.npz",
+        "now/results.npz",
+        "--scenario",
+        "toy.toml",
+        "--out",
+        "bt",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "as of 2026-09-01: revenue 2026: actual 121" in r.stdout
+    assert "3 actuals over 2 vintages" in r.stdout
+    # vintages re-run from the scenario
+    r = simcore_cmd(
+        "backtest",
+        "--scenario",
+        "toy.toml",
+        "--as-of",
+        "2026-01-01",
+        "2026-09-01",
+        "--paths",
+        2000,
+        "--out",
+        "bt2",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    table = (tmp_path / "bt2" / "backtest.csv").read_text().splitlines()
+    assert table[0].startswith("vintage,output,year,actual,pit")
+    assert len(table) == 1 + 3
+    r = simcore_cmd(
+        "run", "--scenario", "toy.toml", "--nowcast", "2026-13-01", "--out", "x", cwd=tmp_path
+    )
+    assert r.returncode == 2 and "argument --nowcast: '2026-13-01' is not a date" in r.stderr
+    r = simcore_cmd("run", "--scenario", TOY, "--nowcast", "--out", "x", cwd=tmp_path)
+    assert r.returncode == 2 and "no actuals to nowcast with" in r.stderr
