@@ -1,7 +1,7 @@
 """The notebooks in notebooks/ run top to bottom in a Jupyter kernel and are committed clean.
 
 Each notebook's first code cell reads ``N_PATHS`` from the environment variable
-``SIMCORE_NB_PATHS`` (default 200,000); here the kernel gets :data:`PATHS`, so the four run in
+``SIMCORE_NB_PATHS`` (default 200,000); here the kernel gets :data:`PATHS`, so the five run in
 about a minute. A cell that raises fails the test (nbclient's ``CellExecutionError``).
 
 The kernel is this interpreter (``sys.executable``), through a kernelspec written to a temporary
@@ -31,6 +31,7 @@ CHARTS = {
     "02_sensitivity.ipynb": 4,
     "03_stress_testing.ipynb": 6,
     "04_your_own_company.ipynb": 4,
+    "05_outcomes_and_nowcast.ipynb": 2,
 }
 PATHS_LINE = 'N_PATHS = int(os.environ.get("SIMCORE_NB_PATHS", 200_000))'
 
