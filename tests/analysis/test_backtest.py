@@ -160,3 +160,26 @@ def test_vintages_score_only_what_was_published_after_them():
                 {"output": ["revenue"], "year": [2025], "actual": [1.0], "date": ["soon"]}
             ),
         )
+
+
+def test_the_calibration_test_has_its_stated_power():
+    """The KS test of ``coverage`` at the 0.1% level, 600 PITs of a normal output, 400
+    replications: size at most 1%; a fan off-centre by 0.3 sd is caught at least 95% of the time
+    (measured 100%); by 0.2 sd at least 70% (measured 81%); a fan too narrow by a third (the
+    truth's sd 1.5 times the fan's) at least 95%. With 100 PITs, 0.5 sd off is caught about 83%
+    of the time (README: how many actuals a backtest needs)."""
+    rng = np.random.default_rng(7)
+
+    def rejected(shift, scale, n=600, reps=400):
+        hits = 0
+        for _ in range(reps):
+            y = scale * rng.standard_normal(n) + shift
+            df = pd.DataFrame({"pit": stats.norm.cdf(y), "in_50": y < 0, "in_90": y < 0})
+            hits += coverage(df).attrs["p_value"] < 0.001
+        return hits / reps
+
+    assert rejected(0.0, 1.0) <= 0.01
+    assert rejected(0.3, 1.0) >= 0.95
+    assert rejected(0.2, 1.0) >= 0.70
+    assert rejected(0.0, 1.5) >= 0.95
+    assert 0.7 <= rejected(0.5, 1.0, n=100) <= 0.95
