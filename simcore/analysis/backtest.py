@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     from simcore.model.scenario import Scenario
     from simcore.results.result import SimulationResult
 
-__all__ = ["backtest", "coverage", "crps", "pit", "scenario_actuals", "vintages"]
+__all__ = [
+    "backtest",
+    "conditioned",
+    "coverage",
+    "crps",
+    "pit",
+    "scenario_actuals",
+    "vintages",
+]
 
 
 def pit(paths: np.ndarray, actual: float) -> float:
@@ -78,11 +86,13 @@ def backtest(
     ``year``, ``actual`` and optionally ``date``, published; default: the run's scenario's
     full-year actuals) against ``result``. One row per actual: ``output``, ``year``,
     ``actual``, ``pit``, ``in_50``, ``in_90``, ``crps``, the run's ``median``, ``q05``,
-    ``q95``. A nowcast run skips the actuals dated on or before its as-of date (it knew them).
-    An output or a year the run does not have raises, naming it."""
+    ``q95``. A nowcast run skips the figures it fixed (:func:`conditioned`, whatever their date
+    or revision) and the actuals published on or before its as-of date (it knew them). An
+    output or a year the run does not have raises, naming it."""
     rows = _rows(scenario_actuals(result.scenario) if actuals is None else actuals)
     as_of = result.scenario.nowcast_as_of
-    rows = [r for r in rows if not (as_of and r[3] and r[3] <= as_of)]
+    fixed = conditioned(result.scenario)
+    rows = [r for r in rows if (r[0], r[1]) not in fixed and not (as_of and r[3] and r[3] <= as_of)]
     years = list(result.years)
     out = []
     for output, year, value, _date in rows:
@@ -115,6 +125,21 @@ def backtest(
     df = pd.DataFrame(out, columns=_COLUMNS)
     df.attrs.update(scenario=result.scenario.name, n_paths=result.n_paths, as_of=as_of)
     return df
+
+
+def conditioned(scenario: Scenario) -> set[tuple[str, int]]:
+    """The ``(output, year)`` pairs a nowcast fixed for the full year: each segment's revenue,
+    total revenue when every segment is fixed, gross profit. Scoring them would test nothing."""
+    from simcore.model.nowcast import pins
+
+    out: set[tuple[str, int]] = set()
+    for c in pins(scenario)[1]:
+        if c.share == 1.0:
+            out.add((c.figure, c.year))
+    for year in scenario.years:
+        if all((f"revenue.{s}", year) in out for s in scenario.segment_names):
+            out.add(("revenue", year))
+    return out
 
 
 _COLUMNS = ["output", "year", "actual", "pit", "in_50", "in_90", "crps", "median", "q05", "q95"]
@@ -162,7 +187,10 @@ def vintages(
 def coverage(scores: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Calibration of many scored actuals (one :func:`backtest` table or several vintages'):
     per band the share inside, its nominal level and binomial standard error, and the KS test
-    of the PITs against uniform (``ks``, ``p_value``), with ``n`` actuals."""
+    of the PITs against uniform (``ks``, ``p_value``), with ``n`` scores and ``distinct``
+    figures. Both treat the scores as independent: the same figure scored by several vintages
+    is not, so with ``distinct < n`` the standard errors and the p-value overstate the
+    evidence."""
     df = scores if isinstance(scores, pd.DataFrame) else pd.concat(list(scores))
     n = len(df)
     if n == 0:
@@ -181,7 +209,9 @@ def coverage(scores: pd.DataFrame | Iterable[pd.DataFrame]) -> pd.DataFrame:
         )
     ks = stats.kstest(df["pit"].to_numpy(), "uniform")
     out = pd.DataFrame(rows).set_index("band")
-    out.attrs.update(ks=float(ks.statistic), p_value=float(ks.pvalue), n=n)
+    keys = [c for c in ("output", "year", "actual") if c in df.columns]
+    distinct = len(df.drop_duplicates(keys)) if keys else n
+    out.attrs.update(ks=float(ks.statistic), p_value=float(ks.pvalue), n=n, distinct=distinct)
     return out
 
 

@@ -221,7 +221,7 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
     bt.add_argument(
         "--paths",
         type=_positive_int,
-        default=ANALYSIS_PATHS,
+        default=None,
         metavar="N",
         help=f"paths per vintage with --as-of (default {ANALYSIS_PATHS:,})",
     )
@@ -553,10 +553,21 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise ValueError(f"--actuals {args.actuals}: cannot be read as CSV: {exc}") from None
     runs: dict[str, SimulationResult] = {}
+    identity: dict[str, Any] = {}
     if args.as_of:
+        args.paths = ANALYSIS_PATHS if args.paths is None else args.paths
         sc, seed = _setup(args)
         scores, runs = vintages(sc, args.as_of, n_paths=args.paths, seed=seed, actuals=actuals)
+        runs = {f"as of {d}": r for d, r in runs.items()}
+        scores["vintage"] = "as of " + scores["vintage"]
     else:
+        from simcore.cli.common import UsageError
+
+        for option, value in (("--paths", args.paths), ("--seed", args.seed)):
+            if value is not None:
+                raise UsageError(
+                    f"argument {option}: only with --as-of (a saved run keeps its own)"
+                )
         import matplotlib
 
         matplotlib.use("Agg")
@@ -567,9 +578,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         frames = []
         for path in args.results:
             result = SimulationResult.load(path)
-            label = result.scenario.nowcast_as_of or Path(path).name
+            as_of = result.scenario.nowcast_as_of
+            label = f"as of {as_of}" if as_of else f"run {path}"
             label = label if label not in runs else f"{label} ({path})"
             runs[label] = result
+            identity.setdefault("runs", []).append(
+                {"results": str(path), "scenario_sha256": result.scenario.digest(), "as_of": as_of}
+            )
             # every actual checked before anything is written
             frames.append(backtest(result, actuals).assign(vintage=label))
         scores = pd.concat(frames, ignore_index=True)
@@ -592,6 +607,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         actuals=str(args.actuals),
         results=[str(r) for r in args.results or ()],
         as_of=list(args.as_of or ()),
+        **identity,
     ) as w:
         w.table("backtest", scores.set_index(["vintage", "output", "year"]))
         w.table("coverage", cov)
@@ -601,7 +617,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         many = len(runs) > 1
         for r in scores.itertuples(index=False):
             w.say(
-                f"  {f'as of {r.vintage}: ' if many else ''}{r.output} {r.year}: actual "
+                f"  {f'{r.vintage}: ' if many else ''}{r.output} {r.year}: actual "
                 f"{r.actual:,.4g} at percentile {r.pit:.0%} (90% band {r.q05:,.4g} to "
                 f"{r.q95:,.4g}; CRPS {r.crps:,.4g})"
             )
@@ -610,6 +626,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             f"  {cov.attrs['n']} actuals{f' over {len(runs)} vintages' if many else ''}: "
             f"inside {inside}; PIT uniformity KS p = {cov.attrs['p_value']:.3g}"
         )
+        if cov.attrs["distinct"] < cov.attrs["n"]:
+            w.say(
+                f"  ({cov.attrs['distinct']} distinct figures: a figure scored by several "
+                "vintages is not independent, so the ± and p overstate the evidence)"
+            )
     return 0
 
 

@@ -686,7 +686,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "horizon": args.horizon,
                 "sampling": args.sampling,
                 "threads": args.threads,
-                "nowcast": args.nowcast,
+                "nowcast": scenario.nowcast_as_of or None,  # "latest" resolved to its date
                 "no_charts": not args.charts,
             }
             if _uses_dask(args):

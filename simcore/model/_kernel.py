@@ -234,6 +234,7 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     z = np.empty((F, B))
     marg = np.empty((F, B))  # each driver's marginal draw, before its base
     val = np.empty((F, B))
+    own = np.empty((F, B))  # a nowcast year's own values, before the conditioning
     u_occ = np.empty((K, B))
     u_sev = np.empty((K, B))
     impulse = np.empty((K, H, B))
@@ -359,7 +360,8 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             # 4. persistence and marginals: z_t = phi z_{t-1} + sqrt(1 - phi^2) eps_t, then
             # x = ppf(Phi(z)); the common families inline (same arithmetic as ppf_z). With
             # phi = 1, z_t = z_{t-1} (+ 0 * eps_t) and last year's marginal is held.
-            # A nowcast conditions the state: z_t = w z* + (1 - w) z_t (simcore.model.nowcast).
+            # A nowcast conditions the state, z_t = w z* + (1 - w) z_t, keeping the path's own
+            # value of the year for the rest of it (simcore.model.nowcast).
             for f in range(F):
                 wn = now_drv[0, f, t]
                 held = t > 0 and drv_phi[f] == 1.0 and wn == 0.0
@@ -371,7 +373,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     b = drv_b[f]
                     for i in range(m):
                         z[f, i] = phi * z[f, i] + b * eps[f, i]
-                if wn != 0.0:
+                if wn != 0.0:  # the path's own value first: the rest of the year grows by it
+                    ppf_z_many(drv_code[f], drv_p[f], tables, drv_off[f], z[f, :m], own[f, :m])
+                    base = drv_base[f, t]
+                    for i in range(m):
+                        own[f, i] = base * own[f, i] if drv_mul[f] else base + own[f, i]
                     zs = wn * now_drv[1, f, t]
                     wr = 1.0 - wn
                     for i in range(m):
@@ -488,16 +494,20 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             for s in range(S):
                 gi = growth_idx[s]
                 mi = margin_idx[s]
-                for i in range(m):
-                    g = max(val[gi, i] + eff_seg[T_GROWTH, s, i], GROWTH_FLOOR)
-                    churn = min(max(eff_seg[T_CHURN, s, i], 0.0), 1.0)
-                    seg_rev[s, i] = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
                 wn = now_seg[1, s, t]
-                if wn != 0.0:  # the reported part, and the rest of the year as simulated
+                if wn == 0.0:
+                    for i in range(m):
+                        g = max(val[gi, i] + eff_seg[T_GROWTH, s, i], GROWTH_FLOOR)
+                        churn = min(max(eff_seg[T_CHURN, s, i], 0.0), 1.0)
+                        seg_rev[s, i] = seg_rev[s, i] * (1.0 + g) * (1.0 - churn)
+                else:  # the reported part, and the rest of the year at the path's own growth
                     a = now_seg[0, s, t]
                     wr = 1.0 - wn
+                    gv = own if now_drv[0, gi, t] != 0.0 else val
                     for i in range(m):
-                        seg_rev[s, i] = a + wr * seg_rev[s, i]
+                        g = max(gv[gi, i] + eff_seg[T_GROWTH, s, i], GROWTH_FLOOR)
+                        churn = min(max(eff_seg[T_CHURN, s, i], 0.0), 1.0)
+                        seg_rev[s, i] = a + wr * (seg_rev[s, i] * (1.0 + g) * (1.0 - churn))
                 row = seg_out[s, t, o0 : o0 + m]
                 for i in range(m):
                     row[i] = seg_rev[s, i]

@@ -23,7 +23,7 @@ from scipy import special, stats
 
 from distributions.streams import SeedLike, stream_key, uniforms_numpy
 from simcore.model.layout import LINES, SCHED_ROWS, SEGMENT_TARGETS
-from simcore.model.nowcast import pins
+from simcore.model.nowcast import Pins, pins
 from simcore.model.peers import apply_peers
 from simcore.model.scenario import Scenario, driver_bases, extend
 
@@ -132,6 +132,32 @@ def schedules(sc: Scenario) -> dict[str, np.ndarray]:
     return {r: rows[r] if r in rows else extend(getattr(sc, r), H) for r in SCHED_ROWS}
 
 
+def own_growth(sc: Scenario, segment: str, values: np.ndarray, now: Pins) -> np.ndarray:
+    """A segment's growth (n, H) with each nowcast year's conditioned value replaced by the
+    path's own, recovered from it: with ``z = w z* + (1 - w) z_own`` in the driver's normal
+    score, ``z_own = (z - w z*) / (1 - w)`` (a full year, ``w = 1``, has no rest of the year:
+    0, which the remainder's weight 1 - w = 0 multiplies)."""
+    f = [d.name for d in sc.drivers].index(f"growth.{segment}")
+    w_all = now.drv[0, f]
+    if not w_all.any():
+        return values
+    d = sc.drivers[f]
+    dist = d.dist.to_scipy()
+    base = driver_bases(sc, d)
+    out = np.array(values, dtype=np.float64)
+    for t in np.flatnonzero(w_all):
+        w, z_star = w_all[t], now.drv[1, f, t]
+        if w == 1.0:
+            out[:, t] = 0.0
+            continue
+        x = out[:, t] - base[t] if d.mode == "add" else out[:, t] / base[t]
+        z = np.where(x <= dist.median(), special.ndtri(dist.cdf(x)), -special.ndtri(dist.sf(x)))
+        z_own = (z - w * z_star) / (1.0 - w)
+        x_own = np.where(z_own <= 0, dist.ppf(special.ndtr(z_own)), dist.isf(special.ndtr(-z_own)))
+        out[:, t] = base[t] + x_own if d.mode == "add" else base[t] * x_own
+    return out
+
+
 def dcf_fade_years(sc: Scenario) -> int:
     """Fade years left for the DCF after the last simulated year: the fade lasts
     ``fade_years`` from the last *explicit* year, and simulated years beyond the explicit ones
@@ -172,7 +198,9 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
 
     lines = {name: np.empty((n, H)) for name in LINES}
     seg_rev = np.empty((n, S, H))
-    growth = np.stack([drivers[f"growth.{s}"] for s in segs], axis=1) + eff.get("growth", zero_s)
+    now = pins(sc)[0]
+    own = {s: own_growth(sc, s, drivers[f"growth.{s}"], now) for s in segs}
+    growth = np.stack([own[s] for s in segs], axis=1) + eff.get("growth", zero_s)
     growth = np.maximum(growth, GROWTH_FLOOR)
     churn = np.clip(eff.get("churn", zero_s), 0.0, 1.0)
     margin = np.minimum(
@@ -193,11 +221,10 @@ def evaluate(scenario: Scenario, drivers: Arrays, hits: Arrays, severity: Arrays
     eq_minority = np.full(n, float(sc.opening_minority_equity))
     capex_hist = np.zeros((n, H))
 
-    now = pins(sc)[0]
     for t in range(H):
         L: Arrays = {}  # this year's lines
-        # revenue by segment, gross profit (D&A in the cost of revenue); a nowcast's reported
-        # part plus the rest of the year as simulated
+        # revenue by segment, gross profit (D&A in the cost of revenue); in a nowcast year the
+        # reported part plus the rest of the year at the path's own growth
         rev = rev * (1.0 + growth[:, :, t]) * (1.0 - churn[:, :, t])
         w = now.seg[1, :, t]
         rev = np.where(w != 0.0, now.seg[0, :, t] + (1.0 - w) * rev, rev)

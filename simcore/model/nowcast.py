@@ -5,17 +5,18 @@ year ``Y`` whose first ``m`` months are reported, with seasonal share ``w`` (the
 full year's figure those months carry; 1 for a full year):
 
 - **Revenue** of segment ``s``, reported part ``A``: the year's revenue on every path is
-  ``A + (1 - w) * R_model``, where ``R_model`` is the path's own full-year revenue of the model
-  (its growth, shocks and churn). The reported part is fixed; the remainder is simulated.
+  ``A + (1 - w) * R_own``, where ``R_own`` is the path's own full-year revenue of the model (its
+  own growth draw, shocks and churn). The reported part is fixed; the rest is simulated.
 - **Growth state.** The segment's growth driver is conditioned in its normal score: with
   ``z*`` the score at which the year's growth equals the year-to-date growth
-  ``g* = A / (w * R[Y-1]) - 1``, the year's score on each path is ``w * z* + (1 - w) * z`` (the
-  share-weighted mean of the reported part's score and the path's own). That score is the AR(1)
-  state, so the information carries into later years through the driver's persistence.
+  ``g* = A / (w * R[Y-1]) - 1``, the year's score on each path is ``w * z* + (1 - w) * z`` (for
+  a normal driver, the score of the path's realised growth). That score is the AR(1) state, so
+  the information carries into later years through the driver's persistence.
 - **Gross profit**, reported part ``A``: ``A + (1 - w) * GP_model``; the cost of revenue is
   revenue less gross profit, so the statements still tie.
-- A total ``revenue`` without its segments is split over the segments not reported on their
-  own in proportion to their central forecast for the year (each driver's median growth).
+- Revenue comes from one table per year (the most months, then the latest date); a total
+  without its segments is split over the segments not reported on their own in proportion to
+  their central forecast for the year (each driver's median growth).
 
 With ``w = 1`` (a full year) revenue and gross profit equal the reported figures exactly on
 every path, and the growth state is ``z*``. Operating profit and net profit attributable are
@@ -117,17 +118,28 @@ def _figure(sc: Scenario, year: int, figure: str, months: int) -> float | None:
 
 
 def _latest(sc: Scenario, year: int) -> dict[str, tuple[float, Actual]]:
-    """The known figures of ``year``: per figure the one with the most months, then the
-    latest date (a revision replaces what it revises)."""
-    best: dict[str, tuple[tuple[int, str], float, Actual]] = {}
+    """The known figures of ``year``. Revenue (the total and the segments) comes from one
+    table, the one with the most months, then the latest date (a revision replaces what it
+    revises), so a total and its segments always cover the same months; gross profit likewise
+    from its own best table."""
+    best: dict[str, tuple[tuple[int, str], Actual]] = {}
     for a in known_actuals(sc):
         if a.year != year:
             continue
-        for k, v in a.values:
-            rank = (a.months, a.date)
-            if k not in best or rank >= best[k][0]:
-                best[k] = (rank, float(v), a)
-    return {k: (v, a) for k, (_, v, a) in best.items()}
+        rank = (a.months, a.date)
+        for group in {_group(k) for k, _ in a.values}:
+            if group not in best or rank >= best[group][0]:
+                best[group] = (rank, a)
+    return {
+        k: (float(v), a)
+        for group, (_, a) in best.items()
+        for k, v in a.values
+        if _group(k) == group
+    }
+
+
+def _group(figure: str) -> str:
+    return "revenue" if figure == "revenue" or figure.startswith("revenue.") else figure
 
 
 def _median_growth(sc: Scenario, segment: str, t: int) -> float:
@@ -145,21 +157,43 @@ def _score(sc: Scenario, segment: str, t: int, growth: float, who: str) -> tuple
         return 0.0, 0.0
     base = float(driver_bases(sc, d)[t])
     x = growth - base if d.mode == "add" else (growth / base if base else math.nan)
-    u = float(d.dist.cdf(x)) if math.isfinite(x) else math.nan
-    z = float(special.ndtri(u)) if 0.0 < u < 1.0 else math.nan
-    if not math.isfinite(z):
-        lo, hi = d.dist.support()
+    z = math.nan
+    if math.isfinite(x):  # each tail from its own side: 1 - cdf loses the upper one
+        dist = d.dist.to_scipy()
+        z = (
+            float(special.ndtri(dist.cdf(x)))
+            if x <= dist.median()
+            else -float(special.ndtri(dist.sf(x)))
+        )
+    if not math.isfinite(z) or abs(z) > MAX_SCORE:
+        lo, hi = (float(v) for v in d.dist.ppf([special.ndtr(-MAX_SCORE), special.ndtr(MAX_SCORE)]))
         raise ValueError(
             f"{who}: the year-to-date growth of {segment} is {growth:.1%}, which "
-            f"growth.{segment} cannot reach in {sc.base_year + 1 + t} (its draws span "
-            f"{_span(base, lo, hi, d.mode)}); allowed a figure inside that range"
+            f"growth.{segment} does not reach in {sc.base_year + 1 + t} (within "
+            f"{MAX_SCORE:g} standard scores its draws span {_span(base, lo, hi, d.mode)}); allowed "
+            "a figure inside that range, or a wider growth distribution"
         )
     return 1.0, z
+
+
+MAX_SCORE = 8.0  # a year-to-date growth further out than this is a data error, not news
 
 
 def _span(base: float, lo: float, hi: float, mode: str) -> str:
     a, b = (base + lo, base + hi) if mode == "add" else sorted((base * lo, base * hi))
     return f"{a:.1%} to {b:.1%}"
+
+
+def _exact_split(parts: dict[str, float], order: tuple[str, ...], total: float, last: str) -> None:
+    """Nudge ``parts[last]`` by ulps until the parts, summed in segment order as the kernel
+    sums them, give ``total`` exactly (a full year given is then reproduced bit for bit)."""
+    for _ in range(64):
+        acc = 0.0
+        for s in order:
+            acc += parts[s]
+        if acc == total:
+            return
+        parts[last] = float(np.nextafter(parts[last], math.inf if acc < total else -math.inf))
 
 
 def pins(sc: Scenario) -> tuple[Pins, tuple[Conditioning, ...]]:
@@ -197,8 +231,13 @@ def pins(sc: Scenario) -> tuple[Pins, tuple[Conditioning, ...]]:
                 central = np.array(
                     [prev[segs.index(s)] * (1 + _median_growth(sc, s, t)) for s in rest]
                 )
-                for s, c in zip(rest, central / central.sum(), strict=True):
-                    targets[s] = (float(left * c), w, rule, a, "revenue")
+                split = {
+                    s: float(left * c) for s, c in zip(rest, central / central.sum(), strict=True)
+                }
+                parts = {s: targets[s][0] if s in targets else split[s] for s in segs}
+                _exact_split(parts, segs, total, rest[-1])
+                for s in rest:
+                    targets[s] = (parts[s], w, rule, a, "revenue")
             elif abs(left) > 0.01 * abs(total):
                 raise ValueError(
                     f"{who}: its segments, reported on their own, sum to {total - left:g}; "
@@ -207,10 +246,10 @@ def pins(sc: Scenario) -> tuple[Pins, tuple[Conditioning, ...]]:
         if targets and not prev_known:
             a = next(iter(targets.values()))[3]
             raise ValueError(
-                f"actuals {a.name!r}: a nowcast of {year} revenue needs {year - 1}'s revenue of "
-                f"every segment reported for the full year (known by {sc.nowcast_as_of}); "
-                f"allowed part years in the first simulated year ({sc.years[0]}) or after a "
-                "reported full year"
+                f"actuals {a.name!r}: a nowcast of {year} revenue needs {year - 1}'s revenue "
+                f"reported for the full year for every segment (known by {sc.nowcast_as_of}): "
+                "its growth is measured from it; allowed figures of the first simulated year "
+                f"({sc.years[0]}) or of a year after a reported full year"
             )
         for s, (v, w, rule, a, figure) in targets.items():
             i = segs.index(s)

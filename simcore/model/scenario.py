@@ -43,6 +43,7 @@ across drivers through the scenario's copula). ``persistence = 1`` draws once pe
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import warnings
@@ -327,6 +328,13 @@ class Scenario:
             as_of = max((a.date for a in self.actuals), default="")
             if not as_of:
                 raise ValueError(f"scenario {self.name!r} has no actuals to nowcast with")
+        if as_of:  # one spelling (2026-01-01, not 20260101): dates compare as text elsewhere
+            try:
+                as_of = datetime.date.fromisoformat(as_of).isoformat()
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"nowcast as of {as_of!r} is not a date; allowed an ISO date, e.g. 2025-06-09"
+                ) from None
         return replace(self, nowcast_as_of=as_of or "")
 
     def with_shocks(self, enabled: dict[str, bool] | bool) -> Scenario:

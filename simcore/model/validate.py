@@ -592,7 +592,17 @@ class _Validator:
                         key,
                         allowed,
                     )
-                real(value, p + (key,), _MONEY)
+                real(value, p + (key,), _MONEY_NONNEG if key.startswith("revenue") else _MONEY)
+            figures = dict(a.values)
+            if "gross_profit" in figures and "revenue" in figures:
+                if figures["gross_profit"] > figures["revenue"]:
+                    _fail(
+                        p + ("gross_profit",),
+                        f"gross profit {figures['gross_profit']:g} is above the revenue "
+                        f"{figures['revenue']:g} of the same period; allowed at most the revenue",
+                        figures["gross_profit"],
+                        "at most the revenue",
+                    )
 
     def nowcast(self) -> None:
         """The as-of date of a nowcast, and every figure it conditions on usable (a reachable
@@ -619,9 +629,9 @@ class _Validator:
                 allowed,
             )
         if isinstance(value, str):
-            try:
-                datetime.date.fromisoformat(value)
-                return
+            try:  # one spelling, YYYY-MM-DD: dates are compared as text
+                if datetime.date.fromisoformat(value).isoformat() == value:
+                    return
             except ValueError:
                 pass
         _fail(path, f"{show(value)} is not a date; allowed {allowed}", value, allowed)

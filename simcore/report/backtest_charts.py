@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -49,7 +50,7 @@ def backtest_chart(
                 shade = 0.35 + 0.65 * k / max(len(runs) - 1, 1)
                 color = mpl.colormaps["Blues"](shade)
                 ax.fill_between(years, q[0], q[4], color=color, alpha=0.18)
-                ax.plot(years, q[2], color=color, linewidth=1.6, label=f"as of {label}")
+                ax.plot(years, q[2], color=color, linewidth=1.6, label=_vintage(label))
             mine = scores[scores["output"] == out].drop_duplicates(["year"], keep="last")
             ax.plot(mine["year"], mine["actual"], "o", color="#b03a2e", label="actual")
             for r in mine.itertuples(index=False):
@@ -81,3 +82,12 @@ def backtest_chart(
         if note:
             fig.text(0.01, 0.005, textwrap.fill(note + ".", 180), fontsize=7, color="#555555")
     return fig
+
+
+def _vintage(label: str) -> str:
+    """A vintage's legend entry: "as of <date>" for a bare date, else the label itself."""
+    try:
+        datetime.date.fromisoformat(label)
+    except ValueError:
+        return label
+    return f"as of {label}"

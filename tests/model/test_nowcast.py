@@ -69,16 +69,22 @@ def test_a_part_year_fixes_the_reported_part_and_simulates_the_rest():
     sc = toy_with(actual("h1", 2025, {"revenue.a": 60.0}, months=6)).with_shocks(False)
     run = simulate(sc, 3000, seed=2, keep_draws=True)
     w = 0.5  # no history: months / 12
-    g = run.draws["drivers"]["growth.a"][:, 0]
-    np.testing.assert_allclose(run._seg[0, 0], 60.0 + (1 - w) * 100.0 * (1 + g), rtol=1e-14)
-    # the growth score is the share-weighted mean of the reported part's and the path's own
     plain = simulate(dataclasses.replace(sc, nowcast_as_of=""), 3000, seed=2, keep_draws=True)
+    own = plain.draws["drivers"]["growth.a"][:, 0]  # the path's own growth, not conditioned
+    np.testing.assert_allclose(run._seg[0, 0], 60.0 + (1 - w) * 100.0 * (1 + own), rtol=1e-14)
+    # the year's growth score, the state carried on, is the share-weighted mean of the
+    # reported part's and the path's own; for a normal driver its growth is the realised one
+    g = run.draws["drivers"]["growth.a"][:, 0]
     z_star = (60.0 / (w * 100.0) - 1.0 - 0.3) / SD_A
-    z_plain = (plain.draws["drivers"]["growth.a"][:, 0] - 0.3) / SD_A
-    np.testing.assert_allclose((g - 0.3) / SD_A, w * z_star + (1 - w) * z_plain, atol=1e-10)
+    np.testing.assert_allclose(
+        (g - 0.3) / SD_A, w * z_star + (1 - w) * (own - 0.3) / SD_A, atol=1e-10
+    )
+    np.testing.assert_allclose(g, run._seg[0, 0] / 100.0 - 1.0, atol=1e-12)
     # segment b is not reported: untouched
     assert np.array_equal(run._seg[1, 0], plain._seg[1, 0])
-    assert run["revenue"][:, 0].std() < 0.6 * plain["revenue"][:, 0].std()
+    # the rest of the year is simulated: segment a's spread is (1 - w) of the plain one
+    ratio = run._seg[0, 0].std() / plain._seg[0, 0].std()
+    assert ratio == pytest.approx(1 - w, rel=1e-9)
 
 
 def test_kernel_matches_the_numpy_oracle():
@@ -155,7 +161,7 @@ def test_unusable_actuals_are_refused_naming_them():
     with pytest.raises(ScenarioError, match=r"fy25.*growth of a is 100.0%.*10.0% to 50.0%"):
         validate(bad)
     # a part year after a year that is not known for the full year
-    with pytest.raises(ScenarioError, match=r"needs 2025's revenue of every segment"):
+    with pytest.raises(ScenarioError, match=r"needs 2025's revenue reported for the full year"):
         validate(toy_with(actual("q1_26", 2026, {"revenue": 40.0}, months=3)))
     # segments that contradict their total
     with pytest.raises(ScenarioError, match=r"within 1% of its segments' sum"):
@@ -204,3 +210,45 @@ def test_the_reported_growth_sets_the_score_a_normal_driver_would_need():
     f = [d.name for d in sc.drivers].index("growth.a")
     assert p.drv[0, f, 0] == 0.25
     assert p.drv[1, f, 0] == pytest.approx(special.ndtri(stats.norm.cdf(0.6 - 0.3, 0, 0.1)))
+
+
+def test_a_split_total_is_reproduced_bit_for_bit():
+    rng = np.random.default_rng(3)
+    for total in np.round(rng.uniform(150.0, 220.0, 60), 2):
+        sc = toy_with(actual("fy25", 2025, {"revenue": float(total)}))
+        run = simulate(sc, 50, seed=1)
+        assert (run["revenue"][:, 0] == total).all(), total
+
+
+def test_revenue_comes_from_one_table_and_what_was_fixed_is_not_scored():
+    from simcore.analysis.backtest import backtest, vintages
+
+    # a first-quarter total and a half-year segment: the half year's table is used, alone
+    q1 = actual("q1", 2025, {"revenue": 45.0}, months=3, date="2025-04-30")
+    h1 = actual("h1", 2025, {"revenue.b": 27.0}, months=6, date="2025-08-30")
+    used = pins(toy_with(q1, h1))[1]
+    assert [(c.figure, c.months) for c in used] == [("revenue.b", 6)]
+    # a revision published after the vintage: the vintage fixed the first figure, so the
+    # revised one is no test of it
+    first = actual("fy25", 2025, {"revenue": 181.0, "net_profit_attributable": 9.0})
+    revised = actual("fy25r", 2025, {"revenue": 185.0}, date="2026-06-30")
+    sc = dataclasses.replace(make_toy(), actuals=(first, revised))
+    scores, _ = vintages(sc, ["2026-04-30"], n_paths=500, seed=1)
+    assert scores.empty  # 2025 revenue was fixed; its net profit was published by then
+    # undated actuals against a nowcast: the fixed figures are left out too
+    run = simulate(sc.with_nowcast("2026-04-30"), 500, seed=1)
+    df = backtest(run, {"revenue": {2025: 185.0}, "net_profit_attributable": {2025: 9.0}})
+    assert list(zip(df["output"], df["year"], strict=True)) == [("net_profit_attributable", 2025)]
+    # the as-of date has one spelling
+    assert make_toy().with_nowcast("20260430").nowcast_as_of == "2026-04-30"
+
+
+def test_figures_that_cannot_be_true_are_refused():
+    with pytest.raises(ScenarioError, match=r"within 8 standard scores"):
+        validate(toy_with(actual("x", 2025, {"revenue.a": 900.0})))
+    with pytest.raises(ScenarioError, match=r"actuals.x.revenue.*out of range"):
+        validate(toy_with(actual("x", 2025, {"revenue": -5.0})))
+    with pytest.raises(ScenarioError, match=r"gross profit 500 is above the revenue 180"):
+        validate(toy_with(actual("x", 2025, {"revenue": 180.0, "gross_profit": 500.0})))
+    with pytest.raises(ScenarioError, match=r"date.*not a date"):
+        validate(toy_with(actual("x", 2025, {"revenue": 180.0}, date="20260331")))
