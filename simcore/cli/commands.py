@@ -96,6 +96,7 @@ from simcore.cli.signals import Interrupted, handled
 from simcore.io.files import atomic_write
 
 if TYPE_CHECKING:
+    import pandas as pd
     from distributed import Client
     from matplotlib.figure import Figure
 
@@ -112,6 +113,8 @@ DEFAULT_OUT = "simcore-out"
 SAMPLING = ("mc", "lhs", "sobol", "antithetic")
 
 SUMMARY, RESULTS, PACK = "summary.csv", "results.npz", "committee_pack.pdf"
+PATHS_PARQUET, WORKBOOK = "paths.parquet", "simcore_run.xlsx"
+TABLES = ("summary.parquet", "risk.csv", "risk.parquet", WORKBOOK)
 CHART_NAMES = (
     "fan_net_profit",
     "fan_valuation",
@@ -121,7 +124,7 @@ CHART_NAMES = (
 )
 CHART_FORMATS = ("png", "svg")
 KNOWN_OUTPUTS = frozenset(
-    [SUMMARY, RESULTS, PACK, MANIFEST, RUN_LOG]
+    [SUMMARY, RESULTS, PATHS_PARQUET, PACK, MANIFEST, RUN_LOG, *TABLES]
     + [f"{c}.{ext}" for c in CHART_NAMES for ext in CHART_FORMATS]
 )
 MANIFEST_FORMAT = 1
@@ -225,6 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_OUT,
         metavar="DIR",
         help=f"output directory (default ./{DEFAULT_OUT})",
+    )
+    run.add_argument(
+        "--save-paths",
+        nargs="?",
+        const="npz",
+        choices=("npz", "parquet"),
+        default=None,
+        help="also write every path: results.npz (default; simcore backtest and "
+        "SimulationResult.load read it) or paths.parquet (one row per path and year)",
     )
     run.add_argument(
         "--no-charts",
@@ -409,6 +421,7 @@ def _run_identity(scenario: Scenario, args: argparse.Namespace, seed: SeedLike) 
         "sampling": args.sampling,
         "threads": args.threads,
         "charts": args.charts,
+        "save_paths": args.save_paths,
         **({"backend": "dask"} if _uses_dask(args) else {}),  # its manifest says so
     }
 
@@ -474,15 +487,28 @@ def _write_outputs(
         atomic_write(staging / _safe_name(name), write)
         names.append(name)
 
-    say("computing summary")
-    summary = result.summary()
-    put(SUMMARY, lambda fh: fh.write(summary.to_csv(index=False, lineterminator="\n").encode()))
+    from simcore.io import tables as tb
 
-    say("saving paths")
-    saved = copy.copy(result)  # same arrays, the deterministic manifest inside the file
-    saved.manifest = manifest
-    saved.save(staging / _safe_name(RESULTS))
-    names.append(RESULTS)
+    def csv(df: pd.DataFrame) -> Callable[[IO[bytes]], object]:
+        return lambda fh: fh.write(df.to_csv(index=False, lineterminator="\n").encode())
+
+    say("computing the summary and risk tables")
+    tables = tb.run_tables(result)
+    put(SUMMARY, csv(tables["summary"]))
+    put("summary.parquet", lambda fh: tb.write_parquet(fh, tables["summary"]))
+    put("risk.csv", csv(tables["risk"]))
+    put("risk.parquet", lambda fh: tb.write_parquet(fh, tables["risk"]))
+
+    if args.save_paths == "npz":
+        say("saving every path")
+        saved = copy.copy(result)  # same arrays, the deterministic manifest inside the file
+        saved.manifest = manifest
+        saved.save(staging / _safe_name(RESULTS))
+        names.append(RESULTS)
+    elif args.save_paths == "parquet":
+        say("saving every path")
+        put(PATHS_PARQUET, lambda fh: tb.write_paths_parquet(fh, result))
+    analyses = None
 
     if args.charts:
         import matplotlib
@@ -517,7 +543,21 @@ def _write_outputs(
             result, staging / _safe_name(PACK), manifest=pack_manifest, analyses=analyses
         )
         names.append(PACK)
+        tables = tb.run_tables(result, analyses)
+    sc = result.scenario
+    note = (
+        f"{result.n_paths:,} paths, seed {_seed_of(manifest)}, {result.years[0]}-"
+        f"{result.years[-1]}; amounts in {sc.currency} millions. "
+        + ("" if args.charts else "Sensitivity sheets: not computed (--no-charts).")
+    )
+    title = f"{sc.name} ({sc.ticker})"
+    put(WORKBOOK, lambda fh: tb.write_workbook(fh, tables, title=title, note=note))
     return names
+
+
+def _seed_of(manifest: dict[str, Any]) -> object:
+    seed = manifest.get("seed")
+    return seed.get("entropy") if isinstance(seed, dict) else seed
 
 
 def _nothing() -> None:
@@ -688,6 +728,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "threads": args.threads,
                 "nowcast": scenario.nowcast_as_of or None,  # "latest" resolved to its date
                 "no_charts": not args.charts,
+                "save_paths": args.save_paths,
             }
             if _uses_dask(args):
                 manifest["cli"].update(

@@ -13,7 +13,7 @@ from typing import IO, Any, TypeAlias
 import numpy as np
 
 StrPath: TypeAlias = "str | os.PathLike[str]"  # a file name: what open() and Path() take
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's epoch: no wall-clock time in any output
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's epoch: no wall-clock time in any output
 
 
 def _file_mode() -> int:
@@ -48,7 +48,7 @@ def write_npz(fh: IO[bytes], arrays: Mapping[str, Any]) -> None:
     every entry, so the same arrays always give the same bytes (``np.savez`` stamps the time)."""
     with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
         for name, value in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_DATE)
             info.create_system = 3
             info.external_attr = 0o644 << 16
             with zf.open(info, "w", force_zip64=True) as out:

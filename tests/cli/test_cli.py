@@ -20,10 +20,20 @@ pytestmark = pytest.mark.integration  # the CLI in real processes
 
 REPO = Path(__file__).resolve().parents[2]
 TOY = REPO / "simcore" / "scenarios" / "toy.toml"
-CHARTED = {"summary.csv", "results.npz", "committee_pack.pdf", "manifest.json", "run.json"} | {
-    f"{c}.{e}" for c in cli.CHART_NAMES for e in ("png", "svg")
+NUMBERS_ONLY = {
+    "summary.csv",
+    "summary.parquet",
+    "risk.csv",
+    "risk.parquet",
+    "simcore_run.xlsx",
+    "manifest.json",
+    "run.json",
 }
-NUMBERS_ONLY = {"summary.csv", "results.npz", "manifest.json", "run.json"}
+CHARTED = (
+    NUMBERS_ONLY
+    | {"committee_pack.pdf"}
+    | {f"{c}.{e}" for c in cli.CHART_NAMES for e in ("png", "svg")}
+)
 
 
 def simcore_cmd(*args, cwd, timeout=300, env=None):
@@ -184,13 +194,23 @@ def test_run_writes_everything_and_reproduces_bytes(tmp_path):
     work.mkdir()
     runs = {}
     for name, seed in (("a", 11), ("b", 11), ("c", 12)):  # seeds: arbitrary, fixed
-        r = simcore_cmd("run", "--paths", 3000, "--seed", seed, "--out", tmp_path / name, cwd=work)
+        r = simcore_cmd(
+            "run",
+            "--paths",
+            3000,
+            "--seed",
+            seed,
+            "--save-paths",
+            "--out",
+            tmp_path / name,
+            cwd=work,
+        )
         assert r.returncode == 0, r.stderr
         runs[name] = snapshot(tmp_path / name)
     assert list(work.iterdir()) == []  # nothing written outside --out
     a, b, c = runs["a"], runs["b"], runs["c"]
-    assert set(a) == CHARTED  # no staging directory or temporary file left
-    for f in CHARTED - {"run.json"}:
+    assert set(a) == CHARTED | {"results.npz"}  # no staging directory or temporary file left
+    for f in CHARTED - {"run.json"} | {"results.npz"}:
         assert a[f] == b[f], f"{f} differs between two runs with the same seed"
         assert a[f] != c[f], f"{f} is the same for a different seed"
     # the manifest: engine manifest, CLI arguments, run id, a sha256 per file
@@ -199,7 +219,7 @@ def test_run_writes_everything_and_reproduces_bytes(tmp_path):
     assert m["seed"]["entropy"] == 11 and m["n_paths"] == 3000
     assert m["cli"]["seed"] == 11 and m["cli"]["paths"] == 3000
     listed = {f["name"]: f["sha256"] for f in m["files"]}
-    assert set(listed) == CHARTED - {"manifest.json", "run.json"}
+    assert set(listed) == CHARTED - {"manifest.json", "run.json"} | {"results.npz"}
     for f, digest in listed.items():
         assert hashlib.sha256(a[f]).hexdigest() == digest
     log = json.loads(a["run.json"])
@@ -508,7 +528,16 @@ def test_kernels_need_compiling_reads_numba_cache(tmp_path):
 
 def test_backtest_scores_actuals_against_a_saved_run(tmp_path):
     r = simcore_cmd(
-        "run", "--scenario", TOY, "--paths", 2000, "--no-charts", "--out", "o", cwd=tmp_path
+        "run",
+        "--scenario",
+        TOY,
+        "--paths",
+        2000,
+        "--no-charts",
+        "--save-paths",
+        "--out",
+        "o",
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     (tmp_path / "a.csv").write_text("output,year,actual\nrevenue,2025,110\nrevenue,2026,1e9\n")
@@ -555,6 +584,7 @@ def test_nowcast_run_and_vintage_backtest(tmp_path):
         "--no-charts",
         "--nowcast",
         "2026-09-01",
+        "--save-paths",
         "--out",
         "now",
         cwd=tmp_path,
@@ -572,6 +602,7 @@ def test_nowcast_run_and_vintage_backtest(tmp_path):
         "--paths",
         2000,
         "--no-charts",
+        "--save-paths",
         "--out",
         "plain",
         cwd=tmp_path,

@@ -318,7 +318,8 @@ def test_missed_brackets_still_give_exact_quantiles(monkeypatch):
 # -- the command line ------------------------------------------------------------------------------
 def _cli_run(tmp_path, name, *extra):
     out = tmp_path / name
-    args = ["run", "--paths", "20000", "--seed", "7", "--no-charts", "--quiet", "--out", str(out)]
+    args = ["run", "--paths", "20000", "--seed", "7", "--no-charts", "--save-paths", "--quiet"]
+    args += ["--out", str(out)]
     assert cli.main([*args, *extra]) == cli.EXIT_OK
     return out
 

@@ -1,0 +1,239 @@
+"""The run's tables as analysts open them: CSV, Parquet and one Excel workbook.
+
+:func:`run_tables` gathers what a run reports, each a DataFrame with plain column names:
+``summary`` (every output, year and statistic with its Monte Carlo standard error), ``risk``
+(per year: probability of a loss, VaR and ES against the report's forecast, probability of
+missing it and of each implied price above the market), ``fans`` (the quantiles of the main
+outputs, one row per output and year) and the scenario's ``assumptions`` (every driver, shock
+and schedule with its rationale); with the pack's analyses, the sensitivity tables too.
+:func:`write_workbook` writes them as the sheets of one ``.xlsx`` (openpyxl), after a contents
+sheet; :func:`write_parquet` one table as Parquet (pyarrow). Both give the same bytes for the
+same tables: no wall-clock time is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simcore.io.files import ZIP_DATE
+
+if TYPE_CHECKING:
+    from simcore.analysis.pack_analyses import PackAnalyses
+    from simcore.model.scenario import Scenario
+    from simcore.results.result import SimulationResult
+
+__all__ = [
+    "FAN_OUTPUTS",
+    "assumption_table",
+    "run_tables",
+    "write_parquet",
+    "write_paths_parquet",
+    "write_workbook",
+]
+
+# the outputs of the fans sheet (every output is in the summary)
+FAN_OUTPUTS = (
+    "revenue",
+    "gross_profit",
+    "operating_profit",
+    "net_profit_attributable",
+    "eps",
+    "price_ps",
+    "price_pe",
+    "price_ev_ebitda",
+    "price_dcf",
+    "fcf",
+    "net_debt",
+)
+FAN_Q = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+_SHEET_NOTES = {
+    "summary": "every output, year and statistic, with its Monte Carlo standard error (mcse)",
+    "risk": "per year: P(loss), VaR and ES of net profit attributable below the report's "
+    "forecast, P(missing it), P(each implied price above the market price); _se: standard error",
+    "fans": "quantiles of the main outputs per year (P1 ... P99), the report's forecast beside",
+    "assumptions": "every driver, shock effect and schedule of the scenario, with its rationale",
+    "tornado": "median net profit attributable of the final year with each driver at its P10 "
+    "and P90, the others as drawn",
+    "attribution": "what each named risk changes (Shapley attribution over the risks)",
+    "stresses": "the named stress scenarios against the base",
+    "methods": "every sensitivity method side by side (Shapley effects, Sobol', tornado, ...)",
+}
+
+
+def assumption_table(scenario: Scenario) -> pd.DataFrame:
+    """Every assumption of ``scenario`` in one table: kind, name, value, rationale."""
+    from simcore.io.scenario_file import _SCHEDULES
+
+    def g(values: object) -> str:
+        arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+        return " / ".join(f"{v:.6g}" for v in arr)
+
+    def dist(d: object) -> str:
+        spec = d.to_dict()  # type: ignore[attr-defined]
+        inner = ", ".join(f"{k}={v:.6g}" for k, v in spec.items() if k != "family")
+        return f"{spec['family']}({inner})"
+
+    sc = scenario
+    rows = [
+        ("market", "price", f"{sc.market_price:g} on {sc.market_date}", sc.notes.get("market", ""))
+    ]
+    rows += [("segment", s.name, g(s.base_revenue), s.rationale) for s in sc.segments]
+    rows += [
+        (
+            "driver",
+            d.name,
+            f"base {g(d.base)} ({d.mode}), {dist(d.dist)}, persistence {d.persistence:g}",
+            d.rationale,
+        )
+        for d in sc.drivers
+    ]
+    for s in sc.shocks:
+        rows.append(
+            (
+                "shock",
+                s.name,
+                f"probability {g(s.probability)} a year, severity {dist(s.severity)}",
+                s.rationale,
+            )
+        )
+        for e in s.effects:
+            where = f" on {', '.join(e.segments)}" if e.segments else ""
+            rows.append(
+                (
+                    "shock effect",
+                    f"{s.name} -> {e.target}",
+                    f"size {e.size:g}{where}, profile {g(e.profile)}",
+                    e.rationale,
+                )
+            )
+    for key, (field, kind, _rng, _req) in _SCHEDULES.items():
+        value = getattr(sc, field)
+        if (kind == "optional" and value is None) or (
+            kind not in ("scalar", "integer") and not value
+        ):
+            continue
+        rows.append(("schedule", key, g(value), sc.notes.get(key, "")))
+    return pd.DataFrame(rows, columns=["kind", "name", "value", "rationale"])
+
+
+def run_tables(
+    result: SimulationResult, analyses: PackAnalyses | None = None
+) -> dict[str, pd.DataFrame]:
+    """The run's tables by sheet name (see the module docstring)."""
+    summary = result.summary()
+    risk = result.risk_metrics().reset_index()
+    fc = {
+        "revenue": result.scenario.forecast.revenue,
+        "net_profit_attributable": result.scenario.forecast.net_profit_attributable,
+        "eps": result.scenario.forecast.eps,
+    }
+    rows = []
+    for name in FAN_OUTPUTS:
+        q = result.quantiles(name, FAN_Q)
+        for t, year in enumerate(result.years):
+            report = fc.get(name, ())
+            rows.append(
+                {
+                    "output": name,
+                    "year": year,
+                    **{f"P{round(100 * p)}": float(q.loc[year, p]) for p in FAN_Q},
+                    "report": float(report[t]) if t < len(report) else np.nan,
+                }
+            )
+    tables = {
+        "summary": summary,
+        "risk": risk,
+        "fans": pd.DataFrame(rows),
+        "assumptions": assumption_table(result.scenario),
+    }
+    if analyses is not None:
+        tables["tornado"] = analyses.tornado.reset_index()
+        if analyses.attribution is not None:
+            tables["attribution"] = analyses.attribution.to_frame()
+        if analyses.stresses is not None:
+            tables["stresses"] = analyses.stresses.reset_index()
+        if analyses.reconciled is not None:
+            tables["methods"] = analyses.reconciled.reset_index()
+    return tables
+
+
+def write_parquet(fh: IO[bytes], table: pd.DataFrame) -> None:
+    """``table`` as Parquet (pyarrow, without its index)."""
+    table.to_parquet(fh, engine="pyarrow", index=False)
+
+
+def write_paths_parquet(fh: IO[bytes], result: SimulationResult) -> None:
+    """Every path as Parquet, one row per path and year: ``path``, ``year``, every output and
+    segment revenue, and ``shocks_hit`` (the bitmask of the shocks that hit, bit k = the k-th
+    shock of the scenario)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n, years = result.n_paths, result.years
+    cols: dict[str, np.ndarray] = {
+        "path": np.tile(np.arange(n, dtype=np.int64), len(years)),
+        "year": np.repeat(np.asarray(years, dtype=np.int16), n),
+    }
+    for name in result.names:
+        cols[name] = np.ascontiguousarray(result[name].T).ravel()
+    cols["shocks_hit"] = np.ascontiguousarray(result.hits.T).ravel()
+    pq.write_table(pa.table(cols), fh, compression="zstd")
+
+
+def write_workbook(
+    fh: IO[bytes], tables: Mapping[str, pd.DataFrame], *, title: str, note: str = ""
+) -> None:
+    """One ``.xlsx`` workbook: a contents sheet (``title``, ``note``, each sheet and what it
+    holds), then a sheet per table with a frozen header row."""
+    contents = pd.DataFrame(
+        [(name, _SHEET_NOTES.get(name, "")) for name in tables], columns=["sheet", "what it holds"]
+    )
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        contents.to_excel(writer, sheet_name="contents", index=False, startrow=3)
+        first = writer.sheets["contents"]
+        first["A1"], first["A2"] = title, note
+        first.column_dimensions["A"].width = 14
+        first.column_dimensions["B"].width = 100
+        for name, table in tables.items():
+            table.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            for col, header in zip(sheet.iter_cols(1, table.shape[1]), table.columns, strict=True):
+                sheet.column_dimensions[col[0].column_letter].width = min(
+                    max(len(str(header)) + 2, 10), 60
+                )
+    fh.write(_fixed_time(buf.getvalue()))
+
+
+_EPOCH = datetime.datetime(*ZIP_DATE).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fixed_time(xlsx: bytes) -> bytes:
+    """The workbook's zip with a fixed date on every entry and in its document properties."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
+                    lambda m: m.group(1) + _EPOCH.encode(),
+                    data,
+                )
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, data)
+    return out.getvalue()
