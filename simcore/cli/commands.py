@@ -450,7 +450,7 @@ def _dask_client(args: argparse.Namespace, say: Say) -> Iterator[Client | None]:
 
     cluster = None
     if args.dask_local is not None:
-        say(f"starting a local Dask cluster of {args.dask_local} worker processes")
+        say(f"  starting a local Dask cluster of {args.dask_local} worker processes")
         cluster = LocalCluster(
             n_workers=args.dask_local,
             threads_per_worker=1,
@@ -461,7 +461,7 @@ def _dask_client(args: argparse.Namespace, say: Say) -> Iterator[Client | None]:
         )  # one core per worker
         address = cluster
     else:
-        say(f"connecting to the Dask scheduler at {args.dask_scheduler}")
+        say(f"  connecting to the Dask scheduler at {args.dask_scheduler}")
         address = args.dask_scheduler
     try:
         with Client(address) as client:
@@ -487,7 +487,7 @@ def _write_outputs(
         atomic_write(staging / _safe_name(name), write)
         names.append(name)
 
-    from simcore.io import tables as tb
+    from simcore.report import tables as tb
 
     def csv(df: pd.DataFrame) -> Callable[[IO[bytes]], object]:
         return lambda fh: fh.write(df.to_csv(index=False, lineterminator="\n").encode())
@@ -517,7 +517,7 @@ def _write_outputs(
         from simcore.report import charts
         from simcore.report import pack as report
 
-        say("drawing charts")
+        say(f"drawing {len(CHART_NAMES)} charts")
         makers: dict[str, Callable[[SimulationResult], Figure]] = {
             "fan_net_profit": charts.fan_chart_net_profit,
             "fan_valuation": charts.fan_chart_valuation,
@@ -551,6 +551,7 @@ def _write_outputs(
         + ("" if args.charts else "Sensitivity sheets: not computed (--no-charts).")
     )
     title = f"{sc.name} ({sc.ticker})"
+    say("writing the workbook")
     put(WORKBOOK, lambda fh: tb.write_workbook(fh, tables, title=title, note=note))
     return names
 
@@ -665,10 +666,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"argument --out: {args.out!r} exists and is not a directory")
     quiet = args.quiet
+    # the main job's steps, counted and timed on stderr: simulate, tables, [paths], then with
+    # charts: charts, analyses, pack; the workbook last
+    total = 3 + (args.save_paths is not None) + 3 * args.charts
+    step = [0]
 
     def say(msg: str) -> None:
-        if not quiet:
-            _err(f"simcore: {msg}...")
+        if quiet:
+            return
+        if msg.startswith("  "):  # a part of the current step
+            _err(f"simcore:     {msg.strip()}...")
+            return
+        step[0] += 1
+        _err(f"simcore: [{step[0]}/{total} · {time.monotonic() - t_start:.1f} s] {msg}...")
 
     import datetime as _dt
 
@@ -696,8 +706,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 elif reason:
                     _err(f"simcore: compiling kernels ({reason})...")
             update, close_bar = progress_bar(args.paths, enabled=None if not quiet else False)
-            if update is None and not quiet:
-                _err("simcore: simulating...")
+            say(f"simulating {args.paths:,} paths")
             with _dask_client(args, say) as client:
                 t_sim = time.monotonic()
                 backend: dict[str, Any] = (

@@ -320,15 +320,15 @@ def _signal_at(args, cwd, stage: str, signals, gap: float = 0.0, stream: str = "
         ("simulating", [signal.SIGTERM]),
         ("simulating", [signal.SIGHUP]),
         ("simulating", [signal.SIGINT] * 6),  # repeated Ctrl-C: no traceback at shutdown
-        ("saving paths", [signal.SIGTERM]),
-        ("drawing charts", [signal.SIGTERM]),
+        ("the summary and risk tables", [signal.SIGTERM]),
+        ("drawing 5 charts", [signal.SIGTERM]),
         ("writing the committee pack", [signal.SIGINT, signal.SIGTERM]),
     ],
     ids=[
         "term-simulating",
         "hup-simulating",
         "int-x6-simulating",
-        "term-saving",
+        "term-tables",
         "term-charts",
         "int-term-pack",
     ],

@@ -8,7 +8,7 @@ import pytest
 from conftest import make_toy
 
 from simcore.engine import simulate
-from simcore.io.tables import (
+from simcore.report.tables import (
     FAN_OUTPUTS,
     assumption_table,
     run_tables,

@@ -137,14 +137,14 @@ def run_tables(
     }
     rows = []
     for name in FAN_OUTPUTS:
-        q = result.quantiles(name, FAN_Q)
+        q = result.quantiles(name, FAN_Q).to_numpy()
         for t, year in enumerate(result.years):
             report = fc.get(name, ())
             rows.append(
                 {
                     "output": name,
                     "year": year,
-                    **{f"P{round(100 * p)}": float(q.loc[year, p]) for p in FAN_Q},
+                    **{f"P{round(100 * p)}": float(q[t, j]) for j, p in enumerate(FAN_Q)},
                     "report": float(report[t]) if t < len(report) else np.nan,
                 }
             )
