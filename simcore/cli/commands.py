@@ -3,8 +3,9 @@
 ::
 
     simcore run [--scenario FILE] [--paths N] [--seed S] [--horizon H] [--sampling METHOD]
-                [--threads N] [--dask-scheduler ADDRESS | --dask-local N]
-                [--out DIR] [--no-charts] [--quiet] [--force] [--debug]
+                [--threads N] [--dask-scheduler ADDRESS | --dask-local N] [--nowcast [DATE]]
+                [--out DIR] [--no-charts] [--save-paths [npz|parquet]] [--quiet] [--force]
+                [--debug]
     simcore validate FILE [FILE ...]
     simcore scenarios
     simcore show-default
@@ -20,7 +21,12 @@ engine's fixed seed), prints a compact summary and writes into ``--out`` (defaul
 
 ==========================  ===================================================================
 ``summary.csv``             :meth:`SimulationResult.summary` (every output, year, statistic)
-``results.npz``             every path (:meth:`SimulationResult.save`)
+``summary.parquet``         the same as Parquet
+``risk.csv``, ``.parquet``  :meth:`SimulationResult.risk_metrics` (per year)
+``simcore_run.xlsx``        the workbook (:mod:`simcore.report.tables`): contents, summary, risk,
+                            fans, assumptions and, with the pack, the sensitivity sheets
+``results.npz``             every path (:meth:`SimulationResult.save`); only with --save-paths
+``paths.parquet``           every path, a row per path and year; with --save-paths parquet
 ``fan_net_profit.*``        charts, PNG and SVG (:mod:`simcore.report.charts`); not with --no-charts
 ``fan_valuation.*``
 ``distribution_net_profit.*``
@@ -155,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         parents=[common],
         help="simulate a scenario and write charts, tables and a PDF",
-        description="Simulate a scenario, print a summary and write summary.csv, results.npz, "
-        "charts (PNG, SVG), the committee pack (PDF), manifest.json and run.json "
-        "into --out.",
+        description="Simulate a scenario, print a summary and write the summary and risk tables "
+        "(CSV, Parquet), an Excel workbook, charts (PNG, SVG), the committee pack (PDF), "
+        "manifest.json and run.json into --out (every path too with --save-paths).",
     )
     run.add_argument(
         "--scenario",
