@@ -18,7 +18,7 @@ from typing import Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special, stats
+from scipy import special
 
 from . import _kernel
 from ._base import Distribution, Param
@@ -33,6 +33,8 @@ class Bernoulli(Distribution):
     __slots__ = ()
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         return stats.bernoulli(self.p)
 
     def _kernel_params(self) -> np.ndarray:
@@ -64,6 +66,8 @@ class Poisson(Distribution):
     __slots__ = ()
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         return stats.poisson(self.mu)
 
     def _table(self) -> np.ndarray | None:

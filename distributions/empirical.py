@@ -8,11 +8,11 @@ become atoms. Kernel params ``[n]``; the sorted data are the kernel table's colu
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from . import _kernel
 from ._base import Distribution
@@ -42,7 +42,7 @@ class Empirical(Distribution):
         return {"family": self.family, "data": self.data.tolist()}
 
     def to_scipy(self) -> Any:
-        return EmpiricalGen(self.data)()
+        return empirical_gen()(self.data)()
 
     def _table(self) -> np.ndarray:
         return np.column_stack([self.data, np.zeros(self.data.size)])
@@ -95,46 +95,54 @@ def _mean_var(d: np.ndarray) -> tuple[float, float]:
     return m, float(np.mean((da * da + da * db + db * db) / 3.0))
 
 
-class EmpiricalGen(stats.rv_continuous):
-    """scipy distribution whose ppf is ``np.quantile(data, q, method="linear")``."""
+@functools.cache
+def empirical_gen() -> type:
+    """The scipy distribution class behind :meth:`Empirical.to_scipy` (built on first use:
+    importing scipy.stats costs 0.3 s)."""
+    from scipy import stats
 
-    def __init__(self, data: ArrayLike, *args: Any, **kwargs: Any) -> None:
-        self._data = np.sort(np.asarray(data, dtype=np.float64))
-        kwargs["a"] = self.a = self._data[0]
-        kwargs["b"] = self.b = self._data[-1]
-        kwargs.setdefault("name", "empirical")
-        super().__init__(*args, **kwargs)
+    class EmpiricalGen(stats.rv_continuous):
+        """scipy distribution whose ppf is ``np.quantile(data, q, method="linear")``."""
 
-    def _ppf(self, q: np.ndarray) -> np.ndarray:
-        return np.quantile(self._data, q, method="linear")
+        def __init__(self, data: ArrayLike, *args: Any, **kwargs: Any) -> None:
+            self._data = np.sort(np.asarray(data, dtype=np.float64))
+            kwargs["a"] = self.a = self._data[0]
+            kwargs["b"] = self.b = self._data[-1]
+            kwargs.setdefault("name", "empirical")
+            super().__init__(*args, **kwargs)
 
-    def _cdf(self, x: np.ndarray) -> np.ndarray:
-        d = self._data
-        n = d.size
-        # last data index at or below x: ties resolve to the top of the atom (right-continuous)
-        k = np.clip(np.searchsorted(d, x, side="right") - 1, 0, n - 2)
-        lo, hi = d[k], d[k + 1]
-        gap = hi - lo
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(gap > 0.0, (x - lo) / gap, 1.0)
-        return np.clip((k + np.clip(frac, 0.0, 1.0)) / (n - 1), 0.0, 1.0)
+        def _ppf(self, q: np.ndarray) -> np.ndarray:
+            return np.quantile(self._data, q, method="linear")
 
-    def _pdf(self, x: np.ndarray) -> np.ndarray:
-        d = self._data
-        n = d.size
-        k = np.searchsorted(d, x, side="right") - 1
-        inside = (k >= 0) & (k < n - 1)
-        kk = np.clip(k, 0, n - 2)
-        gap = d[kk + 1] - d[kk]
-        with np.errstate(divide="ignore"):
-            dens = np.where(gap > 0.0, 1.0 / ((n - 1) * gap), 0.0)
-        return np.where(inside, dens, 0.0)
+        def _cdf(self, x: np.ndarray) -> np.ndarray:
+            d = self._data
+            n = d.size
+            # last data index at or below x: ties resolve to the top of the atom (right-continuous)
+            k = np.clip(np.searchsorted(d, x, side="right") - 1, 0, n - 2)
+            lo, hi = d[k], d[k + 1]
+            gap = hi - lo
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frac = np.where(gap > 0.0, (x - lo) / gap, 1.0)
+            return np.clip((k + np.clip(frac, 0.0, 1.0)) / (n - 1), 0.0, 1.0)
 
-    def _stats(self) -> tuple[float, float, None, None]:
-        m, v = _mean_var(self._data)
-        return m, v, None, None
+        def _pdf(self, x: np.ndarray) -> np.ndarray:
+            d = self._data
+            n = d.size
+            k = np.searchsorted(d, x, side="right") - 1
+            inside = (k >= 0) & (k < n - 1)
+            kk = np.clip(k, 0, n - 2)
+            gap = d[kk + 1] - d[kk]
+            with np.errstate(divide="ignore"):
+                dens = np.where(gap > 0.0, 1.0 / ((n - 1) * gap), 0.0)
+            return np.where(inside, dens, 0.0)
 
-    def _updated_ctor_param(self) -> dict[str, Any]:
-        dct = super()._updated_ctor_param()
-        dct["data"] = self._data
-        return dct
+        def _stats(self) -> tuple[float, float, None, None]:
+            m, v = _mean_var(self._data)
+            return m, v, None, None
+
+        def _updated_ctor_param(self) -> dict[str, Any]:
+            dct = super()._updated_ctor_param()
+            dct["data"] = self._data
+            return dct
+
+    return EmpiricalGen

@@ -10,7 +10,6 @@ import math
 from typing import Any, Self
 
 import numpy as np
-from scipy import stats
 
 from . import _kernel
 from ._base import Distribution, Param, check_real
@@ -47,6 +46,8 @@ class LogNormal(Elicitable, Distribution):
         return cls(mu=math.log(x1) - sigma * z1, sigma=sigma)
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
 
     def _kernel_params(self) -> np.ndarray:

@@ -6,7 +6,6 @@ import math
 from typing import Any, Self
 
 import numpy as np
-from scipy import stats
 
 from . import _kernel
 from ._base import Distribution, Param
@@ -20,6 +19,8 @@ class Normal(Elicitable, Distribution):
     __slots__ = ()
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         return stats.norm(self.loc, self.scale)
 
     def _kernel_params(self) -> np.ndarray:

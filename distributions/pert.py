@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from . import _kernel
 from ._base import Param
@@ -41,6 +41,8 @@ class PERT(TabulatedDistribution):
         )
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         a, b = self.shapes()
         return stats.beta(a, b, loc=self.low, scale=self.high - self.low)
 
@@ -49,7 +51,7 @@ class PERT(TabulatedDistribution):
         return (
             lambda u: special.betaincinv(a, b, u),
             lambda q: special.betainccinv(a, b, q),
-            lambda x: stats.beta.logpdf(x, a, b),
+            lambda x: special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b),
         )
 
     def _kernel_params(self) -> np.ndarray:

@@ -11,7 +11,6 @@ import math
 from typing import Any, Self
 
 import numpy as np
-from scipy import stats
 
 from . import _kernel
 from ._base import Distribution, Param
@@ -54,6 +53,8 @@ class Uniform(Elicitable, Distribution):
         return cls(low=low, high=low + width)
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         return stats.uniform(loc=self.low, scale=self.high - self.low)
 
     def _kernel_params(self) -> np.ndarray:
@@ -82,6 +83,8 @@ class Triangular(Distribution):
         return (self.mode - self.low) / (self.high - self.low)
 
     def to_scipy(self) -> Any:
+        from scipy import stats  # on first use: importing it costs 0.3 s
+
         return stats.triang(self._c(), loc=self.low, scale=self.high - self.low)
 
     def _kernel_params(self) -> np.ndarray:

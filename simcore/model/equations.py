@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special, stats
+from scipy import special
 
 from distributions.streams import SeedLike, stream_key, uniforms_numpy
 from simcore.model.layout import LINES, SCHED_ROWS, SEGMENT_TARGETS
@@ -493,6 +493,8 @@ def sample(
         Z = np.stack([eps[k] for k in labels], axis=-1)  # (n, H, d)
         X = Z @ cop.factor.T
         if isinstance(cop, StudentTCopula):  # sc.copula == "student_t"
+            from scipy import stats  # on first use: importing it costs 0.3 s
+
             key = stream_key(seed, cop.mixing_stream)
             u = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
             w = stats.chi2(sc.copula_df).ppf(u)
