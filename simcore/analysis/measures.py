@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from simcore.model.scenario import Scenario
     from simcore.results.result import SimulationResult
 
-__all__ = ["Statistic", "StatisticSpec", "statistic", "output_unit"]
+__all__ = ["PathSubset", "Statistic", "StatisticSpec", "statistic", "output_unit"]
 
 # what :func:`statistic` accepts: a Statistic, "stat output [year]", (stat, output[, year]) or
 # a callable f(result) -> float
@@ -95,8 +95,10 @@ class Statistic:
     name: str = ""  # label of a callable
 
     # -- evaluation -------------------------------------------------------------------------
-    def __call__(self, result: SimulationResult) -> float:
+    def __call__(self, result: SimulationResult | PathSubset) -> float:
         if self.func is not None:
+            if isinstance(result, PathSubset):
+                raise TypeError(f"statistic {self.name!r} is a function of a whole run")
             return float(self.func(result))
         years = list(result.years)
         year = years[-1] if self.year is None else self.year
@@ -237,3 +239,19 @@ def _parse(
             pass
     allowed = ", ".join([*_SIMPLE, "p<k>", "es<k>", "prob_below:<v>", "prob_above:<v>"])
     raise ValueError(f"statistic={spec!r}: unknown stat {stat!r}; allowed {allowed}")
+
+
+class PathSubset:
+    """What a :class:`Statistic` of ``output`` in year ``t`` reads of a run, on the paths
+    ``keep`` (a boolean mask): ``years``, ``scenario`` and ``[output]``, taken once for every
+    statistic of it."""
+
+    def __init__(self, result: SimulationResult, keep: np.ndarray, output: str, t: int) -> None:
+        self.output, self.years, self.scenario = output, result.years, result.scenario
+        x = result[output][:, t][keep]
+        self._x = np.broadcast_to(x[:, None], (x.size, result.horizon))  # column t is x
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name != self.output:
+            raise KeyError(f"this subset holds {self.output!r} only, not {name!r}")
+        return self._x

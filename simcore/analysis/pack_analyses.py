@@ -6,8 +6,11 @@ scenarios (if the scenario defines any), the reverse DCF of the market price and
 grouped Sobol' indices. The report only
 draws what it is given (``simcore.report.write_pack(result, path, analyses=...)``).
 
-Every analysis reuses the run's seed with ``min(n_paths, result.n_paths)`` paths, so its base
-run is the first paths of the run (the prefix property of addressed streams).
+The attribution of the named risks comes from the run's own paths
+(:func:`simcore.analysis.stress.attribution_from_run`), so its levels are the run's statistics.
+Every other analysis reuses the run's seed with ``min(n_paths, result.n_paths)`` paths, so its
+base run is the first paths of the run (the prefix property of addressed streams); each page
+says which.
 """
 
 from __future__ import annotations
@@ -70,9 +73,12 @@ def pack_analyses(
     attribution: st.Attribution | None = None
     stresses: pd.DataFrame | None = None
     sobol: pd.DataFrame | None = None
-    if enabled:
-        say(f"attribution of {len(enabled)} named risks: {2 ** len(enabled)} runs of {n:,} paths")
-        attribution = st.attribution(sc, n_paths=n, seed=seed)
+    if enabled:  # from the run's own paths: its "all shocks" levels are the run's statistics
+        say(
+            f"attribution of {len(enabled)} named risks over {2 ** len(enabled)} combinations, "
+            f"from the run's {result.n_paths:,} paths"
+        )
+        attribution = st.attribution_from_run(result)
     if sc.stresses:
         say(f"{len(sc.stresses)} stress scenarios: {len(sc.stresses) + 1} runs of {n:,} paths")
         stresses = st.compare_stresses(sc, n_paths=n, seed=seed)

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import optimize
 
 from distributions.streams import SeedLike
-from simcore.analysis.measures import Statistic, StatisticSpec, statistic
+from simcore.analysis.measures import PathSubset, Statistic, StatisticSpec, statistic
 from simcore.analysis.sensitivity import _default, run_meta, run_seed
 from simcore.engine.core import DEFAULT_SEED, simulate
 from simcore.model.scenario import Forced, Scenario, Stress, StressForce, StressShift
@@ -48,6 +48,7 @@ __all__ = [
     "STRESS_STATISTICS",
     "apply_stress",
     "attribution",
+    "attribution_from_run",
     "compare_stresses",
     "reverse_stress",
 ]
@@ -276,6 +277,97 @@ def attribution(
         levels,
         pd.DataFrame(shap, index=index, columns=names),
         pd.DataFrame(off, index=index, columns=names),
+        meta,
+    )
+
+
+def attribution_from_run(
+    result: SimulationResult,
+    *,
+    metrics: Iterable[str] = ATTRIBUTION_METRICS,
+    output: str = "net_profit_attributable",
+) -> Attribution:
+    """:func:`attribution` from one run's own paths, with no other run.
+
+    The world with the shocks of a set S switched off is, in distribution, the run's paths on
+    which none of S hit (up to the year measured; every year for the DCF price, which reads
+    later years): on such a path every input is what it would be with S off (a shock's draws
+    disturb no other input), and whether S hits is independent of everything else. So each of
+    the 2^K on/off combinations is a statistic over a subset of the same paths, the "all shocks"
+    level is the run's own statistic, and every page that shows it agrees. ``meta["paths"]``
+    gives the fewest paths any combination used (the "no shocks" one)."""
+    sc = result.scenario
+    names = [s.name for s in sc.shocks if s.enabled]
+    if not names:
+        raise ValueError(f"scenario {sc.name!r} has no enabled shock to attribute")
+    if len(names) > MAX_SHAPLEY_SHOCKS:
+        raise ValueError(
+            f"{len(names)} enabled shocks give 2^{len(names)} combinations; at most "
+            f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)"
+        )
+    bit = {s.name: 1 << k for k, s in enumerate(sc.shocks)}
+    hit_by = np.bitwise_or.accumulate(result.hits, axis=1)  # (n, H): the shocks hit so far
+    if output in ("price_dcf", "dcf_terminal_share"):  # the value reads every later year
+        hit_by = np.repeat(hit_by[:, -1:], result.horizon, axis=1)
+    stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
+    years = list(result.years)
+    K = len(names)
+    value: dict[frozenset[str], np.ndarray] = {}
+    fewest = result.n_paths
+    for on in itertools.product((False, True), repeat=K):
+        subset = frozenset(n for n, flag in zip(names, on, strict=True) if flag)
+        off = sum(bit[n] for n in names if n not in subset)
+        views: dict[int, PathSubset] = {}
+        row = []
+        for (_m, y), st in stats.items():
+            t = years.index(y)
+            if t not in views:
+                keep = (hit_by[:, t] & off) == 0
+                fewest = min(fewest, int(keep.sum()))
+                if not keep.any():
+                    raise ValueError(
+                        f"attribution from the run: no path of {result.n_paths:,} escapes "
+                        f"{', '.join(sorted(set(names) - subset))} by {y}; use more paths or "
+                        "attribution() with a run per combination"
+                    )
+                views[t] = PathSubset(result, keep, output, t)
+            row.append(st(views[t]))
+        value[subset] = np.array(row)
+    full: frozenset[str] = frozenset(names)
+    none: frozenset[str] = frozenset()
+    shap = np.zeros((len(stats), K))
+    for k, n in enumerate(names):
+        others = [m for m in names if m != n]
+        for size in range(K):
+            w = math.factorial(size) * math.factorial(K - size - 1) / math.factorial(K)
+            for combo in itertools.combinations(others, size):
+                s = frozenset(combo)
+                shap[:, k] += w * (value[s | {n}] - value[s])
+    index = pd.MultiIndex.from_tuples(list(stats), names=["metric", "year"])
+    switch = np.column_stack([value[full] - value[full - {n}] for n in names])
+    levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
+    units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
+    labels = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
+    seed = result.manifest.get("seed") or {}
+    meta = {
+        "scenario": sc.name,
+        "ticker": sc.ticker,
+        "currency": sc.currency,
+        "source": sc.source,
+        "n_paths": result.n_paths,
+        "seed": seed.get("entropy") if isinstance(seed, dict) else seed,
+        "sampling": result.manifest.get("sampling", "mc"),
+        "output": output,
+        "units": units,
+        "labels": labels,
+        "runs": 1,
+        "paths": fewest,
+        "method": "the run's own paths",
+    }
+    return Attribution(
+        levels,
+        pd.DataFrame(shap, index=index, columns=names),
+        pd.DataFrame(switch, index=index, columns=names),
         meta,
     )
 

@@ -487,7 +487,13 @@ def waterfall_chart(
             meta,
             f"what each shock does to {meta['labels'][metric]}, {year}",
             "contributions: Shapley values over every on/off combination of the shocks "
-            f"({meta['runs']} runs, common random numbers); they add up exactly",
+            + (
+                f"from the run's own paths (a combination's world without some shocks is the "
+                f"paths none of them hit: at least {meta['paths']:,} paths)"
+                if meta.get("method") == "the run's own paths"
+                else f"({meta['runs']} runs, common random numbers)"
+            )
+            + "; they add up exactly",
         )
     return fig
 

@@ -358,7 +358,8 @@ def test_cli_target_and_lever_specs():
 
 def test_pack_pages_reuse_the_run_seed(monkeypatch):
     """Every analysis behind the pack's pages runs with the run's own seed and the first
-    ``n_paths`` of its paths (so its base run is a prefix of the run); the pages only draw."""
+    ``n_paths`` of its paths (so its base run is a prefix of the run), except the attribution
+    of the named risks, which reads the run's own paths; the pages only draw."""
     from simcore.analysis import pack_analyses as pa
     from simcore.analysis import sensitivity, stress
     from simcore.engine import core
@@ -386,7 +387,6 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
     told = []
     analyses = pa.pack_analyses(r, n_paths=1000, say=told.append)
     assert sorted(c[0] for c in calls) == [
-        "attribution",
         "compare_stresses",
         "reverse_dcf",
         "reverse_dcf",
@@ -395,6 +395,9 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
     ]
     assert all(c[1:] == (21, (), 1000) for c in calls), calls
     assert len(told) == 5 and analyses.n_paths == 1000 and analyses.sobol is None
+    # the attribution's all-shocks levels are the run's own statistics
+    all_on = analyses.attribution.levels.loc[("median", 2027), "all shocks"]
+    assert all_on == np.quantile(r["net_profit_attributable"][:, -1], 0.5)
     # the tornado's base is the median of the run's first 1000 paths, final year
     t = analyses.tornado
     head = simulate(toy(), 1000, seed=21)
@@ -408,3 +411,30 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
     assert "by five methods" in titles[-2] and "Reverse DCF" in titles[-1]
     assert [r.solve_for for r in analyses.reverse_dcf] == ["fade_growth", "terminal_margin"]
     assert all(tuple(p.get_size_inches()) == (11.69, 8.27) for p in pages)
+
+
+def test_attribution_from_the_run_agrees_with_a_run_per_combination():
+    """The world without a set of shocks is, in distribution, the run's paths none of them hit:
+    the attribution from one run of 200,000 paths matches the 2^K runs of the same paths
+    within 4 Monte Carlo standard errors of the smallest subset (the no-shock world keeps
+    about 75,000 paths), and its all-shocks levels are the run's own statistics exactly."""
+    from simcore.analysis.stress import attribution, attribution_from_run
+
+    sc = toy()
+    run = simulate(sc, 200_000, seed=3)
+    one = attribution_from_run(run)
+    many = attribution(sc, n_paths=200_000, seed=3)
+    m = one.meta["paths"]
+    assert m > 50_000 and one.meta["runs"] == 1
+    np.testing.assert_array_equal(one.levels["all shocks"], many.levels["all shocks"])
+    sd = run["net_profit_attributable"].std(axis=0)
+    p = many.levels.loc["prob_loss", "no shocks"].to_numpy()
+    se = {"median": 1.2533 * sd / np.sqrt(m), "prob_loss": np.sqrt(p * (1 - p) / m)}
+    for metric, err in se.items():
+        for got, want in (
+            (one.levels.loc[metric, "no shocks"], many.levels.loc[metric, "no shocks"]),
+            (one.shapley.loc[metric].abs().max(axis=1), many.shapley.loc[metric].abs().max(axis=1)),
+        ):
+            assert (np.abs(got.to_numpy() - want.to_numpy()) < 4 * err).all(), (metric, got, want)
+    total = one.shapley.sum(axis=1)
+    np.testing.assert_allclose(total, one.levels["all shocks"] - one.levels["no shocks"])
