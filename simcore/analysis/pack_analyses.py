@@ -45,6 +45,7 @@ class PackAnalyses:
     n_paths: int = ANALYSIS_PATHS  # paths per run of each analysis
     reverse_dcf: tuple[ReverseDCF, ...] = ()  # fade growth, terminal margin
     reconciled: pd.DataFrame | None = None  # every sensitivity method side by side
+    run_paths: int = ANALYSIS_PATHS  # paths of the run itself (the attribution reads them all)
 
 
 def seed_of_run(result: SimulationResult) -> np.random.SeedSequence:
@@ -90,4 +91,4 @@ def pack_analyses(
     rev = tuple(reverse_dcf(sc, s, n_paths=n, seed=seed) for s in solve)
     say(f"the methods side by side: Shapley effects ({n:,} paths per run)")
     reconciled = reconciled_table(sc, n_paths=n, seed=seed)
-    return PackAnalyses(tornado, attribution, stresses, sobol, n, rev, reconciled)
+    return PackAnalyses(tornado, attribution, stresses, sobol, n, rev, reconciled, result.n_paths)

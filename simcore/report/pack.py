@@ -134,10 +134,12 @@ def _wrap(text: object, width_in: float, size: float, family: str = "DejaVu Sans
                 continue
             if cur:
                 lines.append(indent + " ".join(cur))
-            while base + w > limit and len(word) > 1:  # break an over-long word
-                k = len(word) - 1
+            while base + w > limit and len(word) > 1:  # break an over-long word:
+                k = len(word) - 1  # the longest head that fits,
                 while k > 1 and base + _width(word[:k], family, size) > limit:
                     k -= 1
+                joint = max(word.rfind(c, 0, k) for c in "._/-")  # cut after . _ / - if any
+                k = joint + 1 if joint > 0 else k
                 lines.append(indent + word[:k])
                 word = word[k:]
                 w = _width(word, family, size)
@@ -213,6 +215,20 @@ class _Pages:
         total_w = PAGE[0] - 2 * _MARGIN
         weights = np.array([c[1] for c in columns], dtype=float)
         widths = total_w * weights / weights.sum()
+        # every header word fits its column (bold: 85% of the width below), taken from the
+        # columns that have room to spare
+        need = np.array(
+            [
+                max(_width(word, "DejaVu Sans", _FONT) for word in str(c[0]).split() or [""]) / 72
+                + 0.32
+                for c in columns
+            ]
+        )
+        need = need / 0.85
+        short = np.maximum(need - widths, 0.0)
+        spare = np.maximum(widths - need, 0.0)
+        if short.sum() > 0 and spare.sum() >= short.sum():
+            widths = widths + short - spare * (short.sum() / spare.sum())
         xs = _MARGIN + np.concatenate([[0.0], np.cumsum(widths)[:-1]])
         family = "DejaVu Sans Mono" if mono else "DejaVu Sans"
 
@@ -425,7 +441,8 @@ def _risk_pages(result: SimulationResult) -> list[Figure]:
     cur = result.scenario.currency or "CNY"
     pg = _Pages(result, "risk table")
     pg.paragraph(
-        "From SimulationResult.risk_metrics(). Probabilities are shown with their 95% "
+        f"From the run's {result.n_paths:,} paths (also in risk.csv and the workbook). "
+        "Probabilities are shown with their 95% "
         "Monte Carlo interval (± 1.96 standard errors). VaR and expected shortfall (ES) "
         "measure the shortfall of net profit attributable below the report's forecast "
         "(positive = below).",

@@ -111,11 +111,16 @@ def _frame(
 
 
 def _value_axis(ax: Axes, probability: bool, axis: str = "x") -> None:
-    fmt = (
-        PercentFormatter(1.0, decimals=0)
-        if probability
-        else FuncFormatter(lambda v, _p: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}")
-    )
+    """Tick labels of a value axis; a probability axis in per cent, with as many decimals as
+    its ticks need (no "0% 0% 1% 1%"), and never beyond [0%, 100%]."""
+    if probability:
+        lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+        limits = (max(lo, 0.0), min(hi, 1.0))
+        if limits[1] > limits[0]:
+            (ax.set_xlim if axis == "x" else ax.set_ylim)(*limits)
+        fmt: PercentFormatter | FuncFormatter = PercentFormatter(1.0, decimals=None)
+    else:
+        fmt = FuncFormatter(lambda v, _p: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 

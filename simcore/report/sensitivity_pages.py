@@ -21,22 +21,52 @@ def pack_pages(
     given)."""
     from simcore.report import sensitivity_charts as ch
 
-    pages = [ch.tornado_chart(analyses.tornado, figsize=figsize)]
+    subset = _which(analyses)
+    pages = [_said(ch.tornado_chart(analyses.tornado, figsize=figsize), subset)]
     if analyses.attribution is not None:
+        whole = f"From all {analyses.run_paths:,} paths of this run, as every headline number."
         pages += [
-            ch.waterfall_chart(analyses.attribution, "median", figsize=figsize),
-            ch.waterfall_chart(analyses.attribution, "prob_loss", figsize=figsize),
+            _said(ch.waterfall_chart(analyses.attribution, "median", figsize=figsize), whole),
+            _said(ch.waterfall_chart(analyses.attribution, "prob_loss", figsize=figsize), whole),
         ]
     if analyses.stresses is not None:
-        pages.append(ch.stress_chart(analyses.stresses, figsize=figsize))
+        pages.append(_said(ch.stress_chart(analyses.stresses, figsize=figsize), subset))
     if analyses.sobol is not None:
-        pages.append(ch.sobol_chart(analyses.sobol, figsize=figsize))
+        pages.append(_said(ch.sobol_chart(analyses.sobol, figsize=figsize), subset))
     if analyses.reconciled is not None:
         from simcore.report.valuation_charts import reconciled_chart
 
-        pages.append(reconciled_chart(analyses.reconciled, figsize=figsize))
+        pages.append(_said(reconciled_chart(analyses.reconciled, figsize=figsize), subset))
     if analyses.reverse_dcf:
         from simcore.report.valuation_charts import reverse_dcf_chart
 
-        pages.append(reverse_dcf_chart(analyses.reverse_dcf, figsize=figsize))
+        pages.append(_said(reverse_dcf_chart(analyses.reverse_dcf, figsize=figsize), subset))
     return pages
+
+
+def _which(analyses: PackAnalyses) -> str:
+    """Where a page's numbers come from, when not from the whole run."""
+    if analyses.n_paths >= analyses.run_paths:
+        return f"From all {analyses.run_paths:,} paths of this run (common random numbers)."
+    return (
+        f"From the first {analyses.n_paths:,} of this run's {analyses.run_paths:,} paths, re-run "
+        "per change (common random numbers); its base can differ from the headline numbers "
+        "(every path) by Monte Carlo error."
+    )
+
+
+def _said(fig: Figure, text: str) -> Figure:
+    """``fig`` with ``text`` at its bottom right, beside the footer."""
+    import textwrap
+
+    fig.text(
+        0.99,
+        0.008,
+        "\n".join(textwrap.wrap(text, 80)),
+        ha="right",
+        va="bottom",
+        fontsize=6.5,
+        color="0.3",
+        gid="which",
+    )
+    return fig
