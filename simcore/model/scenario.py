@@ -281,6 +281,54 @@ class Scenario:
     def __hash__(self) -> int:
         return hash(self.digest())
 
+    # -- views ---------------------------------------------------------------------------------
+    def __repr__(self) -> str:  # the generated one prints every field: 22 KB for the default
+        return (
+            f"Scenario({self.name!r}, ticker={self.ticker!r}, years={self.years[0]}-"
+            f"{self.years[-1]}, {len(self.segments)} segments, {len(self.drivers)} drivers, "
+            f"{len(self.shocks)} shocks, {len(self.stresses)} stresses, "
+            f"{len(self.actuals)} actuals)"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the company, its years and market price, then one line per segment,
+        per random driver (its distribution) and per shock (its probability); every text from
+        the scenario is escaped."""
+        import html
+
+        e = html.escape
+        cur = e(self.currency)
+        rows = [
+            f"<b>{e(self.name)}</b> ({e(self.ticker)}): base year {self.base_year}, "
+            f"{self.years[0]}–{self.years[-1]}; market price {self.market_price:,.2f} {cur} "
+            f"on {e(self.market_date)}, {self.shares:,.2f}m shares"
+            + (f"; nowcast as of {e(self.nowcast_as_of)}" if self.nowcast_as_of else ""),
+        ]
+        seg = ", ".join(f"{e(s.name)} {s.base_revenue:,.0f}" for s in self.segments)
+        rows.append(f"segments ({cur} m, {self.base_year}): {seg}")
+        random = [d for d in self.drivers if d.dist.family != "Constant"]
+        cells = "".join(
+            f"<tr><td>{e(d.name)}</td><td>{e(', '.join(f'{b:.4g}' for b in d.base))}</td>"
+            f"<td>{e(repr(d.dist))}</td><td>{d.persistence:g}</td></tr>"
+            for d in random
+        )
+        shocks = "".join(
+            f"<tr><td>{e(s.name)}</td><td>{_first(s.probability):.1%} a year"
+            f"{'' if s.enabled else ' (off)'}</td><td>{e(repr(s.severity))}</td>"
+            f"<td>{len(s.effects)} effects</td></tr>"
+            for s in self.shocks
+        )
+        head = "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+        return (
+            "<div>"
+            + "<br>".join(rows)
+            + f"<details><summary>{len(random)} random drivers of {len(self.drivers)}</summary>"
+            + f"<table>{head.format('driver', 'base', 'draws', 'persistence')}{cells}</table>"
+            + f"</details><details><summary>{len(self.shocks)} shocks</summary>"
+            + f"<table>{head.format('shock', 'probability', 'severity', '')}{shocks}</table>"
+            + "</details></div>"
+        )
+
     # -- derived ---------------------------------------------------------------------------------
     @property
     def years(self) -> tuple[int, ...]:
@@ -447,3 +495,8 @@ def driver_bases(sc: Scenario, d: Driver) -> np.ndarray:
     share = np.minimum(steps / sc.fade_years, 1.0) if sc.fade_years > 0 else np.ones(H - E)
     base[E:] = last + (target - last) * share
     return base
+
+
+def _first(values: float | tuple[float, ...]) -> float:
+    """The first year's value of a scalar or per-year entry."""
+    return float(values[0] if isinstance(values, tuple) else values)

@@ -246,6 +246,37 @@ class SimulationResult:
             rows.append(row)
         return pd.DataFrame(rows).set_index("year")
 
+    def to_xarray(self, outputs: Iterable[str] | None = None) -> Any:
+        """Every path as an ``xarray.Dataset`` (the optional extra: ``pip install
+        'simcore[xarray]'``): one variable per output (and ``revenue.<segment>``, and
+        ``shocks_hit``, the bitmask of the shocks that hit) over the coordinates ``path`` and
+        ``year``; the scenario, seed and sampling in ``attrs``. The arrays are views, not
+        copies."""
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError(
+                "SimulationResult.to_xarray needs xarray: pip install 'simcore[xarray]'"
+            ) from None
+        names = self.names if outputs is None else list(outputs)
+        data = {name: (("path", "year"), self[name]) for name in names}
+        data["shocks_hit"] = (("path", "year"), self.hits)
+        seed = self.manifest.get("seed")
+        bits = ", ".join(f"bit {k}: {s.name}" for k, s in enumerate(self.scenario.shocks))
+        return xr.Dataset(
+            data,
+            coords={"path": np.arange(self.n_paths), "year": np.asarray(self.years)},
+            attrs={
+                "scenario": self.scenario.name,
+                "ticker": self.scenario.ticker,
+                "currency": self.scenario.currency,
+                "n_paths": self.n_paths,
+                "seed": str(seed.get("entropy") if isinstance(seed, dict) else seed),
+                "sampling": str(self.manifest.get("sampling", "")),
+                "shocks": bits,
+            },
+        )
+
     def to_frame(self, outputs: Iterable[str] | None = None) -> pd.DataFrame:
         """Long format: one row per (path, year, output)."""
         outputs = self.names if outputs is None else list(outputs)

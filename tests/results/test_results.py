@@ -427,3 +427,26 @@ def test_malformed_file_gives_a_result_file_error_naming_it(tmp_path, good_file,
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.npz"):
         SimulationResult.load(tmp_path / "nope.npz")
+
+
+def test_to_xarray_has_every_path_with_its_coordinates(monkeypatch):
+    import sys
+
+    run = simulate(make_toy(), 500, seed=4)
+    ds = run.to_xarray()
+    assert ds["net_profit_attributable"].dims == ("path", "year")
+    assert list(ds["year"].values) == run.years and ds.sizes["path"] == 500
+    np.testing.assert_array_equal(ds["revenue.a"].sel(year=2026), run["revenue.a"][:, 1])
+    np.testing.assert_array_equal(ds["shocks_hit"], run.hits)
+    assert ds.attrs["scenario"] == "toy" and "bit 0: tech" in ds.attrs["shocks"]
+    assert list(run.to_xarray(["eps"]).data_vars) == ["eps", "shocks_hit"]
+    monkeypatch.setitem(sys.modules, "xarray", None)  # not installed
+    with pytest.raises(ImportError, match=r"pip install 'simcore\[xarray\]'"):
+        run.to_xarray()
+
+
+def test_scenario_views_are_compact():
+    sc = default_scenario()
+    assert len(repr(sc)) < 200 and "24 drivers" in repr(sc)
+    html = sc._repr_html_()
+    assert len(html) < 6000 and "<details>" in html and "technology_substitution" in html
