@@ -41,6 +41,7 @@ from simcore.analysis.sobol import (
 )
 from simcore.engine.core import DEFAULT_SEED, simulate
 from simcore.engine.run_options import RunOptions
+from simcore.model.labels import labels
 from simcore.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ def one_at_a_time(
             unit=st.unit(sc),
             probability=st.is_probability,
             modes={n: sc.driver(n).mode for n in names},
+            labels=labels(sc, names),
         )
     )
     return df

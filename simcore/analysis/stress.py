@@ -33,6 +33,7 @@ from distributions.streams import SeedLike
 from simcore.analysis.measures import PathSubset, Statistic, StatisticSpec, statistic
 from simcore.analysis.sensitivity import _default, run_meta, run_seed
 from simcore.engine.core import DEFAULT_SEED, simulate
+from simcore.model.labels import labels
 from simcore.model.scenario import Forced, Scenario, Stress, StressForce, StressShift
 
 if TYPE_CHECKING:
@@ -269,9 +270,17 @@ def attribution(
     off = np.column_stack([value[full] - value[full - {n}] for n in names])
     levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
     units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
-    labels = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
+    names_of = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
     meta = run_meta(
-        sc, n_paths, ss, sampling, output=output, units=units, labels=labels, runs=len(value)
+        sc,
+        n_paths,
+        ss,
+        sampling,
+        output=output,
+        units=units,
+        labels=names_of,
+        runs=len(value),
+        shock_labels=labels(sc, names),
     )
     return Attribution(
         levels,
@@ -347,7 +356,7 @@ def attribution_from_run(
     switch = np.column_stack([value[full] - value[full - {n}] for n in names])
     levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
     units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
-    labels = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
+    names_of = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
     seed = result.manifest.get("seed") or {}
     meta = {
         "scenario": sc.name,
@@ -359,10 +368,11 @@ def attribution_from_run(
         "sampling": result.manifest.get("sampling", "mc"),
         "output": output,
         "units": units,
-        "labels": labels,
+        "labels": names_of,
         "runs": 1,
         "paths": fewest,
         "method": "the run's own paths",
+        "shock_labels": labels(sc, names),
     }
     return Attribution(
         levels,

@@ -29,10 +29,11 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     schema_version, name, ticker, currency, description, source, base_year, horizon,
     explicit_years (optional: years the bases describe when the horizon is longer)
     [market]              price, date, shares, rationale
-    [segments.<name>]     revenue, rationale
-    [drivers.<name>]      base, dist (omitted: deterministic), mode, persistence, rationale
+    [segments.<name>]     revenue, label, rationale
+    [drivers.<name>]      base, dist (omitted: deterministic), mode, persistence, label,
+                          rationale (label: what a reader calls it; default made from the name)
     [correlation]         labels, matrix, kind, repair, copula, df, rationale
-    [shocks.<name>]       probability, severity, enabled, forced, forced_only, rationale
+    [shocks.<name>]       probability, severity, enabled, forced, forced_only, label, rationale
     [[shocks.<name>.effects]]  target, size, profile, segments, cap, rationale
     [stress.<name>]       force = [{shock, year, severity, only}], shift = [{driver, add, scale}],
                           rationale (named stress scenarios, see simcore.analysis.stress)
@@ -578,8 +579,15 @@ class _Reader:
         self.table(table, path)  # its keys are segment names
         out = []
         for name, spec in table.items():
-            self.keys(spec, path + (name,), ("revenue",), ("rationale",))
-            out.append(Segment(name, self.real(spec["revenue"]), spec.get("rationale", "")))
+            self.keys(spec, path + (name,), ("revenue",), ("label", "rationale"))
+            out.append(
+                Segment(
+                    name,
+                    self.real(spec["revenue"]),
+                    spec.get("rationale", ""),
+                    spec.get("label", ""),
+                )
+            )
         return tuple(out)
 
     def drivers(self, table: Any) -> tuple[Driver, ...]:
@@ -588,7 +596,7 @@ class _Reader:
         out = []
         for name, spec in table.items():
             p = path + (name,)
-            self.keys(spec, p, ("base",), ("dist", "mode", "persistence", "rationale"))
+            self.keys(spec, p, ("base",), ("dist", "mode", "persistence", "label", "rationale"))
             mode = spec.get("mode", "add")
             # no dist: a deterministic driver equal to its base
             dist_spec = spec.get("dist", {"family": "Constant", "value": 0 if mode == "add" else 1})
@@ -601,6 +609,7 @@ class _Reader:
                     mode,
                     self.real(spec.get("persistence", 0.0)),
                     spec.get("rationale", ""),
+                    spec.get("label", ""),
                 )
             )
         return tuple(out)
@@ -664,7 +673,7 @@ class _Reader:
                 spec,
                 p,
                 ("probability", "severity", "effects"),
-                ("enabled", "forced", "forced_only", "rationale"),
+                ("enabled", "forced", "forced_only", "label", "rationale"),
             )
             severity = self.dist(spec["severity"], p + ("severity",))
             effects = self.entries(
@@ -698,6 +707,7 @@ class _Reader:
                     spec.get("enabled", True),
                     forced,
                     spec.get("forced_only", False),
+                    spec.get("label", ""),
                 )
             )
         return tuple(out)
@@ -1103,6 +1113,8 @@ def dumps_scenario(scenario: Scenario) -> str:
     for seg in sc.segments:
         header("segments", seg.name)
         kv("revenue", seg.base_revenue)
+        if seg.label:
+            kv("label", seg.label)
         rationale(seg.rationale)
 
     for d in sc.drivers:
@@ -1111,6 +1123,8 @@ def dumps_scenario(scenario: Scenario) -> str:
         kv("mode", d.mode)
         kv("persistence", d.persistence)
         kv("dist", d.dist.to_dict())
+        if d.label:
+            kv("label", d.label)
         rationale(d.rationale)
 
     note = notes.pop("correlation", "")
@@ -1145,6 +1159,8 @@ def dumps_scenario(scenario: Scenario) -> str:
             )
         if s.forced_only:
             kv("forced_only", True)
+        if s.label:
+            kv("label", s.label)
         rationale(s.rationale)
         for e in s.effects:
             header("shocks", s.name, "effects", array=True)

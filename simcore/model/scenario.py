@@ -65,6 +65,7 @@ class Segment:
     name: str
     base_revenue: float
     rationale: str = ""
+    label: str = ""  # what a reader calls it ("" : simcore.report.labels makes one)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Driver:
     mode: str = "add"
     persistence: float = 0.0
     rationale: str = ""
+    label: str = ""  # what a reader calls it ("" : simcore.report.labels makes one)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class Shock:
     enabled: bool = True
     forced: tuple[Forced, ...] = ()  # years where it hits with probability 1
     forced_only: bool = False  # True: probability 0 outside the forced years
+    label: str = ""  # what a reader calls it ("" : simcore.report.labels makes one)
 
 
 @dataclass(frozen=True)

@@ -690,6 +690,7 @@ class _Validator:
                 "a positive number (base-year revenue)",
             )
             _string(s.rationale, p + ("rationale",), kind="text")
+            _string(s.label, p + ("label",), kind="line")
 
     def drivers(self) -> None:
         path = ("drivers",)
@@ -720,6 +721,7 @@ class _Validator:
             self.distribution(d.dist, p + ("dist",))
             real(d.persistence, p + ("persistence",), _UNIT)
             _string(d.rationale, p + ("rationale",), kind="text")
+            _string(d.label, p + ("label",), kind="line")
             if d.mode == "mul" and d.dist.support()[0] < 0.0:
                 allowed = "a non-negative distribution (e.g. LogNormal, Gamma) for mode 'mul'"
                 _fail(
@@ -827,6 +829,7 @@ class _Validator:
             self.distribution(s.severity, p + ("severity",))
             _boolean(s.enabled, p + ("enabled",))
             _string(s.rationale, p + ("rationale",), kind="text")
+            _string(s.label, p + ("label",), kind="line")
             effects = s.effects
             if not isinstance(effects, list | tuple) or not effects:
                 allowed = "one or more [[shocks.<name>.effects]] tables"

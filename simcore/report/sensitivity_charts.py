@@ -182,8 +182,9 @@ def tornado_chart(tornado: pd.DataFrame, *, figsize: tuple[float, float] = (9.0,
                         fontsize=7.0,
                         color="0.2",
                     )
+        plain = meta.get("labels", {})
         labels = [
-            f"{n}  ({_input(r['low_input'], modes.get(n, 'add'))} / "
+            f"{plain.get(n, n)}  ({_input(r['low_input'], modes.get(n, 'add'))} / "
             f"{_input(r['high_input'], modes.get(n, 'add'))})"
             for n, r in tornado.iterrows()
         ]
@@ -469,9 +470,13 @@ def waterfall_chart(
                 fontsize=8,
                 fontweight="bold",
             )
+        plain = meta.get("shock_labels", {})
         labels = (
             ["no shocks"]
-            + [f"{n}\n(switch off: {_delta(-off[n], prob)})" for n in contrib.index]
+            + [
+                f"{textwrap.fill(plain.get(n, n), 18)}\n(switch off: {_delta(-off[n], prob)})"
+                for n in contrib.index
+            ]
             + ["all shocks"]
         )
         ax.set_xticks(x, labels, fontsize=7.5)
