@@ -304,7 +304,73 @@ class _Pages:
 
 
 # -- pages ---------------------------------------------------------------------------------------
-def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
+def _story(result: SimulationResult, analyses: PackAnalyses | None) -> list[str]:
+    """Page 1 in plain words: the central forecast against the report's and its band, the
+    chances of a loss and of missing the forecast, what matters most, the biggest risk and
+    what the market price implies (each only where the run has it)."""
+    from simcore.model.labels import label
+
+    sc = result.scenario
+    cur = sc.currency or "CNY"
+    h = headline(result)
+    last = h["net_profit_attributable"][-1]
+    y = last["year"]
+    out = []
+    if np.isfinite(last["forecast"]):
+        out.append(
+            f"The central forecast. In {y} the simulated median net profit attributable is "
+            f"{_num(last['q'][0.5])} {cur} m against the report's {_num(last['forecast'])}; "
+            f"nine paths in ten lie between {_num(last['q'][0.05])} and {_num(last['q'][0.95])}."
+        )
+        out.append(
+            f"The chances. A loss in {y}: {_pct(last['p_loss'])}; falling short of the report's "
+            f"forecast: {_pct(last['p_miss_forecast'])}."
+        )
+    rec = analyses.reconciled if analyses is not None else None
+    if rec is not None and "Shapley" in rec.columns:
+        top = rec["Shapley"].sort_values(ascending=False).head(3)
+        parts = ", ".join(f"{label(sc, str(n))} ({v:.0%})" for n, v in top.items())
+        n = analyses.n_paths if analyses is not None else 0
+        out.append(
+            f"What matters most for {y} net profit, by its share of the variance (Shapley "
+            f"effects, the first {n:,} paths): {parts}."
+        )
+    attr = analyses.attribution if analyses is not None else None
+    if attr is not None:
+        row = attr.shapley.loc[("median", y)]
+        worst = str(row.idxmin())
+        total = float(attr.levels.loc[("median", y), "all shocks"]) - float(
+            attr.levels.loc[("median", y), "no shocks"]
+        )
+        out.append(
+            f"The biggest risk: {label(sc, worst)} takes {_num(-float(row[worst]))} {cur} m off "
+            f"the {y} median; the named events together move it by {total:+,.1f}."
+        )
+    needs = {r.solve_for: r for r in (analyses.reverse_dcf if analyses is not None else ())}
+    if needs:
+        said = []
+        if "fade_growth" in needs:
+            g = needs["fade_growth"]
+            said.append(
+                f"{g.central:.0%} revenue growth in each of the {g.fade_years} fade years "
+                f"(the central path's own last-year growth: {g.central_own:.0%})"
+            )
+        if "terminal_margin" in needs:
+            m = needs["terminal_margin"]
+            said.append(
+                f"a {m.central:.0%} NOPAT margin at the end of the fade (its own: "
+                f"{m.central_own:.0%})"
+            )
+        out.append(
+            f"What the market price implies. For the staged DCF to give "
+            f"{sc.market_price:,.2f}, the central path needs " + ", or ".join(said) + "."
+        )
+    return out
+
+
+def _cover(
+    result: SimulationResult, manifest: dict[str, Any], analyses: PackAnalyses | None = None
+) -> list[Figure]:
     sc = result.scenario
     cur = sc.currency or "CNY"
     h = headline(result)
@@ -325,14 +391,7 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
         pg.paragraph(nowcast_caveat(sc) + ".", size=9)
     last = h["net_profit_attributable"][-1]
     y = last["year"]
-    points: list[str] = []
-    if np.isfinite(last["forecast"]):
-        points.append(
-            f"• {y}: median net profit attributable {_num(last['q'][0.5])} against the report's "
-            f"{_num(last['forecast'])}; a {_pct(last['p_miss_forecast'])} chance of falling "
-            f"short of it; 90% of paths between {_num(last['q'][0.05])} and "
-            f"{_num(last['q'][0.95])}."
-        )
+    points = [f"• {line}" for line in _story(result, analyses)]
     points.append(
         "• Probability of a loss (net profit attributable < 0): "
         + ", ".join(f"{r['year']} {_pct(r['p_loss'])}" for r in h["net_profit_attributable"])
@@ -346,7 +405,7 @@ def _cover(result: SimulationResult, manifest: dict[str, Any]) -> list[Figure]:
         )
         + " (what each method assumes is under the price table below)."
     )
-    pg.heading("Key points")
+    pg.heading("In short")
     pg.paragraph("\n".join(points), size=9)
     pg.heading(f"Net profit attributable ({cur} m): simulated range against the report")
     cols = [
@@ -707,7 +766,7 @@ def pack_pages(
     ``analyses`` when given, assumptions, manifest)."""
     manifest = result.manifest if manifest is None else manifest
     with mpl.rc_context(charts.STYLE):
-        pages = _cover(result, manifest)
+        pages = _cover(result, manifest, analyses)
         pages += [
             charts.fan_chart_net_profit(result, figsize=PAGE),
             charts.fan_chart_valuation(result, figsize=PAGE),

@@ -278,7 +278,7 @@ def test_write_pack(result, tmp_path):
     assert len(re.findall(rb"/Type /Page\b", data)) == len(pages) >= 9
     text = {i: " ".join(t.get_text() for t in fig.texts) for i, fig in enumerate(pages)}
     # cover: headline numbers; then the charts; risk table; assumptions; manifest
-    assert "investment committee pack" in text[0] and "Key points" in text[0]
+    assert "investment committee pack" in text[0] and "In short" in text[0]
     h = report.headline(result)
     assert f"{h['net_profit_attributable'][-1]['q'][0.5]:,.1f}" in text[0]
     assert [pages[i]._suptitle is not None for i in range(1, 5)] == [True] * 4
@@ -300,3 +300,22 @@ def test_write_pack(result, tmp_path):
     assert result.manifest["scenario"]["sha256"] in joined
     keys = {t.get_text() for t in last.texts}
     assert "seed" in keys and "created" not in keys
+
+
+def test_page_one_tells_the_story_in_plain_words(result):
+    from simcore.analysis.pack_analyses import pack_analyses
+    from simcore.model.labels import label
+
+    analyses = pack_analyses(result, n_paths=2000)
+    story = report._story(result, analyses)
+    text = " ".join(story)
+    y = result.years[-1]
+    med = np.quantile(result["net_profit_attributable"][:, -1], 0.5)
+    assert f"median net profit attributable is {med:,.1f}" in text
+    top = analyses.reconciled["Shapley"].idxmax()
+    assert label(result.scenario, top) in text and "." not in label(result.scenario, top)
+    worst = analyses.attribution.shapley.loc[("median", y)].idxmin()
+    assert f"The biggest risk: {label(result.scenario, worst)}" in text
+    need = {r.solve_for: r for r in analyses.reverse_dcf}["fade_growth"]
+    assert f"{need.central:.0%} revenue growth in each of the" in text
+    assert not any(code in text for code in ("growth.", "ratio.", "_"))
