@@ -23,6 +23,7 @@ from simcore.analysis.shapley import model_shapley
 from simcore.analysis.sobol import sobol_analysis
 from simcore.analysis.tail import tail_shift
 from simcore.engine.core import DEFAULT_SEED, simulate
+from simcore.model.labels import labels
 
 if TYPE_CHECKING:
     from distributions.streams import SeedLike
@@ -111,5 +112,6 @@ def reconciled_table(
         sobol_n=sobol_n,
         shapley_perm=shapley_perm,
         scenario=sc.name,
+        labels=labels(sc, [str(f) for f in df.index]),
     )
     return df

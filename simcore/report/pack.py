@@ -788,12 +788,15 @@ def pack_pages(
             pages += sensitivity_pages(analyses, figsize=PAGE)
         pages += _assumption_pages(result)
         pages += _manifest_pages(result, manifest)
+    from simcore.report.sensitivity_pages import SOURCE_NOTE
+
     n = len(pages)
     for i, fig in enumerate(pages, 1):
+        source = getattr(fig, SOURCE_NOTE, "")
         fig.text(
             1 - _MARGIN / fig.get_figwidth(),
             0.06 / fig.get_figheight(),
-            f"page {i} of {n}",
+            (f"numbers from {source} · " if source else "") + f"page {i} of {n}",
             ha="right",
             va="bottom",
             fontsize=charts.FOOTER_SIZE,

@@ -24,7 +24,7 @@ def pack_pages(
     subset = _which(analyses)
     pages = [_said(ch.tornado_chart(analyses.tornado, figsize=figsize), subset)]
     if analyses.attribution is not None:
-        whole = f"From all {analyses.run_paths:,} paths of this run, as every headline number."
+        whole = f"all {analyses.run_paths:,} paths of the run, as every headline number"
         pages += [
             _said(ch.waterfall_chart(analyses.attribution, "median", figsize=figsize), whole),
             _said(ch.waterfall_chart(analyses.attribution, "prob_loss", figsize=figsize), whole),
@@ -45,28 +45,20 @@ def pack_pages(
 
 
 def _which(analyses: PackAnalyses) -> str:
-    """Where a page's numbers come from, when not from the whole run."""
+    """Where a page's numbers come from, in one short line."""
     if analyses.n_paths >= analyses.run_paths:
-        return f"From all {analyses.run_paths:,} paths of this run (common random numbers)."
+        return f"all {analyses.run_paths:,} paths of the run"
     return (
-        f"From the first {analyses.n_paths:,} of this run's {analyses.run_paths:,} paths, re-run "
-        "per change (common random numbers); its base can differ from the headline numbers "
-        "(every path) by Monte Carlo error."
+        f"the first {analyses.n_paths:,} of the run's {analyses.run_paths:,} paths, re-run per "
+        "change (common random numbers)"
     )
 
 
 def _said(fig: Figure, text: str) -> Figure:
-    """``fig`` with ``text`` at its bottom right, beside the footer."""
-    import textwrap
-
-    fig.text(
-        0.99,
-        0.008,
-        "\n".join(textwrap.wrap(text, 80)),
-        ha="right",
-        va="bottom",
-        fontsize=6.5,
-        color="0.3",
-        gid="which",
-    )
+    """``fig`` marked with where its numbers come from (the pack prints it beside the page
+    number: :data:`SOURCE_NOTE`)."""
+    setattr(fig, SOURCE_NOTE, text)
     return fig
+
+
+SOURCE_NOTE = "simcore_source"  # a page's attribute: where its numbers come from

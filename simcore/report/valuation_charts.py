@@ -16,6 +16,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.ticker import PercentFormatter
 
+from simcore.model.labels import words
 from simcore.report import charts
 
 if TYPE_CHECKING:
@@ -126,9 +127,18 @@ def reconciled_chart(table: pd.DataFrame, *, figsize: tuple[float, float] = (11.
 
         sh = f"{row['Shapley']:.0%} ± {row['Shapley_se']:.0%}  (#{int(row['rank: Shapley'])})"
         group = str(row["Sobol' group"])
+        plain = table.attrs.get("labels", {})
+        group = plain.get(group) or words(group)
         sob = cell(cols[1], True) + (f"\n{group}" if group and group != name else "")
         cells.append(
-            [str(name), sh, sob, cell(cols[2], True), cell(cols[3], False), cell(cols[4], False)]
+            [
+                plain.get(str(name), str(name)),
+                sh,
+                sob,
+                cell(cols[2], True),
+                cell(cols[3], False),
+                cell(cols[4], False),
+            ]
         )
     with mpl.rc_context(charts.STYLE):
         from matplotlib.figure import Figure as _Figure
