@@ -13,6 +13,7 @@ timestamps, so the same result gives the same bytes.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -375,7 +376,7 @@ def _cover(
     cur = sc.currency or "CNY"
     h = headline(result)
     years = h["years"]
-    pg = _Pages(result, "investment committee pack")
+    pg = _Pages(result, "in short")
     m = manifest
     pg.paragraph(
         f"Monte Carlo simulation of {sc.name} ({sc.ticker}) for {years[0]}–{years[-1]}: "
@@ -788,6 +789,8 @@ def pack_pages(
             pages += sensitivity_pages(analyses, figsize=PAGE)
         pages += _assumption_pages(result)
         pages += _manifest_pages(result, manifest)
+    with mpl.rc_context(charts.STYLE):  # user text drawn literally (no mathtext)
+        pages = [_title_page(result, pages), *pages]
     from simcore.report.sensitivity_pages import SOURCE_NOTE
 
     n = len(pages)
@@ -823,8 +826,84 @@ def write_pack(
     from simcore.io.files import atomic_write
 
     def write(fh: IO[bytes]) -> None:
-        with mpl.rc_context(charts.STYLE), PdfPages(fh, metadata=dict(_PDF_METADATA)) as pdf:
+        buf = io.BytesIO()
+        with mpl.rc_context(charts.STYLE), PdfPages(buf, metadata=dict(_PDF_METADATA)) as pdf:
             for fig in pages:
                 pdf.savefig(fig)
+        fh.write(_with_bookmarks(buf.getvalue(), sections(pages, result.scenario.name)))
 
     return atomic_write(path, write)
+
+
+def page_title(fig: Figure) -> str:
+    """A page's title: its suptitle, else its first line of text (a text page's heading)."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        return str(sup.get_text())
+    return str(fig.texts[0].get_text()) if fig.texts else ""
+
+
+def sections(pages: Sequence[Figure], company: str = "") -> list[tuple[str, int]]:
+    """``(title, first page index)`` of each run of pages with the same title, without the
+    ``company`` name in front (what the contents and the PDF bookmarks list)."""
+    out: list[tuple[str, int]] = []
+    for i, fig in enumerate(pages):
+        title = page_title(fig)
+        if company and title.startswith(company):
+            rest = title[len(company) :]
+            title = rest.split(": ", 1)[1] if ": " in rest[:40] else rest
+        title = "Title and contents" if getattr(fig, _TITLE_PAGE, False) else title.strip()
+        title = title[:1].upper() + title[1:]
+        if not out or out[-1][0] != title:
+            out.append((title, i))
+    return out
+
+
+def _with_bookmarks(pdf: bytes, marks: list[tuple[str, int]]) -> bytes:
+    """``pdf`` with one bookmark per section (pypdf), opening on the bookmarks pane."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for title, index in marks:
+        writer.add_outline_item(title=title, page_number=index)
+    writer.page_mode = "/UseOutlines"
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _title_page(result: SimulationResult, pages: list[Figure]) -> Figure:
+    """Page 1: the company, the question, what was run, and the contents with page numbers
+    (the title page is page 1, so the others start at 2)."""
+    sc = result.scenario
+    years = result.years
+    fig = Figure(figsize=PAGE)
+    w, h = PAGE
+    fig.text(_MARGIN / w, 1 - 1.1 / h, f"{sc.name} ({sc.ticker})", fontsize=26, fontweight="bold")
+    fig.text(
+        _MARGIN / w,
+        1 - 1.65 / h,
+        f"How uncertain is the {years[0]}–{years[-1]} forecast? An investment committee pack",
+        fontsize=15,
+    )
+    m = result.manifest
+    fig.text(
+        _MARGIN / w,
+        1 - 2.1 / h,
+        f"{result.n_paths:,} simulated paths, seed {charts.seed_label(m)}; market price "
+        f"{sc.market_price:,.2f} {sc.currency} on {sc.market_date}; source: "
+        f"{sc.source or charts.DEFAULT_SOURCE}",
+        fontsize=9,
+        color="0.3",
+    )
+    fig.text(_MARGIN / w, 1 - 2.8 / h, "Contents", fontsize=12, fontweight="bold")
+    y = 3.15
+    for title, index in sections(pages, sc.name):
+        fig.text(_MARGIN / w, 1 - y / h, title, fontsize=9.5)
+        fig.text(0.62, 1 - y / h, str(index + 2), fontsize=9.5, ha="right")
+        y += 0.24
+    setattr(fig, _TITLE_PAGE, True)
+    return fig
+
+
+_TITLE_PAGE = "simcore_title_page"  # the attribute that marks the title page

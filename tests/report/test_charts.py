@@ -277,11 +277,22 @@ def test_write_pack(result, tmp_path):
     pages = report.pack_pages(result, manifest)
     assert len(re.findall(rb"/Type /Page\b", data)) == len(pages) >= 9
     text = {i: " ".join(t.get_text() for t in fig.texts) for i, fig in enumerate(pages)}
-    # cover: headline numbers; then the charts; risk table; assumptions; manifest
-    assert "investment committee pack" in text[0] and "In short" in text[0]
+    # the title page and its contents; the cover: headline numbers; then the charts; risk
+    # table; assumptions; manifest
+    assert "investment committee pack" in text[0] and "Contents" in text[0]
+    for title, index in report.sections(pages, result.scenario.name)[1:]:
+        assert f"{title} {index + 1}" in text[0]  # each section with its page number
+    pages, text = pages[1:], {i - 1: t for i, t in text.items() if i}
+    assert "In short" in text[0]
     h = report.headline(result)
     assert f"{h['net_profit_attributable'][-1]['q'][0.5]:,.1f}" in text[0]
     assert [pages[i]._suptitle is not None for i in range(1, 5)] == [True] * 4
+    # the PDF's bookmarks: one per section, at its page
+    from pypdf import PdfReader
+
+    marks = PdfReader(io.BytesIO(data)).outline
+    assert [m.title for m in marks][:2] == ["Title and contents", "In short"]
+    assert len(marks) == len(report.sections([*pages], result.scenario.name)) + 1
     joined = " ".join(" ".join(text.values()).split())  # wrapped lines joined by spaces
     assert "risk table" in joined and "P(miss forecast)" in joined
     cover = " ".join(text[0].split())
