@@ -28,6 +28,7 @@ from simcore.analysis import sensitivity as sa
 from simcore.analysis import stress as st
 from simcore.analysis.reconcile import reconciled_table
 from simcore.analysis.valuation import ReverseDCF, reverse_dcf
+from simcore.model.equations import dcf_fade_years
 
 if TYPE_CHECKING:
     from simcore.results.result import SimulationResult
@@ -46,6 +47,11 @@ class PackAnalyses:
     reverse_dcf: tuple[ReverseDCF, ...] = ()  # fade growth, terminal margin
     reconciled: pd.DataFrame | None = None  # every sensitivity method side by side
     run_paths: int = ANALYSIS_PATHS  # paths of the run itself (the attribution reads them all)
+
+
+# the fewest paths a combination of switched-off shocks may keep for the attribution to read
+# the run's own paths (below it the pack runs each combination instead)
+MIN_SUBSET_PATHS = 2_000
 
 
 def seed_of_run(result: SimulationResult) -> np.random.SeedSequence:
@@ -79,7 +85,16 @@ def pack_analyses(
             f"attribution of {len(enabled)} named risks over {2 ** len(enabled)} combinations, "
             f"from the run's {result.n_paths:,} paths"
         )
-        attribution = st.attribution_from_run(result)
+        try:
+            attribution = st.attribution_from_run(result)
+        except ValueError:  # some combination of shocks leaves no path: a run per combination
+            attribution = None
+        if attribution is None or attribution.meta["paths"] < MIN_SUBSET_PATHS:
+            say(
+                f"  too few paths escape every named risk ({MIN_SUBSET_PATHS:,} needed): "
+                f"{2 ** len(enabled)} runs of {n:,} paths instead"
+            )
+            attribution = st.attribution(sc, n_paths=n, seed=seed)
     if sc.stresses:
         say(f"{len(sc.stresses)} stress scenarios: {len(sc.stresses) + 1} runs of {n:,} paths")
         stresses = st.compare_stresses(sc, n_paths=n, seed=seed)
@@ -87,8 +102,8 @@ def pack_analyses(
         say(f"grouped Sobol' indices, N = {sobol_n:,}")
         sobol = sa.sobol_analysis(sc, sobol_n, groups="default", seed=seed)
     say(f"reverse DCF of the market price: 2 solves over {n:,} paths")
-    solve = ("fade_growth", "terminal_margin") if sc.fade_years else ("terminal_margin",)
+    solve = ("fade_growth", "terminal_margin") if dcf_fade_years(sc) else ("terminal_margin",)
     rev = tuple(reverse_dcf(sc, s, n_paths=n, seed=seed) for s in solve)
     say(f"the methods side by side: Shapley effects ({n:,} paths per run)")
-    reconciled = reconciled_table(sc, n_paths=n, seed=seed)
+    reconciled = reconciled_table(sc, n_paths=n, seed=seed, tornado=tornado)  # the same one
     return PackAnalyses(tornado, attribution, stresses, sobol, n, rev, reconciled, result.n_paths)

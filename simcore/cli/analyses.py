@@ -518,9 +518,11 @@ def _stress(args: argparse.Namespace, sc: Scenario, seed: int, w: _Writer) -> No
 
 
 def cmd_reverse_dcf(args: argparse.Namespace) -> int:
+    from simcore.model.equations import dcf_fade_years
+
     sc, seed = _setup(args)
     solve = args.solve_for or (
-        ["fade_growth", "terminal_margin"] if sc.fade_years else ["terminal_margin"]
+        ["fade_growth", "terminal_margin"] if dcf_fade_years(sc) else ["terminal_margin"]
     )
     with _outputs(args, sc, seed, solve_for=solve, target=args.target) as w:
         import pandas as pd

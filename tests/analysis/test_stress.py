@@ -390,8 +390,7 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
         "compare_stresses",
         "reverse_dcf",
         "reverse_dcf",
-        "tornado",
-        "tornado",  # the reconciled table's
+        "tornado",  # once: the reconciled table reuses it
     ]
     assert all(c[1:] == (21, (), 1000) for c in calls), calls
     assert len(told) == 5 and analyses.n_paths == 1000 and analyses.sobol is None
@@ -438,3 +437,18 @@ def test_attribution_from_the_run_agrees_with_a_run_per_combination():
             assert (np.abs(got.to_numpy() - want.to_numpy()) < 4 * err).all(), (metric, got, want)
     total = one.shapley.sum(axis=1)
     np.testing.assert_allclose(total, one.levels["all shocks"] - one.levels["no shocks"])
+
+
+@pytest.mark.slow  # 20 s: every pack analysis over 30 years
+def test_pack_analyses_of_a_long_run_with_few_paths():
+    """30 years of 3,000 paths: too few paths escape every named risk for the attribution to
+    read the run, so it runs each combination instead; the fade is used up, so the reverse
+    DCF solves for the terminal margin only (neither stops the run)."""
+    from simcore.analysis.pack_analyses import MIN_SUBSET_PATHS, pack_analyses
+
+    run = simulate(make_toy().with_horizon(30), 3000, seed=5)  # the bases describe 3 years
+    told = []
+    a = pack_analyses(run, n_paths=500, say=told.append)
+    assert any(f"({MIN_SUBSET_PATHS:,} needed)" in m for m in told)
+    assert a.attribution.meta["runs"] == 4 and a.attribution.meta["n_paths"] == 500
+    assert [r.solve_for for r in a.reverse_dcf] == ["terminal_margin"]
