@@ -383,7 +383,7 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
         (pa, "reverse_dcf"),
     ):
         spy(module, name)
-    r = simulate(toy(), 1500, seed=21)  # 21: arbitrary, fixed
+    r = simulate(toy(), 20_000, seed=21)  # 21: arbitrary, fixed; enough paths to escape
     told = []
     analyses = pa.pack_analyses(r, n_paths=1000, say=told.append)
     assert sorted(c[0] for c in calls) == [
