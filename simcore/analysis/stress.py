@@ -256,19 +256,6 @@ def attribution(
             sc.with_shocks({n: n in subset for n in names}), n_paths, seed=ss, sampling=sampling
         )
         value[subset] = np.array([st(r) for st in stats.values()])
-    full: frozenset[str] = frozenset(names)
-    none: frozenset[str] = frozenset()
-    shap = np.zeros((len(stats), K))
-    for k, n in enumerate(names):
-        others = [m for m in names if m != n]
-        for size in range(K):
-            w = math.factorial(size) * math.factorial(K - size - 1) / math.factorial(K)
-            for combo in itertools.combinations(others, size):
-                s = frozenset(combo)
-                shap[:, k] += w * (value[s | {n}] - value[s])
-    index = pd.MultiIndex.from_tuples(list(stats), names=["metric", "year"])
-    off = np.column_stack([value[full] - value[full - {n}] for n in names])
-    levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
     units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
     names_of = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
     meta = run_meta(
@@ -282,12 +269,7 @@ def attribution(
         runs=len(value),
         shock_labels=labels(sc, names),
     )
-    return Attribution(
-        levels,
-        pd.DataFrame(shap, index=index, columns=names),
-        pd.DataFrame(off, index=index, columns=names),
-        meta,
-    )
+    return _shapley(names, value, list(stats), meta)
 
 
 def attribution_from_run(
@@ -342,19 +324,6 @@ def attribution_from_run(
                 views[t] = PathSubset(result, keep, output, t)
             row.append(st(views[t]))
         value[subset] = np.array(row)
-    full: frozenset[str] = frozenset(names)
-    none: frozenset[str] = frozenset()
-    shap = np.zeros((len(stats), K))
-    for k, n in enumerate(names):
-        others = [m for m in names if m != n]
-        for size in range(K):
-            w = math.factorial(size) * math.factorial(K - size - 1) / math.factorial(K)
-            for combo in itertools.combinations(others, size):
-                s = frozenset(combo)
-                shap[:, k] += w * (value[s | {n}] - value[s])
-    index = pd.MultiIndex.from_tuples(list(stats), names=["metric", "year"])
-    switch = np.column_stack([value[full] - value[full - {n}] for n in names])
-    levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
     units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
     names_of = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
     seed = result.manifest.get("seed") or {}
@@ -374,6 +343,31 @@ def attribution_from_run(
         "method": "the run's own paths",
         "shock_labels": labels(sc, names),
     }
+    return _shapley(names, value, list(stats), meta)
+
+
+def _shapley(
+    names: list[str],
+    value: dict[frozenset[str], np.ndarray],
+    keys: list[tuple[str, int]],
+    meta: dict[str, Any],
+) -> Attribution:
+    """The :class:`Attribution` of the statistics ``value[shocks on]`` (one per ``keys``,
+    (metric, year)) over every on/off combination of the shocks ``names``."""
+    K = len(names)
+    full: frozenset[str] = frozenset(names)
+    none: frozenset[str] = frozenset()
+    shap = np.zeros((len(keys), K))
+    for k, n in enumerate(names):
+        others = [m for m in names if m != n]
+        for size in range(K):
+            w = math.factorial(size) * math.factorial(K - size - 1) / math.factorial(K)
+            for combo in itertools.combinations(others, size):
+                s = frozenset(combo)
+                shap[:, k] += w * (value[s | {n}] - value[s])
+    index = pd.MultiIndex.from_tuples(keys, names=["metric", "year"])
+    switch = np.column_stack([value[full] - value[full - {n}] for n in names])
+    levels = pd.DataFrame({"no shocks": value[none], "all shocks": value[full]}, index=index)
     return Attribution(
         levels,
         pd.DataFrame(shap, index=index, columns=names),
