@@ -238,15 +238,7 @@ def attribution(
     the shock-free run.
     """
     sc = _default(scenario)
-    names = [s.name for s in sc.shocks if s.enabled]
-    if not names:
-        raise ValueError(f"scenario {sc.name!r} has no enabled shock to attribute")
-    if len(names) > MAX_SHAPLEY_SHOCKS:
-        raise ValueError(
-            f"{len(names)} enabled shocks need 2^{len(names)} runs; at most "
-            f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)"
-        )
-    stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
+    names, stats, common = _attributed(sc, metrics, output)
     ss = run_seed(sc, n_paths, seed, sampling)
     K = len(names)
     value: dict[frozenset[str], np.ndarray] = {}  # the shocks on -> array of the stats
@@ -256,20 +248,33 @@ def attribution(
             sc.with_shocks({n: n in subset for n in names}), n_paths, seed=ss, sampling=sampling
         )
         value[subset] = np.array([st(r) for st in stats.values()])
-    units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
-    names_of = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
-    meta = run_meta(
-        sc,
-        n_paths,
-        ss,
-        sampling,
-        output=output,
-        units=units,
-        labels=names_of,
-        runs=len(value),
-        shock_labels=labels(sc, names),
-    )
+    meta = run_meta(sc, n_paths, ss, sampling, runs=len(value), **common)
     return _shapley(names, value, list(stats), meta)
+
+
+def _attributed(
+    sc: Scenario, metrics: Iterable[str], output: str
+) -> tuple[list[str], dict[tuple[str, int], Statistic], dict[str, Any]]:
+    """The enabled shocks (checked), the statistics per (metric, year) and the metadata both
+    attributions carry (output, units, labels of the metrics and of the shocks)."""
+    names = [s.name for s in sc.shocks if s.enabled]
+    if not names:
+        raise ValueError(f"scenario {sc.name!r} has no enabled shock to attribute")
+    if len(names) > MAX_SHAPLEY_SHOCKS:
+        raise ValueError(
+            f"{len(names)} enabled shocks give 2^{len(names)} on/off combinations; at most "
+            f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)"
+        )
+    metrics = list(metrics)
+    stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
+    last = sc.years[-1]
+    common = {
+        "output": output,
+        "units": {m: stats[(m, last)].unit(sc) for m in metrics},
+        "labels": {m: stats[(m, last)].label(sc.years).rsplit(",", 1)[0] for m in metrics},
+        "shock_labels": labels(sc, names),
+    }
+    return names, stats, common
 
 
 def attribution_from_run(
@@ -288,19 +293,11 @@ def attribution_from_run(
     level is the run's own statistic, and every page that shows it agrees. ``meta["paths"]``
     gives the fewest paths any combination used (the "no shocks" one)."""
     sc = result.scenario
-    names = [s.name for s in sc.shocks if s.enabled]
-    if not names:
-        raise ValueError(f"scenario {sc.name!r} has no enabled shock to attribute")
-    if len(names) > MAX_SHAPLEY_SHOCKS:
-        raise ValueError(
-            f"{len(names)} enabled shocks give 2^{len(names)} combinations; at most "
-            f"{MAX_SHAPLEY_SHOCKS} are supported (switch some off)"
-        )
+    names, stats, common = _attributed(sc, metrics, output)
     bit = {s.name: 1 << k for k, s in enumerate(sc.shocks)}
     hit_by = np.bitwise_or.accumulate(result.hits, axis=1)  # (n, H): the shocks hit so far
     if output in ("price_dcf", "dcf_terminal_share"):  # the value reads every later year
         hit_by = np.repeat(hit_by[:, -1:], result.horizon, axis=1)
-    stats = {(m, y): statistic((m, output, y), sc) for m in metrics for y in sc.years}
     years = list(result.years)
     K = len(names)
     value: dict[frozenset[str], np.ndarray] = {}
@@ -324,8 +321,6 @@ def attribution_from_run(
                 views[t] = PathSubset(result, keep, output, t)
             row.append(st(views[t]))
         value[subset] = np.array(row)
-    units = {m: stats[(m, sc.years[-1])].unit(sc) for m in metrics}
-    names_of = {m: stats[(m, sc.years[-1])].label(sc.years).rsplit(",", 1)[0] for m in metrics}
     seed = result.manifest.get("seed") or {}
     meta = {
         "scenario": sc.name,
@@ -335,13 +330,10 @@ def attribution_from_run(
         "n_paths": result.n_paths,
         "seed": seed.get("entropy") if isinstance(seed, dict) else seed,
         "sampling": result.manifest.get("sampling", "mc"),
-        "output": output,
-        "units": units,
-        "labels": names_of,
         "runs": 1,
         "paths": fewest,
         "method": "the run's own paths",
-        "shock_labels": labels(sc, names),
+        **common,
     }
     return _shapley(names, value, list(stats), meta)
 

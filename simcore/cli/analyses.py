@@ -55,20 +55,23 @@ _FORMATS = ("png", "svg")
 def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.ArgumentParser) -> None:
     """Register ``sensitivity`` and ``stress`` on the CLI's subparsers (``common`` carries the
     shared ``--debug``)."""
-    from simcore.cli.common import _positive_int, _seed
+    from simcore.cli.common import _positive_int, _seed, add_nowcast
 
-    def shared(p: argparse.ArgumentParser, out: str) -> None:
-        p.add_argument(
-            "--scenario",
-            metavar="FILE",
-            help="scenario TOML file or built-in name (default: Paratera)",
-        )
+    def shared(
+        p: argparse.ArgumentParser,
+        out: str,
+        *,
+        paths: int | None = ANALYSIS_PATHS,
+        scenario: str = "scenario TOML file or built-in name (default: Paratera)",
+        runs: str = "paths per run",
+    ) -> None:
+        p.add_argument("--scenario", metavar="FILE", help=scenario)
         p.add_argument(
             "--paths",
             type=_positive_int,
-            default=ANALYSIS_PATHS,
+            default=paths,
             metavar="N",
-            help=f"paths per run (default {ANALYSIS_PATHS:,}); every run uses the "
+            help=f"{runs} (default {ANALYSIS_PATHS:,}); every run uses the "
             "same seed (common random numbers)",
         )
         p.add_argument(
@@ -78,14 +81,8 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
             metavar="S",
             help="non-negative integer seed (default: the engine's fixed seed)",
         )
-        p.add_argument(
-            "--nowcast",
-            nargs="?",
-            const="latest",
-            default=None,
-            metavar="DATE",
-            help="condition the runs on the scenario's actuals published by DATE (default: all)",
-        )
+        if paths is not None:  # a backtest's vintages have their own as-of dates
+            add_nowcast(p, "the runs")
         p.add_argument(
             "--out", default=out, metavar="DIR", help=f"output directory (default ./{out})"
         )
@@ -212,34 +209,19 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
         help="re-run --scenario conditioned on the actuals published by each date (a vintage "
         "per date) and score each on the full-year actuals published after it",
     )
-    bt.add_argument(
-        "--scenario",
-        metavar="FILE",
-        help="scenario TOML file or built-in name: the vintages' scenario and the actuals "
-        "(default: Paratera for --as-of; each run's own scenario for --results)",
-    )
-    bt.add_argument(
-        "--paths",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help=f"paths per vintage with --as-of (default {ANALYSIS_PATHS:,})",
-    )
-    bt.add_argument(
-        "--seed", type=_seed, default=None, metavar="S", help="seed of the vintages (--as-of)"
+    shared(
+        bt,
+        "simcore-backtest",
+        paths=None,  # None: not given, which --results requires
+        scenario="scenario TOML file or built-in name: the vintages' scenario and the "
+        "actuals (default: Paratera for --as-of; each run's own scenario for --results)",
+        runs="paths per vintage, with --as-of",
     )
     bt.add_argument(
         "--actuals",
         metavar="ACTUALS.csv",
         help="columns output, year, actual and optionally date (published) (default: the "
         "scenario's [actuals.*] full-year tables)",
-    )
-    bt.add_argument(
-        "--out", default="simcore-backtest", metavar="DIR", help="default ./simcore-backtest"
-    )
-    bt.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    bt.add_argument(
-        "--force", action="store_true", help="replace the outputs of a different run in --out"
     )
     bt.set_defaults(func=cmd_backtest)
 

@@ -94,6 +94,7 @@ from simcore.cli.common import (
     _safe_name,
     _seed,
     _sha256,
+    add_nowcast,
     nowcast_arg,
     open_output,
     write_manifest,
@@ -192,15 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="H",
         help="years to simulate, 1 to 30 (default: the scenario's)",
     )
-    run.add_argument(
-        "--nowcast",
-        nargs="?",
-        const="latest",
-        default=None,
-        metavar="DATE",
-        help="condition the run on the scenario's [actuals.*] published by DATE (default: "
-        "all of them): the reported part of a year fixed, the rest simulated",
-    )
+    add_nowcast(run, "the run")
     run.add_argument(
         "--sampling",
         choices=SAMPLING,

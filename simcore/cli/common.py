@@ -145,6 +145,19 @@ def _load_scenario_arg(value: str | None) -> tuple[Scenario, str]:
     )
 
 
+def add_nowcast(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--nowcast [DATE]`` on ``parser`` (``what``: the run or the runs)."""
+    parser.add_argument(
+        "--nowcast",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="DATE",
+        help=f"condition {what} on the scenario's [actuals.*] published by DATE (default: all "
+        "of them): the reported part of a year fixed, the rest simulated",
+    )
+
+
 def nowcast_arg(scenario: Scenario, value: str | None) -> Scenario:
     """``scenario`` conditioned as ``--nowcast`` asks (None: as the file says; ``latest``:
     on every actual), checked before any work: a refusal names the option."""
