@@ -26,6 +26,12 @@ Per configuration (default scenario; 10^5 and 10^6 paths; horizon 3 and 10; defa
   ``tracemalloc``: the peak seen by Python's allocators (numpy arrays; not numba's own). Measured
   before anything else, smallest configuration first.
 
+Then the peer: monaco (the ``bench`` extra) runs the same default model, one Python call per
+case as its users write models, on ``--monaco-paths`` cases; its time is scaled linearly to the
+horizon-3 configuration with the most paths and divided by that configuration's e2e, and its
+distribution of last-year net profit is checked against that run (two-sample KS, medians within
+4 standard errors; ``benchmarks.peer_monaco``).
+
 Then whole processes: the first-ever run with a fresh numba cache (target <= 30 s), the same run
 warm, and ``simcore run --no-charts`` at 10^6 paths warm (target <= 2 s). Times are medians of
 ``--repeats``; e2e, simulate and the floor of a configuration are timed in turns, so that a
@@ -49,6 +55,7 @@ from distributions.kernels import set_threads
 from simcore.engine.core import BLOCK, simulate
 from simcore.results.result import DEFAULT_Q
 
+from . import peer_monaco
 from .baselines import RandomNumbers, numpy_reference, python_simulate
 from .checks import assert_close_to_kernel, check_quantiles, check_simulation
 from .harness import (
@@ -190,6 +197,7 @@ def measure(args) -> dict:
             }
         )
 
+    peer = measure_peer(args, rows)
     process = measure_processes(args)
     out = {
         "schema": SCHEMA,
@@ -199,6 +207,7 @@ def measure(args) -> dict:
         "settings": {k: v for k, v in vars(args).items() if k not in ("json", "compare")},
         "configs": [rows[c] for c in sorted(rows)],
         "process": process,
+        "peer": peer,
     }
     out["targets"] = targets(out)
     return out
@@ -209,6 +218,37 @@ def _threading_layer():
         return numba.threading_layer()
     except ValueError:  # no parallel region has run
         return None
+
+
+def measure_peer(args, rows) -> dict:
+    """monaco on the same default model (``benchmarks.peer_monaco``): ``--monaco-paths`` cases,
+    its time scaled linearly to the horizon-3 configuration with the most paths, over that
+    configuration's e2e, and its distribution against that run's."""
+    cfgs = [c for c in rows if c[1] == 3]
+    if args.no_peer or not cfgs:
+        return {"skipped": "--no-peer" if args.no_peer else "no horizon-3 configuration"}
+    reason = peer_monaco.missing_reason()
+    if reason:
+        return {"skipped": reason}
+    n, h = max(cfgs)
+    m = args.monaco_paths
+    _say(f"monaco on the same model, {m:,} cases x {h} years (one Python call per case)")
+    sc = scenario(h)
+    seconds, theirs = peer_monaco.run_monaco(sc, m, seed=SEED)
+    ours = simulate(sc, n, seed=SEED)[peer_monaco.OUTPUT][:, -1]
+    scaled = seconds * n / m
+    return {
+        "tool": "monaco",
+        "version": peer_monaco.version(),
+        "cases": m,
+        "paths": n,
+        "horizon": h,
+        "seconds": seconds,
+        "seconds_scaled": scaled,
+        "per_case_ms": seconds / m * 1e3,
+        "over_e2e": scaled / rows[(n, h)]["e2e_s"],
+        **peer_monaco.agreement(ours, theirs),
+    }
 
 
 def measure_processes(args) -> dict:
@@ -345,8 +385,27 @@ def print_run(out) -> None:
         print(f"  simcore run --no-charts, warm: {p['warm_cli_s']:.2f} s")
     elif "cli_skipped" in p:
         print(f"  simcore run --no-charts: skipped ({p['cli_skipped']})")
+    print_peer(out.get("peer") or {"skipped": "not measured"})
     print()
     print_targets({"": out})
+
+
+def print_peer(q: dict) -> None:
+    print()
+    if "skipped" in q:
+        print(f"peer (monaco): skipped ({q['skipped']})")
+        return
+    print(
+        f"peer: monaco {q['version']}, the same model, {q['cases']:,} cases x {q['horizon']} "
+        f"years in {q['seconds']:.2f} s ({q['per_case_ms']:.2f} ms a case); scaled to "
+        f"{q['paths']:,} paths {q['seconds_scaled']:.4g} s = {q['over_e2e']:.4g}x our e2e"
+    )
+    print(
+        f"  its distribution against ours (net profit attributable, last year): KS "
+        f"{q['ks_statistic']:.4f} (p = {q['ks_pvalue']:.3g}), medians {q['median_monaco']:.2f} "
+        f"against {q['median_ours']:.2f} ({q['median_diff_se']:+.2f} standard errors): "
+        f"{'agree' if q['agree'] else 'DISAGREE'}"
+    )
 
 
 def print_targets(runs: dict) -> None:
@@ -411,6 +470,11 @@ def print_comparison(a: dict, b: dict, na: str, nb: str) -> None:
                 f"{r['paths']:>10,} x {r['horizon']:<3} {label:<18} {_fmt(x, spec):>11} "
                 f"{_fmt(y, spec):>11} {ratio}"
             )
+    qa, qb = a.get("peer", {}), b.get("peer", {})
+    for k, label in (("seconds_scaled", "monaco scaled s"), ("over_e2e", "monaco / e2e")):
+        x, y = qa.get(k), qb.get(k)
+        ratio = f"{y / x:7.3f}" if x and y is not None else "      -"
+        print(f"{'peer':<16} {label:<18} {_fmt(x, '.4g'):>11} {_fmt(y, '.4g'):>11} {ratio}")
     pa, pb = a["process"], b["process"]
     for k, label in PROCESS_METRICS:
         x, y = pa.get(k), pb.get(k)
@@ -433,6 +497,10 @@ def parse(argv=None):
     ap.add_argument("--ref-repeats", type=int, default=3)
     ap.add_argument("--python-paths", type=int, default=200)
     ap.add_argument("--python-repeats", type=int, default=3)
+    ap.add_argument(
+        "--monaco-paths", type=int, default=2_000, help="cases of the monaco peer (~4 ms each)"
+    )
+    ap.add_argument("--no-peer", action="store_true", help="skip the monaco peer")
     ap.add_argument("--process-paths", type=int, default=1_000_000)
     ap.add_argument("--process-repeats", type=int, default=3)
     ap.add_argument("--no-cold", action="store_true", help="skip the cold start (~10-30 s)")
@@ -459,8 +527,9 @@ def parse(argv=None):
         args.paths, args.repeats, args.ref_paths, args.ref_repeats = [1_000, 2_000], 1, 500, 1
         args.python_paths, args.python_repeats = 10, 1
         args.process_paths, args.process_repeats = 1_000, 1
-    if args.python_paths < 1 or args.ref_paths < 1 or args.repeats < 1:
-        ap.error("--repeats, --ref-paths and --python-paths must be positive")
+        args.monaco_paths = 200
+    if min(args.python_paths, args.ref_paths, args.repeats, args.monaco_paths) < 1:
+        ap.error("--repeats, --ref-paths, --python-paths and --monaco-paths must be positive")
     return args
 
 

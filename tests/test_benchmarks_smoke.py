@@ -100,6 +100,11 @@ def test_comparison_runs_saves_and_compares(tmp_path, capsys, benchmarks_importa
     assert len(run["targets"]) == 6
     assert {t["status"] for t in run["targets"]} <= {"PASS", "MISS", "n/a"}
     assert "ns/path-yr" in text and "x floor" in text and "target" in text
+    # the peer ran the same model: 200 monaco cases against our 2,000 paths, one distribution
+    peer = run["peer"]
+    assert peer["tool"] == "monaco" and peer["cases"] == 200 and peer["paths"] == 2_000
+    assert peer["agree"], peer  # KS p > 0.001 and the medians within 4 standard errors
+    assert peer["over_e2e"] > 1 and "peer: monaco" in text
 
     assert compare.main(["--compare", str(out), str(out)]) == 0
     side = capsys.readouterr().out

@@ -6,7 +6,8 @@ It is the readable statement of the model and the oracle the numba kernel is tes
   implied valuations. The kernel exports its own draws (``simulate(..., keep_draws=True)``)
   and :func:`evaluate` must reproduce its outputs to 1e-12 relative.
 - :func:`sample` draws the same inputs as the kernel from the same addressed streams, with
-  numpy and scipy only (Monte Carlo sampling).
+  numpy and scipy only (Monte Carlo sampling); :func:`inputs` is its second half, the inputs
+  from given random numbers (a peer tool's own draws, ``benchmarks.peer_monaco``).
 - :func:`simulate_reference` is both, end to end; the benchmarks time it against the kernel.
 
 Shapes: ``n`` paths, ``H`` horizon years, ``S`` segments. All money in the scenario's currency
@@ -15,6 +16,7 @@ Shapes: ``n`` paths, ``H`` horizon years, ``S`` segments. All money in the scena
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -453,9 +455,14 @@ def dcf_inputs(sc: Scenario, lines: Arrays) -> tuple[np.ndarray, np.ndarray]:
     return state, np.ascontiguousarray(lines["fcf"], dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=256)
+def _frozen(dist: Distribution) -> Any:
+    return dist.to_scipy()  # freezing a scipy distribution costs 0.5 ms: once per distribution
+
+
 def _ppf_numpy(dist: Distribution, u: ArrayLike) -> Any:
     """Marginal ppf with scipy only (the reference never calls numba)."""
-    return dist.to_scipy().ppf(u)
+    return _frozen(dist).ppf(u)
 
 
 def sample(
@@ -465,39 +472,66 @@ def sample(
     sc = apply_peers(scenario)
     H = sc.horizon
     paths = np.arange(start, start + n_paths, dtype=np.uint64)
-    # uniforms and independent normal scores
-    eps: Arrays = {}
-    for d in sc.drivers:
-        key = stream_key(seed, driver_stream(d.name))
-        eps[d.name] = np.stack(
-            [special.ndtri(uniforms_numpy(key, paths, t, 0)) for t in range(H)], 1
+
+    def u(stream: str, slot: int) -> np.ndarray:
+        key = stream_key(seed, stream)
+        return np.stack([uniforms_numpy(key, paths, t, slot) for t in range(H)], 1)
+
+    eps = {d.name: special.ndtri(u(driver_stream(d.name), 0)) for d in sc.drivers}
+    u_mix = None
+    if sc.correlation_labels and sc.copula == "student_t":
+        u_mix = u(copula(sc).mixing_stream, 0)  # type: ignore[union-attr]
+    u_occ = {s.name: u(shock_stream(s.name), 0) for s in sc.shocks}
+    u_sev = {s.name: u(shock_stream(s.name), 1) for s in sc.shocks}
+    return inputs(sc, eps, u_occ, u_sev, u_mix)
+
+
+def copula(sc: Scenario) -> GaussianCopula | StudentTCopula | None:
+    """The copula over ``sc``'s labelled drivers (``None`` without any)."""
+    from distributions.copula import GaussianCopula, StudentTCopula
+
+    labels = list(sc.correlation_labels)
+    if not labels:
+        return None
+    if sc.copula == "student_t":
+        return StudentTCopula(
+            labels,
+            sc.correlation,
+            sc.copula_df,
+            kind=sc.correlation_kind,
+            repair=sc.correlation_repair,
         )
+    return GaussianCopula(
+        labels, sc.correlation, kind=sc.correlation_kind, repair=sc.correlation_repair
+    )
+
+
+def inputs(
+    sc: Scenario,
+    eps: Arrays,
+    u_occ: Arrays,
+    u_sev: Arrays,
+    u_mix: np.ndarray | None = None,
+    cop: GaussianCopula | StudentTCopula | None = None,
+) -> tuple[Arrays, Arrays, Arrays]:
+    """The model's inputs ``(drivers, hits, severity)`` from its random numbers, each (n, H):
+    ``eps[driver]`` independent standard normal scores, ``u_occ[shock]`` and ``u_sev[shock]``
+    the uniforms of occurrence and severity, ``u_mix`` the Student-t copula's mixing uniforms.
+    ``sc`` has its peers applied (:func:`simcore.model.peers.apply_peers`); ``cop`` is
+    :func:`copula` of ``sc`` when the caller has it."""
+    H = sc.horizon
+    n_paths = next(iter(eps.values())).shape[0]
+    eps = dict(eps)
     # copula over the labelled drivers
     labels = list(sc.correlation_labels)
     if labels:
-        from distributions.copula import GaussianCopula, StudentTCopula
-
-        cop: GaussianCopula | StudentTCopula
-        if sc.copula == "student_t":
-            cop = StudentTCopula(
-                labels,
-                sc.correlation,
-                sc.copula_df,
-                kind=sc.correlation_kind,
-                repair=sc.correlation_repair,
-            )
-        else:
-            cop = GaussianCopula(
-                labels, sc.correlation, kind=sc.correlation_kind, repair=sc.correlation_repair
-            )
+        cop = cop or copula(sc)
         Z = np.stack([eps[k] for k in labels], axis=-1)  # (n, H, d)
-        X = Z @ cop.factor.T
-        if isinstance(cop, StudentTCopula):  # sc.copula == "student_t"
+        X = Z @ cop.factor.T  # type: ignore[union-attr]
+        if sc.copula == "student_t":
             from scipy import stats  # on first use: importing it costs 0.3 s
 
-            key = stream_key(seed, cop.mixing_stream)
-            u = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
-            w = stats.chi2(sc.copula_df).ppf(u)
+            w = stats.chi2(sc.copula_df).ppf(u_mix)
             X = special.ndtri(stats.t(sc.copula_df).cdf(X / np.sqrt(w / sc.copula_df)[..., None]))
         for i, k in enumerate(labels):
             eps[k] = X[..., i]
@@ -522,11 +556,8 @@ def sample(
     severity: Arrays = {}
     prob, fixed = shock_schedule(sc)
     for j, s in enumerate(sc.shocks):
-        key = stream_key(seed, shock_stream(s.name))
-        u_occ = np.stack([uniforms_numpy(key, paths, t, 0) for t in range(H)], 1)
-        u_sev = np.stack([uniforms_numpy(key, paths, t, 1) for t in range(H)], 1)
-        hits[s.name] = (u_occ < prob[j][None, :]).astype(np.float64)
-        drawn = _ppf_numpy(s.severity, u_sev)
+        hits[s.name] = (u_occ[s.name] < prob[j][None, :]).astype(np.float64)
+        drawn = _ppf_numpy(s.severity, u_sev[s.name])
         severity[s.name] = np.where(np.isnan(fixed[j])[None, :], drawn, fixed[j][None, :])
     return drivers, hits, severity
 
