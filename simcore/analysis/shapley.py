@@ -58,6 +58,54 @@ def _conditional(
     return A, L
 
 
+def _blocks(corr: np.ndarray) -> list[np.ndarray]:
+    """The groups of inputs that depend on each other (connected through nonzero correlations):
+    conditioning on inputs outside a group changes nothing inside it."""
+    d = corr.shape[0]
+    group = np.arange(d)
+    for i, j in zip(*np.nonzero(corr), strict=True):
+        gi, gj = group[i], group[j]
+        if gi != gj:
+            group[group == gj] = gi
+    return [np.flatnonzero(group == g) for g in np.unique(group)]
+
+
+def _steps(
+    corr: np.ndarray,
+    full: np.ndarray,
+    perms: np.ndarray,
+    n_inner: int,
+    C: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Every order's steps at once, (n_perm, d - 1, n_inner, d, C): step j of order p keeps the
+    outer draw of the inputs after position j and draws the first j + 1 (the set J) from their
+    distribution given the rest. An independent input of J is a fresh standard normal; a group
+    of dependent inputs is drawn given its own members outside J, once per distinct J within
+    the group (at most 2^size conditionals, however many inputs and orders)."""
+    n_perm, d = perms.shape
+    outer = np.einsum("ij,pjc->pic", full, rng.standard_normal((n_perm, d, C)))
+    noise = rng.standard_normal((n_perm, d - 1, n_inner, d, C))
+    pos = np.argsort(perms, axis=1)  # pos[p, i]: where input i comes in order p
+    in_J = pos[:, None, :] <= np.arange(d - 1)[None, :, None]  # (n_perm, d - 1, d)
+    rows = np.where(in_J[:, :, None, :, None], noise, outer[:, None, None])
+    for B in _blocks(corr):
+        if B.size == 1:
+            continue  # independent: a fresh standard normal in J, the outer draw outside
+        member = in_J[:, :, B]  # (n_perm, d - 1, |B|)
+        key = member @ (1 << np.arange(B.size))  # J within the group, as bits
+        for k in np.unique(key):
+            if k == 0:
+                continue  # nothing of the group is drawn again
+            p, j = np.nonzero(key == k)
+            J, rest = B[member[p[0], j[0]]], B[~member[p[0], j[0]]]
+            A, L = _conditional(corr, J, rest)
+            mean = np.einsum("ar,grc->gac", A, outer[p][:, rest])  # (g, |J|, C)
+            z = np.einsum("ab,gnbc->gnac", L, noise[p, j][:, :, J])
+            rows[p[:, None], j[:, None], :, J[None, :], :] = np.moveaxis(mean[:, None] + z, 2, 1)
+    return rows
+
+
 def shapley_effects(
     func: Callable[[np.ndarray], np.ndarray],
     corr: np.ndarray,
@@ -97,26 +145,10 @@ def shapley_effects(
     var = yv.var(axis=0, ddof=1)
     # every order's steps: one outer draw, then n_inner draws of X_J given the rest
     perms = np.array([rng.permutation(d) for _ in range(n_perm)])
-    cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-    rows = np.empty((n_perm, max(d - 1, 0), n_inner, d, C))
-    for p, order in enumerate(perms):
-        outer = full @ rng.standard_normal((d, C))
-        for j in range(d - 1):
-            J = np.sort(order[: j + 1])
-            rest = np.sort(order[j + 1 :])
-            key = J.tobytes()
-            if key not in cache:
-                cache[key] = _conditional(corr, J, rest)
-            A, L = cache[key]
-            z = np.broadcast_to(outer, (n_inner, d, C)).copy()
-            mean = A @ outer[rest]
-            z[:, J, :] = mean[None] + np.einsum(
-                "ij,njc->nic", L, rng.standard_normal((n_inner, J.size, C))
-            )
-            rows[p, j] = z
+    rows = _steps(corr, full, perms, n_inner, C, rng) if d > 1 else None
     k = yv.shape[1]
     shap = np.zeros((n_perm, d, k))
-    if d > 1:
+    if rows is not None:
         y = np.asarray(func(rows.reshape(-1, d, C)), dtype=np.float64).reshape(
             n_perm, d - 1, n_inner, k
         )
@@ -188,20 +220,20 @@ def model_inputs(
     def to_uniforms(Z: np.ndarray) -> np.ndarray:
         n = Z.shape[0]
         u = np.full((n, H, width), 0.5)
-        eps = np.array(Z)
+        innovations = {}
         if labels:  # correlated scores -> the independent innovations the kernel correlates
             x = Z[:, label_pos, :H]  # (n, C_labels, H)
             eps_lab = np.linalg.solve(Lc, x.transpose(1, 0, 2).reshape(len(labels), -1))
-            eps[:, label_pos, :H] = eps_lab.reshape(len(labels), n, H).transpose(1, 0, 2)
-        uz = np.clip(special.ndtr(eps), U_MIN, 1.0 - 2.0**-53)
-        for i, f in enumerate(factors):
+            eps_lab = eps_lab.reshape(len(labels), n, H)
+            innovations = {i: eps_lab[k] for k, i in enumerate(label_pos)}
+        for i, f in enumerate(factors):  # only the components an input uses
             if f.startswith("shock."):
                 name = f.removeprefix("shock.")
-                u[:, :, occ_col[name]] = uz[:, i, :H]
-                u[:, :, sev_col[name]] = uz[:, i, H : 2 * H]
+                u[:, :, occ_col[name]] = special.ndtr(Z[:, i, :H])
+                u[:, :, sev_col[name]] = special.ndtr(Z[:, i, H : 2 * H])
             elif f in drv_col:
-                u[:, :, drv_col[f]] = uz[:, i, :H]
-        return u
+                u[:, :, drv_col[f]] = special.ndtr(innovations.get(i, Z[:, i, :H]))
+        return np.clip(u, U_MIN, 1.0 - 2.0**-53, out=u)
 
     return factors, corr, to_uniforms
 
