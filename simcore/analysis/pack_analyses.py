@@ -10,7 +10,9 @@ The attribution of the named risks comes from the run's own paths
 (:func:`simcore.analysis.stress.attribution_from_run`), so its levels are the run's statistics.
 Every other analysis reuses the run's seed with ``min(n_paths, result.n_paths)`` paths, so its
 base run is the first paths of the run (the prefix property of addressed streams); each page
-says which.
+says which. The tornado and the stress table are anchored on the run (:func:`anchored`): their
+base is the run's own statistic, and each pinned input or stress adds the change it makes on
+those first paths with common random numbers, so no page shows a second median or P(loss).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from distributions import Constant
 from simcore.analysis import ANALYSIS_PATHS
 from simcore.analysis import sensitivity as sa
 from simcore.analysis import stress as st
+from simcore.analysis.measures import StatisticSpec, statistic
 from simcore.analysis.reconcile import reconciled_table
 from simcore.analysis.valuation import ReverseDCF, reverse_dcf
 from simcore.model.equations import dcf_fade_years
@@ -54,6 +57,48 @@ class PackAnalyses:
 MIN_SUBSET_PATHS = 2_000
 
 
+def anchored(
+    table: pd.DataFrame,
+    columns: dict[str, StatisticSpec],
+    result: SimulationResult,
+    *,
+    base: float | pd.Series | None = None,
+) -> pd.DataFrame:
+    """``table`` (values on a prefix of ``result``'s paths) on the run's own statistics:
+    ``column + (the run's statistic - its value on the prefix)`` for each ``columns`` entry
+    (column -> the statistic it holds). The prefix's value is ``base`` (a number, or a row by
+    column), else the table's ``base`` row. This is the common-random-numbers estimate of each
+    value at the run's path count: the prefix's change, which CRN keeps precise, plus the run's
+    level. A probability stays within [0, 1]; ``attrs["anchor"]`` says what was done."""
+    out = table.copy()
+    out.attrs = dict(table.attrs)
+    n = table.attrs.get("n_paths")
+    if n is None or n >= result.n_paths:
+        return out  # the table already reads the run's every path
+    levels = {}
+    for col, spec in columns.items():
+        stat = statistic(spec, result.scenario)
+        run = float(stat(result))
+        prefix = (
+            base
+            if isinstance(base, int | float)
+            else (base[col] if base is not None else out.loc["base", col])
+        )
+        moved = out[col] + (run - float(prefix))
+        out[col] = moved.clip(0.0, 1.0) if stat.is_probability else moved
+        levels[col] = run
+    if isinstance(base, int | float):
+        out.attrs["base"] = float(next(iter(levels.values())))
+    out.attrs["anchor"] = {
+        "run_paths": result.n_paths,
+        "prefix_paths": int(n),
+        "run_levels": levels,
+        "method": "the run's statistic plus the change on the first prefix_paths paths "
+        "(common random numbers)",
+    }
+    return out
+
+
 def seed_of_run(result: SimulationResult) -> np.random.SeedSequence:
     """The seed of ``result``'s run, from its manifest, as a SeedSequence."""
     m = result.manifest.get("seed") or {}
@@ -76,7 +121,11 @@ def pack_analyses(
     n_random = sum(not isinstance(d.dist, Constant) for d in sc.drivers)
     enabled = [s for s in sc.shocks if s.enabled]
     say(f"tornado of median net profit: {2 * n_random + 1} runs of {n:,} paths")
-    tornado = sa.tornado(sc, ("median", "net_profit_attributable"), n_paths=n, seed=seed)
+    spec = ("median", "net_profit_attributable")
+    tornado = sa.tornado(sc, spec, n_paths=n, seed=seed)
+    tornado = anchored(
+        tornado, {c: spec for c in ("low", "high")}, result, base=tornado.attrs["base"]
+    )
     attribution: st.Attribution | None = None
     stresses: pd.DataFrame | None = None
     sobol: pd.DataFrame | None = None
@@ -98,6 +147,9 @@ def pack_analyses(
     if sc.stresses:
         say(f"{len(sc.stresses)} stress scenarios: {len(sc.stresses) + 1} runs of {n:,} paths")
         stresses = st.compare_stresses(sc, n_paths=n, seed=seed)
+        stresses = anchored(
+            stresses, dict(zip(stresses.attrs["units"], st.STRESS_STATISTICS, strict=True)), result
+        )
     if sobol_n:
         say(f"grouped Sobol' indices, N = {sobol_n:,}")
         sobol = sa.sobol_analysis(sc, sobol_n, groups="default", seed=seed)

@@ -183,6 +183,7 @@ def compare_stresses(
             units={k: st.unit(sc) for k, st in cols.items()},
             probability={k: st.is_probability for k, st in cols.items()},
             market_price=sc.market_price,
+            labels=labels(sc, names),
         )
     )
     return df

@@ -36,7 +36,7 @@ The file layout (``simcore/scenarios/toy.toml`` is the shortest complete example
     [shocks.<name>]       probability, severity, enabled, forced, forced_only, label, rationale
     [[shocks.<name>.effects]]  target, size, profile, segments, cap, rationale
     [stress.<name>]       force = [{shock, year, severity, only}], shift = [{driver, add, scale}],
-                          rationale (named stress scenarios, see simcore.analysis.stress)
+                          label, rationale (named stress scenarios, see simcore.analysis.stress)
     [schedules.<name>]    values (per year) | value (scalar), rationale: the opening balance
                           sheet, lives, working-capital ratios, financing rules (docs/model.md)
     [valuation]           multiples ("market": the file's market-implied multiples, or
@@ -719,7 +719,7 @@ class _Reader:
         out = []
         for name, spec in table.items():
             p = path + (name,)
-            self.keys(spec, p, (), ("force", "shift", "rationale"))
+            self.keys(spec, p, (), ("force", "shift", "label", "rationale"))
             force = self.entries(
                 spec.get("force", []),
                 p + ("force",),
@@ -741,7 +741,8 @@ class _Reader:
                     f["driver"], self.real(f.get("add", 0.0)), self.real(f.get("scale", 1.0))
                 ),
             )
-            out.append(Stress(name, force, shift, spec.get("rationale", "")))
+            rationale, label = spec.get("rationale", ""), spec.get("label", "")
+            out.append(Stress(name, force, shift, rationale, label))
         return tuple(out)
 
     def first_model(self, doc: dict[str, Any], old: list[str]) -> None:
@@ -1212,6 +1213,8 @@ def dumps_scenario(scenario: Scenario) -> str:
             kv("force", [_stress_entry(f, {"severity": None, "only": False}) for f in st.force])
         if st.shift:
             kv("shift", [_stress_entry(f, {"add": 0.0, "scale": 1.0}) for f in st.shift])
+        if st.label:
+            kv("label", st.label)
         rationale(st.rationale)
 
     for key, (field, kind, _rng, _req) in _SCHEDULES.items():

@@ -1,5 +1,5 @@
-"""Plain names for what charts and pages show: a driver, shock, segment or output as a reader
-calls it ("AI cloud revenue growth", not ``growth.ai_cloud``).
+"""Plain names for what charts and pages show: a driver, shock, segment, stress or output as a
+reader calls it ("AI cloud revenue growth", not ``growth.ai_cloud``).
 
 :func:`label` gives the scenario's own ``label`` where the file has one, else one made from the
 name by the model's naming rules (``growth.<segment>``, ``margin.<segment>``, ``ratio.<line>``,
@@ -55,8 +55,9 @@ def words(name: str) -> str:
 
 
 def label(scenario: Scenario, name: str) -> str:
-    """What a reader calls the driver, shock, segment or output ``name`` of ``scenario``."""
-    for group in (scenario.drivers, scenario.shocks, scenario.segments):
+    """What a reader calls the driver, shock, segment, stress or output ``name`` of
+    ``scenario``."""
+    for group in (scenario.drivers, scenario.shocks, scenario.segments, scenario.stresses):
         for item in group:
             if item.name == name and item.label:
                 return item.label

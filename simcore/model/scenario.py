@@ -141,6 +141,7 @@ class Stress:
     force: tuple[StressForce, ...] = ()
     shift: tuple[StressShift, ...] = ()
     rationale: str = ""
+    label: str = ""  # what a reader calls it (default made from the name: simcore.model.labels)
 
 
 @dataclass(frozen=True)

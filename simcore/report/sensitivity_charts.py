@@ -94,6 +94,10 @@ def _frame(
             engine.set(rect=(0.0, bottom, 1.0, top - bottom))
     paths = meta.get("n_evaluations", meta.get("n_paths"))
     what = "model evaluations" if "n_evaluations" in meta else "paths"
+    anchor = meta.get("anchor")  # simcore.analysis.pack_analyses.anchored
+    if anchor:
+        what = f"paths (each change from the first {anchor['prefix_paths']:,})"
+        paths = anchor["run_paths"]
     base = f"{paths:,} {what} · seed {_seed(meta)}" + (
         f" · sampling {meta['sampling']}" if meta.get("sampling") else ""
     )
@@ -552,7 +556,8 @@ def stress_chart(table: pd.DataFrame, *, figsize: tuple[float, float] | None = N
             ax.grid(axis="y", visible=False)
         for ax in axes.ravel()[n:]:
             ax.set_visible(False)
-        axes[0, 0].set_yticks(y, list(table.index))
+        names = meta.get("labels", {})
+        axes[0, 0].set_yticks(y, [names.get(k, k) for k in table.index])
         axes[0, 0].set_ylim(len(table) - 0.4, -0.6)
         _frame(
             fig,

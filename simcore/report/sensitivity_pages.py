@@ -22,7 +22,7 @@ def pack_pages(
     from simcore.report import sensitivity_charts as ch
 
     subset = _which(analyses)
-    pages = [_said(ch.tornado_chart(analyses.tornado, figsize=figsize), subset)]
+    pages = [_said(ch.tornado_chart(analyses.tornado, figsize=figsize), _on_run(analyses, subset))]
     if analyses.attribution is not None:
         whole = f"all {analyses.run_paths:,} paths of the run, as every headline number"
         pages += [
@@ -30,7 +30,8 @@ def pack_pages(
             _said(ch.waterfall_chart(analyses.attribution, "prob_loss", figsize=figsize), whole),
         ]
     if analyses.stresses is not None:
-        pages.append(_said(ch.stress_chart(analyses.stresses, figsize=figsize), subset))
+        chart = ch.stress_chart(analyses.stresses, figsize=figsize)
+        pages.append(_said(chart, _on_run(analyses, subset)))
     if analyses.sobol is not None:
         pages.append(_said(ch.sobol_chart(analyses.sobol, figsize=figsize), subset))
     if analyses.reconciled is not None:
@@ -51,6 +52,16 @@ def _which(analyses: PackAnalyses) -> str:
     return (
         f"the first {analyses.n_paths:,} of the run's {analyses.run_paths:,} paths, re-run per "
         "change (common random numbers)"
+    )
+
+
+def _on_run(analyses: PackAnalyses, subset: str) -> str:
+    """The line of a page anchored on the run (``pack_analyses.anchored``)."""
+    if analyses.n_paths >= analyses.run_paths:
+        return subset
+    return (
+        f"base: all {analyses.run_paths:,} paths of the run; each change: its first "
+        f"{analyses.n_paths:,} paths, re-run (common random numbers)"
     )
 
 

@@ -397,12 +397,24 @@ def test_pack_pages_reuse_the_run_seed(monkeypatch):
     # the attribution's all-shocks levels are the run's own statistics
     all_on = analyses.attribution.levels.loc[("median", 2027), "all shocks"]
     assert all_on == np.quantile(r["net_profit_attributable"][:, -1], 0.5)
-    # the tornado's base is the median of the run's first 1000 paths, final year
+    # the tornado and the stress table are anchored on the run: their base is the run's own
+    # statistic, and each value the run's plus the change on its first 1000 paths (CRN)
     t = analyses.tornado
-    head = simulate(toy(), 1000, seed=21)
-    assert t.attrs["base"] == pytest.approx(
-        np.median(head["net_profit_attributable"][:, -1]), rel=0, abs=0
-    )
+    run_median = np.quantile(r["net_profit_attributable"][:, -1], 0.5)
+    assert t.attrs["base"] == run_median
+    spec = ("median", "net_profit_attributable")
+    head = sensitivity.tornado(toy(), spec, n_paths=1000, seed=np.random.SeedSequence(21))
+    shift = run_median - head.attrs["base"]
+    np.testing.assert_allclose(t["low"], head["low"] + shift, rtol=1e-13)
+    np.testing.assert_allclose(t["swing"], head["swing"], rtol=0, atol=0)
+    assert t.attrs["anchor"]["run_paths"] == 20_000 and t.attrs["anchor"]["prefix_paths"] == 1000
+    s = analyses.stresses
+    base = s.loc["base"]
+    assert base.iloc[0] == run_median  # median net profit attributable, final year
+    assert base.iloc[2] == np.mean(r["net_profit_attributable"][:, -1] < 0)  # P(loss)
+    prob = [c for c, is_p in s.attrs["probability"].items() if is_p]
+    assert ((s[prob] >= 0) & (s[prob] <= 1)).all().all()
+    assert s.attrs["labels"]["base"] == "base"
     monkeypatch.setattr(core, "_simulate", None)  # drawing the pages runs nothing
     pages = pack_pages(analyses, figsize=(11.69, 8.27))
     titles = [p.get_suptitle() for p in pages]
