@@ -84,7 +84,7 @@ def anchored(
             if isinstance(base, int | float)
             else (base[col] if base is not None else out.loc["base", col])
         )
-        moved = out[col] + (run - float(prefix))
+        moved = out[col] + (run - float(prefix))  # type: ignore[arg-type]
         out[col] = moved.clip(0.0, 1.0) if stat.is_probability else moved
         levels[col] = run
     if isinstance(base, int | float):

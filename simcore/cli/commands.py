@@ -89,9 +89,11 @@ from simcore.cli.common import (
     _one_line,
     _Parser,
     _positive_int,
+    _precision_target,
     _printable,
     _run_id,
     _safe_name,
+    _seconds,
     _seed,
     _sha256,
     add_nowcast,
@@ -207,6 +209,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="numba threads (results are identical for any count)",
+    )
+    run.add_argument(
+        "--precision",
+        nargs="+",
+        type=_precision_target,
+        metavar="TARGET",
+        help="stop at a stated precision, --paths becoming the cap: STAT[.OUTPUT][@YEAR]:rse=X "
+        "(relative standard error) or :hw=X (95%% half-width), STAT one of mean, median, "
+        "p<k>, p_loss, p_miss, var<k>, es<k>; e.g. p_loss:hw=0.005 es95:rse=0.02",
+    )
+    run.add_argument(
+        "--max-seconds",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="with --precision: also stop before S seconds of simulating",
     )
     dask = run.add_mutually_exclusive_group()
     dask.add_argument(
@@ -422,7 +440,14 @@ def _run_identity(scenario: Scenario, args: argparse.Namespace, seed: SeedLike) 
         "charts": args.charts,
         "save_paths": args.save_paths,
         **({"backend": "dask"} if _uses_dask(args) else {}),  # its manifest says so
+        **_precision_identity(args),
     }
+
+
+def _precision_identity(args: argparse.Namespace) -> dict[str, Any]:
+    if not getattr(args, "precision", None):
+        return {}
+    return {"precision": [t.text() for t in args.precision], "max_seconds": args.max_seconds}
 
 
 def _uses_dask(args: argparse.Namespace) -> bool:
@@ -622,10 +647,29 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
         "P(loss): probability that net profit attributable < 0. P(>market): probability "
         "that the implied price exceeds the market price."
     )
+    if m.get("precision"):
+        lines[-1:-1] = [*_precision_lines(result), ""]
     lines.append(f"Multiples (P/S, P/E, EV/EBITDA alike): {caveats['price_ps']}.")
     lines.append(f"DCF: {caveats['price_dcf']}; what the market price needs: simcore reverse-dcf.")
     lines.append(f"Wrote {n_files} files to {out}/ (run id {run_id}).")
     print("\n".join(lines), flush=True)
+
+
+def _precision_lines(result: SimulationResult) -> list[str]:
+    """The achieved precision of a run with --precision, one line per target."""
+    pr = result.precision()
+    a = pr.attrs
+    lines = [
+        f"Precision: stopped at {a['paths']:,} paths after {a['seconds']:.1f} s ({a['stopped']}); "
+        "95% half-width from 32 batch means"
+    ]
+    width = max(len(x) for x in pr["label"])
+    for row in pr.itertuples():
+        lines.append(
+            f"  {row.label:<{width}}  {row.value:>12,.4g} ± {row.hw:<10,.3g} rse {row.rse:7.2%}"
+            f"   wanted {row.wanted:<16}{'met' if row.met else 'NOT MET'}"
+        )
+    return lines
 
 
 def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
@@ -683,6 +727,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from simcore.engine.core import simulate
 
+    if args.max_seconds is not None and not args.precision:
+        raise UsageError("argument --max-seconds: it needs --precision (the targets to stop at)")
     scenario, scenario_label = _load_scenario_arg(args.scenario)
     scenario = nowcast_arg(scenario, args.nowcast)
     opts = _run_options(scenario, args)
@@ -705,12 +751,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 elif reason:
                     _err(f"simcore: compiling kernels ({reason})...")
             update, close_bar = progress_bar(args.paths, enabled=None if not quiet else False)
-            say(f"simulating {args.paths:,} paths")
+            say(
+                f"simulating {args.paths:,} paths"
+                if not args.precision
+                else f"simulating until {len(args.precision)} precision targets are met "
+                f"(at most {args.paths:,} paths"
+                + (f" or {args.max_seconds:g} s)" if args.max_seconds else ")")
+            )
             with _dask_client(args, say) as client:
                 t_sim = time.monotonic()
                 backend: dict[str, Any] = (
                     {} if client is None else {"backend": "dask", "client": client}
                 )
+                if args.precision:
+                    backend.update(precision=args.precision, max_seconds=args.max_seconds)
                 result = simulate(
                     scenario,
                     n_paths=opts.n_paths,
@@ -737,6 +791,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "nowcast": scenario.nowcast_as_of or None,  # "latest" resolved to its date
                 "no_charts": not args.charts,
                 "save_paths": args.save_paths,
+                **_precision_identity(args),
             }
             if _uses_dask(args):
                 manifest["cli"].update(

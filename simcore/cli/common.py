@@ -83,6 +83,25 @@ def _horizon(text: str) -> int:
     return _int_in(text, 1, MAX_HORIZON, f"a horizon in years; allowed 1 to {MAX_HORIZON}")
 
 
+def _precision_target(text: str) -> object:
+    from simcore.results.precision import parse_target
+
+    try:
+        return parse_target(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--precision {text!r}: ")) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return v
+
+
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 

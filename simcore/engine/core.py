@@ -18,6 +18,7 @@ from distributions.sampling import METHODS, SobolDesign, method_code
 from distributions.streams import U_MIN, SeedLike, seed_entropy
 from simcore._version import __version__
 from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend, Progress
+from simcore.engine.precision import Targets, simulate_to_precision, targets_of
 from simcore.engine.run_options import RunOptions, check_int
 from simcore.model import _kernel
 from simcore.model.compile import allocate, compile_scenario
@@ -25,6 +26,7 @@ from simcore.model.layout import LINES
 from simcore.model.limits import MAX_SHOCKS
 from simcore.model.scenario import Scenario
 from simcore.model.validate import validate
+from simcore.results.precision import check as check_target
 from simcore.results.result import SimulationResult
 
 if TYPE_CHECKING:
@@ -100,6 +102,8 @@ def simulate(
     backend: str | DaskBackend = "local",
     client: Client | None = None,
     block: int | None = None,
+    precision: Targets | None = None,
+    max_seconds: float | None = None,
 ) -> SimulationResult:
     """Simulate ``n_paths`` paths of ``scenario`` (default: the embedded Paratera scenario).
 
@@ -144,7 +148,35 @@ def simulate(
         Paths per Dask task (``backend="dask"`` only; default
         :data:`simcore.engine.dask_backend.DASK_BLOCK`; even for antithetic sampling). Results
         do not depend on it.
+    precision : target(s) or None
+        Stop at a stated precision (:mod:`simcore.engine.precision`): ``n_paths`` becomes the
+        cap, and blocks of paths are added until every target is met, e.g.
+        ``["p_loss:hw=0.005", "es95:rse=0.02"]`` or
+        :class:`simcore.results.precision.Target` objects. The result equals a fixed-size run
+        of its final path count byte for byte; ``result.precision()`` gives what was achieved.
+    max_seconds : float or None
+        With ``precision``: also stop before this many seconds would pass.
     """
+    if precision is not None or max_seconds is not None:
+        return _to_precision(
+            scenario,
+            n_paths,
+            seed,
+            horizon,
+            sampling,
+            precision,
+            max_seconds,
+            threads=threads,
+            keep_draws=keep_draws,
+            memory_limit=memory_limit,
+            progress=progress,
+            start=start,
+            n_total=n_total,
+            statements=statements,
+            backend=backend,
+            client=client,
+            block=block,
+        )
     return _simulate(
         scenario,
         n_paths,
@@ -282,6 +314,61 @@ def _simulate(
         }
     lines = {name: stmt_out[j].T for j, name in enumerate(LINES)} if statements else None
     return SimulationResult(scenario, out, seg_out, hits_out, manifest, draws, lines)
+
+
+def _to_precision(
+    scenario: Scenario | None,
+    n_paths: int,
+    seed: SeedLike,
+    horizon: int | None,
+    sampling: str,
+    precision: Targets | None,
+    max_seconds: float | None,
+    *,
+    start: int,
+    n_total: int | None,
+    statements: bool,
+    progress: Progress | None,
+    **kwargs: Any,
+) -> SimulationResult:
+    """:func:`simulate` with ``precision``: every argument checked before the first path."""
+    if precision is None:
+        raise ValueError("max_seconds= needs precision= (the targets the run stops at)")
+    if max_seconds is not None and (
+        not isinstance(max_seconds, int | float) or not max_seconds > 0
+    ):
+        raise ValueError(f"max_seconds={max_seconds!r} must be a positive number of seconds")
+    if sampling == "lhs":
+        raise ValueError(
+            "precision= cannot grow a Latin hypercube run (its strata depend on the final path "
+            "count); allowed sampling 'mc', 'antithetic' or 'sobol'"
+        )
+    if start or n_total is not None or statements:
+        raise ValueError(
+            "precision= runs a whole run: start=, n_total= and statements= are not allowed"
+        )
+    targets = targets_of(precision)
+    sc = resolve_scenario(scenario)
+    opts = RunOptions.checked(  # the cap must fit in memory before anything runs
+        n_paths,
+        seed,
+        horizon,
+        sampling,
+        threads=kwargs["threads"],
+        keep_draws=kwargs["keep_draws"],
+        memory_limit=kwargs["memory_limit"],
+    )
+    sc = opts.scenario(sc)
+    for t in targets:
+        check_target(t, sc)
+    opts.check_memory(sc)
+    ss = opts.seed_sequence()  # one seed for every block (a None seed draws its entropy once)
+
+    def run(first: int, n: int) -> SimulationResult:
+        tell = None if progress is None else (lambda done, _n: progress(first + done, opts.n_paths))
+        return _simulate(sc, n, ss, None, sampling, start=first, progress=tell, **kwargs)
+
+    return simulate_to_precision(run, sc, targets, opts.n_paths, max_seconds=max_seconds)
 
 
 def _backend(

@@ -246,6 +246,21 @@ class SimulationResult:
             rows.append(row)
         return pd.DataFrame(rows).set_index("year")
 
+    def precision(self) -> pd.DataFrame:
+        """What a run with precision targets (``simulate(..., precision=...)``) achieved: each
+        target's value, standard error, 95% half-width and whether it was met
+        (:func:`simcore.results.precision.achieved`)."""
+        from simcore.results.precision import achieved
+
+        return achieved(self)
+
+    def convergence(self) -> pd.DataFrame:
+        """Every step of a run with precision targets: the estimates as the paths grew
+        (:func:`simcore.results.precision.convergence`)."""
+        from simcore.results.precision import convergence
+
+        return convergence(self)
+
     def to_xarray(self, outputs: Iterable[str] | None = None) -> Any:
         """Every path as an ``xarray.Dataset`` (the optional extra: ``pip install
         'simcore[xarray]'``): one variable per output (and ``revenue.<segment>``, and
