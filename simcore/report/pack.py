@@ -776,6 +776,10 @@ def pack_pages(
             charts.fan_chart_financing(result, figsize=PAGE),
         ]
         pages += _risk_pages(result)
+        if result.manifest.get("precision"):
+            from simcore.report.precision_chart import convergence_chart
+
+            pages.append(convergence_chart(result, figsize=PAGE))
         from simcore.analysis.backtest import backtest
 
         scores = backtest(result)  # the scenario's reported full-year actuals, if any

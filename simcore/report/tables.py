@@ -5,7 +5,8 @@
 (per year: probability of a loss, VaR and ES against the report's forecast, probability of
 missing it and of each implied price above the market), ``fans`` (the quantiles of the main
 outputs, one row per output and year) and the scenario's ``assumptions`` (every driver, shock
-and schedule with its rationale); with the pack's analyses, the sensitivity tables too.
+and schedule with its rationale); ``precision`` for a run to precision targets; with the pack's
+analyses, the sensitivity tables too.
 :func:`write_workbook` writes them as the sheets of one ``.xlsx`` (openpyxl), after a contents
 sheet; :func:`write_parquet` one table as Parquet (pyarrow). Both give the same bytes for the
 same tables: no wall-clock time is written.
@@ -60,6 +61,8 @@ _SHEET_NOTES = {
     "forecast, P(missing it), P(each implied price above the market price); _se: standard error",
     "fans": "quantiles of the main outputs per year (P1 ... P99), the report's forecast beside",
     "assumptions": "every driver, shock effect and schedule of the scenario, with its rationale",
+    "precision": "each precision target of the run: value, standard error (32 batch means), "
+    "95% half-width, what was wanted and whether it was met",
     "tornado": "median net profit attributable of the final year with each driver at its P10 "
     "and P90, the others as drawn",
     "attribution": "what each named risk changes (Shapley attribution over the risks)",
@@ -154,6 +157,8 @@ def run_tables(
         "fans": pd.DataFrame(rows),
         "assumptions": assumption_table(result.scenario),
     }
+    if result.manifest.get("precision"):  # a run to precision targets: what each achieved
+        tables["precision"] = result.precision().reset_index()
     if analyses is not None:
         tables["tornado"] = analyses.tornado.reset_index()
         if analyses.attribution is not None:

@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 BATCHES = 32  # batches of the batch-means standard error
-_T95 = 2.0395134463964077  # Student's t, 31 degrees of freedom, 97.5% (scipy.stats.t.ppf)
+T95 = 2.0395134463964077  # Student's t, 31 degrees of freedom, 97.5% (scipy.stats.t.ppf)
 _KINDS = "mean, median, p<k> (percentile, 0 < k < 100), p_loss, p_miss, var<k>, es<k> (k% level)"
 _PATTERN = re.compile(
     r"(?P<stat>mean|median|p_loss|p_miss|p(?P<pct>\d+(?:\.\d+)?)|(?P<risk>var|es)"
@@ -247,7 +247,7 @@ def estimate(target: Target, result: SimulationResult) -> Estimate:
     value = _stat(target, x, forecast)
     # the batches are `size` paths each; the whole run has n: scale the batch spread to n
     se = float(batches.std(ddof=1) * math.sqrt(size / n))
-    hw = _T95 * se
+    hw = T95 * se
     met = hw <= target.hw if target.hw is not None else se <= (target.rse or 0.0) * abs(value)
     return Estimate(value, se, hw, bool(met))
 

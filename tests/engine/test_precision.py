@@ -187,3 +187,27 @@ def test_bad_precision_flags_exit_2(tmp_path, monkeypatch, capsys, args, needle)
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pack_and_the_workbook_show_the_precision():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from simcore.report.pack import pack_pages, page_title
+    from simcore.report.precision_chart import convergence_chart
+    from simcore.report.tables import run_tables
+
+    r = simulate(make_toy(), 1_000_000, seed=2, precision=["p_loss:hw=0.003", "p95:rse=0.005"])
+    fig = convergence_chart(r)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 2
+    steps = len(r.manifest["precision"]["history"])
+    assert [len(ax.get_xticks()) for ax in panels] == [steps, steps]  # a tick per step
+    assert "stopped at" in fig.texts[-1].get_text()
+    titles = [page_title(p) for p in pack_pages(r)]
+    assert sum("how the estimates converged" in t for t in titles) == 1
+    sheet = run_tables(r)["precision"]
+    assert list(sheet["target"]) == ["p_loss:hw=0.003", "p95:rse=0.005"] and sheet["met"].all()
+    plain = simulate(make_toy(), 10_000, seed=2)
+    assert not any("converged" in page_title(p) for p in pack_pages(plain))
+    assert "precision" not in run_tables(plain)
