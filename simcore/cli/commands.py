@@ -220,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
         "p<k>, p_loss, p_miss, var<k>, es<k>; e.g. p_loss:hw=0.005 es95:rse=0.02",
     )
     run.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="stream the run in blocks, holding no path: the exact summary and risk tables and "
+        "the workbook in bounded memory, no charts or pack (chosen by itself, with a notice, "
+        "when the paths would not fit in memory)",
+    )
+    run.add_argument(
         "--max-seconds",
         type=_seconds,
         default=None,
@@ -441,6 +448,7 @@ def _run_identity(scenario: Scenario, args: argparse.Namespace, seed: SeedLike) 
         "save_paths": args.save_paths,
         **({"backend": "dask"} if _uses_dask(args) else {}),  # its manifest says so
         **_precision_identity(args),
+        **({"summary_only": True} if getattr(args, "summary_only", False) else {}),
     }
 
 
@@ -655,6 +663,159 @@ def _print_summary(result: SimulationResult, run_id: str, out: Path, n_files: in
     print("\n".join(lines), flush=True)
 
 
+def _run_streamed(
+    args: argparse.Namespace,
+    scenario: Scenario,
+    scenario_label: str,
+    opts: RunOptions,
+    identity: dict[str, Any],
+    folder: Any,
+    say: Say,
+) -> int:
+    """``simcore run --summary-only``: the run streamed block by block
+    (:func:`simcore.engine.dask.simulate_summary`, here or on Dask), no path held anywhere; the
+    summary and risk tables, the workbook, the manifest and run.json."""
+    import datetime as _dt
+    import platform
+
+    from simcore.engine.core import versions
+    from simcore.engine.dask import simulate_summary
+    from simcore.report import tables as tb
+
+    t_start = time.monotonic()
+    run_id = _run_id(identity)
+    out = Path(args.out)
+    with folder.staging() as staging:
+        if not args.quiet:
+            _err(
+                f"simcore: {_printable(scenario.name)} ({_printable(scenario.ticker)}): "
+                f"{args.paths:,} paths, summary only, seed {opts.seed}, sampling "
+                f"{args.sampling}, horizon {identity['horizon']} years -> {out}/"
+            )
+            if args.charts:
+                _err("simcore: a summary-only run draws no charts or pack (they need every path)")
+        say(f"streaming {args.paths:,} paths in blocks (two passes: moments, then quantiles)")
+        created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        with _dask_client(args, say) as client:
+            t_sim = time.monotonic()
+            table = simulate_summary(
+                scenario,
+                opts.n_paths,
+                opts.seed,
+                client=client,
+                horizon=opts.horizon,
+                sampling=opts.sampling,
+                threads=opts.threads,
+            )
+            sim_seconds = time.monotonic() - t_sim
+        sc = opts.scenario(scenario)
+        say("writing the summary and risk tables")
+        tables = tb.streamed_tables(table, sc)
+        names: list[str] = []
+
+        def put(name: str, write: Callable[[IO[bytes]], object]) -> None:
+            atomic_write(staging / _safe_name(name), write)
+            names.append(name)
+
+        def csv(df: pd.DataFrame) -> Callable[[IO[bytes]], object]:
+            return lambda fh: fh.write(df.to_csv(index=False, lineterminator="\n").encode())
+
+        put(SUMMARY, csv(tables["summary"]))
+        put("summary.parquet", lambda fh: tb.write_parquet(fh, tables["summary"]))
+        put("risk.csv", csv(tables["risk"]))
+        put("risk.parquet", lambda fh: tb.write_parquet(fh, tables["risk"]))
+        say("writing the workbook")
+        note = (
+            f"{opts.n_paths:,} paths streamed (summary only), seed {opts.seed}, "
+            f"{sc.years[0]}-{sc.years[-1]}; amounts in {sc.currency} millions. Expected "
+            "shortfall, charts and sensitivity sheets need every path: not in a summary-only run."
+        )
+        title = f"{sc.name} ({sc.ticker})"
+        put(WORKBOOK, lambda fh: tb.write_workbook(fh, tables, title=title, note=note))
+        attrs = dict(table.attrs)
+        manifest: dict[str, Any] = {
+            "simcore_manifest": 1,
+            "versions": versions(),
+            "platform": platform.platform(),
+            "seed": attrs.get("seed"),
+            "scenario": {"name": sc.name, "ticker": sc.ticker, "sha256": sc.digest()},
+            "sampling": opts.sampling,
+            "n_paths": opts.n_paths,
+            "horizon": sc.horizon,
+            "summary_only": {
+                k: attrs.get(k) for k in ("block", "passes", "pass_seconds", "backend")
+            },
+            "run": {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG},
+            "cli": {
+                "command": "run",
+                "scenario": scenario_label,
+                "paths": args.paths,
+                "seed": args.seed,
+                "horizon": args.horizon,
+                "sampling": args.sampling,
+                "threads": args.threads,
+                "nowcast": scenario.nowcast_as_of or None,
+                "summary_only": True,
+            },
+        }
+        manifest = json.loads(json.dumps(manifest, default=str))
+        write_manifest(staging, manifest, names)
+        log = {
+            "run_id": run_id,
+            "created": created,
+            "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "simulate_seconds": round(sim_seconds, 3),
+            "total_seconds": round(time.monotonic() - t_start, 3),
+            "manifest_sha256": _sha256(staging / MANIFEST),
+            "argv": list(getattr(args, "_argv", [])),
+        }
+        atomic_write(
+            staging / RUN_LOG, lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode())
+        )
+        folder.publish()
+    if not args.quiet:
+        _print_streamed(sc, tables, opts, run_id, out, len(names) + 2)
+    return EXIT_OK
+
+
+def _print_streamed(
+    sc: Scenario,
+    tables: dict[str, pd.DataFrame],
+    opts: RunOptions,
+    run_id: str,
+    out: Path,
+    n_files: int,
+) -> None:
+    """The summary of a summary-only run: net profit attributable's fan, P(loss), VaR."""
+    cur = sc.currency or "CNY"
+    fans, risk = tables["fans"], tables["risk"].set_index("year")
+    npa = fans[fans["output"] == "net_profit_attributable"].set_index("year")
+    lines = [
+        f"{_printable(sc.name)} ({_printable(sc.ticker)}) · {opts.n_paths:,} paths, summary "
+        f"only · seed {opts.seed} · sampling {opts.sampling} · {sc.years[0]}–{sc.years[-1]}",
+        "",
+        f"Net profit attributable ({cur} m)",
+        f"  {'year':<6}"
+        + "".join(f"{h:>10}" for h in ("P5", "P25", "median", "P75", "P95", "report", "P(loss)")),
+    ]
+    q = npa[["P5", "P25", "P50", "P75", "P95"]].to_numpy(dtype=float)
+    fcs, p_loss = (risk[c].to_numpy(dtype=float) for c in ("forecast", "p_loss"))
+    for t, year in enumerate(npa.index):
+        vals = "".join(f"{v:>10,.1f}" for v in q[t])
+        fc_s = f"{fcs[t]:,.1f}" if fcs[t] == fcs[t] else "–"
+        lines.append(f"  {year:<6}{vals}{fc_s:>10}{p_loss[t]:>10.1%}")
+    if "VaR0.95" in risk.columns:
+        var = ", ".join(f"{y}: {v:,.1f}" for y, v in risk["VaR0.95"].items() if v == v)
+        lines += ["", f"VaR 95% of the shortfall below the report ({cur} m): {var}"]
+    lines += [
+        "",
+        "Exact quantiles and probabilities from a streamed run (no path held); expected "
+        "shortfall, the charts and the pack need every path: run without --summary-only.",
+        f"Wrote {n_files} files to {out}/ (run id {run_id}).",
+    ]
+    print("\n".join(lines), flush=True)
+
+
 def _precision_lines(result: SimulationResult) -> list[str]:
     """The achieved precision of a run with --precision, one line per target."""
     pr = result.precision()
@@ -693,13 +854,26 @@ def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
             "threads": "--threads",
         }.get(name, "--paths")
         raise UsageError(f"argument {option}: {exc}") from None
+    every = "--save-paths" if args.save_paths else "--precision" if args.precision else ""
+    if args.summary_only and every:
+        raise UsageError(f"argument --summary-only: {every} needs every path; drop one of them")
     need, limit = opts.memory_needed(scenario)
     if need > limit:
-        raise UsageError(
-            f"argument --paths: {args.paths:,} paths x {opts.scenario(scenario).horizon} years "
-            f"need {need / 2**30:,.1f} GiB, more than the {limit / 2**30:,.1f} GiB of memory "
-            f"available; use fewer paths or a shorter --horizon"
+        why = (
+            f"{args.paths:,} paths x {opts.scenario(scenario).horizon} years need "
+            f"{need / 2**30:,.1f} GiB, more than the {limit / 2**30:,.1f} GiB of memory available"
         )
+        if every:
+            raise UsageError(
+                f"argument --paths: {why}, and {every} needs every path in memory; use fewer "
+                "paths or a shorter --horizon"
+            )
+        if not args.summary_only and not args.quiet:
+            _err(
+                f"simcore: {why}: streaming a summary-only run instead (exact summary and risk "
+                "tables in bounded memory; no charts or pack)"
+            )
+        args.summary_only = True
     return opts
 
 
@@ -711,7 +885,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     quiet = args.quiet
     # the main job's steps, counted and timed on stderr: simulate, tables, [paths], then with
     # charts: charts, analyses, pack; the workbook last
-    total = 3 + (args.save_paths is not None) + 3 * args.charts
+    total = 3 + (args.save_paths is not None) + 3 * (args.charts and not args.summary_only)
     step = [0]
 
     def say(msg: str) -> None:
@@ -732,10 +906,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, scenario_label = _load_scenario_arg(args.scenario)
     scenario = nowcast_arg(scenario, args.nowcast)
     opts = _run_options(scenario, args)
+    if args.summary_only:
+        total = 3
     seed = opts.seed
     identity = _run_identity(scenario, args, seed)
     run_id = _run_id(identity)
     folder = open_output(args, KNOWN_OUTPUTS.__contains__, run_id)
+    if args.summary_only:
+        return _run_streamed(args, scenario, scenario_label, opts, identity, folder, say)
     close_bar = _nothing
     try:
         with folder.staging() as staging:

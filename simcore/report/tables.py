@@ -35,6 +35,7 @@ __all__ = [
     "FAN_OUTPUTS",
     "assumption_table",
     "run_tables",
+    "streamed_tables",
     "write_parquet",
     "write_paths_parquet",
     "write_workbook",
@@ -168,6 +169,70 @@ def run_tables(
         if analyses.reconciled is not None:
             tables["methods"] = analyses.reconciled.reset_index()
     return tables
+
+
+STREAMED_RISK = ("p_loss", "p_miss_forecast", "p_above_market")  # simulate_summary's risk rows
+
+
+def streamed_tables(table: pd.DataFrame, scenario: Scenario) -> dict[str, pd.DataFrame]:
+    """The tables of a summary-only run from its streamed summary
+    (:func:`simcore.engine.dask.simulate_summary`): ``summary`` (the same rows as an in-memory
+    run's), ``risk`` per year (P(loss), P(missing the forecast), VaR at 95% and 99% from the
+    exact quantiles, P(each implied price above the market), with standard errors; expected
+    shortfall needs every path and is left out), ``fans`` and ``assumptions``."""
+    summary = table[~table["statistic"].isin(STREAMED_RISK)].reset_index(drop=True)
+    years = sorted(set(summary["year"]))
+    fc_npa = scenario.forecast.net_profit_attributable
+
+    def value(output: str, year: int, stat: str, col: str = "value") -> float:
+        hit = table[
+            (table["output"] == output) & (table["year"] == year) & (table["statistic"] == stat)
+        ]
+        return float(hit[col].iloc[0]) if len(hit) else float("nan")
+
+    rows = []
+    for t, year in enumerate(years):
+        fc = float(fc_npa[t]) if t < len(fc_npa) else float("nan")
+        row = {
+            "year": year,
+            "p_loss": value("net_profit_attributable", year, "p_loss"),
+            "p_loss_se": value("net_profit_attributable", year, "p_loss", "mcse"),
+            "forecast": fc,
+        }
+        if np.isfinite(fc):
+            row["p_miss_forecast"] = value("net_profit_attributable", year, "p_miss_forecast")
+            row["p_miss_forecast_se"] = value(
+                "net_profit_attributable", year, "p_miss_forecast", "mcse"
+            )
+            for a, q in ((0.95, "q0.05"), (0.99, "q0.01")):
+                row[f"VaR{a:g}"] = fc - value("net_profit_attributable", year, q)
+        for name in ("price_ps", "price_pe", "price_ev_ebitda", "price_dcf"):
+            row[f"p_{name}_above_market"] = value(name, year, "p_above_market")
+            row[f"p_{name}_above_market_se"] = value(name, year, "p_above_market", "mcse")
+        rows.append(row)
+    fans = []
+    fc_all = {
+        "revenue": scenario.forecast.revenue,
+        "net_profit_attributable": fc_npa,
+        "eps": scenario.forecast.eps,
+    }
+    for name in FAN_OUTPUTS:
+        for t, year in enumerate(years):
+            report = fc_all.get(name, ())
+            fans.append(
+                {
+                    "output": name,
+                    "year": year,
+                    **{f"P{round(100 * q)}": value(name, year, f"q{q:g}") for q in FAN_Q},
+                    "report": float(report[t]) if t < len(report) else np.nan,
+                }
+            )
+    return {
+        "summary": summary,
+        "risk": pd.DataFrame(rows),
+        "fans": pd.DataFrame(fans),
+        "assumptions": assumption_table(scenario),
+    }
 
 
 def write_parquet(fh: IO[bytes], table: pd.DataFrame) -> None:

@@ -81,7 +81,10 @@ def one_error_line(stderr: str, *needles):
         (["--sampling", "antithetic", "--paths", "2001"], "must be even"),
         (["--scenario", "no-such-file.toml"], "not found"),
         (["--bogus"], "unrecognized arguments: --bogus"),
-        (["--paths", "1e12"], "GiB of memory available"),
+        (["--paths", "1e12", "--save-paths"], "--save-paths needs every path in memory"),
+        (["--paths", "1e12", "--precision", "p_loss:hw=0.1"], "--precision needs every path"),
+        (["--summary-only", "--save-paths"], "--summary-only: --save-paths needs every path"),
+        (["--summary-only", "--precision", "p_loss:hw=0.1"], "--precision needs every path"),
     ],
 )
 def test_bad_run_flags_exit_2_with_one_line(tmp_path, monkeypatch, capsys, args, needle):
