@@ -833,10 +833,32 @@ def _precision_lines(result: SimulationResult) -> list[str]:
     return lines
 
 
+def _check_precision(args: argparse.Namespace, scenario: Scenario) -> None:
+    """--precision checked against the scenario before anything runs."""
+    from simcore.results.precision import BATCHES
+    from simcore.results.precision import check as check_target
+
+    if args.sampling == "lhs":
+        raise UsageError(
+            "argument --sampling: a run to --precision cannot grow a Latin hypercube (its "
+            "strata depend on the final path count); allowed mc, sobol or antithetic"
+        )
+    if args.paths < 2 * BATCHES:
+        raise UsageError(
+            f"argument --paths: a run to --precision needs at least {2 * BATCHES} paths"
+        )
+    for t in args.precision:
+        try:
+            check_target(t, scenario)
+        except ValueError as exc:
+            raise UsageError(f"argument --precision: {exc}") from None
+
+
 def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
     """The run's arguments checked by the engine's own rules (:class:`RunOptions`), before the
     output folder is touched; a refusal names the command-line option."""
     from simcore.engine.core import DEFAULT_SEED
+    from simcore.engine.precision import GROWING
     from simcore.engine.run_options import RunOptions
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
@@ -858,6 +880,9 @@ def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
     if args.summary_only and every:
         raise UsageError(f"argument --summary-only: {every} needs every path; drop one of them")
     need, limit = opts.memory_needed(scenario)
+    if args.precision:
+        _check_precision(args, opts.scenario(scenario))
+        need *= GROWING  # the run so far and its join with the next block
     if need > limit:
         why = (
             f"{args.paths:,} paths x {opts.scenario(scenario).horizon} years need "

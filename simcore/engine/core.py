@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import math
 import platform
 import sys
 from importlib import metadata
@@ -18,7 +19,7 @@ from distributions.sampling import METHODS, SobolDesign, method_code
 from distributions.streams import U_MIN, SeedLike, seed_entropy
 from simcore._version import __version__
 from simcore.engine.dask_backend import DASK_BLOCK, DaskBackend, Progress
-from simcore.engine.precision import Targets, simulate_to_precision, targets_of
+from simcore.engine.precision import GROWING, Targets, simulate_to_precision, targets_of
 from simcore.engine.run_options import RunOptions, check_int
 from simcore.model import _kernel
 from simcore.model.compile import allocate, compile_scenario
@@ -26,6 +27,7 @@ from simcore.model.layout import LINES
 from simcore.model.limits import MAX_SHOCKS
 from simcore.model.scenario import Scenario
 from simcore.model.validate import validate
+from simcore.results.precision import BATCHES
 from simcore.results.precision import check as check_target
 from simcore.results.result import SimulationResult
 
@@ -155,7 +157,8 @@ def simulate(
         :class:`simcore.results.precision.Target` objects. The result equals a fixed-size run
         of its final path count byte for byte; ``result.precision()`` gives what was achieved.
     max_seconds : float or None
-        With ``precision``: also stop before this many seconds would pass.
+        With ``precision``: also stop when the next step would end after this many seconds
+        (the first step, 32,768 paths, always runs).
     """
     if precision is not None or max_seconds is not None:
         return _to_precision(
@@ -335,9 +338,15 @@ def _to_precision(
     if precision is None:
         raise ValueError("max_seconds= needs precision= (the targets the run stops at)")
     if max_seconds is not None and (
-        not isinstance(max_seconds, int | float) or not max_seconds > 0
+        not isinstance(max_seconds, int | float)
+        or isinstance(max_seconds, bool)
+        or not 0 < max_seconds < math.inf
     ):
         raise ValueError(f"max_seconds={max_seconds!r} must be a positive number of seconds")
+    if progress is not None and not callable(progress):
+        raise TypeError(
+            f"progress={progress!r} must be a callable, progress(done_paths, n_paths), or None"
+        )
     if sampling == "lhs":
         raise ValueError(
             "precision= cannot grow a Latin hypercube run (its strata depend on the final path "
@@ -358,10 +367,22 @@ def _to_precision(
         keep_draws=kwargs["keep_draws"],
         memory_limit=kwargs["memory_limit"],
     )
+    if opts.n_paths < 2 * BATCHES:
+        raise ValueError(
+            f"n_paths={n_paths!r}: a run to precision needs at least {2 * BATCHES} paths (its "
+            f"standard errors come from {BATCHES} batches)"
+        )
     sc = opts.scenario(sc)
     for t in targets:
         check_target(t, sc)
-    opts.check_memory(sc)
+    need, limit = opts.memory_needed(sc)
+    if GROWING * need > limit:  # while it grows, the run is held twice (the join)
+        raise MemoryError(
+            f"n_paths={opts.n_paths} x horizon={sc.horizon}: a run to precision holds up to "
+            f"{GROWING}x its stored results while it grows, {GROWING * need / 2**30:.2f} GiB, "
+            f"more than the memory budget of {limit / 2**30:.2f} GiB; use a lower cap "
+            "(n_paths), a shorter horizon, or raise memory_limit"
+        )
     ss = opts.seed_sequence()  # one seed for every block (a None seed draws its entropy once)
 
     def run(first: int, n: int) -> SimulationResult:

@@ -1,7 +1,10 @@
 """Runs that stop at a stated precision: ``simulate(..., precision=...)``.
 
 The run adds blocks of paths until every target of :mod:`simcore.results.precision` is met, or
-the cap on paths (``n_paths``) or on time (``max_seconds``) is reached. Paths are addressed
+the cap on paths (``n_paths``) or on time (``max_seconds``: no step starts that would end after
+it, as far as the speed so far predicts; the first always runs) is reached. While it grows the
+run is held up to :data:`GROWING` times (the run so far and its join with the new block), and
+the memory check counts that. Paths are addressed
 (path ``i`` draws from its own place in every stream), so the blocks ``0..a``, ``a..b``, ... put
 together are the bytes of one run of the final path count: the result equals
 ``simulate(scenario, final_paths, seed)`` exactly, and that call replays it.
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 FIRST_PATHS = 2**15  # the first step's paths (at most the cap)
 GRAIN = 2**14  # later steps end on a multiple of this
 GROWTH = (1.25, 4.0)  # each step adds between 25% and 300% of the paths so far
+GROWING = 2  # while it grows a run is held twice (the run so far and its join with a block)
 
 Targets = Iterable[Target | str] | Target | str
 
@@ -123,8 +127,10 @@ def simulate_to_precision(
             break
         nxt = _next_paths(n, cap, ests, targets)
         if max_seconds is not None:
-            rate = n / max(elapsed, 1e-9)  # paths per second so far
-            fits = n + int((max_seconds - elapsed) * rate)
+            # paths per second so far; the next step also joins and re-estimates every path
+            # so far, so only half the time left goes to new paths
+            rate = n / max(elapsed, 1e-9)
+            fits = n + int(0.5 * (max_seconds - elapsed) * rate)
             if fits < n + GRAIN:
                 stopped = f"the cap of {max_seconds:g} s"
                 break

@@ -66,10 +66,13 @@ __all__ = [
 BATCHES = 32  # batches of the batch-means standard error
 T95 = 2.0395134463964077  # Student's t, 31 degrees of freedom, 97.5% (scipy.stats.t.ppf)
 _KINDS = "mean, median, p<k> (percentile, 0 < k < 100), p_loss, p_miss, var<k>, es<k> (k% level)"
-_PATTERN = re.compile(
+_STAT = (
     r"(?P<stat>mean|median|p_loss|p_miss|p(?P<pct>\d+(?:\.\d+)?)|(?P<risk>var|es)"
-    r"(?P<lvl>\d+(?:\.\d+)?))(?:\.(?P<output>[a-z_.]+?))?(?:@(?P<year>\d{4}))?"
+    r"(?P<lvl>\d+(?:\.\d+)?))"
 )
+_STAT_ONLY = re.compile(_STAT)
+_PATTERN = re.compile(_STAT + r"(?:\.(?P<output>[A-Za-z][A-Za-z0-9_.-]*?))?(?:@(?P<year>\d{4}))?")
+MIN_EVENTS = 10  # a probability target is met only with this many paths on each side
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,15 @@ class Target:
     hw: float | None = None
 
     def __post_init__(self) -> None:
-        if not _PATTERN.fullmatch(self.stat) or "." in self.stat or "@" in self.stat:
+        if not isinstance(self.stat, str) or not _STAT_ONLY.fullmatch(self.stat):
             raise ValueError(f"precision target stat={self.stat!r} is unknown; allowed {_KINDS}")
+        if self.year is not None and (
+            not isinstance(self.year, int) or isinstance(self.year, bool)
+        ):
+            raise ValueError(
+                f"precision target {self.stat!r}: year={self.year!r} must be a calendar year "
+                "(an integer) or None (the last simulated year)"
+            )
         level = self.level
         if level is not None and not 0.0 < level < 1.0:
             raise ValueError(
@@ -98,7 +108,12 @@ class Target:
                 f"error) and hw= (95% half-width); got rse={self.rse!r}, hw={self.hw!r}"
             )
         tol = self.rse if self.rse is not None else self.hw
-        if not isinstance(tol, int | float) or not math.isfinite(tol) or tol <= 0:
+        if (
+            not isinstance(tol, int | float)
+            or isinstance(tol, bool)
+            or not math.isfinite(tol)
+            or tol <= 0
+        ):
             raise ValueError(
                 f"precision target {self.stat!r}: the tolerance {tol!r} must be a positive number"
             )
@@ -139,8 +154,14 @@ class Target:
         """The target as ``--precision`` writes it."""
         out = "" if self.output == "net_profit_attributable" else f".{self.output}"
         year = "" if self.year is None else f"@{self.year}"
-        tol = f"rse={self.rse:g}" if self.rse is not None else f"hw={self.hw:g}"
+        tol = f"rse={_exact(self.rse)}" if self.rse is not None else f"hw={_exact(self.hw)}"
         return f"{self.stat}{out}{year}:{tol}"
+
+
+def _exact(x: float | None) -> str:
+    """The shortest text that reads back as ``x`` (``3`` rather than ``3.0``)."""
+    text = repr(float(x or 0.0))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def parse_target(text: str) -> Target:
@@ -240,7 +261,7 @@ def estimate(target: Target, result: SimulationResult) -> Estimate:
             f"are needed for a standard error from {BATCHES} batches"
         )
     size = n // BATCHES
-    size -= size % 2  # antithetic pairs stay within a batch
+    size -= size % 2  # antithetic pairs stay within a batch (where no path of a pair is NaN)
     batches = np.array(
         [_stat(target, x[b * size : (b + 1) * size], forecast) for b in range(BATCHES)]
     )
@@ -249,6 +270,9 @@ def estimate(target: Target, result: SimulationResult) -> Estimate:
     se = float(batches.std(ddof=1) * math.sqrt(size / n))
     hw = T95 * se
     met = hw <= target.hw if target.hw is not None else se <= (target.rse or 0.0) * abs(value)
+    if target.stat in ("p_loss", "p_miss"):  # no standard error without events on both sides
+        hits = round(value * n)
+        met = met and min(hits, n - hits) >= MIN_EVENTS
     return Estimate(value, se, hw, bool(met))
 
 

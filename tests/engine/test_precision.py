@@ -142,11 +142,18 @@ def test_bad_runs_are_refused_before_any_work(monkeypatch):
         ({"precision": "p_loss@2031:hw=0.01"}, "year 2031 is not simulated"),
         ({"precision": "p5.nope:hw=1"}, "unknown output 'nope'"),
         ({"precision": "p_loss:hw=0.01", "start": 10}, "start="),
+        ({"precision": "p_loss:hw=0.01", "max_seconds": float("inf")}, "positive number"),
+        ({"precision": "p_loss:hw=0.01", "max_seconds": True}, "positive number"),
+        ({"precision": "p_loss:hw=0.01", "progress": 5}, "must be a callable"),
+        ({"precision": "p_loss:hw=0.01", "n_paths": 50}, "at least 64 paths"),
     ]
     for kwargs, needle in cases:
-        with pytest.raises(ValueError) as e:
-            simulate(sc, 10_000, seed=1, **kwargs)
+        kwargs = {"n_paths": 10_000, **kwargs}
+        with pytest.raises((ValueError, TypeError)) as e:
+            simulate(sc, seed=1, **kwargs)
         assert needle in str(e.value), (kwargs, e.value)
+    with pytest.raises(ValueError, match="calendar year"):
+        Target("mean", year=2026.0, hw=1.0)
     no_forecast = make_toy()
     with pytest.raises(ValueError, match="no report forecast"):
         simulate(no_forecast, 10_000, seed=1, precision="es95:rse=0.01")
@@ -179,6 +186,10 @@ def test_the_command_line_runs_to_precision_and_prints_it(tmp_path, capsys):
         (["--precision", "p_loss:hw=0"], "positive number"),
         (["--max-seconds", "5"], "--max-seconds: it needs --precision"),
         (["--precision", "p_loss:hw=0.01", "--max-seconds", "0"], "positive number of seconds"),
+        (["--precision", "p_loss:hw=0.01", "--sampling", "lhs"], "--sampling: a run to"),
+        (["--precision", "p_loss@2031:hw=0.01"], "--precision: precision target"),
+        (["--precision", "p5.nope:hw=1"], "unknown output 'nope'"),
+        (["--precision", "p_loss:hw=0.01", "--paths", "50"], "at least 64 paths"),
     ],
 )
 def test_bad_precision_flags_exit_2(tmp_path, monkeypatch, capsys, args, needle):
@@ -211,3 +222,36 @@ def test_the_pack_and_the_workbook_show_the_precision():
     plain = simulate(make_toy(), 10_000, seed=2)
     assert not any("converged" in page_title(p) for p in pack_pages(plain))
     assert "precision" not in run_tables(plain)
+
+
+def test_targets_read_back_from_their_text():
+    for text in [
+        "es97.5:rse=0.1",
+        "p99.5:hw=1",
+        "mean.revenue.Cloud-2:rse=0.01",
+        "p5@2026:hw=3",
+        "median:hw=0.0012345678",
+    ]:
+        t = parse_target(text)
+        assert t.text() == text and parse_target(t.text()) == t
+
+
+def test_no_event_is_never_precise():
+    """P(loss) of gross profit is about 4e-5: with none of 32,768 paths below 0 every batch is
+    0 and the standard error 0; the target is not met until 10 paths on each side are seen."""
+    r = simulate(None, 1_000_000, seed=5, precision="p_loss.gross_profit@2026:rse=0.5")
+    e = r.precision().iloc[0]
+    assert r.n_paths > 2**15
+    hits = round(e["value"] * r.n_paths)
+    assert (hits >= rp.MIN_EVENTS) == bool(e["met"])
+
+
+def test_a_run_to_precision_counts_its_growing_copy_against_the_memory_budget():
+    sc = make_toy()
+    from simcore.engine.run_options import RunOptions
+
+    need, _ = RunOptions.checked(1_000_000, 1).memory_needed(sc)
+    limit = int(1.5 * need)  # a fixed run fits, a run to precision growing to it does not
+    simulate(sc, 1_000, seed=1, memory_limit=limit)
+    with pytest.raises(MemoryError, match="holds up to 2x"):
+        simulate(sc, 1_000_000, seed=1, precision="p_loss:hw=0.01", memory_limit=limit)
