@@ -694,7 +694,7 @@ def _run_streamed(
             )
             if args.charts:
                 _err("simcore: a summary-only run draws no charts or pack (they need every path)")
-        say(f"streaming {args.paths:,} paths in blocks (two passes: moments, then quantiles)")
+        say(f"streaming {args.paths:,} paths in blocks (passes: moments, quantiles, shortfall)")
         created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         with _dask_client(args, say) as client:
             t_sim = time.monotonic()
@@ -706,6 +706,7 @@ def _run_streamed(
                 horizon=opts.horizon,
                 sampling=opts.sampling,
                 threads=opts.threads,
+                shortfall=(0.95, 0.99) if _has_forecast(opts.scenario(scenario)) else (),
             )
             sim_seconds = time.monotonic() - t_sim
         sc = opts.scenario(scenario)
@@ -727,8 +728,8 @@ def _run_streamed(
         say("writing the workbook")
         note = (
             f"{opts.n_paths:,} paths streamed (summary only), seed {opts.seed}, "
-            f"{sc.years[0]}-{sc.years[-1]}; amounts in {sc.currency} millions. Expected "
-            "shortfall, charts and sensitivity sheets need every path: not in a summary-only run."
+            f"{sc.years[0]}-{sc.years[-1]}; amounts in {sc.currency} millions. Charts and "
+            "sensitivity sheets need every path: not in a summary-only run."
         )
         title = f"{sc.name} ({sc.ticker})"
         put(WORKBOOK, lambda fh: tb.write_workbook(fh, tables, title=title, note=note))
@@ -778,6 +779,12 @@ def _run_streamed(
     return EXIT_OK
 
 
+def _has_forecast(sc: Scenario) -> bool:
+    """Whether the report forecasts net profit attributable in every simulated year."""
+    fc = sc.forecast.net_profit_attributable
+    return len(fc) >= sc.horizon
+
+
 def _print_streamed(
     sc: Scenario,
     tables: dict[str, pd.DataFrame],
@@ -804,13 +811,15 @@ def _print_streamed(
         vals = "".join(f"{v:>10,.1f}" for v in q[t])
         fc_s = f"{fcs[t]:,.1f}" if fcs[t] == fcs[t] else "–"
         lines.append(f"  {year:<6}{vals}{fc_s:>10}{p_loss[t]:>10.1%}")
-    if "VaR0.95" in risk.columns:
-        var = ", ".join(f"{y}: {v:,.1f}" for y, v in risk["VaR0.95"].items() if v == v)
-        lines += ["", f"VaR 95% of the shortfall below the report ({cur} m): {var}"]
+    lines.append("")
+    for col, what in (("VaR0.95", "VaR 95%"), ("ES0.95", "ES 95%")):
+        if col in risk.columns:
+            v = ", ".join(f"{y}: {x:,.1f}" for y, x in risk[col].items() if x == x)
+            lines += [f"{what} of the shortfall below the report ({cur} m): {v}"]
     lines += [
         "",
-        "Exact quantiles and probabilities from a streamed run (no path held); expected "
-        "shortfall, the charts and the pack need every path: run without --summary-only.",
+        "Exact quantiles, probabilities and shortfall from a streamed run (no path held); the "
+        "charts and the pack need every path: run without --summary-only.",
         f"Wrote {n_files} files to {out}/ (run id {run_id}).",
     ]
     print("\n".join(lines), flush=True)

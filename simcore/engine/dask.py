@@ -241,6 +241,28 @@ def _pass_block(
     return block_moments(rows), part, risk
 
 
+def _tail_block(
+    scenario: Scenario,
+    seed_seq: np.random.SeedSequence,
+    sampling: str,
+    start: int,
+    n: int,
+    n_total: int,
+    threads: int | None,
+    cuts: np.ndarray,
+) -> np.ndarray:
+    """One block's share of the expected-shortfall pass: per year t and level j, the count,
+    sum and sum of squares of net profit attributable at or below ``cuts[t, j]``."""
+    r, _ = _rows(scenario, seed_seq, sampling, start, n, n_total, threads, ())
+    x = r._rows("net_profit_attributable")
+    out = np.zeros(cuts.shape + (3,))
+    for t in range(cuts.shape[0]):
+        for j in range(cuts.shape[1]):
+            tail = x[t][x[t] <= cuts[t, j]]
+            out[t, j] = tail.size, tail.sum(), np.dot(tail, tail)
+    return out
+
+
 def simulate_summary(
     scenario: Scenario | None = None,
     n_paths: int = 1_000_000,
@@ -254,6 +276,7 @@ def simulate_summary(
     block: int | None = None,
     threads: int | None = None,
     max_values: int = MAX_VALUES,
+    shortfall: ArrayLike = (),
 ) -> pd.DataFrame:
     """The summary of an ``n_paths`` run, streamed block by block: no process ever holds more
     than one block of paths (``block``, default :data:`DASK_BLOCK`).
@@ -271,6 +294,13 @@ def simulate_summary(
 
     ``max_values``: how many values the client may collect in one pass to finish the exact
     quantiles (fewer: more passes; any value >= 1 gives the same numbers).
+
+    ``shortfall``: confidence levels (e.g. ``(0.95, 0.99)``) whose expected shortfall of net
+    profit attributable below the report's forecast to add as ``es<level>`` rows, as
+    :meth:`SimulationResult.risk_metrics` defines it (the forecast minus the mean at or below
+    the exact ``1 - level`` quantile), with its asymptotic standard error; one more pass over
+    the blocks (the quantile must be known first). Needs ``net_profit_attributable`` among the
+    outputs and ``1 - level`` among ``q``.
     """
     from simcore.engine.core import resolve_scenario
 
@@ -289,6 +319,21 @@ def simulate_summary(
     for name in names:
         if name not in allowed:
             raise KeyError(f"unknown output {name!r}; available: {allowed}")
+    es_levels = np.atleast_1d(np.asarray(shortfall, dtype=np.float64))
+    if es_levels.size:
+        fc = _forecast(scenario.forecast.net_profit_attributable, scenario.horizon)
+        if (
+            np.isnan(es_levels).any()
+            or ((es_levels <= 0) | (es_levels >= 1)).any()
+            or "net_profit_attributable" not in names
+            or not np.isfinite(fc).all()
+            or any(not np.isclose(qa, 1 - a, rtol=0, atol=1e-12).any() for a in es_levels)
+        ):
+            raise ValueError(
+                f"shortfall={shortfall!r}: allowed confidence levels in (0, 1) whose 1 - level "
+                "is among q, with net_profit_attributable among the outputs and a report "
+                "forecast for every year"
+            )
     ss = opts.seed_sequence()
     R = len(names) * scenario.horizon
     parts = _blocks(0, n_paths, block)
@@ -346,7 +391,7 @@ def simulate_summary(
         run_pass(plan, lambda i, value: order.add(value))
         order.end_pass()
 
-    return _summary_frame(
+    frame = _summary_frame(
         scenario,
         names,
         qa,
@@ -365,6 +410,56 @@ def simulate_summary(
             backend="local" if client is None else "dask",
         ),
     )
+    if not es_levels.size:
+        return frame
+    cuts = np.array(
+        [
+            [
+                float(
+                    frame.loc[
+                        (frame["output"] == "net_profit_attributable")
+                        & (frame["year"] == year)
+                        & (frame["statistic"] == f"q{1 - a:g}"),
+                        "value",
+                    ].iloc[0]
+                )
+                for a in es_levels
+            ]
+            for year in scenario.years
+        ]
+    )
+    tails = np.zeros(cuts.shape + (3,))
+
+    def add(i: int, value: np.ndarray) -> None:
+        tails[:] += value
+
+    t0 = time.perf_counter()
+    calls = [(*base, s, n, n_paths, threads, cuts) for s, n in parts]
+    _run_tasks(client, _tail_block, calls, add, label="summary-shortfall")
+    timing.append(time.perf_counter() - t0)
+    fc = _forecast(scenario.forecast.net_profit_attributable, scenario.horizon)
+    rows = []
+    for t, year in enumerate(scenario.years):
+        for j, a in enumerate(es_levels):
+            k, total, squares = tails[t, j]
+            mean = total / k
+            var = squares / k - mean * mean  # the tail's own variance
+            p = k / n_paths
+            se = np.sqrt(max(var, 0.0) + (1 - p) * (mean - cuts[t, j]) ** 2) / np.sqrt(k)
+            rows.append(
+                {
+                    "output": "net_profit_attributable",
+                    "year": year,
+                    "statistic": f"es{a:g}",
+                    "value": fc[t] - mean,
+                    "mcse": float(se),
+                    "defined": 1.0,
+                }
+            )
+    out = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+    out.attrs.update(frame.attrs)
+    out.attrs.update(passes=len(timing), pass_seconds=[round(x, 3) for x in timing])
+    return out
 
 
 def _summary_frame(

@@ -171,15 +171,17 @@ def run_tables(
     return tables
 
 
-STREAMED_RISK = ("p_loss", "p_miss_forecast", "p_above_market")  # simulate_summary's risk rows
+# simulate_summary's risk rows (with shortfall=: es<level> too)
+STREAMED_RISK = ("p_loss", "p_miss_forecast", "p_above_market", "es0.95", "es0.99")
 
 
 def streamed_tables(table: pd.DataFrame, scenario: Scenario) -> dict[str, pd.DataFrame]:
     """The tables of a summary-only run from its streamed summary
     (:func:`simcore.engine.dask.simulate_summary`): ``summary`` (the same rows as an in-memory
     run's), ``risk`` per year (P(loss), P(missing the forecast), VaR at 95% and 99% from the
-    exact quantiles, P(each implied price above the market), with standard errors; expected
-    shortfall needs every path and is left out), ``fans`` and ``assumptions``."""
+    exact quantiles and expected shortfall, P(each implied price above the market), with
+    standard errors; expected
+    shortfall from its own pass when the table has it), ``fans`` and ``assumptions``."""
     summary = table[~table["statistic"].isin(STREAMED_RISK)].reset_index(drop=True)
     years = sorted(set(summary["year"]))
     fc_npa = scenario.forecast.net_profit_attributable
@@ -206,6 +208,7 @@ def streamed_tables(table: pd.DataFrame, scenario: Scenario) -> dict[str, pd.Dat
             )
             for a, q in ((0.95, "q0.05"), (0.99, "q0.01")):
                 row[f"VaR{a:g}"] = fc - value("net_profit_attributable", year, q)
+                row[f"ES{a:g}"] = value("net_profit_attributable", year, f"es{a:g}")
         for name in ("price_ps", "price_pe", "price_ev_ebitda", "price_dcf"):
             row[f"p_{name}_above_market"] = value(name, year, "p_above_market")
             row[f"p_{name}_above_market_se"] = value(name, year, "p_above_market", "mcse")
