@@ -833,12 +833,19 @@ def _precision_lines(result: SimulationResult) -> list[str]:
         f"Precision: stopped at {a['paths']:,} paths after {a['seconds']:.1f} s ({a['stopped']}); "
         "95% half-width from 32 batch means"
     ]
-    width = max(len(x) for x in pr["label"])
+    from simcore.results.precision import headline
+
+    heads = headline(result)
+    width = max(len(x) for x in [*pr["label"], *heads.index])
     for row in pr.itertuples():
         lines.append(
             f"  {row.label:<{width}}  {row.value:>12,.4g} ± {row.hw:<10,.3g} rse {row.rse:7.2%}"
             f"   wanted {row.wanted:<16}{'met' if row.met else 'NOT MET'}"
         )
+    lines.append("  and the headline numbers:")
+    for label, h in heads.iterrows():
+        rse = h["se"] / abs(h["value"]) if h["value"] else float("inf")
+        lines.append(f"  {label:<{width}}  {h['value']:>12,.4g} ± {h['hw']:<10,.3g} rse {rse:7.2%}")
     return lines
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import matplotlib as mpl
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from simcore.report import charts
-from simcore.results.precision import BATCHES, T95, parse_target
+from simcore.results.precision import BATCHES, T95, headline, parse_target
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,6 +28,7 @@ def convergence_chart(
     step met the target), against the paths so far, and the precision wanted as a band around
     the final value."""
     conv = result.convergence()
+    heads = headline(result)
     rec = result.manifest["precision"]
     texts = list(rec["targets"])
     n = len(texts)
@@ -34,6 +36,11 @@ def convergence_chart(
     nrows = math.ceil(n / ncols)
     with mpl.rc_context(charts.STYLE):
         fig, axes = charts._new_figure(figsize, nrows, ncols)
+        # a third footer line: the headline numbers
+        engine = cast(ConstrainedLayoutEngine, fig.get_layout_engine())
+        h = figsize[1]
+        top = 1.0 - 0.6 / h
+        engine.set(rect=(0.0, 0.52 / h, 1.0, top - 0.52 / h))
         for ax, text in zip(axes.ravel(), texts, strict=False):
             t = parse_target(text)
             rows = conv.xs(text, level="target")
@@ -81,6 +88,10 @@ def convergence_chart(
             charts._title(result, "how the estimates converged"),
             f" · stopped at {result.n_paths:,} paths after {seconds:.1f} s: {rec['stopped']}; "
             f"95% half-width from {BATCHES} batch means; a fixed run of {result.n_paths:,} "
-            "paths with this seed gives the same numbers",
+            "paths with this seed gives the same numbers\nheadline numbers at the end: "
+            + "; ".join(
+                f"{lab.split(' of ')[0]} {v:,.4g} ± {hw:,.3g}"
+                for lab, v, hw in zip(heads.index, heads["value"], heads["hw"], strict=True)
+            ),
         )
     return fig

@@ -57,6 +57,7 @@ __all__ = [
     "Estimate",
     "Target",
     "achieved",
+    "headline",
     "check",
     "convergence",
     "estimate",
@@ -331,3 +332,23 @@ def achieved(result: SimulationResult) -> pd.DataFrame:
     df = pd.DataFrame(rows).set_index("target")
     df.attrs.update(paths=result.n_paths, stopped=record["stopped"], seconds=last["seconds"])
     return df
+
+
+# the numbers the summary and the pack lead with (net profit attributable, the last year)
+HEADLINE = ("median", "p5", "p95", "p_loss", "var95", "es95")
+
+
+def headline(result: SimulationResult) -> pd.DataFrame:
+    """The precision of the headline numbers of any run: the median, P5 and P95 of net profit
+    attributable in the last year, P(loss), and VaR and ES at 95% (where the report has a
+    forecast), each with its batch-means standard error and 95% half-width."""
+    sc = result.scenario
+    has_fc = len(sc.forecast.net_profit_attributable) >= sc.horizon
+    rows = []
+    for stat in HEADLINE:
+        if stat in ("var95", "es95") and not has_fc:
+            continue
+        t = Target(stat, hw=1.0)  # the tolerance is not read: the precision is only measured
+        e = estimate(t, result)
+        rows.append({"statistic": t.label(result.years), "value": e.value, "se": e.se, "hw": e.hw})
+    return pd.DataFrame(rows).set_index("statistic")

@@ -167,6 +167,7 @@ def test_the_command_line_runs_to_precision_and_prints_it(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Precision: stopped at" in text and "every target met" in text
     assert "P(loss) of net profit attributable, 2027" in text and "NOT MET" not in text
+    assert "and the headline numbers:" in text and "ES 95% of net profit attributable" in text
     manifest = json.loads((out / "manifest.json").read_text())
     rec = manifest["precision"]
     assert rec["targets"] == ["p_loss:hw=0.004", "median:rse=0.01"] and rec["met"]
@@ -255,3 +256,23 @@ def test_a_run_to_precision_counts_its_growing_copy_against_the_memory_budget():
     simulate(sc, 1_000, seed=1, memory_limit=limit)
     with pytest.raises(MemoryError, match="holds up to 2x"):
         simulate(sc, 1_000_000, seed=1, precision="p_loss:hw=0.01", memory_limit=limit)
+
+
+def test_the_headline_numbers_carry_their_precision():
+    r = simulate(None, 100_000, seed=3)
+    h = rp.headline(r)
+    assert [x.split(" of ")[0] for x in h.index] == [
+        "median",
+        "P5",
+        "P95",
+        "P(loss)",
+        "VaR 95%",
+        "ES 95%",
+    ]
+    risk = r.risk_metrics()
+    last = r.years[-1]
+    assert h["value"].iloc[3] == risk.loc[last, "p_loss"]
+    assert h["value"].iloc[5] == pytest.approx(risk.loc[last, "ES0.95"], rel=1e-12)
+    assert (h["se"] > 0).all() and (h["hw"] == rp.T95 * h["se"]).all()
+    toy = rp.headline(simulate(make_toy(), 10_000, seed=3))  # no forecast: no VaR or ES
+    assert len(toy) == 4
