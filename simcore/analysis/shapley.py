@@ -246,11 +246,30 @@ def model_shapley(
     n_inner: int = 3,
     n_var: int = 20_000,
     seed: int = 0,
+    precision: float | None = None,
+    max_perm: int = 64_000,
 ) -> pd.DataFrame:
     """Shapley effects of the company model's inputs (every random driver and shock) for
     ``outputs`` in every year, under the scenario's Gaussian copula; the model is evaluated by
-    the kernel. Indexed by (output, year, factor) with ``shapley`` and ``shapley_se``."""
+    the kernel. Indexed by (output, year, factor) with ``shapley``, ``shapley_se`` and
+    ``shapley_conf``. ``precision``: double ``n_perm`` (up to ``max_perm``) until every 95%
+    half-width is at most this (:mod:`simcore.analysis.converge`); the table is the fixed
+    analysis at the final ``n_perm``."""
     outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+    if precision is not None:
+        from simcore.analysis.converge import check_precision, until_precise
+
+        check_precision(precision, n_perm, max_perm, "n_perm")
+
+        def run(m: int) -> pd.DataFrame:
+            return model_shapley(
+                scenario, outputs, n_perm=m, n_inner=n_inner, n_var=n_var, seed=seed
+            )
+
+        def widest(t: pd.DataFrame) -> float:
+            return float(t["shapley_conf"].max())
+
+        return until_precise(run, widest, precision, n_perm, max_perm, "n_perm")
     factors, corr, to_uniforms = model_inputs(scenario)
     H = scenario.horizon
 

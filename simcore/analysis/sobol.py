@@ -406,6 +406,8 @@ def sobol_analysis(
     conf_level: float = 0.95,
     n_boot: int = 100,
     client: Client | None = None,
+    precision: float | None = None,
+    max_n: int = 2**16,
 ) -> pd.DataFrame:
     """Sobol' indices of the company model's outputs, per year, for single factors or groups.
 
@@ -425,6 +427,10 @@ def sobol_analysis(
     client : distributed.Client or None
         Evaluate the design's rows in blocks on this Dask cluster
         (:func:`simcore.engine.dask.evaluate_design`); the indices are identical.
+    precision : float or None
+        Double ``n`` (up to ``max_n``) until every S1 and ST half-width (``conf_level``) is at
+        most this (:mod:`simcore.analysis.converge`); the table is the fixed analysis at the
+        final ``n``, with ``attrs["precision"]``.
 
     Returns
     -------
@@ -438,6 +444,29 @@ def sobol_analysis(
         scenario = default_scenario()
     n = _check_n(n)
     conf_level, n_boot = _check_conf(conf_level, n_boot)
+    if precision is not None:
+        from simcore.analysis.converge import check_precision, until_precise
+
+        max_n = _check_n(max_n)
+        check_precision(precision, n, max_n, "n")
+        sc = scenario
+
+        def run(m: int) -> pd.DataFrame:
+            return sobol_analysis(
+                sc,
+                m,
+                outputs=outputs,
+                groups=groups,
+                seed=seed,
+                conf_level=conf_level,
+                n_boot=n_boot,
+                client=client,
+            )
+
+        def widest(t: pd.DataFrame) -> float:
+            return float(t[["S1_conf", "ST_conf"]].to_numpy().max())
+
+        return until_precise(run, widest, precision, n, max_n, "n")
     outputs = [outputs] if isinstance(outputs, str) else list(outputs)
     factors = model_factors(scenario)
     if groups == "default":

@@ -122,6 +122,14 @@ def add_subcommands(sub: argparse._SubParsersAction[Any], common: argparse.Argum
         help=f"Sobol' base samples, a power of two (default {DEFAULT_SOBOL_N})",
     )
     sens.add_argument(
+        "--sobol-precision",
+        type=_half_width,
+        default=None,
+        metavar="HW",
+        help="double --sobol-n (up to 65,536) until every Sobol' index's 95%% half-width is at "
+        "most HW, e.g. 0.02",
+    )
+    sens.add_argument(
         "--groups",
         choices=("default", "factors"),
         default="default",
@@ -374,6 +382,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         outputs=args.outputs,
         sobol=args.sobol,
         sobol_n=args.sobol_n,
+        sobol_precision=args.sobol_precision,
         groups=args.groups,
     ) as w:
         _sensitivity(args, sc, seed, specs, w)
@@ -438,11 +447,32 @@ def _sensitivity(
     if args.sobol:
         groups: Literal["default"] | None = "default" if args.groups == "default" else None
         w.say(f"Sobol' indices (N = {args.sobol_n:,}, {args.groups})")
-        so = sa.sobol_analysis(sc, args.sobol_n, outputs=args.outputs, groups=groups, seed=seed)
+        so = sa.sobol_analysis(
+            sc,
+            args.sobol_n,
+            outputs=args.outputs,
+            groups=groups,
+            seed=seed,
+            precision=args.sobol_precision,
+        )
         w.table("sobol", so)
+        if args.sobol_precision is not None:
+            pr = so.attrs["precision"]
+            steps = ", ".join(f"N {s['n']:,}: ± {s['widest_half_width']:.3f}" for s in pr["steps"])
+            w.say(f"  to ± {args.sobol_precision:g}: {steps} ({pr['stopped']})")
         for out in args.outputs:
             w.figure(f"sobol_{out}", ch.sobol_chart(so, out))
         w.say(f"  note: {so.attrs['note']}")
+
+
+def _half_width(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive half-width (e.g. 0.02)")
+    return v
 
 
 def cmd_stress(args: argparse.Namespace) -> int:
