@@ -341,6 +341,23 @@ def test_cli_on_a_scheduler_and_on_a_local_cluster(client, tmp_path):
     assert m["run"]["identity"]["backend"] == "dask"
 
 
+def test_cli_summary_only_on_a_cluster_is_the_local_summary(client, tmp_path):
+    def streamed(name, *extra):
+        out = tmp_path / name
+        args = ["run", "--paths", "30000", "--seed", "7", "--summary-only", "--quiet"]
+        assert cli.main([*args, "--out", str(out), *extra]) == cli.EXIT_OK
+        return out
+
+    here = streamed("here")
+    far = streamed("far", "--dask-scheduler", client.scheduler.address)
+    for name in ("summary.csv", "risk.csv"):
+        assert (far / name).read_bytes() == (here / name).read_bytes(), name
+    import json
+
+    m = json.loads((far / "manifest.json").read_text())
+    assert m["summary_only"]["backend"] == "dask" and m["cli"]["summary_only"]
+
+
 def test_cli_dask_arguments(capsys):
     assert cli.main(["run", "--dask-local", "0"]) == cli.EXIT_USAGE
     assert "--dask-local: '0' is not a positive integer" in capsys.readouterr().err
