@@ -12,7 +12,7 @@ Run: ``python benchmarks/dask_scale.py [--paths 1e8] [--block 262144] [--dask-lo
    Reported: wall time, passes and their seconds, the child's peak RSS
    (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) and its ``tracemalloc`` peak (numpy's and
    Python's allocations), next to what the in-memory result would need
-   (``simcore.engine.result_bytes``). With ``--dask-local N`` the blocks run on a local
+   (``simcore.engine.run_options.result_bytes``). With ``--dask-local N`` the blocks run on a local
    cluster of N single-threaded workers and each worker's peak RSS is reported too.
 """
 
@@ -69,8 +69,8 @@ def validate(n_paths: int, block: int) -> None:
 def measure(n_paths: int, block: int, dask_local: int | None) -> dict:
     """The measured run (in the child process)."""
     from simcore import default_scenario
-    from simcore.engine import core as engine
     from simcore.engine.dask import simulate_summary
+    from simcore.engine.run_options import result_bytes
 
     sc = default_scenario()
     simulate_summary(sc, 1000, seed=1, block=500)  # load the compiled kernels
@@ -108,7 +108,7 @@ def measure(n_paths: int, block: int, dask_local: int | None) -> dict:
         "peak_rss_before_run_mib": round(rss_before / 2**20, 1),
         "tracemalloc_peak_mib": round(traced / 2**20, 1),
         "in_memory_result_gib": round(
-            engine.result_bytes(n_paths, sc.horizon, len(sc.segments)) / 2**30, 1
+            result_bytes(n_paths, sc.horizon, len(sc.segments)) / 2**30, 1
         ),
         "paths_per_s": round(n_paths / wall),
         "median_npa_last_year": float(

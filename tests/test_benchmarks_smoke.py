@@ -124,3 +124,15 @@ def test_standalone_scripts_run(script, argv, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [script, *argv])
     runpy.run_path(str(ROOT / "benchmarks" / script), run_name="__main__")
     assert "medians of 1" in capsys.readouterr().out
+
+
+def test_the_streamed_summary_benchmark_runs(monkeypatch, capsys):
+    """``python benchmarks/dask_scale.py`` at a tiny size: it validates the streamed summary
+    against the in-memory one, then measures a child process."""
+    argv = ["dask_scale.py", "--paths", "30000", "--check-paths", "20000", "--block", "8192"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as done:
+        runpy.run_path(str(ROOT / "benchmarks" / "dask_scale.py"), run_name="__main__")
+    assert done.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "validated" in out and "paths_per_s" in out and "in_memory_result_gib" in out
