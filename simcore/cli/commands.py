@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import shutil
 import signal
@@ -503,6 +504,32 @@ def _dask_client(args: argparse.Namespace, say: Say) -> Iterator[Client | None]:
             cluster.close()
 
 
+def _write_bytes(fh: IO[bytes], data: bytes) -> None:
+    fh.write(data)
+
+
+class _Files:
+    """Outputs written into a staging folder, each atomically, and the list of their names."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.names: list[str] = []
+
+    def put(self, name: str, write: Callable[[IO[bytes]], object]) -> None:
+        atomic_write(self.staging / _safe_name(name), write)
+        self.names.append(name)
+
+    def tables(self, tables: dict[str, pd.DataFrame]) -> None:
+        """The summary and risk tables as CSV and Parquet."""
+        from simcore.report import tables as tb
+
+        for name in ("summary", "risk"):
+            df = tables[name]
+            csv = df.to_csv(index=False, lineterminator="\n").encode()
+            self.put(f"{name}.csv", functools.partial(_write_bytes, data=csv))
+            self.put(f"{name}.parquet", functools.partial(tb.write_parquet, table=df))
+
+
 def _write_outputs(
     result: SimulationResult,
     staging: Path,
@@ -513,23 +540,13 @@ def _write_outputs(
     """Write every output into ``staging`` (atomically each); returns the file names."""
     import copy
 
-    names: list[str] = []
-
-    def put(name: str, write: Callable[[IO[bytes]], object]) -> None:
-        atomic_write(staging / _safe_name(name), write)
-        names.append(name)
-
     from simcore.report import tables as tb
 
-    def csv(df: pd.DataFrame) -> Callable[[IO[bytes]], object]:
-        return lambda fh: fh.write(df.to_csv(index=False, lineterminator="\n").encode())
-
+    files = _Files(staging)
+    names, put = files.names, files.put
     say("computing the summary and risk tables")
     tables = tb.run_tables(result)
-    put(SUMMARY, csv(tables["summary"]))
-    put("summary.parquet", lambda fh: tb.write_parquet(fh, tables["summary"]))
-    put("risk.csv", csv(tables["risk"]))
-    put("risk.parquet", lambda fh: tb.write_parquet(fh, tables["risk"]))
+    files.tables(tables)
 
     if args.save_paths == "npz":
         say("saving every path")
@@ -712,19 +729,9 @@ def _run_streamed(
         sc = opts.scenario(scenario)
         say("writing the summary and risk tables")
         tables = tb.streamed_tables(table, sc)
-        names: list[str] = []
-
-        def put(name: str, write: Callable[[IO[bytes]], object]) -> None:
-            atomic_write(staging / _safe_name(name), write)
-            names.append(name)
-
-        def csv(df: pd.DataFrame) -> Callable[[IO[bytes]], object]:
-            return lambda fh: fh.write(df.to_csv(index=False, lineterminator="\n").encode())
-
-        put(SUMMARY, csv(tables["summary"]))
-        put("summary.parquet", lambda fh: tb.write_parquet(fh, tables["summary"]))
-        put("risk.csv", csv(tables["risk"]))
-        put("risk.parquet", lambda fh: tb.write_parquet(fh, tables["risk"]))
+        files = _Files(staging)
+        names, put = files.names, files.put
+        files.tables(tables)
         say("writing the workbook")
         note = (
             f"{opts.n_paths:,} paths streamed (summary only), seed {opts.seed}, "
