@@ -754,36 +754,65 @@ def _run_streamed(
                 k: attrs.get(k) for k in ("block", "passes", "pass_seconds", "backend")
             },
             "run": {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG},
-            "cli": {
-                "command": "run",
-                "scenario": scenario_label,
-                "paths": args.paths,
-                "seed": args.seed,
-                "horizon": args.horizon,
-                "sampling": args.sampling,
-                "threads": args.threads,
-                "nowcast": scenario.nowcast_as_of or None,
-                "summary_only": True,
-            },
+            "cli": _cli_record(args, scenario_label, scenario),
         }
         manifest = json.loads(json.dumps(manifest, default=str))
         write_manifest(staging, manifest, names)
-        log = {
-            "run_id": run_id,
-            "created": created,
-            "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "simulate_seconds": round(sim_seconds, 3),
-            "total_seconds": round(time.monotonic() - t_start, 3),
-            "manifest_sha256": _sha256(staging / MANIFEST),
-            "argv": list(getattr(args, "_argv", [])),
-        }
-        atomic_write(
-            staging / RUN_LOG, lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode())
-        )
+        _write_run_log(staging, args, run_id, created, sim_seconds, t_start)
         folder.publish()
     if not args.quiet:
         _print_streamed(sc, tables, opts, run_id, out, len(names) + 2)
     return EXIT_OK
+
+
+def _cli_record(args: argparse.Namespace, scenario_label: str, scenario: Scenario) -> dict:
+    """The manifest's record of the ``run`` command line."""
+    record = {
+        "command": "run",
+        "scenario": scenario_label,
+        "paths": args.paths,
+        "seed": args.seed,
+        "horizon": args.horizon,
+        "sampling": args.sampling,
+        "threads": args.threads,
+        "nowcast": scenario.nowcast_as_of or None,  # "latest" resolved to its date
+        "no_charts": not args.charts,
+        "save_paths": args.save_paths,
+        **_precision_identity(args),
+    }
+    if args.summary_only:
+        record["summary_only"] = True
+    if _uses_dask(args):
+        record.update(dask_scheduler=args.dask_scheduler, dask_local=args.dask_local)
+    return record
+
+
+def _write_run_log(
+    staging: Path,
+    args: argparse.Namespace,
+    run_id: str,
+    created: str | None,
+    sim_seconds: float,
+    t_start: float,
+) -> None:
+    """``run.json``: the run's timings, whether kernels compiled, the manifest's digest."""
+    import datetime as _dt
+
+    from simcore.model import _kernel
+
+    stats = getattr(_kernel.simulate_paths, "stats", None)
+    log = {
+        "run_id": run_id,
+        "created": created,
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "simulate_seconds": round(sim_seconds, 3),
+        "total_seconds": round(time.monotonic() - t_start, 3),
+        "kernels_compiled": bool(stats.cache_misses) if stats is not None else False,
+        "manifest_sha256": _sha256(staging / MANIFEST),
+        "argv": list(getattr(args, "_argv", [])),
+    }
+    text = (json.dumps(log, indent=2) + "\n").encode()
+    atomic_write(staging / RUN_LOG, functools.partial(_write_bytes, data=text))
 
 
 def _has_forecast(sc: Scenario) -> bool:
@@ -945,8 +974,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         step[0] += 1
         _err(f"simcore: [{step[0]}/{total} · {time.monotonic() - t_start:.1f} s] {msg}...")
 
-    import datetime as _dt
-
     from simcore.engine.core import simulate
 
     if args.max_seconds is not None and not args.precision:
@@ -1006,41 +1033,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             created = result.manifest.get("created")
             manifest = {k: v for k, v in result.manifest.items() if k != "created"}
             manifest["run"] = {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG}
-            manifest["cli"] = {
-                "command": "run",
-                "scenario": scenario_label,
-                "paths": args.paths,
-                "seed": args.seed,
-                "horizon": args.horizon,
-                "sampling": args.sampling,
-                "threads": args.threads,
-                "nowcast": scenario.nowcast_as_of or None,  # "latest" resolved to its date
-                "no_charts": not args.charts,
-                "save_paths": args.save_paths,
-                **_precision_identity(args),
-            }
-            if _uses_dask(args):
-                manifest["cli"].update(
-                    dask_scheduler=args.dask_scheduler, dask_local=args.dask_local
-                )
+            manifest["cli"] = _cli_record(args, scenario_label, scenario)
             names = _write_outputs(result, staging, manifest, args, say)
             write_manifest(staging, manifest, names)
-            from simcore.model import _kernel
-
-            stats = getattr(_kernel.simulate_paths, "stats", None)
-            log = {
-                "run_id": run_id,
-                "created": created,
-                "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-                "simulate_seconds": round(sim_seconds, 3),
-                "total_seconds": round(time.monotonic() - t_start, 3),
-                "kernels_compiled": bool(stats.cache_misses) if stats is not None else False,
-                "manifest_sha256": _sha256(staging / MANIFEST),
-                "argv": list(getattr(args, "_argv", [])),
-            }
-            atomic_write(
-                staging / RUN_LOG, lambda fh: fh.write((json.dumps(log, indent=2) + "\n").encode())
-            )
+            _write_run_log(staging, args, run_id, created, sim_seconds, t_start)
             folder.publish()
     except KeyboardInterrupt:
         close_bar()

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.io.files import ZIP_DATE
+from simcore.results.result import DEFAULT_Q
 
 if TYPE_CHECKING:
     from simcore.analysis.pack_analyses import PackAnalyses
@@ -55,7 +56,6 @@ FAN_OUTPUTS = (
     "fcf",
     "net_debt",
 )
-FAN_Q = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 _SHEET_NOTES = {
     "summary": "every output, year and statistic, with its Monte Carlo standard error (mcse)",
     "risk": "per year: P(loss), VaR and ES of net profit attributable below the report's "
@@ -141,14 +141,14 @@ def run_tables(
     }
     rows = []
     for name in FAN_OUTPUTS:
-        q = result.quantiles(name, FAN_Q).to_numpy()
+        q = result.quantiles(name, DEFAULT_Q).to_numpy()
         for t, year in enumerate(result.years):
             report = fc.get(name, ())
             rows.append(
                 {
                     "output": name,
                     "year": year,
-                    **{f"P{round(100 * p)}": float(q[t, j]) for j, p in enumerate(FAN_Q)},
+                    **{f"P{round(100 * p)}": float(q[t, j]) for j, p in enumerate(DEFAULT_Q)},
                     "report": float(report[t]) if t < len(report) else np.nan,
                 }
             )
@@ -226,7 +226,7 @@ def streamed_tables(table: pd.DataFrame, scenario: Scenario) -> dict[str, pd.Dat
                 {
                     "output": name,
                     "year": year,
-                    **{f"P{round(100 * q)}": value(name, year, f"q{q:g}") for q in FAN_Q},
+                    **{f"P{round(100 * q)}": value(name, year, f"q{q:g}") for q in DEFAULT_Q},
                     "report": float(report[t]) if t < len(report) else np.nan,
                 }
             )
