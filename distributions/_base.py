@@ -187,6 +187,15 @@ class Distribution:
             self._cache["kernel"] = (code, p, np.ascontiguousarray(table, dtype=np.float64))
         return self._cache["kernel"]
 
+    def exact_kernel_args(self) -> tuple[int, np.ndarray]:
+        """``(code, params float64[8])`` of the family's exact kernel path, without a table:
+        for parameters that change from path to path, where a table per value would not pay
+        (the tabulated families' exact codes read the same params as their tables)."""
+        p = np.zeros(_kernel.N_PARAMS)
+        kp = np.asarray(self._kernel_params(), dtype=np.float64)
+        p[: kp.size] = kp
+        return int(self.code), p
+
     # -- scipy.stats vocabulary ----------------------------------------------------------------
     @overload
     def ppf(self, q: float) -> float: ...

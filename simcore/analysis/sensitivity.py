@@ -103,14 +103,18 @@ def run_meta(
 
 def pin_driver(scenario: Scenario, name: str, q: float) -> Scenario:
     """``scenario`` with driver ``name`` held at the q-quantile of its distribution in every
-    year (its dist replaced by ``Constant(dist.ppf(q))``); every other input keeps its draws."""
+    year (its dist replaced by ``Constant(ppf(q))``; with parameter uncertainty the quantile of
+    the mixture over its rows); every other input keeps its draws."""
     d = scenario.driver(name)
     if not 0.0 < q < 1.0:
         raise ValueError(f"q={q!r} must be a quantile level in (0, 1)")
-    pinned = Constant(float(d.dist.ppf(q)))
+    pinned = Constant(float(d.ppf(q)))
     return replace(
         scenario,
-        drivers=tuple(replace(x, dist=pinned) if x.name == name else x for x in scenario.drivers),
+        drivers=tuple(
+            replace(x, dist=pinned, uncertainty=None) if x.name == name else x
+            for x in scenario.drivers
+        ),
     )
 
 
@@ -161,9 +165,9 @@ def one_at_a_time(
     rows: list[tuple[float, float]] = []  # (input, value)
     index: list[tuple[str, float]] = []  # (factor, level)
     for name in names:
-        dist = sc.driver(name).dist
+        d = sc.driver(name)
         for q in levels:
-            rows.append((float(dist.ppf(q)), run(pin_driver(sc, name, q))))
+            rows.append((float(d.ppf(q)), run(pin_driver(sc, name, q))))
             index.append((name, q))
     df = pd.DataFrame(
         rows, columns=["input", "value"], index=ordered_index(index, ["factor", "level"])

@@ -91,6 +91,7 @@ from simcore.model.scenario import (
     Effect,
     Forced,
     Forecast,
+    ParameterDraws,
     Peer,
     Scenario,
     Segment,
@@ -596,7 +597,12 @@ class _Reader:
         out = []
         for name, spec in table.items():
             p = path + (name,)
-            self.keys(spec, p, ("base",), ("dist", "mode", "persistence", "label", "rationale"))
+            self.keys(
+                spec,
+                p,
+                ("base",),
+                ("dist", "mode", "persistence", "label", "rationale", "uncertainty"),
+            )
             mode = spec.get("mode", "add")
             # no dist: a deterministic driver equal to its base
             dist_spec = spec.get("dist", {"family": "Constant", "value": 0 if mode == "add" else 1})
@@ -610,9 +616,40 @@ class _Reader:
                     self.real(spec.get("persistence", 0.0)),
                     spec.get("rationale", ""),
                     spec.get("label", ""),
+                    self.uncertainty(spec["uncertainty"], p) if "uncertainty" in spec else None,
                 )
             )
         return tuple(out)
+
+    def uncertainty(self, table: Any, driver: KeyPath) -> ParameterDraws:
+        """``[drivers.<name>.uncertainty]``: equal-length arrays of parameter values, one per
+        parameter (which parameters and which values validate checks against ``dist``)."""
+        path = driver + ("uncertainty",)
+        self.table(table, path)
+        allowed = (
+            "an array of numbers, one per parameter row, of the same length for every parameter"
+        )
+        params = [k for k in table if k != "rationale"]
+        if not params:
+            self.fail(path, "no parameter rows; allowed a key per parameter of dist, " + allowed)
+        columns = []
+        for k in params:
+            v = table[k]
+            if not isinstance(v, list) or not v:
+                self.fail(
+                    path + (k,), f"{show(v)} is {type_name(v)}; allowed {allowed}", v, allowed
+                )
+            if len(v) != len(table[params[0]]):
+                self.fail(
+                    path + (k,),
+                    f"{len(v)} values where {params[0]!r} has {len(table[params[0]])}; allowed "
+                    + allowed,
+                    len(v),
+                    allowed,
+                )
+            columns.append([self.real(x) for x in v])
+        rows = tuple(zip(*columns, strict=True))
+        return ParameterDraws(tuple(params), rows, table.get("rationale", ""))
 
     def correlation(self, table: Any, notes: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
         path = ("correlation",)
@@ -1127,6 +1164,11 @@ def dumps_scenario(scenario: Scenario) -> str:
         if d.label:
             kv("label", d.label)
         rationale(d.rationale)
+        if d.uncertainty is not None:
+            header("drivers", d.name, "uncertainty")
+            for i, k in enumerate(d.uncertainty.params):
+                kv(k, [r[i] for r in d.uncertainty.rows])
+            rationale(d.uncertainty.rationale)
 
     note = notes.pop("correlation", "")
     if sc.correlation_labels:

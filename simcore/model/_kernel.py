@@ -42,6 +42,7 @@ from distributions.kernels import (
     jit,
     ndtri_many,
     ppf_u_many,
+    ppf_z,
     ppf_z_many,
     table_eval_many,
 )
@@ -219,6 +220,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     out, seg_out, hits_out, draws_out, sev_out, stmt_out = bufs
     line_out = sc.line_out
     now_drv, now_seg, now_gp = sc.now_drv, sc.now_seg, sc.now_gp
+    unc_idx, unc_rows, unc_p, unc_k0, unc_k1 = (
+        sc.unc_idx,
+        sc.unc_rows,
+        sc.unc_p,
+        sc.unc_k0,
+        sc.unc_k1,
+    )
     keep_statements = stmt_out.shape[2] > 0
     F = drv_code.shape[0]
     K = sh_prob.shape[0]
@@ -226,10 +234,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     S = base_rev.shape[0]
     H = schedules.shape[1]
     C = corr_idx.shape[0]
+    U = unc_rows.shape[0]
     B = CHUNK
     # chunk state: one row per driver / shock / year, one column per path of the chunk
     u = np.empty((F, B))
     u_spare = np.empty(B)
+    u_row = np.empty(B)
+    prow = np.empty((U, B), np.int64)  # each path's parameter row of each uncertain driver
     eps = np.empty((F, B))
     z = np.empty((F, B))
     marg = np.empty((F, B))  # each driver's marginal draw, before its base
@@ -300,6 +311,12 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             nwc[i] = sc.opening[3]
             eqp[i] = sc.opening[4]
             eqm[i] = sc.opening[5]
+        # 0. parameter rows (two-layer uncertainty): one uniform per path, held every year
+        for j in range(U):
+            uniform_run(unc_k0[j], unc_k1[j], p0, 0, 0, u_row[:m], u_spare[:m])
+            n_rows = unc_rows[j]
+            for i in range(m):
+                prow[j, i] = min(int(u_row[i] * n_rows), n_rows - 1)
         for t in range(H):
             # 1. uniforms of every driver and shock (drivers: in the years the model reads)
             if method == 0:
@@ -387,7 +404,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     a0 = drv_p[f, 0]
                     a1 = drv_p[f, 1]
                     mg = marg[f, :m]
-                    if code == CODE_NORMAL:
+                    ju = unc_idx[f]
+                    if ju >= 0:  # each path's own parameters (exact code, no table)
+                        for i in range(m):
+                            mg[i] = ppf_z(code, unc_p[ju, prow[ju, i]], tables, -1, z[f, i])
+                    elif code == CODE_NORMAL:
                         for i in range(m):
                             mg[i] = a0 + a1 * z[f, i]
                     elif code == CODE_TABLE:

@@ -17,6 +17,7 @@ from simcore.model.equations import (
     dcf_fade_years,
     driver_stream,
     opening_working_capital,
+    parameter_stream,
     schedules,
     shock_schedule,
     shock_stream,
@@ -109,6 +110,34 @@ class CompiledScenario(NamedTuple):
     now_drv: np.ndarray  # float64[2, F, H]
     now_seg: np.ndarray  # float64[2, S, H]
     now_gp: np.ndarray  # float64[2, H]
+    # parameter uncertainty (two-layer; U drivers, at most R rows each): per driver its row in
+    # these (-1: none), the rows and each row's kernel params, the stream of the row draw
+    unc_idx: np.ndarray  # int64[F]
+    unc_rows: np.ndarray  # int64[U]
+    unc_p: np.ndarray  # float64[U, R, 8]
+    unc_k0: np.ndarray  # uint64[U]
+    unc_k1: np.ndarray
+
+
+def _uncertainty(
+    sc: Scenario, seed: SeedLike, drv: Packed
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(unc_idx, unc_rows, unc_p, keys uint64[U, 2])``; ``drv`` of an uncertain driver is
+    switched to its family's exact code (no table: the parameters change per path)."""
+    drivers = [(f, d) for f, d in enumerate(sc.drivers) if d.uncertainty is not None]
+    idx = np.full(len(sc.drivers), -1, np.int64)
+    R = max((len(d.uncertainty.rows) for _, d in drivers), default=0)  # type: ignore[union-attr]
+    p = np.zeros((len(drivers), R, 8))
+    rows = np.zeros(len(drivers), np.int64)
+    for j, (f, d) in enumerate(drivers):
+        idx[f] = j
+        dists = d.row_dists()
+        rows[j] = len(dists)
+        for r, x in enumerate(dists):
+            drv.code[f], p[j, r] = x.exact_kernel_args()
+        drv.offset[f] = -1
+    keys = [stream_key(seed, parameter_stream(d.name)) for _, d in drivers]
+    return idx, rows, p, np.array(keys, np.uint64).reshape(-1, 2)
 
 
 def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
@@ -121,6 +150,7 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
     tables: dict[bytes, tuple[int, np.ndarray]] = {}
     used = [0]
     drv = pack([d.dist for d in sc.drivers], tables, used)
+    unc_idx, unc_rows, unc_p, uk = _uncertainty(sc, seed, drv)
     sev = pack([s.severity for s in sc.shocks], tables, used)
     dk = np.array([stream_key(seed, driver_stream(n)) for n in names], np.uint64).reshape(-1, 2)
     sk = np.array([stream_key(seed, shock_stream(s.name)) for s in sc.shocks], np.uint64).reshape(
@@ -208,6 +238,11 @@ def compile_scenario(sc: Scenario, seed: SeedLike) -> CompiledScenario:
         now_drv=now.drv,
         now_seg=now.seg,
         now_gp=now.gp,
+        unc_idx=unc_idx,
+        unc_rows=unc_rows,
+        unc_p=unc_p,
+        unc_k0=np.ascontiguousarray(uk[:, 0]),
+        unc_k1=np.ascontiguousarray(uk[:, 1]),
     )
 
 

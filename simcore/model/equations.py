@@ -46,6 +46,16 @@ def shock_stream(name: str) -> str:
     return f"shock.{name}"
 
 
+def parameter_stream(name: str) -> str:
+    """The stream of a driver's parameter row (two-layer uncertainty): one uniform per path."""
+    return f"parameters.{name}"
+
+
+def parameter_rows(n_rows: int, u: np.ndarray) -> np.ndarray:
+    """The parameter row each path draws from its uniform: ``min(floor(u * n), n - 1)``."""
+    return np.minimum((u * n_rows).astype(np.int64), n_rows - 1)
+
+
 def shock_schedule(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Per shock and year: the probability of a hit and a forced severity (NaN: drawn),
     both float64 (K, H). A switched-off shock has probability 0 in every year; a forced year
@@ -483,7 +493,12 @@ def sample(
         u_mix = u(copula(sc).mixing_stream, 0)  # type: ignore[union-attr]
     u_occ = {s.name: u(shock_stream(s.name), 0) for s in sc.shocks}
     u_sev = {s.name: u(shock_stream(s.name), 1) for s in sc.shocks}
-    return inputs(sc, eps, u_occ, u_sev, u_mix)
+    u_param = {
+        d.name: uniforms_numpy(stream_key(seed, parameter_stream(d.name)), paths, 0, 0)
+        for d in sc.drivers
+        if d.uncertainty is not None
+    }
+    return inputs(sc, eps, u_occ, u_sev, u_mix, u_param=u_param)
 
 
 def copula(sc: Scenario) -> GaussianCopula | StudentTCopula | None:
@@ -513,10 +528,13 @@ def inputs(
     u_sev: Arrays,
     u_mix: np.ndarray | None = None,
     cop: GaussianCopula | StudentTCopula | None = None,
+    u_param: Arrays | None = None,
 ) -> tuple[Arrays, Arrays, Arrays]:
     """The model's inputs ``(drivers, hits, severity)`` from its random numbers, each (n, H):
     ``eps[driver]`` independent standard normal scores, ``u_occ[shock]`` and ``u_sev[shock]``
-    the uniforms of occurrence and severity, ``u_mix`` the Student-t copula's mixing uniforms.
+    the uniforms of occurrence and severity, ``u_mix`` the Student-t copula's mixing uniforms,
+    ``u_param[driver]`` (n,) the uniform that picks the parameter row of a driver with
+    parameter uncertainty (:func:`parameter_rows`).
     ``sc`` has its peers applied (:func:`simcore.model.peers.apply_peers`); ``cop`` is
     :func:`copula` of ``sc`` when the caller has it."""
     H = sc.horizon
@@ -548,7 +566,16 @@ def inputs(
             if now[0, f, t]:
                 prev = now[0, f, t] * now[1, f, t] + (1.0 - now[0, f, t]) * prev
             z[:, t] = prev
-        x = _ppf_numpy(d.dist, special.ndtr(z))
+        if d.uncertainty is None:
+            x = _ppf_numpy(d.dist, special.ndtr(z))
+        else:
+            if u_param is None or d.name not in u_param:
+                raise ValueError(f"driver {d.name!r} draws its parameters: give u_param")
+            dists = d.row_dists()
+            row = parameter_rows(len(dists), u_param[d.name])
+            x = np.empty_like(z)
+            for r in np.unique(row):
+                x[row == r] = _ppf_numpy(dists[r], special.ndtr(z[row == r]))
         base = driver_bases(sc, d)[None, :]
         drivers[d.name] = base + x if d.mode == "add" else base * x
     # shocks: hits and severities

@@ -53,6 +53,19 @@ MAX_STRESSES = 32  # named stress scenarios (the pack runs each one)
 MAX_NOTES = 256  # entries of [notes]
 MAX_HISTORY_SERIES = 128
 MAX_EMPIRICAL_POINTS = 100_000  # data points of one Empirical distribution
+MAX_PARAMETER_ROWS = 10_000  # parameter rows of one driver's uncertainty (two-layer)
+# the families whose parameters a path can draw: scalar parameters and an exact kernel path
+UNCERTAIN_FAMILIES = (
+    "Normal",
+    "LogNormal",
+    "TruncatedNormal",
+    "Uniform",
+    "Triangular",
+    "PERT",
+    "Beta",
+    "Gamma",
+    "StudentT",
+)
 
 # -- magnitudes ----------------------------------------------------------------------------------
 MAX_MONEY = 1e15  # |amount| in the scenario's unit (millions): revenue, schedules, price, ...

@@ -53,6 +53,7 @@ from simcore.model.limits import (
     MAX_MULTIPLE,
     MAX_NAME_CHARS,
     MAX_NOTES,
+    MAX_PARAMETER_ROWS,
     MAX_RATE,
     MAX_SEGMENTS,
     MAX_SEVERITY,
@@ -64,6 +65,7 @@ from simcore.model.limits import (
     MIN_DISCOUNT_SPREAD,
     MIN_SHARES,
     MIN_TERMINAL_ROIC,
+    UNCERTAIN_FAMILIES,
 )
 from simcore.model.scenario import (
     FIXED_DRIVERS,
@@ -614,9 +616,20 @@ class _Validator:
         from simcore.model.nowcast import pins
 
         try:
-            pins(sc)
+            now = pins(sc)[0]
         except ValueError as exc:
             _fail(("nowcast", "as_of"), str(exc), sc.nowcast_as_of, "usable actuals")
+        for f, d in enumerate(sc.drivers):
+            if d.uncertainty is not None and now.drv[0, f].any():
+                allowed = "a nowcast of drivers without parameter uncertainty"
+                _fail(
+                    ("drivers", d.name, "uncertainty"),
+                    f"the nowcast as of {sc.nowcast_as_of} conditions {d.name!r}, whose "
+                    f"parameters are drawn per path; conditioning on a drawn parameter is not "
+                    f"supported: remove the uncertainty table or the nowcast; allowed {allowed}",
+                    d.name,
+                    allowed,
+                )
 
     def date(self, value: object, path: KeyPath) -> None:
         allowed = "a date, e.g. 2025-06-05"
@@ -650,6 +663,47 @@ class _Validator:
             _fail(
                 path + ("data",), f"{n:,} data points are too many; allowed {allowed}", n, allowed
             )
+
+    def parameter_draws(self, d: Driver, path: KeyPath) -> None:
+        """A driver's parameter rows: parameters its family declares, 2 to
+        MAX_PARAMETER_ROWS rows of numbers, each row a valid member of the family."""
+        u = d.uncertainty
+        assert u is not None
+        family = d.dist.family
+        if family not in UNCERTAIN_FAMILIES:
+            allowed = f"a dist of one of the families {', '.join(UNCERTAIN_FAMILIES)}"
+            _fail(
+                path,
+                f"parameters of a {family} cannot be drawn per path; allowed {allowed}",
+                family,
+                allowed,
+            )
+        declared = [q.name for q in type(d.dist).params]
+        for k in u.params:
+            if k not in declared:
+                allowed = f"parameters of {family}: {', '.join(declared)}"
+                _fail(
+                    path + (k,),
+                    f"{brief(str(k))!r} is not a parameter of {family}"
+                    f"{did_you_mean(brief(str(k)), declared)}; allowed {allowed}",
+                    k,
+                    allowed,
+                )
+        n = len(u.rows)
+        if not 2 <= n <= MAX_PARAMETER_ROWS:
+            allowed = f"2 to {MAX_PARAMETER_ROWS:,} rows"
+            _fail(path + (u.params[0],), f"{n:,} parameter rows; allowed {allowed}", n, allowed)
+        fixed = {k: v for k, v in d.dist.to_dict().items() if k != "family"}
+        for i, row in enumerate(u.rows):
+            for k, v in zip(u.params, row, strict=True):
+                real(v, path + (k, i))
+            values = dict(zip(u.params, row, strict=True))
+            try:
+                type(d.dist)(**{**fixed, **values})
+            except (TypeError, ValueError) as exc:
+                allowed = f"rows that are each a valid {family}"
+                _fail(path + (u.params[0], i), f"parameter row {i}: {exc}", values, allowed)
+        _string(u.rationale, path + ("rationale",), kind="text")
 
     def note_path(self, key: str) -> KeyPath:
         """Where ``notes[key]`` is written: the ``rationale`` of the table it is named after
@@ -722,14 +776,19 @@ class _Validator:
             real(d.persistence, p + ("persistence",), _UNIT)
             _string(d.rationale, p + ("rationale",), kind="text")
             _string(d.label, p + ("label",), kind="line")
-            if d.mode == "mul" and d.dist.support()[0] < 0.0:
-                allowed = "a non-negative distribution (e.g. LogNormal, Gamma) for mode 'mul'"
-                _fail(
-                    p + ("dist",),
-                    f"{d.dist!r} can be negative; allowed {allowed}",
-                    d.dist.to_dict(),
-                    allowed,
-                )
+            if d.uncertainty is not None:
+                self.parameter_draws(d, p + ("uncertainty",))
+            for i, dist in enumerate(d.row_dists()):
+                if d.mode == "mul" and dist.support()[0] < 0.0:
+                    allowed = "a non-negative distribution (e.g. LogNormal, Gamma) for mode 'mul'"
+                    where = p + (("dist",) if d.uncertainty is None else ("uncertainty",))
+                    row = "" if d.uncertainty is None else f" (parameter row {i})"
+                    _fail(
+                        where,
+                        f"{dist!r}{row} can be negative; allowed {allowed}",
+                        dist.to_dict(),
+                        allowed,
+                    )
         for name in roles:
             if name not in seen:
                 what = (
@@ -1239,7 +1298,8 @@ class _Validator:
         for d, z in zip(drivers, zs, strict=True):
             # a driver the file gives no dist is its base alone: blame the base
             where = "dist" if self.has(("drivers", d.name, "dist"), True) else "base"
-            lo, hi = limits.ppf_z_range(d.dist, float(z))
+            ranges = [limits.ppf_z_range(x, float(z)) for x in d.row_dists()]
+            lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
             parts = [(("drivers", d.name, where), *limits.driver_range(d.base, d.mode, lo, hi))]
             role = _role(d.name)
             seg_target = {"growth": "growth", "margin": "gross_margin"}.get(role)
@@ -1306,7 +1366,8 @@ def _shifted(d: Driver, shift: Iterable[StressShift]) -> Driver:
 
 def _driver_bound(d: Driver, low: bool) -> float:
     """Lowest (``low``) or highest value a driver can take in any year."""
-    s_lo, s_hi = d.dist.support()
+    supports = [x.support() for x in d.row_dists()]
+    s_lo, s_hi = min(x[0] for x in supports), max(x[1] for x in supports)
     vals = []
     for b in d.base:
         if d.mode == "add":
