@@ -56,9 +56,11 @@ __all__ = [
     "FIT_FAMILIES",
     "DEFAULT_FAMILIES",
     "CRITERIA",
+    "CRITERION_NAMES",
 ]
 
 CRITERIA = ("aicc", "aic", "bic")
+CRITERION_NAMES = {"aicc": "AICc", "aic": "AIC", "bic": "BIC"}  # as printed
 TIE_DELTA = 2.0  # a runner-up within 2 of the best has "substantial support" (Burnham-Anderson)
 DF_BOUNDS = (0.5, 500.0)  # Student t degrees of freedom searched; at 500 it is a Normal
 MAX_FAILED_SHARE = 0.1  # warn when more bootstrap refits than this fail
@@ -115,14 +117,22 @@ def _beta(x: np.ndarray) -> Distribution:
     return Beta(a=float(a), b=float(b))
 
 
-def _t_nll(theta: np.ndarray, x: np.ndarray) -> float:
-    """Negative log-likelihood of a Student t at ``(log df, loc, log scale)``."""
+def _t_nll(theta: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Negative log-likelihood of a Student t at ``(log df, loc, log scale)``, and its
+    gradient (analytic: L-BFGS-B then needs a quarter of the evaluations)."""
     nu, loc, s = math.exp(theta[0]), theta[1], math.exp(theta[2])
-    r2 = ((x - loc) / s) ** 2 / nu
-    const = (
-        special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu) - 0.5 * math.log(nu * math.pi)
-    )
-    return -(x.size * (const - math.log(s)) - 0.5 * (nu + 1.0) * float(np.log1p(r2).sum()))
+    r = (x - loc) / s
+    r2 = r * r / nu
+    w = 1.0 + r2
+    lw = np.log1p(r2)
+    const = special.gammaln(0.5 * (nu + 1.0)) - special.gammaln(0.5 * nu)
+    ll = x.size * (const - 0.5 * math.log(nu * math.pi) - math.log(s)) - 0.5 * (nu + 1.0) * lw.sum()
+    d_nu = x.size * 0.5 * (
+        special.digamma(0.5 * (nu + 1.0)) - special.digamma(0.5 * nu) - 1.0 / nu
+    ) + float(np.sum(-0.5 * lw + 0.5 * (nu + 1.0) * r2 / (nu * w)))
+    d_loc = float(np.sum((nu + 1.0) * r / (nu * s * w)))
+    d_logs = float(np.sum(-1.0 + (nu + 1.0) * r2 / w))
+    return -float(ll), -np.array([d_nu * nu, d_loc, d_logs])
 
 
 def _student_t(x: np.ndarray) -> Distribution:
@@ -133,7 +143,9 @@ def _student_t(x: np.ndarray) -> Distribution:
     best = None
     for df0 in (4.0, 30.0):  # two starts: the likelihood in df can have a shoulder
         start = np.array([math.log(df0), float(np.median(x)), math.log(scale0)])
-        res = optimize.minimize(_t_nll, start, args=(x,), method="L-BFGS-B", bounds=bounds)
+        res = optimize.minimize(
+            _t_nll, start, args=(x,), method="L-BFGS-B", jac=True, bounds=bounds
+        )
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
@@ -166,9 +178,10 @@ FIT_FAMILIES: dict[str, _Fitter] = {
         _Fitter("Triangular", 3, _triangular, _anywhere),
     )
 }
-# Uniform and Triangular are on request only: their maximum-likelihood support is the sample's
-# range, which on few points flatters them against every unbounded family
-DEFAULT_FAMILIES = ("Normal", "StudentT", "LogNormal", "Gamma", "Beta")
+# On request only: Uniform and Triangular, whose maximum-likelihood support is the sample's
+# range (on few points that flatters them against every unbounded family), and Beta, fitted on
+# (0, 1), for a quantity bounded by 0 and 1 by nature (a margin, a share), not by chance
+DEFAULT_FAMILIES = ("Normal", "StudentT", "LogNormal", "Gamma")
 
 
 def _loglik(dist: Distribution, x: np.ndarray) -> float:
@@ -362,7 +375,7 @@ class FitResult:
         return frame
 
     def _repr_html_(self) -> str:
-        head = f"<p>{self.n} points, ranked by {self.rank_by.upper()}"
+        head = f"<p>{self.n} points, ranked by {CRITERION_NAMES[self.rank_by]}"
         head += f". {self.note}</p>" if self.note else "</p>"
         return head + self.to_frame().to_html(float_format=lambda v: f"{v:.4g}")
 
@@ -390,7 +403,7 @@ def check_data(data: ArrayLike, what: str = "data") -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(x))
     if bad.size:
         raise ValueError(
-            f"fit: {what}[{bad[0]}] = {x[bad[0]]!r}; every value must be finite "
+            f"fit: {what}[{bad[0]}] = {float(x[bad[0]])!r}; every value must be finite "
             f"(drop missing years before fitting)"
         )
     if x.size < 4:
@@ -534,7 +547,7 @@ def _tie_note(fits: list[FittedFamily], rank_by: str, n: int) -> str:
     if delta < TIE_DELTA:
         parts.append(
             f"{n} points cannot tell {fits[0].family} from {fits[1].family} "
-            f"({rank_by.upper()} differs by {delta:.2f} < {TIE_DELTA:g})"
+            f"({CRITERION_NAMES[rank_by]} differs by {delta:.2f} < {TIE_DELTA:g})"
         )
     by_bic = min(fits, key=lambda f: f.bic)
     if rank_by != "bic" and by_bic.family != fits[0].family:

@@ -300,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     from simcore.cli.analyses import add_subcommands  # simcore sensitivity, simcore stress
 
     add_subcommands(sub, common)
+    from simcore.cli.fit import add_fit  # simcore fit
+
+    add_fit(sub, common)
     return parser
 
 

@@ -132,7 +132,8 @@ def assumptions_markdown(scenario: Scenario) -> str:
         "|---|---|---|---|---|---|",
     ]
     out += [
-        f"| `{d.name}` | {_values(d.base)} | {d.mode} | {_dist(d.dist)} | "
+        f"| `{d.name}` | {_values(d.base)} | {d.mode} | {_dist(d.dist)}"
+        f"{'' if d.uncertainty is None else '; ' + d.uncertainty.describe()} | "
         f"{_g(d.persistence)} | {_cell(d.rationale)} |"
         for d in sc.drivers
     ]

@@ -1083,7 +1083,7 @@ def list_scenarios() -> dict[str, str]:
 
 
 # -- writing -------------------------------------------------------------------------------------
-def _value(v: object) -> str:
+def toml_value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
@@ -1093,9 +1093,9 @@ def _value(v: object) -> str:
     if isinstance(v, numbers.Real):
         return fmt_float(float(v))
     if isinstance(v, dict):
-        return "{ " + ", ".join(f"{fmt_key(str(k))} = {_value(x)}" for k, x in v.items()) + " }"
+        return "{ " + ", ".join(f"{fmt_key(str(k))} = {toml_value(x)}" for k, x in v.items()) + " }"
     if isinstance(v, list | tuple | np.ndarray):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {v!r} ({type(v).__name__}) to TOML")
 
 
@@ -1118,7 +1118,7 @@ def dumps_scenario(scenario: Scenario) -> str:
     lines: list[str] = []
 
     def kv(key: str, value: object) -> None:
-        lines.append(f"{fmt_key(key)} = {_value(value)}")
+        lines.append(f"{fmt_key(key)} = {toml_value(value)}")
 
     def header(*path: str, array: bool = False) -> None:
         name = format_key_path(path)
@@ -1181,7 +1181,7 @@ def dumps_scenario(scenario: Scenario) -> str:
         if sc.copula == "student_t":
             kv("df", sc.copula_df)
         lines.append("matrix = [")
-        lines.extend(f"    {_value(list(row))}," for row in np.asarray(sc.correlation))
+        lines.extend(f"    {toml_value(list(row))}," for row in np.asarray(sc.correlation))
         lines.append("]")
         rationale(note)
 

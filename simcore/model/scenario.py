@@ -82,6 +82,20 @@ class ParameterDraws:
     rows: tuple[tuple[float, ...], ...]
     rationale: str = ""
 
+    def ranges(self, confidence: float = 0.9) -> dict[str, tuple[float, float]]:
+        """Each parameter's equal-tailed range over the rows (``confidence`` of them inside)."""
+        q = [0.5 - confidence / 2, 0.5 + confidence / 2]
+        cols = np.array(self.rows, dtype=np.float64).T
+        return {
+            k: (float(lo), float(hi))
+            for k, (lo, hi) in zip(self.params, (np.quantile(c, q) for c in cols), strict=True)
+        }
+
+    def describe(self) -> str:
+        """One line: which parameters, how many rows, their 90% ranges."""
+        spans = ", ".join(f"{k} {lo:.3g} to {hi:.3g}" for k, (lo, hi) in self.ranges().items())
+        return f"{len(self.rows)} parameter rows, one per path (90% of rows: {spans})"
+
     def dists(self, dist: Distribution) -> tuple[Distribution, ...]:
         """One distribution of ``dist``'s family per row."""
         fixed = {k: v for k, v in dist.to_dict().items() if k != "family"}
@@ -111,8 +125,8 @@ class Driver:
         if self.uncertainty is None:
             return self.dist.ppf(q)
         grid = (np.arange(MIXTURE_GRID) + 0.5) / MIXTURE_GRID
-        pooled = np.concatenate([d.ppf(grid) for d in self.row_dists()])
-        out = np.quantile(pooled, q)
+        pooled = np.concatenate([np.asarray(d.ppf(grid)) for d in self.row_dists()])
+        out = np.quantile(pooled, np.asarray(q, dtype=np.float64))
         return float(out) if np.ndim(out) == 0 else out
 
 
@@ -350,7 +364,9 @@ class Scenario:
         random = [d for d in self.drivers if d.dist.family != "Constant"]
         cells = "".join(
             f"<tr><td>{e(d.name)}</td><td>{e(', '.join(f'{b:.4g}' for b in d.base))}</td>"
-            f"<td>{e(repr(d.dist))}</td><td>{d.persistence:g}</td></tr>"
+            f"<td>{e(repr(d.dist))}"
+            + ("" if d.uncertainty is None else f"; {e(d.uncertainty.describe())}")
+            + f"</td><td>{d.persistence:g}</td></tr>"
             for d in random
         )
         shocks = "".join(

@@ -347,6 +347,14 @@ def _story(result: SimulationResult, analyses: PackAnalyses | None) -> list[str]
             f"The biggest risk: {label(sc, worst)} takes {_num(-float(row[worst]))} {cur} m off "
             f"the {y} median; the named events together move it by {total:+,.1f}."
         )
+    two = [d for d in sc.drivers if d.uncertainty is not None]
+    if two:
+        out.append(
+            "Parameter uncertainty. The fitted parameters of "
+            + ", ".join(label(sc, d.name) for d in two)
+            + " are themselves uncertain: each path draws one set from the fit's bootstrap, so "
+            "the bands hold parameter and year-to-year uncertainty together."
+        )
     needs = {r.solve_for: r for r in (analyses.reverse_dcf if analyses is not None else ())}
     if needs:
         said = []
@@ -608,7 +616,7 @@ def _assumption_pages(result: SimulationResult) -> list[Figure]:
                 d.name,
                 _fmt_base(d.base),
                 d.mode,
-                repr(d.dist),
+                repr(d.dist) + ("" if d.uncertainty is None else " (parameters drawn per path)"),
                 f"{d.persistence:g}",
                 d.rationale or "–",
             ]
@@ -624,6 +632,13 @@ def _assumption_pages(result: SimulationResult) -> list[Figure]:
         ],
         rows,
     )
+    two = [(d.name, d.uncertainty) for d in sc.drivers if d.uncertainty is not None]
+    if two:
+        pg.heading("Parameter uncertainty (two layers: parameters drawn once per path)")
+        pg.table(
+            [("driver", 1.5, "left"), ("parameters", 3.1, "left"), ("rationale", 4.6, "left")],
+            [[name, u.describe(), u.rationale or "–"] for name, u in two],
+        )
     if sc.peers:
         used = "used as the centre" if sc.multiples_centre == "peers" else "not used: market"
         pg.heading(f"Peer multiples ({used})")

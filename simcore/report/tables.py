@@ -94,7 +94,8 @@ def assumption_table(scenario: Scenario) -> pd.DataFrame:
         (
             "driver",
             d.name,
-            f"base {g(d.base)} ({d.mode}), {dist(d.dist)}, persistence {d.persistence:g}",
+            f"base {g(d.base)} ({d.mode}), {dist(d.dist)}, persistence {d.persistence:g}"
+            + ("" if d.uncertainty is None else f"; {d.uncertainty.describe()}"),
             d.rationale,
         )
         for d in sc.drivers
