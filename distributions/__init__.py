@@ -5,8 +5,11 @@ from .beta import Beta
 from .constant import Constant
 from .discrete import Bernoulli, Poisson
 from .empirical import Empirical
+from .fit_series import fit_ar1, fit_correlation
+from .fitting import FitResult, FitWarning, fit
 from .gamma import Gamma
 from .lognormal import LogNormal
+from .metalog import Metalog
 from .normal import Normal
 from .pert import PERT
 from .streams import handle_seed, stream_key, uniforms
@@ -31,7 +34,13 @@ __all__ = [
     "Bernoulli",
     "Poisson",
     "Empirical",
+    "Metalog",
     "Constant",
+    "fit",
+    "FitResult",
+    "FitWarning",
+    "fit_ar1",
+    "fit_correlation",
     "handle_seed",
     "stream_key",
     "uniforms",

@@ -18,6 +18,7 @@ A distribution reaches the kernel as plain data (see ``Distribution.kernel_args`
   * ``CODE_EMPIRICAL``: the sorted data in column 0 (column 1 unused).
   * ``CODE_POISSON``: ``pdtr(k, mu)`` for ``k = k_lo, k_lo + 1, ...`` in column 0 (searched);
     without a table (``offset < 0``) the Poisson kernel calls scipy's ``pdtrik``/``pdtr``.
+  * ``CODE_METALOG``: the metalog coefficients ``a_1 .. a_k`` in column 0 (column 1 unused).
 
   With ``offset < 0`` the Beta/PERT/Gamma/StudentT codes take the exact but slower path
   through ``scipy.special`` (see :mod:`distributions._special`).
@@ -58,6 +59,7 @@ CODE_BERNOULLI = 10
 CODE_POISSON = 11
 CODE_EMPIRICAL = 12
 CODE_TABLE = 13  # generic tabulated inverse: p[0] = loc, p[1] = scale, table x(z)
+CODE_METALOG = 14
 
 # kernel parameter layout of each code (``p[i]``); the facades in the family modules fill it
 LAYOUT = {
@@ -77,6 +79,9 @@ LAYOUT = {
     CODE_POISSON: ("mu", "k_lo (first k of the table)", "table rows"),
     CODE_EMPIRICAL: ("n (data rows in the table)",),
     CODE_TABLE: ("loc", "scale", "(family shapes, unused)", "", "", "", "low", "high"),
+    # kind: 0 unbounded, 1 low + exp(M), 2 high - exp(-M), 3 logit (bounded); the k coefficients
+    # are the table rows; the result is clamped to [low, high] (-inf / inf where unbounded)
+    CODE_METALOG: ("k (terms: table rows)", "kind", "low", "high"),
 }
 
 N_PARAMS = 8
@@ -335,6 +340,8 @@ def _ppf_uc(code, p, tables, offset, u, uc):
     if code == CODE_STUDENT_T:
         x = stdtrit(p[2], u) if u <= 0.5 else -stdtrit(p[2], uc)
         return min(max(p[0] + p[1] * x, p[6]), p[7])
+    if code == CODE_METALOG:
+        return _metalog(p, tables, offset, u, uc)
     return np.nan  # unreachable for codes produced by Distribution.kernel_args
 
 
@@ -384,6 +391,55 @@ def _empirical(tables, offset, n, u):
     if g >= 0.5:
         return b - d * (1.0 - g)
     return a + d * g
+
+
+@jit(inline="always")  # one call fewer: 25-45 ns of the 110-170 ns a metalog ppf_u took
+def _metalog(p, tables, offset, u, uc):
+    """Metalog quantile (Keelin 2016) with ``k = p[0]`` coefficients ``tables[offset:offset+k, 0]``.
+
+    ``M(u) = mu(t) + L * s(t)``, ``t = u - 1/2``, ``L = log(u) - log(uc)`` (both logarithms
+    of full-precision probabilities, so both tails keep their relative accuracy). Coefficient
+    ``j`` (0-based) multiplies ``t**(j // 2)``, in ``s`` for ``j = 1, 2`` and odd ``j >= 5``,
+    in ``mu`` otherwise: ``a1 + a2 L + a3 t L + a4 t + a5 t^2 + a6 t^2 L + a7 t^3 + ...``.
+    ``p[1]`` selects the transform (0: ``M``; 1: ``low + exp(M)``; 2: ``high - exp(-M)``;
+    3: ``low + (high - low) / (1 + exp(-M))``), the result is clamped to ``[p[2], p[3]]`` and
+    ``u = 0`` / ``uc = 0`` give those ends (the quantile's limits). Without its table
+    (``offset < 0``, never from ``kernel_args``) there is no metalog: NaN.
+    """
+    if offset < 0:
+        return np.nan
+    if u <= 0.0:
+        return p[2]
+    if uc <= 0.0:
+        return p[3]
+    big_l = math.log(u) - math.log(uc)
+    t = u - 0.5 if u <= 0.5 else 0.5 - uc
+    mu = 0.0
+    s = 0.0
+    tp = 1.0  # t ** (j // 2)
+    for j in range(int(p[0])):
+        if j >= 2 and j % 2 == 0:
+            tp *= t
+        a = tables[offset + j, 0]
+        if j == 1 or j == 2 or (j >= 5 and j % 2 == 1):
+            s += a * tp
+        else:
+            mu += a * tp
+    m = mu + big_l * s
+    kind = p[1]
+    if kind == 0.0:
+        x = m
+    elif kind == 1.0:
+        x = p[2] + exp(m)
+    elif kind == 2.0:
+        x = p[3] - exp(-m)
+    elif m < 0.0:  # logistic of m from the nearer end: no overflow, both ends accurate
+        e = exp(m)
+        x = p[2] + (p[3] - p[2]) * (e / (1.0 + e))
+    else:
+        e = exp(-m)
+        x = p[3] - (p[3] - p[2]) * (e / (1.0 + e))
+    return min(max(x, p[2]), p[3])
 
 
 @jit

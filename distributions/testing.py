@@ -87,6 +87,26 @@ SANE_PARAMS: dict[str, list[dict]] = {
         {"data": (-1.0, 0.0, 0.5, 4.0)},
         {"data": (3.0, 1.0, 2.0, 2.0, 2.0, 7.5)},  # ties: an atom of mass 2/5 at 2
     ],
+    "Metalog": [
+        {"q": (0.1, 0.5, 0.9), "x": (-0.1, 0.0, 0.15)},  # unbounded, 3 terms, right skew
+        # 5 terms, lower bound (log transform): skewed, heavy right tail (variance finite)
+        {"q": (0.05, 0.25, 0.5, 0.75, 0.95), "x": (1.0, 2.2, 3.0, 4.1, 7.5), "low": 0.0},
+        # bounded (logit transform), 4 terms fitted to 5 quantiles by least squares
+        {
+            "q": (0.1, 0.3, 0.5, 0.7, 0.9),
+            "x": (0.15, 0.3, 0.42, 0.55, 0.8),
+            "low": 0.0,
+            "high": 1.0,
+            "terms": 4,
+        },
+        # upper bound (x = high - exp(-M)), 3 terms fitted to 5 quantiles
+        {
+            "q": (0.1, 0.25, 0.5, 0.75, 0.9),
+            "x": (85.0, 88.0, 90.0, 92.0, 93.5),
+            "high": 95.0,
+            "terms": 3,
+        },
+    ],
     "Constant": [
         {"value": 0.0},
         {"value": -3.7},

@@ -77,23 +77,24 @@ def as_driver(dist: Distribution, base: float | None = None) -> tuple[float, str
     """``(base, mode, dist')`` with ``base + dist'`` (add) or ``base * dist'`` (mul) having the
     law of ``dist``; ``base`` defaults to ``dist``'s centre (a bootstrap row reuses the fit's)."""
     family = dist.family
-    b = _round(_centre(dist)) if base is None else base
-    values = {k: v for k, v in dist.to_dict().items() if k != "family"}
+    # round the parameters first, so a location shifted by its own (rounded) value is 0
+    values = {k: _round(v) for k, v in dist.to_dict().items() if k != "family"}
+    b = _round(_centre(type(dist)(**values))) if base is None else base
     if family in MUL_FAMILIES:
         if b <= 0.0:
             raise ValueError(f"{dist!r}: a multiplicative driver needs a positive mean")
         if family == "LogNormal":
-            values["mu"] -= math.log(b)
+            values["mu"] = _round(values["mu"] - math.log(b))
         else:
-            values["scale"] /= b
+            values["scale"] = _round(values["scale"] / b)
         mode = "mul"
     elif family in _LOCATION:
         for k in _LOCATION[family]:
-            values[k] -= b
+            values[k] = float(f"{values[k] - b:.12g}")  # drops the subtraction's noise only
         mode = "add"
     else:
         raise ValueError(f"{family} cannot be written as a driver; allowed {_families()}")
-    return b, mode, type(dist)(**{k: _round(v) for k, v in values.items()})
+    return b, mode, type(dist)(**values)
 
 
 def _families() -> str:

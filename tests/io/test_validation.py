@@ -245,6 +245,16 @@ def valid_distribution(draw, family):
     if family == "Empirical":
         data = draw(st.lists(REAL, min_size=2, max_size=30).filter(lambda v: min(v) < max(v)))
         return cls(data)
+    if family == "Metalog":  # quantiles, not declared parameters; infeasible ones rejected
+        n = draw(st.integers(2, 5))
+        q = draw(st.lists(st.floats(0.01, 0.99), min_size=n, max_size=n, unique=True))
+        x = draw(st.lists(REAL, min_size=n, max_size=n, unique=True))
+        try:
+            return cls(sorted(q), sorted(x))
+        except ValueError:
+            from hypothesis import reject
+
+            reject()
     names = [p.name for p in cls.params]
     kw = {}
     for p in cls.params:
