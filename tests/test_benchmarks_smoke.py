@@ -136,3 +136,13 @@ def test_the_streamed_summary_benchmark_runs(monkeypatch, capsys):
     assert done.value.code in (0, None)
     out = capsys.readouterr().out
     assert "validated" in out and "paths_per_s" in out and "in_memory_result_gib" in out
+
+
+def test_fit_coverage_runs_at_a_tiny_size(capsys):
+    """``python -m benchmarks.fit_coverage`` (docs/fitting.md's coverage table) at a tiny size."""
+    from benchmarks.fit_coverage import main
+
+    main(["--datasets", "3", "--boot", "5", "--n", "8", "--families", "Normal,Gamma"])
+    out = capsys.readouterr().out
+    assert "3 datasets, 5 replicates" in out
+    assert "Normal     n=8    loc " in out and "Gamma      n=8    shape " in out
