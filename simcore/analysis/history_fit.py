@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,7 +44,7 @@ from distributions.streams import SeedLike
 from simcore.io.history_csv import History
 from simcore.io.scenario_file import toml_value
 from simcore.model.errors import fmt_key, format_key_path
-from simcore.model.scenario import ParameterDraws
+from simcore.model.scenario import ParameterDraws, Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,6 +169,61 @@ class HistoryFit:
                 }
             )
         return pd.DataFrame(rows).set_index("series")
+
+    def apply(self, scenario: Scenario, *, repair: bool = False) -> Scenario:
+        """``scenario`` with the fitted drivers in place of its drivers of the same names, and
+        the fitted correlations among them in its copula (its other entries kept; a driver new
+        to the copula is uncorrelated with the rest). Raises ScenarioError, as a file would,
+        if the result is not valid, e.g. a merged matrix that is not positive semi-definite:
+        ``repair=True`` then asks for the nearest valid one (``repair = "nearest"``, warned
+        about and recorded in the run's metadata)."""
+        from simcore.model.validate import validate
+
+        fitted = {d.name: d for d in self.drivers}
+        names = [d.name for d in scenario.drivers]
+        for n in fitted:
+            if n not in names:
+                raise ValueError(
+                    f"{scenario.name!r} has no driver {n!r} to replace; allowed {', '.join(names)}"
+                )
+        drivers = tuple(
+            replace(
+                d,
+                base=(fitted[d.name].base,),
+                dist=fitted[d.name].dist,
+                mode=fitted[d.name].mode,
+                persistence=fitted[d.name].phi,
+                rationale=fitted[d.name].rationale,
+                uncertainty=fitted[d.name].uncertainty,
+            )
+            if d.name in fitted
+            else d
+            for d in scenario.drivers
+        )
+        out = replace(scenario, drivers=drivers)
+        if self.correlation is not None:
+            if scenario.correlation_labels and scenario.correlation_kind != "pearson":
+                raise ValueError(
+                    f"{scenario.name!r} gives Spearman correlations; the fit's are Pearson "
+                    f"correlations of normal scores: allowed a scenario with kind = 'pearson'"
+                )
+            old = list(scenario.correlation_labels)
+            labels = old + [n for n in fitted if n not in old]
+            m = np.eye(len(labels))
+            k = len(old)
+            if k:
+                m[:k, :k] = np.asarray(scenario.correlation, dtype=np.float64)
+            at = [labels.index(n) for n in fitted]
+            m[np.ix_(at, at)] = self.correlation.matrix
+            out = replace(
+                out,
+                correlation_labels=tuple(labels),
+                correlation=m,
+                correlation_kind="pearson",
+                correlation_repair="nearest" if repair else scenario.correlation_repair,
+            )
+        validate(out)
+        return out
 
     def to_toml(self, header: Sequence[str] = ()) -> str:
         """The driver blocks and the ``[correlation]`` table, ready to paste."""

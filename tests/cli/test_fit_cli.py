@@ -17,6 +17,7 @@ from simcore.analysis.history_fit import as_driver, fit_history
 from simcore.cli import main
 from simcore.io.history_csv import parse_history, read_history
 from simcore.io.scenario_file import builtin_scenario_text, loads_scenario
+from simcore.model.errors import ScenarioError
 
 RNG_SEED = 77  # a literal seed, not chosen to pass
 
@@ -171,3 +172,38 @@ def test_read_history_reads_a_file(tmp_path):
     h = read_history(p)
     assert h.years.tolist() == [2020, 2021] and np.isnan(h.values["b"][0])
     assert h.source == "x.csv"
+
+
+def test_apply_puts_the_fit_into_a_scenario_keeping_its_other_correlations():
+    from simcore.io.scenario_file import default_scenario
+
+    rng = np.random.default_rng(RNG_SEED + 2)
+    g = 0.2 + 0.08 * rng.standard_normal(12)
+    # AI growth moving against general growth (r near -1), while the default correlates both
+    # with industry growth (0.6, 0.4): no correlation matrix holds all three
+    a = 0.45 - 1.2 * (g - 0.2) + 0.005 * rng.standard_normal(12)
+    years = "".join(f"{2012 + i},{g[i]!s},{a[i]!s}\n" for i in range(12))
+    hist = parse_history("year,growth.general_cloud,growth.ai_cloud\n" + years)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        f = fit_history(hist, families=["Normal"], n_boot=50, uncertain=["growth.ai_cloud"])
+    sc = default_scenario()
+    with pytest.raises(ScenarioError, match="not positive semi-definite"):
+        f.apply(sc)
+    out = f.apply(sc, repair=True)
+    assert out.correlation_repair == "nearest"
+    g = out.driver("growth.ai_cloud")
+    assert (
+        g.uncertainty is not None and g.dist.family == "Normal" and g.base == (f.drivers[1].base,)
+    )
+    labels = list(out.correlation_labels)
+    assert labels == list(sc.correlation_labels)  # both were in the copula already
+    i, j = labels.index("growth.general_cloud"), labels.index("growth.ai_cloud")
+    assert out.correlation[i, j] == f.correlation.matrix[0, 1]  # the file's matrix, as given
+    k = labels.index("margin.ai_cloud")
+    assert out.correlation[i, k] == sc.correlation[i, k]
+    with pytest.warns(UserWarning, match="nearest"):  # the repair is said, not silent
+        r = simulate(out, 2_000, seed=1)
+    assert np.isfinite(r["net_profit_attributable"]).all()
+    with pytest.raises(ValueError, match="has no driver 'growth.general_cloud'"):
+        f.apply(loads_scenario(builtin_scenario_text("toy")))
