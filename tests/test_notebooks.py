@@ -32,6 +32,7 @@ CHARTS = {
     "03_stress_testing.ipynb": 6,
     "04_your_own_company.ipynb": 4,
     "05_outcomes_and_nowcast.ipynb": 2,
+    "06_fit_history.ipynb": 3,
 }
 PATHS_LINE = 'N_PATHS = int(os.environ.get("SIMCORE_NB_PATHS", 200_000))'
 

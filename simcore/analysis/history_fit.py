@@ -281,7 +281,11 @@ def _marginal_words(name: str, years: np.ndarray, src: str, r: FitResult) -> str
     ci = f"; {CONFIDENCE:.0%} bootstrap intervals" if best.n_boot else ""
     parts.append(", ".join(params) + ci)
     crit = CRITERION_NAMES[r.rank_by]
-    rank = f"ranked first of {len(r.fits)} by {crit} (weight {r.weights()[0]:.2f}"
+    if len(r.fits) > 1:
+        rank = f"ranked first of {len(r.fits)} by {crit} (weight {r.weights()[0]:.2f}"
+    else:
+        rank = "the only family fitted ("
+        rank += "; ".join(f"{k} {v}" for k, v in r.skipped.items()) or "none other asked for"
     if best.ks_pvalue is not None:
         rank += f"; KS p {best.ks_pvalue:.2f}, Anderson-Darling p {best.ad_pvalue:.2f}"
     parts.append(rank + ")")
