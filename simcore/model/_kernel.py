@@ -42,7 +42,6 @@ from distributions.kernels import (
     jit,
     ndtri_many,
     ppf_u_many,
-    ppf_z,
     ppf_z_many,
     table_eval_many,
 )
@@ -405,9 +404,13 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     a1 = drv_p[f, 1]
                     mg = marg[f, :m]
                     ju = unc_idx[f]
-                    if ju >= 0:  # each path's own parameters (exact code, no table)
+                    if ju >= 0:  # each path's own parameters (exact code; drv_off is -1, no
+                        # table); the call the other families take: no second copy compiled
                         for i in range(m):
-                            mg[i] = ppf_z(code, unc_p[ju, prow[ju, i]], tables, -1, z[f, i])
+                            row = unc_p[ju, prow[ju, i]]
+                            ppf_z_many(
+                                code, row, tables, drv_off[f], z[f, i : i + 1], mg[i : i + 1]
+                            )
                     elif code == CODE_NORMAL:
                         for i in range(m):
                             mg[i] = a0 + a1 * z[f, i]
