@@ -5,8 +5,8 @@ A driver's normal score follows ``z[t] = phi z[t-1] + sqrt(1 - phi^2) eps[t]`` w
 standard normal in every year, and a Gaussian copula correlates the innovations ``eps`` of
 different drivers. From a history, the scores are ``z = Phi^-1(F(x))`` with ``F`` the fitted
 marginal; this module estimates ``phi`` from them and the copula's matrix from the innovations
-they imply. Missing years are NaN: a gap breaks the chain (the first score after it counts as
-a fresh start) and correlations use the years both series have.
+they imply. Missing years are NaN: the likelihood spans a gap exactly (``phi^k`` across k
+years) and correlations use the years both series have.
 
     ar = fit_ar1(z)                   # phi, its standard error and bootstrap interval
     eps = innovations(z, ar.phi)
@@ -44,33 +44,30 @@ def _scores(z: ArrayLike, what: str) -> np.ndarray:
     return arr
 
 
-def _pairs(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chain starts (observed, previous year missing) and the consecutive observed pairs."""
-    seen = ~np.isnan(z)
-    prev = np.concatenate([[False], seen[:-1]])
-    starts = z[seen & ~prev]
-    both = seen & prev
-    return starts, z[np.flatnonzero(both) - 1], z[both]
+def _pairs(z: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The first observed score, and each later observed score with the one before it and the
+    years between them (1 for consecutive years)."""
+    at = np.flatnonzero(~np.isnan(z))
+    return float(z[at[0]]), z[at[:-1]], z[at[1:]], np.diff(at)
 
 
-def _loglik(phi: float, starts: np.ndarray, lag: np.ndarray, cur: np.ndarray) -> float:
-    """Exact Gaussian log-likelihood (constants dropped) of unit-variance AR(1) scores."""
-    v = 1.0 - phi * phi
-    r = cur - phi * lag
-    return -0.5 * (float(starts @ starts) + float(r @ r) / v + lag.size * math.log(v))
+def _loglik(phi: float, first: float, lag: np.ndarray, cur: np.ndarray, k: np.ndarray) -> float:
+    """Exact Gaussian log-likelihood (constants dropped) of unit-variance AR(1) scores:
+    ``z[t + k] | z[t] ~ N(phi^k z[t], 1 - phi^(2k))`` across ``k - 1`` missing years."""
+    a = phi**k
+    v = 1.0 - a * a
+    r = cur - a * lag
+    return -0.5 * (first * first + float(np.sum(r * r / v)) + float(np.sum(np.log(v))))
 
 
 def _estimate(z: np.ndarray) -> float:
-    starts, lag, cur = _pairs(z)
+    args = _pairs(z)
     grid = np.linspace(-PHI_BOUND, PHI_BOUND, 199)
-    ll = [_loglik(p, starts, lag, cur) for p in grid]
-    k = int(np.argmax(ll))
-    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, grid.size - 1)]
+    ll = [_loglik(p, *args) for p in grid]
+    i = int(np.argmax(ll))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
     res = optimize.minimize_scalar(
-        lambda p: -_loglik(p, starts, lag, cur),
-        bounds=(lo, hi),
-        method="bounded",
-        options={"xatol": 1e-10},
+        lambda p: -_loglik(p, *args), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
     )
     return float(res.x)
 
@@ -113,20 +110,17 @@ def fit_ar1(z: ArrayLike, *, n_boot: int = 200, seed: SeedLike = 0) -> AR1Fit:
     Needs at least 3 pairs of consecutive observed years.
     """
     arr = _scores(z, "z")
-    n_pairs = _pairs(arr)[1].size
+    seen = ~np.isnan(arr)
+    n_pairs = int(np.sum(seen[1:] & seen[:-1]))
     if n_pairs < 3:
         raise ValueError(
             f"fit_ar1: {n_pairs} pair(s) of consecutive years; at least 3 are needed to "
             f"estimate the persistence"
         )
     est = _estimate(arr)
-    starts, lag, cur = _pairs(arr)
+    args = _pairs(arr)
     h = 1e-4 * (1.0 - abs(est)) + 1e-7  # inside (-1, 1) even at the search bounds
-    curv = (
-        _loglik(est + h, starts, lag, cur)
-        - 2.0 * _loglik(est, starts, lag, cur)
-        + _loglik(est - h, starts, lag, cur)
-    ) / (h * h)
+    curv = (_loglik(est + h, *args) - 2.0 * _loglik(est, *args) + _loglik(est - h, *args)) / (h * h)
     se = 1.0 / math.sqrt(-curv) if curv < 0.0 else math.inf
     boot = np.empty(0)
     if n_boot:
@@ -142,14 +136,19 @@ def fit_ar1(z: ArrayLike, *, n_boot: int = 200, seed: SeedLike = 0) -> AR1Fit:
 
 
 def innovations(z: ArrayLike, phi: float) -> np.ndarray:
-    """``eps[t] = (z[t] - phi z[t-1]) / sqrt(1 - phi^2)``; after a gap (and in the first
-    year) ``eps = z``; NaN where ``z`` is."""
+    """``eps[t] = (z[t] - phi z[t-1]) / sqrt(1 - phi^2)``; across ``k - 1`` missing years the
+    standardised ``(z[t] - phi^k z[t-k]) / sqrt(1 - phi^(2k))`` (a weighted sum of those years'
+    innovations); in the first observed year ``eps = z``; NaN where ``z`` is."""
     arr = _scores(z, "z")
     if not -1.0 < phi < 1.0:
         raise ValueError(f"phi={phi!r} must lie in (-1, 1) to recover innovations")
-    prev = np.concatenate([[np.nan], arr[:-1]])
-    eps = (arr - phi * prev) / math.sqrt(1.0 - phi * phi)
-    return np.where(np.isnan(prev), arr, eps)
+    eps = np.full(arr.shape, np.nan)
+    at = np.flatnonzero(~np.isnan(arr))
+    if at.size:
+        eps[at[0]] = arr[at[0]]
+        a = phi ** np.diff(at)
+        eps[at[1:]] = (arr[at[1:]] - a * arr[at[:-1]]) / np.sqrt(1.0 - a * a)
+    return eps
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class _Fitter:
     n_params: int
     mle: Callable[[np.ndarray], Distribution]
     holds: Callable[[np.ndarray], str | None]  # None, or why the data cannot be this family
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # the MLE's search
 
 
 def _anywhere(x: np.ndarray) -> str | None:
@@ -170,7 +171,7 @@ FIT_FAMILIES: dict[str, _Fitter] = {
     f.family: f
     for f in (
         _Fitter("Normal", 2, _normal, _anywhere),
-        _Fitter("StudentT", 3, _student_t, _anywhere),
+        _Fitter("StudentT", 3, _student_t, _anywhere, {"df": DF_BOUNDS}),
         _Fitter("LogNormal", 2, _lognormal, _positive),
         _Fitter("Gamma", 2, _gamma, _positive),
         _Fitter("Beta", 2, _beta, _unit_interval),
@@ -252,9 +253,10 @@ class FittedFamily:
     def draws(self) -> dict[str, np.ndarray]:
         """Each parameter's bootstrap estimates reflected through the fitted value ``t``:
         ``2 t - t*`` for a real parameter and ``t^2 / t*`` (reflection in logs) for a positive
-        one. Where ``t* / t`` or ``t* - t`` is pivotal (a Normal's scale or location, a
-        LogNormal's sigma) their quantiles are exact confidence limits; they also undo the
-        bootstrap's bias (an MLE scale is low on few points, and its replicates lower still).
+        one, kept inside the range the fit searches (a Student t's df). Where ``t* / t`` or
+        ``t* - t`` is pivotal (a Normal's scale or location, a LogNormal's sigma) their
+        quantiles are exact confidence limits; they also undo the bootstrap's bias (an MLE
+        scale is low on few points, and its replicates lower still).
         """
         out = {}
         for p in type(self.dist).params or ():
@@ -266,6 +268,8 @@ class FittedFamily:
                     out[p.name] = t * t / b
             else:
                 out[p.name] = 2.0 * t - b
+            if p.name in FIT_FAMILIES[self.family].bounds:  # no further than the fit could go
+                out[p.name] = np.clip(out[p.name], *FIT_FAMILIES[self.family].bounds[p.name])
         return out
 
     def _checked(self, param: str, confidence: float = 0.9) -> None:

@@ -34,6 +34,7 @@ from scipy import special
 from distributions.streams import U_MIN
 from simcore.analysis.sobol import model_factors
 from simcore.engine.core import design_columns, evaluate_uniforms
+from simcore.model.labels import PARAMETERS_PREFIX
 
 if TYPE_CHECKING:
     from simcore.model.scenario import Scenario
@@ -215,6 +216,7 @@ def model_inputs(
     drv_col = {name: j for j, (kind, name) in enumerate(flat) if kind == "driver"}
     occ_col = {name: j for j, (kind, name) in enumerate(flat) if kind == "shock.occurrence"}
     sev_col = {name: j for j, (kind, name) in enumerate(flat) if kind == "shock.severity"}
+    par_col = {name: j for j, (kind, name) in enumerate(flat) if kind == "driver.parameters"}
     label_pos = [factors.index(lab) for lab in labels]
 
     def to_uniforms(Z: np.ndarray) -> np.ndarray:
@@ -231,6 +233,8 @@ def model_inputs(
                 name = f.removeprefix("shock.")
                 u[:, :, occ_col[name]] = special.ndtr(Z[:, i, :H])
                 u[:, :, sev_col[name]] = special.ndtr(Z[:, i, H : 2 * H])
+            elif f.startswith(PARAMETERS_PREFIX):  # the row's uniform, read in year 0
+                u[:, 0, par_col[f.removeprefix(PARAMETERS_PREFIX)]] = special.ndtr(Z[:, i, 0])
             elif f in drv_col:
                 u[:, :, drv_col[f]] = special.ndtr(innovations.get(i, Z[:, i, :H]))
         return np.clip(u, U_MIN, 1.0 - 2.0**-53, out=u)

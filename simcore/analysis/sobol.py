@@ -32,6 +32,7 @@ from distributions.kernels import CODE_CONSTANT
 from distributions.streams import SeedLike, handle_seed, seed_entropy
 from simcore.engine.core import DEFAULT_SEED, design_columns, evaluate_uniforms
 from simcore.model.equations import shock_schedule
+from simcore.model.labels import PARAMETERS_PREFIX
 from simcore.model.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -348,7 +349,9 @@ def sobol_indices(
 # -- the company model -----------------------------------------------------------------------------
 def model_factors(scenario: Scenario) -> list[str]:
     """The model's random factors, in design-column order: drivers by name, ``shock.<name>``,
-    and ``copula.mixing`` for a Student-t copula. Constant drivers outside the copula, shocks
+    ``copula.mixing`` for a Student-t copula and ``parameters.<driver>`` for a driver whose
+    parameters each path draws (an input of its own: the row is independent of the years'
+    draws). Constant drivers outside the copula, shocks
     that cannot hit and an unused mixing draw are left out (their uniforms change nothing)."""
     labels = set(scenario.correlation_labels)
     out = [
@@ -364,6 +367,7 @@ def model_factors(scenario: Scenario) -> list[str]:
             out.append(f"shock.{s.name}")
     if scenario.copula == "student_t" and labels:
         out.append("copula.mixing")
+    out += [PARAMETERS_PREFIX + d.name for d in scenario.drivers if d.uncertainty is not None]
     return out
 
 
@@ -385,6 +389,7 @@ def default_groups(scenario: Scenario) -> dict[str, list[str]]:
         }
     )
     spec.update({f"{s.name} shock": [f"shock.{s.name}"] for s in scenario.shocks})
+    spec["parameter uncertainty"] = [PARAMETERS_PREFIX + "*"]
     out: dict[str, list[str]] = {}
     present = [f for f in model_factors(scenario) if f in block]
     if present:
@@ -481,9 +486,15 @@ def sobol_analysis(
     def factor(kind: str, name: str) -> str:
         if kind == "driver":
             return name
+        if kind == "driver.parameters":
+            return PARAMETERS_PREFIX + name
         return "copula.mixing" if kind == "copula.mixing" else f"shock.{name}"
 
-    active = [i for i, (kind, name, _t) in enumerate(cols) if factor(kind, name) in group_of]
+    active = [
+        i
+        for i, (kind, name, t) in enumerate(cols)
+        if factor(kind, name) in group_of and (kind != "driver.parameters" or t == 0)
+    ]
     var_groups = [group_of[factor(*cols[i][:2])] for i in active]
     ss, rng, boot_seed = _seeds(seed)
     X, problem = _design(var_groups, n, rng)

@@ -460,7 +460,8 @@ def _run_kernel(
     count for LHS, else 0)."""
     F, H = rec.drv_base.shape
     n_paths = bufs.out.shape[2]
-    width = F + 2 * rec.sh_prob.shape[0] + 1  # uniforms per path-year (design_columns)
+    # uniforms per path-year (design_columns)
+    width = F + 2 * rec.sh_prob.shape[0] + 1 + rec.unc_rows.shape[0]
     block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
     sobol = SobolDesign(H * width, seed_seq) if method == METHODS["sobol"] else None
     empty_sobol = np.empty((0, H, width))
@@ -494,11 +495,14 @@ def _run_kernel(
 def design_columns(scenario: Scenario) -> list[tuple[str, str, int]]:
     """What each uniform of a path means, in the order :func:`evaluate_uniforms` reads them:
     ``(kind, name, year_index)`` with kind ``"driver"``, ``"shock.occurrence"``,
-    ``"shock.severity"`` or ``"copula.mixing"``; the array is laid out (path, year, column)."""
+    ``"shock.severity"``, ``"copula.mixing"`` or ``"driver.parameters"`` (the uniform that picks
+    a driver's parameter row; year 0's is read); the array is laid out (path, year, column)."""
     cols = [("driver", d.name) for d in scenario.drivers]
     for s in scenario.shocks:
         cols += [("shock.occurrence", s.name), ("shock.severity", s.name)]
     cols.append(("copula.mixing", "copula"))
+    # a driver's parameter row (two-layer uncertainty): read in year 0 only
+    cols += [("driver.parameters", d.name) for d in scenario.drivers if d.uncertainty is not None]
     return [(kind, name, t) for t in range(scenario.horizon) for kind, name in cols]
 
 
@@ -510,7 +514,7 @@ def evaluate_uniforms(
     ``[2**-53, 1)`` (:data:`distributions.streams.U_MIN`), columns as :func:`design_columns`
     lists them (per year)."""
     scenario = resolve_scenario(scenario)
-    width = len(scenario.drivers) + 2 * len(scenario.shocks) + 1
+    width = len(design_columns(scenario)) // scenario.horizon
     try:
         arr = np.asarray(u)
     except (TypeError, ValueError) as exc:  # ragged nested lists

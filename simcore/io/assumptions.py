@@ -98,9 +98,13 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
-def _dist(dist: Distribution) -> str:
-    inner = ", ".join(f"{k}={_g(v)}" for k, v in dist.to_dict().items() if k != "family")
-    return f"{dist.family}({inner})"
+def dist_text(dist: Distribution, digits: int = 6) -> str:
+    """``Normal(loc=0, scale=0.05)`` to ``digits`` significant digits; a family holding data or
+    quantiles (Empirical, Metalog) as its own short repr."""
+    spec = {k: v for k, v in dist.to_dict().items() if k != "family"}
+    if any(isinstance(v, list | tuple | np.ndarray) for v in spec.values()):
+        return repr(dist)
+    return f"{dist.family}(" + ", ".join(f"{k}={v:.{digits}g}" for k, v in spec.items()) + ")"
 
 
 def assumptions_markdown(scenario: Scenario) -> str:
@@ -132,7 +136,7 @@ def assumptions_markdown(scenario: Scenario) -> str:
         "|---|---|---|---|---|---|",
     ]
     out += [
-        f"| `{d.name}` | {_values(d.base)} | {d.mode} | {_dist(d.dist)}"
+        f"| `{d.name}` | {_values(d.base)} | {d.mode} | {dist_text(d.dist)}"
         f"{'' if d.uncertainty is None else '; ' + d.uncertainty.describe()} | "
         f"{_g(d.persistence)} | {_cell(d.rationale)} |"
         for d in sc.drivers
@@ -159,7 +163,7 @@ def assumptions_markdown(scenario: Scenario) -> str:
         "|---|---|---|---|",
     ]
     out += [
-        f"| `{s.name}` | {_g(s.probability)} | {_dist(s.severity)} | {_cell(s.rationale)} |"
+        f"| `{s.name}` | {_g(s.probability)} | {dist_text(s.severity)} | {_cell(s.rationale)} |"
         for s in sc.shocks
     ]
     out += [

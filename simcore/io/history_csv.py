@@ -58,24 +58,30 @@ def _fail(source: str, line: int | None, message: str) -> ValueError:
 
 def parse_history(text: str, source: str = "<string>") -> History:
     """The :class:`History` in CSV ``text``; a ValueError names the file, line and cell."""
-    rows = list(csv.reader(text.splitlines()))
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    # (line number, cells) of the rows with any content: blank lines are skipped, not renumbered
+    numbered = [
+        (no, r)
+        for no, r in enumerate(csv.reader(text.splitlines()), 1)
+        if any(c.strip() for c in r)
+    ]
+    rows = [r for _, r in numbered]
     if not rows:
         raise _fail(source, None, "empty; allowed a header 'year,<series>,...' and yearly rows")
     header = [c.strip() for c in rows[0]]
+    head = numbered[0][0]
     if not header or header[0].lower() != YEAR:
-        raise _fail(source, 1, f"the first column is {header[0]!r}; allowed 'year'")
+        raise _fail(source, head, f"the first column is {header[0]!r}; allowed 'year'")
     names = header[1:]
     if not names:
-        raise _fail(source, 1, "no series; allowed one column per series after 'year'")
+        raise _fail(source, head, "no series; allowed one column per series after 'year'")
     for i, n in enumerate(names):
         if not n:
-            raise _fail(source, 1, f"column {i + 2} has no name; allowed a series name")
+            raise _fail(source, head, f"column {i + 2} has no name; allowed a series name")
         if n in names[:i]:
-            raise _fail(source, 1, f"series {n!r} appears twice; allowed unique names")
+            raise _fail(source, head, f"series {n!r} appears twice; allowed unique names")
     years: list[int] = []
     cols: list[list[float]] = [[] for _ in names]
-    for no, row in enumerate(rows[1:], start=2):
+    for no, row in numbered[1:]:
         if len(row) > len(header):
             raise _fail(source, no, f"{len(row)} cells; allowed at most {len(header)}")
         cells = [c.strip() for c in row] + [""] * (len(header) - len(row))

@@ -312,7 +312,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             eqm[i] = sc.opening[5]
         # 0. parameter rows (two-layer uncertainty): one uniform per path, held every year
         for j in range(U):
-            uniform_run(unc_k0[j], unc_k1[j], p0, 0, 0, u_row[:m], u_spare[:m])
+            if method == 3:  # a design (Sobol' sampling, SALib, Shapley): its column
+                for i in range(m):
+                    u_row[i] = sobol_u[lo + i, 0, F + 2 * K + 1 + j]
+            else:
+                uniform_run(unc_k0[j], unc_k1[j], p0, 0, 0, u_row[:m], u_spare[:m])
             n_rows = unc_rows[j]
             for i in range(m):
                 prow[j, i] = min(int(u_row[i] * n_rows), n_rows - 1)

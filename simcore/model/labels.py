@@ -49,6 +49,10 @@ _OUTPUTS = {
 }
 
 
+# the analyses' factor of a driver's parameter rows (two-layer uncertainty)
+PARAMETERS_PREFIX = "parameters."
+
+
 def words(name: str) -> str:
     """``ai_cloud`` -> ``AI cloud``: underscores to spaces, known abbreviations in capitals."""
     return " ".join(_WORDS.get(w, w) for w in name.replace("_", " ").split())
@@ -64,6 +68,8 @@ def label(scenario: Scenario, name: str) -> str:
     if name.startswith("shock."):
         shock = name.split(".", 1)[1]
         return label(scenario, shock) + " (risk)"
+    if name.startswith(PARAMETERS_PREFIX):
+        return f"the parameters of {label(scenario, name.removeprefix(PARAMETERS_PREFIX))}"
     if name in _FIXED:
         return _FIXED[name]
     if name in _OUTPUTS:

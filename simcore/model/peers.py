@@ -59,13 +59,17 @@ def apply_peers(sc: Scenario) -> Scenario:
         spread = sigma is not None and sigma > 0.0
         if sigma is not None and spread:
             dist, mode = LogNormal(-0.5 * sigma * sigma, sigma), "mul"
+        # the peers' dispersion replaces the file's spread, and any parameter rows with it
+        dropped = spread and d.uncertainty is not None
         drivers[i] = replace(
             d,
             base=(median,),
             mode=mode,
             dist=dist,
+            uncertainty=None if spread else d.uncertainty,
             rationale=f"{LABELS[kind]}: mean at the median of {len(peer_values(sc, kind))} peers"
-            + (f", log spread {sigma:.3g} (their dispersion)" if spread else ", the file's spread"),
+            + (f", log spread {sigma:.3g} (their dispersion)" if spread else ", the file's spread")
+            + ("; the file's parameter rows do not apply" if dropped else ""),
         )
     return replace(sc, drivers=tuple(drivers))
 

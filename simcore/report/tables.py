@@ -80,10 +80,7 @@ def assumption_table(scenario: Scenario) -> pd.DataFrame:
         arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
         return " / ".join(f"{v:.6g}" for v in arr)
 
-    def dist(d: object) -> str:
-        spec = d.to_dict()  # type: ignore[attr-defined]
-        inner = ", ".join(f"{k}={v:.6g}" for k, v in spec.items() if k != "family")
-        return f"{spec['family']}({inner})"
+    from simcore.io.assumptions import dist_text as dist
 
     sc = scenario
     rows = [

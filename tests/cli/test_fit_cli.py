@@ -117,6 +117,7 @@ def test_fit_growth_turns_levels_into_growth(tmp_path, capsys):
         ("year,a\n20x0,1\n", "year '20x0' is not a whole number"),
         ("year,a\n2020,1,2\n", "3 cells; allowed at most 2"),
         ("", "empty"),
+        ("year,a\n\n2020,1\n\n2021,x\n", "line 5: a = 'x' is not a number"),
     ],
 )
 def test_bad_history_files_name_the_line_and_cell(text, match):

@@ -47,14 +47,26 @@ def test_the_exact_likelihood_maximum_matches_a_fine_grid():
     assert fit_ar1(z, n_boot=0).estimate == pytest.approx(grid[int(np.argmax(ll))], abs=2e-4)
 
 
-def test_a_gap_breaks_the_chain():
-    z = np.array([0.1, 0.5, np.nan, -0.3, 0.2, 0.4, 0.9, np.nan, 0.1])
+def test_the_likelihood_spans_a_gap_exactly():
+    """With missing years, the AR(1) likelihood is the multivariate normal density of the
+    observed years (covariance phi^|i - j|), up to its constant."""
+    from scipy import stats
+
+    from distributions.fit_series import _loglik, _pairs
+
+    z = np.array([0.1, 0.5, np.nan, -0.3, 0.2, 0.4, 0.9, np.nan, np.nan, 0.1])
+    at = np.flatnonzero(~np.isnan(z))
+    const = 0.5 * at.size * math.log(2 * math.pi)
+    for phi in (-0.4, 0.0, 0.6, 0.9):
+        cov = phi ** np.abs(np.subtract.outer(at, at)).astype(float)
+        exact = stats.multivariate_normal(np.zeros(at.size), cov).logpdf(z[at])
+        assert _loglik(phi, *_pairs(z)) - const == pytest.approx(exact, rel=1e-12, abs=1e-12)
     f = fit_ar1(z, n_boot=20)
-    assert f.n_pairs == 4  # (0,1), (3,4), (4,5), (5,6)
+    assert f.n_pairs == 4  # consecutive years: (0,1), (3,4), (4,5), (5,6)
     assert np.isnan(f.boot).sum() == 0
     e = innovations(z, 0.5)
-    assert np.isnan(e[[2, 7]]).all()
-    assert e[3] == z[3] and e[8] == z[8] and e[0] == z[0]  # a fresh start after each gap
+    assert np.isnan(e[[2, 7, 8]]).all() and e[0] == z[0]
+    assert e[3] == pytest.approx((z[3] - 0.25 * z[1]) / math.sqrt(1 - 0.0625))  # across a gap
     assert e[4] == pytest.approx((z[4] - 0.5 * z[3]) / math.sqrt(0.75))
 
 
