@@ -154,6 +154,9 @@ def entering_inputs(
     from simcore.model.equations import evaluate
 
     factors = [f for f in model_factors(scenario) if f != "copula.mixing"]
+    # a driver's parameter row enters wherever the driver does
+    rows_of = [f for f in factors if f.startswith(PARAMETERS_PREFIX)]
+    factors = [f for f in factors if f not in rows_of]
     H = scenario.horizon
     r = simulate(scenario, n, seed=20250605, keep_draws=True)
     assert r.draws is not None
@@ -183,6 +186,9 @@ def entering_inputs(
                 same = (a == b) | (np.isnan(a) & np.isnan(b))
                 enters |= ~same.all(axis=0)
             out[(f, name_out)] = enters
+    for f in rows_of:
+        for name_out in outputs:
+            out[(f, name_out)] = out[(f.removeprefix(PARAMETERS_PREFIX), name_out)]
     return out
 
 

@@ -69,7 +69,7 @@ def label(scenario: Scenario, name: str) -> str:
         shock = name.split(".", 1)[1]
         return label(scenario, shock) + " (risk)"
     if name.startswith(PARAMETERS_PREFIX):
-        return f"the parameters of {label(scenario, name.removeprefix(PARAMETERS_PREFIX))}"
+        return label(scenario, name.removeprefix(PARAMETERS_PREFIX)) + " (parameters)"
     if name in _FIXED:
         return _FIXED[name]
     if name in _OUTPUTS:

@@ -132,7 +132,7 @@ def reconciled_chart(table: pd.DataFrame, *, figsize: tuple[float, float] = (11.
         sob = cell(cols[1], True) + (f"\n{group}" if group and group != name else "")
         cells.append(
             [
-                plain.get(str(name), str(name)),
+                textwrap.fill(plain.get(str(name), str(name)), 30),  # two lines, not clipped
                 sh,
                 sob,
                 cell(cols[2], True),

@@ -186,3 +186,38 @@ def test_describe_and_the_notebook_repr_name_the_rows():
     u = sc.driver("growth.a").uncertainty
     assert u.describe().startswith("5 parameter rows, one per path (90% of rows: loc ")
     assert "parameter rows" in sc._repr_html_()
+
+
+def test_a_design_fixes_the_parameter_row_and_sobol_sees_it_as_an_input():
+    """The row's uniform is a design column (year 0): identical design rows give identical
+    paths, and the Sobol' indices of the parameter rows are their own factor."""
+    from simcore.analysis.sobol import default_groups, model_factors, sobol_analysis
+    from simcore.engine.core import design_columns, evaluate_uniforms
+
+    plain = make_toy()
+    rows = tuple((m, 0.1) for m in np.linspace(-0.6, 0.4, 11))
+    sc = _with(plain, "multiple.ps", uncertainty=ParameterDraws(("mu", "sigma"), rows, "made up"))
+    cols = design_columns(sc)
+    assert ("driver.parameters", "multiple.ps", 0) in cols
+    assert len(cols) == len(design_columns(plain)) + sc.horizon
+    H = sc.horizon
+    u = np.full((8, H, len(cols) // H), 0.5)
+    price = evaluate_uniforms(sc, u)["price_ps"][:, 0]
+    assert np.all(price == price[0])
+    assert "parameters.multiple.ps" in model_factors(sc)
+    assert default_groups(sc)["parameter uncertainty"] == ["parameters.multiple.ps"]
+    s = sobol_analysis(sc, 512, outputs="price_ps", groups="default", seed=1, n_boot=10)
+    first = s.xs(sc.years[0], level="year").droplevel("output")
+    assert first["S1"].sum() == pytest.approx(1.0, abs=0.08)  # additive here: S1 sum near 1
+    assert first.loc["parameter uncertainty", "ST"] > 0.5  # the rows' mu spread dominates
+    assert first.loc["margins and costs", "ST"] == pytest.approx(0.0, abs=0.02)
+
+
+def test_shapley_treats_the_parameter_row_as_a_player():
+    from simcore.analysis.shapley import model_shapley
+
+    sc = _uncertain_growth()
+    sh = model_shapley(sc, ["revenue"], n_perm=40, seed=3)
+    last = sh.xs(sc.years[-1], level="year").droplevel("output")
+    assert "parameters.growth.a" in last.index
+    assert last.loc["parameters.growth.a", "shapley"] > 0.0
