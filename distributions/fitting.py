@@ -158,13 +158,43 @@ def _uniform(x: np.ndarray) -> Distribution:
     return Uniform(low=float(x.min()), high=float(x.max()))
 
 
-def _triangular(x: np.ndarray) -> Distribution:
-    from scipy import stats
+def _triangular_profile(low: float, high: float, xs: np.ndarray) -> tuple[float, float]:
+    """``(log-likelihood, mode)`` of a Triangular on ``[low, high]`` maximised over its mode,
+    which is an end or a data point (Oliver 1972); ``xs`` sorted, inside ``[low, high]``."""
+    modes = np.concatenate([[low], xs, [high]])[:, None]
+    x = xs[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.log(2.0 * (x - low)) - np.log((high - low) * (modes - low))
+        right = np.log(2.0 * (high - x)) - np.log((high - low) * (high - modes))
+    ll = np.where(x <= modes, left, right)
+    ll = np.where(np.isnan(ll), -np.inf, ll).sum(axis=1)
+    i = int(np.argmax(ll))
+    return float(ll[i]), float(modes[i, 0])
 
-    c, loc, scale = stats.triang.fit(x)
-    c = min(max(float(c), 0.0), 1.0)
-    low, high = min(float(loc), float(x.min())), max(float(loc + scale), float(x.max()))
-    return Triangular(low=low, mode=low + c * (high - low), high=high)
+
+def _triangular(x: np.ndarray) -> Distribution:
+    """Maximum likelihood: the mode profiled out exactly, the ends by Nelder-Mead on the log
+    of their distances beyond the data, from several starts (scipy's ``triang.fit`` stops at
+    poor local optima, often with the mode at the sample maximum)."""
+    xs = np.sort(x)
+    lo, hi = float(xs[0]), float(xs[-1])
+    r = hi - lo
+
+    def nll(t: np.ndarray) -> float:
+        ll, _ = _triangular_profile(lo - r * math.exp(t[0]), hi + r * math.exp(t[1]), xs)
+        return -ll if math.isfinite(ll) else 1e300
+
+    best = None
+    for start in ((-4.0, -4.0), (-1.0, -1.0), (-4.0, -1.0), (-1.0, -4.0)):
+        res = optimize.minimize(
+            nll, np.array(start), method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10}
+        )
+        if best is None or res.fun < best.fun:
+            best = res
+    assert best is not None
+    low, high = lo - r * math.exp(best.x[0]), hi + r * math.exp(best.x[1])
+    _, mode = _triangular_profile(low, high, xs)
+    return Triangular(low=low, mode=min(max(mode, low), high), high=high)
 
 
 FIT_FAMILIES: dict[str, _Fitter] = {

@@ -43,6 +43,7 @@ from distributions.fitting import CRITERION_NAMES, FitResult, FittedFamily, FitW
 from distributions.streams import SeedLike
 from simcore.io.history_csv import History
 from simcore.io.scenario_file import toml_value
+from simcore.model import limits
 from simcore.model.errors import fmt_key, format_key_path
 from simcore.model.scenario import ParameterDraws, Scenario
 
@@ -108,6 +109,7 @@ class DriverFit:
     name: str
     years: np.ndarray  # the years the series has
     marginal: FitResult
+    fitted: FittedFamily  # the family written: the best-ranked one the model can take
     persistence: AR1Fit | None  # None: too few consecutive years (persistence 0)
     base: float
     mode: str
@@ -115,6 +117,7 @@ class DriverFit:
     uncertainty: ParameterDraws | None
     rationale: str
     scores: np.ndarray  # normal scores on the history's calendar (NaN where missing)
+    set_aside: tuple[str, ...] = ()  # better-ranked families the model cannot take, and why
 
     @property
     def phi(self) -> float:
@@ -155,15 +158,17 @@ class HistoryFit:
 
         rows = []
         for d in self.drivers:
-            best = d.marginal.best
+            f = d.fitted
             rows.append(
                 {
                     "series": d.name,
                     "years": int(d.years.size),
-                    "family": best.family,
-                    "parameters": ", ".join(f"{k}={v:.4g}" for k, v in best.params.items()),
-                    f"{d.marginal.rank_by}_weight": float(d.marginal.weights()[0]),
-                    "ks_pvalue": best.ks_pvalue,
+                    "family": f.family,
+                    "parameters": ", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),
+                    f"{d.marginal.rank_by}_weight": float(
+                        d.marginal.weights()[d.marginal.fits.index(f)]
+                    ),
+                    "ks_pvalue": f.ks_pvalue,
                     "persistence": d.phi,
                     "two_layer": d.uncertainty is not None,
                 }
@@ -262,36 +267,56 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _marginal_words(name: str, years: np.ndarray, src: str, r: FitResult) -> str:
-    best = r.best
+def _marginal_words(
+    name: str, years: np.ndarray, src: str, r: FitResult, f: FittedFamily, set_aside: list[str]
+) -> str:
     span = f"{years[0]}-{years[-1]}" if years.size > 1 else str(years[0])
     parts = [
-        f"{best.family} fitted by maximum likelihood to {r.n} yearly values of {name} "
-        f"({span}, {src})"
+        f"{f.family} fitted by maximum likelihood to {r.n} yearly values of {name} ({span}, {src})"
     ]
     params = []
-    for k, v in best.params.items():
-        if best.family == "Beta" and k in ("low", "high"):
+    for k, v in f.params.items():
+        if f.family == "Beta" and k in ("low", "high"):
             continue  # fixed at 0 and 1, not fitted
-        if best.n_boot:
-            lo, hi = best.interval(k, CONFIDENCE)
+        if f.n_boot:
+            lo, hi = f.interval(k, CONFIDENCE)
             params.append(f"{k} {_fmt(v)} [{_fmt(lo)}, {_fmt(hi)}]")
         else:
             params.append(f"{k} {_fmt(v)}")
-    ci = f"; {CONFIDENCE:.0%} bootstrap intervals" if best.n_boot else ""
+    ci = f"; {CONFIDENCE:.0%} bootstrap intervals" if f.n_boot else ""
     parts.append(", ".join(params) + ci)
     crit = CRITERION_NAMES[r.rank_by]
+    place = r.fits.index(f)
     if len(r.fits) > 1:
-        rank = f"ranked first of {len(r.fits)} by {crit} (weight {r.weights()[0]:.2f}"
+        nth = "first" if place == 0 else f"number {place + 1}"
+        weight = r.weights()[place]
+        rank = f"ranked {nth} of {len(r.fits)} by {crit} (weight {weight:.2f}"
     else:
         rank = "the only family fitted ("
         rank += "; ".join(f"{k} {v}" for k, v in r.skipped.items()) or "none other asked for"
-    if best.ks_pvalue is not None:
-        rank += f"; KS p {best.ks_pvalue:.2f}, Anderson-Darling p {best.ad_pvalue:.2f}"
+    if f.ks_pvalue is not None:
+        rank += f"; KS p {f.ks_pvalue:.2f}, Anderson-Darling p {f.ad_pvalue:.2f}"
     parts.append(rank + ")")
-    if r.note:
+    parts += set_aside
+    if r.note and place == 0:
         parts.append(r.note)
     return "; ".join(parts)
+
+
+def _reach(name: str, base: float, mode: str, dists: Sequence[Distribution], phi: float) -> str:
+    """Why the model cannot take this driver ('' if it can): its values at the most extreme
+    independent draws, persistence included, beyond what the model allows for its role."""
+    role = name.split(".")[0]
+    low, high = limits.role_range(role)
+    z = limits.Z_EDGE * limits.ar_gain(phi)
+    for d in dists:
+        lo, hi = limits.driver_range((base,), mode, *limits.ppf_z_range(d, z))
+        if not (low <= lo and hi <= high):
+            return (
+                f"can reach {lo:.3g} to {hi:.3g} at the most extreme draws, beyond the "
+                f"[{low:g}, {high:g}] the model allows for {role}"
+            )
+    return ""
 
 
 def fit_history(
@@ -335,6 +360,7 @@ def fit_history(
                 raise ValueError(f"{history.source}: series {name!r}: {exc}") from None
         notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, FitWarning)]
         fits.append(_driver(name, history, years, r, name in unc, n_boot, seed))
+        notes += [f"{name}: {why}" for why in fits[-1].set_aside]
     corr, corr_words = None, ""
     if len(fits) > 1:
         corr, corr_words = _correlation(history, fits)
@@ -350,10 +376,23 @@ def _driver(
     n_boot: int,
     seed: SeedLike,
 ) -> DriverFit:
-    best = r.best
-    base, mode, dist = as_driver(best.dist)
-    z = _scores(best.dist, history.values[name])
-    words = [_marginal_words(name, years, history.source, r)]
+    set_aside: list[str] = []
+    for f in r.fits:  # the best-ranked family the model can take
+        base, mode, dist = as_driver(f.dist)
+        draws = _draws(f, base) if uncertain else None
+        z = _scores(f.dist, history.values[name])
+        try:
+            phi = fit_ar1(z, n_boot=0).phi
+        except ValueError:
+            phi = 0.0
+        rows = [dist] if draws is None else [dist, *draws.dists(dist)]
+        why = _reach(name, base, mode, rows, phi)
+        if not why or f is r.fits[-1]:
+            break
+        set_aside.append(f"{f.family}, ranked above it, set aside: it {why}")
+    if why:
+        set_aside.append(f"it {why}, and so does every other family fitted: the loader refuses it")
+    words = [_marginal_words(name, years, history.source, r, f, set_aside)]
     shape = f"{base:g} + {dist!r}" if mode == "add" else f"{base:g} x {dist!r}"
     words.append(f"written as {shape}")
     ar: AR1Fit | None = None
@@ -370,11 +409,11 @@ def _driver(
         if ar.estimate < 0.0:
             text += " (negative: the model holds persistence in [0, 1], so 0)"
         words.append(text)
-    draws = _draws(best, base) if uncertain else None
     return DriverFit(
         name=name,
         years=years,
         marginal=r,
+        fitted=f,
         persistence=ar,
         base=base,
         mode=mode,
@@ -382,6 +421,7 @@ def _driver(
         uncertainty=draws,
         rationale="; ".join(words),
         scores=z,
+        set_aside=tuple(set_aside),
     )
 
 

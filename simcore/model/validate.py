@@ -702,7 +702,8 @@ class _Validator:
                 type(d.dist)(**{**fixed, **values})
             except (TypeError, ValueError) as exc:
                 allowed = f"rows that are each a valid {family}"
-                _fail(path + (u.params[0], i), f"parameter row {i}: {exc}", values, allowed)
+                named = [k for k in u.params if f"{k}=" in str(exc)] or list(u.params)
+                _fail(path + (named[0], i), f"parameter row {i}: {exc}", values, allowed)
         _string(u.rationale, path + ("rationale",), kind="text")
 
     def note_path(self, key: str) -> KeyPath:
@@ -1300,6 +1301,10 @@ class _Validator:
             where = "dist" if self.has(("drivers", d.name, "dist"), True) else "base"
             ranges = [limits.ppf_z_range(x, float(z)) for x in d.row_dists()]
             lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+            what = f"{d.dist!r} ({d.mode})"
+            if d.uncertainty is not None and (lo, hi) != limits.ppf_z_range(d.dist, float(z)):
+                where = "uncertainty"  # a row reaches further than the dist itself
+                what += f" with its {len(d.uncertainty.rows)} parameter rows"
             parts = [(("drivers", d.name, where), *limits.driver_range(d.base, d.mode, lo, hi))]
             role = _role(d.name)
             seg_target = {"growth": "growth", "margin": "gross_margin"}.get(role)
@@ -1308,8 +1313,7 @@ class _Validator:
                 d.name,
                 parts + effects.pop(target, []),
                 limits.role_range(role),
-                f"{d.dist!r} ({d.mode}) at a normal score of +-{z:.4g}, the most its "
-                f"copula and persistence allow",
+                f"{what} at a normal score of +-{z:.4g}, the most its copula and persistence allow",
             )
         for target, parts in effects.items():  # effects on churn, one-off loss, multiples
             name = target if isinstance(target, str) else f"{target[0]} of {target[1]}"

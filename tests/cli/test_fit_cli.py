@@ -231,3 +231,22 @@ def test_simcore_run_writes_every_output_for_fitted_and_metalog_drivers(tmp_path
     )
     names = {p.name for p in out.iterdir()}
     assert {"committee_pack.pdf", "simcore_run.xlsx", "manifest.json"} <= names, names
+
+
+def test_a_family_the_model_cannot_take_is_set_aside_for_the_next():
+    """A Student t with df 1.5 on a growth reaches +-5e8 at the most extreme draws, beyond
+    what the model allows: simcore fit writes the next family and says why."""
+    rng = np.random.default_rng(RNG_SEED + 4)
+    x = 0.06 + 0.025 * rng.standard_t(1.5, 30)
+    hist = parse_history(
+        "year,growth.core\n" + "".join(f"{2000 + i},{v!s}\n" for i, v in enumerate(x))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        f = fit_history(hist, families=["StudentT", "Normal"], n_boot=20)
+    d = f.drivers[0]
+    assert d.marginal.best.family == "StudentT" and d.marginal.best.dist.df < 3
+    assert d.fitted.family == "Normal"
+    assert "StudentT, ranked above it, set aside" in d.rationale
+    assert any("set aside" in n for n in f.notes)
+    assert f.to_frame().loc["growth.core", "family"] == "Normal"
