@@ -310,13 +310,20 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             nwc[i] = sc.opening[3]
             eqp[i] = sc.opening[4]
             eqm[i] = sc.opening[5]
-        # 0. parameter rows (two-layer uncertainty): one uniform per path, held every year
+        # 0. parameter rows (two-layer uncertainty): one uniform per path, held every year,
+        # sampled like every other input (plain, antithetic, Latin hypercube, a design column)
         for j in range(U):
-            if method == 3:  # a design (Sobol' sampling, SALib, Shapley): its column
+            if method == 0:
+                uniform_run(unc_k0[j], unc_k1[j], p0, 0, 0, u_row[:m], u_spare[:m])
+            elif method == 3:  # a design (Sobol' sampling, SALib, Shapley): its column
                 for i in range(m):
                     u_row[i] = sobol_u[lo + i, 0, F + 2 * K + 1 + j]
             else:
-                uniform_run(unc_k0[j], unc_k1[j], p0, 0, 0, u_row[:m], u_spare[:m])
+                for i in range(m):
+                    sample_pairs(
+                        method, unc_k0[j : j + 1], unc_k1[j : j + 1], p0 + i, 0, 0, n_total, m0, m1
+                    )
+                    u_row[i] = m0[0]
             n_rows = unc_rows[j]
             for i in range(m):
                 prow[j, i] = min(int(u_row[i] * n_rows), n_rows - 1)

@@ -221,3 +221,28 @@ def test_shapley_treats_the_parameter_row_as_a_player():
     last = sh.xs(sc.years[-1], level="year").droplevel("output")
     assert "parameters.growth.a" in last.index
     assert last.loc["parameters.growth.a", "shapley"] > 0.0
+
+
+@pytest.mark.parametrize("sampling", ["lhs", "antithetic", "sobol"])
+def test_the_row_is_sampled_like_every_other_input(sampling):
+    """Rows with disjoint supports (row r draws from [r, r + 0.5)) tell which row a path took:
+    Latin hypercube sampling gives every row exactly its share of the paths, antithetic pairs
+    take mirrored rows (r and R - 1 - r), Sobol' sampling balances them too."""
+    from distributions import Uniform
+
+    R, n = 4, 1024  # Sobol': a power of two, whose points balance every dyadic interval
+    rows = tuple((float(r), r + 0.5) for r in range(R))
+    sc = _with(
+        make_toy(),
+        "growth.b",
+        dist=Uniform(0.0, 0.5),
+        uncertainty=ParameterDraws(("low", "high"), rows),
+    )
+    x = simulate(sc, n, seed=8, sampling=sampling, keep_draws=True).draws["drivers"]["growth.b"]
+    row = np.floor(x[:, 0] - 0.1).astype(int)
+    assert (row[:, None] == np.floor(x - 0.1).astype(int)).all()  # held in every year
+    counts = np.bincount(row, minlength=R)
+    if sampling == "antithetic":
+        assert (row[0::2] + row[1::2] == R - 1).all()
+    else:
+        assert (counts == n // R).all(), counts
