@@ -415,8 +415,16 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                     a1 = drv_p[f, 1]
                     mg = marg[f, :m]
                     ju = unc_idx[f]
-                    if ju >= 0:  # each path's own parameters (exact code; drv_off is -1, no
-                        # table); the call the other families take: no second copy compiled
+                    if ju >= 0 and code == CODE_NORMAL:  # each path's own parameters
+                        for i in range(m):
+                            r = prow[ju, i]
+                            mg[i] = unc_p[ju, r, 0] + unc_p[ju, r, 1] * z[f, i]
+                    elif ju >= 0 and code == CODE_LOGNORMAL:
+                        for i in range(m):
+                            r = prow[ju, i]
+                            mg[i] = exp(unc_p[ju, r, 0] + unc_p[ju, r, 1] * z[f, i])
+                    elif ju >= 0:  # the exact code (drv_off is -1: no table), through the
+                        # call the other families take: no second copy of them compiled
                         for i in range(m):
                             row = unc_p[ju, prow[ju, i]]
                             ppf_z_many(
