@@ -419,10 +419,6 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                         for i in range(m):
                             r = prow[ju, i]
                             mg[i] = unc_p[ju, r, 0] + unc_p[ju, r, 1] * z[f, i]
-                    elif ju >= 0 and code == CODE_LOGNORMAL:
-                        for i in range(m):
-                            r = prow[ju, i]
-                            mg[i] = exp(unc_p[ju, r, 0] + unc_p[ju, r, 1] * z[f, i])
                     elif ju >= 0:  # the exact code (drv_off is -1: no table), through the
                         # call the other families take: no second copy of them compiled
                         for i in range(m):
