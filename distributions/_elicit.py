@@ -25,6 +25,7 @@ from ._base import check_real
 __all__ = [
     "Elicitable",
     "parse_quantiles",
+    "quantile_keywords",
     "interval_quantiles",
     "solve_increasing",
     "solve_on_grid",
@@ -33,29 +34,39 @@ __all__ = [
 _QUANTILE_KEY = re.compile(r"p([1-9][0-9]?)")
 
 
-def parse_quantiles(family: str, given: dict[str, Any]) -> tuple[float, float, float, float]:
-    """``(q1, x1, q2, x2)`` from exactly two keywords ``pNN=value`` (NN in 1..99), q1 < q2."""
+def quantile_keywords(
+    family: str, given: dict[str, Any], count: str = "two", example: str = "p10=..., p90=..."
+) -> list[tuple[float, float, str]]:
+    """``[(q, x, key)]`` sorted by ``q`` from keywords ``pNN=value`` (NN in 1..99), the
+    values increasing with ``q``; ``count`` words how many the caller needs (for messages)."""
     picks = []
     for key, value in given.items():
         m = _QUANTILE_KEY.fullmatch(key)
         if m is None:
             raise TypeError(
-                f"{family}.from_quantiles: unknown keyword {key!r}; give two quantiles as "
-                f"pNN=value with NN a percentage in 1..99, e.g. p10=..., p90=..."
+                f"{family}.from_quantiles: unknown keyword {key!r}; give {count} quantiles as "
+                f"pNN=value with NN a percentage in 1..99, e.g. {example}"
             )
         picks.append((int(m.group(1)) / 100.0, check_real(family, key, value), key))
+    picks.sort()
+    for (_, x1, k1), (_, x2, k2) in zip(picks[:-1], picks[1:], strict=True):
+        if not x1 < x2:
+            raise ValueError(
+                f"{family}.from_quantiles: {k1}={x1!r} must be below {k2}={x2!r} "
+                f"(a higher quantile cannot be lower)"
+            )
+    return picks
+
+
+def parse_quantiles(family: str, given: dict[str, Any]) -> tuple[float, float, float, float]:
+    """``(q1, x1, q2, x2)`` from exactly two keywords ``pNN=value`` (NN in 1..99), q1 < q2."""
+    picks = quantile_keywords(family, given)
     if len(picks) != 2:
         raise TypeError(
             f"{family}.from_quantiles: needs exactly two quantiles (e.g. p10=..., p90=...), "
             f"got {sorted(given) or 'none'}"
         )
-    picks.sort()
-    (q1, x1, k1), (q2, x2, k2) = picks
-    if not x1 < x2:
-        raise ValueError(
-            f"{family}.from_quantiles: {k1}={x1!r} must be below {k2}={x2!r} "
-            f"(a higher quantile cannot be lower)"
-        )
+    (q1, x1, _), (q2, x2, _) = picks
     return q1, x1, q2, x2
 
 

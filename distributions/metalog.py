@@ -46,7 +46,7 @@ from scipy import special
 
 from . import _kernel
 from ._base import Distribution, check_real
-from ._elicit import _QUANTILE_KEY
+from ._elicit import quantile_keywords
 
 __all__ = ["Metalog", "MAX_TERMS", "basis", "metalog_gen"]
 
@@ -309,28 +309,17 @@ class Metalog(Distribution):
     ) -> Metalog:
         """The metalog through quantiles given as ``pNN=value`` (two or more), e.g.
         ``Metalog.from_quantiles(p10=-0.1, p50=0.0, p90=0.15, low=-1.0)``."""
-        picks = []
-        for key, value in quantiles.items():
-            m = _QUANTILE_KEY.fullmatch(key)
-            if m is None:
-                raise TypeError(
-                    f"{cls.family}.from_quantiles: unknown keyword {key!r}; give quantiles as "
-                    f"pNN=value with NN a percentage in 1..99 (e.g. p10=..., p50=..., p90=...) "
-                    f"and optionally low=, high=, terms="
-                )
-            picks.append((int(m.group(1)) / 100.0, check_real(cls.family, key, value), key))
+        picks = quantile_keywords(
+            cls.family,
+            quantiles,
+            "two or more",
+            "p10=..., p50=..., p90=... (and optionally low=, high=, terms=)",
+        )
         if len(picks) < 2:
             raise TypeError(
                 f"{cls.family}.from_quantiles: needs at least two quantiles "
                 f"(e.g. p10=..., p50=..., p90=...), got {sorted(quantiles) or 'none'}"
             )
-        picks.sort()
-        for (_, x1, k1), (_, x2, k2) in zip(picks[:-1], picks[1:], strict=True):
-            if not x1 < x2:
-                raise ValueError(
-                    f"{cls.family}.from_quantiles: {k1}={x1!r} must be below {k2}={x2!r} "
-                    f"(a higher quantile cannot be lower)"
-                )
         return cls([p[0] for p in picks], [p[1] for p in picks], low=low, high=high, terms=terms)
 
     # -- identity and serialisation ------------------------------------------------------

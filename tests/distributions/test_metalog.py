@@ -329,7 +329,9 @@ def test_from_quantiles_parses_any_number_of_percentiles():
     assert dist == Metalog([0.1, 0.5, 0.9], [-0.1, 0.0, 0.15])
     five = Metalog.from_quantiles(p5=1, p25=2.2, p50=3, p75=4.1, p95=7.5, low=0.0, terms=4)
     assert five.q == (0.05, 0.25, 0.5, 0.75, 0.95) and five.terms == 4 and five.low == 0.0
-    with pytest.raises(TypeError, match="unknown keyword 'p0'; give quantiles as pNN=value"):
+    with pytest.raises(
+        TypeError, match="unknown keyword 'p0'; give two or more quantiles as pNN=value"
+    ):
         Metalog.from_quantiles(p0=1.0, p50=2.0)
     with pytest.raises(TypeError, match="unknown keyword 'median'"):
         Metalog.from_quantiles(median=1.0, p90=2.0)
