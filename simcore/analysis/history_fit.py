@@ -309,8 +309,9 @@ def _reach(name: str, base: float, mode: str, dists: Sequence[Distribution], phi
     role = name.split(".")[0]
     low, high = limits.role_range(role)
     z = limits.Z_EDGE * limits.ar_gain(phi)
+    exact = len(dists) > 1  # rows: drawn per path by the exact inverse, as the kernel does
     for d in dists:
-        lo, hi = limits.driver_range((base,), mode, *limits.ppf_z_range(d, z))
+        lo, hi = limits.driver_range((base,), mode, *limits.ppf_z_range(d, z, exact))
         if not (low <= lo and hi <= high):
             return (
                 f"can reach {lo:.3g} to {hi:.3g} at the most extreme draws, beyond the "

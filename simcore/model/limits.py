@@ -189,18 +189,24 @@ def score_bounds(
     return x * gain * _MARGIN
 
 
-def ppf_z_range(dist: Distribution, z: float) -> tuple[float, float]:
+def ppf_z_range(dist: Distribution, z: float, exact: bool = False) -> tuple[float, float]:
     """``(ppf(Phi(-z)), ppf(Phi(z)))`` by the kernel's own ``ppf_z`` (what a driver draws at a
-    normal score of -z and z; every ppf is non-decreasing). Cached (building a family's table
-    takes milliseconds, and every run of a Python-built scenario checks it again), except for
-    ``Empirical`` (its data can be large; its table is the data)."""
+    normal score of -z and z; every ppf is non-decreasing); ``exact``: by the family's exact
+    inverse, as the kernel draws a driver whose parameters each path draws (no table is built
+    for it). Cached (building a family's table takes milliseconds, and every run of a
+    Python-built scenario checks it again), except for ``Empirical`` (its data can be large;
+    its table is the data)."""
     if dist.family == "Empirical":
-        return _ppf_z_range(dist, z)
-    return _ppf_z_range_cached(dist, z)
+        return _ppf_z_range(dist, z, exact)
+    return _ppf_z_range_cached(dist, z, exact)
 
 
-def _ppf_z_range(dist: Distribution, z: float) -> tuple[float, float]:
-    code, p, table = dist.kernel_args()
+def _ppf_z_range(dist: Distribution, z: float, exact: bool = False) -> tuple[float, float]:
+    if exact:
+        code, p = dist.exact_kernel_args()
+        table = np.empty((0, 2))
+    else:
+        code, p, table = dist.kernel_args()
     out = np.empty(2)
     kernels.ppf_z_many(code, p, table, 0 if table.shape[0] else -1, np.array([-z, z]), out)
     return float(out[0]), float(out[1])

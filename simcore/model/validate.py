@@ -1299,12 +1299,13 @@ class _Validator:
         for d, z in zip(drivers, zs, strict=True):
             # a driver the file gives no dist is its base alone: blame the base
             where = "dist" if self.has(("drivers", d.name, "dist"), True) else "base"
-            ranges = [limits.ppf_z_range(x, float(z)) for x in d.row_dists()]
+            exact = d.uncertainty is not None  # drawn per path: the kernel's exact inverse
+            ranges = [limits.ppf_z_range(x, float(z), exact) for x in d.row_dists()]
             lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
             what = f"{d.dist!r} ({d.mode})"
-            if d.uncertainty is not None and (lo, hi) != limits.ppf_z_range(d.dist, float(z)):
+            if exact and (lo, hi) != limits.ppf_z_range(d.dist, float(z), exact):
                 where = "uncertainty"  # a row reaches further than the dist itself
-                what += f" with its {len(d.uncertainty.rows)} parameter rows"
+                what += f" with its {len(ranges)} parameter rows"
             parts = [(("drivers", d.name, where), *limits.driver_range(d.base, d.mode, lo, hi))]
             role = _role(d.name)
             seg_target = {"growth": "growth", "margin": "gross_margin"}.get(role)

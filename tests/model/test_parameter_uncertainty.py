@@ -49,7 +49,7 @@ def _uncertain_growth() -> Scenario:
             ("shape", "scale"),
             ((40.0, 0.025), (50.0, 0.02), (60.0, 1 / 60)),
         ),
-        ("margin.a", StudentT(df=5.0, loc=0.0, scale=0.01), ("df",), ((3.0,), (8.0,), (30.0,))),
+        ("margin.a", StudentT(df=5.0, loc=0.0, scale=0.01), ("df",), ((6.0,), (10.0,), (30.0,))),
     ],
 )
 def test_kernel_draws_match_the_numpy_reference(name, dist, params, rows):
