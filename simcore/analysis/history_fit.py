@@ -255,7 +255,7 @@ class HistoryFit:
 
 
 def _scores(dist: Distribution, x: np.ndarray) -> np.ndarray:
-    """Normal scores ``Phi^-1(F(x))`` (NaN stays NaN), computed in the nearer tail."""
+    """Normal scores ``Phi^-1(F(x))`` (NaN stays NaN), ``F`` kept 1e-15 from 0 and 1."""
     out = np.full(x.shape, np.nan)
     ok = ~np.isnan(x)
     cdf = np.asarray(dist.cdf(x[ok]), dtype=np.float64)

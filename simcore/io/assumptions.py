@@ -98,13 +98,13 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
-def dist_text(dist: Distribution, digits: int = 6) -> str:
-    """``Normal(loc=0, scale=0.05)`` to ``digits`` significant digits; a family holding data or
+def dist_text(dist: Distribution) -> str:
+    """``Normal(loc=0, scale=0.05)`` to 6 significant digits; a family holding data or
     quantiles (Empirical, Metalog) as its own short repr."""
     spec = {k: v for k, v in dist.to_dict().items() if k != "family"}
     if any(isinstance(v, list | tuple | np.ndarray) for v in spec.values()):
         return repr(dist)
-    return f"{dist.family}(" + ", ".join(f"{k}={v:.{digits}g}" for k, v in spec.items()) + ")"
+    return f"{dist.family}(" + ", ".join(f"{k}={_g(v)}" for k, v in spec.items()) + ")"
 
 
 def assumptions_markdown(scenario: Scenario) -> str:

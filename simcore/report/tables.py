@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simcore.io.assumptions import dist_text
 from simcore.io.files import ZIP_DATE
 from simcore.results.result import DEFAULT_Q
 
@@ -80,8 +81,6 @@ def assumption_table(scenario: Scenario) -> pd.DataFrame:
         arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
         return " / ".join(f"{v:.6g}" for v in arr)
 
-    from simcore.io.assumptions import dist_text as dist
-
     sc = scenario
     rows = [
         ("market", "price", f"{sc.market_price:g} on {sc.market_date}", sc.notes.get("market", ""))
@@ -91,7 +90,7 @@ def assumption_table(scenario: Scenario) -> pd.DataFrame:
         (
             "driver",
             d.name,
-            f"base {g(d.base)} ({d.mode}), {dist(d.dist)}, persistence {d.persistence:g}"
+            f"base {g(d.base)} ({d.mode}), {dist_text(d.dist)}, persistence {d.persistence:g}"
             + ("" if d.uncertainty is None else f"; {d.uncertainty.describe()}"),
             d.rationale,
         )
@@ -102,7 +101,7 @@ def assumption_table(scenario: Scenario) -> pd.DataFrame:
             (
                 "shock",
                 s.name,
-                f"probability {g(s.probability)} a year, severity {dist(s.severity)}",
+                f"probability {g(s.probability)} a year, severity {dist_text(s.severity)}",
                 s.rationale,
             )
         )
