@@ -474,6 +474,8 @@ class Scenario:
                 v = asdict(v) if not isinstance(v, Distribution) else v
             if isinstance(v, tuple) and v and hasattr(v[0], "__dataclass_fields__"):
                 v = [{f: getattr(item, f) for f in item.__dataclass_fields__} for item in v]
+                # a driver without parameter rows keeps the digest it had before they existed
+                v = [{f: x for f, x in item.items() if f != "uncertainty" or x} for item in v]
             out[k] = conv(v)
         return out
 

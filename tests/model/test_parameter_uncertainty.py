@@ -246,3 +246,15 @@ def test_the_row_is_sampled_like_every_other_input(sampling):
         assert (row[0::2] + row[1::2] == R - 1).all()
     else:
         assert (counts == n // R).all(), counts
+
+
+def test_a_scenario_without_rows_keeps_its_digest():
+    """The manifests' scenario hash of the default is what it was before parameter rows
+    existed (earlier runs' folders still match; golden value from commit d53bb2b)."""
+    from simcore.io.scenario_file import default_scenario
+
+    assert (
+        default_scenario().digest()
+        == "07ec54e7faa3062d6fb0131924ce21e3ee417445377d8629f69c23fc184b653b"
+    )
+    assert _uncertain_growth().digest() != make_toy().digest()
