@@ -251,17 +251,17 @@ def table_eval_many(tables, offset, z, out, cells, work):
     the scratch ``work`` (float64[5, >= z.size]; ``cells``: uint64[>= z.size]), then the
     Hermite cubic (vectorised). About 3x faster than one loop, which LLVM does not vectorise
     (it declines hardware gathers on this class of CPU)."""
-    flat = tables.ravel()
     for i in range(z.size):
         k, t = table_locate(z[i])
-        cells[i] = np.uint64(2 * (offset + k))  # unsigned: no negative-index wraparound code
+        cells[i] = np.uint64(offset + k)  # unsigned: no negative-index wraparound code
         work[4, i] = t
+    one, zero = np.uint64(1), np.uint64(0)
     for i in range(z.size):
         j = cells[i]
-        work[0, i] = flat[j]
-        work[1, i] = flat[j + np.uint64(2)]
-        work[2, i] = flat[j + np.uint64(1)]
-        work[3, i] = flat[j + np.uint64(3)]
+        work[0, i] = tables[j, zero]
+        work[1, i] = tables[j + one, zero]
+        work[2, i] = tables[j, one]
+        work[3, i] = tables[j + one, one]
     for i in range(z.size):
         out[i] = hermite(work[0, i], work[1, i], work[2, i], work[3, i], work[4, i])
 
@@ -442,10 +442,22 @@ def _metalog(p, tables, offset, u, uc):
     return min(max(x, p[2]), p[3])
 
 
+@jit(inline="always")
+def _ceil(x):
+    """``np.ceil(x)`` from operations every numba target has (the GPU's has no ``np.ceil``): the
+    truncation ``float(int(x))``, exact below 2**52, plus one where it is below ``x``."""
+    if not abs(x) < 4503599627370496.0:  # NaN, an infinity or a whole number already
+        return x
+    t = float(int(x))
+    if t == x:
+        return x  # keeps -0.0
+    return t + 1.0 if t < x else (-0.0 if t == 0.0 else t)
+
+
 @jit
 def _poisson_exact(mu, u):
     """scipy's ``poisson._ppf``: ``ceil(pdtrik(u, mu))``, stepped down once if ``pdtr`` allows."""
-    vals = np.ceil(pdtrik(u, mu))
+    vals = _ceil(pdtrik(u, mu))
     vals1 = max(vals - 1.0, 0.0)
     if pdtr(vals1, mu) >= u:
         return vals1

@@ -15,6 +15,11 @@ symbol name (``llvmlite.binding.add_symbol``) and called through
 ``numba.types.ExternalFunction``; cached machine code refers to the symbol, which this module
 registers at import, before any cached kernel is loaded. With ``NUMBA_DISABLE_JIT=1`` the same
 names are ``ctypes`` function objects so the pure-Python kernels still run.
+
+The C code runs on the CPU only. Each function reaches numba through a stub with an
+implementation for the CPU target alone (:data:`CPU_ONLY`); the GPU backend
+(:mod:`simcore.engine.cuda`) gives the stubs a NaN of its own and refuses, before any work, a
+scenario that would reach one.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import llvmlite.binding as llvm
 import numba
 import scipy.special.cython_special as _cython_special
 from numba import types
-from numba.extending import get_cython_function_address
+from numba.extending import get_cython_function_address, overload
 
 from ._numba import jit
 
@@ -37,7 +42,9 @@ __all__ = [
     "stdtrit",
     "pdtrik",
     "pdtr",
+    "stdtr",
     "c_signature",
+    "CPU_ONLY",
 ]
 
 _MODULE = "scipy.special.cython_special"
@@ -72,52 +79,95 @@ def _bind(name: str, n_args: int):
     return types.ExternalFunction(symbol, types.float64(*([types.float64] * n_args), types.intc))
 
 
-_betaincinv = _bind("betaincinv", 3)
-_betainccinv = _bind("betainccinv", 3)
-_gammaincinv = _bind("gammaincinv", 2)
-_gammainccinv = _bind("gammainccinv", 2)
-_stdtrit = _bind("stdtrit", 2)
-_pdtrik = _bind("pdtrik", 2)
-_pdtr = _bind("pdtr", 2)
+# stub -> its number of arguments: the functions numba may call on the CPU target only
+CPU_ONLY: dict = {}
+
+
+def _two(external):
+    def stub(x, y):
+        return external(x, y, 0)
+
+    def typer(x, y):
+        return lambda x, y: external(x, y, 0)
+
+    return stub, typer
+
+
+def _three(external):
+    def stub(x, y, w):
+        return external(x, y, w, 0)
+
+    def typer(x, y, w):
+        return lambda x, y, w: external(x, y, w, 0)
+
+    return stub, typer
+
+
+def _cpu_only(name: str, n_args: int):
+    """A stub for cython_special's ``name`` that numba code calls with ``n_args`` doubles: on the
+    CPU target it is the C function (the trailing ``skip_dispatch`` passed 0); other targets have
+    no implementation until they register one (:data:`CPU_ONLY`)."""
+    external = _bind(name, n_args)
+    stub, typer = (_two if n_args == 2 else _three)(external)
+    stub.__name__ = stub.__qualname__ = f"{name}_c"
+    overload(stub, target="cpu")(typer)
+    CPU_ONLY[stub] = n_args
+    return stub
+
+
+_betaincinv = _cpu_only("betaincinv", 3)
+_betainccinv = _cpu_only("betainccinv", 3)
+_gammaincinv = _cpu_only("gammaincinv", 2)
+_gammainccinv = _cpu_only("gammainccinv", 2)
+_stdtrit = _cpu_only("stdtrit", 2)
+_pdtrik = _cpu_only("pdtrik", 2)
+_pdtr = _cpu_only("pdtr", 2)
+_stdtr = _cpu_only("stdtr", 2)
 
 
 @jit
 def betaincinv(a, b, y):
     """``x`` with ``I_x(a, b) = y`` (regularised incomplete beta)."""
-    return _betaincinv(a, b, y, 0)
+    return _betaincinv(a, b, y)
 
 
 @jit
 def betainccinv(a, b, y):
     """``x`` with ``1 - I_x(a, b) = y``."""
-    return _betainccinv(a, b, y, 0)
+    return _betainccinv(a, b, y)
 
 
 @jit
 def gammaincinv(a, y):
     """``x`` with ``P(a, x) = y`` (regularised lower incomplete gamma)."""
-    return _gammaincinv(a, y, 0)
+    return _gammaincinv(a, y)
 
 
 @jit
 def gammainccinv(a, y):
     """``x`` with ``Q(a, x) = y`` (regularised upper incomplete gamma)."""
-    return _gammainccinv(a, y, 0)
+    return _gammainccinv(a, y)
 
 
 @jit
 def stdtrit(df, p):
     """Student t inverse CDF with ``df`` degrees of freedom."""
-    return _stdtrit(df, p, 0)
+    return _stdtrit(df, p)
 
 
 @jit
 def pdtrik(p, mu):
     """Continuous ``k`` with ``pdtr(k, mu) = p`` (scipy's helper for the Poisson ppf)."""
-    return _pdtrik(p, mu, 0)
+    return _pdtrik(p, mu)
 
 
 @jit
 def pdtr(k, mu):
     """Poisson CDF ``P(X <= k)`` for mean ``mu``."""
-    return _pdtr(k, mu, 0)
+    return _pdtr(k, mu)
+
+
+@jit
+def stdtr(df, t):
+    """Student-t CDF ``t_df.cdf(t)``."""
+    return _stdtr(df, t)

@@ -33,7 +33,7 @@ position, leaves every other factor's draws unchanged bit for bit (factor draws 
 streams named by label, never by position).
 
 Kernels for the simulation loop (numba, plain arrays, no validation): :func:`correlate_row`,
-:func:`t_correlate_row`, :func:`t_to_z`, :func:`stdtr`, :func:`chi2_ppf`.
+:func:`t_correlate_row`, :func:`t_to_z`, :func:`chi2_ppf`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,6 @@ __all__ = [
     "correlate_row",
     "t_correlate_row",
     "t_to_z",
-    "stdtr",
     "chi2_ppf",
     "semidefinite_cholesky",
     "PSD_TOL",
@@ -81,19 +80,6 @@ PIVOT_TOL = 1e-10  # a Cholesky pivot (residual variance) <= this is treated as 
 FACTOR_TOL = 1e-6  # max |L L^T - P| accepted after the factorisation
 _U_LO = float(np.nextafter(0.0, 1.0))  # copula uniforms are clipped into the open (0, 1)
 _U_HI = float(np.nextafter(1.0, 0.0))
-
-
-# --- scipy.special.cython_special for numba ------------------------------------------------------
-# distributions._special binds cython_special functions as named LLVM symbols, so the kernels
-# calling them stay cacheable; it exports the incomplete-gamma inverses but not yet ``stdtr``,
-# which is bound here with its binder (same signature check, same NUMBA_DISABLE_JIT fallback).
-_c_stdtr = _special._bind("stdtr", 2)
-
-
-@jit
-def stdtr(df: float, t: float) -> float:
-    """Student-t CDF ``t_df.cdf(t)`` (scipy's ``stdtr``), callable from numba code."""
-    return _c_stdtr(df, t, 0)
 
 
 @jit
@@ -132,7 +118,7 @@ def t_to_z(df: float, t: float) -> float:
 
     Computed on the tail side: ``v = ndtri(t_df.cdf(-|t|))``, then ``-v`` for ``t > 0``.
     """
-    v = ndtri(stdtr(df, -abs(t)))
+    v = ndtri(_special.stdtr(df, -abs(t)))
     return -v if t > 0.0 else v
 
 

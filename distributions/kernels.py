@@ -21,6 +21,10 @@ normal (``ppf(Phi(z))``) for an array; ``ppf_u``/``ppf_z`` the scalar forms;
 ``table_eval_many`` a tabulated ``x(z)``; ``ndtri``/``ndtri_many`` the standard normal's
 inverse CDF (Wichura's AS241); ``ndtr`` its CDF; :func:`exp`, an ``exp`` that vectorises and
 gives the same bits on every IEEE machine.
+
+**Other numba targets.** :data:`CPU_ONLY`: the stubs through which the kernels call scipy's C
+code, implemented for the CPU target only (a GPU target registers its own; stub -> number of
+arguments).
 """
 
 from ._exp import exp
@@ -55,6 +59,7 @@ from ._kernel import (
     table_eval_many,
 )
 from ._numba import JIT_OPTIONS, jit, parallel_map, pjit, set_threads
+from ._special import CPU_ONLY
 
 __all__ = [
     "JIT_OPTIONS",
@@ -91,4 +96,5 @@ __all__ = [
     "ndtri",
     "ndtri_many",
     "exp",
+    "CPU_ONLY",
 ]

@@ -8,6 +8,7 @@ import json
 import math
 import platform
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ DEFAULT_SEED = 20250605  # the report's market-data date; any fixed non-negative
 BLOCK = 1 << 18  # paths per kernel call (progress granularity); results do not depend on it
 SOBOL_BLOCK = 1 << 14
 TASK = 1 << 14  # paths per thread task (a multiple of the kernel CHUNK); bytes do not depend on it
-BACKENDS = ("local", "dask")
+BACKENDS = ("local", "dask", "cuda")
 
 
 def resolve_scenario(scenario: Scenario | None) -> Scenario:
@@ -139,8 +140,11 @@ def simulate(
         ``start + n_paths``. Only Latin hypercube sampling reads it (its strata are fractions of
         the run's path count); with it, any block ``start .. start+n_paths`` of an LHS run has
         the bytes of the same rows of the whole run, as every other method has anyway.
-    backend : "local", "dask" or a backend object
-        ``"local"``: this process's threads. ``DaskBackend(client, block)``
+    backend : "local", "dask", "cuda" or a backend object
+        ``"local"``: this process's threads. ``"cuda"``: one NVIDIA GPU through numba-cuda
+        (the ``cuda`` extra; :mod:`simcore.engine.cuda`), one GPU thread per path, the same
+        kernel code and streams (docs/gpu.md says which last bits may differ).
+        ``DaskBackend(client, block)``
         (:mod:`simcore.engine.dask_backend`) runs blocks of ``block`` paths as tasks on a Dask
         cluster and assembles them here; the result is byte-identical to a local run (see
         docs/dask.md). ``backend="dask", client=..., block=...`` is the same.
@@ -239,7 +243,12 @@ def _simulate(
         raise TypeError(
             f"progress={progress!r} must be a callable, progress(done_paths, n_paths), or None"
         )
-    remote = _backend(backend, client, block)
+    gpu = backend == "cuda"
+    remote = None if gpu else _backend(backend, client, block)
+    if gpu and (client is not None or block is not None):
+        raise ValueError("client= and block= are only used with backend='dask'")
+    if gpu and (uniforms is not None or serial):
+        raise ValueError("backend='cuda' runs the streams and Sobol' sampling only, not a design")
     if remote is not None:
         if uniforms is not None or serial:
             raise ValueError(
@@ -260,8 +269,26 @@ def _simulate(
     n_threads = set_threads(opts.threads) if remote is None else None
 
     rec = compile_scenario(scenario, seed_seq)
+    device = None
+    if gpu:
+        from simcore.engine import cuda
+
+        cuda.check_supported(scenario, rec)
+        device = cuda.device_name()
+        n_threads = None
     bufs = allocate(rec, n_paths, keep_draws, statements)
-    if remote is not None:
+    if gpu:
+        cuda.run(
+            rec,
+            method,
+            start,
+            n_total if sampling == "lhs" else 0,
+            keep_draws,
+            progress,
+            bufs,
+            _designs(rec, method, seed_seq, start),
+        )
+    elif remote is not None:
         remote.fill(
             _block,
             scenario,
@@ -308,6 +335,8 @@ def _simulate(
     }
     if remote is not None:  # what ran where does not change the numbers; kept for the record
         manifest["backend"] = remote.record()
+    if device is not None:
+        manifest["backend"] = {"kind": "cuda", "device": device}
     manifest = json.loads(json.dumps(manifest, default=str))  # JSON-native: saves and loads equal
     draws: dict[str, dict[str, np.ndarray]] | None = None
     if keep_draws:
@@ -443,6 +472,20 @@ def _block(
     )
 
 
+def _designs(
+    rec: CompiledScenario, method: int, seed_seq: np.random.SeedSequence, start: int
+) -> Callable[[int, int], np.ndarray]:
+    """``rows(done, n)``: the Sobol' design rows (n, H, width) of paths ``start + done ..`` of
+    the run, or an empty (0, H, width) array when the method reads the streams."""
+    F, H = rec.drv_base.shape
+    width = F + 2 * rec.sh_prob.shape[0] + 1 + rec.unc_rows.shape[0]  # design_columns
+    if method != METHODS["sobol"]:
+        empty = np.empty((0, H, width))
+        return lambda done, n: empty
+    sobol = SobolDesign(H * width, seed_seq)
+    return lambda done, n: sobol.block(start + done, n).reshape(n, H, width)
+
+
 def _run_kernel(
     rec: CompiledScenario,
     method: int,
@@ -458,22 +501,13 @@ def _run_kernel(
     """Fill ``bufs`` (:class:`~simcore.model.compile.Buffers`) with paths ``start ..`` of the
     compiled scenario ``rec``, in blocks of :data:`BLOCK` paths (``n_total``: the run's path
     count for LHS, else 0)."""
-    F, H = rec.drv_base.shape
     n_paths = bufs.out.shape[2]
-    # uniforms per path-year (design_columns)
-    width = F + 2 * rec.sh_prob.shape[0] + 1 + rec.unc_rows.shape[0]
     block = SOBOL_BLOCK if method == METHODS["sobol"] else BLOCK
-    sobol = SobolDesign(H * width, seed_seq) if method == METHODS["sobol"] else None
-    empty_sobol = np.empty((0, H, width))
+    rows = _designs(rec, method, seed_seq, start)
     done = 0
     while done < n_paths:
         n = min(block, n_paths - done)
-        if uniforms is not None:
-            u = uniforms[done : done + n]
-        elif sobol is not None:
-            u = sobol.block(start + done, n).reshape(n, H, width)
-        else:
-            u = empty_sobol
+        u = uniforms[done : done + n] if uniforms is not None else rows(done, n)
         # tasks of TASK paths write their own columns of the whole output arrays
         tasks = []
         for a in range(0, n, TASK):

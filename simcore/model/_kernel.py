@@ -193,10 +193,131 @@ def capped(x, cap):
 
 
 @jit
-def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws):
+def workspace(sc, width):
+    """The kernel's scratch (:func:`simulate_block`'s ``ws``) for chunks of up to ``width``
+    paths: a tuple of uninitialised arrays whose last axis is the path's column of the chunk.
+    One thread's :func:`simulate_paths` holds one of width :data:`CHUNK`; the GPU backend holds
+    one column per GPU thread and gives each thread its own (:func:`thread_workspace`)."""
+    F = sc.drv.code.shape[0]
+    K = sc.sh_prob.shape[0]
+    S = sc.base_rev.shape[0]
+    H = sc.sched.shape[1]
+    C = sc.corr_idx.shape[0]
+    U = sc.unc_rows.shape[0]
+    B = width
+    return (
+        # chunk state: one row per driver / shock / year, one column per path of the chunk
+        np.empty((F, B)),  # u
+        np.empty(B),  # u_spare
+        np.empty(B),  # u_row
+        np.empty((U, B), np.int64),  # prow: each path's parameter row of each uncertain driver
+        np.empty((F, B)),  # eps
+        np.empty((F, B)),  # z
+        np.empty((F, B)),  # marg: each driver's marginal draw, before its base
+        np.empty((F, B)),  # val
+        np.empty((F, B)),  # own: a nowcast year's own values, before the conditioning
+        np.empty((K, B)),  # u_occ
+        np.empty((K, B)),  # u_sev
+        np.empty((K, H, B)),  # impulse
+        np.empty(B, np.uint32),  # mask
+        np.empty((N_TARGETS, B)),  # eff
+        np.empty((N_SEG_TARGETS, S, B)),  # eff_seg
+        np.empty(B),  # v
+        np.empty((C, B)),  # xc
+        np.empty((S, B)),  # seg_rev
+        np.empty((N_LINES, B)),  # ln: this year's statement lines
+        np.empty(B),  # wacc
+        np.empty(B),  # value
+        np.empty(B),  # tv
+        # state carried from year to year
+        np.empty(B),  # rev_prev
+        np.empty(B),  # carry
+        np.empty((3, B)),  # fixed: fixed part of selling, admin, R&D
+        np.empty(B),  # cash
+        np.empty(B),  # debt
+        np.empty(B),  # ppe
+        np.empty(B),  # nwc
+        np.empty(B),  # eqp
+        np.empty(B),  # eqm
+        np.empty((H, B)),  # capex_h
+        # scratch of the row helpers: packed indices (ndtri_many's tails), table cells
+        # (table_eval_many) and rows of intermediate values
+        np.empty(B, np.int64),  # tails
+        np.empty(B, np.uint64),  # cells
+        np.empty((5, B)),  # work
+        np.empty(B, np.int64),  # hit: the paths a shock hit, packed
+        np.empty((2, B)),  # sev: their severity uniforms and severities
+        # one path's uniforms (antithetic, LHS) and copula row (Student-t)
+        np.empty((F, B)),  # d0
+        np.empty((F, B)),  # d1
+        np.empty((K, B)),  # s0
+        np.empty((K, B)),  # s1
+        np.empty((C, B)),  # zc_row
+        np.empty((C, B)),  # xc_row
+        np.empty((1, B)),  # m0
+        np.empty((1, B)),  # m1
+    )
+
+
+@jit
+def thread_workspace(ws, j):
+    """Column ``j`` of every array of the workspace ``ws`` (views of width 1): one GPU
+    thread's scratch, in the order of :func:`workspace`."""
+    return (
+        ws[0][:, j : j + 1],  # u
+        ws[1][j : j + 1],  # u_spare
+        ws[2][j : j + 1],  # u_row
+        ws[3][:, j : j + 1],  # prow
+        ws[4][:, j : j + 1],  # eps
+        ws[5][:, j : j + 1],  # z
+        ws[6][:, j : j + 1],  # marg
+        ws[7][:, j : j + 1],  # val
+        ws[8][:, j : j + 1],  # own
+        ws[9][:, j : j + 1],  # u_occ
+        ws[10][:, j : j + 1],  # u_sev
+        ws[11][:, :, j : j + 1],  # impulse
+        ws[12][j : j + 1],  # mask
+        ws[13][:, j : j + 1],  # eff
+        ws[14][:, :, j : j + 1],  # eff_seg
+        ws[15][j : j + 1],  # v
+        ws[16][:, j : j + 1],  # xc
+        ws[17][:, j : j + 1],  # seg_rev
+        ws[18][:, j : j + 1],  # ln
+        ws[19][j : j + 1],  # wacc
+        ws[20][j : j + 1],  # value
+        ws[21][j : j + 1],  # tv
+        ws[22][j : j + 1],  # rev_prev
+        ws[23][j : j + 1],  # carry
+        ws[24][:, j : j + 1],  # fixed
+        ws[25][j : j + 1],  # cash
+        ws[26][j : j + 1],  # debt
+        ws[27][j : j + 1],  # ppe
+        ws[28][j : j + 1],  # nwc
+        ws[29][j : j + 1],  # eqp
+        ws[30][j : j + 1],  # eqm
+        ws[31][:, j : j + 1],  # capex_h
+        ws[32][j : j + 1],  # tails
+        ws[33][j : j + 1],  # cells
+        ws[34][:, j : j + 1],  # work
+        ws[35][j : j + 1],  # hit
+        ws[36][:, j : j + 1],  # sev
+        ws[37][:, j : j + 1],  # d0
+        ws[38][:, j : j + 1],  # d1
+        ws[39][:, j : j + 1],  # s0
+        ws[40][:, j : j + 1],  # s1
+        ws[41][:, j : j + 1],  # zc_row
+        ws[42][:, j : j + 1],  # xc_row
+        ws[43][:, j : j + 1],  # m0
+        ws[44][:, j : j + 1],  # m1
+    )
+
+
+@jit
+def simulate_block(start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws, ws):
     """Simulate paths ``start .. start+n-1`` of the compiled scenario ``sc``
     (:class:`~simcore.model.compile.CompiledScenario`) into columns ``first ..`` of ``bufs``
-    (:class:`~simcore.model.compile.Buffers`), one chunk of :data:`CHUNK` paths after another.
+    (:class:`~simcore.model.compile.Buffers`), one chunk after another of as many paths as the
+    workspace ``ws`` (:func:`workspace`) is wide.
     ``method`` is the sampling code (``distributions.sampling.METHODS``), ``sobol_u`` the design
     rows of these paths for Sobol' sampling and designs (else empty), ``n_total`` the run's path
     count for Latin hypercube sampling (else 0). Serial and ``nogil``: the engine runs blocks of
@@ -234,57 +355,63 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
     H = schedules.shape[1]
     C = corr_idx.shape[0]
     U = unc_rows.shape[0]
-    B = CHUNK
-    # chunk state: one row per driver / shock / year, one column per path of the chunk
-    u = np.empty((F, B))
-    u_spare = np.empty(B)
-    u_row = np.empty(B)
-    prow = np.empty((U, B), np.int64)  # each path's parameter row of each uncertain driver
-    eps = np.empty((F, B))
-    z = np.empty((F, B))
-    marg = np.empty((F, B))  # each driver's marginal draw, before its base
-    val = np.empty((F, B))
-    own = np.empty((F, B))  # a nowcast year's own values, before the conditioning
-    u_occ = np.empty((K, B))
-    u_sev = np.empty((K, B))
-    impulse = np.empty((K, H, B))
-    mask = np.empty(B, np.uint32)
-    eff = np.empty((N_TARGETS, B))
-    eff_seg = np.empty((N_SEG_TARGETS, S, B))
-    v = np.empty(B)
-    xc = np.empty((C, B))
-    seg_rev = np.empty((S, B))
-    ln = np.empty((N_LINES, B))  # this year's statement lines
-    wacc = np.empty(B)
-    value = np.empty(B)
-    tv = np.empty(B)
-    # state carried from year to year
-    rev_prev = np.empty(B)
-    carry = np.empty(B)
-    fixed = np.empty((3, B))  # fixed part of selling, admin, R&D
-    cash = np.empty(B)
-    debt = np.empty(B)
-    ppe = np.empty(B)
-    nwc = np.empty(B)
-    eqp = np.empty(B)
-    eqm = np.empty(B)
-    capex_h = np.empty((H, B))
-    # scratch of the row helpers: packed indices (ndtri_many's tails), table cells
-    # (table_eval_many) and rows of intermediate values
-    tails = np.empty(B, np.int64)
-    cells = np.empty(B, np.uint64)
-    work = np.empty((5, B))
-    hit = np.empty(B, np.int64)  # the paths a shock hit, packed
-    sev = np.empty((2, B))  # their severity uniforms and severities
-    # one path's uniforms (antithetic, LHS) and copula row (Student-t)
-    d0 = np.empty(F)
-    d1 = np.empty(F)
-    s0 = np.empty(K)
-    s1 = np.empty(K)
-    zc_row = np.empty(C)
-    xc_row = np.empty(C)
-    m0 = np.empty(1)
-    m1 = np.empty(1)
+    (
+        u,
+        u_spare,
+        u_row,
+        prow,
+        eps,
+        z,
+        marg,
+        val,
+        own,
+        u_occ,
+        u_sev,
+        impulse,
+        mask,
+        eff,
+        eff_seg,
+        v,
+        xc,
+        seg_rev,
+        ln,
+        wacc,
+        value,
+        tv,
+        rev_prev,
+        carry,
+        fixed,
+        cash,
+        debt,
+        ppe,
+        nwc,
+        eqp,
+        eqm,
+        capex_h,
+        tails,
+        cells,
+        work,
+        hit,
+        sev,
+        d0_,
+        d1_,
+        s0_,
+        s1_,
+        zc_row_,
+        xc_row_,
+        m0_,
+        m1_,
+    ) = ws
+    # one path's rows: column 0 of their workspace arrays
+    d0 = d0_[:, 0]
+    d1 = d1_[:, 0]
+    s0 = s0_[:, 0]
+    s1 = s1_[:, 0]
+    zc_row = zc_row_[:, 0]
+    xc_row = xc_row_[:, 0]
+    m0 = m0_[:, 0]
+    m1 = m1_[:, 0]
+    B = tails.shape[0]  # the workspace's width: the most paths in a chunk
     shares = sc.shares
     sweep = sc.sweep
     r_taxsur, r_sell, r_admin, r_rnd = roles[R_TAXSUR], roles[R_SELL], roles[R_ADMIN], roles[R_RND]
@@ -704,8 +831,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 eqp[i] = eqp[i] + npa[i] - div[i]
                 eqm[i] = eqm[i] + (np_[i] - npa[i])
                 ppe[i] = ppe[i] + capex[i] - da[i]
-            out[O_CASH, t, o0 : o0 + m] = cash[:m]
-            out[O_DEBT, t, o0 : o0 + m] = debt[:m]
+            cash_o = out[O_CASH, t, o0 : o0 + m]  # (loops, not slice copies: a copy between
+            debt_o = out[O_DEBT, t, o0 : o0 + m]  # arrays needs numba's runtime, which a GPU lacks)
+            for i in range(m):
+                cash_o[i] = cash[i]
+                debt_o[i] = debt[i]
             eq = out[O_EQ, t, o0 : o0 + m]
             nd = out[O_ND, t, o0 : o0 + m]
             for i in range(m):
@@ -749,10 +879,11 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 ln[L_NONOP, :m] = nonop
                 ln[L_ONCA, :m] = onca
                 ln[L_ONCL, :m] = oncl
-                ln[L_INT, :m] = fin
-                ln[L_PPE, :m] = ppe[:m]
-                ln[L_EQP, :m] = eqp[:m]
-                ln[L_EQM, :m] = eqm[:m]
+                for i in range(m):
+                    ln[L_INT, i] = fin[i]
+                    ln[L_PPE, i] = ppe[i]
+                    ln[L_EQP, i] = eqp[i]
+                    ln[L_EQM, i] = eqm[i]
                 ic = ln[L_IC, :m]
                 dr = ln[L_WACC, :m]
                 tgr = ln[L_TG, :m]
@@ -810,6 +941,14 @@ def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
             for i in range(m):
                 row[i] = max(value[i] - nd[i], 0.0) / shares
                 share[i] = tv[i] / value[i] if value[i] > 0.0 else np.nan
+
+
+@jit
+def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws):
+    """:func:`simulate_block` with a workspace of its own (one thread's call)."""
+    simulate_block(
+        start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws, workspace(sc, CHUNK)
+    )
 
 
 simulate_paths_serial = simulate_paths  # the one-thread path (tests, pure-Python baseline)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+from distributions._special import stdtr
 from distributions.copula import (
     GaussianCopula,
     StudentTCopula,
@@ -20,7 +21,6 @@ from distributions.copula import (
     pearson_to_spearman,
     semidefinite_cholesky,
     spearman_to_pearson,
-    stdtr,
     t_correlate_row,
     t_to_z,
     validate_correlation,

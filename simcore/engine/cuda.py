@@ -1,0 +1,242 @@
+"""The GPU backend, ``simulate(..., backend="cuda")``: the simulation kernel on CUDA.
+
+One GPU thread per path. Each thread runs :func:`simcore.model._kernel.simulate_block`, the
+CPU kernel's own code compiled by numba-cuda for the device, on a chunk of one path with its
+own column of a workspace (:func:`~simcore.model._kernel.thread_workspace`). The streams are
+addressed by (path, year, slot), so a path's draws do not depend on where it runs, and the
+model's arithmetic is the CPU's, in the same order.
+
+Same bytes as the CPU:
+
+- NVVM fuses ``a * b + c`` into one fused multiply-add (one rounding) by default; the CPU
+  rounds twice. :func:`_fma_off` compiles with ``-fma=0``, so every ``+``, ``-``, ``*``, ``/``
+  and ``sqrt`` is the same IEEE operation on both, and the project's own ``exp``
+  (:mod:`distributions._exp`) gives the same bits.
+- ``log`` (the normal tails, the metalog) and ``erfc`` (the normal CDF, for families sampled
+  in u) come from libdevice on the GPU and from the C library on the CPU; their last bits may
+  differ (libdevice documents at most 1 ulp for ``log`` and 5 for ``erfc``).
+  ``benchmarks/gpu.py`` measures how many stored values differ and by how much.
+- scipy's C functions do not run on a GPU: a scenario that needs one (the exact inverse of a
+  Beta, PERT, Gamma or Student t, a Poisson, a Student-t copula) is refused before any work by
+  :func:`check_supported`, naming the input.
+
+Tested without a GPU: with ``NUMBA_ENABLE_CUDASIM=1`` numba-cuda's simulator runs this
+module's kernel, thread by thread, on the CPU, and the tests compare its bytes with the CPU
+backend's. The backend needs the ``cuda`` extra (numba-cuda); nothing else imports this
+module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from distributions.kernels import (
+    CODE_BETA,
+    CODE_GAMMA,
+    CODE_PERT,
+    CODE_POISSON,
+    CODE_STUDENT_T,
+    CPU_ONLY,
+)
+from simcore.engine.dask_backend import Progress
+from simcore.model._kernel import simulate_block, thread_workspace, workspace
+from simcore.model.compile import Buffers, CompiledScenario, Packed
+from simcore.model.scenario import Scenario
+
+# numba-cuda's module (the simulator swaps in its own under NUMBA_ENABLE_CUDASIM=1); None
+# without the extra. numba's own deprecated CUDA target is never used.
+cuda: Any = None
+if importlib.util.find_spec("numba_cuda") is not None:
+    from numba import cuda
+
+# the families whose inverse is scipy's C code unless tabulated (offset >= 0)
+_EXACT = {CODE_BETA: "Beta", CODE_PERT: "PERT", CODE_GAMMA: "Gamma", CODE_STUDENT_T: "StudentT"}
+BATCH = 1 << 22  # paths per launch: about 3 KB of workspace per thread with the default model
+THREADS_PER_BLOCK = 128
+
+
+def _require() -> None:
+    """A clear error when the ``cuda`` extra (numba-cuda) is not installed."""
+    if cuda is None:
+        raise RuntimeError(
+            "backend='cuda' needs numba-cuda: pip install 'simcore[cuda]' (and an NVIDIA driver; "
+            "NUMBA_ENABLE_CUDASIM=1 runs the kernels on numba-cuda's CPU simulator instead)"
+        )
+
+
+def simulator() -> bool:
+    """True when numba-cuda's simulator stands in for a GPU (``NUMBA_ENABLE_CUDASIM=1``)."""
+    _require()
+    from numba.cuda import config
+
+    return bool(config.ENABLE_CUDASIM)
+
+
+def check_supported(scenario: Scenario, rec: CompiledScenario) -> None:
+    """Refuse, naming the input, what the GPU cannot evaluate: scipy's C inverses."""
+    problems = []
+    if rec.copula_df > 0.0:
+        problems.append(
+            "the Student-t copula (its chi-square mixing draw and t CDF are scipy's C code); "
+            "use the Gaussian copula (no df)"
+        )
+    for f, d in enumerate(scenario.drivers):
+        code, off = int(rec.drv.code[f]), int(rec.drv.offset[f])
+        if code == CODE_POISSON or (code in _EXACT and off < 0):
+            kind = "parameter rows" if d.uncertainty is not None else "the exact inverse"
+            problems.append(f"driver {d.name!r} ({d.dist!r}: {kind} through scipy's C code)")
+    for k, s in enumerate(scenario.shocks):
+        code, off = int(rec.sev.code[k]), int(rec.sev.offset[k])
+        if code == CODE_POISSON or (code in _EXACT and off < 0):
+            problems.append(f"shock {s.name!r} severity ({s.severity!r}: scipy's C code)")
+    if problems:
+        raise ValueError(
+            "backend='cuda' cannot run " + "; ".join(problems) + ". These run on the CPU "
+            "backend (backend='local')."
+        )
+
+
+def device_name() -> str:
+    """The GPU the backend runs on ("simulator" under NUMBA_ENABLE_CUDASIM)."""
+    _require()
+    if simulator():
+        return "numba-cuda simulator"
+    if not cuda.is_available():
+        raise RuntimeError(
+            "backend='cuda': numba-cuda finds no usable GPU (driver or device missing); "
+            "NUMBA_ENABLE_CUDASIM=1 runs the kernels on its CPU simulator instead"
+        )
+    name = cuda.get_current_device().name
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+_KERNEL: Any = None
+
+
+def _fma_off() -> None:
+    """Compile with NVVM's ``-fma=0``: numba-cuda passes no ``fma`` option, and NVVM's default
+    contracts ``a * b + c`` into one rounding where the CPU kernel rounds twice."""
+    from numba.cuda.cudadrv import nvvm
+
+    if getattr(nvvm.compile_ir, "simcore_fma_off", False):
+        return
+    original = nvvm.compile_ir
+
+    def compile_ir(llvmir: Any, **options: Any) -> Any:
+        if not options.get("fastmath"):
+            options.setdefault("fma", False)
+        return original(llvmir, **options)
+
+    compile_ir.simcore_fma_off = True  # type: ignore[attr-defined]
+    nvvm.compile_ir = compile_ir
+
+
+def _nan_on_gpu() -> None:
+    """The GPU's implementation of the CPU-only scipy stubs: NaN (never reached, because
+    :func:`check_supported` refuses such scenarios first)."""
+    from numba.extending import overload
+
+    for stub, n_args in CPU_ONLY.items():
+        if n_args == 2:
+            overload(stub, target="cuda")(lambda x, y: lambda x, y: math.nan)
+        else:
+            overload(stub, target="cuda")(lambda x, y, w: lambda x, y, w: math.nan)
+
+
+def _paths(  # pragma: no cover
+    start: Any,
+    n: Any,
+    n_total: Any,
+    method: Any,
+    design: Any,
+    sc: Any,
+    bufs: Any,
+    keep_draws: Any,
+    ws: Any,
+) -> None:
+    """The CUDA kernel's body (:func:`kernel`): thread ``j`` simulates paths ``j, j + T, ...``
+    of the launch (``T`` the workspace's width) with column ``j`` of the workspace. (The
+    simulator runs it in Python threads, which coverage does not follow.)"""
+    j = cuda.grid(1)
+    width = ws[1].shape[0]
+    if j >= width:
+        return
+    own = thread_workspace(ws, j)
+    u_all = design[0]
+    for i in range(j, n, width):
+        u = u_all[i : i + 1] if u_all.shape[0] > 0 else u_all
+        simulate_block(start + i, 1, i, n_total, method, u, sc, bufs, keep_draws, own)
+
+
+def kernel() -> Any:
+    """The CUDA kernel, compiled on first use (``-fma=0``, the scipy stubs as NaN)."""
+    global _KERNEL
+    if _KERNEL is None:
+        _require()
+        if not simulator():
+            _fma_off()
+            _nan_on_gpu()
+        _KERNEL = cuda.jit(_paths)
+    return _KERNEL
+
+
+def _to_device(value: Any) -> Any:
+    """``value`` with every array (also inside a NamedTuple) on the device. Under the simulator
+    the host arrays are used as they are: it passes tuples to the kernel untouched."""
+    if isinstance(value, np.ndarray):
+        return value if simulator() else cuda.to_device(np.ascontiguousarray(value))
+    if isinstance(value, CompiledScenario | Packed):
+        return type(value)(*(_to_device(v) for v in value))
+    return value
+
+
+def _empty(shape: tuple[int, ...], dtype: Any) -> Any:
+    return np.empty(shape, dtype) if simulator() else cuda.device_array(shape, dtype)
+
+
+def _to_host(a: Any) -> np.ndarray:
+    return a if isinstance(a, np.ndarray) else a.copy_to_host()
+
+
+def run(
+    rec: CompiledScenario,
+    method: int,
+    start: int,
+    n_total: int,
+    keep_draws: bool,
+    progress: Progress | None,
+    bufs: Buffers,
+    designs: Callable[[int, int], np.ndarray],
+    *,
+    batch: int | None = None,
+) -> None:
+    """Fill ``bufs`` with paths ``start ..`` of ``rec`` on the GPU, ``batch`` (default
+    :data:`BATCH`) paths per launch
+    (each copied back into its columns of ``bufs``); ``designs(done, n)`` gives the design rows
+    of paths ``done .. done + n`` (empty in its first axis for the streams)."""
+    paths = kernel()
+    n_paths = bufs.out.shape[2]
+    width = min(batch or BATCH, n_paths)
+    sc = _to_device(rec)
+    # the workspace's shapes are the CPU's (one column here), one column per thread
+    ws = tuple(_empty(a.shape[:-1] + (width,), a.dtype) for a in workspace(rec, 1))
+    dev = Buffers(*(_empty(b.shape[:-1] + (width if b.shape[-1] else 0,), b.dtype) for b in bufs))
+    blocks = -(-width // THREADS_PER_BLOCK)
+    done = 0
+    while done < n_paths:
+        n = min(width, n_paths - done)
+        design = (_to_device(np.ascontiguousarray(designs(done, n))),)
+        paths[blocks, THREADS_PER_BLOCK](
+            start + done, n, n_total, method, design, sc, dev, keep_draws, ws
+        )
+        for host, d in zip(bufs, dev, strict=True):
+            if host.shape[-1]:
+                host[..., done : done + n] = _to_host(d)[..., :n]
+        done += n
+        if progress is not None:
+            progress(done, n_paths)

@@ -1,0 +1,166 @@
+"""The GPU backend (``backend="cuda"``) without a GPU.
+
+- numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``, set before numba-cuda loads, so in a
+  subprocess) runs the backend's kernel thread by thread on the CPU: its bytes equal the CPU
+  backend's for every sampling method, with the draws and the statements kept, across several
+  launches.
+- NVVM compiles the real kernel to PTX for an H100/H200 (compute capability 9.0): every
+  function the model reaches compiles for the device, nothing is left to link (scipy's C code
+  is NaN there and refused before work), and ``a * b + c`` is not fused (``-fma=0``).
+- Scenarios the GPU cannot evaluate are refused before any work, naming the input.
+
+The simulated runs are a few dozen paths: the simulator runs a Python thread per GPU thread.
+"""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import make_toy
+
+from distributions import Gamma
+from simcore import default_scenario, simulate
+from simcore.engine import cuda as gpu
+from simcore.model.scenario import ParameterDraws
+
+pytest.importorskip("numba_cuda")  # the cuda extra (in the test extra too)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+SIMULATED = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    import simcore
+    from simcore.engine import cuda as gpu
+
+    def arrays(r):
+        out = [r._out, r._seg, r._hits]
+        for d in (r.draws or {}).values():
+            out += list(d.values())
+        out += list((r._statements or {}).values()) if hasattr(r, "_statements") else []
+        return out
+
+    gpu.BATCH = 16  # 40 paths: three launches, the last one short
+    checks = {}
+    for sampling in ["mc", "antithetic", "lhs", "sobol"]:
+        kw = dict(n_paths=40, seed=11, sampling=sampling, keep_draws=True)
+        a = simcore.simulate(**kw)
+        b = simcore.simulate(**kw, backend="cuda")
+        checks[sampling] = [x.tobytes() == y.tobytes() for x, y in zip(arrays(a), arrays(b))]
+        checks[sampling + " backend"] = b.manifest["backend"]
+    kw = dict(n_paths=24, seed=5, horizon=5, statements=True, start=1000)
+    a = simcore.simulate(**kw)
+    b = simcore.simulate(**kw, backend="cuda")
+    checks["statements"] = [
+        a.statements[k].tobytes() == b.statements[k].tobytes() for k in a.statements
+    ] + [a._out.tobytes() == b._out.tobytes()]
+    print(json.dumps(checks))
+    """
+)
+
+
+def _run(code: str, **env: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+@pytest.mark.slow  # the simulator's kernel compiles simulate_block anew (about a minute)
+def test_simulator_gives_the_cpu_bytes():
+    checks = json.loads(_run(SIMULATED, NUMBA_ENABLE_CUDASIM="1").splitlines()[-1])
+    for sampling in ["mc", "antithetic", "lhs", "sobol"]:
+        assert checks[sampling] and all(checks[sampling]), (sampling, checks[sampling])
+        assert checks[sampling + " backend"] == {"kind": "cuda", "device": "numba-cuda simulator"}
+    assert len(checks["statements"]) > 40 and all(checks["statements"])
+
+
+PTX = textwrap.dedent(
+    """
+    import re
+    import numpy as np
+    from numba import cuda, float64, typeof
+    import numba.cuda.dispatcher as dispatcher
+
+    class H200:  # NVVM needs a compute capability, not a GPU: the H100/H200's
+        compute_capability = (9, 0)
+
+    dispatcher.get_current_device = lambda: H200()
+    import simcore
+    from distributions.kernels import exp
+    from simcore.engine import cuda as gpu
+    from simcore.model._kernel import workspace
+    from simcore.model.compile import allocate, compile_scenario
+    from simcore.model.dcf import fade_value
+
+    def arith(a, out):
+        i = cuda.grid(1)
+        v, tv = fade_value(a[i], 0.1, 0.2, 0.3, 0.09, 0.02, 5, 0.1, 0.12, np.nan)
+        out[i] = exp(a[i] * 0.5 + out[i]) + v * tv + a[i] * 2.5 + out[i]
+
+    sig = (float64[:], float64[:])
+    fused = cuda.compile_ptx(arith, sig, cc=(9, 0))[0].count("fma.rn.f64")
+    gpu._fma_off()
+    gpu._nan_on_gpu()
+    after = cuda.compile_ptx(arith, sig, cc=(9, 0))[0].count("fma.rn.f64")
+    sc = simcore.default_scenario()
+    rec = compile_scenario(sc, np.random.SeedSequence(1))
+    design = (np.empty((0, sc.horizon, 10)),)
+    args = (0, 8, 0, 0, design, rec, allocate(rec, 8, True, True), True, workspace(rec, 8))
+    ptx = cuda.compile_ptx(gpu._paths, tuple(typeof(a) for a in args), cc=(9, 0))[0]
+    print(fused, after, len(ptx), len(re.findall(r"[.]extern", ptx)), ".entry" in ptx)
+    """
+)
+
+
+@pytest.mark.slow  # NVVM compiles the whole model (about 40 s)
+def test_nvvm_compiles_the_kernel_without_fused_multiply_add():
+    fused, after, size, externs, entry = _run(PTX).split()[-5:]
+    assert int(fused) > 0  # NVVM's default fuses: the check below can fail
+    assert int(after) == 0  # with -fma=0 every multiply and add rounds as on the CPU
+    assert int(size) > 100_000 and entry == "True"  # the whole model, one kernel entry
+    assert int(externs) == 0  # nothing left to link: no scipy C call on the device
+
+
+def test_refuses_what_the_gpu_cannot_evaluate_before_any_work():
+    t = dataclasses.replace(default_scenario(), copula="student_t", copula_df=5.0)
+    with pytest.raises(ValueError, match="Student-t copula"):
+        simulate(t, 16, backend="cuda")
+    toy = make_toy()
+    rows = ParameterDraws(("shape", "scale"), ((40.0, 0.025), (60.0, 1 / 60)))
+    drivers = tuple(
+        dataclasses.replace(d, dist=Gamma(shape=50.0, scale=0.02), uncertainty=rows)
+        if d.name == "multiple.ps"
+        else d
+        for d in toy.drivers
+    )
+    exact = dataclasses.replace(toy, drivers=drivers)  # Gamma rows take scipy's exact inverse
+    simulate(exact, 16)  # the CPU runs it
+    with pytest.raises(ValueError, match="driver 'multiple.ps'.*parameter rows"):
+        simulate(exact, 16, backend="cuda")
+
+
+def test_without_a_gpu_the_error_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(gpu, "simulator", lambda: False)
+    monkeypatch.setattr(gpu.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no usable GPU.*NUMBA_ENABLE_CUDASIM"):
+        simulate(make_toy(), 16, backend="cuda")
+    monkeypatch.setattr(gpu, "cuda", None)
+    with pytest.raises(RuntimeError, match=r"pip install 'simcore\[cuda\]'"):
+        simulate(make_toy(), 16, backend="cuda")
+
+
+def test_cuda_takes_no_dask_arguments():
+    with pytest.raises(ValueError, match="only used with backend='dask'"):
+        simulate(make_toy(), 16, backend="cuda", block=8)
