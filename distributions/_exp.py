@@ -61,6 +61,27 @@ def _double_from_bits_jit(bits):
     return None
 
 
+def _bits_of_double(x):
+    """The int64 IEEE bit pattern of the float64 ``x`` (pure Python; jitted code gets the
+    overload below, a no-op bitcast)."""
+    return struct.unpack("<q", struct.pack("<d", x))[0]
+
+
+@intrinsic
+def _bitcast_to_int(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@overload(_bits_of_double, inline="always")
+def _bits_of_double_jit(x):
+    if x == types.float64:
+        return lambda x: _bitcast_to_int(x)  # type: ignore[call-arg]
+    return None
+
+
 @jit(inline="always")
 def _pow2(k):
     """``2.0**k`` for ``-1022 <= k <= 1023``."""

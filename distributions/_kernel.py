@@ -37,6 +37,8 @@ import math
 import numpy as np
 
 from ._exp import exp
+from ._log import log
+from ._ndtr import ndtr
 from ._numba import jit
 
 # Functions taking arrays are inlined at numba IR level (``inline="always"``): a numba call with
@@ -90,7 +92,6 @@ TABLE_Z0 = -8.5
 TABLE_H = 17.0 / (TABLE_N - 1)
 _LAST = float(TABLE_N - 1)  # the last grid point, in units of TABLE_H
 
-_SQRT2 = math.sqrt(2.0)
 DBL_MIN = 2.2250738585072014e-308  # smallest normal double
 
 # Wichura (1988) AS241 PPND16 coefficients: |relative error| < 1e-16.
@@ -193,7 +194,7 @@ def _ndtri_tail(u):
         if r == 0.0:
             return -np.inf if q < 0.0 else np.inf
         return np.nan
-    r = math.sqrt(-math.log(r))
+    r = math.sqrt(-log(r))
     if r <= 5.0:
         r -= 1.6
         val = _poly(_C, r) / _poly(_D, r)
@@ -201,12 +202,6 @@ def _ndtri_tail(u):
         r -= 5.0
         val = _poly(_E, r) / _poly(_F, r)
     return -val if q < 0.0 else val
-
-
-@jit
-def ndtr(z):
-    """Standard normal CDF."""
-    return 0.5 * math.erfc(-z / _SQRT2)
 
 
 @jit(inline="always")
@@ -287,7 +282,7 @@ def ppf_z(code, p, tables, offset, z):
 
 @jit
 def _ppf_z_cold(code, p, tables, offset, z):
-    # one erfc: the smaller of Phi(z), Phi(-z) carries full precision, the other is 1 - it
+    # one ndtr: the smaller of Phi(z), Phi(-z) carries full precision, the other is 1 - it
     if z > 0.0:
         uc = ndtr(-z)
         u = 1.0 - uc
@@ -412,7 +407,7 @@ def _metalog(p, tables, offset, u, uc):
         return p[2]
     if uc <= 0.0:
         return p[3]
-    big_l = math.log(u) - math.log(uc)
+    big_l = log(u) - log(uc)
     t = u - 0.5 if u <= 0.5 else 0.5 - uc
     mu = 0.0
     s = 0.0
@@ -528,7 +523,8 @@ def ndtri_many(u, out, tails, work):
 
     Loops that LLVM vectorises wherever it can: the central rational for every entry; the
     indices of the tails (|u - 0.5| > 0.425, 15% of draws) packed into the int64 scratch
-    ``tails`` (size >= u.size) without a branch; their logarithms one by one (a libm call);
+    ``tails`` (size >= u.size) without a branch; their logarithms (:mod:`distributions._log`,
+    vectorised once gathered);
     square root and rational vectorised in the float64 scratch ``work`` (shape (3, >= u.size));
     the far tails (r > 5, u < 1.4e-11) and 0, 1 or NaN through :func:`_ndtri_tail`.
     """
@@ -538,9 +534,11 @@ def ndtri_many(u, out, tails, work):
     for i in range(u.size):
         tails[nt] = i
         nt += abs(u[i] - 0.5) > 0.425
-    for j in range(nt):
+    for j in range(nt):  # the gather (LLVM declines vector gathers here), then the logarithms
         x = u[tails[j]]
-        work[0, j] = math.log(x if x < 0.5 else 1.0 - x)
+        work[0, j] = x if x < 0.5 else 1.0 - x
+    for j in range(nt):
+        work[0, j] = log(work[0, j])
     for j in range(nt):
         r = math.sqrt(-work[0, j])
         work[1, j] = r

@@ -3,7 +3,8 @@
 ::
 
     simcore run [--scenario FILE] [--paths N] [--seed S] [--horizon H] [--sampling METHOD]
-                [--threads N] [--dask-scheduler ADDRESS | --dask-local N] [--nowcast [DATE]]
+                [--threads N] [--backend local|cuda]
+                [--dask-scheduler ADDRESS | --dask-local N] [--nowcast [DATE]]
                 [--out DIR] [--no-charts] [--save-paths [npz|parquet]] [--quiet] [--force]
                 [--debug]
     simcore validate FILE [FILE ...]
@@ -44,6 +45,10 @@ cluster's workers, ``--dask-local N`` on a local cluster of N single-threaded wo
 started for the run and closed after it. The numbers and the files are those of a run without
 Dask, byte for byte, except that ``manifest.json`` (and the manifest inside ``results.npz``)
 records the backend.
+
+GPU (docs/gpu.md): ``--backend cuda`` simulates the paths on an NVIDIA GPU, one GPU thread per
+path, with the CPU kernel's own code compiled by numba-cuda (``pip install 'simcore[cuda]'``);
+``manifest.json`` records the device.
 
 Reproducibility: with the same arguments, scenario, software and machine, every file except
 ``run.json`` is byte-identical from run to run. The engine's ``created`` timestamp is moved
@@ -233,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="S",
         help="with --precision: also stop before S seconds of simulating",
+    )
+    run.add_argument(
+        "--backend",
+        choices=("local", "cuda"),
+        default="local",
+        help="where the paths are simulated: this machine's CPU threads (local, the default) "
+        "or an NVIDIA GPU through numba-cuda (cuda; needs simcore[cuda], see docs/gpu.md)",
     )
     dask = run.add_mutually_exclusive_group()
     dask.add_argument(
@@ -451,6 +463,7 @@ def _run_identity(scenario: Scenario, args: argparse.Namespace, seed: SeedLike) 
         "charts": args.charts,
         "save_paths": args.save_paths,
         **({"backend": "dask"} if _uses_dask(args) else {}),  # its manifest says so
+        **({"backend": "cuda"} if getattr(args, "backend", "local") == "cuda" else {}),
         **_precision_identity(args),
         **({"summary_only": True} if getattr(args, "summary_only", False) else {}),
     }
@@ -954,6 +967,17 @@ def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
                 "tables in bounded memory; no charts or pack)"
             )
         args.summary_only = True
+    if getattr(args, "backend", "local") == "cuda":
+        if _uses_dask(args):
+            raise UsageError(
+                "argument --backend: cuda simulates on this machine's GPU and --dask-* on a "
+                "cluster; choose one"
+            )
+        if args.summary_only:
+            raise UsageError(
+                "argument --backend: a summary-only run streams on the CPU; with cuda the paths "
+                "must fit in memory (fewer --paths or a shorter --horizon)"
+            )
     return opts
 
 
@@ -1017,7 +1041,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             with _dask_client(args, say) as client:
                 t_sim = time.monotonic()
                 backend: dict[str, Any] = (
-                    {} if client is None else {"backend": "dask", "client": client}
+                    {"backend": args.backend}
+                    if client is None
+                    else {"backend": "dask", "client": client}
                 )
                 if args.precision:
                     backend.update(precision=args.precision, max_seconds=args.max_seconds)

@@ -119,18 +119,22 @@ PTX = textwrap.dedent(
     design = (np.empty((0, sc.horizon, 10)),)
     args = (0, 8, 0, 0, design, rec, allocate(rec, 8, True, True), True, workspace(rec, 8))
     ptx = cuda.compile_ptx(gpu._paths, tuple(typeof(a) for a in args), cc=(9, 0))[0]
-    print(fused, after, len(ptx), len(re.findall(r"[.]extern", ptx)), ".entry" in ptx)
+    extern = len(re.findall(r"[.]extern", ptx))
+    print(fused, after, len(ptx), extern, ".entry" in ptx, ptx.count("fma."), ptx.count(".approx"))
     """
 )
 
 
 @pytest.mark.slow  # NVVM compiles the whole model (about 40 s)
-def test_nvvm_compiles_the_kernel_without_fused_multiply_add():
-    fused, after, size, externs, entry = _run(PTX).split()[-5:]
-    assert int(fused) > 0  # NVVM's default fuses: the check below can fail
+def test_nvvm_compiles_the_kernel_to_ieee_operations_only():
+    """The kernel's PTX has IEEE-rounded ``+ - * / sqrt`` only: no fused multiply-add, no
+    approximate instruction, no libdevice function (those use both), nothing to link."""
+    fused, after, size, externs, entry, fma, approx = _run(PTX).split()[-7:]
+    assert int(fused) > 0  # NVVM's default fuses: the checks below can fail
     assert int(after) == 0  # with -fma=0 every multiply and add rounds as on the CPU
     assert int(size) > 100_000 and entry == "True"  # the whole model, one kernel entry
     assert int(externs) == 0  # nothing left to link: no scipy C call on the device
+    assert int(fma) == 0 and int(approx) == 0  # own exp, log and normal CDF: no libdevice
 
 
 def test_refuses_what_the_gpu_cannot_evaluate_before_any_work():
