@@ -283,7 +283,6 @@ def _simulate(
             method,
             start,
             n_total if sampling == "lhs" else 0,
-            keep_draws,
             progress,
             bufs,
             _designs(rec, method, seed_seq, start),

@@ -203,12 +203,43 @@ def _to_host(a: Any) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.copy_to_host()
 
 
+class Device:
+    """A compiled scenario on the GPU with a workspace and output buffers for launches of up to
+    ``width`` paths (one GPU thread each). ``shapes`` are the host buffers' (their last axis
+    the paths; 0 for the draws or statements not kept)."""
+
+    def __init__(self, rec: CompiledScenario, width: int, shapes: Buffers) -> None:
+        self.kernel = kernel()
+        self.width = width
+        self.sc = _to_device(rec)
+        # the workspace's shapes are the CPU's (one column there), one column per thread here
+        self.ws = tuple(_empty(a.shape[:-1] + (width,), a.dtype) for a in workspace(rec, 1))
+        self.bufs = Buffers(
+            *(_empty(b.shape[:-1] + (width if b.shape[-1] else 0,), b.dtype) for b in shapes)
+        )
+        self.keep_draws = shapes.draws_out.shape[-1] > 0
+
+    def launch(self, start: int, n: int, n_total: int, method: int, design: np.ndarray) -> None:
+        """Simulate paths ``start .. start + n`` (``n <= width``) into the device buffers'
+        first ``n`` columns; returns once queued (``cuda.synchronize()`` waits)."""
+        blocks = -(-self.width // THREADS_PER_BLOCK)
+        rows = (_to_device(np.ascontiguousarray(design)),)
+        self.kernel[blocks, THREADS_PER_BLOCK](
+            start, n, n_total, method, rows, self.sc, self.bufs, self.keep_draws, self.ws
+        )
+
+    def copy_into(self, bufs: Buffers, done: int, n: int) -> None:
+        """The last launch's ``n`` paths into columns ``done .. done + n`` of ``bufs``."""
+        for host, d in zip(bufs, self.bufs, strict=True):
+            if host.shape[-1]:
+                host[..., done : done + n] = _to_host(d)[..., :n]
+
+
 def run(
     rec: CompiledScenario,
     method: int,
     start: int,
     n_total: int,
-    keep_draws: bool,
     progress: Progress | None,
     bufs: Buffers,
     designs: Callable[[int, int], np.ndarray],
@@ -216,27 +247,16 @@ def run(
     batch: int | None = None,
 ) -> None:
     """Fill ``bufs`` with paths ``start ..`` of ``rec`` on the GPU, ``batch`` (default
-    :data:`BATCH`) paths per launch
-    (each copied back into its columns of ``bufs``); ``designs(done, n)`` gives the design rows
-    of paths ``done .. done + n`` (empty in its first axis for the streams)."""
-    paths = kernel()
+    :data:`BATCH`) paths per launch, each copied back into its columns of ``bufs``;
+    ``designs(done, n)`` gives the design rows of paths ``done .. done + n`` (empty in its first
+    axis for the streams)."""
     n_paths = bufs.out.shape[2]
-    width = min(batch or BATCH, n_paths)
-    sc = _to_device(rec)
-    # the workspace's shapes are the CPU's (one column here), one column per thread
-    ws = tuple(_empty(a.shape[:-1] + (width,), a.dtype) for a in workspace(rec, 1))
-    dev = Buffers(*(_empty(b.shape[:-1] + (width if b.shape[-1] else 0,), b.dtype) for b in bufs))
-    blocks = -(-width // THREADS_PER_BLOCK)
+    device = Device(rec, min(batch or BATCH, n_paths), bufs)
     done = 0
     while done < n_paths:
-        n = min(width, n_paths - done)
-        design = (_to_device(np.ascontiguousarray(designs(done, n))),)
-        paths[blocks, THREADS_PER_BLOCK](
-            start + done, n, n_total, method, design, sc, dev, keep_draws, ws
-        )
-        for host, d in zip(bufs, dev, strict=True):
-            if host.shape[-1]:
-                host[..., done : done + n] = _to_host(d)[..., :n]
+        n = min(device.width, n_paths - done)
+        device.launch(start + done, n, n_total, method, designs(done, n))
+        device.copy_into(bufs, done, n)
         done += n
         if progress is not None:
             progress(done, n_paths)

@@ -13,6 +13,7 @@ The simulated runs are a few dozen paths: the simulator runs a Python thread per
 """
 
 import dataclasses
+import importlib.util
 import json
 import os
 import subprocess
@@ -89,6 +90,7 @@ def test_simulator_gives_the_cpu_bytes():
 PTX = textwrap.dedent(
     """
     import re
+    import sys
     import numpy as np
     from numba import cuda, float64, typeof
     import numba.cuda.dispatcher as dispatcher
@@ -120,21 +122,45 @@ PTX = textwrap.dedent(
     args = (0, 8, 0, 0, design, rec, allocate(rec, 8, True, True), True, workspace(rec, 8))
     ptx = cuda.compile_ptx(gpu._paths, tuple(typeof(a) for a in args), cc=(9, 0))[0]
     extern = len(re.findall(r"[.]extern", ptx))
+    with open(sys.argv[1], "w") as fh:
+        fh.write(ptx)
     print(fused, after, len(ptx), extern, ".entry" in ptx, ptx.count("fma."), ptx.count(".approx"))
     """
 )
 
 
-@pytest.mark.slow  # NVVM compiles the whole model (about 40 s)
-def test_nvvm_compiles_the_kernel_to_ieee_operations_only():
+@pytest.mark.slow  # NVVM compiles the whole model and ptxas assembles it (about 70 s)
+def test_nvvm_compiles_the_kernel_to_ieee_operations_only(tmp_path):
     """The kernel's PTX has IEEE-rounded ``+ - * / sqrt`` only: no fused multiply-add, no
-    approximate instruction, no libdevice function (those use both), nothing to link."""
-    fused, after, size, externs, entry, fma, approx = _run(PTX).split()[-7:]
+    approximate instruction, no libdevice function (those use both), nothing to link; and
+    ptxas (the toolkit wheel's) assembles it for sm_90, kernel parameters and all."""
+    ptx_file = tmp_path / "kernel.ptx"
+    out = subprocess.run(
+        [sys.executable, "-c", PTX, str(ptx_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    fused, after, size, externs, entry, fma, approx = out.stdout.split()[-7:]
     assert int(fused) > 0  # NVVM's default fuses: the checks below can fail
     assert int(after) == 0  # with -fma=0 every multiply and add rounds as on the CPU
     assert int(size) > 100_000 and entry == "True"  # the whole model, one kernel entry
     assert int(externs) == 0  # nothing left to link: no scipy C call on the device
     assert int(fma) == 0 and int(approx) == 0  # own exp, log and normal CDF: no libdevice
+    nvcc = importlib.util.find_spec("nvidia.cuda_nvcc")
+    assert nvcc is not None and nvcc.submodule_search_locations  # the cuda extra's toolkit
+    ptxas = os.path.join(list(nvcc.submodule_search_locations)[0], "bin", "ptxas")
+    cubin = tmp_path / "kernel.cubin"
+    asm = subprocess.run(
+        [ptxas, "-arch=sm_90", "-v", str(ptx_file), "-o", str(cubin)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert asm.returncode == 0, asm.stderr[-2000:]
+    assert cubin.stat().st_size > 100_000 and "registers" in asm.stderr
 
 
 def test_refuses_what_the_gpu_cannot_evaluate_before_any_work():
@@ -168,3 +194,50 @@ def test_without_a_gpu_the_error_says_what_to_do(monkeypatch):
 def test_cuda_takes_no_dask_arguments():
     with pytest.raises(ValueError, match="only used with backend='dask'"):
         simulate(make_toy(), 16, backend="cuda", block=8)
+
+
+@pytest.mark.slow  # the simulator runs the CLI's 48 paths a Python thread each
+def test_cli_backend_cuda_writes_the_cpu_tables(tmp_path):
+    """``simcore run --backend cuda`` under the simulator: the summary and risk tables are the
+    CPU run's bytes, and the manifest names the device."""
+    run = [sys.executable, "-m", "simcore", "run", "--paths", "48", "--no-charts", "--quiet"]
+    _run_cli(run + ["--out", str(tmp_path / "cpu")])
+    _run_cli(run + ["--out", str(tmp_path / "gpu"), "--backend", "cuda"])
+    for name in ("summary.csv", "risk.csv"):
+        assert (tmp_path / "cpu" / name).read_bytes() == (tmp_path / "gpu" / name).read_bytes()
+    manifest = json.loads((tmp_path / "gpu" / "manifest.json").read_text())
+    assert manifest["backend"] == {"kind": "cuda", "device": "numba-cuda simulator"}
+    assert manifest["run"]["identity"]["backend"] == "cuda"
+
+
+def _run_cli(argv: list[str]) -> None:
+    out = subprocess.run(
+        argv,
+        cwd=ROOT,
+        env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_cli_refuses_cuda_with_dask_or_summary_only(tmp_path, capsys):
+    from simcore.cli import main
+
+    assert main(["run", "--backend", "cuda", "--dask-local", "2", "--out", str(tmp_path)]) == 2
+    assert "choose one" in capsys.readouterr().err
+    assert main(["run", "--backend", "cuda", "--summary-only", "--out", str(tmp_path)]) == 2
+    assert "summary-only run streams on the CPU" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # the device benchmark at toy sizes under the simulator (its smoke run)
+def test_device_benchmark_runs_and_finds_the_same_bytes(tmp_path):
+    out = tmp_path / "gpu.json"
+    argv = ["--paths", "64", "--batch", "32", "--check", "32", "--repeats", "1", "--horizon", "3"]
+    code = f"from benchmarks.gpu import main; main({argv + ['--json', str(out)]!r})"
+    _run(code, NUMBA_ENABLE_CUDASIM="1")
+    report = json.loads(out.read_text())
+    assert report["same_bytes"]["values_differing"] == 0
+    assert set(report["throughput"]["seconds"]) == {"kernel", "in_memory", "floor"}
+    assert report["throughput"]["kernel_over_floor"] > 0
