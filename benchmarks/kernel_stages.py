@@ -64,23 +64,29 @@ def cycles():
 
 def instrumented_source(src: str) -> str:
     """``simcore/model/_kernel.py`` with ``prof`` (int64[8], cycles per stage) as the first argument
-    of ``simulate_paths`` and a cycle-counter read before each stage comment."""
-    head = "def simulate_paths(start,"
+    of ``simulate_block`` and ``simulate_paths`` and a cycle-counter read before each stage
+    comment."""
+    head = "def simulate_block(start,"
+    outer = "def simulate_paths(start,"
+    call = "    simulate_block(\n        start,"
     loop = "    for lo in range(0, n, B):\n"
     marks = list(_MARK.finditer(src))
-    if src.count(head) != 1 or src.count(loop) != 1 or [m["k"] for m in marks] != list("12345678"):
+    once = all(src.count(s) == 1 for s in (head, outer, call, loop))
+    if not once or [m["k"] for m in marks] != list("12345678"):
         raise RuntimeError(
             "simcore/model/_kernel.py no longer has the layout this tool "
             "instruments "
-            f"(one {head!r}, one {loop.strip()!r}, stage comments '# 1.' to "
-            f"'# 8.' in order; found {[m['k'] for m in marks]})"
+            f"(one {head!r}, {outer!r}, {call!r} and {loop.strip()!r}, stage comments '# 1.' "
+            f"to '# 8.' in order; found {[m['k'] for m in marks]})"
         )
     for m in reversed(marks):  # from the end: earlier offsets stay valid
         k = int(m["k"]) - 1
         probe = f"{m['ind']}T1 = _cycles(); prof[S_] += T1 - T0; T0 = T1; S_ = {k}\n"
         src = src[: m.start()] + probe + src[m.start() :]
     src = src.replace(loop, "    T0 = _cycles()\n    S_ = 7\n" + loop)
-    src = src.replace(head, "def simulate_paths(prof, start,")
+    src = src.replace(head, "def simulate_block(prof, start,")
+    src = src.replace(outer, "def simulate_paths(prof, start,")
+    src = src.replace(call, "    simulate_block(\n        prof, start,")
     src = re.sub(r"^from \.", "from simcore.", src, flags=re.M)  # the copy is not in simcore
     return src.replace(
         "from distributions.streams import uniform_run\n",

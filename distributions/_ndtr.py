@@ -13,8 +13,8 @@ multiple of 1/16 below ``|x|`` (``h**2`` is exact, so the tail keeps its relativ
 rounding error in the sum is carried to first order: one ``exp``),
 with the project's :func:`~distributions._exp.exp`. The upper tail is ``1 - Phi`` computed the
 same way, so ``ndtr(-z)`` for ``z > 0`` carries full relative precision. Only ``+``, ``-``,
-``*``, ``/`` and truncation: the same bits wherever IEEE arithmetic is. Tests: within a few
-ulp of mpmath (Cody states about 1e-16 relative).
+``*``, ``/`` and truncation: the same bits wherever IEEE arithmetic is. Tests: within 7.5 ulp
+of mpmath (6.9 the worst found in 180,000 points; Cody states about 1e-16 relative).
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def _gauss(y, r):
     """``exp(-y**2 / 2) * r``: ``y**2 / 2 = h**2 / 2 + d / 2`` with ``h`` the multiple of 1/16
     below ``y`` (``h**2`` exact, ``d = (y - h)(y + h)``, Cody's split), their sum ``s`` and its
     rounding error ``e`` (Fast2Sum: ``h**2 / 2 >= d / 2`` for ``y >= 1/8``), and
-    ``exp(-s - e) = exp(-s) (1 - e)`` to far below an ulp (``|e| < 2e-15``): one ``exp`` for
+    ``exp(-s - e) = exp(-s) (1 - e)`` to far below an ulp (``|e|`` is half an ulp of ``s`` at
+    most, below 6e-14): one ``exp`` for
     Cody's two."""
     h = float(int(y * 16.0)) / 16.0
     a = h * h * 0.5

@@ -14,23 +14,27 @@ Same bytes as the CPU:
 - No elementary function comes from a maths library: ``exp``, ``log`` and the normal CDF are
   the project's own (:mod:`distributions._exp`, ``_log``, ``_ndtr``), built from those
   operations, so they give the same bits on both (libdevice's ``log`` and ``erfc`` differ from
-  the C library's in the last bit). The tests check that the kernel's PTX holds no fused
-  multiply-add, no approximate instruction and no call to link.
+  the C library's in the last bit). ``min``/``max`` of doubles keep the CPU's NaN rule
+  (:func:`_cpu_min_max`; numba-cuda's are libdevice's ``fmin``/``fmax``). The tests check that
+  the kernel's PTX holds no fused multiply-add, no approximate instruction, no ``fmin``/
+  ``fmax`` and no call to link.
 - scipy's C functions do not run on a GPU: a scenario that needs one (the exact inverse of a
   Beta, PERT, Gamma or Student t, a Poisson, a Student-t copula) is refused before any work by
   :func:`check_supported`, naming the input.
 
 Tested without a GPU: with ``NUMBA_ENABLE_CUDASIM=1`` numba-cuda's simulator runs this
 module's kernel, thread by thread, on the CPU, and the tests compare its bytes with the CPU
-backend's. The backend needs the ``cuda`` extra (numba-cuda); nothing else imports this
-module.
+backend's (the model each simulated thread calls is the CPU's machine code: this checks the
+launches, workspaces and copies; the PTX checks cover the device arithmetic). The backend
+needs the ``cuda`` extra (numba-cuda); nothing else imports this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -56,7 +60,8 @@ if importlib.util.find_spec("numba_cuda") is not None:
 
 # the families whose inverse is scipy's C code unless tabulated (offset >= 0)
 _EXACT = {CODE_BETA: "Beta", CODE_PERT: "PERT", CODE_GAMMA: "Gamma", CODE_STUDENT_T: "StudentT"}
-BATCH = 1 << 22  # paths per launch: about 3 KB of workspace per thread with the default model
+BATCH = 1 << 22  # most paths per launch (about 3 KB of workspace per thread, default model)
+MIN_CC = (7, 0)  # kernel parameters above 4 KB need Volta or newer (and a CUDA 12.1 driver)
 THREADS_PER_BLOCK = 128
 
 
@@ -111,16 +116,29 @@ def device_name() -> str:
             "backend='cuda': numba-cuda finds no usable GPU (driver or device missing); "
             "NUMBA_ENABLE_CUDASIM=1 runs the kernels on its CPU simulator instead"
         )
-    name = cuda.get_current_device().name
-    return name.decode() if isinstance(name, bytes) else str(name)
+    dev = cuda.get_current_device()
+    name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
+    if tuple(dev.compute_capability) < MIN_CC:
+        raise RuntimeError(
+            f"backend='cuda' needs an NVIDIA GPU of compute capability {MIN_CC[0]}.{MIN_CC[1]} "
+            f"(Volta) or newer, and a CUDA 12.1 driver or newer: the kernel takes about 6.4 KB "
+            f"of parameters, beyond the 4 KB older ones accept; {name} is "
+            f"{'.'.join(map(str, dev.compute_capability))}"
+        )
+    return name
 
 
 _KERNEL: Any = None
 
 
+_IEEE_DEPTH = 0  # > 0 while this backend's kernels compile (ieee_compile)
+
+
 def _fma_off() -> None:
-    """Compile with NVVM's ``-fma=0``: numba-cuda passes no ``fma`` option, and NVVM's default
-    contracts ``a * b + c`` into one rounding where the CPU kernel rounds twice."""
+    """Install the hook that compiles with NVVM's ``-fma=0`` inside :func:`ieee_compile`.
+    numba-cuda passes no ``fma`` option, and NVVM's default contracts ``a * b + c`` into one
+    rounding where the CPU kernel rounds twice. Other CUDA code in the process keeps NVVM's
+    default."""
     from numba.cuda.cudadrv import nvvm
 
     if getattr(nvvm.compile_ir, "simcore_fma_off", False):
@@ -128,12 +146,50 @@ def _fma_off() -> None:
     original = nvvm.compile_ir
 
     def compile_ir(llvmir: Any, **options: Any) -> Any:
-        if not options.get("fastmath"):
+        if _IEEE_DEPTH > 0 and not options.get("fastmath"):
             options.setdefault("fma", False)
         return original(llvmir, **options)
 
     compile_ir.simcore_fma_off = True  # type: ignore[attr-defined]
     nvvm.compile_ir = compile_ir
+
+
+@contextlib.contextmanager
+def ieee_compile() -> Iterator[None]:
+    """Compile (numba-cuda compiles a kernel at its first launch) with ``-fma=0``."""
+    global _IEEE_DEPTH
+    _fma_off()
+    _IEEE_DEPTH += 1
+    try:
+        yield
+    finally:
+        _IEEE_DEPTH -= 1
+
+
+def _cpu_min_max() -> None:
+    """``min``/``max`` of two doubles as the CPU target computes them. numba-cuda lowers them
+    to libdevice's ``fmin``/``fmax``, which return the other operand where one is NaN; numba's
+    CPU target keeps Python's rule, ``max(a, b) = b if b > a else a`` (``min`` with ``<``):
+    NaN when ``a`` is NaN, and ``a`` on ties (so ``max(-0.0, 0.0)`` is ``-0.0``). Registered
+    after numba-cuda's own, so it is the one its target selects (the latest of equal
+    signatures)."""
+    from numba.cuda import cudaimpl
+
+    types: Any = importlib.import_module("numba.cuda.types")  # (untyped for mypy)
+
+    def choose(op: str) -> Any:
+        def impl(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            a, b = (
+                context.cast(builder, v, t, types.float64)
+                for v, t in zip(args, sig.args, strict=True)
+            )
+            return builder.select(builder.fcmp_ordered(op, b, a), b, a)
+
+        return impl
+
+    for fn, op in ((max, ">"), (min, "<")):
+        for sig in ((types.f8, types.f8), (types.f8, types.f4), (types.f4, types.f8)):
+            cudaimpl.lower(fn, *sig)(choose(op))
 
 
 def _nan_on_gpu() -> None:
@@ -179,7 +235,7 @@ def kernel() -> Any:
     if _KERNEL is None:
         _require()
         if not simulator():
-            _fma_off()
+            _cpu_min_max()
             _nan_on_gpu()
         _KERNEL = cuda.jit(_paths)
     return _KERNEL
@@ -203,6 +259,23 @@ def _to_host(a: Any) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.copy_to_host()
 
 
+def fitting_batch(rec: CompiledScenario, shapes: Buffers) -> int:
+    """Paths per launch: :data:`BATCH`, or fewer where the device's free memory would not hold
+    half again their workspace and output buffers (a multiple of the block size)."""
+    if simulator():
+        return BATCH
+    per_path = sum(a.nbytes for a in workspace(rec, 1))
+    per_path += sum(b.dtype.itemsize * int(np.prod(b.shape[:-1])) for b in shapes if b.shape[-1])
+    free, _total = cuda.current_context().get_memory_info()
+    fit = int(free / 1.5 / per_path) // THREADS_PER_BLOCK * THREADS_PER_BLOCK
+    if fit < THREADS_PER_BLOCK:
+        raise RuntimeError(
+            f"backend='cuda': the GPU has {free / 2**20:,.0f} MiB free, too little for one "
+            f"block of {THREADS_PER_BLOCK} paths ({per_path * THREADS_PER_BLOCK / 2**20:,.1f} MiB)"
+        )
+    return min(BATCH, fit)
+
+
 class Device:
     """A compiled scenario on the GPU with a workspace and output buffers for launches of up to
     ``width`` paths (one GPU thread each). ``shapes`` are the host buffers' (their last axis
@@ -224,9 +297,10 @@ class Device:
         first ``n`` columns; returns once queued (``cuda.synchronize()`` waits)."""
         blocks = -(-self.width // THREADS_PER_BLOCK)
         rows = (_to_device(np.ascontiguousarray(design)),)
-        self.kernel[blocks, THREADS_PER_BLOCK](
-            start, n, n_total, method, rows, self.sc, self.bufs, self.keep_draws, self.ws
-        )
+        with ieee_compile():
+            self.kernel[blocks, THREADS_PER_BLOCK](
+                start, n, n_total, method, rows, self.sc, self.bufs, self.keep_draws, self.ws
+            )
 
     def copy_into(self, bufs: Buffers, done: int, n: int) -> None:
         """The last launch's ``n`` paths into columns ``done .. done + n`` of ``bufs``."""
@@ -251,7 +325,7 @@ def run(
     ``designs(done, n)`` gives the design rows of paths ``done .. done + n`` (empty in its first
     axis for the streams)."""
     n_paths = bufs.out.shape[2]
-    device = Device(rec, min(batch or BATCH, n_paths), bufs)
+    device = Device(rec, min(batch or fitting_batch(rec, bufs), n_paths), bufs)
     done = 0
     while done < n_paths:
         n = min(device.width, n_paths - done)

@@ -54,7 +54,7 @@ def test_log_within_one_ulp_of_exact_and_mostly_libm():
         worst = max(
             _ulps(b, mpmath.log(mpmath.mpf(a))) for a, b in zip(x, y, strict=True) if a != 1.0
         )
-    assert worst < 1.0  # measured 0.745
+    assert worst < 1.0  # 0.745 here; 0.82 the worst a review found in 68,000 inputs
     assert (y == np.log(x)).mean() > 0.9  # it differs from libm in the last bit only sometimes
 
 
@@ -73,22 +73,24 @@ def _ndtr_grid():
     return np.concatenate(
         [
             rng.uniform(-9.0, 9.0, 4000),
+            rng.uniform(-5.657, -0.663, 20000),  # the middle rational, where the worst are
             rng.normal(0.0, 1.0, 2000),
             rng.uniform(-38.0, -5.0, 1000),  # the far lower tail, down to 1e-300
             np.array([0.0, -0.0, 0.66291, -0.66291, 5.656854248, -5.656854248, -8.2095]),
+            np.array([-4.657534675872828, -5.2967, -4.3397]),
         ]
     )
 
 
-def test_ndtr_within_six_ulp_of_exact_in_both_tails():
+def test_ndtr_within_seven_and_a_half_ulp_of_exact_in_both_tails():
     """Phi and, through Phi(-z), 1 - Phi keep their relative accuracy (Cody's algorithm states
-    about 1e-16; measured 5.3 ulp at worst, at z = -4.37)."""
+    about 1e-16; the worst a review found in 180,000 points: 6.94 ulp at z = -4.6575)."""
     z = _ndtr_grid()
     y = np.empty_like(z)
     _ndtr_many(z, y)
     with mpmath.workprec(200):
         worst = max(_ulps(b, mpmath.ncdf(mpmath.mpf(a))) for a, b in zip(z, y, strict=True))
-    assert worst < 6.0
+    assert worst < 7.5
     # more accurate in the tails than erfc(-z / sqrt(2)) (scipy's, and the kernel's before):
     # rounding z / sqrt(2) costs about z**2 ulp there (1.3e-14 relative at z = -8.15)
     far = (z < -7.0) & (z > -30.0)

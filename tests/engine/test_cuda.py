@@ -15,7 +15,9 @@ The simulated runs are a few dozen paths: the simulator runs a Python thread per
 import dataclasses
 import importlib.util
 import json
+import math
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -113,18 +115,25 @@ PTX = textwrap.dedent(
 
     sig = (float64[:], float64[:])
     fused = cuda.compile_ptx(arith, sig, cc=(9, 0))[0].count("fma.rn.f64")
-    gpu._fma_off()
+    gpu._cpu_min_max()
     gpu._nan_on_gpu()
-    after = cuda.compile_ptx(arith, sig, cc=(9, 0))[0].count("fma.rn.f64")
+    with gpu.ieee_compile():
+        after = cuda.compile_ptx(arith, sig, cc=(9, 0))[0].count("fma.rn.f64")
+    again = cuda.compile_ptx(arith, sig, cc=(9, 0))[0].count("fma.rn.f64")  # outside: NVVM's
     sc = simcore.default_scenario()
     rec = compile_scenario(sc, np.random.SeedSequence(1))
     design = (np.empty((0, sc.horizon, 10)),)
     args = (0, 8, 0, 0, design, rec, allocate(rec, 8, True, True), True, workspace(rec, 8))
-    ptx = cuda.compile_ptx(gpu._paths, tuple(typeof(a) for a in args), cc=(9, 0))[0]
+    with gpu.ieee_compile():
+        ptx = cuda.compile_ptx(gpu._paths, tuple(typeof(a) for a in args), cc=(9, 0))[0]
     extern = len(re.findall(r"[.]extern", ptx))
     with open(sys.argv[1], "w") as fh:
         fh.write(ptx)
-    print(fused, after, len(ptx), extern, ".entry" in ptx, ptx.count("fma."), ptx.count(".approx"))
+    libdevice_like = sum(ptx.count(op) for op in ("max.f64", "min.f64", "cvt.sat"))
+    print(
+        fused, again, after, len(ptx), extern, ".entry" in ptx, ptx.count("fma."),
+        ptx.count(".approx"), libdevice_like,
+    )
     """
 )
 
@@ -132,8 +141,9 @@ PTX = textwrap.dedent(
 @pytest.mark.slow  # NVVM compiles the whole model and ptxas assembles it (about 70 s)
 def test_nvvm_compiles_the_kernel_to_ieee_operations_only(tmp_path):
     """The kernel's PTX has IEEE-rounded ``+ - * / sqrt`` only: no fused multiply-add, no
-    approximate instruction, no libdevice function (those use both), nothing to link; and
-    ptxas (the toolkit wheel's) assembles it for sm_90, kernel parameters and all."""
+    approximate instruction, no libdevice function (those use both), no ``fmin``/``fmax``
+    (libdevice's NaN rule differs from the CPU's), nothing to link; and ptxas (the toolkit
+    wheel's) assembles it for sm_90, kernel parameters and all."""
     ptx_file = tmp_path / "kernel.ptx"
     out = subprocess.run(
         [sys.executable, "-c", PTX, str(ptx_file)],
@@ -143,12 +153,14 @@ def test_nvvm_compiles_the_kernel_to_ieee_operations_only(tmp_path):
         timeout=900,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    fused, after, size, externs, entry, fma, approx = out.stdout.split()[-7:]
+    fused, again, after, size, externs, entry, fma, approx, minmax = out.stdout.split()[-9:]
     assert int(fused) > 0  # NVVM's default fuses: the checks below can fail
+    assert int(again) == int(fused)  # -fma=0 only inside ieee_compile: other CUDA code keeps it
     assert int(after) == 0  # with -fma=0 every multiply and add rounds as on the CPU
     assert int(size) > 100_000 and entry == "True"  # the whole model, one kernel entry
     assert int(externs) == 0  # nothing left to link: no scipy C call on the device
     assert int(fma) == 0 and int(approx) == 0  # own exp, log and normal CDF: no libdevice
+    assert int(minmax) == 0  # min/max as compare-and-select (the CPU's NaN rule), not fmin/fmax
     nvcc = importlib.util.find_spec("nvidia.cuda_nvcc")
     assert nvcc is not None and nvcc.submodule_search_locations  # the cuda extra's toolkit
     ptxas = os.path.join(list(nvcc.submodule_search_locations)[0], "bin", "ptxas")
@@ -189,6 +201,25 @@ def test_without_a_gpu_the_error_says_what_to_do(monkeypatch):
     monkeypatch.setattr(gpu, "cuda", None)
     with pytest.raises(RuntimeError, match=r"pip install 'simcore\[cuda\]'"):
         simulate(make_toy(), 16, backend="cuda")
+
+
+def test_cpu_min_max_rule_is_the_one_lowered_for_the_gpu():
+    """numba's CPU max/min of doubles is ``b if b > a else a`` (``<`` for min): NaN in the
+    first place propagates, in the second does not, ties keep the first. The GPU backend
+    lowers min/max to exactly that compare-and-select (gpu._cpu_min_max; the PTX test checks
+    no fmin/fmax remains)."""
+    import numba
+
+    @numba.njit(cache=False)
+    def both(a, b):
+        return max(a, b), min(a, b)
+
+    values = [math.nan, -0.0, 0.0, -1.5, 2.0, math.inf, -math.inf]
+    for a in values:
+        for b in values:
+            got = both(a, b)
+            want = (b if b > a else a, b if b < a else a)
+            assert [struct.pack("<d", v) for v in got] == [struct.pack("<d", v) for v in want]
 
 
 def test_cuda_takes_no_dask_arguments():
