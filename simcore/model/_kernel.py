@@ -195,7 +195,8 @@ def capped(x, cap):
 @jit
 def workspace(sc, width):
     """The kernel's scratch (:func:`simulate_block`'s ``ws``) for chunks of up to ``width``
-    paths: a tuple of uninitialised arrays whose last axis is the path's column of the chunk.
+    paths: a tuple of uninitialised arrays whose last axis is the path's column of the chunk
+    (the rows of one path, last: their first axis).
     One thread's :func:`simulate_paths` holds one of width :data:`CHUNK`; the GPU backend holds
     one column per GPU thread and gives each thread its own (:func:`thread_workspace`)."""
     F = sc.drv.code.shape[0]
@@ -248,21 +249,21 @@ def workspace(sc, width):
         np.empty(B, np.int64),  # hit: the paths a shock hit, packed
         np.empty((2, B)),  # sev: their severity uniforms and severities
         # one path's uniforms (antithetic, LHS) and copula row (Student-t)
-        np.empty((F, B)),  # d0
-        np.empty((F, B)),  # d1
-        np.empty((K, B)),  # s0
-        np.empty((K, B)),  # s1
-        np.empty((C, B)),  # zc_row
-        np.empty((C, B)),  # xc_row
-        np.empty((1, B)),  # m0
-        np.empty((1, B)),  # m1
+        np.empty((B, F)),  # d0
+        np.empty((B, F)),  # d1
+        np.empty((B, K)),  # s0
+        np.empty((B, K)),  # s1
+        np.empty((B, C)),  # zc_row
+        np.empty((B, C)),  # xc_row
+        np.empty((B, 1)),  # m0
+        np.empty((B, 1)),  # m1
     )
 
 
 @jit
 def thread_workspace(ws, j):
-    """Column ``j`` of every array of the workspace ``ws`` (views of width 1): one GPU
-    thread's scratch, in the order of :func:`workspace`."""
+    """Column ``j`` of every array of the workspace ``ws`` (views of width 1; row ``j`` of the
+    one-path rows): one GPU thread's scratch, in the order of :func:`workspace`."""
     return (
         ws[0][:, j : j + 1],  # u
         ws[1][j : j + 1],  # u_spare
@@ -301,14 +302,14 @@ def thread_workspace(ws, j):
         ws[34][:, j : j + 1],  # work
         ws[35][j : j + 1],  # hit
         ws[36][:, j : j + 1],  # sev
-        ws[37][:, j : j + 1],  # d0
-        ws[38][:, j : j + 1],  # d1
-        ws[39][:, j : j + 1],  # s0
-        ws[40][:, j : j + 1],  # s1
-        ws[41][:, j : j + 1],  # zc_row
-        ws[42][:, j : j + 1],  # xc_row
-        ws[43][:, j : j + 1],  # m0
-        ws[44][:, j : j + 1],  # m1
+        ws[37][j : j + 1],  # d0
+        ws[38][j : j + 1],  # d1
+        ws[39][j : j + 1],  # s0
+        ws[40][j : j + 1],  # s1
+        ws[41][j : j + 1],  # zc_row
+        ws[42][j : j + 1],  # xc_row
+        ws[43][j : j + 1],  # m0
+        ws[44][j : j + 1],  # m1
     )
 
 
@@ -402,15 +403,15 @@ def simulate_block(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
         m0_,
         m1_,
     ) = ws
-    # one path's rows: column 0 of their workspace arrays
-    d0 = d0_[:, 0]
-    d1 = d1_[:, 0]
-    s0 = s0_[:, 0]
-    s1 = s1_[:, 0]
-    zc_row = zc_row_[:, 0]
-    xc_row = xc_row_[:, 0]
-    m0 = m0_[:, 0]
-    m1 = m1_[:, 0]
+    # one path's rows (row 0 of theirs: contiguous, as the helpers they go to are compiled for)
+    d0 = d0_[0]
+    d1 = d1_[0]
+    s0 = s0_[0]
+    s1 = s1_[0]
+    zc_row = zc_row_[0]
+    xc_row = xc_row_[0]
+    m0 = m0_[0]
+    m1 = m1_[0]
     B = tails.shape[0]  # the workspace's width: the most paths in a chunk
     shares = sc.shares
     sweep = sc.sweep
