@@ -48,7 +48,7 @@ from distributions.kernels import (
     CPU_ONLY,
 )
 from simcore.engine.dask_backend import Progress
-from simcore.model._kernel import simulate_block, thread_workspace, workspace
+from simcore.model._kernel import PATH_ROWS, simulate_block, thread_workspace, workspace
 from simcore.model.compile import Buffers, CompiledScenario, Packed
 from simcore.model.scenario import Scenario
 
@@ -264,7 +264,7 @@ def fitting_batch(rec: CompiledScenario, shapes: Buffers) -> int:
     half again their workspace and output buffers (a multiple of the block size)."""
     if simulator():
         return BATCH
-    per_path = sum(a.nbytes for a in workspace(rec, 1))
+    per_path = sum(a.nbytes for a in workspace(rec, 1))  # (a path's rows: one too)
     per_path += sum(b.dtype.itemsize * int(np.prod(b.shape[:-1])) for b in shapes if b.shape[-1])
     free, _total = cuda.current_context().get_memory_info()
     fit = int(free / 1.5 / per_path) // THREADS_PER_BLOCK * THREADS_PER_BLOCK
@@ -286,7 +286,12 @@ class Device:
         self.width = width
         self.sc = _to_device(rec)
         # the workspace's shapes are the CPU's (one column there), one column per thread here
-        self.ws = tuple(_empty(a.shape[:-1] + (width,), a.dtype) for a in workspace(rec, 1))
+        one = workspace(rec, 1)
+        rows_from = len(one) - PATH_ROWS  # one path's rows: the path on their first axis
+        self.ws = tuple(
+            _empty((width,) + a.shape[1:] if k >= rows_from else a.shape[:-1] + (width,), a.dtype)
+            for k, a in enumerate(one)
+        )
         self.bufs = Buffers(
             *(_empty(b.shape[:-1] + (width if b.shape[-1] else 0,), b.dtype) for b in shapes)
         )

@@ -179,6 +179,7 @@ L_BORROW, L_FCF_FIN, L_NCF, L_FCF = (
     LINE["fcf"],
 )
 L_IC, L_WACC, L_TG = LINE["invested_capital"], LINE["discount_rate"], LINE["terminal_growth"]
+PATH_ROWS = 8  # the workspace's last arrays: one path's rows, the path on their first axis
 CHUNK = 512  # paths per chunk (columns of the scratch arrays); results do not depend on it
 
 
