@@ -113,10 +113,10 @@ def measure(n_paths: int, horizon: int, batch: int, repeats: int, seed: int) -> 
 
     floor_k = cuda.jit(_floor)
     keys = [
-        gpu._to_device(np.ascontiguousarray(a))
+        gpu.to_device(np.ascontiguousarray(a))
         for a in (rec.drv_k0, rec.drv_k1, rec.drv_years, rec.sh_k0, rec.sh_k1)
     ]
-    acc = gpu._empty((width,), np.float64)
+    acc = gpu.device_empty((width,), np.float64)
     blocks = -(-width // gpu.THREADS_PER_BLOCK)
 
     def floor() -> None:

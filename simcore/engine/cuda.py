@@ -241,17 +241,18 @@ def kernel() -> Any:
     return _KERNEL
 
 
-def _to_device(value: Any) -> Any:
+def to_device(value: Any) -> Any:
     """``value`` with every array (also inside a NamedTuple) on the device. Under the simulator
     the host arrays are used as they are: it passes tuples to the kernel untouched."""
     if isinstance(value, np.ndarray):
         return value if simulator() else cuda.to_device(np.ascontiguousarray(value))
     if isinstance(value, CompiledScenario | Packed):
-        return type(value)(*(_to_device(v) for v in value))
+        return type(value)(*(to_device(v) for v in value))
     return value
 
 
-def _empty(shape: tuple[int, ...], dtype: Any) -> Any:
+def device_empty(shape: tuple[int, ...], dtype: Any) -> Any:
+    """An uninitialised array on the device (a host array under the simulator)."""
     return np.empty(shape, dtype) if simulator() else cuda.device_array(shape, dtype)
 
 
@@ -284,16 +285,17 @@ class Device:
     def __init__(self, rec: CompiledScenario, width: int, shapes: Buffers) -> None:
         self.kernel = kernel()
         self.width = width
-        self.sc = _to_device(rec)
+        self.sc = to_device(rec)
         # the workspace's shapes are the CPU's (one column there), one column per thread here
         one = workspace(rec, 1)
         rows_from = len(one) - PATH_ROWS  # one path's rows: the path on their first axis
-        self.ws = tuple(
-            _empty((width,) + a.shape[1:] if k >= rows_from else a.shape[:-1] + (width,), a.dtype)
+        shapes_ws = [
+            (width,) + a.shape[1:] if k >= rows_from else a.shape[:-1] + (width,)
             for k, a in enumerate(one)
-        )
+        ]
+        self.ws = tuple(device_empty(s, a.dtype) for s, a in zip(shapes_ws, one, strict=True))
         self.bufs = Buffers(
-            *(_empty(b.shape[:-1] + (width if b.shape[-1] else 0,), b.dtype) for b in shapes)
+            *(device_empty(b.shape[:-1] + (width if b.shape[-1] else 0,), b.dtype) for b in shapes)
         )
         self.keep_draws = shapes.draws_out.shape[-1] > 0
 
@@ -301,7 +303,7 @@ class Device:
         """Simulate paths ``start .. start + n`` (``n <= width``) into the device buffers'
         first ``n`` columns; returns once queued (``cuda.synchronize()`` waits)."""
         blocks = -(-self.width // THREADS_PER_BLOCK)
-        rows = (_to_device(np.ascontiguousarray(design)),)
+        rows = (to_device(np.ascontiguousarray(design)),)
         with ieee_compile():
             self.kernel[blocks, THREADS_PER_BLOCK](
                 start, n, n_total, method, rows, self.sc, self.bufs, self.keep_draws, self.ws
