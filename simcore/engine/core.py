@@ -143,7 +143,7 @@ def simulate(
     backend : "local", "dask", "cuda" or a backend object
         ``"local"``: this process's threads. ``"cuda"``: one NVIDIA GPU through numba-cuda
         (the ``cuda`` extra; :mod:`simcore.engine.cuda`), one GPU thread per path, the same
-        kernel code and streams (docs/gpu.md says which last bits may differ).
+        kernel code and streams, the same bytes (docs/gpu.md).
         ``DaskBackend(client, block)``
         (:mod:`simcore.engine.dask_backend`) runs blocks of ``block`` paths as tasks on a Dask
         cluster and assembles them here; the result is byte-identical to a local run (see
@@ -244,9 +244,7 @@ def _simulate(
             f"progress={progress!r} must be a callable, progress(done_paths, n_paths), or None"
         )
     gpu = backend == "cuda"
-    remote = None if gpu else _backend(backend, client, block)
-    if gpu and (client is not None or block is not None):
-        raise ValueError("client= and block= are only used with backend='dask'")
+    remote = _backend(backend, client, block)
     if gpu and (uniforms is not None or serial):
         raise ValueError("backend='cuda' runs the streams and Sobol' sampling only, not a design")
     if remote is not None:
@@ -423,7 +421,8 @@ def _to_precision(
 def _backend(
     backend: str | DaskBackend, client: Client | None, block: int | None
 ) -> DaskBackend | None:
-    """The backend object for ``simulate(backend=..., client=..., block=...)``; None is local."""
+    """The backend object for ``simulate(backend=..., client=..., block=...)``; None runs in
+    this process (``"local"`` or ``"cuda"``)."""
     if isinstance(backend, DaskBackend):
         if client is not None or block is not None:
             raise ValueError(
@@ -435,7 +434,7 @@ def _backend(
         raise ValueError(
             f"backend={backend!r} must be one of {', '.join(map(repr, BACKENDS))} or a DaskBackend"
         )
-    if backend == "local":
+    if backend in ("local", "cuda"):  # this process (its threads, or its GPU)
         if client is not None or block is not None:
             raise ValueError("client= and block= are only used with backend='dask'")
         return None
