@@ -48,7 +48,8 @@ records the backend.
 
 GPU (docs/gpu.md): ``--backend cuda`` simulates the paths on an NVIDIA GPU, one GPU thread per
 path, with the CPU kernel's own code compiled by numba-cuda (``pip install 'simcore[cuda]'``);
-``manifest.json`` records the device.
+``manifest.json`` records the device. With ``--summary-only`` the summaries are computed on the
+GPU too.
 
 Reproducibility: with the same arguments, scenario, software and machine, every file except
 ``run.json`` is byte-identical from run to run. The engine's ``created`` timestamp is moved
@@ -740,6 +741,7 @@ def _run_streamed(
                 sampling=opts.sampling,
                 threads=opts.threads,
                 shortfall=(0.95, 0.99) if _has_forecast(opts.scenario(scenario)) else (),
+                backend=getattr(args, "backend", "local"),
             )
             sim_seconds = time.monotonic() - t_sim
         sc = opts.scenario(scenario)
@@ -767,7 +769,9 @@ def _run_streamed(
             "n_paths": opts.n_paths,
             "horizon": sc.horizon,
             "summary_only": {
-                k: attrs.get(k) for k in ("block", "passes", "pass_seconds", "backend")
+                k: attrs.get(k)
+                for k in ("block", "passes", "pass_seconds", "backend", "device")
+                if k in attrs
             },
             "run": {"id": run_id, "identity": identity, "timestamp_file": RUN_LOG},
             "cli": _cli_record(args, scenario_label, scenario),
@@ -972,11 +976,6 @@ def _run_options(scenario: Scenario, args: argparse.Namespace) -> RunOptions:
             raise UsageError(
                 "argument --backend: cuda simulates on this machine's GPU and --dask-* on a "
                 "cluster; choose one"
-            )
-        if args.summary_only:
-            raise UsageError(
-                "argument --backend: a summary-only run streams on the CPU; with cuda the paths "
-                "must fit in memory (fewer --paths or a shorter --horizon)"
             )
     return opts
 

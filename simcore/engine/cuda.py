@@ -26,7 +26,8 @@ Tested without a GPU: with ``NUMBA_ENABLE_CUDASIM=1`` numba-cuda's simulator run
 module's kernel, thread by thread, on the CPU, and the tests compare its bytes with the CPU
 backend's (the model each simulated thread calls is the CPU's machine code: this checks the
 launches, workspaces and copies; the PTX checks cover the device arithmetic). The backend
-needs the ``cuda`` extra (numba-cuda); nothing else imports this module.
+needs the ``cuda`` extra (numba-cuda); only the engine imports this module, when asked for it
+(summary-only runs on the GPU: :mod:`simcore.engine.cuda_summary`).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ before an earlier one. None of it grows with ``n_paths``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,12 +63,14 @@ from simcore.results.result import (
     _std_and_errors,
 )
 from simcore.results.streaming import (
+    InOrder,
     OrderStatistics,
     block_moments,
     lerp,
     merge_moments,
     pilot_brackets,
     quantile_ranks,
+    tail_sums,
 )
 
 if TYPE_CHECKING:
@@ -188,9 +190,17 @@ def _rows(
     n_total: int,
     threads: int | None,
     names: Sequence[str],
+    backend: str = "local",
 ) -> tuple[SimulationResult, list[np.ndarray]]:
     r = simulate(
-        scenario, n, seed_seq, sampling=sampling, start=start, n_total=n_total, threads=threads
+        scenario,
+        n,
+        seed_seq,
+        sampling=sampling,
+        start=start,
+        n_total=n_total,
+        threads=threads,
+        backend=backend,
     )
     return r, [x for name in names for x in r._rows(name)]  # (output, year) rows
 
@@ -204,9 +214,10 @@ def _pilot_block(
     threads: int | None,
     names: Sequence[str],
     qa: np.ndarray,
+    backend: str = "local",
 ) -> list[RowPlan | None]:
     """The pass-1 brackets from the run's first ``n`` paths."""
-    _r, rows = _rows(scenario, seed_seq, sampling, 0, n, n_total, threads, names)
+    _r, rows = _rows(scenario, seed_seq, sampling, 0, n, n_total, threads, names, backend)
     return pilot_brackets(rows, lambda m: _levels(qa, round(m * n_total / n)))
 
 
@@ -255,12 +266,7 @@ def _tail_block(
     sum and sum of squares of net profit attributable at or below ``cuts[t, j]``."""
     r, _ = _rows(scenario, seed_seq, sampling, start, n, n_total, threads, ())
     x = r._rows("net_profit_attributable")
-    out = np.zeros(cuts.shape + (3,))
-    for t in range(cuts.shape[0]):
-        for j in range(cuts.shape[1]):
-            tail = x[t][x[t] <= cuts[t, j]]
-            out[t, j] = tail.size, tail.sum(), np.dot(tail, tail)
-    return out
+    return np.stack([tail_sums(x[t], cuts[t]) for t in range(cuts.shape[0])])
 
 
 def simulate_summary(
@@ -277,6 +283,7 @@ def simulate_summary(
     threads: int | None = None,
     max_values: int = MAX_VALUES,
     shortfall: ArrayLike = (),
+    backend: str = "local",
 ) -> pd.DataFrame:
     """The summary of an ``n_paths`` run, streamed block by block: no process ever holds more
     than one block of paths (``block``, default :data:`DASK_BLOCK`).
@@ -301,9 +308,17 @@ def simulate_summary(
     the exact ``1 - level`` quantile), with its asymptotic standard error; one more pass over
     the blocks (the quantile must be known first). Needs ``net_profit_attributable`` among the
     outputs and ``1 - level`` among ``q``.
+
+    ``backend="cuda"``: every pass simulates its blocks on the GPU and summarises them there
+    (:mod:`simcore.engine.cuda_summary`); only the summaries come back. The table has the same
+    bytes as the CPU's for the same ``block``.
     """
     from simcore.engine.core import resolve_scenario
 
+    if backend not in ("local", "cuda"):
+        raise ValueError(f"backend={backend!r}: allowed 'local' (here or on client) or 'cuda'")
+    if backend == "cuda" and client is not None:
+        raise ValueError("backend='cuda' summarises on this machine's GPU; pass client=None")
     _check_client(client, optional=True)
     scenario = resolve_scenario(scenario)
     opts = RunOptions.checked(n_paths, seed, horizon, sampling, threads=threads)
@@ -339,47 +354,53 @@ def simulate_summary(
     parts = _blocks(0, n_paths, block)
     timing: list[float] = []  # seconds of each pass
     base = (scenario, ss, sampling)
+    device = None
+    if backend == "cuda":  # every pass simulates and summarises its blocks on the GPU
+        from simcore.engine.cuda_summary import DeviceStream
 
-    def run_pass(plan: list[RowPlan | None], on_result: Callable[[int, Any], object]) -> None:
+        device = DeviceStream(scenario, ss, sampling, n_paths, block, names, max_values)
+
+    # pass 1: moments (merged in block order), counts in the brackets, risk counts
+    moments = InOrder(np.zeros((R, 5)), merge_moments)
+    order = OrderStatistics(R, max_values)
+    risk: dict[str, np.ndarray] = {}
+
+    def add_risk(counts: dict[str, np.ndarray]) -> None:
+        for key, c in counts.items():
+            risk[key] = risk.get(key, 0) + c
+
+    def first(
+        i: int, value: tuple[np.ndarray, list[RowPart | None], dict[str, np.ndarray]]
+    ) -> None:
+        mom, part, counts = value
+        moments.add(i, mom)
+        order.add(part)
+        add_risk(counts)
+
+    def run_pass(plan: list[RowPlan | None]) -> None:
         t0 = time.perf_counter()
-        first = not timing
-        calls = [(*base, s, n, n_paths, threads, names, plan, first) for s, n in parts]
-        _run_tasks(client, _pass_block, calls, on_result, label=f"summary{len(timing) + 1}")
+        is_first = not timing
+        if device is not None:
+            device.run_pass(plan, moments.add if is_first else None, order.add, add_risk)
+        else:
+            calls = [(*base, s, n, n_paths, threads, names, plan, is_first) for s, n in parts]
+            on_result = first if is_first else (lambda i, value: order.add(value))
+            _run_tasks(client, _pass_block, calls, on_result, label=f"summary{len(timing) + 1}")
         timing.append(time.perf_counter() - t0)
 
     brackets: list[list[RowPlan | None]] = []
     _run_tasks(
         client,
         _pilot_block,
-        [(*base, min(PILOT, n_paths), n_paths, threads, names, qa)],
+        [(*base, min(PILOT, n_paths), n_paths, threads, names, qa, backend)],
         lambda i, value: brackets.append(value),
         label="summary-pilot",
     )
-
-    # pass 1: moments (merged in block order), counts in the brackets, risk counts
-    moments = np.zeros((R, 5))
-    early: dict[int, np.ndarray] = {}  # moments of blocks that finished before an earlier one
-    merged = [0]  # blocks merged so far
-    order = OrderStatistics(R, max_values)
     order.start(brackets[0])
-    risk: dict[str, np.ndarray] = {}
-
-    def first(
-        i: int, value: tuple[np.ndarray, list[RowPart | None], dict[str, np.ndarray]]
-    ) -> None:
-        mom, part, counts = value
-        early[i] = mom
-        while merged[0] in early:
-            moments[:] = merge_moments(moments, early.pop(merged[0]))
-            merged[0] += 1
-        order.add(part)
-        for key, c in counts.items():
-            risk[key] = risk.get(key, 0) + c
-
-    run_pass(brackets[0], first)
+    run_pass(brackets[0])
     levels: list[np.ndarray] = []
     for row in range(R):
-        n_def = int(moments[row, 0])
+        n_def = int(moments.total[row, 0])
         levels.append(_levels(qa, n_def))
         if n_def:
             prev, nxt, _gamma = quantile_ranks(n_def, levels[row])
@@ -388,7 +409,7 @@ def simulate_summary(
 
     # later passes: collect or refine the located buckets until every rank is found
     while (plan := order.plan()) is not None:
-        run_pass(plan, lambda i, value: order.add(value))
+        run_pass(plan)
         order.end_pass()
 
     frame = _summary_frame(
@@ -396,7 +417,7 @@ def simulate_summary(
         names,
         qa,
         levels,
-        moments,
+        moments.total,
         order.found,
         risk,
         n_paths,
@@ -407,7 +428,8 @@ def simulate_summary(
             block=block,
             passes=len(timing),
             pass_seconds=[round(t, 3) for t in timing],
-            backend="local" if client is None else "dask",
+            backend="dask" if client is not None else backend,
+            **({"device": device.name} if device is not None else {}),
         ),
     )
     if not es_levels.size:
@@ -428,15 +450,15 @@ def simulate_summary(
             for year in scenario.years
         ]
     )
-    tails = np.zeros(cuts.shape + (3,))
-
-    def add(i: int, value: np.ndarray) -> None:
-        tails[:] += value
-
+    sums = InOrder(np.zeros(cuts.shape + (3,)), np.add)  # added in block order
     t0 = time.perf_counter()
-    calls = [(*base, s, n, n_paths, threads, cuts) for s, n in parts]
-    _run_tasks(client, _tail_block, calls, add, label="summary-shortfall")
+    if device is not None:
+        device.tail_pass(cuts, sums.add)
+    else:
+        calls = [(*base, s, n, n_paths, threads, cuts) for s, n in parts]
+        _run_tasks(client, _tail_block, calls, sums.add, label="summary-shortfall")
     timing.append(time.perf_counter() - t0)
+    tails = sums.total
     fc = _forecast(scenario.forecast.net_profit_attributable, scenario.horizon)
     rows = []
     for t, year in enumerate(scenario.years):

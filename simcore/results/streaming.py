@@ -4,9 +4,12 @@ Private; :func:`simcore.engine.dask.simulate_summary` uses it. Blocks may finish
 and in any process; everything merged here is either an integer count (order-free) or merged
 in block order (moments), so the result does not depend on scheduling.
 
-Moments: per block the count and central sums ``(n, mean, M2, M3, M4)``, merged pairwise by
-Pébay's update (Pébay 2008, "Formulas for robust, one-pass parallel computation of covariances
-and arbitrary-order statistical moments", eqs. 2.1, 2.3 and 3.1).
+Moments: per block the count and central sums ``(n, mean, M2, M3, M4)`` of each of
+:data:`LANES` interleaved lanes of its paths, the lanes merged pairwise in a fixed tree and the
+blocks in block order, by Pébay's update (Pébay 2008, "Formulas for robust, one-pass parallel
+computation of covariances and arbitrary-order statistical moments", eqs. 2.1, 2.3 and 3.1). The
+tail sums behind the expected shortfall are added the same way. The GPU computes the lanes with
+one thread each and so gets the same bytes.
 
 Order statistics (:class:`OrderStatistics`), exact, in passes over the same blocks:
 
@@ -145,46 +148,180 @@ def _bucket_counts(
     return taken
 
 
-# -- moments -------------------------------------------------------------------------------------
+# -- moments and tail sums, in lanes --------------------------------------------------------------
+LANES = 512  # a block's paths reduce in this many interleaved lanes: path i of the block in lane
+#              i % LANES, each lane in path order, then the lanes pairwise in a fixed tree. The
+#              GPU backend runs one thread per lane: the same operations in the same order, so
+#              the same bytes (:mod:`simcore.engine.cuda_summary`).
+
+
+@jit(inline="always")
+def merge_one(
+    na: float,
+    ma: float,
+    m2a: float,
+    m3a: float,
+    m4a: float,
+    nb: float,
+    mb: float,
+    m2b: float,
+    m3b: float,
+    m4b: float,
+) -> tuple[float, float, float, float, float]:
+    """Pébay's merge of the moments ``(n, mean, M2, M3, M4)`` of ``a`` (earlier values) and
+    ``b`` (later ones); either may be empty (``n = 0``)."""
+    if na == 0.0:
+        return nb, mb, m2b, m3b, m4b
+    if nb == 0.0:
+        return na, ma, m2a, m3a, m4a
+    n = na + nb
+    delta = mb - ma
+    dn = delta / n
+    dn2 = dn * dn
+    t1 = delta * dn * na * nb
+    mean = ma + nb * dn
+    m2 = m2a + m2b + t1
+    m3 = m3a + m3b + t1 * dn * (na - nb) + 3.0 * dn * (na * m2b - nb * m2a)
+    m4 = (
+        m4a
+        + m4b
+        + t1 * dn2 * (na * na - na * nb + nb * nb)
+        + 6.0 * dn2 * (na * na * m2b + nb * nb * m2a)
+        + 4.0 * dn * (na * m3b - nb * m3a)
+    )
+    return n, mean, m2, m3, m4
+
+
+@jit
+def _merge_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    for r in range(a.shape[0]):
+        out[r, 0], out[r, 1], out[r, 2], out[r, 3], out[r, 4] = merge_one(
+            a[r, 0], a[r, 1], a[r, 2], a[r, 3], a[r, 4], b[r, 0], b[r, 1], b[r, 2], b[r, 3], b[r, 4]
+        )
+
+
+@jit
+def _lane_moments(x: np.ndarray, acc: np.ndarray) -> None:
+    """``acc`` (lanes, 5): per lane the count, mean and central sums M2, M3, M4 of the non-NaN
+    values of ``x`` in that lane, each lane in path order (the mean first, then the sums)."""
+    lanes, n = acc.shape[0], x.size
+    acc[:] = 0.0
+    for base in range(0, n, lanes):
+        for c in range(min(lanes, n - base)):
+            v = x[base + c]
+            if v == v:
+                acc[c, 0] += 1.0
+                acc[c, 1] += v
+    for c in range(lanes):
+        if acc[c, 0] > 0.0:
+            acc[c, 1] = acc[c, 1] / acc[c, 0]
+    for base in range(0, n, lanes):
+        for c in range(min(lanes, n - base)):
+            v = x[base + c]
+            if v == v:
+                d = v - acc[c, 1]
+                d2 = d * d
+                acc[c, 2] += d2
+                acc[c, 3] += d2 * d
+                acc[c, 4] += d2 * d2
+
+
+@jit
+def _fold_moments(acc: np.ndarray) -> None:
+    """Merge the lanes of ``acc`` pairwise into ``acc[0]``: at step
+    ``s = 1, 2, 4, ...`` lane ``c`` (a multiple of ``2 s``) takes in lane ``c + s``."""
+    lanes = acc.shape[0]
+    s = 1
+    while s < lanes:
+        for c in range(0, lanes - s, 2 * s):
+            acc[c, 0], acc[c, 1], acc[c, 2], acc[c, 3], acc[c, 4] = merge_one(
+                acc[c, 0],
+                acc[c, 1],
+                acc[c, 2],
+                acc[c, 3],
+                acc[c, 4],
+                acc[c + s, 0],
+                acc[c + s, 1],
+                acc[c + s, 2],
+                acc[c + s, 3],
+                acc[c + s, 4],
+            )
+        s *= 2
+
+
+@jit
+def _lane_tail(x: np.ndarray, cut: float, acc: np.ndarray) -> None:
+    """``acc`` (lanes, 3): per lane the count, sum and sum of squares of the values of ``x``
+    at or below ``cut``, each lane in path order."""
+    lanes, n = acc.shape[0], x.size
+    acc[:] = 0.0
+    for base in range(0, n, lanes):
+        for c in range(min(lanes, n - base)):
+            v = x[base + c]
+            if v <= cut:
+                acc[c, 0] += 1.0
+                acc[c, 1] += v
+                acc[c, 2] += v * v
+
+
+@jit
+def _fold_sums(acc: np.ndarray) -> None:
+    """Add the lanes of ``acc`` pairwise into ``acc[0]``, as :func:`_fold_moments` merges."""
+    lanes = acc.shape[0]
+    s = 1
+    while s < lanes:
+        for c in range(0, lanes - s, 2 * s):
+            for k in range(acc.shape[1]):
+                acc[c, k] += acc[c + s, k]
+        s *= 2
+
+
 def block_moments(rows: Sequence[np.ndarray]) -> np.ndarray:
-    """(R, 5) ``n, mean, M2, M3, M4`` of the non-NaN values of each row (numpy's pairwise sums)."""
+    """(R, 5) ``n, mean, M2, M3, M4`` of the non-NaN values of each row, in :data:`LANES`
+    lanes merged pairwise."""
     out = np.zeros((len(rows), 5))
+    acc = np.empty((LANES, 5))
     for i, x in enumerate(rows):
-        v = x[~np.isnan(x)]
-        if v.size:
-            mean = v.mean()
-            d = v - mean
-            d2 = d * d
-            out[i] = (v.size, mean, d2.sum(), (d2 * d).sum(), (d2 * d2).sum())
+        _lane_moments(np.ascontiguousarray(x, dtype=np.float64), acc)
+        _fold_moments(acc)
+        out[i] = acc[0]
+    return out
+
+
+def tail_sums(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """(J, 3) count, sum and sum of squares of the values of ``x`` at or below each of
+    ``cuts`` (J,), in :data:`LANES` lanes added pairwise."""
+    out = np.zeros((cuts.size, 3))
+    acc = np.empty((LANES, 3))
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    for j, cut in enumerate(cuts.tolist()):
+        _lane_tail(x, cut, acc)
+        _fold_sums(acc)
+        out[j] = acc[0]
     return out
 
 
 def merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Merge (R, 5) moment rows ``a`` (earlier blocks) and ``b`` (the next block)."""
-    na, ma, m2a, m3a, m4a = a.T
-    nb, mb, m2b, m3b, m4b = b.T
-    n = na + nb
-    with np.errstate(invalid="ignore", divide="ignore"):
-        delta = mb - ma
-        dn = delta / n
-        dn2 = dn * dn
-        t1 = delta * dn * na * nb
-        mean = ma + nb * dn
-        m2 = m2a + m2b + t1
-        m3 = m3a + m3b + t1 * dn * (na - nb) + 3.0 * dn * (na * m2b - nb * m2a)
-        m4 = (
-            m4a
-            + m4b
-            + t1 * dn2 * (na * na - na * nb + nb * nb)
-            + 6.0 * dn2 * (na * na * m2b + nb * nb * m2a)
-            + 4.0 * dn * (na * m3b - nb * m3a)
-        )
-    out = np.column_stack([n, mean, m2, m3, m4])
-    only_b = na == 0
-    only_a = (nb == 0) & ~only_b
-    out[only_b] = b[only_b]
-    out[only_a] = a[only_a]
+    out = np.empty_like(a)
+    _merge_rows(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
     return out
+
+
+class InOrder:
+    """Blocks' results combined in block order whatever order they arrive in: ``combine(total,
+    value)`` gives the new total (``total`` starts as ``start``)."""
+
+    def __init__(self, start: np.ndarray, combine: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+        self.total, self._combine = start, combine
+        self._early: dict[int, np.ndarray] = {}
+        self._next = 0
+
+    def add(self, i: int, value: np.ndarray) -> None:
+        self._early[i] = value
+        while self._next in self._early:
+            self.total = self._combine(self.total, self._early.pop(self._next))
+            self._next += 1
 
 
 # -- quantile arithmetic (numpy's linear method) -------------------------------------------------

@@ -67,9 +67,9 @@ SIMULATED = textwrap.dedent(
 )
 
 
-def _run(code: str, **env: str) -> str:
+def _run(code: str, *args: str, **env: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,
@@ -253,22 +253,162 @@ def _run_cli(argv: list[str]) -> None:
     assert out.returncode == 0, out.stderr[-3000:]
 
 
-def test_cli_refuses_cuda_with_dask_or_summary_only(tmp_path, capsys):
+def test_cli_refuses_cuda_with_dask(tmp_path, capsys):
     from simcore.cli import main
 
     assert main(["run", "--backend", "cuda", "--dask-local", "2", "--out", str(tmp_path)]) == 2
     assert "choose one" in capsys.readouterr().err
-    assert main(["run", "--backend", "cuda", "--summary-only", "--out", str(tmp_path)]) == 2
-    assert "summary-only run streams on the CPU" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # the device benchmark at toy sizes under the simulator (its smoke run)
 def test_device_benchmark_runs_and_finds_the_same_bytes(tmp_path):
     out = tmp_path / "gpu.json"
     argv = ["--paths", "64", "--batch", "32", "--check", "32", "--repeats", "1", "--horizon", "3"]
-    code = f"from benchmarks.gpu import main; main({argv + ['--json', str(out)]!r})"
+    argv += ["--block", "32", "--json", str(out)]
+    code = (
+        "from simcore.results import streaming; streaming.LANES = 4\n"  # few simulated threads
+        f"from benchmarks.gpu import main; main({argv!r})"
+    )
     _run(code, NUMBA_ENABLE_CUDASIM="1")
     report = json.loads(out.read_text())
     assert report["same_bytes"]["values_differing"] == 0
+    assert report["same_bytes"]["summary_rows"] > 100
+    assert report["same_bytes"]["summary_rows_differing"] == 0
     assert set(report["throughput"]["seconds"]) == {"kernel", "in_memory", "floor"}
     assert report["throughput"]["kernel_over_floor"] > 0
+    e = report["end_to_end"]
+    assert e["paths"] == 64 and e["block"] == 32 and e["passes"] >= 3 and e["over_floor"] > 0
+
+
+SUMMARY = textwrap.dedent(
+    """
+    import json
+    import simcore
+    from simcore.engine.dask import simulate_summary
+    from simcore.results import streaming
+
+    streaming.LANES = 6  # a Python thread per (row, lane) under the simulator; any count folds
+    checks = {}
+    cases = [("mc", 600, 256), ("antithetic", 300, 128), ("lhs", 200, 64), ("sobol", 90, 64)]
+    for sampling, n, block in cases:
+        # 40 values a pass at most: buckets are refined and collected over several passes
+        kw = dict(n_paths=n, seed=3, horizon=2, block=block, shortfall=(0.95,), max_values=40)
+        a = simulate_summary(sampling=sampling, **kw)
+        b = simulate_summary(sampling=sampling, backend="cuda", **kw)
+        va, vb = (t[["value", "mcse", "defined"]].to_numpy() for t in (a, b))
+        same = list(a["statistic"]) == list(b["statistic"]) and va.tobytes() == vb.tobytes()
+        checks[sampling] = [same, len(a), a.attrs["passes"], b.attrs["passes"],
+                            b.attrs["backend"], b.attrs["device"]]
+    print(json.dumps(checks))
+    """
+)
+
+
+@pytest.mark.slow  # the simulator runs every summary kernel a Python thread per (row, lane)
+def test_simulator_streams_the_cpu_summary():
+    """``simulate_summary(backend="cuda")``: each pass simulates and summarises its blocks on
+    the device (moments in lanes, bucket counts by atomics, collected values, shortfall sums);
+    under the simulator the table is the CPU's, byte for byte, for every sampling method."""
+    checks = json.loads(_run(SUMMARY, NUMBA_ENABLE_CUDASIM="1").splitlines()[-1])
+    for sampling, (same, rows, passes_cpu, passes_gpu, backend, device) in checks.items():
+        assert same, sampling
+        assert rows > 100 and passes_gpu == passes_cpu >= 3  # refined, collected, shortfall
+        assert (backend, device) == ("cuda", "numba-cuda simulator")
+
+
+@pytest.mark.slow  # the simulator runs a CLI summary-only run a Python thread per GPU thread
+def test_cli_summary_only_on_cuda_writes_the_cpu_tables(tmp_path):
+    run = ["run", "--paths", "300", "--summary-only", "--quiet"]
+    code = (
+        "import sys\nfrom simcore.results import streaming\nstreaming.LANES = 8\n"
+        "from simcore.cli import main\nsys.exit(main(sys.argv[1:]))"
+    )
+    for name, extra in (("cpu", []), ("gpu", ["--backend", "cuda"])):
+        _run_cli([sys.executable, "-c", code, *run, "--out", str(tmp_path / name), *extra])
+    for name in ("summary.csv", "risk.csv"):
+        assert (tmp_path / "cpu" / name).read_bytes() == (tmp_path / "gpu" / name).read_bytes()
+    manifest = json.loads((tmp_path / "gpu" / "manifest.json").read_text())
+    streamed = manifest["summary_only"]
+    assert streamed["backend"] == "cuda" and streamed["device"] == "numba-cuda simulator"
+
+
+SUMMARY_PTX = textwrap.dedent(
+    """
+    import re
+    import sys
+    import numpy as np
+    from numba import cuda, typeof
+    import numba.cuda.dispatcher as dispatcher
+
+    class H200:  # NVVM needs a compute capability, not a GPU
+        compute_capability = (9, 0)
+
+    dispatcher.get_current_device = lambda: H200()
+    from simcore.engine import cuda as gpu
+    from simcore.engine import cuda_summary as cs
+
+    gpu._cpu_min_max()
+    gpu._nan_on_gpu()
+    R, L, M, N = 4, 8, 3, 16
+    f, s = np.zeros((3, 2, N)), np.zeros((2, 2, N))
+    src, bits, rows = (f, s), (f.view(np.uint64), s.view(np.uint64)), np.zeros((R, 3), np.int64)
+    i8, u8 = np.int64, np.uint64
+    args = {
+        "_stats": (src, rows, np.zeros((R, 3)), N, np.zeros((R, L, 5)), np.zeros((R, L, 3), i8)),
+        "_fold": (np.zeros((R, L, 5)), np.zeros((2, R, 5)), 1, True),
+        "_buckets": (
+            src, bits, rows, N, np.zeros(R, i8), np.zeros((R, M), u8), np.zeros((R, M), u8),
+            np.zeros((R, M), i8), np.zeros((R, M), np.bool_), np.zeros((R, M, 4096), i8),
+            np.zeros((R, M, 4096), u8), np.zeros((R, M, 4096), u8), np.zeros((R, L, M + 1), i8),
+            np.zeros((R, L, 2), u8), np.zeros(1, i8), np.zeros(5, np.int32),
+            np.zeros(5, np.int32), np.zeros(5),
+        ),
+        "_tail": (f, np.zeros((2, 2)), N, np.zeros((4, L, 3))),
+    }
+    for name, a in args.items():
+        with gpu.ieee_compile():
+            ptx = cuda.compile_ptx(getattr(cs, name), tuple(typeof(x) for x in a), cc=(9, 0))[0]
+        with open(f"{sys.argv[1]}/{name}.ptx", "w") as fh:
+            fh.write(ptx)
+        print(
+            name, ptx.count("fma."), ptx.count(".approx"),
+            sum(ptx.count(op) for op in ("max.f64", "min.f64", "cvt.sat")),
+            len(re.findall(r"[.]extern", ptx)), ptx.count("atom."),
+        )
+    """
+)
+
+
+@pytest.mark.integration  # NVVM in a subprocess (a few seconds)
+def test_nvvm_compiles_the_summary_kernels_to_ieee_operations_only(tmp_path):
+    """The summary kernels, like the model's: no fused multiply-add, no approximate or
+    libdevice instruction, nothing to link; the bucket kernel's counts are atomics; ptxas
+    assembles each for sm_90."""
+    stdout = _run(SUMMARY_PTX, str(tmp_path))
+    got = {line.split()[0]: [int(v) for v in line.split()[1:]] for line in stdout.splitlines()}
+    assert set(got) == {"_stats", "_fold", "_buckets", "_tail"}
+    for name, (fma, approx, libdevice, externs, atomics) in got.items():
+        assert fma == approx == libdevice == externs == 0, name
+        assert (atomics > 0) == (name == "_buckets"), name
+    nvcc = importlib.util.find_spec("nvidia.cuda_nvcc")
+    ptxas = os.path.join(list(nvcc.submodule_search_locations)[0], "bin", "ptxas")
+    for name in got:
+        asm = subprocess.run(
+            [ptxas, "-arch=sm_90", str(tmp_path / f"{name}.ptx"), "-o", str(tmp_path / "k.cubin")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert asm.returncode == 0, (name, asm.stderr[-2000:])
+
+
+def test_summary_backend_is_checked_before_any_work():
+    from simcore.engine.dask import simulate_summary
+
+    with pytest.raises(ValueError, match="backend='gpu'.*allowed 'local'"):
+        simulate_summary(make_toy(), 100, backend="gpu")
+    with pytest.raises(ValueError, match="pass client=None"):
+        simulate_summary(make_toy(), 100, backend="cuda", client=object())
+    t = dataclasses.replace(default_scenario(), copula="student_t", copula_df=5.0)
+    with pytest.raises(ValueError, match="Student-t copula"):
+        simulate_summary(t, 100, backend="cuda")
