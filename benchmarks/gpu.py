@@ -134,6 +134,8 @@ def end_to_end(n_paths: int, horizon: int, block: int, repeats: int, seed: int) 
         "seconds": med,
         "path_years_per_s": n_paths * horizon / med,
         "passes": table.attrs["passes"],
+        "blocks_kept": table.attrs["blocks_kept"],
+        "blocks": -(-n_paths // block),
         "pass_seconds": table.attrs["pass_seconds"],
         "all_seconds": times,
     }
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     print(
         f"{'end to end (summary)':>20}: {e['seconds']:8.3f} s  {e['path_years_per_s']:.3g} "
-        f"path-years/s ({e['passes']} passes, blocks of {e['block']:,}; / floor "
+        f"path-years/s ({e['passes']} passes, {e['blocks_kept']} of {e['blocks']} blocks of "
+        f"{e['block']:,} kept on the device; / floor "
         f"{e['over_floor']:.2f})"
     )
     for key, label in (

@@ -300,15 +300,29 @@ class Device:
         )
         self.keep_draws = shapes.draws_out.shape[-1] > 0
 
-    def launch(self, start: int, n: int, n_total: int, method: int, design: np.ndarray) -> None:
-        """Simulate paths ``start .. start + n`` (``n <= width``) into the device buffers'
-        first ``n`` columns; returns once queued (``cuda.synchronize()`` waits)."""
+    def launch(
+        self,
+        start: int,
+        n: int,
+        n_total: int,
+        method: int,
+        design: np.ndarray,
+        into: Buffers | None = None,
+    ) -> None:
+        """Simulate paths ``start .. start + n`` (``n <= width``) into the first ``n`` columns
+        of the device buffers (or of ``into``, device buffers of the same shapes); returns once
+        queued (``cuda.synchronize()`` waits)."""
         blocks = -(-self.width // THREADS_PER_BLOCK)
         rows = (to_device(np.ascontiguousarray(design)),)
+        bufs = self.bufs if into is None else into
         with ieee_compile():
             self.kernel[blocks, THREADS_PER_BLOCK](
-                start, n, n_total, method, rows, self.sc, self.bufs, self.keep_draws, self.ws
+                start, n, n_total, method, rows, self.sc, bufs, self.keep_draws, self.ws
             )
+
+    def empty_buffers(self) -> Buffers:
+        """New device buffers shaped like the launch's (for outputs kept on the device)."""
+        return Buffers(*(device_empty(b.shape, b.dtype) for b in self.bufs))
 
     def copy_into(self, bufs: Buffers, done: int, n: int) -> None:
         """The last launch's ``n`` paths into columns ``done .. done + n`` of ``bufs``."""

@@ -1,8 +1,9 @@
 """Summary-only runs on the GPU: ``simulate_summary(..., backend="cuda")``.
 
 Every pass of :func:`simcore.engine.dask.simulate_summary` simulates its blocks of paths on the
-GPU (the kernel of :mod:`simcore.engine.cuda`, into buffers that stay on the device) and
-summarises them there; only the summaries are copied back, never a path:
+GPU (the kernel of :mod:`simcore.engine.cuda`, into buffers that stay on the device; blocks are
+kept there between passes while they fit in :data:`KEEP` of the free memory, the others
+simulated again) and summarises them there; only the summaries are copied back, never a path:
 
 - pass 1: per block, the moments of every (output, year) row in
   :data:`~simcore.results.streaming.LANES` lanes, one GPU thread per row and lane, then the lanes
@@ -41,6 +42,9 @@ from simcore.results.result import PRICE_OUTPUTS, _forecast
 from simcore.results.streaming import _INF_BITS, _KEY_MAX, _SIGN, SUB_BITS, _key, merge_one
 
 cuda = gpu.cuda  # numba-cuda's module, or None without the cuda extra
+KEEP = 0.8  # share of the GPU's free memory that may keep blocks' outputs between passes
+KEEP_BYTES: int | None = None  # or this many bytes (None: KEEP of the free memory; 0 in the
+#                               simulator, whose tests set it)
 _NPA = OUTPUTS.index("net_profit_attributable")
 THREADS = gpu.THREADS_PER_BLOCK
 
@@ -310,11 +314,37 @@ class DeviceStream:
         self.horizon = H
         self.capacity = max(1, min(int(max_values), n_paths * self.n_rows))
         self.lanes = streaming.LANES
+        self.kept: dict[int, Any] = {}  # block -> its device buffers, kept between passes
+        self.block_bytes = sum(a.nbytes for a in self.device.bufs)
+        self.room = self._room()
 
-    def _simulate(self, start: int, n: int) -> tuple[Any, Any]:
-        """Paths ``start .. start + n`` into the device buffers: their outputs and segments."""
-        self.device.launch(start, n, self.n_total, self.method, self.designs(start, n))
-        return self.device.bufs.out, self.device.bufs.seg_out
+    def _room(self) -> int:
+        """Bytes that may keep whole blocks on the device between passes: what is free, less a
+        pass's own arrays (bucket counts for every row at 3 x 9 brackets, the collected values)
+        and a reserve."""
+        if KEEP_BYTES is not None:
+            return KEEP_BYTES
+        if gpu.simulator():
+            return 0
+        context = cuda.current_context()
+        context.deallocations.clear()  # an earlier run's buffers, freed now, not later
+        free, _total = context.get_memory_info()
+        pass_arrays = 3 * self.n_rows * 27 * (8 << SUB_BITS) + 16 * self.capacity
+        return max(0, int(KEEP * free) - pass_arrays - (1 << 30))
+
+    def _simulate(self, b: int) -> Any:
+        """Block ``b``'s device buffers, simulated the first time it is asked for; kept on the
+        device while there is room (later passes then reuse them), else simulated again into
+        the launch's buffers."""
+        if b in self.kept:
+            return self.kept[b]
+        start, n = self.parts[b]
+        into = None
+        if self.room >= self.block_bytes:
+            into = self.kept[b] = self.device.empty_buffers()
+            self.room -= self.block_bytes
+        self.device.launch(start, n, self.n_total, self.method, self.designs(start, n), into)
+        return self.device.bufs if into is None else into
 
     def run_pass(
         self,
@@ -355,8 +385,9 @@ class DeviceStream:
             cnt = to(np.zeros((Ra, L, 3), np.int64))
         stats, fold, buckets = _kernel(_stats), _kernel(_fold), _kernel(_buckets)
         with gpu.ieee_compile():
-            for b, (start, n) in enumerate(self.parts):
-                out, seg = self._simulate(start, n)
+            for b, (_start, n) in enumerate(self.parts):
+                bufs = self._simulate(b)
+                out, seg = bufs.out, bufs.seg_out
                 if first:
                     blocks, tpb = _grid(Ra * L)
                     stats[blocks, tpb]((out, seg), self.rows, self.thr, n, mom, cnt)
@@ -446,8 +477,8 @@ class DeviceStream:
         res = gpu.device_empty((B, H * J, 3), np.float64)
         tail, fold = _kernel(_tail), _kernel(_fold)
         with gpu.ieee_compile():
-            for b, (start, n) in enumerate(self.parts):
-                out, _seg = self._simulate(start, n)
+            for b, (_start, n) in enumerate(self.parts):
+                out = self._simulate(b).out
                 blocks, tpb = _grid(H * J * L)
                 tail[blocks, tpb](out, d_cuts, n, acc)
                 fold[H * J, max(1, L // 2)](acc, res, b, False)

@@ -430,6 +430,7 @@ def simulate_summary(
             pass_seconds=[round(t, 3) for t in timing],
             backend="dask" if client is not None else backend,
             **({"device": device.name} if device is not None else {}),
+            **({"blocks_kept": len(device.kept)} if device is not None else {}),
         ),
     )
     if not es_levels.size:

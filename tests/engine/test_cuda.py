@@ -284,21 +284,32 @@ SUMMARY = textwrap.dedent(
     """
     import json
     import simcore
+    from simcore.engine import cuda_summary
     from simcore.engine.dask import simulate_summary
     from simcore.results import streaming
 
     streaming.LANES = 6  # a Python thread per (row, lane) under the simulator; any count folds
     checks = {}
-    cases = [("mc", 600, 256), ("antithetic", 300, 128), ("lhs", 200, 64), ("sobol", 90, 64)]
-    for sampling, n, block in cases:
+    segments = len(simcore.default_scenario().segment_names)
+    block_bytes = lambda block: block * 2 * (21 + segments) * 8 + block * 2 * 4  # with hit masks
+    cases = [
+        ("mc", 600, 256, 0),  # every pass simulates its blocks again
+        ("mc", 600, 256, 2),  # two of three blocks kept on the device between passes
+        ("antithetic", 300, 128, 3),
+        ("lhs", 200, 64, 1),
+        ("sobol", 90, 64, 0),
+    ]
+    for sampling, n, block, kept in cases:
+        cuda_summary.KEEP_BYTES = kept * block_bytes(block)
         # 40 values a pass at most: buckets are refined and collected over several passes
         kw = dict(n_paths=n, seed=3, horizon=2, block=block, shortfall=(0.95,), max_values=40)
         a = simulate_summary(sampling=sampling, **kw)
         b = simulate_summary(sampling=sampling, backend="cuda", **kw)
         va, vb = (t[["value", "mcse", "defined"]].to_numpy() for t in (a, b))
         same = list(a["statistic"]) == list(b["statistic"]) and va.tobytes() == vb.tobytes()
-        checks[sampling] = [same, len(a), a.attrs["passes"], b.attrs["passes"],
-                            b.attrs["backend"], b.attrs["device"]]
+        checks[f"{sampling} {kept}"] = [same, len(a), a.attrs["passes"], b.attrs["passes"],
+                                        b.attrs["backend"], b.attrs["device"],
+                                        b.attrs["blocks_kept"] == kept]
     print(json.dumps(checks))
     """
 )
@@ -307,13 +318,15 @@ SUMMARY = textwrap.dedent(
 @pytest.mark.slow  # the simulator runs every summary kernel a Python thread per (row, lane)
 def test_simulator_streams_the_cpu_summary():
     """``simulate_summary(backend="cuda")``: each pass simulates and summarises its blocks on
-    the device (moments in lanes, bucket counts by atomics, collected values, shortfall sums);
-    under the simulator the table is the CPU's, byte for byte, for every sampling method."""
+    the device (moments in lanes, bucket counts by atomics, collected values, shortfall sums),
+    or reuses the blocks kept there; under the simulator the table is the CPU's, byte for byte,
+    for every sampling method, with none, some or all blocks kept."""
     checks = json.loads(_run(SUMMARY, NUMBA_ENABLE_CUDASIM="1").splitlines()[-1])
-    for sampling, (same, rows, passes_cpu, passes_gpu, backend, device) in checks.items():
-        assert same, sampling
+    assert len(checks) == 5
+    for case, (same, rows, passes_cpu, passes_gpu, backend, device, kept) in checks.items():
+        assert same, case
         assert rows > 100 and passes_gpu == passes_cpu >= 3  # refined, collected, shortfall
-        assert (backend, device) == ("cuda", "numba-cuda simulator")
+        assert (backend, device) == ("cuda", "numba-cuda simulator") and kept, case
 
 
 @pytest.mark.slow  # the simulator runs a CLI summary-only run a Python thread per GPU thread
