@@ -261,11 +261,12 @@ def _to_host(a: Any) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.copy_to_host()
 
 
-def fitting_batch(rec: CompiledScenario, shapes: Buffers) -> int:
-    """Paths per launch: :data:`BATCH`, or fewer where the device's free memory would not hold
-    half again their workspace and output buffers (a multiple of the block size)."""
+def fitting_batch(rec: CompiledScenario, shapes: Buffers, cap: int = BATCH) -> int:
+    """Paths per launch: ``cap`` (default :data:`BATCH`), or fewer where the device's free
+    memory would not hold half again their workspace and output buffers (a multiple of the
+    block size)."""
     if simulator():
-        return BATCH
+        return cap
     per_path = sum(a.nbytes for a in workspace(rec, 1))  # (a path's rows: one too)
     per_path += sum(b.dtype.itemsize * int(np.prod(b.shape[:-1])) for b in shapes if b.shape[-1])
     free, _total = cuda.current_context().get_memory_info()
@@ -275,7 +276,7 @@ def fitting_batch(rec: CompiledScenario, shapes: Buffers) -> int:
             f"backend='cuda': the GPU has {free / 2**20:,.0f} MiB free, too little for one "
             f"block of {THREADS_PER_BLOCK} paths ({per_path * THREADS_PER_BLOCK / 2**20:,.1f} MiB)"
         )
-    return min(BATCH, fit)
+    return min(cap, fit)
 
 
 class Device:

@@ -46,6 +46,7 @@ KEEP = 0.8  # share of the GPU's free memory that may keep blocks' outputs betwe
 KEEP_BYTES: int | None = None  # or this many bytes (None: KEEP of the free memory; 0 in the
 #                               simulator, whose tests set it)
 _NPA = OUTPUTS.index("net_profit_attributable")
+SUB = 1 << SUB_BITS  # sub-buckets of a refined bucket
 THREADS = gpu.THREADS_PER_BLOCK
 
 
@@ -141,6 +142,21 @@ def _fold(acc: Any, res: Any, b: Any, moments: Any) -> None:  # pragma: no cover
             res[b, r, k] = acc[r, 0, k]
 
 
+def _flush(  # pragma: no cover
+    counts: Any, kmin: Any, kmax: Any, at: int, count: int, low: Any, high: Any
+) -> None:
+    """Add a run of ``count`` values (keys ``low .. high``) to sub-bucket ``at`` of ``counts``
+    (flattened: refined bucket x sub-bucket), by atomics."""
+    if count > 0:
+        cuda.atomic.add(counts, at, count)
+        cuda.atomic.min(kmin, at, low)
+        cuda.atomic.max(kmax, at, high)
+
+
+if cuda is not None:  # a device function (compiled with the kernel that calls it)
+    _flush = cuda.jit(device=True)(_flush)
+
+
 def _buckets(  # pragma: no cover
     src: Any,
     bits: Any,
@@ -150,7 +166,7 @@ def _buckets(  # pragma: no cover
     lo: Any,
     hi: Any,
     shift: Any,
-    collect: Any,
+    slot: Any,
     counts: Any,
     kmin: Any,
     kmax: Any,
@@ -162,9 +178,11 @@ def _buckets(  # pragma: no cover
     take_val: Any,
 ) -> None:
     """Thread (row r, lane c): the lane's values against row r's ``m[r]`` buckets (-1: the row
-    is not in the pass), as :func:`~simcore.results.streaming._bucket_counts` counts them:
-    sub-bucket counts and key range by atomics, gaps and extremes in the thread's own cells,
-    values to collect appended at slots taken by an atomic counter."""
+    is not in the pass), as :func:`~simcore.results.streaming._bucket_counts` counts them.
+    Bucket ``a`` of row ``r`` is refined into sub-buckets ``slot[r, a] * 4096 ..`` of
+    ``counts``/``kmin``/``kmax``, by atomics, or (``slot`` -1) collected: its values appended
+    at places taken by an atomic counter. Gaps and extremes go to the thread's own cells. A run
+    of values in one sub-bucket (a point mass: an undefined price is 0) is added at once."""
     lanes = gaps.shape[1]
     r, c = divmod(cuda.grid(1), lanes)
     if r >= gaps.shape[0] or m[r] < 0:
@@ -173,6 +191,10 @@ def _buckets(  # pragma: no cover
     mr = m[r]
     lowest = ext[r, c, 0]
     highest = ext[r, c, 1]
+    run_at = -1  # the pending run: its sub-bucket, count and keys
+    run = 0
+    run_low = _KEY_MAX
+    run_high = np.uint64(0)
     for i in range(c, n, lanes):
         b = np.uint64(_at(bits, kind, q, t, i))
         if (b & ~_SIGN) > _INF_BITS:  # NaN
@@ -195,17 +217,26 @@ def _buckets(  # pragma: no cover
                 z = mid - 1
         if k > hi[r, a]:
             gaps[r, c, a + 1] += 1
-        elif collect[r, a]:
-            slot = cuda.atomic.add(taken, 0, 1)
-            if slot < take_val.size:
-                take_row[slot] = r
-                take_node[slot] = a
-                take_val[slot] = _at(src, kind, q, t, i)
+        elif slot[r, a] < 0:
+            place = cuda.atomic.add(taken, 0, 1)
+            if place < take_val.size:
+                take_row[place] = r
+                take_node[place] = a
+                take_val[place] = _at(src, kind, q, t, i)
         else:
-            sub = np.intp((k - lo[r, a]) >> np.uint64(shift[r, a]))
-            cuda.atomic.add(counts, (r, a, sub), 1)
-            cuda.atomic.min(kmin, (r, a, sub), k)
-            cuda.atomic.max(kmax, (r, a, sub), k)
+            at = slot[r, a] * SUB + np.intp((k - lo[r, a]) >> np.uint64(shift[r, a]))
+            if at != run_at:
+                _flush(counts, kmin, kmax, run_at, run, run_low, run_high)
+                run_at = at
+                run = 0
+                run_low = _KEY_MAX
+                run_high = np.uint64(0)
+            run += 1
+            if k < run_low:
+                run_low = k
+            if k > run_high:
+                run_high = k
+    _flush(counts, kmin, kmax, run_at, run, run_low, run_high)
     ext[r, c, 0] = lowest
     ext[r, c, 1] = highest
 
@@ -264,6 +295,7 @@ class DeviceStream:
         block: int,
         names: Sequence[str],
         max_values: int,
+        n_levels: int,
     ) -> None:
         gpu._require()
         rec = compile_scenario(scenario, seed_seq)
@@ -274,32 +306,36 @@ class DeviceStream:
         self.designs = _designs(rec, self.method, seed_seq, 0)
         self.parts = _blocks(0, n_paths, block)
         shapes = allocate(rec, 1, False)
-        fit = gpu.fitting_batch(rec, shapes)
-        if block > fit:
+        width = min(block, n_paths)
+        fit = gpu.fitting_batch(rec, shapes, cap=width)
+        if width > fit:
             raise ValueError(
                 f"block={block}: the GPU's free memory holds about {fit:,} paths of this "
                 "scenario at a time; pass a smaller block (the same block on the CPU gives the "
                 "same table)"
             )
-        self.device = gpu.Device(rec, block, shapes)
+        self.device = gpu.Device(rec, width, shapes)
         H = scenario.horizon
         segments = list(scenario.segment_names)
-        where: dict[tuple[str, int], int] = {}
+        where: dict[tuple[str, int], int] = {}  # (output, year) -> its first row
         rows: list[tuple[int, int, int]] = []
 
-        def row(name: str, t: int) -> int:
-            if (name, t) not in where:
-                where[name, t] = len(rows)
-                if name.startswith("revenue.") and name not in OUTPUTS:
-                    rows.append((1, segments.index(name.split(".", 1)[1]), t))
-                else:
-                    rows.append((0, OUTPUTS.index(name), t))
+        def add(name: str, t: int) -> int:
+            where.setdefault((name, t), len(rows))
+            if name.startswith("revenue.") and name not in OUTPUTS:
+                rows.append((1, segments.index(name.split(".", 1)[1]), t))
+            else:
+                rows.append((0, OUTPUTS.index(name), t))
             return where[name, t]
 
-        for name in names:  # the summarised rows first, in the table's order
+        for name in names:  # the summarised rows first, in the table's order (repeats too)
             for t in range(H):
-                row(name, t)
+                add(name, t)
         self.n_rows = len(rows)  # the summarised rows; the risk rows may add more
+
+        def row(name: str, t: int) -> int:
+            return where[name, t] if (name, t) in where else add(name, t)
+
         npa = [row("net_profit_attributable", t) for t in range(H)]
         self.risk_rows = {"loss": npa, "miss": npa}
         self.risk_rows.update({name: [row(name, t) for t in range(H)] for name in PRICE_OUTPUTS})
@@ -314,14 +350,19 @@ class DeviceStream:
         self.horizon = H
         self.capacity = max(1, min(int(max_values), n_paths * self.n_rows))
         self.lanes = streaming.LANES
+        if not 1 <= self.lanes <= 2048:  # _fold's thread block: lanes // 2 threads, at most 1024
+            raise ValueError(f"LANES={self.lanes}: allowed 1 to 2048")
         self.kept: dict[int, Any] = {}  # block -> its device buffers, kept between passes
         self.block_bytes = sum(a.nbytes for a in self.device.bufs)
+        # a pass refines at most 2 ranks x 3 levels x n_levels buckets a row (pass 1: brackets)
+        buckets = self.n_rows * 6 * max(1, n_levels)
+        self.pass_bytes = 3 * 8 * SUB * buckets + 8 * self.n_rows * self.lanes * (buckets + 1)
+        self.pass_bytes += 16 * self.capacity  # the collected values
         self.room = self._room()
 
     def _room(self) -> int:
-        """Bytes that may keep whole blocks on the device between passes: what is free, less a
-        pass's own arrays (bucket counts for every row at 3 x 9 brackets, the collected values)
-        and a reserve."""
+        """Bytes that may keep whole blocks on the device between passes: :data:`KEEP` of what
+        is free, less the most a pass's own arrays take (:attr:`pass_bytes`) and 1 GiB."""
         if KEEP_BYTES is not None:
             return KEEP_BYTES
         if gpu.simulator():
@@ -329,8 +370,7 @@ class DeviceStream:
         context = cuda.current_context()
         context.deallocations.clear()  # an earlier run's buffers, freed now, not later
         free, _total = context.get_memory_info()
-        pass_arrays = 3 * self.n_rows * 27 * (8 << SUB_BITS) + 16 * self.capacity
-        return max(0, int(KEEP * free) - pass_arrays - (1 << 30))
+        return max(0, int(KEEP * free) - self.pass_bytes - (1 << 30))
 
     def _simulate(self, b: int) -> Any:
         """Block ``b``'s device buffers, simulated the first time it is asked for; kept on the
@@ -363,17 +403,21 @@ class DeviceStream:
         lo = np.zeros((R, M), np.uint64)
         hi = np.zeros((R, M), np.uint64)
         shift = np.zeros((R, M), np.int64)
-        collect = np.zeros((R, M), np.bool_)
+        slot = np.full((R, M), -1, np.int64)  # refined bucket -> its sub-buckets; -1: collect
+        refined = 0
         for r, p in enumerate(plan):
             if p is not None and p[0].size:
                 k = p[0].size
-                lo[r, :k], hi[r, :k], shift[r, :k], collect[r, :k] = p
-        sub = 1 << SUB_BITS
+                lo[r, :k], hi[r, :k], shift[r, :k] = p[0], p[1], p[2]
+                own = np.flatnonzero(~p[3])
+                slot[r, own] = refined + np.arange(own.size)
+                refined += own.size
         to = gpu.to_device
-        d_plan = [to(a) for a in (m, lo, hi, shift, collect)]
-        counts = to(np.zeros((R, M, sub), np.int64))
-        kmin = to(np.full((R, M, sub), _KEY_MAX, np.uint64))
-        kmax = to(np.zeros((R, M, sub), np.uint64))
+        d_plan = [to(a) for a in (m, lo, hi, shift, slot)]
+        size = max(1, refined) * SUB
+        counts = to(np.zeros(size, np.int64))
+        kmin = to(np.full(size, _KEY_MAX, np.uint64))
+        kmax = to(np.zeros(size, np.uint64))
         gaps = to(np.zeros((R, L, M + 1), np.int64))
         ext = to(np.tile(np.array([_KEY_MAX, 0], np.uint64), (R, L, 1)))
         taken = to(np.zeros(1, np.int64))
@@ -429,6 +473,7 @@ class DeviceStream:
         on_part(
             self._part(
                 plan,
+                slot,
                 host(counts),
                 host(kmin),
                 host(kmax),
@@ -441,6 +486,7 @@ class DeviceStream:
     @staticmethod
     def _part(
         plan: Sequence[streaming.RowPlan | None],
+        slot: np.ndarray,
         counts: np.ndarray,
         kmin: np.ndarray,
         kmax: np.ndarray,
@@ -448,19 +494,35 @@ class DeviceStream:
         ext: np.ndarray,
         take: list[np.ndarray],
     ) -> list[streaming.RowPart | None]:
-        """The pass's counts as one block's :meth:`OrderStatistics.part` would give them."""
+        """The pass's counts as one block's :meth:`OrderStatistics.part` would give them: per
+        row the occupied sub-buckets (``bucket * 4096 + sub``, in order), the gaps, the
+        extremes and the collected values by bucket."""
         take_row, take_node, take_val = take
         order = np.lexsort((take_node, take_row))
         take_row, take_node, take_val = take_row[order], take_node[order], take_val[order]
+        counts, kmin, kmax = (a.reshape(-1, SUB) for a in (counts, kmin, kmax))
         out: list[streaming.RowPart | None] = []
         for r, p in enumerate(plan):
             if p is None:
                 out.append(None)
                 continue
             k = p[0].size
-            flat = counts[r, :k].reshape(-1)
-            nz = np.flatnonzero(flat)
-            sparse = (nz, flat[nz], kmin[r, :k].reshape(-1)[nz], kmax[r, :k].reshape(-1)[nz])
+            idx, cnt, low, high = [], [], [], []
+            for j in range(k):
+                s = slot[r, j]
+                if s < 0:
+                    continue
+                nz = np.flatnonzero(counts[s])
+                idx.append(j * SUB + nz)
+                cnt.append(counts[s, nz])
+                low.append(kmin[s, nz])
+                high.append(kmax[s, nz])
+            sparse = (
+                np.concatenate(idx) if idx else np.zeros(0, np.int64),
+                np.concatenate(cnt) if cnt else np.zeros(0, np.int64),
+                np.concatenate(low) if low else np.zeros(0, np.uint64),
+                np.concatenate(high) if high else np.zeros(0, np.uint64),
+            )
             a, z = np.searchsorted(take_row, [r, r + 1])
             extremes = np.array([ext[r, :, 0].min(), ext[r, :, 1].max()], np.uint64)
             row_gaps = gaps[r, :, : k + 1].sum(axis=0)

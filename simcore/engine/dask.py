@@ -358,7 +358,7 @@ def simulate_summary(
     if backend == "cuda":  # every pass simulates and summarises its blocks on the GPU
         from simcore.engine.cuda_summary import DeviceStream
 
-        device = DeviceStream(scenario, ss, sampling, n_paths, block, names, max_values)
+        device = DeviceStream(scenario, ss, sampling, n_paths, block, names, max_values, qa.size)
 
     # pass 1: moments (merged in block order), counts in the brackets, risk counts
     moments = InOrder(np.zeros((R, 5)), merge_moments)

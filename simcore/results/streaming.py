@@ -636,7 +636,9 @@ class OrderStatistics:
             for j, b in enumerate(bs):
                 if collect[j]:
                     chunks = row_vals[j]
-                    vals = np.sort(np.concatenate(chunks)) if chunks else np.zeros(0)
+                    # + 0.0 makes -0.0 +0.0 (they share a key): the sort then does not
+                    # depend on the order the values arrived in
+                    vals = np.sort(np.concatenate(chunks) + 0.0) if chunks else np.zeros(0)
                     if vals.size != b.count:
                         raise RuntimeError(
                             f"blocks changed between passes: {vals.size} values "

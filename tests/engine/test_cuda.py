@@ -300,9 +300,11 @@ SUMMARY = textwrap.dedent(
         ("sobol", 90, 64, 0),
     ]
     for sampling, n, block, kept in cases:
+        outputs = None if sampling != "lhs" else ["eps", "price_pe", "eps"]  # a repeat
         cuda_summary.KEEP_BYTES = kept * block_bytes(block)
         # 40 values a pass at most: buckets are refined and collected over several passes
-        kw = dict(n_paths=n, seed=3, horizon=2, block=block, shortfall=(0.95,), max_values=40)
+        kw = dict(n_paths=n, seed=3, horizon=2, block=block, max_values=40, outputs=outputs)
+        kw["shortfall"] = (0.95,) if outputs is None else ()
         a = simulate_summary(sampling=sampling, **kw)
         b = simulate_summary(sampling=sampling, backend="cuda", **kw)
         va, vb = (t[["value", "mcse", "defined"]].to_numpy() for t in (a, b))
@@ -325,7 +327,7 @@ def test_simulator_streams_the_cpu_summary():
     assert len(checks) == 5
     for case, (same, rows, passes_cpu, passes_gpu, backend, device, kept) in checks.items():
         assert same, case
-        assert rows > 100 and passes_gpu == passes_cpu >= 3  # refined, collected, shortfall
+        assert rows > 40 and passes_gpu == passes_cpu >= 2  # refined, collected (shortfall)
         assert (backend, device) == ("cuda", "numba-cuda simulator") and kept, case
 
 
@@ -371,8 +373,8 @@ SUMMARY_PTX = textwrap.dedent(
         "_fold": (np.zeros((R, L, 5)), np.zeros((2, R, 5)), 1, True),
         "_buckets": (
             src, bits, rows, N, np.zeros(R, i8), np.zeros((R, M), u8), np.zeros((R, M), u8),
-            np.zeros((R, M), i8), np.zeros((R, M), np.bool_), np.zeros((R, M, 4096), i8),
-            np.zeros((R, M, 4096), u8), np.zeros((R, M, 4096), u8), np.zeros((R, L, M + 1), i8),
+            np.zeros((R, M), i8), np.zeros((R, M), i8), np.zeros(2 * 4096, i8),
+            np.zeros(2 * 4096, u8), np.zeros(2 * 4096, u8), np.zeros((R, L, M + 1), i8),
             np.zeros((R, L, 2), u8), np.zeros(1, i8), np.zeros(5, np.int32),
             np.zeros(5, np.int32), np.zeros(5),
         ),

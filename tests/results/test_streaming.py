@@ -106,3 +106,40 @@ def test_blocks_combine_in_block_order_whatever_order_they_arrive_in():
         sums.add(i, values[i])
     assert sums.total.tolist() == [1e16]  # ((0 + 1e16) + 1) + 1, in block order
     assert (values[2] + values[1] + values[0]).tolist() == [1e16 + 2]  # arrival order differs
+
+
+def _streamed_median(blocks, order_of_arrival):
+    """The exact median of the concatenated ``blocks`` through OrderStatistics, with every
+    pass's block parts added in ``order_of_arrival``."""
+    from simcore.results.streaming import OrderStatistics, pilot_brackets, quantile_ranks
+
+    whole = np.concatenate(blocks)
+    n, levels = whole.size, np.array([0.5])
+    order = OrderStatistics(1, max_values=1000)
+    plan = pilot_brackets([blocks[0]], lambda m: levels)
+    order.start(plan)
+    for i in order_of_arrival:
+        order.add(OrderStatistics.part([blocks[i]], plan))
+    prev, nxt, _gamma = quantile_ranks(n, levels)
+    ranks = sorted({int(prev[0]), int(nxt[0])})
+    order.seek(0, n, ranks)
+    order.pass1_done()
+    while (plan := order.plan()) is not None:
+        for i in order_of_arrival:
+            order.add(OrderStatistics.part([blocks[i]], plan))
+        order.end_pass()
+    return [order.found[0][r] for r in ranks]
+
+
+def test_a_collected_zero_does_not_take_its_sign_from_the_order_of_arrival():
+    """-0.0 and +0.0 share one key, so a collected bucket can hold both; the value found is
+    +0.0 whichever block arrived first (the GPU collects in atomic order, Dask in completion
+    order)."""
+    tiny = 5e-324  # the keys next to zero's: the median's sub-bucket holds several keys
+    blocks = [
+        np.array([-0.0] * 6 + [1.0] * 4 + [tiny] * 2),
+        np.array([0.0] * 6 + [-1.0] * 4 + [-tiny] * 2),
+    ]
+    a = _streamed_median(blocks, [0, 1])
+    b = _streamed_median(blocks, [1, 0])
+    assert np.array(a).tobytes() == np.array(b).tobytes() == np.zeros(2).tobytes()
