@@ -88,7 +88,7 @@ def interpreted(dispatcher, _memo=None, _globals=None):
     gmemo = {} if _globals is None else _globals
     if dispatcher in memo:
         return memo[dispatcher]
-    f = dispatcher.py_func
+    f = getattr(dispatcher, "py_func", dispatcher)  # (a plain function as it is)
     key = id(f.__globals__)
     g = gmemo.get(key)
     fresh = g is None

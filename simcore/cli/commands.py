@@ -396,7 +396,7 @@ def kernels_need_compiling() -> str | None:
     from simcore.model import _kernel
     from simcore.results import quantiles as _quantiles
 
-    for disp in (_kernel.simulate_paths, _quantiles._row_quantiles):
+    for disp in (_kernel.simulate_block, _quantiles._row_quantiles):
         cache = getattr(disp, "_cache", None)
         if cache is None:  # NUMBA_DISABLE_JIT: plain Python, nothing to compile
             continue
@@ -820,7 +820,7 @@ def _write_run_log(
 
     from simcore.model import _kernel
 
-    stats = getattr(_kernel.simulate_paths, "stats", None)
+    stats = getattr(_kernel.simulate_block, "stats", None)
     log = {
         "run_id": run_id,
         "created": created,

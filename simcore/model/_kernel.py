@@ -193,13 +193,13 @@ def capped(x, cap):
     return x
 
 
-@jit
 def workspace(sc, width):
     """The kernel's scratch (:func:`simulate_block`'s ``ws``) for chunks of up to ``width``
     paths: a tuple of uninitialised arrays whose last axis is the path's column of the chunk
     (the rows of one path, last: their first axis).
     One thread's :func:`simulate_paths` holds one of width :data:`CHUNK`; the GPU backend holds
-    one column per GPU thread and gives each thread its own (:func:`thread_workspace`)."""
+    one column per GPU thread and gives each thread its own (:func:`thread_workspace`). Plain
+    Python (numpy): nothing jitted calls it."""
     F = sc.drv.code.shape[0]
     K = sc.sh_prob.shape[0]
     S = sc.base_rev.shape[0]
@@ -945,9 +945,10 @@ def simulate_block(start, n, first, n_total, method, sobol_u, sc, bufs, keep_dra
                 share[i] = tv[i] / value[i] if value[i] > 0.0 else np.nan
 
 
-@jit
 def simulate_paths(start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws):
-    """:func:`simulate_block` with a workspace of its own (one thread's call)."""
+    """:func:`simulate_block` with a workspace of its own (one thread's call). Plain Python:
+    a jitted wrapper would make numba optimise the whole kernel a second time when it is
+    first compiled (about 6 s of a first run's 39 s)."""
     simulate_block(
         start, n, first, n_total, method, sobol_u, sc, bufs, keep_draws, workspace(sc, CHUNK)
     )

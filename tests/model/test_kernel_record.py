@@ -117,8 +117,8 @@ def test_one_compiled_signature_serves_every_sampling_method_and_scenario():
     t = dataclasses.replace(sc, copula="student_t", copula_df=5.0)
     for other in (make_toy(), make_toy(horizon=1), t):
         simulate(other, 1024, seed=3)
-    if hasattr(_kernel.simulate_paths, "signatures"):  # not under NUMBA_DISABLE_JIT
-        assert len(_kernel.simulate_paths.signatures) == 1
+    if hasattr(_kernel.simulate_block, "signatures"):  # not under NUMBA_DISABLE_JIT
+        assert len(_kernel.simulate_block.signatures) == 1
 
 
 _CHILD = """
@@ -126,7 +126,7 @@ import json
 from simcore import simulate
 from simcore.model import _kernel
 simulate(n_paths=2048, seed=5)
-st = _kernel.simulate_paths.stats
+st = _kernel.simulate_block.stats
 print(json.dumps({"hits": sum(st.cache_hits.values()), "misses": sum(st.cache_misses.values())}))
 """
 
@@ -135,7 +135,7 @@ print(json.dumps({"hits": sum(st.cache_hits.values()), "misses": sum(st.cache_mi
 def test_a_second_process_loads_the_kernel_from_numbas_cache():
     """The record type pickles into numba's cache index by name, so a new process finds the
     compiled kernel instead of compiling it again."""
-    if not hasattr(_kernel.simulate_paths, "stats"):  # NUMBA_DISABLE_JIT
+    if not hasattr(_kernel.simulate_block, "stats"):  # NUMBA_DISABLE_JIT
         return
     simulate(n_paths=2048, seed=5)  # compiled (or loaded) here, and saved to the cache
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
