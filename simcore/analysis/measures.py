@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, SupportsInt, TypeAlias
 import numpy as np
 
 from simcore.model.scenario import OUTPUTS
+from simcore.results.quantiles import quantiles
 
 if TYPE_CHECKING:
     from simcore.model.scenario import Scenario
@@ -122,22 +123,23 @@ class Statistic:
             else:  # prob_below_forecast
                 hit = x < self._forecast(result.scenario, years.index(year))
             return float(np.count_nonzero(hit) / n)
-        d = x[~np.isnan(x)]
-        if d.size == 0:
-            raise ValueError(
-                f"statistic {self.label()!r}: {self.output} is undefined on every path in {year}"
-            )
-        if kind == "mean":
-            return float(d.mean())
-        if kind == "median":
-            return float(np.quantile(d, 0.5))
-        if kind == "std":
+        undefined = ValueError(
+            f"statistic {self.label()!r}: {self.output} is undefined on every path in {year}"
+        )
+        if kind in ("mean", "std"):
+            d = x[~np.isnan(x)]
+            if d.size == 0:
+                raise undefined
+            if kind == "mean":
+                return float(d.mean())
             return float(d.std(ddof=1)) if d.size > 1 else 0.0
-        if kind == "p":
-            return float(np.quantile(d, self.level / 100.0))
-        # es: mean of the values at or below the level-th percentile
-        cut = np.quantile(d, self.level / 100.0)
-        return float(d[d <= cut].mean())
+        # a percentile (the median: the 50th) by selection, np.nanquantile's bytes
+        cut = float(quantiles(x, [0.5 if kind == "median" else self.level / 100.0])[0])
+        if cut != cut and np.isnan(x).all():
+            raise undefined
+        if kind != "es":
+            return cut
+        return float(x[x <= cut].mean())  # es: the mean at or below the level-th percentile
 
     def _forecast(self, scenario: Scenario, t: int) -> float:
         series = (

@@ -506,10 +506,14 @@ def _run_kernel(
     while done < n_paths:
         n = min(block, n_paths - done)
         u = uniforms[done : done + n] if uniforms is not None else rows(done, n)
-        # tasks of TASK paths write their own columns of the whole output arrays
+        # tasks of up to TASK paths write their own columns of the whole output arrays; a small
+        # block is split evenly over the threads (whole kernel chunks), not into one full task
+        # and a remainder
+        per_thread = -(-n // numba.get_num_threads())
+        width = min(TASK, -(-per_thread // _kernel.CHUNK) * _kernel.CHUNK)
         tasks = []
-        for a in range(0, n, TASK):
-            m = min(TASK, n - a)
+        for a in range(0, n, width):
+            m = min(width, n - a)
             ua = u if u.shape[0] == 0 else u[a : a + m]
             tasks.append(
                 (start + done + a, m, done + a, n_total, method, ua, rec, bufs, keep_draws)
