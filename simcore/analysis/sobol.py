@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from SALib.analyze import sobol as salib_analyze
-from SALib.sample import sobol as salib_sample
+from SALib.util import compute_groups_matrix, scale_samples
+from scipy.stats import qmc
 
 from distributions import Distribution
 from distributions.kernels import CODE_CONSTANT
@@ -231,9 +232,31 @@ def _design(
     }
     if len(set(var_groups)) == d:
         problem.pop("groups")  # SALib treats one-variable groups as no groups anyway
-    X = salib_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=rng)
+    X = saltelli(problem, n, rng)
     np.clip(X, _U_MIN, 1.0 - _U_MIN, out=X)
     return X, problem
+
+
+def saltelli(problem: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``SALib.sample.sobol.sample(problem, n, calc_second_order=False, scramble=True,
+    seed=rng)``: the same numbers (the same scrambled Sobol' base, crossed the same way), with
+    the crossing done by numpy instead of SALib's loop over every row and column in Python
+    (0.68 s of the pack's 4.4 s of analyses). Rows per base point: A, then A with each group's
+    columns taken from B, then B."""
+    D = problem["num_vars"]
+    base = qmc.Sobol(d=2 * D, scramble=True, seed=rng).random(n)
+    groups = problem.get("groups")
+    if groups:
+        member, _names = compute_groups_matrix(groups)  # (D, G), groups in first-seen order
+        cross = member.T.astype(bool)
+    else:
+        cross = np.eye(D, dtype=bool)
+    A, B = base[:, :D], base[:, D:]
+    X = np.empty((n, cross.shape[0] + 2, D))
+    X[:, 0] = A
+    X[:, 1:-1] = np.where(cross[None], B[:, None, :], A[:, None, :])
+    X[:, -1] = B
+    return scale_samples(X.reshape(-1, D), problem)
 
 
 def _analyze(

@@ -328,3 +328,28 @@ def test_contribution_to_variance_gives_nothing_to_an_input_that_does_not_enter(
     ps = rc.loc[("price_ps", 2027)]
     assert ps.loc["margin.ai_cloud", "contribution"] == 0.0
     assert ps.loc["multiple.ps", "contribution"] > 0.1
+
+
+@pytest.mark.parametrize("groups", [None, ["a", "a", "b", "c", "b", "d", "a"]])
+@pytest.mark.parametrize("n", [8, 100, 1024])
+def test_saltelli_design_is_salibs_own(groups, n):
+    """The vectorised Saltelli design gives SALib's ``sample.sobol.sample`` (first order, scrambled)
+    bit for bit, with and without groups, for a power of two and not."""
+    import warnings
+
+    from SALib.sample import sobol as salib_sample
+
+    from simcore.analysis.sobol import saltelli
+
+    d = 7
+    problem = {"num_vars": d, "names": [f"v{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
+    if groups:
+        problem["groups"] = groups
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's balance warning for n not a power of two
+        want = salib_sample.sample(
+            problem, n, calc_second_order=False, scramble=True, seed=np.random.default_rng(5)
+        )
+        got = saltelli(problem, n, np.random.default_rng(5))
+    assert got.shape == want.shape == (n * (len(set(groups or range(d))) + 2), d)
+    assert got.tobytes() == want.tobytes()
