@@ -111,7 +111,7 @@ def _stats(src: Any, rows: Any, thr: Any, n: Any, mom: Any, cnt: Any) -> None:  
 
 def _fold(acc: Any, res: Any, b: Any, moments: Any) -> None:  # pragma: no cover
     """Thread block r: the lanes of ``acc[r]`` merged (``moments``) or added pairwise, as
-    :func:`~simcore.results.streaming._fold_moments` and ``_fold_sums`` do, into ``res[b, r]``."""
+    :func:`~simcore.results.streaming._fold_lanes` does, into ``res[b, r]``."""
     r = cuda.blockIdx.x
     t = cuda.threadIdx.x
     lanes = acc.shape[1]
@@ -347,7 +347,6 @@ class DeviceStream:
             thr[self.risk_rows[name], 2] = scenario.market_price
         self.rows = gpu.to_device(np.array(rows, np.int64))
         self.thr = gpu.to_device(thr)
-        self.horizon = H
         self.capacity = max(1, min(int(max_values), n_paths * self.n_rows))
         self.lanes = streaming.LANES
         if not 1 <= self.lanes <= 2048:  # _fold's thread block: lanes // 2 threads, at most 1024

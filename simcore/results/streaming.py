@@ -227,29 +227,6 @@ def _lane_moments(x: np.ndarray, acc: np.ndarray) -> None:
 
 
 @jit
-def _fold_moments(acc: np.ndarray) -> None:
-    """Merge the lanes of ``acc`` pairwise into ``acc[0]``: at step
-    ``s = 1, 2, 4, ...`` lane ``c`` (a multiple of ``2 s``) takes in lane ``c + s``."""
-    lanes = acc.shape[0]
-    s = 1
-    while s < lanes:
-        for c in range(0, lanes - s, 2 * s):
-            acc[c, 0], acc[c, 1], acc[c, 2], acc[c, 3], acc[c, 4] = merge_one(
-                acc[c, 0],
-                acc[c, 1],
-                acc[c, 2],
-                acc[c, 3],
-                acc[c, 4],
-                acc[c + s, 0],
-                acc[c + s, 1],
-                acc[c + s, 2],
-                acc[c + s, 3],
-                acc[c + s, 4],
-            )
-        s *= 2
-
-
-@jit
 def _lane_tail(x: np.ndarray, cut: float, acc: np.ndarray) -> None:
     """``acc`` (lanes, 3): per lane the count, sum and sum of squares of the values of ``x``
     at or below ``cut``, each lane in path order."""
@@ -265,14 +242,30 @@ def _lane_tail(x: np.ndarray, cut: float, acc: np.ndarray) -> None:
 
 
 @jit
-def _fold_sums(acc: np.ndarray) -> None:
-    """Add the lanes of ``acc`` pairwise into ``acc[0]``, as :func:`_fold_moments` merges."""
+def _fold_lanes(acc: np.ndarray, moments: bool) -> None:
+    """Merge (``moments``: Pébay's update of ``n, mean, M2, M3, M4``) or add the lanes of
+    ``acc`` pairwise into ``acc[0]``: at step ``s = 1, 2, 4, ...`` lane ``c`` (a multiple of
+    ``2 s``) takes in lane ``c + s``."""
     lanes = acc.shape[0]
     s = 1
     while s < lanes:
         for c in range(0, lanes - s, 2 * s):
-            for k in range(acc.shape[1]):
-                acc[c, k] += acc[c + s, k]
+            if moments:
+                acc[c, 0], acc[c, 1], acc[c, 2], acc[c, 3], acc[c, 4] = merge_one(
+                    acc[c, 0],
+                    acc[c, 1],
+                    acc[c, 2],
+                    acc[c, 3],
+                    acc[c, 4],
+                    acc[c + s, 0],
+                    acc[c + s, 1],
+                    acc[c + s, 2],
+                    acc[c + s, 3],
+                    acc[c + s, 4],
+                )
+            else:
+                for k in range(acc.shape[1]):
+                    acc[c, k] += acc[c + s, k]
         s *= 2
 
 
@@ -283,7 +276,7 @@ def block_moments(rows: Sequence[np.ndarray]) -> np.ndarray:
     acc = np.empty((LANES, 5))
     for i, x in enumerate(rows):
         _lane_moments(np.ascontiguousarray(x, dtype=np.float64), acc)
-        _fold_moments(acc)
+        _fold_lanes(acc, True)
         out[i] = acc[0]
     return out
 
@@ -296,7 +289,7 @@ def tail_sums(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(x, dtype=np.float64)
     for j, cut in enumerate(cuts.tolist()):
         _lane_tail(x, cut, acc)
-        _fold_sums(acc)
+        _fold_lanes(acc, False)
         out[j] = acc[0]
     return out
 
