@@ -42,23 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["model_shapley", "shapley_effects"]
 
 
-def _conditional(
-    corr: np.ndarray, J: np.ndarray, rest: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(A, L): X_J | X_rest = x ~ A @ x + L @ N(0, I) for standard normal inputs with ``corr``."""
-    if rest.size == 0:
-        cov = corr[np.ix_(J, J)]
-        A = np.zeros((J.size, 0))
-    else:
-        S_rr = corr[np.ix_(rest, rest)]
-        S_jr = corr[np.ix_(J, rest)]
-        A = np.linalg.solve(S_rr, S_jr.T).T
-        cov = corr[np.ix_(J, J)] - A @ S_jr.T
-    w, V = np.linalg.eigh(0.5 * (cov + cov.T))
-    L = V * np.sqrt(np.clip(w, 0.0, None))
-    return A, L
-
-
 def _blocks(corr: np.ndarray) -> list[np.ndarray]:
     """The groups of inputs that depend on each other (connected through nonzero correlations):
     conditioning on inputs outside a group changes nothing inside it."""
@@ -81,29 +64,37 @@ def _steps(
 ) -> np.ndarray:
     """Every order's steps at once, (n_perm, d - 1, n_inner, d, C): step j of order p keeps the
     outer draw of the inputs after position j and draws the first j + 1 (the set J) from their
-    distribution given the rest. An independent input of J is a fresh standard normal; a group
-    of dependent inputs is drawn given its own members outside J, once per distinct J within
-    the group (at most 2^size conditionals, however many inputs and orders)."""
+    distribution given the rest. An independent input of J is a fresh standard normal. A group
+    of dependent inputs, taken in the order p draws them, is ``X = U eps`` with U the upper
+    triangular factor of its correlation (``U U' = corr``): its last members depend on the
+    last ``eps`` alone, so given the outer draw of the members not yet drawn, the first k are
+    ``U[:k, :k] eta + U[:k, k:] eps[k:]`` with fresh ``eta``. One factor per order serves
+    every step of that order."""
     n_perm, d = perms.shape
     outer = np.einsum("ij,pjc->pic", full, rng.standard_normal((n_perm, d, C)))
     noise = rng.standard_normal((n_perm, d - 1, n_inner, d, C))
     pos = np.argsort(perms, axis=1)  # pos[p, i]: where input i comes in order p
     in_J = pos[:, None, :] <= np.arange(d - 1)[None, :, None]  # (n_perm, d - 1, d)
-    rows = np.where(in_J[:, :, None, :, None], noise, outer[:, None, None])
+    rows = noise  # the draws of J; the inputs after position j keep the outer draw
+    np.copyto(rows, outer[:, None, None], where=~in_J[:, :, None, :, None])
+    every = np.arange(n_perm)[:, None]
     for B in _blocks(corr):
-        if B.size == 1:
+        m = B.size
+        if m == 1:
             continue  # independent: a fresh standard normal in J, the outer draw outside
-        member = in_J[:, :, B]  # (n_perm, d - 1, |B|)
-        key = member @ (1 << np.arange(B.size))  # J within the group, as bits
-        for k in np.unique(key):
-            if k == 0:
-                continue  # nothing of the group is drawn again
-            p, j = np.nonzero(key == k)
-            J, rest = B[member[p[0], j[0]]], B[~member[p[0], j[0]]]
-            A, L = _conditional(corr, J, rest)
-            mean = np.einsum("ar,grc->gac", A, outer[p][:, rest])  # (g, |J|, C)
-            z = np.einsum("ab,gnbc->gnac", L, noise[p, j][:, :, J])
-            rows[p[:, None], j[:, None], :, J[None, :], :] = np.moveaxis(mean[:, None] + z, 2, 1)
+        order = B[np.argsort(pos[:, B], axis=1)]  # (n_perm, m): the group as p draws it
+        S = corr[order[:, :, None], order[:, None, :]] + 1e-12 * np.eye(m)
+        U = np.linalg.cholesky(S[:, ::-1, ::-1])[:, ::-1, ::-1]  # upper: S = U U'
+        eps = np.linalg.solve(U, outer[every, order])  # (n_perm, m, C)
+        drawn = in_J[:, :, B].sum(axis=2)  # (n_perm, d - 1): members in J at each step
+        for k in range(1, m + 1):
+            p, j = np.nonzero(drawn == k)
+            if p.size == 0:
+                continue
+            mean = np.einsum("gab,gbc->gac", U[p, :k, k:], eps[p, k:])  # (g, k, C)
+            at = (p[:, None], j[:, None], slice(None), order[p, :k], slice(None))
+            z = np.einsum("gab,gbnc->ganc", U[p, :k, :k], rows[at])  # (g, k, n_inner, C)
+            rows[at] = mean[:, :, None] + z
     return rows
 
 
@@ -218,25 +209,30 @@ def model_inputs(
     sev_col = {name: j for j, (kind, name) in enumerate(flat) if kind == "shock.severity"}
     par_col = {name: j for j, (kind, name) in enumerate(flat) if kind == "driver.parameters"}
     label_pos = [factors.index(lab) for lab in labels]
+    # which score goes to which column of the uniforms (only the components an input uses)
+    drivers = [i for i, f in enumerate(factors) if f in drv_col and not f.startswith("shock.")]
+    shocks = [i for i, f in enumerate(factors) if f.startswith("shock.")]
+    params = [i for i, f in enumerate(factors) if f.startswith(PARAMETERS_PREFIX)]
+    drv_to = [drv_col[factors[i]] for i in drivers]
+    occ_to = [occ_col[factors[i].removeprefix("shock.")] for i in shocks]
+    sev_to = [sev_col[factors[i].removeprefix("shock.")] for i in shocks]
+    par_to = [par_col[factors[i].removeprefix(PARAMETERS_PREFIX)] for i in params]
+    innovated = [(drivers.index(i), k) for k, i in enumerate(label_pos) if i in drivers]
 
     def to_uniforms(Z: np.ndarray) -> np.ndarray:
         n = Z.shape[0]
-        u = np.full((n, H, width), 0.5)
-        innovations = {}
-        if labels:  # correlated scores -> the independent innovations the kernel correlates
-            x = Z[:, label_pos, :H]  # (n, C_labels, H)
-            eps_lab = np.linalg.solve(Lc, x.transpose(1, 0, 2).reshape(len(labels), -1))
-            eps_lab = eps_lab.reshape(len(labels), n, H)
-            innovations = {i: eps_lab[k] for k, i in enumerate(label_pos)}
-        for i, f in enumerate(factors):  # only the components an input uses
-            if f.startswith("shock."):
-                name = f.removeprefix("shock.")
-                u[:, :, occ_col[name]] = special.ndtr(Z[:, i, :H])
-                u[:, :, sev_col[name]] = special.ndtr(Z[:, i, H : 2 * H])
-            elif f.startswith(PARAMETERS_PREFIX):  # the row's uniform, read in year 0
-                u[:, 0, par_col[f.removeprefix(PARAMETERS_PREFIX)]] = special.ndtr(Z[:, i, 0])
-            elif f in drv_col:
-                u[:, :, drv_col[f]] = special.ndtr(innovations.get(i, Z[:, i, :H]))
+        scores = np.zeros((n, H, width))  # an unused column's score 0 is the uniform 0.5
+        x = Z[:, drivers, :H]  # (n, drivers, H)
+        if innovated:  # correlated scores -> the independent innovations the kernel correlates
+            lab = Z[:, label_pos, :H].transpose(1, 0, 2).reshape(len(labels), -1)
+            eps = np.linalg.solve(Lc, lab).reshape(len(labels), n, H)
+            at, k = (list(c) for c in zip(*innovated, strict=True))
+            x[:, at] = eps[k].transpose(1, 0, 2)
+        scores[:, :, drv_to] = x.transpose(0, 2, 1)
+        scores[:, :, occ_to] = Z[:, shocks, :H].transpose(0, 2, 1)
+        scores[:, :, sev_to] = Z[:, shocks, H : 2 * H].transpose(0, 2, 1)
+        scores[:, 0, par_to] = Z[:, params, 0]  # the row's uniform, read in year 0
+        u = special.ndtr(scores, out=scores)
         return np.clip(u, U_MIN, 1.0 - 2.0**-53, out=u)
 
     return factors, corr, to_uniforms

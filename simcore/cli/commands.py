@@ -609,7 +609,7 @@ def _write_outputs(
             result, staging / _safe_name(PACK), manifest=pack_manifest, analyses=analyses
         )
         names.append(PACK)
-        tables = tb.run_tables(result, analyses)
+        tables.update(tb.analysis_tables(analyses))  # the run's tables as they were
     sc = result.scenario
     note = (
         f"{result.n_paths:,} paths, seed {_seed_of(manifest)}, {result.years[0]}-"

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FAN_OUTPUTS",
     "assumption_table",
+    "analysis_tables",
     "run_tables",
     "streamed_tables",
     "write_parquet",
@@ -158,13 +159,20 @@ def run_tables(
     if result.manifest.get("precision"):  # a run to precision targets: what each achieved
         tables["precision"] = result.precision().reset_index()
     if analyses is not None:
-        tables["tornado"] = analyses.tornado.reset_index()
-        if analyses.attribution is not None:
-            tables["attribution"] = analyses.attribution.to_frame()
-        if analyses.stresses is not None:
-            tables["stresses"] = analyses.stresses.reset_index()
-        if analyses.reconciled is not None:
-            tables["methods"] = analyses.reconciled.reset_index()
+        tables.update(analysis_tables(analyses))
+    return tables
+
+
+def analysis_tables(analyses: PackAnalyses) -> dict[str, pd.DataFrame]:
+    """The sensitivity sheets of ``analyses`` by sheet name (what :func:`run_tables` adds to
+    the run's own tables when given them)."""
+    tables = {"tornado": analyses.tornado.reset_index()}
+    if analyses.attribution is not None:
+        tables["attribution"] = analyses.attribution.to_frame()
+    if analyses.stresses is not None:
+        tables["stresses"] = analyses.stresses.reset_index()
+    if analyses.reconciled is not None:
+        tables["methods"] = analyses.reconciled.reset_index()
     return tables
 
 
