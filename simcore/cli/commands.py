@@ -76,6 +76,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import io
 import json
 import shutil
 import signal
@@ -580,29 +581,20 @@ def _write_outputs(
         import matplotlib
 
         matplotlib.use("Agg")
-        from simcore.report import charts
+        from simcore.analysis.pack_analyses import pack_analyses
+        from simcore.io.background import Background, can_fork
         from simcore.report import pack as report
 
-        say(f"drawing {len(CHART_NAMES)} charts")
-        makers: dict[str, Callable[[SimulationResult], Figure]] = {
-            "fan_net_profit": charts.fan_chart_net_profit,
-            "fan_valuation": charts.fan_chart_valuation,
-            "distribution_net_profit": charts.distribution_net_profit,
-            "fan_revenue_segments": charts.fan_chart_revenue_segments,
-            "fan_financing": charts.fan_chart_financing,
-        }
-        for name in CHART_NAMES:
-            fig = makers[name](result)
-            for ext in CHART_FORMATS:
-
-                def write(fh: IO[bytes], fig: Figure = fig, ext: str = ext) -> None:
-                    charts.save_figure(fig, fh, ext)
-
-                put(f"{name}.{ext}", write)
-        from simcore.analysis.pack_analyses import pack_analyses
-
-        say("running the sensitivity analyses for the committee pack")
-        analyses = pack_analyses(result, say=lambda m: say(f"  {m}"))
+        background = can_fork()  # while the analyses run; else here and now
+        say(f"drawing {len(CHART_NAMES)} charts" + (" in the background" if background else ""))
+        with Background(lambda: _chart_files(result), "drawing the charts") as drawn:
+            if not background:
+                drawn.result()
+            say("running the sensitivity analyses for the committee pack")
+            analyses = pack_analyses(result, say=lambda m: say(f"  {m}"))
+            drawn_files = drawn.result()
+        for name, data in drawn_files.items():  # in their order, as every other output
+            put(name, functools.partial(_write_bytes, data=data))
         say("writing the committee pack")
         pack_manifest = {**manifest, "files": f"listed with their sha256 in {MANIFEST}"}
         report.write_pack(
@@ -620,6 +612,27 @@ def _write_outputs(
     say("writing the workbook")
     put(WORKBOOK, lambda fh: tb.write_workbook(fh, tables, title=title, note=note))
     return names
+
+
+def _chart_files(result: SimulationResult) -> dict[str, bytes]:
+    """The chart files' bytes by name (each chart in each of ``CHART_FORMATS``)."""
+    from simcore.report import charts
+
+    makers: dict[str, Callable[[SimulationResult], Figure]] = {
+        "fan_net_profit": charts.fan_chart_net_profit,
+        "fan_valuation": charts.fan_chart_valuation,
+        "distribution_net_profit": charts.distribution_net_profit,
+        "fan_revenue_segments": charts.fan_chart_revenue_segments,
+        "fan_financing": charts.fan_chart_financing,
+    }
+    files = {}
+    for name in CHART_NAMES:
+        fig = makers[name](result)
+        for ext in CHART_FORMATS:
+            buf = io.BytesIO()
+            charts.save_figure(fig, buf, ext)
+            files[f"{name}.{ext}"] = buf.getvalue()
+    return files
 
 
 def _seed_of(manifest: dict[str, Any]) -> object:

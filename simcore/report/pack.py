@@ -845,13 +845,31 @@ def write_pack(
     from simcore.io.files import atomic_write
 
     def write(fh: IO[bytes]) -> None:
-        buf = io.BytesIO()
-        with mpl.rc_context(charts.STYLE), PdfPages(buf, metadata=dict(_PDF_METADATA)) as pdf:
-            for fig in pages:
-                pdf.savefig(fig)
-        fh.write(_with_bookmarks(buf.getvalue(), sections(pages, result.scenario.name)))
+        marks = sections(pages, result.scenario.name)
+        fh.write(_with_bookmarks(render_pages(pages), marks))
 
     return atomic_write(path, write)
+
+
+def _pdf(pages: Sequence[Figure]) -> bytes:
+    buf = io.BytesIO()
+    with mpl.rc_context(charts.STYLE), PdfPages(buf, metadata=dict(_PDF_METADATA)) as pdf:
+        for fig in pages:
+            pdf.savefig(fig)
+    return buf.getvalue()
+
+
+def render_pages(pages: Sequence[Figure]) -> list[bytes]:
+    """``pages`` as PDF documents of consecutive pages (the first half, the second half),
+    drawn side by side: the second half in a forked child process where
+    :func:`simcore.io.background.can_fork`, else one after the other; the bytes are the same
+    either way. :func:`_with_bookmarks` joins them."""
+    from simcore.io.background import Background
+
+    half = (len(pages) + 1) // 2
+    with Background(lambda: {"pdf": _pdf(pages[half:])}, "drawing the pack's pages") as later:
+        first = _pdf(pages[:half])
+        return [first, later.result()["pdf"]] if half < len(pages) else [first]
 
 
 def page_title(fig: Figure) -> str:
@@ -878,11 +896,14 @@ def sections(pages: Sequence[Figure], company: str = "") -> list[tuple[str, int]
     return out
 
 
-def _with_bookmarks(pdf: bytes, marks: list[tuple[str, int]]) -> bytes:
-    """``pdf`` with one bookmark per section (pypdf), opening on the bookmarks pane."""
+def _with_bookmarks(parts: Sequence[bytes], marks: list[tuple[str, int]]) -> bytes:
+    """The PDF documents ``parts`` joined into one (pypdf), with one bookmark per section,
+    opening on the bookmarks pane."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
+    for part in parts[1:]:
+        writer.append(PdfReader(io.BytesIO(part)))
     for title, index in marks:
         writer.add_outline_item(title=title, page_number=index)
     writer.page_mode = "/UseOutlines"

@@ -120,3 +120,72 @@ def test_reconciled_table_puts_every_method_side_by_side():
     fig = reconciled_chart(t)
     assert "by five methods" in fig.get_suptitle()
     assert any("Shapley: share of the variance" in x.get_text() for x in fig.texts)
+
+
+def test_a_larger_dependent_group_matches_the_closed_form():
+    """Six correlated inputs with one independent one: every conditional draw of the group
+    comes from the factor of its order (exact Shapley values by the subset formula)."""
+    from math import factorial
+
+    rng = np.random.default_rng(7)  # a fixed, arbitrary correlation and model
+    a = rng.normal(size=(6, 9))
+    cov = a @ a.T
+    d = np.sqrt(np.diag(cov))
+    sigma = np.eye(7)
+    sigma[:6, :6] = cov / np.outer(d, d)
+    beta = rng.normal(size=7)
+
+    def cost(J):
+        J = list(J)
+        rest = [i for i in range(7) if i not in J]
+        if not J:
+            return 0.0
+        cond = sigma[np.ix_(J, J)]
+        if rest:
+            A = sigma[np.ix_(J, rest)] @ np.linalg.inv(sigma[np.ix_(rest, rest)])
+            cond = cond - A @ sigma[np.ix_(rest, J)]
+        return beta[J] @ cond @ beta[J]
+
+    exact = np.zeros(7)
+    for i in range(7):
+        others = [k for k in range(7) if k != i]
+        for r in range(7):
+            w = factorial(r) * factorial(6 - r) / factorial(7)
+            for J in itertools.combinations(others, r):
+                exact[i] += w * (cost(sorted((*J, i))) - cost(J))
+    exact /= beta @ sigma @ beta
+    got = shapley_effects(lambda Z: Z[:, :, 0] @ beta, sigma, n_perm=4000, seed=5)
+    err = np.abs(got["shapley"].to_numpy() - exact)
+    assert (err <= 4 * got["shapley_se"].to_numpy()).all(), (got, exact)
+
+
+def test_each_step_draws_the_conditional_distribution_given_the_outer_draw():
+    """A linear model cannot see the conditional mean (its inner variance ignores it), so the
+    draws are checked directly: at every step the inputs after it keep the order's outer draw,
+    and the inputs in J are N(A x_rest, cov_J|rest) around it."""
+    from simcore.analysis.shapley import _steps
+
+    rng = np.random.default_rng(3)  # fixed, arbitrary
+    a = rng.normal(size=(4, 6))
+    cov = a @ a.T
+    d = np.sqrt(np.diag(cov))
+    corr = np.eye(5)
+    corr[:4, :4] = cov / np.outer(d, d)  # a group of four and one independent input
+    perms = np.array([rng.permutation(5) for _ in range(5)])
+    full = np.linalg.cholesky(corr)
+    n = 4000
+    rows = _steps(corr, full, perms, n, 1, rng)[..., 0]  # (perm, step, inner, input)
+    for p, order in enumerate(perms):
+        outer = rows[p, -1, 0, order[-1]]
+        for j in range(4):
+            J, rest = np.sort(order[: j + 1]), np.sort(order[j + 1 :])
+            x = rows[p, j]
+            assert (x[:, rest] == x[0, rest]).all()  # the outer draw, the same in every step
+            assert x[0, order[-1]] == outer
+            A = corr[np.ix_(J, rest)] @ np.linalg.inv(corr[np.ix_(rest, rest)])
+            want = corr[np.ix_(J, J)] - A @ corr[np.ix_(rest, J)]
+            resid = x[:, J] - A @ x[0, rest]
+            se = np.sqrt(np.diag(want) / n)
+            assert (np.abs(resid.mean(axis=0)) <= 4 * se + 1e-12).all(), (p, j)
+            got = np.cov(resid.T).reshape(len(J), len(J))
+            assert np.abs(got - want).max() <= 0.1, (p, j, got, want)

@@ -267,6 +267,19 @@ def test_charts_never_use_pyplot():
         assert "plt." not in src and ".show(" not in src
 
 
+def test_the_pack_drawn_in_two_processes_is_the_pack_drawn_in_one(result, tmp_path, monkeypatch):
+    from simcore.io.background import can_fork
+
+    manifest = {k: v for k, v in result.manifest.items() if k != "created"}
+    pages = report.pack_pages(result, manifest)
+    if can_fork():
+        assert len(report.render_pages(pages)) == 2  # two halves, the second in a child
+    a = report.write_pack(result, tmp_path / "a.pdf", manifest=manifest).read_bytes()
+    monkeypatch.setenv("SIMCORE_BACKGROUND", "0")
+    b = report.write_pack(result, tmp_path / "b.pdf", manifest=manifest).read_bytes()
+    assert a == b
+
+
 def test_write_pack(result, tmp_path):
     manifest = {k: v for k, v in result.manifest.items() if k != "created"}
     # (byte-for-byte reproducibility of the pack is checked through the CLI in test_cli.py)
