@@ -586,20 +586,29 @@ def _write_outputs(
         from simcore.report import pack as report
 
         background = can_fork()  # while the analyses run; else here and now
-        say(f"drawing {len(CHART_NAMES)} charts" + (" in the background" if background else ""))
-        with Background(lambda: _chart_files(result), "drawing the charts") as drawn:
+        say(
+            f"drawing {len(CHART_NAMES)} charts"
+            + (" and the pack's chart pages in the background" if background else "")
+        )
+        with (
+            Background(lambda: _chart_files(result), "drawing the charts") as drawn,
+            report.draw_run_pages(result) as run_pages,
+        ):
             if not background:
                 drawn.result()
             say("running the sensitivity analyses for the committee pack")
             analyses = pack_analyses(result, say=lambda m: say(f"  {m}"))
-            drawn_files = drawn.result()
-        for name, data in drawn_files.items():  # in their order, as every other output
-            put(name, functools.partial(_write_bytes, data=data))
-        say("writing the committee pack")
-        pack_manifest = {**manifest, "files": f"listed with their sha256 in {MANIFEST}"}
-        report.write_pack(
-            result, staging / _safe_name(PACK), manifest=pack_manifest, analyses=analyses
-        )
+            for name, data in drawn.result().items():  # in their order, as every output
+                put(name, functools.partial(_write_bytes, data=data))
+            say("writing the committee pack")
+            pack_manifest = {**manifest, "files": f"listed with their sha256 in {MANIFEST}"}
+            report.write_pack(
+                result,
+                staging / _safe_name(PACK),
+                manifest=pack_manifest,
+                analyses=analyses,
+                run_drawing=run_pages,
+            )
         names.append(PACK)
         tables.update(tb.analysis_tables(analyses))  # the run's tables as they were
     sc = result.scenario

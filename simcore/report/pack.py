@@ -35,12 +35,13 @@ from simcore.results.result import MULTIPLE_BASE
 
 if TYPE_CHECKING:
     from simcore.analysis.pack_analyses import PackAnalyses
+    from simcore.io.background import Background
     from simcore.io.files import StrPath
     from simcore.results.result import SimulationResult
 
 Column = tuple[str, float, str]  # a table column: header, width weight, alignment
 
-__all__ = ["headline", "pack_pages", "write_pack"]
+__all__ = ["draw_run_pages", "headline", "pack_pages", "run_pages", "write_pack"]
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 _MARGIN = 0.55  # inches
@@ -773,17 +774,11 @@ def _manifest_pages(result: SimulationResult, manifest: dict[str, Any]) -> list[
     return pg.pages
 
 
-def pack_pages(
-    result: SimulationResult,
-    manifest: dict[str, Any] | None = None,
-    analyses: PackAnalyses | None = None,
-) -> list[Figure]:
-    """The pack's pages as figures (cover, charts, risk table, the sensitivity pages of
-    ``analyses`` when given, assumptions, manifest)."""
-    manifest = result.manifest if manifest is None else manifest
+def run_pages(result: SimulationResult) -> list[Figure]:
+    """The pages that need only the run: the charts, the risk table and, where the run has
+    them, its convergence and the backtest against reported actuals (no footers)."""
     with mpl.rc_context(charts.STYLE):
-        pages = _cover(result, manifest, analyses)
-        pages += [
+        pages = [
             charts.fan_chart_net_profit(result, figsize=PAGE),
             charts.fan_chart_valuation(result, figsize=PAGE),
             charts.distribution_net_profit(result, figsize=PAGE),
@@ -802,29 +797,76 @@ def pack_pages(
             from simcore.report.backtest_charts import backtest_chart
 
             pages.append(backtest_chart(result, scores, figsize=PAGE))
+    return pages
+
+
+def _around_run_pages(
+    result: SimulationResult, manifest: dict[str, Any], analyses: PackAnalyses | None
+) -> tuple[list[Figure], list[Figure]]:
+    """The pages before :func:`run_pages` (the cover) and after them (the sensitivity pages of
+    ``analyses`` when given, the assumptions, the manifest), without footers."""
+    with mpl.rc_context(charts.STYLE):
+        before = _cover(result, manifest, analyses)
+        after = []
         if analyses is not None:
             from simcore.report.sensitivity_pages import pack_pages as sensitivity_pages
 
-            pages += sensitivity_pages(analyses, figsize=PAGE)
-        pages += _assumption_pages(result)
-        pages += _manifest_pages(result, manifest)
-    with mpl.rc_context(charts.STYLE):  # user text drawn literally (no mathtext)
-        pages = [_title_page(result, pages), *pages]
+            after += sensitivity_pages(analyses, figsize=PAGE)
+        after += _assumption_pages(result)
+        after += _manifest_pages(result, manifest)
+    return before, after
+
+
+def _footer(fig: Figure, number: int, of: int, source: str = "") -> Figure:
+    """Draw a page's footer on ``fig``: its page number, and above it where its numbers come
+    from (a line of its own: the page's caption takes the bottom line's left side)."""
+    fig.text(
+        1 - _MARGIN / fig.get_figwidth(),
+        0.06 / fig.get_figheight(),
+        (f"numbers from {source}\n" if source else "") + f"page {number} of {of}",
+        ha="right",
+        va="bottom",
+        multialignment="right",
+        fontsize=charts.FOOTER_SIZE,
+        color="0.3",
+    )
+    return fig
+
+
+def _source(fig: Figure) -> str:
     from simcore.report.sensitivity_pages import SOURCE_NOTE
 
-    n = len(pages)
-    for i, fig in enumerate(pages, 1):
-        source = getattr(fig, SOURCE_NOTE, "")
-        fig.text(
-            1 - _MARGIN / fig.get_figwidth(),
-            0.06 / fig.get_figheight(),
-            (f"numbers from {source} · " if source else "") + f"page {i} of {n}",
-            ha="right",
-            va="bottom",
-            fontsize=charts.FOOTER_SIZE,
-            color="0.3",
-        )
-    return pages
+    return str(getattr(fig, SOURCE_NOTE, ""))
+
+
+def pack_pages(
+    result: SimulationResult,
+    manifest: dict[str, Any] | None = None,
+    analyses: PackAnalyses | None = None,
+) -> list[Figure]:
+    """The pack's pages as figures, as :func:`write_pack` prints them: the title page and
+    contents, the cover, the :func:`run_pages`, the sensitivity pages of ``analyses`` when
+    given, the assumptions and the manifest, each with its footer."""
+    manifest = result.manifest if manifest is None else manifest
+    before, after = _around_run_pages(result, manifest, analyses)
+    pages = [*before, *run_pages(result), *after]
+    with mpl.rc_context(charts.STYLE):  # user text drawn literally (no mathtext)
+        pages = [_title_page(result, [page_title(p) for p in pages]), *pages]
+    return [_footer(fig, i, len(pages), _source(fig)) for i, fig in enumerate(pages, 1)]
+
+
+def draw_run_pages(result: SimulationResult) -> Background:
+    """:func:`run_pages` built and drawn to PDF (without footers) in the background, for
+    :func:`write_pack`'s ``run_pages``: start it as soon as the run is done, and the pages
+    are drawn while the caller computes the analyses."""
+    from simcore.io.background import Background
+
+    def draw() -> dict[str, bytes]:
+        pages = run_pages(result)
+        about = [[page_title(p), _source(p)] for p in pages]
+        return {"pdf": _pdf(pages), "pages": json.dumps(about).encode()}
+
+    return Background(draw, "drawing the pack's charts")
 
 
 def write_pack(
@@ -833,29 +875,49 @@ def write_pack(
     *,
     manifest: dict[str, Any] | None = None,
     analyses: PackAnalyses | None = None,
+    run_drawing: Background | None = None,
 ) -> Path:
     """Write the committee pack of ``result`` to ``path`` (PDF), atomically (a temporary file in
     the same directory, fsynced, then renamed over ``path``). ``manifest`` (default
     ``result.manifest``) is what the last pages print. ``analyses``: a
     :class:`~simcore.analysis.pack_analyses.PackAnalyses` for the sensitivity pages (computed
-    by the caller: ``pack_analyses(result)``); without it the pack has none. Returns the
-    path."""
+    by the caller: ``pack_analyses(result)``); without it the pack has none. ``run_drawing``:
+    :func:`draw_run_pages` of ``result`` if the caller started it (else it starts here).
+    The pages are those of :func:`pack_pages`, drawn in parts side by side (the run's pages
+    and half of the others in forked child processes where
+    :func:`simcore.io.background.can_fork`) and joined, with the footers drawn over them and
+    one bookmark per section; the bytes are the same either way. Returns the path."""
     path = Path(path)
-    pages = pack_pages(result, manifest, analyses)
+    manifest = result.manifest if manifest is None else manifest
+    with run_drawing or draw_run_pages(result) as drawing:
+        before, after = _around_run_pages(result, manifest, analyses)
+        ours = render_pages([*before, *after])
+        drawn = drawing.result()
+    about = [[page_title(p), _source(p)] for p in before]
+    about += json.loads(drawn["pages"]) + [[page_title(p), _source(p)] for p in after]
+    with mpl.rc_context(charts.STYLE):  # user text drawn literally (no mathtext)
+        title = _title_page(result, [t for t, _ in about])
+        about.insert(0, [page_title(title), ""])
+        front = _pdf([title])
+        n = len(about)
+        overlays = [  # drawn over the pages: no background
+            _footer(Figure(figsize=PAGE), i, n, source) for i, (_, source) in enumerate(about, 1)
+        ]
+        footers = _pdf(overlays, transparent=True)
+    marks = _sections([t for t, _ in about], result.scenario.name)
     from simcore.io.files import atomic_write
 
     def write(fh: IO[bytes]) -> None:
-        marks = sections(pages, result.scenario.name)
-        fh.write(_with_bookmarks(render_pages(pages), marks))
+        fh.write(_joined(front, drawn["pdf"], ours, len(before), footers, marks))
 
     return atomic_write(path, write)
 
 
-def _pdf(pages: Sequence[Figure]) -> bytes:
+def _pdf(pages: Sequence[Figure], *, transparent: bool = False) -> bytes:
     buf = io.BytesIO()
     with mpl.rc_context(charts.STYLE), PdfPages(buf, metadata=dict(_PDF_METADATA)) as pdf:
         for fig in pages:
-            pdf.savefig(fig)
+            pdf.savefig(fig, transparent=transparent)
     return buf.getvalue()
 
 
@@ -863,7 +925,7 @@ def render_pages(pages: Sequence[Figure]) -> list[bytes]:
     """``pages`` as PDF documents of consecutive pages (the first half, the second half),
     drawn side by side: the second half in a forked child process where
     :func:`simcore.io.background.can_fork`, else one after the other; the bytes are the same
-    either way. :func:`_with_bookmarks` joins them."""
+    either way. :func:`_joined` joins them."""
     from simcore.io.background import Background
 
     half = (len(pages) + 1) // 2
@@ -873,7 +935,10 @@ def render_pages(pages: Sequence[Figure]) -> list[bytes]:
 
 
 def page_title(fig: Figure) -> str:
-    """A page's title: its suptitle, else its first line of text (a text page's heading)."""
+    """A page's title: its suptitle, else its first line of text (a text page's heading);
+    the title page's is "Title and contents"."""
+    if getattr(fig, _TITLE_PAGE, False):
+        return "Title and contents"
     sup = getattr(fig, "_suptitle", None)
     if sup is not None and sup.get_text():
         return str(sup.get_text())
@@ -883,27 +948,45 @@ def page_title(fig: Figure) -> str:
 def sections(pages: Sequence[Figure], company: str = "") -> list[tuple[str, int]]:
     """``(title, first page index)`` of each run of pages with the same title, without the
     ``company`` name in front (what the contents and the PDF bookmarks list)."""
+    return _sections([page_title(fig) for fig in pages], company)
+
+
+def _sections(titles: Sequence[str], company: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
-    for i, fig in enumerate(pages):
-        title = page_title(fig)
+    for i, title in enumerate(titles):
         if company and title.startswith(company):
             rest = title[len(company) :]
             title = rest.split(": ", 1)[1] if ": " in rest[:40] else rest
-        title = "Title and contents" if getattr(fig, _TITLE_PAGE, False) else title.strip()
+        title = title.strip()
         title = title[:1].upper() + title[1:]
         if not out or out[-1][0] != title:
             out.append((title, i))
     return out
 
 
-def _with_bookmarks(parts: Sequence[bytes], marks: list[tuple[str, int]]) -> bytes:
-    """The PDF documents ``parts`` joined into one (pypdf), with one bookmark per section,
-    opening on the bookmarks pane."""
+def _joined(
+    front: bytes,
+    run: bytes,
+    ours: Sequence[bytes],
+    n_before: int,
+    footers: bytes,
+    marks: list[tuple[str, int]],
+) -> bytes:
+    """One PDF (pypdf): the title page ``front``, the first ``n_before`` pages of ``ours``
+    (PDFs of consecutive pages), the ``run`` pages, the rest of ``ours``; with the pages of
+    ``footers`` drawn over them one by one and one bookmark per section of ``marks``, opening
+    on the bookmarks pane."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
-    for part in parts[1:]:
-        writer.append(PdfReader(io.BytesIO(part)))
+    def pages(doc: bytes) -> list[Any]:
+        return list(PdfReader(io.BytesIO(doc)).pages)
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(front)))
+    mine = [page for doc in ours for page in pages(doc)]
+    for page in [*mine[:n_before], *pages(run), *mine[n_before:]]:
+        writer.add_page(page)
+    for page, footer in zip(writer.pages, pages(footers), strict=True):
+        page.merge_page(footer)
     for title, index in marks:
         writer.add_outline_item(title=title, page_number=index)
     writer.page_mode = "/UseOutlines"
@@ -912,9 +995,10 @@ def _with_bookmarks(parts: Sequence[bytes], marks: list[tuple[str, int]]) -> byt
     return out.getvalue()
 
 
-def _title_page(result: SimulationResult, pages: list[Figure]) -> Figure:
+def _title_page(result: SimulationResult, titles: Sequence[str]) -> Figure:
     """Page 1: the company, the question, what was run, and the contents with page numbers
-    (the title page is page 1, so the others start at 2)."""
+    of the pages after it, by their ``titles`` (the title page is page 1, so the others
+    start at 2)."""
     sc = result.scenario
     years = result.years
     fig = Figure(figsize=PAGE)
@@ -927,18 +1011,22 @@ def _title_page(result: SimulationResult, pages: list[Figure]) -> Figure:
         fontsize=15,
     )
     m = result.manifest
-    fig.text(
-        _MARGIN / w,
-        1 - 2.1 / h,
+    run = (
         f"{result.n_paths:,} simulated paths, seed {charts.seed_label(m)}; market price "
         f"{sc.market_price:,.2f} {sc.currency} on {sc.market_date}; source: "
-        f"{sc.source or charts.DEFAULT_SOURCE}",
+        f"{sc.source or charts.DEFAULT_SOURCE}"
+    )
+    fig.text(
+        _MARGIN / w,
+        1 - 1.98 / h,
+        "\n".join(_wrap(run, w - 2 * _MARGIN, 9)),  # a long source wraps within the page
         fontsize=9,
         color="0.3",
+        va="top",
     )
     fig.text(_MARGIN / w, 1 - 2.8 / h, "Contents", fontsize=12, fontweight="bold")
     y = 3.15
-    for title, index in sections(pages, sc.name):
+    for title, index in _sections(titles, sc.name):
         fig.text(_MARGIN / w, 1 - y / h, title, fontsize=9.5)
         fig.text(0.62, 1 - y / h, str(index + 2), fontsize=9.5, ha="right")
         y += 0.24

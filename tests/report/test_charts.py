@@ -278,6 +278,15 @@ def test_the_pack_drawn_in_two_processes_is_the_pack_drawn_in_one(result, tmp_pa
     monkeypatch.setenv("SIMCORE_BACKGROUND", "0")
     b = report.write_pack(result, tmp_path / "b.pdf", manifest=manifest).read_bytes()
     assert a == b
+    # the joined pages are pack_pages's, in order, each with its footer drawn over it
+    from pypdf import PdfReader
+
+    printed = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(a)).pages]
+    assert len(printed) == len(pages)
+    for i, (text, fig) in enumerate(zip(printed, pages, strict=True), 1):
+        assert f"page {i} of {len(pages)}" in text
+        title = " ".join(report.page_title(fig).split()[:4])
+        assert title.replace("Title and contents", "Contents") in text, (i, title)
 
 
 def test_write_pack(result, tmp_path):
