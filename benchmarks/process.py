@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -104,6 +105,23 @@ def cli_run(n_paths: int, out_dir) -> float:
     """Wall time of one ``simcore run --no-charts`` process writing into ``out_dir``."""
     wall, _ = _run(cli_command(n_paths, out_dir))
     return wall
+
+
+MAIN_JOB_ARGS = "run --paths {paths} --seed {seed} --out {out}"  # every default output
+STEP = re.compile(r"^simcore: \[(\d+)/(\d+) · ([0-9.]+) s\] (.*?)\.\.\.$")
+
+
+def main_job(n_paths: int, out_dir) -> tuple[float, dict[str, float]]:
+    """Wall time of one ``simcore run`` process with every default output (tables, charts,
+    analyses, the pack, the workbook) writing into ``out_dir``, and the seconds of each of its
+    steps, from the progress lines it prints on stderr (each step until the next, the last
+    until the process ends)."""
+    args = shlex.split(MAIN_JOB_ARGS.format(paths=n_paths, seed=SEED, out=out_dir))
+    wall, proc = _run([sys.executable, "-c", CLI_MAIN, *args])
+    marks = [m.groups() for m in map(STEP.match, proc.stderr.splitlines()) if m]
+    starts = [float(t) for _, _, t, _ in marks] + [wall]
+    steps = {what: starts[i + 1] - starts[i] for i, (_, _, _, what) in enumerate(marks)}
+    return wall, {"before the first step": starts[0], **steps}
 
 
 def check_cli_output(out_dir, n_paths: int) -> None:
