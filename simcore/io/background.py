@@ -1,11 +1,13 @@
 """Work that gives files' bytes, done in a forked child process while the caller goes on.
 
-The main job draws its chart files and half of the pack's pages this way: matplotlib is one
-core's work and a run has two or more. :class:`Background` forks (Linux only: the child runs
+The main job draws its chart files, the pack's chart pages and half of its other pages this
+way: matplotlib is one core's work and a run has two or more. :class:`Background` forks (Linux
+only: the child runs
 the caller's code on a copy of its memory, so nothing is sent to it, and a forked macOS
-process may not use the system's frameworks); elsewhere, or with ``SIMCORE_BACKGROUND=0``, the
-work runs when its result is asked for. Either way the bytes are the same: the child only
-computes, and the caller writes every file (atomically, as any other output).
+process may not use the system's frameworks); elsewhere, with ``SIMCORE_BACKGROUND=0``, or when
+the system refuses a new process, the work runs when its result is asked for. Either way the
+bytes are the same: the child only computes, and the caller writes every file (atomically, as
+any other output).
 
 The child gets the default action for SIGINT, SIGTERM and SIGHUP (it ends at once) and ends
 with ``os._exit``, so none of the caller's cleanup runs twice. Its bytes come back through a
@@ -107,6 +109,12 @@ class Background:
             with warnings.catch_warnings():  # 3.12+ warns of threads; none of ours runs now
                 warnings.simplefilter("ignore", DeprecationWarning)
                 pid = os.fork()
+        except OSError:  # no process to spare (memory, process limits): run it when asked
+            os.close(r)
+            os.close(w)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            return
+        try:
             if pid == 0:  # the child: compute, send, end without the caller's cleanup
                 self._child(work, r, w)
             os.close(w)

@@ -78,3 +78,14 @@ def test_leaving_early_kills_the_child_and_reaps_it():
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind
     with pytest.raises(BackgroundError, match="cancelled"):
         bg.result()
+
+
+@forks
+def test_a_refused_fork_runs_the_work_when_asked(monkeypatch):
+    def refused():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    with Background(_files) as bg:
+        assert bg._pid is None
+        assert bg.result() == _files()
