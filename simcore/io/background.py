@@ -1,13 +1,12 @@
 """Work that gives files' bytes, done in a forked child process while the caller goes on.
 
-The main job draws its chart files, the pack's chart pages and half of its other pages this
-way: matplotlib is one core's work and a run has two or more. :class:`Background` forks (Linux
-only: the child runs
-the caller's code on a copy of its memory, so nothing is sent to it, and a forked macOS
-process may not use the system's frameworks); elsewhere, with ``SIMCORE_BACKGROUND=0``, or when
-the system refuses a new process, the work runs when its result is asked for. Either way the
-bytes are the same: the child only computes, and the caller writes every file (atomically, as
-any other output).
+The main job draws its chart files, the pack's chart pages and half of its other pages this way:
+matplotlib is one core's work and a run has two or more. :class:`Background` forks (Linux only:
+the child runs the caller's code on a copy of its memory, so nothing is sent to it, and a forked
+macOS process may not use the system's frameworks); elsewhere, with ``SIMCORE_BACKGROUND=0``, or
+when the system refuses a new process, the work runs when its result is asked for. Either way
+the bytes are the same: the child only computes, and the caller writes every file (atomically,
+as any other output).
 
 The child gets the default action for SIGINT, SIGTERM and SIGHUP (it ends at once) and ends
 with ``os._exit``, so none of the caller's cleanup runs twice. Its bytes come back through a
