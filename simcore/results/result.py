@@ -174,25 +174,30 @@ class SimulationResult:
         """
         qa = self._check_q(q)
         outputs = self.names if outputs is None else list(outputs)
-        rows = []
+        half = _Z95 * np.sqrt(qa * (1 - qa))
+        moments, levels = {}, {}  # levels: each row's q and its interval's ends, by n defined
         for name in outputs:
             x = self._rows(name)
-            n_def, mean, var, m4 = row_moments(x)
-            std, se_mean, se_std = _std_and_errors(n_def, var, m4)
-            half = _Z95 * np.sqrt(qa * (1 - qa))
-            levels = []
+            moments[name] = row_moments(x)
             for t in range(x.shape[0]):
-                nn = max(int(n_def[t]), 1)
-                levels.append(
-                    np.concatenate(
-                        [
-                            qa,
-                            np.clip(qa - half / np.sqrt(nn), 0, 1),
-                            np.clip(qa + half / np.sqrt(nn), 0, 1),
-                        ]
-                    )
+                nn = max(int(moments[name][0][t]), 1)
+                lv = np.concatenate(
+                    [
+                        qa,
+                        np.clip(qa - half / np.sqrt(nn), 0, 1),
+                        np.clip(qa + half / np.sqrt(nn), 0, 1),
+                    ]
                 )
-            qv = np.stack([_fast_quantiles(x[t], levels[t]) for t in range(x.shape[0])])
+                levels.setdefault(lv.tobytes(), (lv, []))[1].append((name, t))
+        found = {}  # rows with the same levels in one parallel call (all of them, usually)
+        for lv, keys in levels.values():
+            vals = _fast_quantiles_rows([self._rows(name)[t] for name, t in keys], lv)
+            found.update(zip(keys, vals, strict=True))
+        rows = []
+        for name in outputs:
+            n_def, mean, var, m4 = moments[name]
+            std, se_mean, se_std = _std_and_errors(n_def, var, m4)
+            qv = np.stack([found[name, t] for t in range(self.horizon)])
             m = qa.size
             for t, year in enumerate(self.years):
                 common = {"output": name, "year": year, "defined": n_def[t] / self.n_paths}
