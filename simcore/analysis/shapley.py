@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["model_shapley", "shapley_effects"]
 
+_ROWS = 8192  # rows of inputs evaluated at a time (the rows do not depend on each other)
+
 
 def _blocks(corr: np.ndarray) -> list[np.ndarray]:
     """The groups of inputs that depend on each other (connected through nonzero correlations):
@@ -274,8 +276,11 @@ def model_shapley(
     H = scenario.horizon
 
     def func(Z: np.ndarray) -> np.ndarray:
-        r = evaluate_uniforms(scenario, to_uniforms(Z))
-        return np.concatenate([r[o] for o in outputs], axis=1)  # (n, len(outputs) * H)
+        out = np.empty((Z.shape[0], len(outputs) * H))  # (n, len(outputs) * H)
+        for i in range(0, Z.shape[0], _ROWS):  # a few thousand rows at a time: memory reused
+            r = evaluate_uniforms(scenario, to_uniforms(Z[i : i + _ROWS]))
+            out[i : i + _ROWS] = np.concatenate([r[o] for o in outputs], axis=1)
+        return out
 
     df = shapley_effects(
         func,
