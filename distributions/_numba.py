@@ -52,7 +52,7 @@ def parallel_map(fn: Callable[..., object], tasks: Iterable[tuple[Any, ...]]) ->
     Ctrl-C cancels the tasks not yet started; running ones finish their (short) slice.
     """
     tasks = list(tasks)
-    n = min(numba.get_num_threads(), len(tasks))
+    n = 1 if _SERIAL else min(numba.get_num_threads(), len(tasks))
     if n <= 1:
         for task in tasks:
             fn(*task)
@@ -65,6 +65,18 @@ def parallel_map(fn: Callable[..., object], tasks: Iterable[tuple[Any, ...]]) ->
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+_SERIAL = False  # set in a forked child by serial_in_this_process
+
+
+def serial_in_this_process() -> None:
+    """Run :func:`parallel_map`'s tasks in order on the calling thread from now on, never
+    asking numba for its threads: for a forked child process, which must not touch numba's
+    process-wide threading-layer lock (a child killed while holding it would leave the parent
+    waiting on it for ever) and whose parent uses the cores."""
+    global _SERIAL
+    _SERIAL = True
 
 
 def set_threads(n: int | None) -> int:

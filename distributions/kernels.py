@@ -6,7 +6,8 @@ kernel, the benchmarks) imports from here, never from the private modules, which
 **Numba policy.** :func:`jit` (serial) and :func:`pjit` (parallel) are ``numba.njit`` with the
 one policy of both packages (:data:`JIT_OPTIONS`: cached machine code, numpy's error model, IEEE
 arithmetic without fastmath, no GIL). :func:`parallel_map` runs a serial jitted function over
-tasks on numba's thread count; :func:`set_threads` sets that count.
+tasks on numba's thread count; :func:`set_threads` sets that count;
+:func:`serial_in_this_process` makes it run its tasks in order (a forked child process).
 
 **A distribution as kernel data.** ``Distribution.kernel_args()`` gives ``(code, p, table)``:
 ``code`` is a family code (``CODE_*``, stable within a release), ``p`` a float64[:data:`N_PARAMS`]
@@ -58,7 +59,7 @@ from ._kernel import (
     ppf_z_many,
     table_eval_many,
 )
-from ._numba import JIT_OPTIONS, jit, parallel_map, pjit, set_threads
+from ._numba import JIT_OPTIONS, jit, parallel_map, pjit, serial_in_this_process, set_threads
 from ._special import CPU_ONLY
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "jit",
     "pjit",
     "parallel_map",
+    "serial_in_this_process",
     "set_threads",
     "CODE_CONSTANT",
     "CODE_NORMAL",

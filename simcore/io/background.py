@@ -17,14 +17,19 @@ error, a signal) kills the child and waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import struct
 import sys
 import traceback
 import warnings
+import weakref
 from collections.abc import Callable
 from types import TracebackType
+from typing import ClassVar
+
+from distributions.kernels import serial_in_this_process
 
 __all__ = ["Background", "BackgroundError", "can_fork"]
 
@@ -32,6 +37,7 @@ Work = Callable[[], dict[str, bytes]]
 _OK, _FAILED = b"\x00", b"\x01"
 _SIZE = struct.Struct("<Q")
 _SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class BackgroundError(RuntimeError):
@@ -78,10 +84,30 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _reap(pid: int) -> int | None:
+    """Wait for child ``pid``; its exit code, or None where it cannot be known (SIGCHLD set
+    to be ignored: the system reaps children itself)."""
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return None
+
+
+def _end_with_parent() -> None:
+    """Have the system kill this (child) process when its parent dies (Linux prctl)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class Background:
     """``work()`` (a mapping of file name -> bytes) started now in a forked child where
     :func:`can_fork`, else run by :meth:`result`; ``what`` names it in errors. Use it as a
-    context manager so the child never outlives the caller's block."""
+    context manager so the child never outlives the caller's block (a Background dropped
+    without it is killed when collected)."""
+
+    _reading: ClassVar[set[int]] = set()  # the read ends of live children's pipes
 
     def __init__(self, work: Work, what: str = "background work") -> None:
         self.what = what
@@ -90,45 +116,59 @@ class Background:
         self._fd: int | None = None
         self._files: dict[str, bytes] | None = None
         if can_fork():
-            try:
-                self._start(work)
-            except BaseException:  # a signal held back during the fork is raised here
-                self.cancel()
-                raise
+            self._start(work)
+        self._finalizer = weakref.finalize(self, _kill, self._pid, self._fd)
 
     def _start(self, work: Work) -> None:
+        """Fork the child. It waits for a go-ahead byte before working and ends at once if its
+        pipe closes without one, so a signal raised in the parent at any point of this (the
+        caller's handlers raise; signals are also held back across the fork, so none is lost
+        inside fork's own handlers) cannot leave a child the parent does not know."""
         r, w = os.pipe()
+        go_r, go_w = os.pipe()
+        pid = None
         sys.stdout.flush()
         sys.stderr.flush()
-        # the caller's signal handlers raise: held back while forking, so none is raised in
-        # the middle of fork's own handlers (where it would be lost) or before the child is
-        # known to the parent and can be killed
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
-            with warnings.catch_warnings():  # 3.12+ warns of threads; none of ours runs now
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
-        except OSError:  # no process to spare (memory, process limits): run it when asked
-            os.close(r)
-            os.close(w)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            return
-        try:
+            try:
+                with warnings.catch_warnings():  # 3.12+ warns of threads: idle BLAS and numba
+                    warnings.simplefilter("ignore", DeprecationWarning)  # workers, unused there
+                    pid = os.fork()
+            except OSError:  # no process to spare (memory, process limits): run when asked
+                os.close(r)
+                return
             if pid == 0:  # the child: compute, send, end without the caller's cleanup
-                self._child(work, r, w)
-            os.close(w)
+                self._child(work, r, w, go_r, go_w)
             self._pid, self._fd, self._work = pid, r, None
+            Background._reading.add(r)
+            os.write(go_w, b"1")
+        except BaseException:
+            if self._fd is None:
+                os.close(r)
+            if pid and self._pid is None:
+                _kill(pid, None)
+            raise
         finally:
+            for fd in (w, go_r, go_w):
+                os.close(fd)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     @staticmethod
-    def _child(work: Work, r: int, w: int) -> None:
+    def _child(work: Work, r: int, w: int, go_r: int, go_w: int) -> None:
         code = 1
+        data = b""
         try:
-            os.close(r)
-            for s in _SIGNALS:  # a signal ends the child at once
-                signal.signal(s, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+            for s in _SIGNALS:  # a signal ends the child at once, unless the caller ignores it
+                if signal.getsignal(s) is not signal.SIG_IGN:
+                    signal.signal(s, signal.SIG_DFL)
+            for fd in (r, go_w, *Background._reading):  # other children's pipes are not ours
+                os.close(fd)
+            _end_with_parent()
+            if os.read(go_r, 1) != b"1":
+                os._exit(0)  # the parent did not take us on
+            signal.pthread_sigmask(signal.SIG_SETMASK, set())
+            serial_in_this_process()  # no numba thread pool (nor its process-wide lock) here
             data = _OK + frame(work())
             code = 0
         except BaseException:
@@ -153,15 +193,18 @@ class Background:
             raise BackgroundError(f"{self.what} was cancelled")
         try:
             data = _read_all(self._fd)
-        finally:
-            os.close(self._fd)
-            self._fd = None
-            _, status = os.waitpid(self._pid, 0)
-            self._pid = None
-        if data[:1] == _OK and os.waitstatus_to_exitcode(status) == 0:
+        except BaseException:  # a signal while waiting: the child is not waited for
+            self.cancel()
+            raise
+        fd, self._fd = self._fd, None
+        Background._reading.discard(fd)
+        os.close(fd)
+        pid, self._pid = self._pid, None
+        code = _reap(pid)
+        self._finalizer.detach()
+        if data[:1] == _OK and code in (0, None):
             return unframe(data[1:])
         detail = data[1:].decode(errors="replace").strip() if data[:1] == _FAILED else ""
-        code = os.waitstatus_to_exitcode(status)
         raise BackgroundError(
             f"{self.what} failed in its child process (exit status {code})"
             + (f":\n{detail}" if detail else "")
@@ -169,17 +212,10 @@ class Background:
 
     def cancel(self) -> None:
         """Kill the child if it still runs, and wait for it."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._pid is not None:
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self._pid, 0)
-            self._pid = None
-        self._work = None
+        pid, fd = self._pid, self._fd
+        self._pid = self._fd = self._work = None
+        _kill(pid, fd)
+        self._finalizer.detach()
 
     def __enter__(self) -> Background:
         return self
@@ -191,3 +227,15 @@ class Background:
         tb: TracebackType | None,
     ) -> None:
         self.cancel()
+
+
+def _kill(pid: int | None, fd: int | None) -> None:
+    """Kill and reap child ``pid`` and close its pipe's read end ``fd`` (either may be None)."""
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+    if fd is not None:
+        Background._reading.discard(fd)
+        with contextlib.suppress(OSError):
+            os.close(fd)

@@ -929,16 +929,18 @@ def render_pages(pages: Sequence[Figure]) -> list[bytes]:
     from simcore.io.background import Background
 
     half = (len(pages) + 1) // 2
+    if half == len(pages):  # one page or none: nothing to share
+        return [_pdf(pages)] if pages else []
     with Background(lambda: {"pdf": _pdf(pages[half:])}, "drawing the pack's pages") as later:
         first = _pdf(pages[:half])
-        return [first, later.result()["pdf"]] if half < len(pages) else [first]
+        return [first, later.result()["pdf"]]
 
 
 def page_title(fig: Figure) -> str:
     """A page's title: its suptitle, else its first line of text (a text page's heading);
     the title page's is "Title and contents"."""
     if getattr(fig, _TITLE_PAGE, False):
-        return "Title and contents"
+        return _CONTENTS
     sup = getattr(fig, "_suptitle", None)
     if sup is not None and sup.get_text():
         return str(sup.get_text())
@@ -954,7 +956,7 @@ def sections(pages: Sequence[Figure], company: str = "") -> list[tuple[str, int]
 def _sections(titles: Sequence[str], company: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for i, title in enumerate(titles):
-        if company and title.startswith(company):
+        if company and title.startswith(company) and title != _CONTENTS:
             rest = title[len(company) :]
             title = rest.split(": ", 1)[1] if ": " in rest[:40] else rest
         title = title.strip()
@@ -1035,3 +1037,4 @@ def _title_page(result: SimulationResult, titles: Sequence[str]) -> Figure:
 
 
 _TITLE_PAGE = "simcore_title_page"  # the attribute that marks the title page
+_CONTENTS = "Title and contents"  # its title

@@ -1,6 +1,7 @@
 """Work done in a forked child: the same bytes as done here, failures named, nothing left."""
 
 import os
+import signal
 import time
 
 import pytest
@@ -89,3 +90,96 @@ def test_a_refused_fork_runs_the_work_when_asked(monkeypatch):
     with Background(_files) as bg:
         assert bg._pid is None
         assert bg.result() == _files()
+
+
+def _sighup_self():
+    os.kill(os.getpid(), signal.SIGHUP)
+    return _files()
+
+
+@forks
+def test_a_signal_the_caller_ignores_stays_ignored_in_the_child():
+    """``nohup simcore run &``: a closed terminal's SIGHUP must not kill the drawing."""
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with Background(_sighup_self) as bg:
+            assert bg.result() == _files()
+    finally:
+        signal.signal(signal.SIGHUP, old)
+
+
+class _Alarm(Exception):
+    pass
+
+
+def _raise_alarm(signum, frame):
+    raise _Alarm
+
+
+@forks
+def test_a_signal_while_waiting_kills_the_child_instead_of_waiting_for_it():
+    def sleeps():
+        time.sleep(60)
+        return {}
+
+    old = signal.signal(signal.SIGALRM, _raise_alarm)
+    try:
+        bg = Background(sleeps)
+        pid = bg._pid
+        t = time.monotonic()
+        signal.alarm(1)
+        with pytest.raises(_Alarm):
+            bg.result()
+        assert time.monotonic() - t < 10
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # killed and reaped
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@forks
+def test_children_are_reaped_by_the_system_when_sigchld_is_ignored():
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        with Background(_files) as bg:
+            assert bg.result() == _files()
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+
+
+@forks
+def test_the_child_runs_pool_tasks_serially_and_holds_no_other_childs_pipe():
+    from distributions import _numba
+
+    with Background(lambda: {"a": b"1"}) as first:
+        theirs = first._fd
+
+        def look():
+            try:
+                os.fstat(theirs)
+                holds = b"yes"
+            except OSError:
+                holds = b"no"
+            return {"serial": str(_numba._SERIAL).encode(), "holds": holds}
+
+        with Background(look) as second:
+            assert second.result() == {"serial": b"True", "holds": b"no"}
+        assert first.result() == {"a": b"1"}
+    assert _numba._SERIAL is False  # the parent's pool is untouched
+
+
+@forks
+def test_a_dropped_background_is_killed_when_collected():
+    import gc
+
+    def sleeps():
+        time.sleep(60)
+        return {}
+
+    bg = Background(sleeps)
+    pid = bg._pid
+    del bg
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -352,3 +352,16 @@ def test_page_one_tells_the_story_in_plain_words(result):
     need = {r.solve_for: r for r in analyses.reverse_dcf}["fade_growth"]
     assert f"{need.central:.0%} revenue growth in each of the" in text
     assert not any(code in text for code in ("growth.", "ratio.", "_"))
+
+
+def test_pack_parts_and_contents_at_their_edges():
+    assert report.render_pages([]) == []
+    one = report.render_pages([Figure(figsize=report.PAGE)])
+    assert len(one) == 1 and one[0].startswith(b"%PDF")
+    # a company whose name starts the title page's own title keeps that title whole
+    titles = ["Title and contents", "T (X): in short", "T (X): risk table", "T (X): risk table"]
+    assert report._sections(titles, "T") == [
+        ("Title and contents", 0),
+        ("In short", 1),
+        ("Risk table", 2),
+    ]
