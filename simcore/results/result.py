@@ -175,7 +175,9 @@ class SimulationResult:
         qa = self._check_q(q)
         outputs = self.names if outputs is None else list(outputs)
         half = _Z95 * np.sqrt(qa * (1 - qa))
-        moments, levels = {}, {}  # levels: each row's q and its interval's ends, by n defined
+        moments = {}
+        # each row's q and its interval's ends (they depend on the row's defined paths)
+        levels: dict[bytes, tuple[np.ndarray, list[tuple[str, int]]]] = {}
         for name in outputs:
             x = self._rows(name)
             moments[name] = row_moments(x)
@@ -189,7 +191,7 @@ class SimulationResult:
                     ]
                 )
                 levels.setdefault(lv.tobytes(), (lv, []))[1].append((name, t))
-        found = {}  # rows with the same levels in one parallel call (all of them, usually)
+        found: dict[tuple[str, int], np.ndarray] = {}  # rows of the same levels in one call
         for lv, keys in levels.values():
             vals = _fast_quantiles_rows([self._rows(name)[t] for name, t in keys], lv)
             found.update(zip(keys, vals, strict=True))
