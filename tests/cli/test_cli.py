@@ -529,6 +529,35 @@ def test_kernels_need_compiling_reads_numba_cache(tmp_path):
     assert cli.kernels_need_compiling() is None
 
 
+@pytest.mark.slow  # every kernel compiles into an empty numba cache (about a minute)
+def test_a_first_run_compiles_side_by_side_and_gives_the_warm_runs_bytes(tmp_path):
+    e = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "empty-cache"))
+    e["PYTHONPATH"] = os.pathsep.join([str(REPO), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    run = [sys.executable, "-m", "simcore", "run", "--scenario", "toy", "--paths", "3000"]
+    first = subprocess.run(
+        [*run, "--no-charts", "--out", str(tmp_path / "a")],
+        env=e,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "compiling kernels (first run only" in first.stderr
+    log = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert log["kernels_compiled"] is True
+    assert log["compiled_side_by_side"] is (sys.platform.startswith("linux"))
+    code = "from simcore.cli.commands import kernels_need_compiling as k; print(k())"
+    after = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True)
+    assert after.stdout.strip() == "None", after.stderr  # the child left the kernel cached
+    e.pop("NUMBA_CACHE_DIR")  # this checkout's cache: warm
+    warm = subprocess.run(
+        [*run, "--no-charts", "--out", str(tmp_path / "b")], env=e, capture_output=True, text=True
+    )
+    assert warm.returncode == 0, warm.stderr
+    for name in ("summary.csv", "risk.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
 def test_backtest_scores_actuals_against_a_saved_run(tmp_path):
     r = simcore_cmd(
         "run",
