@@ -97,7 +97,9 @@ def test_comparison_runs_saves_and_compares(tmp_path, capsys, benchmarks_importa
     for r in run["configs"]:
         assert r["e2e_s"] > 0 and r["random_numbers_s"] > 0 and r["python_over_e2e"] > 1
         assert r["stored_bytes"] > 0 and r["peak_tracemalloc_bytes"] > 0
-    assert len(run["targets"]) == 6
+    assert len(run["targets"]) == 8
+    names = " ".join(t["target"] for t in run["targets"])
+    assert "every output" in names and "/ 1e+06 x 3 end to end" in names  # the main job's
     assert {t["status"] for t in run["targets"]} <= {"PASS", "MISS", "n/a"}
     assert "ns/path-yr" in text and "x floor" in text and "target" in text
     # the peer ran the same model: 200 monaco cases against our 2,000 paths, one distribution
