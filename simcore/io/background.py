@@ -143,11 +143,9 @@ class Background:
             self._pid, self._fd, self._work = pid, r, None
             Background._reading.add(r)
             os.write(go_w, b"1")
-        except BaseException:
-            if self._fd is None:
-                os.close(r)
-            if pid and self._pid is None:
-                _kill(pid, None)
+        except BaseException:  # the child, if any, is killed (or ends on the closed pipe)
+            _kill(pid, r)
+            self._pid = self._fd = None
             raise
         finally:
             for fd in (w, go_r, go_w):
@@ -157,7 +155,6 @@ class Background:
     @staticmethod
     def _child(work: Work, r: int, w: int, go_r: int, go_w: int) -> None:
         code = 1
-        data = b""
         try:
             for s in _SIGNALS:  # a signal ends the child at once, unless the caller ignores it
                 if signal.getsignal(s) is not signal.SIG_IGN:

@@ -839,6 +839,11 @@ def _source(fig: Figure) -> str:
     return str(getattr(fig, SOURCE_NOTE, ""))
 
 
+def _about(pages: Sequence[Figure]) -> list[list[str]]:
+    """Each page's title and source note: what the contents and the footers need of it."""
+    return [[page_title(p), _source(p)] for p in pages]
+
+
 def pack_pages(
     result: SimulationResult,
     manifest: dict[str, Any] | None = None,
@@ -857,14 +862,13 @@ def pack_pages(
 
 def draw_run_pages(result: SimulationResult) -> Background:
     """:func:`run_pages` built and drawn to PDF (without footers) in the background, for
-    :func:`write_pack`'s ``run_pages``: start it as soon as the run is done, and the pages
+    :func:`write_pack`'s ``run_drawing``: start it as soon as the run is done, and the pages
     are drawn while the caller computes the analyses."""
     from simcore.io.background import Background
 
     def draw() -> dict[str, bytes]:
         pages = run_pages(result)
-        about = [[page_title(p), _source(p)] for p in pages]
-        return {"pdf": _pdf(pages), "pages": json.dumps(about).encode()}
+        return {"pdf": _pdf(pages), "pages": json.dumps(_about(pages)).encode()}
 
     return Background(draw, "drawing the pack's charts")
 
@@ -893,8 +897,7 @@ def write_pack(
         before, after = _around_run_pages(result, manifest, analyses)
         ours = render_pages([*before, *after])
         drawn = drawing.result()
-    about = [[page_title(p), _source(p)] for p in before]
-    about += json.loads(drawn["pages"]) + [[page_title(p), _source(p)] for p in after]
+    about = _about(before) + json.loads(drawn["pages"]) + _about(after)
     with mpl.rc_context(charts.STYLE):  # user text drawn literally (no mathtext)
         title = _title_page(result, [t for t, _ in about])
         about.insert(0, [page_title(title), ""])

@@ -18,6 +18,11 @@ def test_frames_round_trip(files):
     assert unframe(frame(files)) == files
 
 
+def _sleeps():
+    time.sleep(60)
+    return {}
+
+
 def _files():
     return {"a.txt": b"pid-free bytes", "b.bin": bytes(range(256)) * 500}  # over a pipe's 64 KiB
 
@@ -66,12 +71,8 @@ def test_a_killed_child_is_an_error_not_an_empty_result():
 
 @forks
 def test_leaving_early_kills_the_child_and_reaps_it():
-    def sleeps():
-        time.sleep(60)
-        return {}
-
     t = time.monotonic()
-    with pytest.raises(RuntimeError, match="stop"), Background(sleeps) as bg:
+    with pytest.raises(RuntimeError, match="stop"), Background(_sleeps) as bg:
         pid = bg._pid
         raise RuntimeError("stop")
     assert time.monotonic() - t < 10
@@ -118,13 +119,9 @@ def _raise_alarm(signum, frame):
 
 @forks
 def test_a_signal_while_waiting_kills_the_child_instead_of_waiting_for_it():
-    def sleeps():
-        time.sleep(60)
-        return {}
-
     old = signal.signal(signal.SIGALRM, _raise_alarm)
     try:
-        bg = Background(sleeps)
+        bg = Background(_sleeps)
         pid = bg._pid
         t = time.monotonic()
         signal.alarm(1)
@@ -173,11 +170,7 @@ def test_the_child_runs_pool_tasks_serially_and_holds_no_other_childs_pipe():
 def test_a_dropped_background_is_killed_when_collected():
     import gc
 
-    def sleeps():
-        time.sleep(60)
-        return {}
-
-    bg = Background(sleeps)
+    bg = Background(_sleeps)
     pid = bg._pid
     del bg
     gc.collect()
